@@ -1,0 +1,47 @@
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { Errors, isAppError, type ErrorCode } from '../errors.ts';
+
+export interface HttpError {
+  status: number;
+  code: ErrorCode;
+  message: string;
+  details?: unknown;
+}
+
+const FASTIFY_CODES: Record<string, ErrorCode> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: 'BODY_TOO_LARGE',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'INVALID_JSON',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'BAD_REQUEST',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'INVALID_JSON',
+};
+
+/**
+ * Maps anything thrown in a route to the catalog: AppErrors as they are, schema failures to VALIDATION_FAILED
+ * with Ajv's findings, Fastify's body errors to their codes; anything else is a bug and answers INTERNAL.
+ * The dialects call this and render the result in their own envelope.
+ */
+export function toHttpError(err: unknown): HttpError {
+  if (isAppError(err)) {
+    return { status: err.status, code: err.code, message: err.message, ...(err.details !== undefined ? { details: err.details } : {}) };
+  }
+  const fe = err as FastifyError & { validation?: { instancePath: string; message?: string; params?: unknown }[] };
+  if (fe && fe.validation) {
+    const details = fe.validation.map((v) => ({ path: v.instancePath || '/', message: v.message, params: v.params }));
+    return { status: 400, code: 'VALIDATION_FAILED', message: fe.message, details };
+  }
+  if (fe && typeof fe.code === 'string' && FASTIFY_CODES[fe.code]) {
+    const code = FASTIFY_CODES[fe.code]!;
+    return { status: Errors[code].status, code, message: Errors[code].message };
+  }
+  if (fe && typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
+    return { status: fe.statusCode, code: 'BAD_REQUEST', message: fe.message };
+  }
+  return { status: 500, code: 'INTERNAL', message: Errors.INTERNAL.message };
+}
+
+export function sendNativeError(err: unknown, req: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const e = toHttpError(err);
+  if (e.status >= 500) req.log.error({ err }, 'unhandled error');
+  return reply.status(e.status).send({ error: { code: e.code, message: e.message, ...(e.details !== undefined ? { details: e.details } : {}) } });
+}

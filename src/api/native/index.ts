@@ -1,0 +1,19 @@
+import { sendNativeError } from '../errors-http.ts';
+import { datastoreRoutes } from './datastores.ts';
+import { itemRoutes } from './items.ts';
+import { ticketRoutes } from './tickets.ts';
+import type { App, RouteDeps } from './types.ts';
+import { userRoutes } from './users.ts';
+import { workspaceRoutes } from './workspaces.ts';
+
+/** The native API under /api/v1: every route needs a token; errors answer `{error: {code, message, details?}}`. */
+export function nativeApi(deps: RouteDeps) {
+  return async function plugin(app: App): Promise<void> {
+    app.setErrorHandler((err, req, reply) => sendNativeError(err, req, reply));
+    userRoutes(app, deps);
+    workspaceRoutes(app, deps);
+    datastoreRoutes(app, deps);
+    itemRoutes(app, deps);
+    ticketRoutes(app, deps);
+  };
+}

@@ -1,0 +1,167 @@
+import { Type } from 'typebox';
+import { workspaceAccess } from '../../core/auth.ts';
+import { getDatastore, getDatastoresById } from '../../core/datastores.ts';
+import { addComment, createItems, getItem, getItemWithHistory, searchItems } from '../../core/items.ts';
+import { runAction, updateItems } from '../../core/operations/run.ts';
+import { principalOf } from '../auth-hook.ts';
+import { presentHistory, presentItem, presentTicket } from '../present.ts';
+import {
+  Comment,
+  Conditions,
+  FieldValues,
+  HistorySchema,
+  Id,
+  ItemInput,
+  ItemSchema,
+  Key,
+  MAX_IMPORT,
+  TicketSchema,
+  responses,
+} from '../schemas.ts';
+import { DsParams } from './datastores.ts';
+import { actorOf, single, type App, type RouteDeps } from './types.ts';
+
+const ItemParams = Type.Object({ ws: Key, id: Id });
+
+export function itemRoutes(app: App, { ctx }: RouteDeps): void {
+  app.post(
+    '/workspaces/:ws/datastores/:ds/items',
+    {
+      schema: {
+        tags: ['items'],
+        summary: 'Create an item, or import many with {items: [...]} (all or nothing, ids in input order)',
+        params: DsParams,
+        body: Type.Union([
+          ItemInput,
+          Type.Object({ items: Type.Array(ItemInput, { minItems: 1, maxItems: MAX_IMPORT }) }, { additionalProperties: false }),
+        ]),
+        response: responses({ 201: Type.Union([ItemSchema, Type.Object({ ids: Type.Array(Id) })]) }),
+      },
+    },
+    async (req, reply) => {
+      const access = await workspaceAccess(ctx, await principalOf(ctx, req), req.params.ws, 'write');
+      const ds = await getDatastore(ctx, access.workspaceId, req.params.ds);
+      if ('items' in req.body) {
+        const ids = await createItems(ctx, access, ds, req.body.items);
+        return reply.status(201).send({ ids });
+      }
+      const [id] = await createItems(ctx, access, ds, [req.body]);
+      return reply.status(201).send(presentItem(await getItem(ctx, access.workspaceId, id!), ds));
+    },
+  );
+
+  app.post(
+    '/workspaces/:ws/datastores/:ds/items/search',
+    {
+      schema: {
+        tags: ['items'],
+        summary: 'Search items with Hexabase conditions, paged',
+        params: DsParams,
+        body: Type.Object(
+          {
+            conditions: Type.Optional(Conditions),
+            use_or_condition: Type.Optional(Type.Boolean()),
+            page: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000 })),
+            per_page: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
+            sort_field_id: Type.Optional(Type.String({ maxLength: 64 })),
+            sort_order: Type.Optional(Type.Union([Type.Literal('asc'), Type.Literal('desc')])),
+            return_count_only: Type.Optional(Type.Boolean()),
+          },
+          { additionalProperties: false },
+        ),
+        response: responses({ 200: Type.Object({ items: Type.Array(ItemSchema), total: Type.Integer() }) }),
+      },
+    },
+    async (req) => {
+      const access = await workspaceAccess(ctx, await principalOf(ctx, req), req.params.ws);
+      const ds = await getDatastore(ctx, access.workspaceId, req.params.ds);
+      const { items, total } = await searchItems(ctx, ds, req.body);
+      return { items: items.map((i) => presentItem(i, ds)), total };
+    },
+  );
+
+  app.get(
+    '/workspaces/:ws/items/:id',
+    {
+      schema: {
+        tags: ['items'],
+        summary: 'An item with its history',
+        params: ItemParams,
+        response: responses({ 200: Type.Intersect([ItemSchema, Type.Object({ history: Type.Array(HistorySchema) })]) }),
+      },
+    },
+    async (req) => {
+      const access = await workspaceAccess(ctx, await principalOf(ctx, req), req.params.ws);
+      const { item, history } = await getItemWithHistory(ctx, access.workspaceId, req.params.id);
+      const ds = (await getDatastoresById(ctx, [item.datastore_id])).get(item.datastore_id);
+      return { ...presentItem(item, ds), history: history.map((h) => presentHistory(h, ds)) };
+    },
+  );
+
+  app.patch(
+    '/workspaces/:ws/items/:id',
+    {
+      schema: {
+        tags: ['items'],
+        summary: 'Set field values (optionally checked against rev_no)',
+        params: ItemParams,
+        body: Type.Object(
+          { fields: FieldValues, rev_no: Type.Optional(Type.Integer({ minimum: 0 })), comment: Type.Optional(Comment) },
+          { additionalProperties: false },
+        ),
+        response: responses({ 200: ItemSchema }),
+      },
+    },
+    async (req) => {
+      const access = await workspaceAccess(ctx, await principalOf(ctx, req), req.params.ws, 'write');
+      const o = single(await updateItems(ctx, actorOf(access), [{ id: req.params.id, rev_no: req.body.rev_no }], req.body.fields, { comment: req.body.comment ?? null }));
+      const ds = (await getDatastoresById(ctx, [o.item!.datastore_id])).get(o.item!.datastore_id);
+      return presentItem(o.item!, ds);
+    },
+  );
+
+  app.post(
+    '/workspaces/:ws/items/:id/actions/:action',
+    {
+      schema: {
+        tags: ['items'],
+        summary: 'Run an action on one item; an action that needs approval opens a ticket',
+        params: Type.Object({ ws: Key, id: Id, action: Key }),
+        body: Type.Optional(
+          Type.Object(
+            { comment: Type.Optional(Comment), fields: Type.Optional(FieldValues), rev_no: Type.Optional(Type.Integer({ minimum: 0 })) },
+            { additionalProperties: false },
+          ),
+        ),
+        response: responses({ 200: Type.Object({ item: ItemSchema, ticket: Type.Optional(TicketSchema) }) }),
+      },
+    },
+    async (req) => {
+      const access = await workspaceAccess(ctx, await principalOf(ctx, req), req.params.ws, 'write');
+      const body = req.body ?? {};
+      const o = single(
+        await runAction(ctx, actorOf(access), [{ id: req.params.id, rev_no: body.rev_no }], { action: req.params.action, fields: body.fields ?? null }, { comment: body.comment ?? null }),
+      );
+      const ds = (await getDatastoresById(ctx, [o.item!.datastore_id])).get(o.item!.datastore_id);
+      return { item: presentItem(o.item!, ds), ...(o.ticket ? { ticket: presentTicket(o.ticket, ds) } : {}) };
+    },
+  );
+
+  app.post(
+    '/workspaces/:ws/items/:id/comments',
+    {
+      schema: {
+        tags: ['items'],
+        summary: 'Comment on an item',
+        params: ItemParams,
+        body: Type.Object({ comment: Type.String({ minLength: 1, maxLength: 4000 }) }, { additionalProperties: false }),
+        response: responses({ 201: HistorySchema }),
+      },
+    },
+    async (req, reply) => {
+      const access = await workspaceAccess(ctx, await principalOf(ctx, req), req.params.ws, 'write');
+      const entry = await addComment(ctx, access, req.params.id, req.body.comment);
+      return reply.status(201).send(presentHistory(entry, undefined));
+    },
+  );
+}

@@ -1,0 +1,23 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyBaseLogger, FastifyInstance, RawReplyDefaultExpression, RawRequestDefaultExpression, RawServerDefault } from 'fastify';
+import type { Access } from '../../core/auth.ts';
+import type { Ctx } from '../../core/context.ts';
+import type { Actor, Outcome } from '../../core/operations/types.ts';
+import { AppError } from '../../errors.ts';
+
+export type App = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, TypeBoxTypeProvider>;
+
+export interface RouteDeps {
+  ctx: Ctx;
+}
+
+export function actorOf(access: Access): Actor {
+  return { principal: access.principal, workspaceId: access.workspaceId, role: access.role };
+}
+
+/** A single-item route is a chunk of one: its one outcome either succeeded or is the error to answer. */
+export function single(outcomes: Outcome[]): Outcome {
+  const o = outcomes[0]!;
+  if (o.state !== 'succeeded') throw new AppError(o.error_code ?? 'CONFLICT', o.error_message ?? undefined);
+  return o;
+}

@@ -1,0 +1,109 @@
+/** Domain objects to the native API's wire shapes: status and action ids become display_ids, times ISO-8601. */
+import type { Datastore } from '../core/datastore-model.ts';
+import type { HistoryEntry } from '../core/history.ts';
+import type { Item } from '../core/items.ts';
+import type { Ticket } from '../core/tickets.ts';
+import type { User } from '../core/users.ts';
+import type { Workspace } from '../core/workspaces.ts';
+
+export const iso = (ms: number): string => new Date(ms).toISOString();
+export const isoOrNull = (ms: number | null): string | null => (ms === null ? null : iso(ms));
+
+export function presentWorkspace(w: Workspace) {
+  return { id: w.id, name: w.name, project_id: w.project_id, created_at: iso(w.created_at) };
+}
+
+export function presentUser(u: User) {
+  return { ...u, created_at: iso(u.created_at) };
+}
+
+export function presentDatastore(ds: Datastore) {
+  const st = (id: string | null) => (id === null ? null : (ds.statusByKey.get(id)?.display_id ?? id));
+  return {
+    id: ds.id,
+    workspace_id: ds.workspace_id,
+    display_id: ds.display_id,
+    name: ds.name,
+    created_at: iso(ds.created_at),
+    fields: ds.fields.map((f) => ({ id: f.id, display_id: f.display_id, name: f.name, type: f.type, options: f.options })),
+    statuses: ds.statuses.map((s) => ({ id: s.id, display_id: s.display_id, name: s.name })),
+    actions: ds.actions.map((a) => ({
+      id: a.id,
+      display_id: a.display_id,
+      name: a.name,
+      kind: a.kind,
+      from: a.from_status_ids ? a.from_status_ids.map((id) => st(id)!) : null,
+      to: st(a.to_status_id),
+      roles: a.roles,
+      set_fields: a.set_fields,
+      approval: a.approval
+        ? {
+            pending_status: st(a.approval.pending_status_id)!,
+            reject_status: st(a.approval.reject_status_id),
+            approver_user_id: a.approval.approver_user_id,
+            approver_role: a.approval.approver_role,
+            batch_approvable: a.approval.batch_approvable,
+            requires_comment: a.approval.requires_comment,
+          }
+        : null,
+    })),
+  };
+}
+
+export function presentItem(item: Item, ds: Datastore | undefined) {
+  const status = ds?.statusByKey.get(item.status_id);
+  return {
+    id: item.id,
+    datastore_id: item.datastore_id,
+    title: item.title,
+    status: status?.display_id ?? item.status_id,
+    status_id: item.status_id,
+    status_name: status?.name ?? item.status_id,
+    fields: item.fields,
+    rev_no: item.rev_no,
+    created_at: iso(item.created_at),
+    created_by: item.created_by,
+    updated_at: iso(item.updated_at),
+    updated_by: item.updated_by,
+  };
+}
+
+export function presentHistory(h: HistoryEntry, ds: Datastore | undefined) {
+  const st = (id: string | null) => (id === null ? null : (ds?.statusByKey.get(id)?.display_id ?? id));
+  return {
+    id: h.id,
+    kind: h.kind,
+    user_id: h.user_id,
+    action: h.action_id ? (ds?.actionByKey.get(h.action_id)?.display_id ?? h.action_id) : null,
+    from_status: st(h.from_status_id),
+    to_status: st(h.to_status_id),
+    comment: h.comment,
+    batch_id: h.batch_id,
+    ticket_id: h.ticket_id,
+    changes: h.changes,
+    created_at: iso(h.created_at),
+  };
+}
+
+export function presentTicket(t: Ticket, ds: Datastore | undefined) {
+  return {
+    id: t.id,
+    item_id: t.item_id,
+    datastore_id: t.datastore_id,
+    action: ds?.actionByKey.get(t.action_id)?.display_id ?? t.action_id,
+    action_id: t.action_id,
+    state: t.state,
+    assignee_id: t.assignee_id,
+    assignee_role: t.assignee_role,
+    submitter_id: t.submitter_id,
+    batch_approvable: t.batch_approvable,
+    requires_comment: t.requires_comment,
+    reason: t.reason,
+    comment: t.comment,
+    decision_comment: t.decision_comment,
+    decided_by: t.decided_by,
+    decided_at: isoOrNull(t.decided_at),
+    created_at: iso(t.created_at),
+    updated_at: iso(t.updated_at),
+  };
+}

@@ -1,0 +1,43 @@
+import { Command } from 'commander';
+import { readConfig } from '../config.ts';
+import { migrate } from '../db/migrate.ts';
+import { openDb } from '../db/open-db.ts';
+import { createService, printDemo } from '../server.ts';
+
+const program = new Command();
+program.name('batchgate').description('Batch approvals and bulk operations service').version('0.1.0');
+
+program
+  .command('serve', { isDefault: true })
+  .description('Run the HTTP API (and, on SQLite, the embedded worker)')
+  .option('--no-worker', 'do not run a batch worker in this process')
+  .action(async () => {
+    const config = readConfig();
+    const service = await createService(config);
+    const base = `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${config.port}`;
+    if (service.demo) printDemo(service.demo, base);
+    service.ctx.log.info({ url: base, database: service.opened.caps.dialect }, 'batchgate listening');
+    let stopping = false;
+    const stop = async (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      service.ctx.log.info({ signal }, 'shutting down');
+      await service.close();
+      process.exit(0);
+    };
+    process.on('SIGTERM', () => void stop('SIGTERM'));
+    process.on('SIGINT', () => void stop('SIGINT'));
+  });
+
+program
+  .command('migrate')
+  .description('Run database migrations and exit')
+  .action(async () => {
+    const config = readConfig();
+    const opened = openDb(config.databaseUrl);
+    const done = await migrate(opened.db, opened.caps);
+    console.log(done.length ? `applied: ${done.join(', ')}` : 'database is up to date');
+    await opened.close();
+  });
+
+await program.parseAsync(process.argv);

@@ -1,0 +1,32 @@
+import { DEFAULT_SQLITE_PATH } from './db/open-db.ts';
+
+/** Everything the service reads from the environment, read once at start (README: Configuration). */
+export interface Config {
+  port: number;
+  host: string;
+  databaseUrl: string;
+  adminToken: string | null;
+  logLevel: string;
+  bodyLimit: number;
+  /** Seed a demo workspace into an empty database and print its tokens. */
+  demo: boolean;
+}
+
+function int(name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined || value === '') return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer, got ${JSON.stringify(value)}`);
+  return n;
+}
+
+export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  return {
+    port: int('PORT', env.PORT, 8080),
+    host: env.HOST || '0.0.0.0',
+    databaseUrl: env.DATABASE_URL || DEFAULT_SQLITE_PATH,
+    adminToken: env.BATCHGATE_ADMIN_TOKEN || null,
+    logLevel: env.LOG_LEVEL || 'info',
+    bodyLimit: int('BATCHGATE_BODY_LIMIT', env.BATCHGATE_BODY_LIMIT, 16 * 1024 * 1024),
+    demo: !['0', 'false', 'no'].includes((env.BATCHGATE_DEMO ?? '1').toLowerCase()),
+  };
+}

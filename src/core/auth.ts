@@ -1,0 +1,69 @@
+import { fail } from '../errors.ts';
+import type { Ctx } from './context.ts';
+import { isRole, roleAllows, type Capability, type Role } from './roles.ts';
+import { hashToken } from './tokens.ts';
+
+/** Who is calling: resolved from the token once per request. */
+export interface Principal {
+  readonly userId: string;
+  readonly name: string;
+  readonly isSystemAdmin: boolean;
+}
+
+/** A principal's standing in one workspace. */
+export interface Access {
+  readonly principal: Principal;
+  readonly workspaceId: string;
+  readonly projectId: string | null;
+  readonly role: Role;
+}
+
+export async function authenticate(ctx: Ctx, token: string | undefined): Promise<Principal> {
+  if (!token) fail('UNAUTHENTICATED');
+  const row = await ctx.db
+    .selectFrom('api_token')
+    .innerJoin('app_user', 'app_user.id', 'api_token.user_id')
+    .select(['app_user.id', 'app_user.name', 'app_user.is_system_admin'])
+    .where('api_token.token_hash', '=', hashToken(token))
+    .executeTakeFirst();
+  if (!row) fail('UNAUTHENTICATED', 'The API token is not valid.');
+  return { userId: row.id, name: row.name, isSystemAdmin: row.is_system_admin === 1 };
+}
+
+/**
+ * The caller's access to a workspace named by id or project_id. A workspace the caller does not belong to
+ * answers 404 exactly like one that does not exist, so ids of other tenants reveal nothing.
+ */
+export async function workspaceAccess(
+  ctx: Ctx,
+  principal: Principal,
+  workspaceKey: string,
+  capability: Capability = 'read',
+): Promise<Access> {
+  const ws = await ctx.db
+    .selectFrom('workspace')
+    .leftJoin('membership', (j) =>
+      j.onRef('membership.workspace_id', '=', 'workspace.id').on('membership.user_id', '=', principal.userId),
+    )
+    .select(['workspace.id', 'workspace.project_id', 'membership.role'])
+    .where((eb) => eb.or([eb('workspace.id', '=', workspaceKey), eb('workspace.project_id', '=', workspaceKey)]))
+    .orderBy('workspace.id')
+    .executeTakeFirst();
+  if (!ws) fail('WORKSPACE_NOT_FOUND');
+  let role: Role;
+  if (principal.isSystemAdmin) role = 'admin';
+  else if (ws.role && isRole(ws.role)) role = ws.role;
+  else fail('WORKSPACE_NOT_FOUND');
+  if (!roleAllows(role, capability)) fail('FORBIDDEN', `The ${role} role may not ${capability} in this workspace.`);
+  return { principal, workspaceId: ws.id, projectId: ws.project_id, role };
+}
+
+export function requireSystemAdmin(principal: Principal): void {
+  if (!principal.isSystemAdmin) fail('FORBIDDEN', 'Only a system admin may do this.');
+}
+
+export function requireCapability(access: Access, capability: Capability): void {
+  if (!roleAllows(access.role, capability)) {
+    fail('FORBIDDEN', `The ${access.role} role may not ${capability} in this workspace.`);
+  }
+}

@@ -1,0 +1,83 @@
+import type { FieldDef } from './field-values.ts';
+import type { Role } from './roles.ts';
+
+export interface StatusDef {
+  id: string;
+  display_id: string;
+  name: string;
+}
+
+export interface ApprovalDef {
+  pending_status_id: string;
+  reject_status_id: string | null;
+  approver_user_id: string | null;
+  approver_role: Role | null;
+  batch_approvable: boolean;
+  requires_comment: boolean;
+}
+
+/**
+ * `status` actions move an item from one of `from_status_ids` (any status when null) to `to_status_id`;
+ * `update` actions only set fields. Either may require approval.
+ */
+export interface ActionDef {
+  id: string;
+  display_id: string;
+  name: string;
+  kind: 'status' | 'update';
+  from_status_ids: string[] | null;
+  to_status_id: string | null;
+  roles: Role[] | null;
+  set_fields: Record<string, unknown> | null;
+  approval: ApprovalDef | null;
+}
+
+export interface Datastore {
+  id: string;
+  workspace_id: string;
+  display_id: string;
+  name: string;
+  created_at: number;
+  fields: FieldDef[];
+  statuses: StatusDef[];
+  actions: ActionDef[];
+  /** Field by display_id or id. */
+  fieldByKey: ReadonlyMap<string, FieldDef>;
+  /** Status by id, display_id or name. */
+  statusByKey: ReadonlyMap<string, StatusDef>;
+  /** Action by id or display_id. */
+  actionByKey: ReadonlyMap<string, ActionDef>;
+}
+
+/** Item properties that conditions and sorting address by name; no field may take these display ids. */
+export const RESERVED_KEYS = Object.freeze([
+  'i_id', 'id', 'title', 'status', 'status_id', 'rev_no', 'created_at', 'updated_at', 'created_by', 'updated_by',
+]);
+
+export const DISPLAY_ID_RE = /^[A-Za-z_][A-Za-z0-9_-]{0,63}$/;
+
+export function indexDatastore(base: Omit<Datastore, 'fieldByKey' | 'statusByKey' | 'actionByKey'>): Datastore {
+  const fieldByKey = new Map<string, FieldDef>();
+  for (const f of base.fields) {
+    fieldByKey.set(f.id, f);
+    fieldByKey.set(f.display_id, f);
+  }
+  const statusByKey = new Map<string, StatusDef>();
+  // Names first so an id or display_id that equals another status's name wins.
+  for (const s of base.statuses) statusByKey.set(s.name, s);
+  for (const s of base.statuses) {
+    statusByKey.set(s.id, s);
+    statusByKey.set(s.display_id, s);
+  }
+  const actionByKey = new Map<string, ActionDef>();
+  for (const a of base.actions) {
+    actionByKey.set(a.id, a);
+    actionByKey.set(a.display_id, a);
+  }
+  return Object.freeze({ ...base, fieldByKey, statusByKey, actionByKey });
+}
+
+export function statusDisplayId(ds: Datastore, statusId: string | null): string | null {
+  if (statusId === null) return null;
+  return ds.statusByKey.get(statusId)?.display_id ?? null;
+}

@@ -1,0 +1,63 @@
+import type { HistoryRow } from '../db/schema.ts';
+import type { Ctx } from './context.ts';
+
+/**
+ * History kinds: create, action (a status or update action ran), submit (an action needing approval opened a
+ * ticket), approve, reject, withdraw (a ticket was decided), update (fields set directly), comment.
+ */
+export type HistoryKind = 'create' | 'action' | 'submit' | 'approve' | 'reject' | 'withdraw' | 'update' | 'comment';
+
+export interface HistoryEntry {
+  id: string;
+  item_id: string;
+  kind: HistoryKind;
+  user_id: string | null;
+  action_id: string | null;
+  from_status_id: string | null;
+  to_status_id: string | null;
+  comment: string | null;
+  batch_id: string | null;
+  ticket_id: string | null;
+  changes: Record<string, unknown> | null;
+  created_at: number;
+}
+
+export type HistoryInput = Pick<HistoryRow, 'workspace_id' | 'item_id' | 'created_at'> & { kind: HistoryKind } & Partial<
+  Pick<HistoryEntry, 'user_id' | 'action_id' | 'from_status_id' | 'to_status_id' | 'comment' | 'batch_id' | 'ticket_id' | 'changes'>
+>;
+
+const CHUNK = 500;
+
+/** Inserts history entries set-based and returns them with their ids. */
+export async function insertHistory(ctx: Ctx, inputs: HistoryInput[]): Promise<HistoryEntry[]> {
+  if (inputs.length === 0) return [];
+  const ids = ctx.ids.many(inputs.length);
+  const rows: HistoryRow[] = inputs.map((h, i) => ({
+    id: ids[i]!,
+    workspace_id: h.workspace_id,
+    item_id: h.item_id,
+    kind: h.kind,
+    user_id: h.user_id ?? null,
+    action_id: h.action_id ?? null,
+    from_status_id: h.from_status_id ?? null,
+    to_status_id: h.to_status_id ?? null,
+    comment: h.comment ?? null,
+    batch_id: h.batch_id ?? null,
+    ticket_id: h.ticket_id ?? null,
+    changes: ctx.caps.writeJson(h.changes ?? null),
+    created_at: h.created_at,
+  }));
+  for (let i = 0; i < rows.length; i += CHUNK) {
+    await ctx.db.insertInto('item_history').values(rows.slice(i, i + CHUNK)).execute();
+  }
+  return rows.map((r) => toHistory(ctx, r));
+}
+
+export function toHistory(ctx: Ctx, row: HistoryRow): HistoryEntry {
+  return { ...row, kind: row.kind as HistoryKind, changes: ctx.caps.readJson(row.changes) };
+}
+
+export async function listHistory(ctx: Ctx, itemId: string, limit = 1000): Promise<HistoryEntry[]> {
+  const rows = await ctx.db.selectFrom('item_history').selectAll().where('item_id', '=', itemId).orderBy('id').limit(limit).execute();
+  return rows.map((r) => toHistory(ctx, r));
+}

@@ -1,0 +1,8 @@
+import pino, { type Logger } from 'pino';
+import type { OpenDb } from '../db/open-db.ts';
+import { makeIdGenerator } from '../ids.ts';
+import type { Ctx } from './context.ts';
+
+export function makeCtx(opened: OpenDb, log: Logger = pino({ level: 'silent' })): Ctx {
+  return { db: opened.db, caps: opened.caps, ids: makeIdGenerator(), log, now: () => Date.now(), cache: new Map() };
+}

@@ -1,0 +1,94 @@
+import { sql } from 'kysely';
+import type { Ctx } from '../context.ts';
+import { insertHistory } from '../history.ts';
+import type { Item } from '../items.ts';
+import { ticketRow } from '../tickets.ts';
+import { failed, type Change, type Outcome } from './types.ts';
+
+/** Rows per guarded UPDATE: 4 parameters a row, well inside both databases' limits. */
+const UPDATE_CHUNK = 1000;
+
+/**
+ * Applies planned changes set-based: one guarded UPDATE … FROM (VALUES …) per 1000 items (the guard is the
+ * rev_no read at plan time, so a change that raced us is reported, not overwritten), then one INSERT for their
+ * history entries and one per ticket change. Must run inside the transaction that planned the changes.
+ */
+export async function commitChanges(ctx: Ctx, userId: string, changes: Change[], batchId: string | null): Promise<Outcome[]> {
+  if (changes.length === 0) return [];
+  const now = ctx.now();
+  const updated = new Set<string>();
+  const jsonCast = sql.raw(ctx.caps.jsonType);
+  for (let i = 0; i < changes.length; i += UPDATE_CHUNK) {
+    const part = changes.slice(i, i + UPDATE_CHUNK);
+    const values = sql.join(
+      part.map(
+        (c) =>
+          sql`(cast(${c.before.id} as text), cast(${c.before.rev_no} as integer), cast(${c.status_id} as text), cast(${ctx.caps.writeJson(c.fields)} as ${jsonCast}))`,
+      ),
+    );
+    const res = await sql<{ id: string }>`
+      with v(id, rev, status_id, fields) as (values ${values})
+      update item set status_id = v.status_id, fields = v.fields, rev_no = item.rev_no + 1,
+        updated_at = ${now}, updated_by = ${userId}
+      from v where item.id = v.id and item.rev_no = v.rev
+      returning item.id`.execute(ctx.db);
+    for (const r of res.rows) updated.add(r.id);
+  }
+
+  const done = changes.filter((c) => updated.has(c.before.id));
+  const opened = done.flatMap((c) => (c.open_ticket ? [ticketRow(ctx, { ...c.open_ticket, created_at: now, updated_at: now })] : []));
+  for (let i = 0; i < opened.length; i += 500) await ctx.db.insertInto('ticket').values(opened.slice(i, i + 500)).execute();
+
+  // Decisions of one call share state and comment; group anyway so a mixed call stays correct.
+  const decisions = new Map<string, string[]>();
+  for (const c of done) {
+    if (!c.decide_ticket) continue;
+    const key = JSON.stringify([c.decide_ticket.state, c.decide_ticket.comment]);
+    decisions.set(key, [...(decisions.get(key) ?? []), c.decide_ticket.ticket.id]);
+  }
+  for (const [key, ids] of decisions) {
+    const [state, comment] = JSON.parse(key) as [string, string | null];
+    for (let i = 0; i < ids.length; i += 1000) {
+      const part = ids.slice(i, i + 1000);
+      const res = await ctx.db
+        .updateTable('ticket')
+        .set({ state, decision_comment: comment, decided_by: userId, decided_at: now, updated_at: now })
+        .where('id', 'in', part)
+        .where('state', '=', 'pending')
+        .executeTakeFirst();
+      // The item's rev guard already serialised us against any other decision of these tickets.
+      if (Number(res.numUpdatedRows) !== part.length) throw new Error('ticket decision lost its pending state under a rev_no guard');
+    }
+  }
+
+  await insertHistory(
+    ctx,
+    done.map((c) => ({
+      workspace_id: c.before.workspace_id,
+      item_id: c.before.id,
+      kind: c.history.kind,
+      user_id: userId,
+      action_id: c.history.action_id ?? null,
+      from_status_id: c.before.status_id,
+      to_status_id: c.status_id,
+      comment: c.history.comment ?? null,
+      batch_id: batchId,
+      ticket_id: c.open_ticket?.id ?? c.decide_ticket?.ticket.id ?? null,
+      changes: c.history.changes ?? null,
+      created_at: now,
+    })),
+  );
+
+  return changes.map((c): Outcome => {
+    if (!updated.has(c.before.id)) {
+      return failed(c.target_id, 'REVISION_CONFLICT', 'The item was changed by someone else while this ran.');
+    }
+    const item: Item = { ...c.before, status_id: c.status_id, fields: c.fields, rev_no: c.before.rev_no + 1, updated_at: now, updated_by: userId };
+    const ticket = c.open_ticket
+      ? { ...c.open_ticket, created_at: now, updated_at: now }
+      : c.decide_ticket
+        ? { ...c.decide_ticket.ticket, state: c.decide_ticket.state, decision_comment: c.decide_ticket.comment, decided_by: userId, decided_at: now, updated_at: now }
+        : undefined;
+    return { target_id: c.target_id, state: 'succeeded', error_code: null, error_message: null, item, ...(ticket ? { ticket } : {}) };
+  });
+}

@@ -1,0 +1,107 @@
+import { isAppError } from '../../errors.ts';
+import type { Datastore } from '../datastore-model.ts';
+import { normalizeFieldValues } from '../field-values.ts';
+import type { Item } from '../items.ts';
+import { roleAllows } from '../roles.ts';
+import type { Ticket } from '../tickets.ts';
+import { failed, type Actor, type Change, type Outcome } from './types.ts';
+
+export interface ActionParams {
+  /** Action id or display_id, resolved in each item's own datastore. */
+  action: string;
+  fields?: Record<string, unknown> | null;
+  /** Skip the approval step (DataArts fast_approval); needs a role that may decide. */
+  skipApproval?: boolean;
+  /** Assign the ticket to this user instead of the action's configured approver. */
+  approverUserId?: string | null;
+}
+
+/** Plans one action on one item, or says why it fails. Pure: every input is already loaded. */
+export function planAction(
+  actor: Actor,
+  p: ActionParams,
+  targetId: string,
+  item: Item | undefined,
+  ds: Datastore | undefined,
+  pending: Ticket | undefined,
+  expectRev: number | undefined,
+  comment: string | null,
+  newTicketId: () => string,
+): Change | Outcome {
+  if (!item || !ds) return failed(targetId, 'ITEM_NOT_FOUND', 'The item does not exist in this workspace.');
+  const action = ds.actionByKey.get(p.action);
+  if (!action) return failed(targetId, 'ACTION_NOT_FOUND', `Datastore "${ds.display_id}" has no action "${p.action}".`);
+  if (action.roles && actor.role !== 'admin' && !action.roles.includes(actor.role)) {
+    return failed(targetId, 'ACTION_NOT_PERMITTED', `Action "${action.display_id}" is limited to ${action.roles.join(', ')}.`);
+  }
+  if (expectRev !== undefined && expectRev !== item.rev_no) {
+    return failed(targetId, 'REVISION_CONFLICT', `The item is at rev_no ${item.rev_no}, not ${expectRev}.`);
+  }
+  if (pending) return failed(targetId, 'ITEM_PENDING_APPROVAL', `The item has pending ticket ${pending.id}.`);
+  if (action.from_status_ids && !action.from_status_ids.includes(item.status_id)) {
+    const name = (id: string) => ds.statusByKey.get(id)?.display_id ?? id;
+    return failed(
+      targetId,
+      'WRONG_STATUS',
+      `The item is in "${name(item.status_id)}"; action "${action.display_id}" runs from ${action.from_status_ids.map(name).join(', ')}.`,
+    );
+  }
+  let input: Record<string, unknown>;
+  try {
+    input = normalizeFieldValues(ds.fieldByKey, p.fields);
+  } catch (e) {
+    if (isAppError(e)) return failed(targetId, e.code, e.message);
+    throw e;
+  }
+  const approval = action.approval;
+  if (approval && p.skipApproval && !roleAllows(actor.role, 'decide')) {
+    return failed(targetId, 'ACTION_NOT_PERMITTED', 'Only an approver or admin may skip the approval step.');
+  }
+  if (approval && !p.skipApproval) {
+    const assigneeId = p.approverUserId ?? approval.approver_user_id;
+    const batchApprovable = approval.batch_approvable && !approval.requires_comment;
+    const ticket: Ticket = {
+      id: newTicketId(),
+      workspace_id: item.workspace_id,
+      datastore_id: item.datastore_id,
+      item_id: item.id,
+      action_id: action.id,
+      state: 'pending',
+      assignee_id: assigneeId,
+      assignee_role: assigneeId ? null : approval.approver_role,
+      submitter_id: actor.principal.userId,
+      prev_status_id: item.status_id,
+      pending_status_id: approval.pending_status_id,
+      payload: Object.keys(input).length ? input : null,
+      batch_approvable: batchApprovable,
+      requires_comment: approval.requires_comment,
+      reason: batchApprovable
+        ? null
+        : approval.requires_comment
+          ? 'Each decision needs its own comment.'
+          : 'The action does not allow batch decisions.',
+      comment,
+      decision_comment: null,
+      decided_by: null,
+      decided_at: null,
+      created_at: 0,
+      updated_at: 0,
+    };
+    return {
+      target_id: targetId,
+      before: item,
+      status_id: approval.pending_status_id,
+      fields: item.fields,
+      history: { kind: 'submit', action_id: action.id, comment },
+      open_ticket: ticket,
+    };
+  }
+  const fields = { ...item.fields, ...(action.set_fields ?? {}), ...input };
+  return {
+    target_id: targetId,
+    before: item,
+    status_id: action.to_status_id ?? item.status_id,
+    fields,
+    history: { kind: 'action', action_id: action.id, comment, changes: Object.keys(input).length || action.set_fields ? { ...(action.set_fields ?? {}), ...input } : null },
+  };
+}

@@ -1,0 +1,58 @@
+import type { Datastore } from '../datastore-model.ts';
+import type { Item } from '../items.ts';
+import type { Ticket } from '../tickets.ts';
+import { failed, type Actor, type Change, type Outcome } from './types.ts';
+
+export type Decision = 'approve' | 'reject' | 'withdraw';
+
+const RESULT = Object.freeze({ approve: 'approved', reject: 'rejected', withdraw: 'withdrawn' } as const);
+
+/** Who may decide: the assignee (the user, or anyone with the assigned role) or a workspace admin. */
+export function mayDecide(actor: Actor, ticket: Ticket): boolean {
+  if (actor.role === 'admin') return true;
+  if (ticket.assignee_id) return ticket.assignee_id === actor.principal.userId;
+  return ticket.assignee_role === actor.role;
+}
+
+/** Plans one ticket decision, or says why it fails. Pure: every input is already loaded. */
+export function planDecision(
+  actor: Actor,
+  decision: Decision,
+  targetId: string,
+  ticket: Ticket | undefined,
+  item: Item | undefined,
+  ds: Datastore | undefined,
+  comment: string | null,
+  inBatch: boolean,
+): Change | Outcome {
+  if (!ticket) return failed(targetId, 'TICKET_NOT_FOUND', 'The ticket does not exist in this workspace.');
+  if (ticket.state !== 'pending') return failed(targetId, 'TICKET_ALREADY_DECIDED', `The ticket is already ${ticket.state}.`);
+  if (decision === 'withdraw') {
+    if (actor.role !== 'admin' && ticket.submitter_id !== actor.principal.userId) {
+      return failed(targetId, 'FORBIDDEN', 'Only the submitter or a workspace admin may withdraw a ticket.');
+    }
+  } else {
+    if (!mayDecide(actor, ticket)) return failed(targetId, 'NOT_ASSIGNEE', 'Only the assignee or a workspace admin may decide this ticket.');
+    if (inBatch && !ticket.batch_approvable) return failed(targetId, 'NOT_BATCH_APPROVABLE', ticket.reason ?? 'This ticket may not be decided in a batch.');
+    if (ticket.requires_comment && !comment?.trim()) return failed(targetId, 'COMMENT_REQUIRED', 'This decision requires a comment.');
+  }
+  if (!item || !ds) return failed(targetId, 'ITEM_NOT_FOUND', 'The ticket item no longer exists.');
+  const action = ds.actionByKey.get(ticket.action_id);
+  if (!action) return failed(targetId, 'ACTION_NOT_FOUND', 'The ticket action no longer exists.');
+  let statusId = ticket.prev_status_id;
+  let fields = item.fields;
+  if (decision === 'approve') {
+    statusId = action.to_status_id ?? ticket.prev_status_id;
+    fields = { ...item.fields, ...(action.set_fields ?? {}), ...(ticket.payload ?? {}) };
+  } else if (decision === 'reject') {
+    statusId = action.approval?.reject_status_id ?? ticket.prev_status_id;
+  }
+  return {
+    target_id: targetId,
+    before: item,
+    status_id: statusId,
+    fields,
+    history: { kind: decision, action_id: action.id, comment },
+    decide_ticket: { ticket, state: RESULT[decision], comment },
+  };
+}

@@ -1,0 +1,87 @@
+import { withTx, type Ctx } from '../context.ts';
+import type { Item } from '../items.ts';
+import { commitChanges } from './commit-changes.ts';
+import { loadItems, loadTickets } from './load-targets.ts';
+import { planAction, type ActionParams } from './plan-action.ts';
+import { planDecision, type Decision } from './plan-decision.ts';
+import { planUpdate } from './plan-update.ts';
+import type { Actor, Change, OperationOptions, Outcome } from './types.ts';
+
+export interface ItemTarget {
+  id: string;
+  /** Optimistic-concurrency check: fail with REVISION_CONFLICT unless the item is at this rev_no. */
+  rev_no?: number;
+}
+
+function isChange(x: Change | Outcome): x is Change {
+  return 'before' in x;
+}
+
+/**
+ * Plans every target, then commits the planned changes in one go. A repeated target is skipped; a dry run
+ * returns what would happen (the item as it would be) and writes nothing.
+ */
+async function execute(
+  ctx: Ctx,
+  actor: Actor,
+  targetIds: readonly string[],
+  opts: OperationOptions,
+  plan: (targetId: string, index: number) => Change | Outcome,
+): Promise<Outcome[]> {
+  const seen = new Set<string>();
+  const planned = targetIds.map((id, i): Change | Outcome => {
+    if (seen.has(id)) return { target_id: id, state: 'skipped', error_code: 'DUPLICATE', error_message: 'The target appears earlier in the same request.' };
+    seen.add(id);
+    return plan(id, i);
+  });
+  const changes = planned.filter(isChange);
+  let committed: Map<string, Outcome>;
+  if (opts.dryRun) {
+    committed = new Map(
+      changes.map((c) => {
+        const item: Item = { ...c.before, status_id: c.status_id, fields: c.fields, rev_no: c.before.rev_no + 1 };
+        return [c.target_id, { target_id: c.target_id, state: 'succeeded', error_code: null, error_message: null, item }];
+      }),
+    );
+  } else {
+    const outcomes = await commitChanges(ctx, actor.principal.userId, changes, opts.batchId ?? null);
+    committed = new Map(outcomes.map((o) => [o.target_id, o]));
+  }
+  return planned.map((p) => (isChange(p) ? committed.get(p.target_id)! : p));
+}
+
+/** Runs an action on items: status moves, field sets, or tickets opened for actions that need approval. */
+export function runAction(ctx: Ctx, actor: Actor, targets: readonly ItemTarget[], params: ActionParams, opts: OperationOptions = {}): Promise<Outcome[]> {
+  return withTx(ctx, async (tx) => {
+    const ids = targets.map((t) => t.id);
+    const { items, datastores, pending } = await loadItems(tx, actor.workspaceId, ids);
+    return execute(tx, actor, ids, opts, (id, i) => {
+      const item = items.get(id);
+      return planAction(actor, params, id, item, item && datastores.get(item.datastore_id), pending.get(id), targets[i]!.rev_no, opts.comment ?? null, () => tx.ids.next());
+    });
+  });
+}
+
+/** Approves, rejects or withdraws tickets, moving their items as the workflow says. */
+export function decideTickets(ctx: Ctx, actor: Actor, ticketIds: readonly string[], decision: Decision, opts: OperationOptions = {}): Promise<Outcome[]> {
+  return withTx(ctx, async (tx) => {
+    const { tickets, items, datastores } = await loadTickets(tx, actor.workspaceId, ticketIds);
+    return execute(tx, actor, ticketIds, opts, (id) => {
+      const ticket = tickets.get(id);
+      const item = ticket && items.get(ticket.item_id);
+      return planDecision(actor, decision, id, ticket, item, item && datastores.get(item.datastore_id), opts.comment ?? null, opts.inBatch === true);
+    });
+  });
+}
+
+/** Sets field values on items. */
+export function updateItems(ctx: Ctx, actor: Actor, targets: readonly ItemTarget[], fields: Record<string, unknown>, opts: OperationOptions = {}): Promise<Outcome[]> {
+  return withTx(ctx, async (tx) => {
+    const ids = targets.map((t) => t.id);
+    const { items, datastores, pending } = await loadItems(tx, actor.workspaceId, ids);
+    return execute(tx, actor, ids, opts, (id, i) => {
+      const item = items.get(id);
+      return planUpdate(id, item, item && datastores.get(item.datastore_id), pending.get(id), fields, targets[i]!.rev_no, opts.comment ?? null);
+    });
+  });
+}

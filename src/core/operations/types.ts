@@ -1,0 +1,59 @@
+import type { ErrorCode } from '../../errors.ts';
+import type { Principal } from '../auth.ts';
+import type { HistoryKind } from '../history.ts';
+import type { Item } from '../items.ts';
+import type { Role } from '../roles.ts';
+import type { Ticket } from '../tickets.ts';
+
+/**
+ * Every operation on items (run an action, decide tickets, update fields) works on a set of targets in one
+ * transaction: load them in one query, plan each in memory, commit the planned changes set-based. A single-item
+ * route and a batch chunk go through the same functions; a route is a chunk of one.
+ */
+export interface Actor {
+  principal: Principal;
+  workspaceId: string;
+  role: Role;
+}
+
+export type OutcomeState = 'succeeded' | 'failed' | 'skipped';
+
+export interface Outcome {
+  /** The item id, or the ticket id for decisions. */
+  target_id: string;
+  state: OutcomeState;
+  error_code: ErrorCode | null;
+  error_message: string | null;
+  item?: Item;
+  ticket?: Ticket;
+}
+
+/** A planned change to one item, with what goes with it. */
+export interface Change {
+  target_id: string;
+  before: Item;
+  status_id: string;
+  fields: Record<string, unknown>;
+  history: {
+    kind: HistoryKind;
+    action_id?: string | null;
+    comment?: string | null;
+    changes?: Record<string, unknown> | null;
+  };
+  /** A ticket to open (an action that needs approval). */
+  open_ticket?: Ticket;
+  /** A pending ticket this change decides. */
+  decide_ticket?: { ticket: Ticket; state: Ticket['state']; comment: string | null };
+}
+
+export interface OperationOptions {
+  comment?: string | null;
+  batchId?: string | null;
+  dryRun?: boolean;
+  /** Decisions in a batch refuse tickets that are not batch-approvable. */
+  inBatch?: boolean;
+}
+
+export function failed(target_id: string, code: ErrorCode, message: string): Outcome {
+  return { target_id, state: 'failed', error_code: code, error_message: message };
+}

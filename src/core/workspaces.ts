@@ -1,0 +1,111 @@
+import { fail } from '../errors.ts';
+import type { WorkspaceRow } from '../db/schema.ts';
+import type { Access, Principal } from './auth.ts';
+import { withTx, type Ctx } from './context.ts';
+import { BIZ_TYPES, dataartsDatastore } from './dataarts-workflow.ts';
+import { createDatastore } from './datastores.ts';
+import type { Role } from './roles.ts';
+
+export interface Workspace {
+  id: string;
+  name: string;
+  project_id: string | null;
+  created_at: number;
+}
+
+export interface Member {
+  user_id: string;
+  name: string;
+  email: string | null;
+  role: Role;
+}
+
+function toWorkspace(row: WorkspaceRow): Workspace {
+  return { id: row.id, name: row.name, project_id: row.project_id, created_at: row.created_at };
+}
+
+/**
+ * Creates a workspace with the caller as its admin. A workspace with a DataArts project_id also gets one
+ * datastore per biz_type with the DataArts lifecycle, so the DataArts routes work on it at once.
+ */
+export async function createWorkspace(
+  ctx: Ctx,
+  principal: Principal,
+  input: { name: string; project_id?: string | null },
+): Promise<Workspace> {
+  const projectId = input.project_id ?? null;
+  return withTx(ctx, async (tx) => {
+    if (projectId !== null) {
+      const taken = await tx.db.selectFrom('workspace').select('id').where('project_id', '=', projectId).executeTakeFirst();
+      if (taken) fail('DUPLICATE', 'A workspace with this project_id already exists.');
+    }
+    const row: WorkspaceRow = { id: tx.ids.next(), name: input.name, project_id: projectId, created_by: principal.userId, created_at: tx.now() };
+    await tx.db.insertInto('workspace').values(row).execute();
+    await tx.db
+      .insertInto('membership')
+      .values({ workspace_id: row.id, user_id: principal.userId, role: 'admin', created_at: tx.now() })
+      .execute();
+    if (projectId !== null) {
+      for (const bizType of BIZ_TYPES) await createDatastore(tx, row.id, dataartsDatastore(bizType));
+    }
+    return toWorkspace(row);
+  });
+}
+
+export async function getWorkspace(ctx: Ctx, access: Access): Promise<Workspace> {
+  const row = await ctx.db.selectFrom('workspace').selectAll().where('id', '=', access.workspaceId).executeTakeFirstOrThrow();
+  return toWorkspace(row);
+}
+
+/** The workspaces the caller belongs to (every workspace for a system admin). */
+export async function listWorkspaces(ctx: Ctx, principal: Principal): Promise<Workspace[]> {
+  let q = ctx.db.selectFrom('workspace').selectAll('workspace');
+  if (!principal.isSystemAdmin) {
+    q = q.innerJoin('membership', 'membership.workspace_id', 'workspace.id').where('membership.user_id', '=', principal.userId);
+  }
+  const rows = await q.orderBy('workspace.id').execute();
+  return rows.map(toWorkspace);
+}
+
+export async function setMember(ctx: Ctx, access: Access, userId: string, role: Role): Promise<Member> {
+  const user = await ctx.db.selectFrom('app_user').select(['id', 'name', 'email']).where('id', '=', userId).executeTakeFirst();
+  if (!user) fail('USER_NOT_FOUND');
+  await ctx.db
+    .insertInto('membership')
+    .values({ workspace_id: access.workspaceId, user_id: userId, role, created_at: ctx.now() })
+    .onConflict((oc) => oc.columns(['workspace_id', 'user_id']).doUpdateSet({ role }))
+    .execute();
+  return { user_id: user.id, name: user.name, email: user.email, role };
+}
+
+export async function removeMember(ctx: Ctx, access: Access, userId: string): Promise<void> {
+  const res = await ctx.db
+    .deleteFrom('membership')
+    .where('workspace_id', '=', access.workspaceId)
+    .where('user_id', '=', userId)
+    .executeTakeFirst();
+  if (Number(res.numDeletedRows) === 0) fail('USER_NOT_FOUND', 'The user is not a member of this workspace.');
+}
+
+export async function listMembers(ctx: Ctx, access: Access): Promise<Member[]> {
+  const rows = await ctx.db
+    .selectFrom('membership')
+    .innerJoin('app_user', 'app_user.id', 'membership.user_id')
+    .select(['app_user.id as user_id', 'app_user.name', 'app_user.email', 'membership.role'])
+    .where('membership.workspace_id', '=', access.workspaceId)
+    .orderBy('app_user.id')
+    .execute();
+  return rows.map((r) => ({ ...r, role: r.role as Role }));
+}
+
+/** The roles of `userIds` in a workspace (for per-item permission checks and role-assigned tickets). */
+export async function roleOf(ctx: Ctx, workspaceId: string, principal: Principal): Promise<Role | null> {
+  if (principal.isSystemAdmin) return 'admin';
+  const row = await ctx.db
+    .selectFrom('membership')
+    .select('role')
+    .where('workspace_id', '=', workspaceId)
+    .where('user_id', '=', principal.userId)
+    .executeTakeFirst();
+  return (row?.role as Role | undefined) ?? null;
+}

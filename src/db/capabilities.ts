@@ -1,0 +1,83 @@
+/**
+ * Everything that differs between SQLite and PostgreSQL, resolved once when the database is opened
+ * (pg-boss's COMPATIBILITY_FLAGS, Kysely's adapter members). Code branches on these members, never on the URL.
+ */
+import { sql, type RawBuilder } from 'kysely';
+
+export type Dialect = 'sqlite' | 'postgres';
+
+export interface Capabilities {
+  readonly dialect: Dialect;
+  /** `FOR UPDATE SKIP LOCKED` on claims; SQLite has one writer and no row locks. */
+  readonly skipLocked: boolean;
+  /** LISTEN/NOTIFY to wake workers; SQLite uses an in-process signal instead. */
+  readonly listenNotify: boolean;
+  /** Several processes may share the database (PostgreSQL); SQLite runs API and worker in one process. */
+  readonly multiProcess: boolean;
+  /** Column type for JSON documents. */
+  readonly jsonType: 'text' | 'jsonb';
+  /** Largest number of bound parameters one statement may carry (SQLite 32766, PostgreSQL 65535). */
+  readonly maxParams: number;
+  /** Text value of a top-level key of a JSON column, as used in conditions and in the per-field index. */
+  jsonText(column: string, key: string): RawBuilder<string | null>;
+  /** Numeric value of a top-level key of a JSON column. */
+  jsonNumber(column: string, key: string): RawBuilder<number | null>;
+  /** True when the JSON array at `key` holds any of `values` (the `users` field type). */
+  jsonArrayHasAny(column: string, key: string, values: readonly string[]): RawBuilder<boolean>;
+  /** Case-insensitive LIKE with `\` as the escape character. */
+  ilike(expr: RawBuilder<unknown>, pattern: string): RawBuilder<boolean>;
+  /** Decodes a JSON column value as the driver returns it. */
+  readJson<T>(value: unknown): T;
+  /** Encodes a value for a JSON column. */
+  writeJson(value: unknown): string | null;
+}
+
+const KEY_RE = /^[A-Za-z_][A-Za-z0-9_-]{0,63}$/;
+
+/** Keys are validated display ids; this guard keeps a bad caller from reaching raw SQL. */
+function safeKey(key: string): string {
+  if (!KEY_RE.test(key)) throw new Error(`unsafe JSON key ${JSON.stringify(key)}`);
+  return key;
+}
+
+function readJson<T>(value: unknown): T {
+  if (value == null) return null as T;
+  if (typeof value === 'string') return JSON.parse(value) as T;
+  return value as T;
+}
+
+function writeJson(value: unknown): string | null {
+  return value === undefined || value === null ? null : JSON.stringify(value);
+}
+
+export const sqliteCapabilities: Capabilities = Object.freeze({
+  dialect: 'sqlite' as const,
+  skipLocked: false,
+  listenNotify: false,
+  multiProcess: false,
+  jsonType: 'text' as const,
+  maxParams: 32766,
+  jsonText: (column: string, key: string) => sql<string | null>`json_extract(${sql.ref(column)}, ${sql.lit(`$.${safeKey(key)}`)})`,
+  jsonNumber: (column: string, key: string) => sql<number | null>`json_extract(${sql.ref(column)}, ${sql.lit(`$.${safeKey(key)}`)})`,
+  jsonArrayHasAny: (column: string, key: string, values: readonly string[]) =>
+    sql<boolean>`exists (select 1 from json_each(${sql.ref(column)}, ${sql.lit(`$.${safeKey(key)}`)}) where value in (${sql.join(values)}))`,
+  ilike: (expr: RawBuilder<unknown>, pattern: string) => sql<boolean>`${expr} like ${pattern} escape '\\'`,
+  readJson,
+  writeJson,
+});
+
+export const postgresCapabilities: Capabilities = Object.freeze({
+  dialect: 'postgres' as const,
+  skipLocked: true,
+  listenNotify: true,
+  multiProcess: true,
+  jsonType: 'jsonb' as const,
+  maxParams: 65535,
+  jsonText: (column: string, key: string) => sql<string | null>`(${sql.ref(column)} ->> ${sql.lit(safeKey(key))})`,
+  jsonNumber: (column: string, key: string) => sql<number | null>`((${sql.ref(column)} ->> ${sql.lit(safeKey(key))})::numeric)`,
+  jsonArrayHasAny: (column: string, key: string, values: readonly string[]) =>
+    sql<boolean>`(${sql.ref(column)} -> ${sql.lit(safeKey(key))}) ?| array[${sql.join(values)}]::text[]`,
+  ilike: (expr: RawBuilder<unknown>, pattern: string) => sql<boolean>`${expr} ilike ${pattern} escape '\\'`,
+  readJson,
+  writeJson,
+});

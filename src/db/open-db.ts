@@ -1,0 +1,94 @@
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import SqliteDatabase from 'better-sqlite3';
+import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import pg from 'pg';
+import { postgresCapabilities, sqliteCapabilities, type Capabilities } from './capabilities.ts';
+import type { Schema } from './schema.ts';
+
+export type Db = Kysely<Schema>;
+
+export interface OpenDb {
+  readonly db: Db;
+  readonly caps: Capabilities;
+  /** The raw better-sqlite3 handle (SQLite only), for prepared statements on hot paths. */
+  readonly sqlite?: SqliteDatabase.Database;
+  /** The pg pool (PostgreSQL only), for LISTEN connections. */
+  readonly pool?: pg.Pool;
+  /** PostgreSQL schema the connections use, when not `public`. */
+  readonly schema?: string;
+  close(): Promise<void>;
+}
+
+export interface OpenDbOptions {
+  /** PostgreSQL: the schema every connection uses (tests give each test its own). */
+  schema?: string;
+  /** PostgreSQL pool size; 10 by default. */
+  poolSize?: number;
+}
+
+export const DEFAULT_SQLITE_PATH = './data/batchgate.db';
+
+export function isPostgresUrl(url: string): boolean {
+  return /^postgres(ql)?:\/\//.test(url);
+}
+
+/** int8 and numeric come back as strings by default; our int8 columns are counts and epoch-ms, safe as numbers. */
+const pgTypes = {
+  getTypeParser(oid: number, format?: 'text' | 'binary') {
+    if (oid === 20) return (v: string) => Number(v);
+    if (oid === 1700) return (v: string) => Number(v);
+    return pg.types.getTypeParser(oid, format);
+  },
+};
+
+/**
+ * Opens the database named by `url`: a `postgres://` URL gives a pg pool, anything else is an SQLite file
+ * path (`sqlite:` prefix optional, `:memory:` allowed). The returned capabilities decide every dialect branch.
+ */
+export function openDb(url: string = DEFAULT_SQLITE_PATH, options: OpenDbOptions = {}): OpenDb {
+  if (isPostgresUrl(url)) return openPostgres(url, options);
+  return openSqlite(url.replace(/^sqlite:(\/\/)?/, ''));
+}
+
+function openSqlite(path: string): OpenDb {
+  if (path !== ':memory:') mkdirSync(dirname(resolve(path)), { recursive: true });
+  const sqlite = new SqliteDatabase(path);
+  sqlite.pragma('journal_mode = WAL');
+  sqlite.pragma('synchronous = NORMAL');
+  sqlite.pragma('foreign_keys = ON');
+  sqlite.pragma('busy_timeout = 5000');
+  // 64 MB page cache: the 1M-item batch touches ~200 MB of pages; a bigger cache cut its time by a third.
+  sqlite.pragma('cache_size = -65536');
+  sqlite.pragma('temp_store = MEMORY');
+  const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: sqlite }) });
+  return {
+    db,
+    caps: sqliteCapabilities,
+    sqlite,
+    async close() {
+      await db.destroy();
+    },
+  };
+}
+
+function openPostgres(url: string, options: OpenDbOptions): OpenDb {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.poolSize ?? 10,
+    types: pgTypes,
+    ...(options.schema ? { options: `-c search_path=${options.schema}` } : {}),
+  });
+  // An idle client's network error must not crash the process; the pool replaces it.
+  pool.on('error', () => {});
+  const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
+  return {
+    db,
+    caps: postgresCapabilities,
+    pool,
+    ...(options.schema ? { schema: options.schema } : {}),
+    async close() {
+      await db.destroy();
+    },
+  };
+}

@@ -1,0 +1,154 @@
+/**
+ * Row types: the database shape, kept apart from domain objects (src/core) and API schemas (src/api).
+ * Portable column choices (reference/stack.md §2.8): ids are 19-digit text, times are epoch-ms bigints,
+ * booleans are 0/1 integers, JSON is text on SQLite and jsonb on PostgreSQL (parsed at the repository edge).
+ */
+import type { Generated } from 'kysely';
+
+export interface WorkspaceRow {
+  id: string;
+  name: string;
+  project_id: string | null;
+  created_by: string | null;
+  created_at: number;
+}
+
+export interface UserRow {
+  id: string;
+  name: string;
+  email: string | null;
+  is_system_admin: number;
+  created_at: number;
+}
+
+export interface ApiTokenRow {
+  id: string;
+  user_id: string;
+  token_hash: string;
+  label: string | null;
+  created_at: number;
+  last_used_at: number | null;
+}
+
+export interface MembershipRow {
+  workspace_id: string;
+  user_id: string;
+  role: string;
+  created_at: number;
+}
+
+export interface DatastoreRow {
+  id: string;
+  workspace_id: string;
+  display_id: string;
+  name: string;
+  created_at: number;
+}
+
+export interface FieldRow {
+  id: string;
+  datastore_id: string;
+  display_id: string;
+  name: string;
+  type: string;
+  options: unknown;
+  position: number;
+}
+
+export interface StatusRow {
+  id: string;
+  datastore_id: string;
+  display_id: string;
+  name: string;
+  position: number;
+}
+
+export interface ActionRow {
+  id: string;
+  datastore_id: string;
+  display_id: string;
+  name: string;
+  kind: string;
+  from_status_ids: unknown;
+  to_status_id: string | null;
+  roles: unknown;
+  set_fields: unknown;
+  approval: unknown;
+  position: number;
+}
+
+export interface ItemRow {
+  id: string;
+  workspace_id: string;
+  datastore_id: string;
+  title: string;
+  status_id: string;
+  fields: unknown;
+  rev_no: number;
+  created_at: number;
+  created_by: string | null;
+  updated_at: number;
+  updated_by: string | null;
+}
+
+export interface HistoryRow {
+  id: string;
+  workspace_id: string;
+  item_id: string;
+  kind: string;
+  user_id: string | null;
+  action_id: string | null;
+  from_status_id: string | null;
+  to_status_id: string | null;
+  comment: string | null;
+  batch_id: string | null;
+  ticket_id: string | null;
+  changes: unknown;
+  created_at: number;
+}
+
+export interface TicketRow {
+  id: string;
+  workspace_id: string;
+  datastore_id: string;
+  item_id: string;
+  action_id: string;
+  state: string;
+  assignee_id: string | null;
+  assignee_role: string | null;
+  submitter_id: string;
+  prev_status_id: string;
+  pending_status_id: string;
+  payload: unknown;
+  batch_approvable: number;
+  requires_comment: number;
+  reason: string | null;
+  comment: string | null;
+  decision_comment: string | null;
+  decided_by: string | null;
+  decided_at: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface MetaRow {
+  key: string;
+  value: string;
+}
+
+export interface Schema {
+  workspace: WorkspaceRow;
+  app_user: UserRow;
+  api_token: ApiTokenRow;
+  membership: MembershipRow;
+  datastore: DatastoreRow;
+  ds_field: FieldRow;
+  ds_status: StatusRow;
+  ds_action: ActionRow;
+  item: ItemRow;
+  item_history: HistoryRow;
+  ticket: TicketRow;
+  bg_meta: MetaRow;
+}
+
+export type { Generated };

@@ -1,0 +1,59 @@
+import pino from 'pino';
+import { buildApp } from './api/app.ts';
+import type { App } from './api/native/types.ts';
+import type { Config } from './config.ts';
+import type { Ctx } from './core/context.ts';
+import { seedDemo, type DemoSeed } from './core/demo.ts';
+import { makeCtx } from './core/make-ctx.ts';
+import { ensureSystemAdmin } from './core/users.ts';
+import { migrate } from './db/migrate.ts';
+import { openDb, type OpenDb } from './db/open-db.ts';
+
+export interface Service {
+  app: App;
+  ctx: Ctx;
+  opened: OpenDb;
+  demo: DemoSeed | null;
+  close(): Promise<void>;
+}
+
+/** Opens and migrates the database, bootstraps the admin and demo data, and builds the HTTP app. */
+export async function createService(config: Config, opts: { listen?: boolean } = {}): Promise<Service> {
+  const log = pino({ level: config.logLevel });
+  const opened = openDb(config.databaseUrl);
+  await migrate(opened.db, opened.caps);
+  const ctx = makeCtx(opened, log);
+
+  let demo: DemoSeed | null = null;
+  const anyUser = await ctx.db.selectFrom('app_user').select('id').limit(1).executeTakeFirst();
+  if (!anyUser && config.demo) demo = await seedDemo(ctx);
+  if (config.adminToken) await ensureSystemAdmin(ctx, config.adminToken);
+
+  const app = await buildApp({ ctx, logger: log, bodyLimit: config.bodyLimit });
+  if (opts.listen !== false) await app.listen({ port: config.port, host: config.host });
+  return {
+    app,
+    ctx,
+    opened,
+    demo,
+    async close() {
+      await app.close();
+      await opened.close();
+    },
+  };
+}
+
+export function printDemo(demo: DemoSeed, baseUrl: string): void {
+  const lines = [
+    '',
+    '  batchgate: created a demo workspace on this empty database.',
+    `  workspace id ${demo.workspaceId} (DataArts project_id "${demo.projectId}")`,
+    '  Tokens (shown once; keep them):',
+    ...demo.users.map((u) => `    ${u.role.padEnd(22)} ${u.name.padEnd(16)} ${u.token}`),
+    '',
+    `  Try: curl -H "Authorization: Bearer ${demo.users[0]!.token}" ${baseUrl}/api/v1/workspaces`,
+    `  API docs: ${baseUrl}/docs`,
+    '',
+  ];
+  process.stdout.write(lines.join('\n') + '\n');
+}

@@ -1,0 +1,82 @@
+import { randomBytes } from 'node:crypto';
+import { describe } from 'node:test';
+import pg from 'pg';
+import type { Ctx } from '../../src/core/context.ts';
+import { makeCtx } from '../../src/core/make-ctx.ts';
+import { migrate } from '../../src/db/migrate.ts';
+import { openDb, type OpenDb } from '../../src/db/open-db.ts';
+import type { Dialect } from '../../src/db/capabilities.ts';
+
+/**
+ * Which databases the suite runs on. `npm test` runs SQLite, and PostgreSQL too when TEST_PG_URL is set;
+ * `.ci/run` runs `npm run test:pg` against a server it makes sure of. DIALECTS=sqlite,postgres narrows it.
+ */
+export const PG_URL = process.env.TEST_PG_URL ?? '';
+export const DIALECTS: Dialect[] = (process.env.DIALECTS ?? (PG_URL ? 'sqlite,postgres' : 'sqlite'))
+  .split(',')
+  .map((d) => d.trim())
+  .filter((d): d is Dialect => d === 'sqlite' || d === 'postgres');
+
+if (DIALECTS.includes('postgres') && !PG_URL) throw new Error('DIALECTS includes postgres but TEST_PG_URL is not set');
+
+export interface TestDb {
+  dialect: Dialect;
+  opened: OpenDb;
+  ctx: Ctx;
+  /** The URL (and schema) another process can open the same database with. */
+  url: string;
+  schema?: string;
+  close(): Promise<void>;
+}
+
+/**
+ * A fresh, migrated database for one test: an SQLite file of its own (WAL needs a file), or a PostgreSQL schema
+ * of its own, dropped afterwards.
+ */
+export async function openTestDb(dialect: Dialect, opts: { file?: string } = {}): Promise<TestDb> {
+  if (dialect === 'sqlite') {
+    const { mkdtempSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = mkdtempSync(join(tmpdir(), 'bg-test-'));
+    const url = opts.file ?? join(dir, 'test.db');
+    const opened = openDb(url);
+    await migrate(opened.db, opened.caps);
+    return {
+      dialect,
+      opened,
+      ctx: makeCtx(opened),
+      url,
+      async close() {
+        await opened.close();
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  }
+  const schema = `t_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: PG_URL });
+  await admin.connect();
+  await admin.query(`create schema ${schema}`);
+  await admin.end();
+  const opened = openDb(PG_URL, { schema, poolSize: 5 });
+  await migrate(opened.db, opened.caps);
+  return {
+    dialect,
+    opened,
+    ctx: makeCtx(opened),
+    url: PG_URL,
+    schema,
+    async close() {
+      await opened.close();
+      const c = new pg.Client({ connectionString: PG_URL });
+      await c.connect();
+      await c.query(`drop schema if exists ${schema} cascade`);
+      await c.end();
+    },
+  };
+}
+
+/** `describe` once per dialect, named `sqlite: …` / `postgres: …` (Kysely's DIALECTS loop). */
+export function describeEachDialect(name: string, fn: (dialect: Dialect) => void): void {
+  for (const dialect of DIALECTS) describe(`${dialect}: ${name}`, () => fn(dialect));
+}
