@@ -10,6 +10,8 @@ export interface Config {
   bodyLimit: number;
   /** Seed a demo workspace into an empty database and print its tokens. */
   demo: boolean;
+  /** Chunk loops per worker process on PostgreSQL (SQLite always runs one). */
+  workerConcurrency: number;
 }
 
 function int(name: string, value: string | undefined, fallback: number): number {
@@ -28,5 +30,6 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: env.LOG_LEVEL || 'info',
     bodyLimit: int('BATCHGATE_BODY_LIMIT', env.BATCHGATE_BODY_LIMIT, 16 * 1024 * 1024),
     demo: !['0', 'false', 'no'].includes((env.BATCHGATE_DEMO ?? '1').toLowerCase()),
+    workerConcurrency: Math.max(1, int('BATCHGATE_WORKER_CONCURRENCY', env.BATCHGATE_WORKER_CONCURRENCY, 2)),
   };
 }

@@ -21,6 +21,7 @@ export const Errors = Object.freeze({
   INVALID_JSON: def('INVALID_JSON', 400, 'The request body is not valid JSON.'),
   VALIDATION_FAILED: def('VALIDATION_FAILED', 400, 'The request does not match the schema.'),
   BODY_TOO_LARGE: def('BODY_TOO_LARGE', 413, 'The request body is too large.'),
+  URI_TOO_LONG: def('URI_TOO_LONG', 414, 'A path segment of the URL is too long.'),
   UNSUPPORTED_MEDIA_TYPE: def('UNSUPPORTED_MEDIA_TYPE', 415, 'Request bodies must be application/json.'),
   NESTING_TOO_DEEP: def('NESTING_TOO_DEEP', 400, 'The request body is nested too deeply.'),
   INVALID_CONDITION: def('INVALID_CONDITION', 400, 'A search condition is invalid.'),

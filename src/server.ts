@@ -7,21 +7,23 @@ import { seedDemo, type DemoSeed } from './core/demo.ts';
 import { makeCtx } from './core/make-ctx.ts';
 import { ensureSystemAdmin } from './core/users.ts';
 import { migrate } from './db/migrate.ts';
+import { makeEngine, type Engine } from './engine/engine.ts';
 import { openDb, type OpenDb } from './db/open-db.ts';
 
 export interface Service {
   app: App;
   ctx: Ctx;
+  engine: Engine;
   opened: OpenDb;
   demo: DemoSeed | null;
   close(): Promise<void>;
 }
 
 /** Opens and migrates the database, bootstraps the admin and demo data, and builds the HTTP app. */
-export async function createService(config: Config, opts: { listen?: boolean } = {}): Promise<Service> {
+export async function createService(config: Config, opts: { listen?: boolean; worker?: boolean } = {}): Promise<Service> {
   const log = pino({ level: config.logLevel });
   const opened = openDb(config.databaseUrl);
-  await migrate(opened.db, opened.caps);
+  await migrate(opened);
   const ctx = makeCtx(opened, log);
 
   let demo: DemoSeed | null = null;
@@ -29,15 +31,20 @@ export async function createService(config: Config, opts: { listen?: boolean } =
   if (!anyUser && config.demo) demo = await seedDemo(ctx);
   if (config.adminToken) await ensureSystemAdmin(ctx, config.adminToken);
 
-  const app = await buildApp({ ctx, logger: log, bodyLimit: config.bodyLimit });
+  const engine = await makeEngine(ctx, opened);
+  const app = await buildApp({ ctx, engine, logger: log, bodyLimit: config.bodyLimit });
   if (opts.listen !== false) await app.listen({ port: config.port, host: config.host });
+  if (opts.worker !== false) engine.startWorker({ concurrency: config.workerConcurrency });
   return {
     app,
     ctx,
+    engine,
     opened,
     demo,
     async close() {
+      // Stop taking requests, let the worker finish or release its chunk, then close the pool.
       await app.close();
+      await engine.close();
       await opened.close();
     },
   };

@@ -7,6 +7,7 @@ import Fastify from 'fastify';
 import type { Logger } from 'pino';
 import { Type } from 'typebox';
 import type { Ctx } from '../core/context.ts';
+import type { Engine } from '../engine/engine.ts';
 import { AppError } from '../errors.ts';
 import { sendNativeError } from './errors-http.ts';
 import { parseJsonBody } from './json-body.ts';
@@ -16,6 +17,7 @@ import { ErrorResponse } from './schemas.ts';
 
 export interface AppOptions {
   ctx: Ctx;
+  engine: Engine;
   /** A pino logger; none (silent) in tests. */
   logger?: Logger;
   /** Largest request body in bytes; 16 MiB fits a 10,000-item import with room to spare. */
@@ -25,9 +27,17 @@ export interface AppOptions {
 function makeAjv(coerce: boolean): Ajv {
   // Bodies are strict: a wrong JSON type is refused, never coerced, and unknown properties are errors where
   // a schema closes the object. Query strings and path params are text, so they are coerced.
-  const ajv = new Ajv({ coerceTypes: coerce, useDefaults: true, removeAdditional: false, allErrors: false, strict: false });
+  // `strict: false` also turns strictNumbers off, which lets a body's 1e400 (Infinity) pass as a number and
+  // even as an integer: bodies keep it on. Text keeps it off: Ajv coerces "1e400" to Infinity and, with it on,
+  // then skips minimum/maximum for a non-finite number; off, `maximum` refuses it (text integers need one).
+  const ajv = new Ajv({ coerceTypes: coerce, useDefaults: true, removeAdditional: false, allErrors: false, strict: false, strictNumbers: !coerce });
   addFormats.default(ajv);
   return ajv;
+}
+
+/** TypeBox marks `Type.Optional(...)` with a non-enumerable `~optional`. */
+function isOptionalSchema(schema: unknown): boolean {
+  return typeof schema === 'object' && schema !== null && (schema as Record<string, unknown>)['~optional'] === true;
 }
 
 export async function buildApp(opts: AppOptions): Promise<App> {
@@ -35,6 +45,9 @@ export async function buildApp(opts: AppOptions): Promise<App> {
     ...(opts.logger ? { loggerInstance: opts.logger } : { logger: false }),
     bodyLimit: opts.bodyLimit ?? 16 * 1024 * 1024,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+    // A path that is not valid percent-encoded UTF-8, or a path segment longer than maxParamLength, is refused
+    // by the router before any route runs: answer it in the catalog envelope like every other error.
+    frameworkErrors: (err, req, reply) => sendNativeError(err, req, reply),
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   const bodyAjv = makeAjv(false);
@@ -43,13 +56,26 @@ export async function buildApp(opts: AppOptions): Promise<App> {
 
   app.decorateRequest('principal', null);
   app.removeContentTypeParser(['application/json', 'text/plain']);
-  app.addContentTypeParser(/^application\/([\w.+-]+\+)?json/, { parseAs: 'string' }, (_req, body, done) => {
-    if (body === '') return done(null, undefined);
+  // application/json and application/*+json, with parameters; not application/jsonx. Fastify matches the
+  // lower-cased `type/subtype; params` form of the header.
+  app.addContentTypeParser(/^application\/([\w.+-]+\+)?json(;|$)/, { parseAs: 'buffer' }, (_req, body, done) => {
+    // An empty body is no body: routes whose body is optional take it, the others refuse it in validation.
+    if ((body as Buffer).length === 0) return done(null, undefined);
     try {
-      done(null, parseJsonBody(body as string));
+      done(null, parseJsonBody(body as Buffer));
     } catch (e) {
       done(e as AppError, undefined);
     }
+  });
+  // Fastify validates an absent body as null, so `Type.Optional(Type.Object(...))` alone would still refuse
+  // a POST without one: an absent optional body is validated, and handled, as `{}`.
+  app.addHook('preValidation', async (req) => {
+    if (req.body === undefined && isOptionalSchema(req.routeOptions.schema?.body)) req.body = {};
+  });
+  // NUL cannot be stored or compared in PostgreSQL text: a URL carrying one (in a path param or the query)
+  // is refused here rather than failing in the database.
+  app.addHook('onRequest', async (req) => {
+    if (/%00/.test(req.url) || req.url.includes('\0')) throw new AppError('BAD_REQUEST', 'The URL contains a NUL character (%00).');
   });
 
   app.addSchema(ErrorResponse);
@@ -82,7 +108,7 @@ export async function buildApp(opts: AppOptions): Promise<App> {
   );
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
-  await app.register(nativeApi({ ctx: opts.ctx }), { prefix: '/api/v1' });
+  await app.register(nativeApi({ ctx: opts.ctx, engine: opts.engine }), { prefix: '/api/v1' });
   // The pino Logger type is wider than FastifyBaseLogger; routes only need the base interface.
   return app as unknown as App;
 }

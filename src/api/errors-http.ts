@@ -14,6 +14,17 @@ const FASTIFY_CODES: Record<string, ErrorCode> = {
   FST_ERR_CTP_EMPTY_JSON_BODY: 'INVALID_JSON',
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'BAD_REQUEST',
   FST_ERR_CTP_INVALID_JSON_BODY: 'INVALID_JSON',
+  FST_ERR_BAD_URL: 'BAD_REQUEST',
+  FST_ERR_MAX_PARAM_LENGTH: 'URI_TOO_LONG',
+};
+
+/** Other 4xx errors Fastify raises, by status: the code's catalog status is the one answered. */
+const FASTIFY_STATUSES: Record<number, ErrorCode> = {
+  404: 'ROUTE_NOT_FOUND',
+  405: 'METHOD_NOT_ALLOWED',
+  413: 'BODY_TOO_LARGE',
+  414: 'URI_TOO_LONG',
+  415: 'UNSUPPORTED_MEDIA_TYPE',
 };
 
 /**
@@ -30,12 +41,14 @@ export function toHttpError(err: unknown): HttpError {
     const details = fe.validation.map((v) => ({ path: v.instancePath || '/', message: v.message, params: v.params }));
     return { status: 400, code: 'VALIDATION_FAILED', message: fe.message, details };
   }
-  if (fe && typeof fe.code === 'string' && FASTIFY_CODES[fe.code]) {
+  if (fe && typeof fe.code === 'string' && Object.hasOwn(FASTIFY_CODES, fe.code)) {
     const code = FASTIFY_CODES[fe.code]!;
-    return { status: Errors[code].status, code, message: Errors[code].message };
+    const message = fe.code === 'FST_ERR_BAD_URL' ? 'The URL is not valid percent-encoded UTF-8.' : Errors[code].message;
+    return { status: Errors[code].status, code, message };
   }
   if (fe && typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
-    return { status: fe.statusCode, code: 'BAD_REQUEST', message: fe.message };
+    const code = FASTIFY_STATUSES[fe.statusCode] ?? 'BAD_REQUEST';
+    return { status: Errors[code].status, code, message: fe.message };
   }
   return { status: 500, code: 'INTERNAL', message: Errors.INTERNAL.message };
 }

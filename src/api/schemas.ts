@@ -17,6 +17,9 @@ export const Name = Type.String({ minLength: 1, maxLength: 200 });
 export const Comment = Type.String({ maxLength: 4000 });
 export const Time = Type.String({ format: 'date-time' });
 export const NullableTime = Type.Union([Time, Type.Null()]);
+/** Paging in query strings: bounded, so a huge or exponent-form number is a 400 and never reaches SQL. */
+export const Limit = Type.Integer({ minimum: 1, maximum: 1000 });
+export const Offset = Type.Integer({ minimum: 0, maximum: 1_000_000_000 });
 export const RoleSchema = Type.Union(ROLES.map((r) => Type.Literal(r)));
 export const FieldValues = Type.Record(Type.String({ maxLength: 64 }), Type.Unknown(), { description: 'Field values keyed by field display_id.' });
 

@@ -11,9 +11,9 @@ program
   .command('serve', { isDefault: true })
   .description('Run the HTTP API (and, on SQLite, the embedded worker)')
   .option('--no-worker', 'do not run a batch worker in this process')
-  .action(async () => {
+  .action(async (opts: { worker: boolean }) => {
     const config = readConfig();
-    const service = await createService(config);
+    const service = await createService(config, { worker: opts.worker });
     const base = `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${config.port}`;
     if (service.demo) printDemo(service.demo, base);
     service.ctx.log.info({ url: base, database: service.opened.caps.dialect }, 'batchgate listening');
@@ -30,12 +30,36 @@ program
   });
 
 program
+  .command('worker')
+  .description('Run a batch worker without the HTTP API (PostgreSQL; any number of them)')
+  .action(async () => {
+    const config = readConfig();
+    const service = await createService({ ...config, demo: false }, { listen: false, worker: false });
+    if (!service.opened.caps.multiProcess) {
+      service.ctx.log.error('SQLite runs its worker inside `batchgate serve`; a second process would contend for its one writer. Use PostgreSQL (DATABASE_URL=postgres://…) for separate workers.');
+      await service.close();
+      process.exit(2);
+    }
+    service.engine.startWorker({ concurrency: config.workerConcurrency });
+    service.ctx.log.info({ database: service.opened.caps.dialect }, 'batchgate worker running');
+    let stopping = false;
+    const stop = async () => {
+      if (stopping) return;
+      stopping = true;
+      await service.close();
+      process.exit(0);
+    };
+    process.on('SIGTERM', () => void stop());
+    process.on('SIGINT', () => void stop());
+  });
+
+program
   .command('migrate')
   .description('Run database migrations and exit')
   .action(async () => {
     const config = readConfig();
     const opened = openDb(config.databaseUrl);
-    const done = await migrate(opened.db, opened.caps);
+    const done = await migrate(opened);
     console.log(done.length ? `applied: ${done.join(', ')}` : 'database is up to date');
     await opened.close();
   });

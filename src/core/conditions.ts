@@ -5,9 +5,16 @@
  * Semantics kept from Hexabase: `search_value` is always an array; text matches as a substring unless
  * `exact_match`, where several values OR together; `"A|B"` ORs substrings (the one regex form accepted:
  * arbitrary patterns would hand every caller a ReDoS lever on SQLite); numbers and dates take `[from, to]`,
- * inclusive, `null` for an open end; `not_match` negates; `include_null` adds (true) or removes (false)
- * blanks; nested `conditions` combine with `use_or_condition`. The status is addressed as `status`, by its
- * display_id, name or id.
+ * inclusive, `null` for an open end (with `exact_match` a number condition is a list of values); `not_match`
+ * negates; `include_null` adds (true) or removes (false) blanks; nested `conditions` combine with
+ * `use_or_condition`. The status is addressed as `status`, by its display_id, name or id.
+ *
+ * The same request selects the same items on SQLite and PostgreSQL:
+ * - substring matches fold case for ASCII letters only (what SQLite's LIKE can do; PostgreSQL's ILIKE is
+ *   pinned to the "C" collation) and treat `%`, `_` and `\` as ordinary characters;
+ * - a blank is an absent or null value, or `""` for text and select fields, or `[]` for a users field; a blank
+ *   never matches a condition, so `not_match` selects it unless `include_null: false`;
+ * - sorting puts blanks last in both directions and orders text by code point, whatever the collation.
  */
 import { sql, type RawBuilder } from 'kysely';
 import { fail } from '../errors.ts';
@@ -30,11 +37,19 @@ export interface Condition {
 export const MAX_CONDITION_DEPTH = 8;
 export const MAX_CONDITIONS = 200;
 export const MAX_SEARCH_VALUES = 1000;
+/**
+ * Bound values in one search, `"A|B"` alternatives included: keeps a statement far below SQLite's 32766
+ * parameters, so a large search is refused the same way on both databases instead of failing on one.
+ */
+export const MAX_TOTAL_SEARCH_VALUES = 10_000;
 
 type Pred = RawBuilder<boolean>;
 
 const TRUE: Pred = sql<boolean>`1 = 1`;
 const FALSE: Pred = sql<boolean>`1 = 0`;
+
+/** Terms per flat `and`/`or` run; longer lists nest, so no run comes near SQLite's expression depth of 1000. */
+const JOIN_FANOUT = 16;
 
 function invalid(message: string): never {
   fail('INVALID_CONDITION', message);
@@ -43,7 +58,17 @@ function invalid(message: string): never {
 function join(preds: Pred[], op: 'and' | 'or'): Pred {
   if (preds.length === 0) return op === 'and' ? TRUE : FALSE;
   if (preds.length === 1) return preds[0]!;
+  if (preds.length > JOIN_FANOUT) {
+    const runs: Pred[] = [];
+    for (let i = 0; i < preds.length; i += JOIN_FANOUT) runs.push(join(preds.slice(i, i + JOIN_FANOUT), op));
+    return join(runs, op);
+  }
   return sql<boolean>`(${sql.join(preds, sql.raw(` ${op} `))})`;
+}
+
+/** NOT that treats unknown (a comparison with a blank) as "does not match", so the negation selects it. */
+function not(pred: Pred): Pred {
+  return sql<boolean>`not coalesce(${pred}, ${FALSE})`;
 }
 
 function escapeLike(s: string): string {
@@ -56,11 +81,19 @@ function asString(v: SearchValue, key: string): string {
   invalid(`Condition "${key}": search_value elements must be strings or numbers.`);
 }
 
+/** Decimal notation only: `Number()` alone would also take "0x10", "0b1" and "Infinity". */
+const NUMBER_RE = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
+
 function asNumber(v: SearchValue, key: string): number | null {
-  if (v === null || v === '') return null;
-  const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN;
-  if (!Number.isFinite(n)) invalid(`Condition "${key}": ${JSON.stringify(v)} is not a number.`);
-  return n;
+  if (v === null) return null;
+  if (typeof v === 'number' && Number.isFinite(v)) return v;
+  if (typeof v === 'string') {
+    const s = v.trim();
+    if (s === '') return null;
+    const n = NUMBER_RE.test(s) ? Number(s) : NaN;
+    if (Number.isFinite(n)) return n;
+  }
+  invalid(`Condition "${key}": ${JSON.stringify(v)} is not a number.`);
 }
 
 function todayUtc(now: number): string {
@@ -81,7 +114,7 @@ function timeBound(v: SearchValue, end: boolean, key: string, now: number, dateO
   return dateOnly ? dt.slice(0, 10) : dt;
 }
 
-function range<T>(expr: RawBuilder<unknown>, from: T | null, to: T | null): Pred {
+function range(expr: RawBuilder<unknown>, from: unknown, to: unknown): Pred {
   const parts: Pred[] = [];
   if (from !== null) parts.push(sql<boolean>`${expr} >= ${from}`);
   if (to !== null) parts.push(sql<boolean>`${expr} <= ${to}`);
@@ -94,53 +127,145 @@ function requireRange(values: SearchValue[], key: string): [SearchValue, SearchV
   return [values[0]!, values[1]!];
 }
 
-function textMatch(caps: Capabilities, expr: RawBuilder<unknown>, values: SearchValue[], exact: boolean, key: string): Pred {
-  const strings = values.map((v) => asString(v, key));
-  if (exact) return sql<boolean>`${expr} in (${sql.join(strings)})`;
-  const alternatives = strings.flatMap((s) => s.split('|')).filter((s) => s !== '');
-  if (alternatives.length === 0) return sql<boolean>`${expr} is not null`;
-  return join(alternatives.map((s) => caps.ilike(expr, `%${escapeLike(s)}%`)), 'or');
+function inList(expr: RawBuilder<unknown>, values: unknown[]): Pred {
+  return values.length ? sql<boolean>`${expr} in (${sql.join(values)})` : FALSE;
 }
 
 interface Compiler {
   caps: Capabilities;
   ds: Datastore;
   now: number;
+  /** Conditions seen so far, groups included. */
   count: number;
+  /** Values bound so far. */
+  values: number;
 }
 
-function fieldPredicate(c: Compiler, field: FieldDef, values: SearchValue[], exact: boolean): { pred: Pred; expr: RawBuilder<unknown> } {
+function spend(c: Compiler, n: number): void {
+  c.values += n;
+  if (c.values > MAX_TOTAL_SEARCH_VALUES) invalid(`At most ${MAX_TOTAL_SEARCH_VALUES} search values in one search.`);
+}
+
+function textMatch(c: Compiler, expr: RawBuilder<unknown>, values: SearchValue[], exact: boolean, key: string): Pred {
+  const strings = values.map((v) => asString(v, key));
+  if (exact) return inList(expr, strings);
+  const alternatives = strings.flatMap((s) => s.split('|')).filter((s) => s !== '');
+  spend(c, Math.max(0, alternatives.length - strings.length));
+  if (alternatives.length === 0) return sql<boolean>`${expr} is not null`;
+  return join(alternatives.map((s) => c.caps.ilike(expr, `%${escapeLike(s)}%`)), 'or');
+}
+
+/** Numbers: `[from, to]`, or with `exact_match` any list of values. `param` wraps each bound value. */
+function numberMatch(
+  expr: RawBuilder<unknown>,
+  values: SearchValue[],
+  exact: boolean,
+  key: string,
+  param: (n: number) => unknown = (n) => n,
+): Pred {
+  if (exact) {
+    const nums = values.map((v) => asNumber(v, key)).filter((n): n is number => n !== null);
+    return inList(expr, nums.map(param));
+  }
+  const [from, to] = requireRange(values, key);
+  const bound = (v: SearchValue) => {
+    const n = asNumber(v, key);
+    return n === null ? null : param(n);
+  };
+  return range(expr, bound(from), bound(to));
+}
+
+/** What a leaf condition tests: the expression, what counts as blank, and how values match. */
+interface Subject {
+  expr: RawBuilder<unknown>;
+  /** Blank beyond SQL null, e.g. `''` for text. */
+  blankValue?: string;
+  match(values: SearchValue[]): Pred;
+}
+
+function fieldSubject(c: Compiler, field: FieldDef, exact: boolean): Subject {
   const key = field.display_id;
   switch (field.type) {
     case 'text':
     case 'select': {
       const expr = c.caps.jsonText('fields', key);
-      return { expr, pred: textMatch(c.caps, expr, values, exact || field.type === 'select', key) };
+      return { expr, blankValue: '', match: (values) => textMatch(c, expr, values, exact || field.type === 'select', key) };
     }
     case 'number': {
       const expr = c.caps.jsonNumber('fields', key);
-      if (exact || values.length !== 2) {
-        const nums = values.map((v) => asNumber(v, key)).filter((n): n is number => n !== null);
-        return { expr, pred: nums.length ? sql<boolean>`${expr} in (${sql.join(nums)})` : FALSE };
-      }
-      const [from, to] = requireRange(values, key);
-      return { expr, pred: range(expr, asNumber(from, key), asNumber(to, key)) };
+      return { expr, match: (values) => numberMatch(expr, values, exact, key) };
     }
     case 'date':
     case 'datetime': {
       const expr = c.caps.jsonText('fields', key);
       const dateOnly = field.type === 'date';
-      const [from, to] = requireRange(values, key);
-      return { expr, pred: range(expr, timeBound(from, false, key, c.now, dateOnly), timeBound(to, true, key, c.now, dateOnly)) };
+      return {
+        expr,
+        match: (values) => {
+          const [from, to] = requireRange(values, key);
+          return range(expr, timeBound(from, false, key, c.now, dateOnly), timeBound(to, true, key, c.now, dateOnly));
+        },
+      };
     }
     case 'users': {
       const expr = c.caps.jsonText('fields', key);
-      const ids = values.map((v) => asString(v, key));
-      return { expr, pred: ids.length ? c.caps.jsonArrayHasAny('fields', key, ids) : FALSE };
+      return { expr, blankValue: '[]', match: (values) => c.caps.jsonArrayHasAny('fields', key, values.map((v) => asString(v, key))) };
     }
     case 'json':
       invalid(`Field "${key}" holds JSON and cannot be searched.`);
   }
+}
+
+function subject(c: Compiler, key: string, exact: boolean): Subject {
+  switch (key) {
+    case 'i_id':
+    case 'id': {
+      const expr = sql.ref('item.id');
+      return { expr, match: (values) => inList(expr, values.map((v) => asString(v, key))) };
+    }
+    case 'title': {
+      const expr = sql.ref('item.title');
+      return { expr, blankValue: '', match: (values) => textMatch(c, expr, values, exact, key) };
+    }
+    case 'status':
+    case 'status_id': {
+      const expr = sql.ref('item.status_id');
+      const statusId = (v: SearchValue) => {
+        const s = c.ds.statusByKey.get(asString(v, key));
+        if (!s) invalid(`Condition "${key}": ${JSON.stringify(v)} is not a status of this datastore.`);
+        return s.id;
+      };
+      return { expr, match: (values) => inList(expr, values.map(statusId)) };
+    }
+    case 'created_by':
+    case 'updated_by': {
+      const expr = sql.ref(`item.${key}`);
+      return { expr, match: (values) => inList(expr, values.map((v) => asString(v, key))) };
+    }
+    case 'created_at':
+    case 'updated_at': {
+      const expr = sql.ref(`item.${key}`);
+      const ms = (v: SearchValue, end: boolean) => {
+        const b = timeBound(v, end, key, c.now, false);
+        return b === null ? null : Date.parse(b);
+      };
+      return {
+        expr,
+        match: (values) => {
+          const [from, to] = requireRange(values, key);
+          return range(expr, ms(from, false), ms(to, true));
+        },
+      };
+    }
+    case 'rev_no': {
+      const expr = sql.ref('item.rev_no');
+      // An integer column: PostgreSQL would type a bare parameter as integer and fail on "1.5".
+      return { expr, match: (values) => numberMatch(expr, values, exact, key, (n) => sql`cast(${n} as numeric)`) };
+    }
+  }
+  const field = c.ds.fieldByKey.get(key);
+  if (!field) invalid(`Condition "${key}": no such field in datastore "${c.ds.display_id}".`);
+  return fieldSubject(c, field, exact);
 }
 
 function leaf(c: Compiler, cond: Condition): Pred {
@@ -148,68 +273,14 @@ function leaf(c: Compiler, cond: Condition): Pred {
   if (!key) invalid('A condition needs an id or nested conditions.');
   const values = cond.search_value ?? [];
   if (values.length > MAX_SEARCH_VALUES) invalid(`Condition "${key}": at most ${MAX_SEARCH_VALUES} search values.`);
-  const exact = cond.exact_match === true;
+  spend(c, values.length);
+  const { expr, blankValue, match } = subject(c, key, cond.exact_match === true);
   let pred: Pred;
-  let expr: RawBuilder<unknown>;
-  let blankable = false;
-  switch (key) {
-    case 'i_id':
-    case 'id': {
-      expr = sql.ref('item.id');
-      pred = values.length ? sql<boolean>`${expr} in (${sql.join(values.map((v) => asString(v, key)))})` : FALSE;
-      break;
-    }
-    case 'title':
-      expr = sql.ref('item.title');
-      pred = textMatch(c.caps, expr, values, exact, key);
-      blankable = true;
-      break;
-    case 'status':
-    case 'status_id': {
-      expr = sql.ref('item.status_id');
-      const ids = values.map((v) => {
-        const s = c.ds.statusByKey.get(asString(v, key));
-        if (!s) invalid(`Condition "status": ${JSON.stringify(v)} is not a status of this datastore.`);
-        return s.id;
-      });
-      pred = ids.length ? sql<boolean>`${expr} in (${sql.join(ids)})` : FALSE;
-      break;
-    }
-    case 'created_by':
-    case 'updated_by':
-      expr = sql.ref(`item.${key}`);
-      pred = values.length ? sql<boolean>`${expr} in (${sql.join(values.map((v) => asString(v, key)))})` : FALSE;
-      break;
-    case 'created_at':
-    case 'updated_at': {
-      expr = sql.ref(`item.${key}`);
-      const [from, to] = requireRange(values, key);
-      const ms = (v: SearchValue, end: boolean) => {
-        const b = timeBound(v, end, key, c.now, false);
-        return b === null ? null : Date.parse(b);
-      };
-      pred = range(expr, ms(from, false), ms(to, true));
-      break;
-    }
-    case 'rev_no': {
-      expr = sql.ref('item.rev_no');
-      const nums = values.map((v) => asNumber(v, key));
-      pred = exact || nums.length !== 2 ? sql<boolean>`${expr} in (${sql.join(nums.filter((n) => n !== null))})` : range(expr, nums[0]!, nums[1]!);
-      break;
-    }
-    default: {
-      const field = c.ds.fieldByKey.get(key);
-      if (!field) invalid(`Condition "${key}": no such field in datastore "${c.ds.display_id}".`);
-      ({ pred, expr } = fieldPredicate(c, field, values, exact));
-      blankable = field.type === 'text' || field.type === 'select';
-    }
-  }
-  if (values.length === 0) {
-    if (cond.include_null !== true) invalid(`Condition "${key}": search_value is empty.`);
-    pred = FALSE;
-  }
-  if (cond.not_match) pred = sql<boolean>`not coalesce(${pred}, ${FALSE})`;
-  const blank = blankable ? sql<boolean>`(${expr} is null or ${expr} = '')` : sql<boolean>`${expr} is null`;
+  if (values.length > 0) pred = match(values);
+  else if (cond.include_null === true) pred = FALSE; // blanks only
+  else invalid(`Condition "${key}": search_value is empty.`);
+  if (cond.not_match) pred = not(pred);
+  const blank = blankValue === undefined ? sql<boolean>`${expr} is null` : sql<boolean>`(${expr} is null or ${expr} = ${blankValue})`;
   if (cond.include_null === true) pred = join([pred, blank], 'or');
   if (cond.include_null === false) pred = join([pred, sql<boolean>`not ${blank}`], 'and');
   return pred;
@@ -220,9 +291,12 @@ function group(c: Compiler, conditions: Condition[], useOr: boolean, depth: numb
   const preds = conditions.map((cond) => {
     if (++c.count > MAX_CONDITIONS) invalid(`At most ${MAX_CONDITIONS} conditions in one search.`);
     if (cond.conditions && cond.conditions.length > 0) {
-      let p = group(c, cond.conditions, cond.use_or_condition === true, depth + 1);
-      if (cond.not_match) p = sql<boolean>`not ${p}`;
-      return p;
+      // Silently dropping the id half would widen a bulk operation's target set.
+      if (cond.id !== undefined || cond.search_value !== undefined) {
+        invalid('A condition has either an id and search_value, or nested conditions, not both.');
+      }
+      const p = group(c, cond.conditions, cond.use_or_condition === true, depth + 1);
+      return cond.not_match ? not(p) : p;
     }
     return leaf(c, cond);
   });
@@ -238,27 +312,39 @@ export function compileConditions(
   now = Date.now(),
 ): Pred {
   if (!conditions || conditions.length === 0) return TRUE;
-  return group({ caps, ds, now, count: 0 }, conditions, useOr, 1);
+  return group({ caps, ds, now, count: 0, values: 0 }, conditions, useOr, 1);
 }
 
-/** Expression for sorting by an item property or field. */
+/**
+ * Sort keys for an item property or field, for `ORDER BY <keys> <direction>`: a nullable value comes as two
+ * keys, `value is null` then the value, so blanks sort last in both directions on both databases (their own
+ * null orders differ). Text sorts by code point.
+ */
 export function sortExpression(caps: Capabilities, ds: Datastore, key: string): RawBuilder<unknown> {
   switch (key) {
     case 'i_id':
     case 'id':
       return sql.ref('item.id');
     case 'title':
+      return caps.codePointOrder(sql.ref('item.title'));
     case 'rev_no':
     case 'created_at':
     case 'updated_at':
+      return sql.ref(`item.${key}`);
     case 'created_by':
     case 'updated_by':
-      return sql.ref(`item.${key}`);
+      return nullsLast(sql.ref(`item.${key}`));
     case 'status':
     case 'status_id':
       return sql.ref('item.status_id');
   }
   const field = ds.fieldByKey.get(key);
   if (!field || field.type === 'json' || field.type === 'users') invalid(`Cannot sort by "${key}".`);
-  return field.type === 'number' ? caps.jsonNumber('fields', field.display_id) : caps.jsonText('fields', field.display_id);
+  return nullsLast(
+    field.type === 'number' ? caps.jsonNumber('fields', field.display_id) : caps.codePointOrder(caps.jsonText('fields', field.display_id)),
+  );
+}
+
+function nullsLast(expr: RawBuilder<unknown>): RawBuilder<unknown> {
+  return sql`${expr} is null, ${expr}`;
 }

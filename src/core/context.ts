@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Capabilities } from '../db/capabilities.ts';
+import type { BulkWriter } from '../db/bulk-writer.ts';
 import type { Db } from '../db/open-db.ts';
 import type { IdGenerator } from '../ids.ts';
 
@@ -10,6 +11,7 @@ import type { IdGenerator } from '../ids.ts';
 export interface Ctx {
   readonly db: Db;
   readonly caps: Capabilities;
+  readonly bulk: BulkWriter;
   readonly ids: IdGenerator;
   readonly log: Logger;
   now(): number;

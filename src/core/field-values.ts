@@ -22,11 +22,17 @@ export function isValidDate(s: string): boolean {
   return !Number.isNaN(d.getTime()) && d.toISOString().startsWith(s);
 }
 
-/** Datetimes are stored as UTC ISO-8601 with milliseconds, so text order is time order in both databases. */
+/**
+ * Datetimes are stored as UTC ISO-8601 with milliseconds, so text order is time order in both databases.
+ * One whose UTC year leaves 0000-9999 (an offset can push 9999-12-31 over) is refused: toISOString would
+ * write it as `+010000-…`, which sorts before every other year.
+ */
 export function normalizeDatetime(s: string): string | null {
   if (!DATETIME_RE.test(s)) return null;
   const d = new Date(s);
-  return Number.isNaN(d.getTime()) ? null : d.toISOString();
+  if (Number.isNaN(d.getTime())) return null;
+  const iso = d.toISOString();
+  return iso.length === 24 ? iso : null;
 }
 
 function bad(field: FieldDef, expected: string): never {

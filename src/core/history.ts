@@ -28,11 +28,10 @@ export type HistoryInput = Pick<HistoryRow, 'workspace_id' | 'item_id' | 'create
 
 const CHUNK = 500;
 
-/** Inserts history entries set-based and returns them with their ids. */
-export async function insertHistory(ctx: Ctx, inputs: HistoryInput[]): Promise<HistoryEntry[]> {
-  if (inputs.length === 0) return [];
+/** History rows with fresh ids, ready to insert. */
+export function historyRows(ctx: Ctx, inputs: HistoryInput[]): HistoryRow[] {
   const ids = ctx.ids.many(inputs.length);
-  const rows: HistoryRow[] = inputs.map((h, i) => ({
+  return inputs.map((h, i) => ({
     id: ids[i]!,
     workspace_id: h.workspace_id,
     item_id: h.item_id,
@@ -47,6 +46,12 @@ export async function insertHistory(ctx: Ctx, inputs: HistoryInput[]): Promise<H
     changes: ctx.caps.writeJson(h.changes ?? null),
     created_at: h.created_at,
   }));
+}
+
+/** Inserts history entries set-based and returns them with their ids. */
+export async function insertHistory(ctx: Ctx, inputs: HistoryInput[]): Promise<HistoryEntry[]> {
+  if (inputs.length === 0) return [];
+  const rows = historyRows(ctx, inputs);
   for (let i = 0; i < rows.length; i += CHUNK) {
     await ctx.db.insertInto('item_history').values(rows.slice(i, i + CHUNK)).execute();
   }

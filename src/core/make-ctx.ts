@@ -4,5 +4,5 @@ import { makeIdGenerator } from '../ids.ts';
 import type { Ctx } from './context.ts';
 
 export function makeCtx(opened: OpenDb, log: Logger = pino({ level: 'silent' })): Ctx {
-  return { db: opened.db, caps: opened.caps, ids: makeIdGenerator(), log, now: () => Date.now(), cache: new Map() };
+  return { db: opened.db, caps: opened.caps, bulk: opened.bulk, ids: makeIdGenerator(), log, now: () => Date.now(), cache: new Map() };
 }

@@ -10,6 +10,8 @@ export interface Capabilities {
   readonly dialect: Dialect;
   /** `FOR UPDATE SKIP LOCKED` on claims; SQLite has one writer and no row locks. */
   readonly skipLocked: boolean;
+  /** Row locks (`FOR UPDATE`) exist; SQLite serialises writers instead. */
+  readonly rowLocks: boolean;
   /** LISTEN/NOTIFY to wake workers; SQLite uses an in-process signal instead. */
   readonly listenNotify: boolean;
   /** Several processes may share the database (PostgreSQL); SQLite runs API and worker in one process. */
@@ -24,8 +26,13 @@ export interface Capabilities {
   jsonNumber(column: string, key: string): RawBuilder<number | null>;
   /** True when the JSON array at `key` holds any of `values` (the `users` field type). */
   jsonArrayHasAny(column: string, key: string, values: readonly string[]): RawBuilder<boolean>;
-  /** Case-insensitive LIKE with `\` as the escape character. */
+  /**
+   * LIKE with `\` as the escape character, folding case for ASCII letters only: SQLite's LIKE cannot fold
+   * more, so PostgreSQL's ILIKE is pinned to the "C" collation instead of following the database locale.
+   */
   ilike(expr: RawBuilder<unknown>, pattern: string): RawBuilder<boolean>;
+  /** A text expression that compares and sorts by code point (SQLite's BINARY; "C" on PostgreSQL). */
+  codePointOrder(expr: RawBuilder<unknown>): RawBuilder<unknown>;
   /** Decodes a JSON column value as the driver returns it. */
   readJson<T>(value: unknown): T;
   /** Encodes a value for a JSON column. */
@@ -53,6 +60,7 @@ function writeJson(value: unknown): string | null {
 export const sqliteCapabilities: Capabilities = Object.freeze({
   dialect: 'sqlite' as const,
   skipLocked: false,
+  rowLocks: false,
   listenNotify: false,
   multiProcess: false,
   jsonType: 'text' as const,
@@ -62,6 +70,7 @@ export const sqliteCapabilities: Capabilities = Object.freeze({
   jsonArrayHasAny: (column: string, key: string, values: readonly string[]) =>
     sql<boolean>`exists (select 1 from json_each(${sql.ref(column)}, ${sql.lit(`$.${safeKey(key)}`)}) where value in (${sql.join(values)}))`,
   ilike: (expr: RawBuilder<unknown>, pattern: string) => sql<boolean>`${expr} like ${pattern} escape '\\'`,
+  codePointOrder: (expr: RawBuilder<unknown>) => expr,
   readJson,
   writeJson,
 });
@@ -69,6 +78,7 @@ export const sqliteCapabilities: Capabilities = Object.freeze({
 export const postgresCapabilities: Capabilities = Object.freeze({
   dialect: 'postgres' as const,
   skipLocked: true,
+  rowLocks: true,
   listenNotify: true,
   multiProcess: true,
   jsonType: 'jsonb' as const,
@@ -77,7 +87,8 @@ export const postgresCapabilities: Capabilities = Object.freeze({
   jsonNumber: (column: string, key: string) => sql<number | null>`((${sql.ref(column)} ->> ${sql.lit(safeKey(key))})::numeric)`,
   jsonArrayHasAny: (column: string, key: string, values: readonly string[]) =>
     sql<boolean>`(${sql.ref(column)} -> ${sql.lit(safeKey(key))}) ?| array[${sql.join(values)}]::text[]`,
-  ilike: (expr: RawBuilder<unknown>, pattern: string) => sql<boolean>`${expr} ilike ${pattern} escape '\\'`,
+  ilike: (expr: RawBuilder<unknown>, pattern: string) => sql<boolean>`(${expr}) collate "C" ilike ${pattern} escape '\\'`,
+  codePointOrder: (expr: RawBuilder<unknown>) => sql`(${expr}) collate "C"`,
   readJson,
   writeJson,
 });

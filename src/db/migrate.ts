@@ -1,12 +1,14 @@
 import { Migrator, type Migration, type MigrationProvider } from 'kysely';
 import type { Capabilities } from './capabilities.ts';
-import type { Db } from './open-db.ts';
+import type { OpenDb } from './open-db.ts';
 import { foundation } from './migrations/0001-foundation.ts';
+import { engine } from './migrations/0002-engine.ts';
 
 /** Forward-only and numbered; a new file per change, never an edit of a landed one. */
 function migrations(caps: Capabilities): Record<string, Migration> {
   return {
     '0001-foundation': foundation(caps),
+    '0002-engine': engine(caps),
   };
 }
 
@@ -14,9 +16,12 @@ function migrations(caps: Capabilities): Record<string, Migration> {
  * Runs pending migrations (under an advisory lock on PostgreSQL, so concurrent starts are safe) and refuses a
  * database that has migrations this code does not know: it was written by a newer batchgate.
  */
-export async function migrate(db: Db, caps: Capabilities): Promise<string[]> {
-  const provider: MigrationProvider = { getMigrations: async () => migrations(caps) };
-  const migrator = new Migrator({ db, provider });
+export async function migrate(opened: OpenDb): Promise<string[]> {
+  const provider: MigrationProvider = { getMigrations: async () => migrations(opened.caps) };
+  // Kysely looks for its bookkeeping tables in every schema unless told which one: another schema's tables
+  // (another tenant database user, or parallel tests) would make it skip creating ours.
+  const schema = opened.caps.dialect === 'postgres' ? (opened.schema ?? 'public') : undefined;
+  const migrator = new Migrator({ db: opened.db, provider, ...(schema ? { migrationTableSchema: schema } : {}) });
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
     const msg = error instanceof Error ? error.message : String(error);

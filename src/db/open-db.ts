@@ -4,6 +4,7 @@ import SqliteDatabase from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import pg from 'pg';
 import { postgresCapabilities, sqliteCapabilities, type Capabilities } from './capabilities.ts';
+import { postgresBulkWriter, sqliteBulkWriter, type BulkWriter } from './bulk-writer.ts';
 import type { Schema } from './schema.ts';
 
 export type Db = Kysely<Schema>;
@@ -11,6 +12,8 @@ export type Db = Kysely<Schema>;
 export interface OpenDb {
   readonly db: Db;
   readonly caps: Capabilities;
+  /** Hot-path statements in this dialect's fastest shape. */
+  readonly bulk: BulkWriter;
   /** The raw better-sqlite3 handle (SQLite only), for prepared statements on hot paths. */
   readonly sqlite?: SqliteDatabase.Database;
   /** The pg pool (PostgreSQL only), for LISTEN connections. */
@@ -65,6 +68,7 @@ function openSqlite(path: string): OpenDb {
   return {
     db,
     caps: sqliteCapabilities,
+    bulk: sqliteBulkWriter(sqlite),
     sqlite,
     async close() {
       await db.destroy();
@@ -85,6 +89,7 @@ function openPostgres(url: string, options: OpenDbOptions): OpenDb {
   return {
     db,
     caps: postgresCapabilities,
+    bulk: postgresBulkWriter(),
     pool,
     ...(options.schema ? { schema: options.schema } : {}),
     async close() {

@@ -136,6 +136,63 @@ export interface MetaRow {
   value: string;
 }
 
+export interface BatchRow {
+  id: string;
+  workspace_id: string;
+  operation: string;
+  state: string;
+  params: unknown;
+  submitted_by: string;
+  total: number;
+  succeeded: number;
+  failed: number;
+  skipped: number;
+  dry_run: number;
+  max_rate: number | null;
+  not_before: number;
+  start_at: number | null;
+  idempotency_key: string | null;
+  request_hash: string | null;
+  attempt: number;
+  source: string | null;
+  error: string | null;
+  created_at: number;
+  started_at: number | null;
+  finished_at: number | null;
+  updated_at: number;
+}
+
+export interface BatchItemRow {
+  batch_id: string;
+  seq: number;
+  target_id: string;
+  state: string;
+  error_code: string | null;
+  error_message: string | null;
+  attempts: number;
+  updated_at: number | null;
+}
+
+export interface BatchItemAttemptRow {
+  batch_id: string;
+  seq: number;
+  attempt: number;
+  error_code: string | null;
+  error_message: string | null;
+  finished_at: number | null;
+}
+
+export interface WorkChunkRow {
+  id: string;
+  batch_id: string;
+  seq_from: number;
+  seq_to: number;
+  state: string;
+  lease_owner: string | null;
+  lease_until: number | null;
+  attempts: number;
+}
+
 export interface Schema {
   workspace: WorkspaceRow;
   app_user: UserRow;
@@ -149,6 +206,10 @@ export interface Schema {
   item_history: HistoryRow;
   ticket: TicketRow;
   bg_meta: MetaRow;
+  batch: BatchRow;
+  batch_item: BatchItemRow;
+  batch_item_attempt: BatchItemAttemptRow;
+  work_chunk: WorkChunkRow;
 }
 
 export type { Generated };

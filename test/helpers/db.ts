@@ -41,7 +41,7 @@ export async function openTestDb(dialect: Dialect, opts: { file?: string } = {})
     const dir = mkdtempSync(join(tmpdir(), 'bg-test-'));
     const url = opts.file ?? join(dir, 'test.db');
     const opened = openDb(url);
-    await migrate(opened.db, opened.caps);
+    await migrate(opened);
     return {
       dialect,
       opened,
@@ -59,7 +59,7 @@ export async function openTestDb(dialect: Dialect, opts: { file?: string } = {})
   await admin.query(`create schema ${schema}`);
   await admin.end();
   const opened = openDb(PG_URL, { schema, poolSize: 5 });
-  await migrate(opened.db, opened.caps);
+  await migrate(opened);
   return {
     dialect,
     opened,

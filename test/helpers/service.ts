@@ -2,6 +2,8 @@ import type { LightMyRequestResponse } from 'fastify';
 import { buildApp } from '../../src/api/app.ts';
 import type { App } from '../../src/api/native/types.ts';
 import { issueToken } from '../../src/core/tokens.ts';
+import { makeEngine, type Engine } from '../../src/engine/engine.ts';
+import type { WorkerOptions } from '../../src/engine/worker.ts';
 import { createUser, type User } from '../../src/core/users.ts';
 import type { Dialect } from '../../src/db/capabilities.ts';
 import { openTestDb, type TestDb } from './db.ts';
@@ -25,6 +27,7 @@ export interface Client {
 
 export interface TestService {
   db: TestDb;
+  engine: Engine;
   app: App;
   admin: User;
   /** The system admin's client. */
@@ -63,14 +66,17 @@ export function makeClient(app: App, token: string): Client {
 }
 
 /** A migrated database, the HTTP app on it (driven with inject), and a system admin. */
-export async function startTestService(dialect: Dialect): Promise<TestService> {
+export async function startTestService(dialect: Dialect, opts: { worker?: boolean; workerOptions?: WorkerOptions } = {}): Promise<TestService> {
   const db = await openTestDb(dialect);
-  const app = await buildApp({ ctx: db.ctx });
+  const engine = await makeEngine(db.ctx, db.opened);
+  if (opts.worker !== false) engine.startWorker({ idlePollMs: 200, ...opts.workerOptions });
+  const app = await buildApp({ ctx: db.ctx, engine });
   await app.ready();
   const admin = await createUser(db.ctx, { name: 'root', isSystemAdmin: true });
   const root = makeClient(app, await issueToken(db.ctx, admin.id));
   return {
     db,
+    engine,
     app,
     admin,
     root,
@@ -87,6 +93,7 @@ export async function startTestService(dialect: Dialect): Promise<TestService> {
     },
     async close() {
       await app.close();
+      await engine.close();
       await db.close();
     },
   };

@@ -1,4 +1,5 @@
 import { sendNativeError } from '../errors-http.ts';
+import { batchRoutes } from './batches.ts';
 import { datastoreRoutes } from './datastores.ts';
 import { itemRoutes } from './items.ts';
 import { ticketRoutes } from './tickets.ts';
@@ -15,5 +16,6 @@ export function nativeApi(deps: RouteDeps) {
     datastoreRoutes(app, deps);
     itemRoutes(app, deps);
     ticketRoutes(app, deps);
+    batchRoutes(app, deps);
   };
 }

@@ -5,7 +5,7 @@ import { decideTickets } from '../../core/operations/run.ts';
 import { getTicket, listTickets } from '../../core/tickets.ts';
 import { principalOf } from '../auth-hook.ts';
 import { presentItem, presentTicket } from '../present.ts';
-import { Comment, Id, ItemSchema, Key, TicketSchema, WsParams, responses } from '../schemas.ts';
+import { Comment, Id, ItemSchema, Key, Limit, Offset, TicketSchema, WsParams, responses } from '../schemas.ts';
 import { actorOf, single, type App, type RouteDeps } from './types.ts';
 
 const TicketState = Type.Union(['pending', 'approved', 'rejected', 'withdrawn', 'closed'].map((s) => Type.Literal(s)));
@@ -24,8 +24,8 @@ export function ticketRoutes(app: App, { ctx }: RouteDeps): void {
           state: Type.Optional(TicketState),
           item_id: Type.Optional(Id),
           datastore_id: Type.Optional(Id),
-          limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
-          offset: Type.Optional(Type.Integer({ minimum: 0 })),
+          limit: Type.Optional(Limit),
+          offset: Type.Optional(Offset),
         }),
         response: responses({ 200: Type.Object({ tickets: Type.Array(TicketSchema), total: Type.Integer() }) }),
       },

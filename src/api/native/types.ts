@@ -2,6 +2,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyBaseLogger, FastifyInstance, RawReplyDefaultExpression, RawRequestDefaultExpression, RawServerDefault } from 'fastify';
 import type { Access } from '../../core/auth.ts';
 import type { Ctx } from '../../core/context.ts';
+import type { Engine } from '../../engine/engine.ts';
 import type { Actor, Outcome } from '../../core/operations/types.ts';
 import { AppError } from '../../errors.ts';
 
@@ -9,6 +10,7 @@ export type App = FastifyInstance<RawServerDefault, RawRequestDefaultExpression,
 
 export interface RouteDeps {
   ctx: Ctx;
+  engine: Engine;
 }
 
 export function actorOf(access: Access): Actor {

@@ -1,39 +1,29 @@
-import { sql } from 'kysely';
 import type { Ctx } from '../context.ts';
-import { insertHistory } from '../history.ts';
+import { historyRows } from '../history.ts';
 import type { Item } from '../items.ts';
 import { ticketRow } from '../tickets.ts';
 import { failed, type Change, type Outcome } from './types.ts';
 
-/** Rows per guarded UPDATE: 4 parameters a row, well inside both databases' limits. */
-const UPDATE_CHUNK = 1000;
-
 /**
- * Applies planned changes set-based: one guarded UPDATE … FROM (VALUES …) per 1000 items (the guard is the
- * rev_no read at plan time, so a change that raced us is reported, not overwritten), then one INSERT for their
- * history entries and one per ticket change. Must run inside the transaction that planned the changes.
+ * Applies planned changes in one pass of set-based statements (src/db/bulk-writer.ts): the guarded item update
+ * (the guard is the rev_no read at plan time, so a change that raced us is reported, not overwritten), then the
+ * tickets, then every history entry. Must run inside the transaction that planned the changes.
  */
 export async function commitChanges(ctx: Ctx, userId: string, changes: Change[], batchId: string | null): Promise<Outcome[]> {
   if (changes.length === 0) return [];
   const now = ctx.now();
-  const updated = new Set<string>();
-  const jsonCast = sql.raw(ctx.caps.jsonType);
-  for (let i = 0; i < changes.length; i += UPDATE_CHUNK) {
-    const part = changes.slice(i, i + UPDATE_CHUNK);
-    const values = sql.join(
-      part.map(
-        (c) =>
-          sql`(cast(${c.before.id} as text), cast(${c.before.rev_no} as integer), cast(${c.status_id} as text), cast(${ctx.caps.writeJson(c.fields)} as ${jsonCast}))`,
-      ),
-    );
-    const res = await sql<{ id: string }>`
-      with v(id, rev, status_id, fields) as (values ${values})
-      update item set status_id = v.status_id, fields = v.fields, rev_no = item.rev_no + 1,
-        updated_at = ${now}, updated_by = ${userId}
-      from v where item.id = v.id and item.rev_no = v.rev
-      returning item.id`.execute(ctx.db);
-    for (const r of res.rows) updated.add(r.id);
-  }
+  const updated = await ctx.bulk.updateItems(
+    ctx.db,
+    changes.map((c) => ({
+      id: c.before.id,
+      rev: c.before.rev_no,
+      status_id: c.status_id,
+      // Unchanged fields are not rewritten: the per-field expression indexes then need no maintenance.
+      fields: c.fields === c.before.fields ? null : ctx.caps.writeJson(c.fields),
+    })),
+    now,
+    userId,
+  );
 
   const done = changes.filter((c) => updated.has(c.before.id));
   const opened = done.flatMap((c) => (c.open_ticket ? [ticketRow(ctx, { ...c.open_ticket, created_at: now, updated_at: now })] : []));
@@ -61,9 +51,9 @@ export async function commitChanges(ctx: Ctx, userId: string, changes: Change[],
     }
   }
 
-  await insertHistory(
-    ctx,
-    done.map((c) => ({
+  await ctx.bulk.insertHistory(
+    ctx.db,
+    historyRows(ctx, done.map((c) => ({
       workspace_id: c.before.workspace_id,
       item_id: c.before.id,
       kind: c.history.kind,
@@ -76,7 +66,7 @@ export async function commitChanges(ctx: Ctx, userId: string, changes: Change[],
       ticket_id: c.open_ticket?.id ?? c.decide_ticket?.ticket.id ?? null,
       changes: c.history.changes ?? null,
       created_at: now,
-    })),
+    }))),
   );
 
   return changes.map((c): Outcome => {

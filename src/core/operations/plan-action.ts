@@ -96,12 +96,13 @@ export function planAction(
       open_ticket: ticket,
     };
   }
-  const fields = { ...item.fields, ...(action.set_fields ?? {}), ...input };
+  const setsFields = action.set_fields !== null || Object.keys(input).length > 0;
+  const fields = setsFields ? { ...item.fields, ...(action.set_fields ?? {}), ...input } : item.fields;
   return {
     target_id: targetId,
     before: item,
     status_id: action.to_status_id ?? item.status_id,
     fields,
-    history: { kind: 'action', action_id: action.id, comment, changes: Object.keys(input).length || action.set_fields ? { ...(action.set_fields ?? {}), ...input } : null },
+    history: { kind: 'action', action_id: action.id, comment, changes: setsFields ? { ...(action.set_fields ?? {}), ...input } : null },
   };
 }

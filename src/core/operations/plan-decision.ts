@@ -43,7 +43,7 @@ export function planDecision(
   let fields = item.fields;
   if (decision === 'approve') {
     statusId = action.to_status_id ?? ticket.prev_status_id;
-    fields = { ...item.fields, ...(action.set_fields ?? {}), ...(ticket.payload ?? {}) };
+    if (action.set_fields || ticket.payload) fields = { ...item.fields, ...(action.set_fields ?? {}), ...(ticket.payload ?? {}) };
   } else if (decision === 'reject') {
     statusId = action.approval?.reject_status_id ?? ticket.prev_status_id;
   }

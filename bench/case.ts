@@ -1,0 +1,207 @@
+/**
+ * One benchmark case in its own process (so peak RSS is its own): prepares N items in a fresh database, then
+ * runs either the raw floor (hand-written SQL doing the same per-item writes) or the engine on them, and
+ * prints one JSON line. Run by bench/run.ts.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { sql } from 'kysely';
+import pg from 'pg';
+import type { Ctx } from '../src/core/context.ts';
+import { createDatastore } from '../src/core/datastores.ts';
+import { makeCtx } from '../src/core/make-ctx.ts';
+import { createUser } from '../src/core/users.ts';
+import { createWorkspace } from '../src/core/workspaces.ts';
+import { migrate } from '../src/db/migrate.ts';
+import { openDb, type OpenDb } from '../src/db/open-db.ts';
+import { findBatch } from '../src/engine/batches.ts';
+import { makeEngine } from '../src/engine/engine.ts';
+import { submitBatch } from '../src/engine/submit.ts';
+
+interface CaseArgs {
+  dialect: 'sqlite' | 'postgres';
+  mode: 'floor' | 'engine';
+  items: number;
+  chunk: number;
+  pgUrl?: string;
+}
+
+const args = JSON.parse(process.argv[2]!) as CaseArgs;
+const CHUNK = args.chunk;
+
+let peakRss = 0;
+const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 50);
+
+async function open(): Promise<{ opened: OpenDb; cleanup: () => Promise<void> }> {
+  if (args.dialect === 'sqlite') {
+    const dir = mkdtempSync(join(tmpdir(), 'bg-bench-'));
+    const opened = openDb(join(dir, 'bench.db'));
+    return { opened, cleanup: async () => rmSync(dir, { recursive: true, force: true }) };
+  }
+  const schema = `bench_${randomBytes(4).toString('hex')}`;
+  const c = new pg.Client({ connectionString: args.pgUrl });
+  await c.connect();
+  await c.query(`create schema ${schema}`);
+  await c.end();
+  const opened = openDb(args.pgUrl!, { schema, poolSize: 6 });
+  return {
+    opened,
+    cleanup: async () => {
+      const d = new pg.Client({ connectionString: args.pgUrl });
+      await d.connect();
+      await d.query(`drop schema ${schema} cascade`);
+      await d.end();
+    },
+  };
+}
+
+/** Items generated inside the database (recursive CTE / generate_series): setup costs no JS memory. */
+async function seed(ctx: Ctx) {
+  const user = await createUser(ctx, { name: 'bench', isSystemAdmin: true });
+  const principal = { userId: user.id, name: user.name, isSystemAdmin: true };
+  const ws = await createWorkspace(ctx, principal, { name: 'bench' });
+  const ds = await createDatastore(ctx, ws.id, {
+    name: 'bench',
+    display_id: 'bench',
+    fields: [{ display_id: 'n', name: 'n', type: 'number' }],
+    statuses: [
+      { display_id: 'open', name: 'Open' },
+      { display_id: 'done', name: 'Done' },
+    ],
+    actions: [{ display_id: 'close', name: 'Close', from: ['open'], to: 'done' }],
+  });
+  const open = ds.statuses[0]!.id;
+  const now = Date.now();
+  const series =
+    ctx.caps.dialect === 'sqlite'
+      ? sql`with recursive s(i) as (select 1 union all select i + 1 from s where i < ${args.items}) select i from s`
+      : sql`select i from generate_series(1, ${args.items}) as i`;
+  const pad = ctx.caps.dialect === 'sqlite' ? sql`printf('%019d', 1000000000000000000 + i)` : sql`lpad((1000000000000000000 + i)::text, 19, '0')`;
+  const fields = ctx.caps.dialect === 'sqlite' ? sql`json_object('n', i)` : sql`jsonb_build_object('n', i)`;
+  await sql`insert into item (id, workspace_id, datastore_id, title, status_id, fields, rev_no, created_at, created_by, updated_at, updated_by)
+    select ${pad}, ${ws.id}, ${ds.id}, 'item ' || i, ${open}, ${fields}, 1, ${now}, ${user.id}, ${now}, ${user.id} from (${series}) t`.execute(ctx.db);
+  if (ctx.caps.dialect === 'postgres') await sql`analyze item`.execute(ctx.db);
+  return { actor: { principal, workspaceId: ws.id, role: 'admin' as const }, ds, userId: user.id, workspaceId: ws.id };
+}
+
+async function main() {
+  const { opened, cleanup } = await open();
+  try {
+    await migrate(opened);
+    const ctx = makeCtx(opened);
+    const { actor, ds, userId, workspaceId } = await seed(ctx);
+    const action = ds.actionByKey.get('close')!;
+    const t0 = performance.now();
+    const { batch } = await submitBatch(ctx, actor, { operation: 'action', action: 'close', target: { datastore: ds.id, conditions: [] } }, { chunkSize: CHUNK });
+    const submitMs = performance.now() - t0;
+    let runMs: number;
+    if (args.mode === 'engine') {
+      const engine = await makeEngine(ctx, opened);
+      const t1 = performance.now();
+      const worker = engine.startWorker({ idlePollMs: 5, concurrency: 2 });
+      for (;;) {
+        const b = (await findBatch(ctx, batch.id))!;
+        if (b.state === 'succeeded' || b.state === 'completed_with_errors' || b.state === 'failed') {
+          if (b.succeeded !== args.items) throw new Error(`engine: ${JSON.stringify(b)}`);
+          break;
+        }
+        await engine.notifier.waitForWork(20);
+      }
+      runMs = performance.now() - t1;
+      await worker.stop();
+      await engine.close();
+    } else {
+      const t1 = performance.now();
+      const n = args.dialect === 'sqlite' ? floorSqlite(opened, batch.id, workspaceId, userId, action.id, ds.statuses[0]!.id, ds.statuses[1]!.id) : await floorPostgres(opened, batch.id, workspaceId, userId, action.id, ds.statuses[0]!.id, ds.statuses[1]!.id);
+      runMs = performance.now() - t1;
+      if (n !== args.items) throw new Error(`floor changed ${n} of ${args.items}`);
+    }
+    clearInterval(sampler);
+    peakRss = Math.max(peakRss, process.memoryUsage().rss);
+    const out = { ...args, submitMs: Math.round(submitMs), runMs: Math.round(runMs), itemsPerSec: Math.round(args.items / (runMs / 1000)), peakRssMb: Math.round(peakRss / 1048576), maxRssMb: Math.round(process.resourceUsage().maxRSS / 1024) };
+    process.stdout.write(JSON.stringify(out) + '\n');
+    await opened.close();
+  } finally {
+    await cleanup();
+  }
+}
+
+/**
+ * The SQLite floor: better-sqlite3 prepared statements, synchronous, one transaction per chunk; per item a
+ * select, a rev_no-guarded update, a history insert and an outcome update; per chunk a counter update.
+ */
+function floorSqlite(opened: OpenDb, batchId: string, ws: string, user: string, actionId: string, from: string, to: string): number {
+  const db = opened.sqlite!;
+  const targets = db.prepare('select seq, target_id from batch_item where batch_id = ? and seq between ? and ? order by seq');
+  const sel = db.prepare('select id, rev_no, status_id from item where id = ?');
+  const upd = db.prepare('update item set status_id = ?, rev_no = rev_no + 1, updated_at = ?, updated_by = ? where id = ? and rev_no = ?');
+  const hist = db.prepare(
+    'insert into item_history (id, workspace_id, item_id, kind, user_id, action_id, from_status_id, to_status_id, batch_id, created_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+  );
+  const out = db.prepare("update batch_item set state = 'succeeded', attempts = attempts + 1, updated_at = ? where batch_id = ? and seq = ?");
+  const counters = db.prepare('update batch set succeeded = succeeded + ?, updated_at = ? where id = ?');
+  let changed = 0;
+  let hid = 5_000_000_000_000_000_000n;
+  for (let from_ = 1; from_ <= args.items; from_ += CHUNK) {
+    db.transaction(() => {
+      const now = Date.now();
+      let n = 0;
+      for (const t of targets.all(batchId, from_, from_ + CHUNK - 1) as { seq: number; target_id: string }[]) {
+        const row = sel.get(t.target_id) as { rev_no: number; status_id: string } | undefined;
+        if (!row || row.status_id !== from) continue;
+        if (upd.run(to, now, user, t.target_id, row.rev_no).changes !== 1) continue;
+        hist.run(String(hid++), ws, t.target_id, 'action', user, actionId, from, to, batchId, now);
+        out.run(now, batchId, t.seq);
+        n++;
+      }
+      counters.run(n, now, batchId);
+      changed += n;
+    })();
+  }
+  return changed;
+}
+
+/**
+ * The PostgreSQL floor: the same writes, set-based per chunk with unnest arrays (per-item round trips would
+ * measure the network, not the database): select for update, guarded update, history insert, outcome update,
+ * counter update, one transaction per chunk.
+ */
+async function floorPostgres(opened: OpenDb, batchId: string, ws: string, user: string, actionId: string, from: string, to: string): Promise<number> {
+  const c = await opened.pool!.connect();
+  let changed = 0;
+  let hid = 5_000_000_000_000_000_000n;
+  try {
+    for (let from_ = 1; from_ <= args.items; from_ += CHUNK) {
+      await c.query('begin');
+      const now = Date.now();
+      const t = await c.query<{ seq: number; target_id: string }>('select seq, target_id from batch_item where batch_id = $1 and seq between $2 and $3 order by seq for update', [batchId, from_, from_ + CHUNK - 1]);
+      const ids = t.rows.map((r) => r.target_id);
+      const rows = await c.query<{ id: string; rev_no: number; status_id: string }>('select id, rev_no, status_id from item where id = any($1) for update', [ids]);
+      const ok = rows.rows.filter((r) => r.status_id === from);
+      const upd = await c.query<{ id: string }>(
+        'update item set status_id = $1, rev_no = item.rev_no + 1, updated_at = $2, updated_by = $3 from unnest($4::text[], $5::int[]) as v(id, rev) where item.id = v.id and item.rev_no = v.rev returning item.id',
+        [to, now, user, ok.map((r) => r.id), ok.map((r) => r.rev_no)],
+      );
+      const done = upd.rows.map((r) => r.id);
+      const hids = done.map(() => String(hid++));
+      await c.query(
+        `insert into item_history (id, workspace_id, item_id, kind, user_id, action_id, from_status_id, to_status_id, batch_id, created_at)
+         select h, $1, i, 'action', $2, $3, $4, $5, $6, $7 from unnest($8::text[], $9::text[]) as v(h, i)`,
+        [ws, user, actionId, from, to, batchId, now, hids, done],
+      );
+      const seqs = t.rows.filter((r) => done.includes(r.target_id)).map((r) => r.seq);
+      await c.query("update batch_item set state = 'succeeded', attempts = attempts + 1, updated_at = $1 where batch_id = $2 and seq = any($3)", [now, batchId, seqs]);
+      await c.query('update batch set succeeded = succeeded + $1, updated_at = $2 where id = $3', [done.length, now, batchId]);
+      await c.query('commit');
+      changed += done.length;
+    }
+  } finally {
+    c.release();
+  }
+  return changed;
+}
+
+await main();
+process.exit(0);

@@ -1,0 +1,64 @@
+/**
+ * `npm run bench`: the engine against a raw floor measured in the same run, on the same data shape.
+ *
+ *   npm run bench                      100k items on SQLite (and PostgreSQL when TEST_PG_URL or DATABASE_URL
+ *                                      is a postgres URL), then 10k vs 1M on SQLite
+ *   npm run bench -- --items 20000     a quicker pass
+ *   npm run bench -- --no-million      skip the 1M case
+ *
+ * Each case runs in its own process (bench/case.ts) so its peak RSS is its own. Targets (issue 3): engine ≥ 0.7
+ * × floor on SQLite, ≥ 0.6 × on PostgreSQL; at 1M, peak RSS ≤ 300 MB and per-item cost within 1.3 × of 10k.
+ */
+import { execFileSync } from 'node:child_process';
+
+const argv = process.argv.slice(2);
+const flag = (name: string) => argv.includes(name);
+const value = (name: string, fallback: number) => {
+  const i = argv.indexOf(name);
+  return i >= 0 ? Number(argv[i + 1]) : fallback;
+};
+const items = value('--items', 100_000);
+const chunk = value('--chunk', 1000);
+const pgUrl = [process.env.TEST_PG_URL, process.env.DATABASE_URL].find((u) => u && /^postgres(ql)?:\/\//.test(u));
+
+interface Result {
+  dialect: string;
+  mode: string;
+  items: number;
+  runMs: number;
+  submitMs: number;
+  itemsPerSec: number;
+  peakRssMb: number;
+  maxRssMb: number;
+}
+
+function run(dialect: 'sqlite' | 'postgres', mode: 'floor' | 'engine', n: number): Result {
+  const out = execFileSync(process.execPath, ['--import', 'tsx', new URL('./case.ts', import.meta.url).pathname, JSON.stringify({ dialect, mode, items: n, chunk, pgUrl })], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    maxBuffer: 1 << 20,
+  });
+  const r = JSON.parse(out.trim().split('\n').at(-1)!) as Result;
+  console.log(`  ${dialect.padEnd(8)} ${mode.padEnd(6)} ${String(n).padStart(9)} items  ${String(r.itemsPerSec).padStart(7)} items/s  run ${r.runMs} ms  submit ${r.submitMs} ms  peak RSS ${r.maxRssMb} MB`);
+  return r;
+}
+
+console.log(`batchgate bench: ${items} items, chunk ${chunk}, node ${process.version}`);
+const dialects: ('sqlite' | 'postgres')[] = ['sqlite', ...(pgUrl ? (['postgres'] as const) : [])];
+if (!pgUrl) console.log('  (PostgreSQL skipped: set TEST_PG_URL=postgres://… to include it)');
+const summary: string[] = [];
+for (const d of dialects) {
+  const floor = run(d, 'floor', items);
+  const engine = run(d, 'engine', items);
+  const ratio = engine.itemsPerSec / floor.itemsPerSec;
+  const target = d === 'sqlite' ? 0.7 : 0.6;
+  summary.push(`${d}: engine/floor = ${ratio.toFixed(2)} (target ≥ ${target}) ${ratio >= target ? 'OK' : 'BELOW TARGET'}`);
+}
+if (!flag('--no-million')) {
+  const small = run('sqlite', 'engine', 10_000);
+  const big = run('sqlite', 'engine', 1_000_000);
+  const costRatio = small.itemsPerSec / big.itemsPerSec;
+  summary.push(`sqlite 1M: ${big.itemsPerSec} items/s vs ${small.itemsPerSec} at 10k, per-item cost ×${costRatio.toFixed(2)} (target ≤ 1.3) ${costRatio <= 1.3 ? 'OK' : 'ABOVE TARGET'}`);
+  summary.push(`sqlite 1M: peak RSS ${big.maxRssMb} MB (target ≤ 300) ${big.maxRssMb <= 300 ? 'OK' : 'ABOVE TARGET'}`);
+}
+console.log('\n' + summary.join('\n'));

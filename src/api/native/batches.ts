@@ -1,0 +1,318 @@
+import { Type } from 'typebox';
+import { workspaceAccess, type Access } from '../../core/auth.ts';
+import { TERMINAL, OPERATIONS } from '../../engine/batch-states.ts';
+import { getBatch, listBatches, type Batch } from '../../engine/batches.ts';
+import { listBatchItems } from '../../engine/batch-items.ts';
+import { fail } from '../../errors.ts';
+import { principalOf } from '../auth-hook.ts';
+import { iso, isoOrNull } from '../present.ts';
+import { Comment, Conditions, FieldValues, Id, Key, NullableTime, Time, WsParams, responses } from '../schemas.ts';
+import { actorOf, type App, type RouteDeps } from './types.ts';
+
+const MAX_TARGET_IDS = 100_000;
+
+const TargetSchema = Type.Union([
+  Type.Object({ ids: Type.Array(Id, { minItems: 0, maxItems: MAX_TARGET_IDS }) }, { additionalProperties: false }),
+  Type.Object(
+    { datastore: Key, conditions: Type.Optional(Conditions), use_or_condition: Type.Optional(Type.Boolean()) },
+    { additionalProperties: false },
+  ),
+]);
+
+const BatchSchema = Type.Object({
+  id: Id,
+  workspace_id: Id,
+  operation: Type.String(),
+  state: Type.String(),
+  total: Type.Integer(),
+  succeeded: Type.Integer(),
+  failed: Type.Integer(),
+  skipped: Type.Integer(),
+  pending: Type.Integer(),
+  progress: Type.Number({ description: 'Fraction done, 0 to 1.' }),
+  eta_seconds: Type.Union([Type.Number(), Type.Null()]),
+  items_per_second: Type.Union([Type.Number(), Type.Null()]),
+  dry_run: Type.Boolean(),
+  max_rate: Type.Union([Type.Number(), Type.Null()]),
+  start_at: NullableTime,
+  action: Type.Union([Type.String(), Type.Null()]),
+  fields: Type.Union([FieldValues, Type.Null()]),
+  comment: Type.Union([Type.String(), Type.Null()]),
+  datastore_id: Type.Union([Id, Type.Null()]),
+  conditions: Type.Union([Type.Array(Type.Unknown()), Type.Null()]),
+  submitted_by: Id,
+  attempt: Type.Integer(),
+  source: Type.Union([Type.String(), Type.Null()]),
+  idempotency_key: Type.Union([Type.String(), Type.Null()]),
+  error: Type.Union([Type.String(), Type.Null()]),
+  created_at: Time,
+  started_at: NullableTime,
+  finished_at: NullableTime,
+  updated_at: Time,
+});
+
+export function presentBatch(b: Batch, now = Date.now()) {
+  const done = b.total - b.pending;
+  const running = !TERMINAL.includes(b.state);
+  const elapsed = b.started_at ? ((b.finished_at ?? now) - b.started_at) / 1000 : 0;
+  const rate = elapsed > 0 && done > 0 ? done / elapsed : null;
+  return {
+    id: b.id,
+    workspace_id: b.workspace_id,
+    operation: b.operation,
+    state: b.state,
+    total: b.total,
+    succeeded: b.succeeded,
+    failed: b.failed,
+    skipped: b.skipped,
+    pending: b.pending,
+    progress: b.total === 0 ? 1 : done / b.total,
+    eta_seconds: running && rate ? b.pending / (b.max_rate ? Math.min(rate, b.max_rate) : rate) : running ? null : 0,
+    items_per_second: rate,
+    dry_run: b.dry_run,
+    max_rate: b.max_rate,
+    start_at: isoOrNull(b.start_at),
+    action: b.params.action ?? null,
+    fields: b.params.fields ?? null,
+    comment: b.params.comment ?? null,
+    datastore_id: b.params.datastore_id ?? null,
+    conditions: b.params.conditions ?? null,
+    submitted_by: b.submitted_by,
+    attempt: b.attempt,
+    source: b.source,
+    idempotency_key: b.idempotency_key,
+    error: b.error,
+    created_at: iso(b.created_at),
+    started_at: isoOrNull(b.started_at),
+    finished_at: isoOrNull(b.finished_at),
+    updated_at: iso(b.updated_at),
+  };
+}
+
+/** Controls are for the submitter and workspace admins. */
+function requireController(access: Access, batch: Batch): void {
+  if (access.role !== 'admin' && batch.submitted_by !== access.principal.userId) {
+    fail('FORBIDDEN', 'Only the submitter or a workspace admin may control this batch.');
+  }
+}
+
+const BatchParams = Type.Object({ ws: Key, id: Id });
+
+export function batchRoutes(app: App, { ctx, engine }: RouteDeps): void {
+  app.post(
+    '/workspaces/:ws/batches',
+    {
+      schema: {
+        tags: ['batches'],
+        summary: 'Submit a bulk operation; targets are frozen now and run by workers',
+        params: WsParams,
+        headers: Type.Object({ 'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 200 })) }),
+        body: Type.Object(
+          {
+            operation: Type.Union(OPERATIONS.map((o) => Type.Literal(o))),
+            target: TargetSchema,
+            action: Type.Optional(Key),
+            fields: Type.Optional(FieldValues),
+            comment: Type.Optional(Comment),
+            dry_run: Type.Optional(Type.Boolean()),
+            start_at: Type.Optional(Type.String({ format: 'date-time' })),
+            max_rate: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1_000_000 })),
+          },
+          { additionalProperties: false },
+        ),
+        response: responses({ 202: BatchSchema }),
+      },
+    },
+    async (req, reply) => {
+      const access = await workspaceAccess(ctx, await principalOf(ctx, req), req.params.ws);
+      const b = req.body;
+      const { batch, created } = await engine.submit(actorOf(access), {
+        operation: b.operation,
+        target: b.target,
+        ...(b.action !== undefined ? { action: b.action } : {}),
+        ...(b.fields !== undefined ? { fields: b.fields } : {}),
+        ...(b.comment !== undefined ? { comment: b.comment } : {}),
+        dry_run: b.dry_run === true,
+        start_at: b.start_at ? Date.parse(b.start_at) : null,
+        max_rate: b.max_rate ?? null,
+        idempotency_key: req.headers['idempotency-key'] ?? null,
+        source: 'native',
+      });
+      if (!created) reply.header('idempotent-replayed', 'true');
+      return reply.status(202).send(presentBatch(batch));
+    },
+  );
+
+  app.get(
+    '/workspaces/:ws/batches',
+    {
+      schema: {
+        tags: ['batches'],
+        summary: 'Batches of the workspace, newest first',
+        params: WsParams,
+        querystring: Type.Object({
+          state: Type.Optional(Type.String({ maxLength: 40 })),
+          limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })),
+          before: Type.Optional(Id),
+        }),
+        response: responses({ 200: Type.Object({ batches: Type.Array(BatchSchema) }) }),
+      },
+    },
+    async (req) => {
+      const access = await workspaceAccess(ctx, await principalOf(ctx, req), req.params.ws);
+      return { batches: (await listBatches(ctx, access.workspaceId, req.query)).map((b) => presentBatch(b)) };
+    },
+  );
+
+  app.get(
+    '/workspaces/:ws/batches/:id',
+    { schema: { tags: ['batches'], summary: 'A batch with its counts, progress and ETA', params: BatchParams, response: responses({ 200: BatchSchema }) } },
+    async (req) => {
+      const access = await workspaceAccess(ctx, await principalOf(ctx, req), req.params.ws);
+      return presentBatch(await getBatch(ctx, access.workspaceId, req.params.id));
+    },
+  );
+
+  app.get(
+    '/workspaces/:ws/batches/:id/items',
+    {
+      schema: {
+        tags: ['batches'],
+        summary: 'Per-target outcomes, filtered by state, paged by cursor',
+        params: BatchParams,
+        querystring: Type.Object({
+          state: Type.Optional(Type.Union(['pending', 'succeeded', 'failed', 'skipped'].map((s) => Type.Literal(s)))),
+          error_code: Type.Optional(Type.String({ maxLength: 64 })),
+          cursor: Type.Optional(Type.String({ pattern: '^[0-9]{1,12}$' })),
+          limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
+        }),
+        response: responses({
+          200: Type.Object({
+            items: Type.Array(
+              Type.Object({
+                seq: Type.Integer(),
+                target_id: Type.String(),
+                state: Type.String(),
+                error_code: Type.Union([Type.String(), Type.Null()]),
+                error_message: Type.Union([Type.String(), Type.Null()]),
+                attempts: Type.Integer(),
+                updated_at: NullableTime,
+                previous_errors: Type.Array(
+                  Type.Object({ attempt: Type.Integer(), error_code: Type.Union([Type.String(), Type.Null()]), error_message: Type.Union([Type.String(), Type.Null()]), finished_at: NullableTime }),
+                ),
+              }),
+            ),
+            next_cursor: Type.Union([Type.String(), Type.Null()]),
+          }),
+        }),
+      },
+    },
+    async (req) => {
+      const access = await workspaceAccess(ctx, await principalOf(ctx, req), req.params.ws);
+      const batch = await getBatch(ctx, access.workspaceId, req.params.id);
+      const page = await listBatchItems(ctx, batch.id, {
+        ...(req.query.state ? { state: req.query.state } : {}),
+        ...(req.query.error_code ? { errorCode: req.query.error_code } : {}),
+        after: req.query.cursor ? Number(req.query.cursor) : 0,
+        limit: req.query.limit ?? 100,
+      });
+      return {
+        items: page.items.map((i) => ({
+          ...i,
+          updated_at: isoOrNull(i.updated_at),
+          previous_errors: i.previous_errors.map((p) => ({ ...p, finished_at: isoOrNull(p.finished_at) })),
+        })),
+        next_cursor: page.next_cursor === null ? null : String(page.next_cursor),
+      };
+    },
+  );
+
+  for (const control of ['cancel', 'pause', 'resume', 'retry'] as const) {
+    app.post(
+      `/workspaces/:ws/batches/:id/${control}`,
+      {
+        schema: {
+          tags: ['batches'],
+          summary: {
+            cancel: 'Cancel: items not yet run are skipped',
+            pause: 'Pause: workers stop after their current slice',
+            resume: 'Resume a paused batch',
+            retry: 'Re-run only the failed items, in the same batch',
+          }[control],
+          params: BatchParams,
+          body: Type.Optional(Type.Object({}, { additionalProperties: false })),
+          response: responses({ 200: BatchSchema }),
+        },
+      },
+      async (req) => {
+        const access = await workspaceAccess(ctx, await principalOf(ctx, req), req.params.ws);
+        const batch = await getBatch(ctx, access.workspaceId, req.params.id);
+        requireController(access, batch);
+        return presentBatch(await engine[control](batch));
+      },
+    );
+  }
+
+  app.post(
+    '/workspaces/:ws/batches/:id/rethrottle',
+    {
+      schema: {
+        tags: ['batches'],
+        summary: 'Change max_rate (items/s) while running; null removes the limit',
+        params: BatchParams,
+        body: Type.Object({ max_rate: Type.Union([Type.Number({ exclusiveMinimum: 0, maximum: 1_000_000 }), Type.Null()]) }, { additionalProperties: false }),
+        response: responses({ 200: BatchSchema }),
+      },
+    },
+    async (req) => {
+      const access = await workspaceAccess(ctx, await principalOf(ctx, req), req.params.ws);
+      const batch = await getBatch(ctx, access.workspaceId, req.params.id);
+      requireController(access, batch);
+      return presentBatch(await engine.rethrottle(batch, req.body.max_rate));
+    },
+  );
+
+  app.get(
+    '/workspaces/:ws/batches/:id/events',
+    {
+      schema: {
+        tags: ['batches'],
+        summary: 'Server-sent events: counts, progress and ETA at least every 250 ms until the batch ends',
+        params: BatchParams,
+        produces: ['text/event-stream'],
+      },
+    },
+    async (req, reply) => {
+      const access = await workspaceAccess(ctx, await principalOf(ctx, req), req.params.ws);
+      let batch = await getBatch(ctx, access.workspaceId, req.params.id);
+      reply.hijack();
+      const res = reply.raw;
+      res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+      let closed = false;
+      req.raw.on('close', () => (closed = true));
+      let wake: (() => void) | null = null;
+      const off = engine.notifier.onProgress((id) => id === batch.id && wake?.());
+      try {
+        for (let n = 0; !closed; n++) {
+          const terminal = TERMINAL.includes(batch.state);
+          const sentAt = Date.now();
+          res.write(`id: ${n}\nevent: ${terminal ? 'end' : 'progress'}\ndata: ${JSON.stringify(presentBatch(batch))}\n\n`);
+          if (terminal) break;
+          // Every 250 ms, or sooner when a slice commits, but no more often than every 50 ms per subscriber.
+          await new Promise<void>((resolve) => {
+            const t = setTimeout(resolve, 250);
+            wake = () => {
+              clearTimeout(t);
+              setTimeout(resolve, Math.max(0, 50 - (Date.now() - sentAt)));
+            };
+          });
+          wake = null;
+          batch = await getBatch(ctx, access.workspaceId, batch.id);
+        }
+      } finally {
+        off();
+        res.end();
+      }
+    },
+  );
+}

@@ -1,0 +1,103 @@
+import { sql } from 'kysely';
+import type { Condition } from '../core/conditions.ts';
+import type { Ctx } from '../core/context.ts';
+import type { BatchRow } from '../db/schema.ts';
+import { fail } from '../errors.ts';
+import type { BatchState, Operation } from './batch-states.ts';
+
+/** What a batch does, frozen at submit. Targets themselves are the batch_item rows. */
+export interface BatchParams {
+  action?: string | null;
+  fields?: Record<string, unknown> | null;
+  comment?: string | null;
+  /** The datastore and conditions the targets were selected with, kept for audit. */
+  datastore_id?: string | null;
+  conditions?: Condition[] | null;
+  use_or_condition?: boolean;
+  approver_user_id?: string | null;
+  skip_approval?: boolean;
+}
+
+export interface Batch {
+  id: string;
+  workspace_id: string;
+  operation: Operation;
+  state: BatchState;
+  params: BatchParams;
+  submitted_by: string;
+  total: number;
+  succeeded: number;
+  failed: number;
+  skipped: number;
+  pending: number;
+  dry_run: boolean;
+  max_rate: number | null;
+  start_at: number | null;
+  not_before: number;
+  idempotency_key: string | null;
+  request_hash: string | null;
+  attempt: number;
+  source: string | null;
+  error: string | null;
+  created_at: number;
+  started_at: number | null;
+  finished_at: number | null;
+  updated_at: number;
+}
+
+export function toBatch(ctx: Ctx, row: BatchRow): Batch {
+  return {
+    ...row,
+    operation: row.operation as Operation,
+    state: row.state as BatchState,
+    params: ctx.caps.readJson<BatchParams>(row.params) ?? {},
+    dry_run: row.dry_run === 1,
+    // The counters are bumped in the same transaction as the outcomes, so pending is exact, never negative.
+    pending: row.total - row.succeeded - row.failed - row.skipped,
+  };
+}
+
+export async function findBatch(ctx: Ctx, id: string): Promise<Batch | null> {
+  const row = await ctx.db.selectFrom('batch').selectAll().where('id', '=', id).executeTakeFirst();
+  return row ? toBatch(ctx, row) : null;
+}
+
+/** A batch of the workspace; another workspace's batch is not found. */
+export async function getBatch(ctx: Ctx, workspaceId: string, id: string): Promise<Batch> {
+  const row = await ctx.db.selectFrom('batch').selectAll().where('id', '=', id).where('workspace_id', '=', workspaceId).executeTakeFirst();
+  if (!row) fail('BATCH_NOT_FOUND');
+  return toBatch(ctx, row);
+}
+
+export async function listBatches(
+  ctx: Ctx,
+  workspaceId: string,
+  q: { state?: string; limit?: number; before?: string },
+): Promise<Batch[]> {
+  let query = ctx.db.selectFrom('batch').selectAll().where('workspace_id', '=', workspaceId);
+  if (q.state) query = query.where('state', '=', q.state);
+  if (q.before) query = query.where('id', '<', q.before);
+  const rows = await query.orderBy('id', 'desc').limit(Math.min(q.limit ?? 50, 500)).execute();
+  return rows.map((r) => toBatch(ctx, r));
+}
+
+/**
+ * Ends a runnable batch whose chunks are all done. Runs as its own statement after the slice has bumped the
+ * batch counters: that UPDATE holds the batch row lock until commit, so on PostgreSQL two workers finishing the
+ * last two chunks are serialised and the second one's fresh snapshot sees the first one's chunk done.
+ */
+export async function finalizeIfDone(ctx: Ctx, batchId: string): Promise<boolean> {
+  const now = ctx.now();
+  const res = await ctx.db
+    .updateTable('batch')
+    .set({
+      state: sql`case when error is not null then 'failed' when failed > 0 then 'completed_with_errors' else 'succeeded' end`,
+      finished_at: now,
+      updated_at: now,
+    })
+    .where('id', '=', batchId)
+    .where('state', 'in', ['queued', 'scheduled', 'running'])
+    .where((eb) => eb.not(eb.exists(eb.selectFrom('work_chunk').select('id').where('batch_id', '=', batchId).where('state', '<>', 'done'))))
+    .executeTakeFirst();
+  return Number(res.numUpdatedRows) === 1;
+}

@@ -1,0 +1,76 @@
+import type { Ctx } from '../core/context.ts';
+import type { Actor } from '../core/operations/types.ts';
+import type { OpenDb } from '../db/open-db.ts';
+import { TERMINAL } from './batch-states.ts';
+import { findBatch, type Batch } from './batches.ts';
+import { cancelBatch, pauseBatch, resumeBatch, retryBatch, rethrottleBatch } from './controls.ts';
+import { makeNotifier, type Notifier } from './notifier.ts';
+import { runChunk } from './run-chunk.ts';
+import { claimChunk } from './sql/claim-chunk.ts';
+import { DEFAULT_TUNING, submitBatch, type EngineTuning, type SubmitInput } from './submit.ts';
+import { startWorker, type Worker, type WorkerOptions } from './worker.ts';
+
+/** The engine as the API sees it: submit and control batches, run small ones inline, optionally a worker. */
+export interface Engine {
+  readonly ctx: Ctx;
+  readonly notifier: Notifier;
+  submit(actor: Actor, input: SubmitInput): Promise<{ batch: Batch; created: boolean }>;
+  /** Submits and runs the batch to its end inside the caller's request, through the same chunk code. */
+  runInline(actor: Actor, input: SubmitInput): Promise<Batch>;
+  cancel(batch: Batch): Promise<Batch>;
+  pause(batch: Batch): Promise<Batch>;
+  resume(batch: Batch): Promise<Batch>;
+  retry(batch: Batch): Promise<Batch>;
+  rethrottle(batch: Batch, maxRate: number | null): Promise<Batch>;
+  startWorker(opts?: WorkerOptions): Worker;
+  close(): Promise<void>;
+}
+
+export interface EngineOptions {
+  tuning?: EngineTuning;
+  /** Lease for inline runs; short, since the request waits on it. */
+  inlineLeaseMs?: number;
+}
+
+export async function makeEngine(ctx: Ctx, opened: OpenDb, opts: EngineOptions = {}): Promise<Engine> {
+  const notifier = await makeNotifier(opened);
+  const tuning = opts.tuning ?? DEFAULT_TUNING;
+  const workers: Worker[] = [];
+  const wake = <T>(p: Promise<T>): Promise<T> => p.then((v) => (notifier.workAvailable(), v));
+
+  async function runInline(actor: Actor, input: SubmitInput): Promise<Batch> {
+    const { batch } = await submitBatch(ctx, actor, input, tuning);
+    const owner = `inline:${batch.id}`;
+    const leaseMs = opts.inlineLeaseMs ?? 30_000;
+    const runner = { ctx, owner, leaseMs, stopping: () => false, sleep: (ms: number) => notifier.waitForWork(ms), onProgress: (id: string) => notifier.progress(id) };
+    for (;;) {
+      const current = (await findBatch(ctx, batch.id))!;
+      if (TERMINAL.includes(current.state) || current.state === 'paused' || current.state === 'scheduled') return current;
+      const chunk = await claimChunk(ctx, owner, leaseMs, { batchId: batch.id });
+      // Another worker holds the rest of the chunks: wait for it to finish them.
+      if (!chunk) await new Promise((r) => setTimeout(r, 20));
+      else await runChunk(runner, chunk);
+    }
+  }
+
+  return {
+    ctx,
+    notifier,
+    submit: (actor, input) => wake(submitBatch(ctx, actor, input, tuning)),
+    runInline,
+    cancel: (b) => wake(cancelBatch(ctx, b)),
+    pause: (b) => wake(pauseBatch(ctx, b)),
+    resume: (b) => wake(resumeBatch(ctx, b)),
+    retry: (b) => wake(retryBatch(ctx, b)),
+    rethrottle: (b, rate) => wake(rethrottleBatch(ctx, b, rate)),
+    startWorker(wopts) {
+      const w = startWorker(ctx, notifier, wopts);
+      workers.push(w);
+      return w;
+    },
+    async close() {
+      await Promise.all(workers.map((w) => w.stop()));
+      await notifier.close();
+    },
+  };
+}

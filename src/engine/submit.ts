@@ -1,0 +1,186 @@
+import { createHash } from 'node:crypto';
+import { sql } from 'kysely';
+import type { Condition } from '../core/conditions.ts';
+import { compileConditions } from '../core/conditions.ts';
+import { withTx, type Ctx } from '../core/context.ts';
+import { getDatastore } from '../core/datastores.ts';
+import { normalizeFieldValues } from '../core/field-values.ts';
+import { roleAllows } from '../core/roles.ts';
+import type { Actor } from '../core/operations/types.ts';
+import type { BatchRow } from '../db/schema.ts';
+import { AppError, fail } from '../errors.ts';
+import type { Operation } from './batch-states.ts';
+import { findBatch, toBatch, type Batch, type BatchParams } from './batches.ts';
+
+export type Target = { ids: string[] } | { datastore: string; conditions?: Condition[]; use_or_condition?: boolean };
+
+export interface SubmitInput {
+  operation: Operation;
+  target: Target;
+  action?: string;
+  fields?: Record<string, unknown>;
+  comment?: string;
+  dry_run?: boolean;
+  /** Epoch ms; in the future makes the batch `scheduled`. */
+  start_at?: number | null;
+  max_rate?: number | null;
+  idempotency_key?: string | null;
+  /** Which door the batch came through (native, dataarts, hexabase, batch-approvals), for audit. */
+  source?: string;
+  approver_user_id?: string | null;
+  skip_approval?: boolean;
+}
+
+export interface EngineTuning {
+  /** Targets per lease. 1000 keeps a slice's transaction near 15 ms at the measured rates while a 1M-item batch
+   * needs only 1000 chunk rows. */
+  chunkSize: number;
+}
+
+export const DEFAULT_TUNING: EngineTuning = Object.freeze({ chunkSize: 1000 });
+
+const ROWS_PER_INSERT = 1000;
+
+/** JSON with object keys sorted at every level, so equal requests hash equally whatever their key order. */
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : 1));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value ?? null);
+}
+
+function requestHash(input: SubmitInput): string {
+  const { idempotency_key: _k, source: _s, ...rest } = input;
+  return createHash('sha256').update(canonical(rest)).digest('hex');
+}
+
+function isTicketOperation(op: Operation): boolean {
+  return op === 'approve' || op === 'reject' || op === 'withdraw';
+}
+
+/**
+ * Freezes the target set and records the batch, its items and its chunks in one transaction; workers do the
+ * rest. Conditions are resolved here, set-based in the database (INSERT … SELECT with row_number), so the set
+ * never drifts and `total` is known at once. A repeated Idempotency-Key with the same request returns the
+ * batch it made; with a different request it is refused.
+ */
+export async function submitBatch(
+  ctx: Ctx,
+  actor: Actor,
+  input: SubmitInput,
+  tuning: EngineTuning = DEFAULT_TUNING,
+): Promise<{ batch: Batch; created: boolean }> {
+  if ((input.operation === 'action' || input.operation === 'update') && !roleAllows(actor.role, 'write')) {
+    fail('FORBIDDEN', `The ${actor.role} role may not change items.`);
+  }
+  if (input.operation === 'action' && !input.action) fail('VALIDATION_FAILED', 'An action batch needs `action`.');
+  if (input.operation === 'update' && (!input.fields || Object.keys(input.fields).length === 0)) {
+    fail('VALIDATION_FAILED', 'An update batch needs `fields`.');
+  }
+  const hash = requestHash(input);
+  if (input.idempotency_key) {
+    const existing = await findByKey(ctx, actor.workspaceId, input.idempotency_key);
+    if (existing) return replay(existing, hash);
+  }
+
+  try {
+    return await withTx(ctx, async (tx) => {
+      const now = tx.now();
+      const id = tx.ids.next();
+      const params: BatchParams = {
+        action: input.action ?? null,
+        fields: input.fields ?? null,
+        comment: input.comment ?? null,
+        approver_user_id: input.approver_user_id ?? null,
+        skip_approval: input.skip_approval === true,
+      };
+
+      let total: number;
+      if ('ids' in input.target) {
+        const ids = [...new Set(input.target.ids)];
+        for (let i = 0; i < ids.length; i += ROWS_PER_INSERT) {
+          await tx.db
+            .insertInto('batch_item')
+            .values(ids.slice(i, i + ROWS_PER_INSERT).map((t, j) => ({ batch_id: id, seq: i + j + 1, target_id: t, state: 'pending', attempts: 0 })))
+            .execute();
+        }
+        total = ids.length;
+      } else {
+        const ds = await getDatastore(tx, actor.workspaceId, input.target.datastore);
+        if (input.operation === 'action' && !ds.actionByKey.get(input.action!)) {
+          fail('ACTION_NOT_FOUND', `Datastore "${ds.display_id}" has no action "${input.action}".`);
+        }
+        if (input.operation === 'update') normalizeFieldValues(ds.fieldByKey, input.fields);
+        Object.assign(params, {
+          datastore_id: ds.id,
+          conditions: input.target.conditions ?? [],
+          use_or_condition: input.target.use_or_condition === true,
+        });
+        const where = sql<boolean>`item.datastore_id = ${sql.lit(ds.id)} and ${compileConditions(tx.caps, ds, input.target.conditions, input.target.use_or_condition === true, now)}`;
+        // Ticket operations target the pending tickets of the matching items.
+        const select = isTicketOperation(input.operation)
+          ? sql`select ${id}, row_number() over (order by ticket.id), ticket.id, 'pending', 0
+                from ticket join item on item.id = ticket.item_id
+                where ticket.workspace_id = ${actor.workspaceId} and ticket.state = 'pending' and ${where}`
+          : sql`select ${id}, row_number() over (order by item.id), item.id, 'pending', 0 from item where ${where}`;
+        const res = await sql`insert into batch_item (batch_id, seq, target_id, state, attempts) ${select}`.execute(tx.db);
+        total = Number(res.numAffectedRows ?? 0n);
+      }
+
+      const startAt = input.start_at ?? null;
+      const scheduled = startAt !== null && startAt > now;
+      const row: BatchRow = {
+        id,
+        workspace_id: actor.workspaceId,
+        operation: input.operation,
+        state: total === 0 ? 'succeeded' : scheduled ? 'scheduled' : 'queued',
+        params: tx.caps.writeJson(params),
+        submitted_by: actor.principal.userId,
+        total,
+        succeeded: 0,
+        failed: 0,
+        skipped: 0,
+        dry_run: input.dry_run ? 1 : 0,
+        max_rate: input.max_rate ?? null,
+        not_before: scheduled ? startAt : now,
+        start_at: startAt,
+        idempotency_key: input.idempotency_key ?? null,
+        request_hash: hash,
+        attempt: 1,
+        source: input.source ?? 'native',
+        error: null,
+        created_at: now,
+        started_at: total === 0 ? now : null,
+        finished_at: total === 0 ? now : null,
+        updated_at: now,
+      };
+      await tx.db.insertInto('batch').values(row).execute();
+
+      const chunks = [];
+      for (let from = 1; from <= total; from += tuning.chunkSize) {
+        chunks.push({ id: tx.ids.next(), batch_id: id, seq_from: from, seq_to: Math.min(total, from + tuning.chunkSize - 1), state: 'ready', lease_owner: null, lease_until: null, attempts: 0 });
+      }
+      for (let i = 0; i < chunks.length; i += 500) await tx.db.insertInto('work_chunk').values(chunks.slice(i, i + 500)).execute();
+      return { batch: toBatch(tx, row), created: true };
+    });
+  } catch (e) {
+    // Two submits with one key raced: the unique index let one through; answer as a replay of it.
+    if (input.idempotency_key && !(e instanceof AppError)) {
+      const existing = await findByKey(ctx, actor.workspaceId, input.idempotency_key);
+      if (existing) return replay(existing, hash);
+    }
+    throw e;
+  }
+}
+
+async function findByKey(ctx: Ctx, workspaceId: string, key: string): Promise<Batch | null> {
+  const row = await ctx.db.selectFrom('batch').select('id').where('workspace_id', '=', workspaceId).where('idempotency_key', '=', key).executeTakeFirst();
+  return row ? findBatch(ctx, row.id) : null;
+}
+
+function replay(existing: Batch, hash: string): { batch: Batch; created: boolean } {
+  if (existing.request_hash !== hash) fail('IDEMPOTENCY_KEY_REUSED');
+  return { batch: existing, created: false };
+}
