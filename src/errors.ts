@@ -56,6 +56,7 @@ export const Errors = Object.freeze({
   NOT_BATCH_APPROVABLE: def('NOT_BATCH_APPROVABLE', 409, 'This ticket may not be decided in a batch.'),
   IDEMPOTENCY_KEY_REUSED: def('IDEMPOTENCY_KEY_REUSED', 409, 'The Idempotency-Key was used with a different request.'),
   BATCH_STATE: def('BATCH_STATE', 409, 'The batch is not in a state that allows this.'),
+  BATCH_CANCELLED: def('BATCH_CANCELLED', 409, 'The batch was cancelled before this item ran.'),
   TOO_MANY_TARGETS: def('TOO_MANY_TARGETS', 400, 'Too many targets for this request.'),
   // server
   INTERNAL: def('INTERNAL', 500, 'Internal error.'),

@@ -15,6 +15,18 @@ import { nativeApi } from './native/index.ts';
 import type { App } from './native/types.ts';
 import { ErrorResponse } from './schemas.ts';
 
+export interface RegisteredRoute {
+  method: string;
+  url: string;
+  hidden: boolean;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    routeList: readonly RegisteredRoute[];
+  }
+}
+
 export interface AppOptions {
   ctx: Ctx;
   engine: Engine;
@@ -49,6 +61,15 @@ export async function buildApp(opts: AppOptions): Promise<App> {
     // by the router before any route runs: answer it in the catalog envelope like every other error.
     frameworkErrors: (err, req, reply) => sendNativeError(err, req, reply),
   }).withTypeProvider<TypeBoxTypeProvider>();
+
+  // Every route as registered, so a test can hold the OpenAPI document to describing all of them.
+  const routeList: RegisteredRoute[] = [];
+  app.decorate('routeList', routeList);
+  app.addHook('onRoute', (r) => {
+    for (const method of [r.method].flat()) {
+      if (method !== 'HEAD') routeList.push({ method, url: r.url, hidden: (r.schema as { hide?: boolean } | undefined)?.hide === true });
+    }
+  });
 
   const bodyAjv = makeAjv(false);
   const textAjv = makeAjv(true);

@@ -30,6 +30,7 @@ export interface OutcomeWrite {
 }
 
 export interface BulkWriter {
+  /** The workspace's items among `ids`, locked for the rest of the transaction where rows can be locked. */
   selectItems(db: Db, workspaceId: string, ids: readonly string[]): Promise<ItemRow[]>;
   selectTickets(db: Db, workspaceId: string, ids: readonly string[]): Promise<TicketRow[]>;
   /** Pending tickets of these items (at most one each). */
@@ -104,7 +105,9 @@ export function postgresBulkWriter(): BulkWriter {
   return {
     async selectItems(db, workspaceId, ids) {
       if (ids.length === 0) return [];
-      const res = await sql<ItemRow>`select * from item where workspace_id = ${workspaceId} and id = any(${ids}::text[])`.execute(db);
+      // Locked in id order: two batches over the same items in opposite orders then queue instead of
+      // deadlocking, and the plan cannot go stale before the guarded update.
+      const res = await sql<ItemRow>`select * from item where workspace_id = ${workspaceId} and id = any(${ids}::text[]) order by id for update`.execute(db);
       return res.rows;
     },
     async selectTickets(db, workspaceId, ids) {

@@ -33,6 +33,8 @@ export interface Capabilities {
   ilike(expr: RawBuilder<unknown>, pattern: string): RawBuilder<boolean>;
   /** A text expression that compares and sorts by code point (SQLite's BINARY; "C" on PostgreSQL). */
   codePointOrder(expr: RawBuilder<unknown>): RawBuilder<unknown>;
+  /** A lock conflict the database resolved by aborting us (deadlock, serialization): safe to run again. */
+  isTransient(e: unknown): boolean;
   /** Decodes a JSON column value as the driver returns it. */
   readJson<T>(value: unknown): T;
   /** Encodes a value for a JSON column. */
@@ -71,6 +73,7 @@ export const sqliteCapabilities: Capabilities = Object.freeze({
     sql<boolean>`exists (select 1 from json_each(${sql.ref(column)}, ${sql.lit(`$.${safeKey(key)}`)}) where value in (${sql.join(values)}))`,
   ilike: (expr: RawBuilder<unknown>, pattern: string) => sql<boolean>`${expr} like ${pattern} escape '\\'`,
   codePointOrder: (expr: RawBuilder<unknown>) => expr,
+  isTransient: (e: unknown) => (e as { code?: string } | null)?.code === 'SQLITE_BUSY',
   readJson,
   writeJson,
 });
@@ -89,6 +92,7 @@ export const postgresCapabilities: Capabilities = Object.freeze({
     sql<boolean>`(${sql.ref(column)} -> ${sql.lit(safeKey(key))}) ?| array[${sql.join(values)}]::text[]`,
   ilike: (expr: RawBuilder<unknown>, pattern: string) => sql<boolean>`(${expr}) collate "C" ilike ${pattern} escape '\\'`,
   codePointOrder: (expr: RawBuilder<unknown>) => sql`(${expr}) collate "C"`,
+  isTransient: (e: unknown) => ['40P01', '40001'].includes((e as { code?: string } | null)?.code ?? ''),
   readJson,
   writeJson,
 });

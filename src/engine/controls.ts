@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { withTx, type Ctx } from '../core/context.ts';
-import { fail } from '../errors.ts';
+import { Errors, fail } from '../errors.ts';
 import { CANCELLABLE, PAUSABLE, RETRYABLE, type BatchState } from './batch-states.ts';
 import { finalizeIfDone, findBatch, type Batch } from './batches.ts';
 
@@ -22,13 +22,14 @@ async function transition(ctx: Ctx, batch: Batch, from: readonly BatchState[], t
 export async function cancelBatch(ctx: Ctx, batch: Batch): Promise<Batch> {
   await withTx(ctx, async (tx) => {
     const now = tx.now();
-    await transition(tx, batch, CANCELLABLE, 'cancelled', { finished_at: now });
-    // On PostgreSQL this waits for a slice in progress (it holds the chunk and item row locks), then skips
-    // only what that slice left pending; the counters stay exact.
+    // Lock order is chunk, then batch, as in a worker's slice (its heartbeat fence locks the chunk, its counter
+    // update the batch): the other order deadlocked on PostgreSQL. Waiting on a chunk means waiting for the
+    // slice in progress to commit; the worker's next fence then fails and it stops.
     await tx.db.updateTable('work_chunk').set({ state: 'done', lease_owner: null, lease_until: null }).where('batch_id', '=', batch.id).where('state', '<>', 'done').execute();
+    await transition(tx, batch, CANCELLABLE, 'cancelled', { finished_at: now });
     const res = await tx.db
       .updateTable('batch_item')
-      .set({ state: 'skipped', error_code: 'BATCH_CANCELLED', error_message: 'The batch was cancelled before this item ran.', updated_at: now })
+      .set({ state: 'skipped', error_code: Errors.BATCH_CANCELLED.code, error_message: Errors.BATCH_CANCELLED.message, updated_at: now })
       .where('batch_id', '=', batch.id)
       .where('state', '=', 'pending')
       .executeTakeFirst();

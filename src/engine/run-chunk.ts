@@ -61,8 +61,9 @@ export async function runChunk(r: ChunkRunner, chunk: WorkChunkRow): Promise<Chu
       });
     } catch (e) {
       const err = coerceError(e);
-      r.ctx.log.error({ err, chunk: chunk.id, batch: chunk.batch_id, attempt: chunk.attempts }, 'chunk slice failed');
-      if (chunk.attempts >= MAX_CHUNK_ATTEMPTS) {
+      r.ctx.log[r.ctx.caps.isTransient(e) ? 'warn' : 'error']({ err, chunk: chunk.id, batch: chunk.batch_id, attempt: chunk.attempts }, 'chunk slice failed');
+      const transient = r.ctx.caps.isTransient(e);
+      if (!transient && chunk.attempts >= MAX_CHUNK_ATTEMPTS) {
         await r.ctx.db.transaction().execute(async (trx) => {
           const tx = { ...r.ctx, db: trx };
           if (await failChunk(tx, chunk, r.owner, err.message)) await finalizeIfDone(tx, chunk.batch_id);
@@ -70,7 +71,7 @@ export async function runChunk(r: ChunkRunner, chunk: WorkChunkRow): Promise<Chu
         r.onProgress?.(chunk.batch_id);
         return 'done';
       }
-      await releaseChunk(r.ctx, chunk.id, r.owner, true);
+      await releaseChunk(r.ctx, chunk.id, r.owner, !transient);
       return 'released';
     }
     switch (slice.kind) {

@@ -257,6 +257,24 @@ describeEachDialect('batches', (dialect) => {
     assert.ok(events.some((e) => e.progress > 0 && e.progress < 1), 'intermediate progress');
   });
 
+  it('runs a small batch inline through the same chunk code and records it like any other', async () => {
+    const ok = await items(3, 'approved');
+    const wrong = await items(1, 'draft');
+    const { principal } = { principal: { userId: s.admin.id, name: s.admin.name, isSystemAdmin: true } };
+    const batch = await s.engine.runInline(
+      { principal, workspaceId: ws, role: 'admin' },
+      { operation: 'action', action: 'order', target: { ids: [...ok, ...wrong] }, source: 'test' },
+    );
+    assert.equal(batch.state, 'completed_with_errors');
+    assert.equal(batch.succeeded, 3);
+    assert.equal(batch.failed, 1);
+    const listed = await admin.get(`${base()}/batches/${batch.id}`);
+    assert.equal(listed.body.source, 'test');
+    const f = await admin.get(`${base()}/batches/${batch.id}/items?state=failed`);
+    assert.equal(f.body.items[0].target_id, wrong[0]);
+    assert.equal((await member.get(`${base()}/items/${ok[0]}`)).body.history.at(-1).batch_id, batch.id);
+  });
+
   it('answers another workspace’s batch with 404', async () => {
     const other = await s.user('other');
     const ows = (await other.api.post('/api/v1/workspaces', { name: 'O' })).body.id;
