@@ -3,6 +3,7 @@
  * runs either the raw floor (hand-written SQL doing the same per-item writes) or the engine on them, and
  * prints one JSON line. Run by bench/run.ts.
  */
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,7 +23,11 @@ import { submitBatch } from '../src/engine/submit.ts';
 
 interface CaseArgs {
   dialect: 'sqlite' | 'postgres';
-  mode: 'floor' | 'engine';
+  /** `procs`: the engine in `workers` separate worker processes (PostgreSQL). */
+  mode: 'floor' | 'engine' | 'procs';
+  workers?: number;
+  /** Chunk loops per worker process in `procs` mode. */
+  concurrency?: number;
   items: number;
   chunk: number;
   pgUrl?: string;
@@ -33,6 +38,8 @@ const CHUNK = args.chunk;
 
 let peakRss = 0;
 const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 50);
+
+let schemaName: string | undefined;
 
 async function open(): Promise<{ opened: OpenDb; cleanup: () => Promise<void> }> {
   if (args.dialect === 'sqlite') {
@@ -45,6 +52,7 @@ async function open(): Promise<{ opened: OpenDb; cleanup: () => Promise<void> }>
   await c.connect();
   await c.query(`create schema ${schema}`);
   await c.end();
+  schemaName = schema;
   const opened = openDb(args.pgUrl!, { schema, poolSize: 6 });
   return {
     opened,
@@ -100,7 +108,7 @@ async function main() {
     if (args.mode === 'engine') {
       const engine = await makeEngine(ctx, opened);
       const t1 = performance.now();
-      const worker = engine.startWorker({ idlePollMs: 5, concurrency: 2 });
+      const worker = engine.startWorker({ idlePollMs: 5, concurrency: 1 });
       for (;;) {
         const b = (await findBatch(ctx, batch.id))!;
         if (b.state === 'succeeded' || b.state === 'completed_with_errors' || b.state === 'failed') {
@@ -112,6 +120,22 @@ async function main() {
       runMs = performance.now() - t1;
       await worker.stop();
       await engine.close();
+    } else if (args.mode === 'procs') {
+      const t1 = performance.now();
+      const children = Array.from({ length: args.workers ?? 1 }, () =>
+        spawn(process.execPath, ['--import', 'tsx', new URL('../test/engine/fixtures/worker-process.ts', import.meta.url).pathname], {
+          env: { ...process.env, DB_URL: args.pgUrl, DB_SCHEMA: schemaName, LEASE_MS: '30000', CONCURRENCY: String(args.concurrency ?? 1) },
+          stdio: ['ignore', 'ignore', 'inherit'],
+        }),
+      );
+      for (;;) {
+        const b = (await findBatch(ctx, batch.id))!;
+        if (b.state === 'succeeded') break;
+        if (b.state === 'completed_with_errors' || b.state === 'failed') throw new Error(`procs: ${JSON.stringify(b)}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      runMs = performance.now() - t1;
+      await Promise.all(children.map((c) => new Promise((r) => (c.once('exit', r), c.kill('SIGTERM')))));
     } else {
       const t1 = performance.now();
       const n = args.dialect === 'sqlite' ? floorSqlite(opened, batch.id, workspaceId, userId, action.id, ds.statuses[0]!.id, ds.statuses[1]!.id) : await floorPostgres(opened, batch.id, workspaceId, userId, action.id, ds.statuses[0]!.id, ds.statuses[1]!.id);

@@ -5,8 +5,11 @@
  *                                      is a postgres URL), then 10k vs 1M on SQLite
  *   npm run bench -- --items 20000     a quicker pass
  *   npm run bench -- --no-million      skip the 1M case
+ *   npm run bench -- --no-procs        skip 1 vs 2 worker processes on PostgreSQL
  *
- * Each case runs in its own process (bench/case.ts) so its peak RSS is its own. Targets (issue 3): engine ≥ 0.7
+ * Each case runs in its own process (bench/case.ts) so its peak RSS is its own. The engine runs one chunk loop,
+ * like the floor's one connection, so the ratio compares like with like; `procs` runs 1 and then 2 worker
+ * processes of one loop each (`--concurrency N` for more loops per process). Targets (issue 3): engine ≥ 0.7
  * × floor on SQLite, ≥ 0.6 × on PostgreSQL; at 1M, peak RSS ≤ 300 MB and per-item cost within 1.3 × of 10k.
  */
 import { execFileSync } from 'node:child_process';
@@ -32,14 +35,15 @@ interface Result {
   maxRssMb: number;
 }
 
-function run(dialect: 'sqlite' | 'postgres', mode: 'floor' | 'engine', n: number): Result {
-  const out = execFileSync(process.execPath, ['--import', 'tsx', new URL('./case.ts', import.meta.url).pathname, JSON.stringify({ dialect, mode, items: n, chunk, pgUrl })], {
+function run(dialect: 'sqlite' | 'postgres', mode: 'floor' | 'engine' | 'procs', n: number, workers = 1): Result {
+  const out = execFileSync(process.execPath, ['--import', 'tsx', new URL('./case.ts', import.meta.url).pathname, JSON.stringify({ dialect, mode, items: n, chunk, pgUrl, workers, concurrency: value('--concurrency', 1) })], {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
     maxBuffer: 1 << 20,
   });
   const r = JSON.parse(out.trim().split('\n').at(-1)!) as Result;
-  console.log(`  ${dialect.padEnd(8)} ${mode.padEnd(6)} ${String(n).padStart(9)} items  ${String(r.itemsPerSec).padStart(7)} items/s  run ${r.runMs} ms  submit ${r.submitMs} ms  peak RSS ${r.maxRssMb} MB`);
+  const label = mode === 'procs' ? `${workers} proc` : mode;
+  console.log(`  ${dialect.padEnd(8)} ${label.padEnd(6)} ${String(n).padStart(9)} items  ${String(r.itemsPerSec).padStart(7)} items/s  run ${r.runMs} ms  submit ${r.submitMs} ms  peak RSS ${r.maxRssMb} MB`);
   return r;
 }
 
@@ -53,6 +57,12 @@ for (const d of dialects) {
   const ratio = engine.itemsPerSec / floor.itemsPerSec;
   const target = d === 'sqlite' ? 0.7 : 0.6;
   summary.push(`${d}: engine/floor = ${ratio.toFixed(2)} (target ≥ ${target}) ${ratio >= target ? 'OK' : 'BELOW TARGET'}`);
+}
+if (pgUrl && !flag('--no-procs')) {
+  const one = run('postgres', 'procs', items, 1);
+  const two = run('postgres', 'procs', items, 2);
+  const r = two.itemsPerSec / one.itemsPerSec;
+  summary.push(`postgres: 2 worker processes / 1 = ${r.toFixed(2)} (target ≥ 1.0) ${r >= 1 ? 'OK' : 'BELOW TARGET'}`);
 }
 if (!flag('--no-million')) {
   const small = run('sqlite', 'engine', 10_000);
