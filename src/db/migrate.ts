@@ -3,12 +3,14 @@ import type { Capabilities } from './capabilities.ts';
 import type { OpenDb } from './open-db.ts';
 import { foundation } from './migrations/0001-foundation.ts';
 import { engine } from './migrations/0002-engine.ts';
+import { batchGroups } from './migrations/0003-batch-groups.ts';
 
 /** Forward-only and numbered; a new file per change, never an edit of a landed one. */
 function migrations(caps: Capabilities): Record<string, Migration> {
   return {
     '0001-foundation': foundation(caps),
     '0002-engine': engine(caps),
+    '0003-batch-groups': batchGroups(),
   };
 }
 

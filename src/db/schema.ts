@@ -156,6 +156,8 @@ export interface BatchRow {
   attempt: number;
   source: string | null;
   error: string | null;
+  group_id: string | null;
+  matched: number | null;
   created_at: number;
   started_at: number | null;
   finished_at: number | null;
@@ -171,6 +173,7 @@ export interface BatchItemRow {
   error_message: string | null;
   attempts: number;
   updated_at: number | null;
+  expected_rev: number | null;
 }
 
 export interface BatchItemAttemptRow {

@@ -16,6 +16,8 @@ export interface BatchParams {
   use_or_condition?: boolean;
   approver_user_id?: string | null;
   skip_approval?: boolean;
+  /** What a compatibility door was given beyond the operation (as_params, env_type, …), kept for audit. */
+  meta?: Record<string, unknown> | null;
 }
 
 export interface Batch {
@@ -39,6 +41,10 @@ export interface Batch {
   attempt: number;
   source: string | null;
   error: string | null;
+  /** Batches submitted together (one call over several workspaces) share a group id. */
+  group_id: string | null;
+  /** For a condition target with a limit: how many items matched before the limit cut them. */
+  matched: number | null;
   created_at: number;
   started_at: number | null;
   finished_at: number | null;
@@ -67,6 +73,12 @@ export async function getBatch(ctx: Ctx, workspaceId: string, id: string): Promi
   const row = await ctx.db.selectFrom('batch').selectAll().where('id', '=', id).where('workspace_id', '=', workspaceId).executeTakeFirst();
   if (!row) fail('BATCH_NOT_FOUND');
   return toBatch(ctx, row);
+}
+
+/** The batches of a group, in id order: one per workspace a grouped submit touched. */
+export async function groupBatches(ctx: Ctx, groupId: string): Promise<Batch[]> {
+  const rows = await ctx.db.selectFrom('batch').selectAll().where('group_id', '=', groupId).orderBy('id').execute();
+  return rows.map((r) => toBatch(ctx, r));
 }
 
 export async function listBatches(

@@ -31,6 +31,7 @@ type Slice = { kind: 'progress' } | { kind: 'done' } | { kind: 'lost' } | { kind
 interface PendingItem {
   seq: number;
   target_id: string;
+  expected_rev: number | null;
 }
 
 /**
@@ -104,7 +105,7 @@ async function runSlice(tx: Ctx, batch: Batch, chunk: WorkChunkRow, actor: Actor
   const limit = sliceLimit(batch, chunk);
   let q = tx.db
     .selectFrom('batch_item')
-    .select(['seq', 'target_id'])
+    .select(['seq', 'target_id', 'expected_rev'])
     .where('batch_id', '=', batch.id)
     .where('seq', '>=', chunk.seq_from)
     .where('seq', '<=', chunk.seq_to)
@@ -157,7 +158,7 @@ function applyOperation(tx: Ctx, batch: Batch, actor: Actor | null, pending: Pen
   }
   const p = batch.params;
   const opts = { comment: p.comment ?? null, batchId: batch.id, dryRun: batch.dry_run, inBatch: true };
-  const targets = pending.map((x) => ({ id: x.target_id }));
+  const targets = pending.map((x) => (x.expected_rev === null ? { id: x.target_id } : { id: x.target_id, rev_no: x.expected_rev }));
   const ids = pending.map((x) => x.target_id);
   switch (batch.operation) {
     case 'action':

@@ -12,7 +12,20 @@ import { AppError, fail } from '../errors.ts';
 import type { Operation } from './batch-states.ts';
 import { findBatch, toBatch, type Batch, type BatchParams } from './batches.ts';
 
-export type Target = { ids: string[] } | { datastore: string; conditions?: Condition[]; use_or_condition?: boolean };
+export type Target =
+  | {
+      ids: string[];
+      /** Expected rev_no per item id: that item fails with REVISION_CONFLICT if it moved on (Hexabase item_revisions). */
+      revisions?: Record<string, number>;
+    }
+  | {
+      datastore: string;
+      conditions?: Condition[];
+      use_or_condition?: boolean;
+      /** Take at most this many of the matching items (in id order); `matched` records how many there were. */
+      limit?: number;
+      revisions?: Record<string, number>;
+    };
 
 export interface SubmitInput {
   operation: Operation;
@@ -29,6 +42,10 @@ export interface SubmitInput {
   source?: string;
   approver_user_id?: string | null;
   skip_approval?: boolean;
+  /** Joins the batch to a group (one request over several workspaces). */
+  group_id?: string | null;
+  /** Recorded on the batch for audit (as_params, env_type, …). */
+  meta?: Record<string, unknown> | null;
 }
 
 export interface EngineTuning {
@@ -95,7 +112,10 @@ export async function submitBatch(
         comment: input.comment ?? null,
         approver_user_id: input.approver_user_id ?? null,
         skip_approval: input.skip_approval === true,
+        meta: input.meta ?? null,
       };
+      const revisions = input.target.revisions ?? null;
+      let matched: number | null = null;
 
       let total: number;
       if ('ids' in input.target) {
@@ -103,7 +123,16 @@ export async function submitBatch(
         for (let i = 0; i < ids.length; i += ROWS_PER_INSERT) {
           await tx.db
             .insertInto('batch_item')
-            .values(ids.slice(i, i + ROWS_PER_INSERT).map((t, j) => ({ batch_id: id, seq: i + j + 1, target_id: t, state: 'pending', attempts: 0 })))
+            .values(
+              ids.slice(i, i + ROWS_PER_INSERT).map((t, j) => ({
+                batch_id: id,
+                seq: i + j + 1,
+                target_id: t,
+                state: 'pending',
+                attempts: 0,
+                expected_rev: revisions?.[t] ?? null,
+              })),
+            )
             .execute();
         }
         total = ids.length;
@@ -119,14 +148,25 @@ export async function submitBatch(
           use_or_condition: input.target.use_or_condition === true,
         });
         const where = sql<boolean>`item.datastore_id = ${sql.lit(ds.id)} and ${compileConditions(tx.caps, ds, input.target.conditions, input.target.use_or_condition === true, now)}`;
+        const limit = input.target.limit;
         // Ticket operations target the pending tickets of the matching items.
-        const select = isTicketOperation(input.operation)
-          ? sql`select ${id}, row_number() over (order by ticket.id), ticket.id, 'pending', 0
-                from ticket join item on item.id = ticket.item_id
-                where ticket.workspace_id = ${actor.workspaceId} and ticket.state = 'pending' and ${where}`
-          : sql`select ${id}, row_number() over (order by item.id), item.id, 'pending', 0 from item where ${where}`;
-        const res = await sql`insert into batch_item (batch_id, seq, target_id, state, attempts) ${select}`.execute(tx.db);
+        const from = isTicketOperation(input.operation)
+          ? sql`from ticket join item on item.id = ticket.item_id where ticket.workspace_id = ${actor.workspaceId} and ticket.state = 'pending' and ${where}`
+          : sql`from item where ${where}`;
+        const key = isTicketOperation(input.operation) ? sql.ref('ticket.id') : sql.ref('item.id');
+        if (limit !== undefined) {
+          const c = await sql<{ n: number }>`select count(*) as n ${from}`.execute(tx.db);
+          matched = Number(c.rows[0]!.n);
+        }
+        const capped = limit !== undefined ? sql`order by ${key} limit ${sql.lit(Math.max(0, Math.floor(limit)))}` : sql``;
+        const res = await sql`insert into batch_item (batch_id, seq, target_id, state, attempts)
+          select ${id}, row_number() over (order by t.k), t.k, 'pending', 0 from (select ${key} as k ${from} ${capped}) t`.execute(tx.db);
         total = Number(res.numAffectedRows ?? 0n);
+        if (revisions && total > 0) {
+          for (const [itemId, rev] of Object.entries(revisions)) {
+            await tx.db.updateTable('batch_item').set({ expected_rev: rev }).where('batch_id', '=', id).where('target_id', '=', itemId).execute();
+          }
+        }
       }
 
       const startAt = input.start_at ?? null;
@@ -151,6 +191,8 @@ export async function submitBatch(
         attempt: 1,
         source: input.source ?? 'native',
         error: null,
+        group_id: input.group_id ?? null,
+        matched,
         created_at: now,
         started_at: total === 0 ? now : null,
         finished_at: total === 0 ? now : null,

@@ -79,6 +79,33 @@ describeEachDialect('batches', (dialect) => {
     assert.equal(b.succeeded, 30);
   });
 
+  it('checks per-target revisions and caps a condition target with limit', async () => {
+    const ids = await items(3, 'approved', { vendor: 'revs' });
+    await member.patch(`${base()}/items/${ids[1]}`, { fields: { amount: 99 } });
+    const r = await member.post(`${base()}/batches`, {
+      operation: 'action',
+      action: 'order',
+      target: { ids, revisions: { [ids[0]!]: 1, [ids[1]!]: 1 } },
+    });
+    const b = await waitForBatch(member, ws, r.body.id);
+    assert.equal(b.succeeded, 2, 'the item without a revision is not checked');
+    const f = await member.get(`${base()}/batches/${b.id}/items?state=failed`);
+    assert.deepEqual(f.body.items.map((i: any) => [i.target_id, i.error_code]), [[ids[1], 'REVISION_CONFLICT']]);
+
+    const more = await items(5, 'approved', { vendor: 'capped' });
+    const l = await member.post(`${base()}/batches`, {
+      operation: 'action',
+      action: 'order',
+      target: { datastore: 'pr', conditions: [{ id: 'vendor', search_value: ['capped'], exact_match: true }], limit: 2 },
+    });
+    assert.equal(l.body.total, 2);
+    assert.equal(l.body.matched, 5);
+    const lb = await waitForBatch(member, ws, l.body.id);
+    assert.equal(lb.succeeded, 2);
+    const done = await member.get(`${base()}/batches/${lb.id}/items`);
+    assert.deepEqual(done.body.items.map((i: any) => i.target_id), more.slice(0, 2), 'the first matches in id order');
+  });
+
   it('ends a batch that matched nothing at once', async () => {
     const r = await member.post(`${base()}/batches`, {
       operation: 'action',

@@ -11,10 +11,21 @@ import { actorOf, type App, type RouteDeps } from './types.ts';
 
 const MAX_TARGET_IDS = 100_000;
 
+const Revisions = Type.Optional(
+  Type.Record(Type.String({ pattern: '^[0-9]{1,20}$' }), Type.Integer({ minimum: 0, maximum: 2_147_483_647 }), {
+    description: 'Expected rev_no per item id; a target that moved on fails with REVISION_CONFLICT.',
+  }),
+);
 const TargetSchema = Type.Union([
-  Type.Object({ ids: Type.Array(Id, { minItems: 0, maxItems: MAX_TARGET_IDS }) }, { additionalProperties: false }),
+  Type.Object({ ids: Type.Array(Id, { minItems: 0, maxItems: MAX_TARGET_IDS }), revisions: Revisions }, { additionalProperties: false }),
   Type.Object(
-    { datastore: Key, conditions: Type.Optional(Conditions), use_or_condition: Type.Optional(Type.Boolean()) },
+    {
+      datastore: Key,
+      conditions: Type.Optional(Conditions),
+      use_or_condition: Type.Optional(Type.Boolean()),
+      limit: Type.Optional(Type.Integer({ minimum: 0, maximum: 10_000_000, description: 'At most this many matching items, in id order.' })),
+      revisions: Revisions,
+    },
     { additionalProperties: false },
   ),
 ]);
@@ -25,6 +36,8 @@ const BatchSchema = Type.Object({
   operation: Type.String(),
   state: Type.String(),
   total: Type.Integer(),
+  matched: Type.Union([Type.Integer(), Type.Null()], { description: 'With a target limit: how many items matched.' }),
+  group_id: Type.Union([Id, Type.Null()]),
   succeeded: Type.Integer(),
   failed: Type.Integer(),
   skipped: Type.Integer(),
@@ -62,6 +75,8 @@ export function presentBatch(b: Batch, now = Date.now()) {
     operation: b.operation,
     state: b.state,
     total: b.total,
+    matched: b.matched,
+    group_id: b.group_id,
     succeeded: b.succeeded,
     failed: b.failed,
     skipped: b.skipped,
