@@ -11,6 +11,9 @@ import type { Engine } from '../engine/engine.ts';
 import { AppError } from '../errors.ts';
 import { sendNativeError } from './errors-http.ts';
 import { parseJsonBody } from './json-body.ts';
+import { batchApprovalsApi } from './batch-approvals/index.ts';
+import { dataartsApi } from './dataarts/index.ts';
+import { hexabaseApi } from './hexabase/index.ts';
 import { nativeApi } from './native/index.ts';
 import type { App } from './native/types.ts';
 import { ErrorResponse } from './schemas.ts';
@@ -129,7 +132,12 @@ export async function buildApp(opts: AppOptions): Promise<App> {
   );
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
-  await app.register(nativeApi({ ctx: opts.ctx, engine: opts.engine }), { prefix: '/api/v1' });
+  const deps = { ctx: opts.ctx, engine: opts.engine };
+  await app.register(nativeApi(deps), { prefix: '/api/v1' });
+  // The compatibility doors: each translates its dialect onto the same core and engine, in its own envelope.
+  await app.register(dataartsApi(deps));
+  await app.register(batchApprovalsApi(deps));
+  await app.register(hexabaseApi(deps), { prefix: '/api/v0' });
   // The pino Logger type is wider than FastifyBaseLogger; routes only need the base interface.
   return app as unknown as App;
 }
