@@ -280,7 +280,11 @@ describeEachDialect('batches', (dialect) => {
     const events = res.body.split('\n\n').filter(Boolean).map((e) => JSON.parse(e.split('\n').find((l) => l.startsWith('data: '))!.slice(6)));
     assert.ok(events.length >= 3, `got ${events.length} events`);
     assert.equal(events.at(-1).state, 'succeeded');
-    for (const e of events) assert.equal(e.total, e.succeeded + e.failed + e.skipped + e.pending);
+    for (const e of events) {
+      assert.equal(e.total, e.succeeded + e.failed + e.skipped + e.pending);
+      assert.ok(e.percent >= 0 && e.percent <= 100 && 'eta_seconds' in e);
+    }
+    assert.equal(events.at(-1).percent, 100);
     assert.ok(events.some((e) => e.progress > 0 && e.progress < 1), 'intermediate progress');
   });
 
