@@ -4,6 +4,7 @@ import type { OpenDb } from './open-db.ts';
 import { foundation } from './migrations/0001-foundation.ts';
 import { engine } from './migrations/0002-engine.ts';
 import { batchGroups } from './migrations/0003-batch-groups.ts';
+import { dataarts } from './migrations/0004-dataarts.ts';
 
 /** Forward-only and numbered; a new file per change, never an edit of a landed one. */
 function migrations(caps: Capabilities): Record<string, Migration> {
@@ -11,6 +12,7 @@ function migrations(caps: Capabilities): Record<string, Migration> {
     '0001-foundation': foundation(caps),
     '0002-engine': engine(caps),
     '0003-batch-groups': batchGroups(),
+    '0004-dataarts': dataarts(),
   };
 }
 

@@ -174,6 +174,8 @@ export interface BatchItemRow {
   attempts: number;
   updated_at: number | null;
   expected_rev: number | null;
+  /** The datastore the target must be in (a DataArts biz_type), or null for any. */
+  expected_datastore_id: string | null;
 }
 
 export interface BatchItemAttemptRow {
@@ -196,6 +198,20 @@ export interface WorkChunkRow {
   attempts: number;
 }
 
+export interface DataartsApproverRow {
+  id: string;
+  workspace_id: string;
+  user_id: string;
+  approver_name: string;
+  app_name: string | null;
+  email: string | null;
+  phone_number: string | null;
+  email_notify: number;
+  sms_notify: number;
+  created_by: string;
+  created_at: number;
+}
+
 export interface Schema {
   workspace: WorkspaceRow;
   app_user: UserRow;
@@ -213,6 +229,7 @@ export interface Schema {
   batch_item: BatchItemRow;
   batch_item_attempt: BatchItemAttemptRow;
   work_chunk: WorkChunkRow;
+  dataarts_approver: DataartsApproverRow;
 }
 
 export type { Generated };

@@ -32,6 +32,7 @@ interface PendingItem {
   seq: number;
   target_id: string;
   expected_rev: number | null;
+  expected_datastore_id: string | null;
 }
 
 /**
@@ -105,7 +106,7 @@ async function runSlice(tx: Ctx, batch: Batch, chunk: WorkChunkRow, actor: Actor
   const limit = sliceLimit(batch, chunk);
   let q = tx.db
     .selectFrom('batch_item')
-    .select(['seq', 'target_id', 'expected_rev'])
+    .select(['seq', 'target_id', 'expected_rev', 'expected_datastore_id'])
     .where('batch_id', '=', batch.id)
     .where('seq', '>=', chunk.seq_from)
     .where('seq', '<=', chunk.seq_to)
@@ -158,7 +159,11 @@ function applyOperation(tx: Ctx, batch: Batch, actor: Actor | null, pending: Pen
   }
   const p = batch.params;
   const opts = { comment: p.comment ?? null, batchId: batch.id, dryRun: batch.dry_run, inBatch: true };
-  const targets = pending.map((x) => (x.expected_rev === null ? { id: x.target_id } : { id: x.target_id, rev_no: x.expected_rev }));
+  const targets = pending.map((x) => ({
+    id: x.target_id,
+    ...(x.expected_rev === null ? {} : { rev_no: x.expected_rev }),
+    ...(x.expected_datastore_id === null ? {} : { datastore_id: x.expected_datastore_id }),
+  }));
   const ids = pending.map((x) => x.target_id);
   switch (batch.operation) {
     case 'action':

@@ -17,6 +17,8 @@ export type Target =
       ids: string[];
       /** Expected rev_no per item id: that item fails with REVISION_CONFLICT if it moved on (Hexabase item_revisions). */
       revisions?: Record<string, number>;
+      /** Expected datastore id per item id: an item found in another datastore fails with ITEM_NOT_FOUND (DataArts biz_type). */
+      datastores?: Record<string, string>;
     }
   | {
       datastore: string;
@@ -115,6 +117,7 @@ export async function submitBatch(
         meta: input.meta ?? null,
       };
       const revisions = input.target.revisions ?? null;
+      const datastores = 'ids' in input.target ? (input.target.datastores ?? null) : null;
       let matched: number | null = null;
 
       let total: number;
@@ -131,6 +134,7 @@ export async function submitBatch(
                 state: 'pending',
                 attempts: 0,
                 expected_rev: revisions?.[t] ?? null,
+                expected_datastore_id: datastores?.[t] ?? null,
               })),
             )
             .execute();

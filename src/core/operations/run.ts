@@ -11,6 +11,14 @@ export interface ItemTarget {
   id: string;
   /** Optimistic-concurrency check: fail with REVISION_CONFLICT unless the item is at this rev_no. */
   rev_no?: number;
+  /** The datastore the item must be in: one found elsewhere is treated as not found (DataArts biz_type). */
+  datastore_id?: string;
+}
+
+/** The target's item, unless it lives in another datastore than the target expects. */
+function itemFor(items: Map<string, Item>, target: ItemTarget): Item | undefined {
+  const item = items.get(target.id);
+  return item && target.datastore_id !== undefined && item.datastore_id !== target.datastore_id ? undefined : item;
 }
 
 function isChange(x: Change | Outcome): x is Change {
@@ -56,7 +64,7 @@ export function runAction(ctx: Ctx, actor: Actor, targets: readonly ItemTarget[]
     const ids = targets.map((t) => t.id);
     const { items, datastores, pending } = await loadItems(tx, actor.workspaceId, ids);
     return execute(tx, actor, ids, opts, (id, i) => {
-      const item = items.get(id);
+      const item = itemFor(items, targets[i]!);
       return planAction(actor, params, id, item, item && datastores.get(item.datastore_id), pending.get(id), targets[i]!.rev_no, opts.comment ?? null, () => tx.ids.next());
     });
   });
@@ -80,7 +88,7 @@ export function updateItems(ctx: Ctx, actor: Actor, targets: readonly ItemTarget
     const ids = targets.map((t) => t.id);
     const { items, datastores, pending } = await loadItems(tx, actor.workspaceId, ids);
     return execute(tx, actor, ids, opts, (id, i) => {
-      const item = items.get(id);
+      const item = itemFor(items, targets[i]!);
       return planUpdate(id, item, item && datastores.get(item.datastore_id), pending.get(id), fields, targets[i]!.rev_no, opts.comment ?? null);
     });
   });
