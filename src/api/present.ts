@@ -1,5 +1,6 @@
 /** Domain objects to the native API's wire shapes: status and action ids become display_ids, times ISO-8601. */
 import type { Datastore } from '../core/datastore-model.ts';
+import type { Draft, ItemVersion } from '../core/drafts.ts';
 import type { HistoryEntry } from '../core/history.ts';
 import type { Item } from '../core/items.ts';
 import type { Ticket } from '../core/tickets.ts';
@@ -47,6 +48,7 @@ export function presentDatastore(ds: Datastore) {
           }
         : null,
     })),
+    drafts: ds.drafts ? { statuses: ds.drafts.status_ids.map((id) => st(id)!) } : null,
   };
 }
 
@@ -65,6 +67,23 @@ export function presentItem(item: Item, ds: Datastore | undefined) {
     created_by: item.created_by,
     updated_at: iso(item.updated_at),
     updated_by: item.updated_by,
+  };
+}
+
+export function presentDraft(d: Draft) {
+  return { title: d.title, fields: d.fields, created_by: d.created_by, created_at: iso(d.created_at), updated_by: d.updated_by, updated_at: iso(d.updated_at) };
+}
+
+export function presentVersion(v: ItemVersion, ds: Datastore | undefined) {
+  return {
+    id: v.id,
+    version: v.version,
+    title: v.title,
+    status: ds?.statusByKey.get(v.status_id)?.display_id ?? v.status_id,
+    fields: v.fields,
+    created_at: iso(v.created_at),
+    created_by: v.created_by,
+    batch_id: v.batch_id,
   };
 }
 

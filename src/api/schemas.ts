@@ -81,6 +81,7 @@ export const DatastoreSchema = Type.Object({
   fields: Type.Array(FieldSchema),
   statuses: Type.Array(StatusSchema),
   actions: Type.Array(ActionSchema),
+  drafts: Type.Union([Type.Object({ statuses: Type.Array(Type.String()) }), Type.Null()], { description: 'Released statuses: versions and drafts, or null.' }),
   created_at: Time,
 });
 
@@ -132,6 +133,12 @@ export const DatastoreBody = Type.Object(
         { maxItems: 200 },
       ),
     ),
+    drafts: Type.Optional(
+      Type.Object(
+        { statuses: Type.Array(DisplayId, { minItems: 1, maxItems: 100, description: 'Released statuses: entering one records a version; an update there is kept as the item draft.' }) },
+        { additionalProperties: false },
+      ),
+    ),
   },
   { additionalProperties: false },
 );
@@ -157,6 +164,29 @@ export const ItemInput = Type.Object(
 );
 
 export const MAX_IMPORT = 10_000;
+
+export const DraftSchema = Type.Object(
+  {
+    title: Type.Union([Type.String(), Type.Null()]),
+    fields: FieldValues,
+    created_by: Type.Union([Type.String(), Type.Null()]),
+    created_at: Time,
+    updated_by: Type.Union([Type.String(), Type.Null()]),
+    updated_at: Time,
+  },
+  { description: 'The pending edit of an item in a released status: the values it would set.' },
+);
+
+export const VersionSchema = Type.Object({
+  id: Id,
+  version: Type.Integer(),
+  title: Type.String(),
+  status: Type.String(),
+  fields: FieldValues,
+  created_at: Time,
+  created_by: Type.Union([Type.String(), Type.Null()]),
+  batch_id: Type.Union([Type.String(), Type.Null()]),
+});
 
 export const HistorySchema = Type.Object({
   id: Id,

@@ -25,6 +25,8 @@ export const DATAARTS_STATUSES = Object.freeze([
  *   PUBLISHED --offline--> OFFLINE_DEVELOPING --resolve--> OFFLINE
  *                          OFFLINE_DEVELOPING --reject---> PUBLISHED (back where it was)
  *   withdraw restores the status the item had before the submit; fast_approval skips the pending step.
+ *   PUBLISHED is released: an edit there is a pending draft (下展), and `publish` from PUBLISHED applies it
+ *   (a draft makes its released status a valid `from`); rejecting that re-publish leaves the entity PUBLISHED.
  *
  * Only a JSON field, so the 40 datastores a workspace gets add no per-field indexes to the item table.
  */
@@ -34,6 +36,8 @@ export function dataartsDatastore(bizType: BizType): DatastoreInput {
     display_id: bizType,
     fields: [{ display_id: 'biz_info', name: 'biz_info', type: 'json' }],
     statuses: DATAARTS_STATUSES.map((s) => ({ display_id: s, name: s })),
+    // An edit of a PUBLISHED entity is its pending "下展" draft; publishing again applies it (src/core/drafts.ts).
+    drafts: { statuses: ['PUBLISHED'] },
     actions: [
       {
         display_id: 'publish',

@@ -32,6 +32,14 @@ export interface ActionDef {
   approval: ApprovalDef | null;
 }
 
+/**
+ * Released versions and drafts: an item entering one of `status_ids` by an action or an approval is recorded as a
+ * released version, and an update of an item in one is kept as its pending draft instead (src/core/drafts.ts).
+ */
+export interface DraftsDef {
+  status_ids: string[];
+}
+
 export interface Datastore {
   id: string;
   workspace_id: string;
@@ -41,6 +49,8 @@ export interface Datastore {
   fields: FieldDef[];
   statuses: StatusDef[];
   actions: ActionDef[];
+  /** The released statuses, or null: then no versions and no drafts, items are edited in place. */
+  drafts: DraftsDef | null;
   /** Field by display_id or id. */
   fieldByKey: ReadonlyMap<string, FieldDef>;
   /** Status by id, display_id or name. */
@@ -80,4 +90,9 @@ export function indexDatastore(base: Omit<Datastore, 'fieldByKey' | 'statusByKey
 export function statusDisplayId(ds: Datastore, statusId: string | null): string | null {
   if (statusId === null) return null;
   return ds.statusByKey.get(statusId)?.display_id ?? null;
+}
+
+/** Whether the status is one of the datastore's released statuses (never, without `drafts`). */
+export function isReleased(ds: Datastore, statusId: string | null): boolean {
+  return statusId !== null && ds.drafts !== null && ds.drafts.status_ids.includes(statusId);
 }

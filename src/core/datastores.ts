@@ -10,6 +10,7 @@ import {
   type ActionDef,
   type ApprovalDef,
   type Datastore,
+  type DraftsDef,
   type StatusDef,
 } from './datastore-model.ts';
 import { FIELD_TYPES, normalizeFieldValues, type FieldDef, type FieldType } from './field-values.ts';
@@ -47,6 +48,8 @@ export interface DatastoreInput {
   fields?: FieldInput[];
   statuses: { display_id: string; name: string }[];
   actions?: ActionInput[];
+  /** Released statuses (display_ids): versions are recorded on entering one, edits there become drafts. */
+  drafts?: { statuses: string[] };
 }
 
 function invalid(message: string): never {
@@ -151,6 +154,21 @@ async function resolveDefinition(ctx: Ctx, workspaceId: string, input: Datastore
     };
   });
 
+  let drafts: DraftsDef | null = null;
+  if (input.drafts) {
+    const where = 'drafts';
+    if (input.drafts.statuses.length === 0) invalid(`${where}: statuses must name at least one released status.`);
+    if (new Set(input.drafts.statuses).size !== input.drafts.statuses.length) invalid(`${where}: a status is named twice.`);
+    const statusIds = input.drafts.statuses.map((s) => status(s, where));
+    // An item under review is not released: its edit would bypass the approver.
+    for (const a of actions) {
+      if (a.approval && statusIds.includes(a.approval.pending_status_id)) {
+        invalid(`${where}: status "${statuses.find((s) => s.id === a.approval!.pending_status_id)!.display_id}" is the pending status of action "${a.display_id}" and cannot be released.`);
+      }
+    }
+    drafts = { status_ids: statusIds };
+  }
+
   return indexDatastore({
     id,
     workspace_id: workspaceId,
@@ -160,6 +178,7 @@ async function resolveDefinition(ctx: Ctx, workspaceId: string, input: Datastore
     fields,
     statuses,
     actions,
+    drafts,
   });
 }
 
@@ -176,7 +195,7 @@ export async function createDatastore(ctx: Ctx, workspaceId: string, input: Data
   if (exists) fail('DUPLICATE', `A datastore with display_id "${ds.display_id}" already exists.`);
   await ctx.db
     .insertInto('datastore')
-    .values({ id: ds.id, workspace_id: workspaceId, display_id: ds.display_id, name: ds.name, created_at: ds.created_at })
+    .values({ id: ds.id, workspace_id: workspaceId, display_id: ds.display_id, name: ds.name, created_at: ds.created_at, drafts: j(ds.drafts) })
     .execute();
   if (ds.fields.length) {
     await ctx.db
@@ -253,6 +272,7 @@ function fromRows(
       set_fields: r<Record<string, unknown> | null>(a.set_fields),
       approval: r<ApprovalDef | null>(a.approval),
     })),
+    drafts: r<DraftsDef | null>(row.drafts) ?? null,
   });
 }
 

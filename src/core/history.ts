@@ -3,9 +3,10 @@ import type { Ctx } from './context.ts';
 
 /**
  * History kinds: create, action (a status or update action ran), submit (an action needing approval opened a
- * ticket), approve, reject, withdraw (a ticket was decided), update (fields set directly), comment.
+ * ticket), approve, reject, withdraw (a ticket was decided), update (fields set directly), comment, draft (an
+ * update of a released item kept as its pending draft), draft_delete (the draft was deleted; see drafts.ts).
  */
-export type HistoryKind = 'create' | 'action' | 'submit' | 'approve' | 'reject' | 'withdraw' | 'update' | 'comment';
+export type HistoryKind = 'create' | 'action' | 'submit' | 'approve' | 'reject' | 'withdraw' | 'update' | 'comment' | 'draft' | 'draft_delete';
 
 export interface HistoryEntry {
   id: string;

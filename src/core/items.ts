@@ -114,6 +114,8 @@ export interface SearchInput {
   per_page?: number;
   sort_field_id?: string;
   sort_order?: 'asc' | 'desc';
+  /** Several sort keys, first first; takes priority over sort_field_id (Hexabase `sort_fields`). */
+  sort_fields?: { id: string; order?: 'asc' | 'desc' }[];
   return_count_only?: boolean;
 }
 
@@ -133,9 +135,10 @@ export async function searchItems(ctx: Ctx, ds: Datastore, input: SearchInput): 
   const perPage = Math.min(input.per_page ?? 100, MAX_PER_PAGE);
   const page = input.page ?? 1;
   let q = ctx.db.selectFrom('item').selectAll().where(where);
-  if (input.sort_field_id) {
-    const dir = input.sort_order === 'desc' ? sql`desc` : sql`asc`;
-    q = q.orderBy(sql`${sortExpression(ctx.caps, ds, input.sort_field_id)} ${dir}`);
+  const sorts = input.sort_fields?.length ? input.sort_fields : input.sort_field_id ? [{ id: input.sort_field_id, order: input.sort_order }] : [];
+  for (const s of sorts) {
+    const dir = s.order === 'desc' ? sql`desc` : sql`asc`;
+    q = q.orderBy(sql`${sortExpression(ctx.caps, ds, s.id)} ${dir}`);
   }
   const rows = await q.orderBy('item.id').limit(perPage).offset((page - 1) * perPage).execute();
   return { items: rows.map((r) => toItem(ctx, r)), total };

@@ -11,7 +11,7 @@
 import { sql } from 'kysely';
 import type SqliteDatabase from 'better-sqlite3';
 import type { Db } from './open-db.ts';
-import type { HistoryRow, ItemRow, TicketRow } from './schema.ts';
+import type { HistoryRow, ItemRow, ItemVersionRow, TicketRow } from './schema.ts';
 
 export interface ItemUpdate {
   id: string;
@@ -21,6 +21,9 @@ export interface ItemUpdate {
   /** Encoded JSON, or null when the fields did not change (so field indexes need no update). */
   fields: string | null;
 }
+
+/** An item_version row without its number, which the statement computes. */
+export type VersionWrite = Omit<ItemVersionRow, 'version'>;
 
 export interface OutcomeWrite {
   seq: number;
@@ -38,6 +41,8 @@ export interface BulkWriter {
   /** rev_no-guarded update; returns the ids it changed (the others raced another writer). */
   updateItems(db: Db, rows: readonly ItemUpdate[], now: number, userId: string): Promise<Set<string>>;
   insertHistory(db: Db, rows: readonly HistoryRow[]): Promise<void>;
+  /** Released-version snapshots, each numbered one past its item's latest (at most one row per item per call). */
+  insertVersions(db: Db, rows: readonly VersionWrite[]): Promise<void>;
   /** Writes outcomes of still-pending batch items; returns how many it wrote. */
   recordOutcomes(db: Db, batchId: string, rows: readonly OutcomeWrite[], now: number): Promise<number>;
 }
@@ -91,6 +96,14 @@ export function sqliteBulkWriter(handle: SqliteDatabase.Database): BulkWriter {
       const s = stmt(`insert into item_history (${HISTORY_COLUMNS.join(', ')}) values (${HISTORY_COLUMNS.map(() => '?').join(', ')})`);
       for (const r of rows) s.run(...HISTORY_COLUMNS.map((c) => r[c] as unknown));
     },
+    async insertVersions(db, rows) {
+      owned(db);
+      const s = stmt(
+        'insert into item_version (id, item_id, version, title, fields, status_id, created_at, created_by, batch_id) ' +
+          'select ?, ?, coalesce((select max(version) from item_version where item_id = ?), 0) + 1, ?, ?, ?, ?, ?, ?',
+      );
+      for (const r of rows) s.run(r.id, r.item_id, r.item_id, r.title, r.fields, r.status_id, r.created_at, r.created_by, r.batch_id);
+    },
     async recordOutcomes(db, batchId, rows, now) {
       owned(db);
       const s = stmt("update batch_item set state = ?, error_code = ?, error_message = ?, attempts = attempts + 1, updated_at = ? where batch_id = ? and seq = ? and state = 'pending'");
@@ -140,6 +153,17 @@ export function postgresBulkWriter(): BulkWriter {
           ${col('user_id')}::text[], ${col('action_id')}::text[], ${col('from_status_id')}::text[], ${col('to_status_id')}::text[],
           ${col('comment')}::text[], ${col('batch_id')}::text[], ${col('ticket_id')}::text[], ${col('changes')}::jsonb[],
           ${col('created_at')}::bigint[])`.execute(db);
+    },
+    async insertVersions(db, rows) {
+      if (rows.length === 0) return;
+      const col = (c: keyof VersionWrite) => rows.map((r) => r[c] as unknown);
+      await sql`
+        insert into item_version (id, item_id, version, title, fields, status_id, created_at, created_by, batch_id)
+        select v.id, v.item_id, coalesce((select max(iv.version) from item_version iv where iv.item_id = v.item_id), 0) + 1,
+          v.title, v.fields, v.status_id, v.created_at, v.created_by, v.batch_id
+        from unnest(${col('id')}::text[], ${col('item_id')}::text[], ${col('title')}::text[], ${col('fields')}::jsonb[],
+          ${col('status_id')}::text[], ${col('created_at')}::bigint[], ${col('created_by')}::text[], ${col('batch_id')}::text[])
+          as v(id, item_id, title, fields, status_id, created_at, created_by, batch_id)`.execute(db);
     },
     async recordOutcomes(db, batchId, rows, now) {
       if (rows.length === 0) return 0;

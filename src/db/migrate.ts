@@ -5,6 +5,7 @@ import { foundation } from './migrations/0001-foundation.ts';
 import { engine } from './migrations/0002-engine.ts';
 import { batchGroups } from './migrations/0003-batch-groups.ts';
 import { dataarts } from './migrations/0004-dataarts.ts';
+import { itemDrafts } from './migrations/0005-item-drafts.ts';
 
 /** Forward-only and numbered; a new file per change, never an edit of a landed one. */
 function migrations(caps: Capabilities): Record<string, Migration> {
@@ -13,6 +14,7 @@ function migrations(caps: Capabilities): Record<string, Migration> {
     '0002-engine': engine(caps),
     '0003-batch-groups': batchGroups(),
     '0004-dataarts': dataarts(),
+    '0005-item-drafts': itemDrafts(caps),
   };
 }
 

@@ -43,6 +43,8 @@ export interface DatastoreRow {
   display_id: string;
   name: string;
   created_at: number;
+  /** `{"status_ids": [...]}`: the released statuses (versions and drafts), or null (0007). */
+  drafts: unknown;
 }
 
 export interface FieldRow {
@@ -212,6 +214,30 @@ export interface DataartsApproverRow {
   created_at: number;
 }
 
+/** A released version of an item: a snapshot taken when it entered a released status (0007). */
+export interface ItemVersionRow {
+  id: string;
+  item_id: string;
+  version: number;
+  title: string;
+  fields: unknown;
+  status_id: string;
+  created_at: number;
+  created_by: string | null;
+  batch_id: string | null;
+}
+
+/** The pending edit of an item in a released status: field values (and title) it would change (0007). */
+export interface ItemDraftRow {
+  item_id: string;
+  title: string | null;
+  fields: unknown;
+  created_by: string | null;
+  created_at: number;
+  updated_by: string | null;
+  updated_at: number;
+}
+
 export interface Schema {
   workspace: WorkspaceRow;
   app_user: UserRow;
@@ -230,6 +256,8 @@ export interface Schema {
   batch_item_attempt: BatchItemAttemptRow;
   work_chunk: WorkChunkRow;
   dataarts_approver: DataartsApproverRow;
+  item_version: ItemVersionRow;
+  item_draft: ItemDraftRow;
 }
 
 export type { Generated };

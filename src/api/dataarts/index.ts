@@ -4,6 +4,7 @@ import { approvalRoutes } from './approvals.ts';
 import { approverRoutes } from './approvers.ts';
 import { routeNotFound, sendDataartsError } from './ds-errors.ts';
 import { operationResultRoutes } from './operation-results.ts';
+import { pendingEditRoutes } from './pending-edits.ts';
 
 /**
  * DataArts Architecture approvals under /v1|/v2/{project_id}/design (issue 4). Every route is served under both
@@ -24,6 +25,7 @@ export function dataartsApi(deps: RouteDeps) {
           approvalRoutes(scoped, deps);
           approverRoutes(scoped, deps);
           operationResultRoutes(scoped, deps);
+          pendingEditRoutes(scoped, deps);
         },
         { prefix: `/${version}` },
       );

@@ -1,13 +1,15 @@
 import { Type } from 'typebox';
 import { workspaceAccess } from '../../core/auth.ts';
 import { getDatastore, getDatastoresById } from '../../core/datastores.ts';
+import { deleteDraft, itemDraftAndVersions } from '../../core/drafts.ts';
 import { addComment, createItems, getItem, getItemWithHistory, searchItems } from '../../core/items.ts';
 import { runAction, updateItems } from '../../core/operations/run.ts';
 import { principalOf } from '../auth-hook.ts';
-import { presentHistory, presentItem, presentTicket } from '../present.ts';
+import { presentDraft, presentHistory, presentItem, presentTicket, presentVersion } from '../present.ts';
 import {
   Comment,
   Conditions,
+  DraftSchema,
   FieldValues,
   HistorySchema,
   Id,
@@ -16,6 +18,7 @@ import {
   Key,
   MAX_IMPORT,
   TicketSchema,
+  VersionSchema,
   responses,
 } from '../schemas.ts';
 import { DsParams } from './datastores.ts';
@@ -85,16 +88,43 @@ export function itemRoutes(app: App, { ctx }: RouteDeps): void {
     {
       schema: {
         tags: ['items'],
-        summary: 'An item with its history',
+        summary: 'An item with its history, its pending draft (or null) and its released versions (oldest first)',
         params: ItemParams,
-        response: responses({ 200: Type.Intersect([ItemSchema, Type.Object({ history: Type.Array(HistorySchema) })]) }),
+        response: responses({
+          200: Type.Intersect([
+            ItemSchema,
+            Type.Object({ history: Type.Array(HistorySchema), draft: Type.Union([DraftSchema, Type.Null()]), versions: Type.Array(VersionSchema) }),
+          ]),
+        }),
       },
     },
     async (req) => {
       const access = await workspaceAccess(ctx, await principalOf(ctx, req), req.params.ws);
       const { item, history } = await getItemWithHistory(ctx, access.workspaceId, req.params.id);
       const ds = (await getDatastoresById(ctx, [item.datastore_id])).get(item.datastore_id);
-      return { ...presentItem(item, ds), history: history.map((h) => presentHistory(h, ds)) };
+      const { draft, versions } = await itemDraftAndVersions(ctx, item.id);
+      return {
+        ...presentItem(item, ds),
+        history: history.map((h) => presentHistory(h, ds)),
+        draft: draft ? presentDraft(draft) : null,
+        versions: versions.map((v) => presentVersion(v, ds)),
+      };
+    },
+  );
+
+  app.delete(
+    '/workspaces/:ws/items/:id/draft',
+    {
+      schema: {
+        tags: ['items'],
+        summary: 'Delete the pending draft of an item in a released status; deleted is false when it had none',
+        params: ItemParams,
+        response: responses({ 200: Type.Object({ deleted: Type.Boolean() }) }),
+      },
+    },
+    async (req) => {
+      const access = await workspaceAccess(ctx, await principalOf(ctx, req), req.params.ws, 'write');
+      return { deleted: await deleteDraft(ctx, access, req.params.id) };
     },
   );
 
@@ -103,20 +133,20 @@ export function itemRoutes(app: App, { ctx }: RouteDeps): void {
     {
       schema: {
         tags: ['items'],
-        summary: 'Set field values (optionally checked against rev_no)',
+        summary: 'Set field values (optionally checked against rev_no); an item in a released status keeps them as its draft and is returned unchanged, with `draft`',
         params: ItemParams,
         body: Type.Object(
           { fields: FieldValues, rev_no: Type.Optional(Type.Integer({ minimum: 0 })), comment: Type.Optional(Comment) },
           { additionalProperties: false },
         ),
-        response: responses({ 200: ItemSchema }),
+        response: responses({ 200: Type.Intersect([ItemSchema, Type.Object({ draft: Type.Optional(DraftSchema) })]) }),
       },
     },
     async (req) => {
       const access = await workspaceAccess(ctx, await principalOf(ctx, req), req.params.ws, 'write');
       const o = single(await updateItems(ctx, actorOf(access), [{ id: req.params.id, rev_no: req.body.rev_no }], req.body.fields, { comment: req.body.comment ?? null }));
       const ds = (await getDatastoresById(ctx, [o.item!.datastore_id])).get(o.item!.datastore_id);
-      return presentItem(o.item!, ds);
+      return { ...presentItem(o.item!, ds), ...(o.draft ? { draft: presentDraft(o.draft) } : {}) };
     },
   );
 

@@ -1,4 +1,5 @@
 import type { Ctx } from '../context.ts';
+import { draftRow } from '../drafts.ts';
 import { historyRows } from '../history.ts';
 import type { Item } from '../items.ts';
 import { ticketRow } from '../tickets.ts';
@@ -12,9 +13,10 @@ import { failed, type Change, type Outcome } from './types.ts';
 export async function commitChanges(ctx: Ctx, userId: string, changes: Change[], batchId: string | null): Promise<Outcome[]> {
   if (changes.length === 0) return [];
   const now = ctx.now();
+  // An edit kept as a draft does not write the item (its row is locked since it was read, see loadItems).
   const updated = await ctx.bulk.updateItems(
     ctx.db,
-    changes.map((c) => ({
+    changes.filter((c) => !c.draft).map((c) => ({
       id: c.before.id,
       rev: c.before.rev_no,
       status_id: c.status_id,
@@ -25,7 +27,7 @@ export async function commitChanges(ctx: Ctx, userId: string, changes: Change[],
     userId,
   );
 
-  const done = changes.filter((c) => updated.has(c.before.id));
+  const done = changes.filter((c) => c.draft || updated.has(c.before.id));
   const opened = done.flatMap((c) => (c.open_ticket ? [ticketRow(ctx, { ...c.open_ticket, created_at: now, updated_at: now })] : []));
   for (let i = 0; i < opened.length; i += 500) await ctx.db.insertInto('ticket').values(opened.slice(i, i + 500)).execute();
 
@@ -51,6 +53,8 @@ export async function commitChanges(ctx: Ctx, userId: string, changes: Change[],
     }
   }
 
+  await commitDrafts(ctx, userId, done, now, batchId);
+
   await ctx.bulk.insertHistory(
     ctx.db,
     historyRows(ctx, done.map((c) => ({
@@ -70,10 +74,16 @@ export async function commitChanges(ctx: Ctx, userId: string, changes: Change[],
   );
 
   return changes.map((c): Outcome => {
+    if (c.draft) {
+      const draft = { item_id: c.before.id, title: c.draft.title, fields: c.draft.fields, created_by: c.draft.created_by ?? userId, created_at: c.draft.created_at ?? now, updated_by: userId, updated_at: now };
+      return { target_id: c.target_id, state: 'succeeded', error_code: null, error_message: null, item: c.before, draft };
+    }
     if (!updated.has(c.before.id)) {
       return failed(c.target_id, 'REVISION_CONFLICT', 'The item was changed by someone else while this ran.');
     }
-    const item: Item = { ...c.before, status_id: c.status_id, fields: c.fields, rev_no: c.before.rev_no + 1, updated_at: now, updated_by: userId };
+    const item: Item = {
+      ...c.before, title: c.title ?? c.before.title, status_id: c.status_id, fields: c.fields, rev_no: c.before.rev_no + 1, updated_at: now, updated_by: userId,
+    };
     const ticket = c.open_ticket
       ? { ...c.open_ticket, created_at: now, updated_at: now }
       : c.decide_ticket
@@ -81,4 +91,55 @@ export async function commitChanges(ctx: Ctx, userId: string, changes: Change[],
         : undefined;
     return { target_id: c.target_id, state: 'succeeded', error_code: null, error_message: null, item, ...(ticket ? { ticket } : {}) };
   });
+}
+
+/**
+ * The draft side of committed changes (src/core/drafts.ts): edits kept as drafts are upserted (merged values were
+ * planned under the item's lock), applied drafts are deleted (with the title they set), and every change entering
+ * a released status records a version snapshot. Nothing at all for datastores without released statuses.
+ */
+async function commitDrafts(ctx: Ctx, userId: string, done: Change[], now: number, batchId: string | null): Promise<void> {
+  const kept = done.filter((c) => c.draft);
+  for (let i = 0; i < kept.length; i += 500) {
+    const rows = kept.slice(i, i + 500).map((c) => draftRow(ctx, c.before.id, c.draft!, c.draft!.created_by ?? userId, c.draft!.created_at ?? now, userId, now));
+    await ctx.db
+      .insertInto('item_draft')
+      .values(rows)
+      .onConflict((oc) =>
+        oc.column('item_id').doUpdateSet((eb) => ({
+          title: eb.ref('excluded.title'),
+          fields: eb.ref('excluded.fields'),
+          updated_by: eb.ref('excluded.updated_by'),
+          updated_at: eb.ref('excluded.updated_at'),
+        })),
+      )
+      .execute();
+  }
+
+  const applied = done.filter((c) => c.applies_draft).map((c) => c.before.id);
+  for (let i = 0; i < applied.length; i += 1000) {
+    await ctx.db.deleteFrom('item_draft').where('item_id', 'in', applied.slice(i, i + 1000)).execute();
+  }
+  // Only a draft sets a title, and drafts get titles from no door yet: row by row is fine.
+  for (const c of done) {
+    if (c.title !== undefined && c.title !== c.before.title) await ctx.db.updateTable('item').set({ title: c.title }).where('id', '=', c.before.id).execute();
+  }
+
+  const released = done.filter((c) => c.release);
+  if (released.length) {
+    const ids = ctx.ids.many(released.length);
+    await ctx.bulk.insertVersions(
+      ctx.db,
+      released.map((c, i) => ({
+        id: ids[i]!,
+        item_id: c.before.id,
+        title: c.title ?? c.before.title,
+        fields: ctx.caps.writeJson(c.fields),
+        status_id: c.status_id,
+        created_at: now,
+        created_by: userId,
+        batch_id: batchId,
+      })),
+    );
+  }
 }

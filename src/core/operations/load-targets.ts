@@ -1,20 +1,25 @@
 import type { Ctx } from '../context.ts';
 import { getDatastoresById } from '../datastores.ts';
 import type { Datastore } from '../datastore-model.ts';
+import { loadDrafts, type Draft } from '../drafts.ts';
 import { toItem, type Item } from '../items.ts';
 import { toTicket, type Ticket } from '../tickets.ts';
 
-/** Must run in a transaction (ctx.bulk). The workspace's items among `ids` (others are simply absent), their datastores, and their pending tickets. */
+/**
+ * Must run in a transaction (ctx.bulk). The workspace's items among `ids` (others are simply absent), their
+ * datastores, their pending tickets, and the drafts of those in datastores with released statuses.
+ */
 export async function loadItems(
   ctx: Ctx,
   workspaceId: string,
   ids: readonly string[],
-): Promise<{ items: Map<string, Item>; datastores: Map<string, Datastore>; pending: Map<string, Ticket> }> {
+): Promise<{ items: Map<string, Item>; datastores: Map<string, Datastore>; pending: Map<string, Ticket>; drafts: Map<string, Draft> }> {
   const rows = await ctx.bulk.selectItems(ctx.db, workspaceId, ids);
   const items = new Map(rows.map((r) => [r.id, toItem(ctx, r)]));
   const datastores = await getDatastoresById(ctx, [...new Set(rows.map((r) => r.datastore_id))]);
   const pending = await pendingTickets(ctx, [...items.keys()]);
-  return { items, datastores, pending };
+  const drafts = await loadDrafts(ctx, items.values(), datastores);
+  return { items, datastores, pending, drafts };
 }
 
 export async function pendingTickets(ctx: Ctx, itemIds: readonly string[]): Promise<Map<string, Ticket>> {
@@ -22,16 +27,17 @@ export async function pendingTickets(ctx: Ctx, itemIds: readonly string[]): Prom
   return new Map(rows.map((r) => [r.item_id, toTicket(ctx, r)]));
 }
 
-/** The workspace's tickets among `ids` with their items and datastores. */
+/** The workspace's tickets among `ids` with their items, datastores and drafts. */
 export async function loadTickets(
   ctx: Ctx,
   workspaceId: string,
   ids: readonly string[],
-): Promise<{ tickets: Map<string, Ticket>; items: Map<string, Item>; datastores: Map<string, Datastore> }> {
+): Promise<{ tickets: Map<string, Ticket>; items: Map<string, Item>; datastores: Map<string, Datastore>; drafts: Map<string, Draft> }> {
   const rows = await ctx.bulk.selectTickets(ctx.db, workspaceId, ids);
   const tickets = new Map(rows.map((r) => [r.id, toTicket(ctx, r)]));
   const itemRows = await ctx.bulk.selectItems(ctx.db, workspaceId, [...new Set(rows.map((r) => r.item_id))]);
   const items = new Map(itemRows.map((r) => [r.id, toItem(ctx, r)]));
   const datastores = await getDatastoresById(ctx, [...new Set(itemRows.map((r) => r.datastore_id))]);
-  return { tickets, items, datastores };
+  const drafts = await loadDrafts(ctx, items.values(), datastores);
+  return { tickets, items, datastores, drafts };
 }

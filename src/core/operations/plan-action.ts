@@ -1,5 +1,6 @@
 import { isAppError } from '../../errors.ts';
-import type { Datastore } from '../datastore-model.ts';
+import { isReleased, type Datastore } from '../datastore-model.ts';
+import type { Draft } from '../drafts.ts';
 import { normalizeFieldValues } from '../field-values.ts';
 import type { Item } from '../items.ts';
 import { roleAllows } from '../roles.ts';
@@ -27,6 +28,7 @@ export function planAction(
   expectRev: number | undefined,
   comment: string | null,
   newTicketId: () => string,
+  draft?: Draft,
 ): Change | Outcome {
   if (!item || !ds) return failed(targetId, 'ITEM_NOT_FOUND', 'The item does not exist in this workspace.');
   const action = ds.actionByKey.get(p.action);
@@ -38,7 +40,10 @@ export function planAction(
     return failed(targetId, 'REVISION_CONFLICT', `The item is at rev_no ${item.rev_no}, not ${expectRev}.`);
   }
   if (pending) return failed(targetId, 'ITEM_PENDING_APPROVAL', `The item has pending ticket ${pending.id}.`);
-  if (action.from_status_ids && !action.from_status_ids.includes(item.status_id)) {
+  // A draft makes its released status a valid `from` of the actions that release: that is how it is re-published.
+  const releases = isReleased(ds, action.to_status_id);
+  const republish = draft !== undefined && releases && isReleased(ds, item.status_id);
+  if (action.from_status_ids && !action.from_status_ids.includes(item.status_id) && !republish) {
     const name = (id: string) => ds.statusByKey.get(id)?.display_id ?? id;
     return failed(
       targetId,
@@ -96,13 +101,18 @@ export function planAction(
       open_ticket: ticket,
     };
   }
+  // Entering a released status applies the item's draft (if any) under the action's own values.
+  const applied = releases && draft ? draft : undefined;
   const setsFields = action.set_fields !== null || Object.keys(input).length > 0;
-  const fields = setsFields ? { ...item.fields, ...(action.set_fields ?? {}), ...input } : item.fields;
+  const changes = { ...(applied?.fields ?? {}), ...(action.set_fields ?? {}), ...input };
+  const fields = setsFields || applied ? { ...item.fields, ...changes } : item.fields;
   return {
     target_id: targetId,
     before: item,
     status_id: action.to_status_id ?? item.status_id,
     fields,
-    history: { kind: 'action', action_id: action.id, comment, changes: setsFields ? { ...(action.set_fields ?? {}), ...input } : null },
+    history: { kind: 'action', action_id: action.id, comment, changes: setsFields || applied ? changes : null },
+    ...(applied ? { applies_draft: true, ...(applied.title !== null ? { title: applied.title } : {}) } : {}),
+    ...(releases ? { release: true } : {}),
   };
 }

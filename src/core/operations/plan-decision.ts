@@ -1,4 +1,5 @@
-import type { Datastore } from '../datastore-model.ts';
+import { isReleased, type Datastore } from '../datastore-model.ts';
+import type { Draft } from '../drafts.ts';
 import type { Item } from '../items.ts';
 import type { Ticket } from '../tickets.ts';
 import { failed, type Actor, type Change, type Outcome } from './types.ts';
@@ -24,6 +25,7 @@ export function planDecision(
   ds: Datastore | undefined,
   comment: string | null,
   inBatch: boolean,
+  draft?: Draft,
 ): Change | Outcome {
   if (!ticket) return failed(targetId, 'TICKET_NOT_FOUND', 'The ticket does not exist in this workspace.');
   if (ticket.state !== 'pending') return failed(targetId, 'TICKET_ALREADY_DECIDED', `The ticket is already ${ticket.state}.`);
@@ -41,11 +43,19 @@ export function planDecision(
   if (!action) return failed(targetId, 'ACTION_NOT_FOUND', 'The ticket action no longer exists.');
   let statusId = ticket.prev_status_id;
   let fields = item.fields;
+  const releases = isReleased(ds, action.to_status_id);
+  let applied: Draft | undefined;
   if (decision === 'approve') {
     statusId = action.to_status_id ?? ticket.prev_status_id;
-    if (action.set_fields || ticket.payload) fields = { ...item.fields, ...(action.set_fields ?? {}), ...(ticket.payload ?? {}) };
+    // Approving a release applies the item's draft (src/core/drafts.ts) under the action's own values.
+    applied = releases ? draft : undefined;
+    if (action.set_fields || ticket.payload || applied) {
+      fields = { ...item.fields, ...(applied?.fields ?? {}), ...(action.set_fields ?? {}), ...(ticket.payload ?? {}) };
+    }
   } else if (decision === 'reject') {
-    statusId = action.approval?.reject_status_id ?? ticket.prev_status_id;
+    // A rejected re-publish of a released item leaves it released: its released version is still the live one.
+    const republish = releases && isReleased(ds, ticket.prev_status_id);
+    statusId = republish ? ticket.prev_status_id : (action.approval?.reject_status_id ?? ticket.prev_status_id);
   }
   return {
     target_id: targetId,
@@ -54,5 +64,7 @@ export function planDecision(
     fields,
     history: { kind: decision, action_id: action.id, comment },
     decide_ticket: { ticket, state: RESULT[decision], comment },
+    ...(applied ? { applies_draft: true, ...(applied.title !== null ? { title: applied.title } : {}) } : {}),
+    ...(decision === 'approve' && releases ? { release: true } : {}),
   };
 }

@@ -1,11 +1,15 @@
 import { isAppError } from '../../errors.ts';
-import type { Datastore } from '../datastore-model.ts';
+import { isReleased, type Datastore } from '../datastore-model.ts';
+import type { Draft } from '../drafts.ts';
 import { normalizeFieldValues } from '../field-values.ts';
 import type { Item } from '../items.ts';
 import type { Ticket } from '../tickets.ts';
 import { failed, type Change, type Outcome } from './types.ts';
 
-/** Plans setting fields on one item. An item under approval is not edited: the approver decides what they saw. */
+/**
+ * Plans setting fields on one item. An item under approval is not edited: the approver decides what they saw. An
+ * item in a released status is not edited either: the values go to its draft (src/core/drafts.ts).
+ */
 export function planUpdate(
   targetId: string,
   item: Item | undefined,
@@ -14,6 +18,7 @@ export function planUpdate(
   fieldsIn: Record<string, unknown>,
   expectRev: number | undefined,
   comment: string | null,
+  draft?: Draft,
 ): Change | Outcome {
   if (!item || !ds) return failed(targetId, 'ITEM_NOT_FOUND', 'The item does not exist in this workspace.');
   if (expectRev !== undefined && expectRev !== item.rev_no) {
@@ -26,6 +31,21 @@ export function planUpdate(
   } catch (e) {
     if (isAppError(e)) return failed(targetId, e.code, e.message);
     throw e;
+  }
+  if (isReleased(ds, item.status_id)) {
+    return {
+      target_id: targetId,
+      before: item,
+      status_id: item.status_id,
+      fields: item.fields,
+      history: { kind: 'draft', comment, changes: input },
+      draft: {
+        title: draft?.title ?? null,
+        fields: { ...(draft?.fields ?? {}), ...input },
+        created_by: draft?.created_by ?? null,
+        created_at: draft?.created_at ?? null,
+      },
+    };
   }
   return {
     target_id: targetId,

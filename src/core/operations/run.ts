@@ -47,7 +47,8 @@ async function execute(
   if (opts.dryRun) {
     committed = new Map(
       changes.map((c) => {
-        const item: Item = { ...c.before, status_id: c.status_id, fields: c.fields, rev_no: c.before.rev_no + 1 };
+        // An edit kept as a draft leaves the item as it is.
+        const item: Item = c.draft ? c.before : { ...c.before, title: c.title ?? c.before.title, status_id: c.status_id, fields: c.fields, rev_no: c.before.rev_no + 1 };
         return [c.target_id, { target_id: c.target_id, state: 'succeeded', error_code: null, error_message: null, item }];
       }),
     );
@@ -62,10 +63,13 @@ async function execute(
 export function runAction(ctx: Ctx, actor: Actor, targets: readonly ItemTarget[], params: ActionParams, opts: OperationOptions = {}): Promise<Outcome[]> {
   return withTx(ctx, async (tx) => {
     const ids = targets.map((t) => t.id);
-    const { items, datastores, pending } = await loadItems(tx, actor.workspaceId, ids);
+    const { items, datastores, pending, drafts } = await loadItems(tx, actor.workspaceId, ids);
     return execute(tx, actor, ids, opts, (id, i) => {
       const item = itemFor(items, targets[i]!);
-      return planAction(actor, params, id, item, item && datastores.get(item.datastore_id), pending.get(id), targets[i]!.rev_no, opts.comment ?? null, () => tx.ids.next());
+      return planAction(
+        actor, params, id, item, item && datastores.get(item.datastore_id), pending.get(id), targets[i]!.rev_no, opts.comment ?? null, () => tx.ids.next(),
+        item && drafts.get(item.id),
+      );
     });
   });
 }
@@ -73,11 +77,11 @@ export function runAction(ctx: Ctx, actor: Actor, targets: readonly ItemTarget[]
 /** Approves, rejects or withdraws tickets, moving their items as the workflow says. */
 export function decideTickets(ctx: Ctx, actor: Actor, ticketIds: readonly string[], decision: Decision, opts: OperationOptions = {}): Promise<Outcome[]> {
   return withTx(ctx, async (tx) => {
-    const { tickets, items, datastores } = await loadTickets(tx, actor.workspaceId, ticketIds);
+    const { tickets, items, datastores, drafts } = await loadTickets(tx, actor.workspaceId, ticketIds);
     return execute(tx, actor, ticketIds, opts, (id) => {
       const ticket = tickets.get(id);
       const item = ticket && items.get(ticket.item_id);
-      return planDecision(actor, decision, id, ticket, item, item && datastores.get(item.datastore_id), opts.comment ?? null, opts.inBatch === true);
+      return planDecision(actor, decision, id, ticket, item, item && datastores.get(item.datastore_id), opts.comment ?? null, opts.inBatch === true, item && drafts.get(item.id));
     });
   });
 }
@@ -86,10 +90,10 @@ export function decideTickets(ctx: Ctx, actor: Actor, ticketIds: readonly string
 export function updateItems(ctx: Ctx, actor: Actor, targets: readonly ItemTarget[], fields: Record<string, unknown>, opts: OperationOptions = {}): Promise<Outcome[]> {
   return withTx(ctx, async (tx) => {
     const ids = targets.map((t) => t.id);
-    const { items, datastores, pending } = await loadItems(tx, actor.workspaceId, ids);
+    const { items, datastores, pending, drafts } = await loadItems(tx, actor.workspaceId, ids);
     return execute(tx, actor, ids, opts, (id, i) => {
       const item = itemFor(items, targets[i]!);
-      return planUpdate(id, item, item && datastores.get(item.datastore_id), pending.get(id), fields, targets[i]!.rev_no, opts.comment ?? null);
+      return planUpdate(id, item, item && datastores.get(item.datastore_id), pending.get(id), fields, targets[i]!.rev_no, opts.comment ?? null, item && drafts.get(item.id));
     });
   });
 }

@@ -1,5 +1,6 @@
 import type { ErrorCode } from '../../errors.ts';
 import type { Principal } from '../auth.ts';
+import type { Draft } from '../drafts.ts';
 import type { HistoryKind } from '../history.ts';
 import type { Item } from '../items.ts';
 import type { Role } from '../roles.ts';
@@ -26,6 +27,8 @@ export interface Outcome {
   error_message: string | null;
   item?: Item;
   ticket?: Ticket;
+  /** The item's draft, when the change was kept as one (the item itself is unchanged). */
+  draft?: Draft;
 }
 
 /** A planned change to one item, with what goes with it. */
@@ -44,6 +47,17 @@ export interface Change {
   open_ticket?: Ticket;
   /** A pending ticket this change decides. */
   decide_ticket?: { ticket: Ticket; state: Ticket['state']; comment: string | null };
+  /**
+   * The edit of an item in a released status, kept as its draft (merged with the one it had) instead of changing
+   * the item: nothing else of the change is written but the history entry (src/core/drafts.ts).
+   */
+  draft?: { title: string | null; fields: Record<string, unknown>; created_by: string | null; created_at: number | null };
+  /** The item's draft is applied by this change: `fields` (and `title`) include it, and it is deleted. */
+  applies_draft?: boolean;
+  /** The new title, when the change sets one (an applied draft's). */
+  title?: string;
+  /** The change enters a released status: a version snapshot of the item as it becomes is recorded. */
+  release?: boolean;
 }
 
 export interface OperationOptions {
