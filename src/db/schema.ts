@@ -43,7 +43,7 @@ export interface DatastoreRow {
   display_id: string;
   name: string;
   created_at: number;
-  /** `{"status_ids": [...]}`: the released statuses (versions and drafts), or null (0007). */
+  /** `{"status_ids": [...]}`: the released statuses (versions and drafts), or null (0005). */
   drafts: unknown;
 }
 
@@ -214,7 +214,7 @@ export interface DataartsApproverRow {
   created_at: number;
 }
 
-/** A released version of an item: a snapshot taken when it entered a released status (0007). */
+/** A released version of an item: a snapshot taken when it entered a released status (0005). */
 export interface ItemVersionRow {
   id: string;
   item_id: string;
@@ -227,7 +227,7 @@ export interface ItemVersionRow {
   batch_id: string | null;
 }
 
-/** The pending edit of an item in a released status: field values (and title) it would change (0007). */
+/** The pending edit of an item in a released status: field values (and title) it would change (0005). */
 export interface ItemDraftRow {
   item_id: string;
   title: string | null;
