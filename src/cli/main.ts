@@ -1,67 +1,58 @@
-import { Command } from 'commander';
-import { readConfig } from '../config.ts';
-import { migrate } from '../db/migrate.ts';
-import { openDb } from '../db/open-db.ts';
-import { createService, printDemo } from '../server.ts';
+import { Command, CommanderError } from 'commander';
+import { registerBatchCommands } from './batch-commands.ts';
+import { CliError, EXIT } from './exit.ts';
+import { registerItemCommands } from './items-commands.ts';
+import { registerServerCommands } from './server-commands.ts';
+import { registerTicketCommands } from './tickets-commands.ts';
 
 const program = new Command();
-program.name('batchgate').description('Batch approvals and bulk operations service').version('0.1.0');
-
 program
-  .command('serve', { isDefault: true })
-  .description('Run the HTTP API (and, on SQLite, the embedded worker)')
-  .option('--no-worker', 'do not run a batch worker in this process')
-  .action(async (opts: { worker: boolean }) => {
-    const config = readConfig();
-    const service = await createService(config, { worker: opts.worker });
-    const base = `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${config.port}`;
-    if (service.demo) printDemo(service.demo, base);
-    service.ctx.log.info({ url: base, database: service.opened.caps.dialect }, 'batchgate listening');
-    let stopping = false;
-    const stop = async (signal: string) => {
-      if (stopping) return;
-      stopping = true;
-      service.ctx.log.info({ signal }, 'shutting down');
-      await service.close();
-      process.exit(0);
-    };
-    process.on('SIGTERM', () => void stop('SIGTERM'));
-    process.on('SIGINT', () => void stop('SIGINT'));
-  });
+  .name('batchgate')
+  .description('Batch approvals and bulk operations: the service (serve, worker, migrate) and its command-line client')
+  .version('0.1.0')
+  .addHelpText(
+    'after',
+    `
+Client commands talk to a running service over HTTP. Configure them with
+  BATCHGATE_URL / --url, BATCHGATE_TOKEN / --token, BATCHGATE_WORKSPACE / --workspace.
+Every client command takes --json (machine output on stdout).
+Exit codes: 0 success, 1 a batch completed with item failures, 2 usage or request error.`,
+  );
 
-program
-  .command('worker')
-  .description('Run a batch worker without the HTTP API (PostgreSQL; any number of them)')
-  .action(async () => {
-    const config = readConfig();
-    const service = await createService({ ...config, demo: false }, { listen: false, worker: false });
-    if (!service.opened.caps.multiProcess) {
-      service.ctx.log.error('SQLite runs its worker inside `batchgate serve`; a second process would contend for its one writer. Use PostgreSQL (DATABASE_URL=postgres://…) for separate workers.');
-      await service.close();
-      process.exit(2);
-    }
-    service.engine.startWorker({ concurrency: config.workerConcurrency });
-    service.ctx.log.info({ database: service.opened.caps.dialect }, 'batchgate worker running');
-    let stopping = false;
-    const stop = async () => {
-      if (stopping) return;
-      stopping = true;
-      await service.close();
-      process.exit(0);
-    };
-    process.on('SIGTERM', () => void stop());
-    process.on('SIGINT', () => void stop());
-  });
+registerServerCommands(program);
+registerBatchCommands(program);
+registerTicketCommands(program);
+registerItemCommands(program);
 
-program
-  .command('migrate')
-  .description('Run database migrations and exit')
-  .action(async () => {
-    const config = readConfig();
-    const opened = openDb(config.databaseUrl);
-    const done = await migrate(opened);
-    console.log(done.length ? `applied: ${done.join(', ')}` : 'database is up to date');
-    await opened.close();
-  });
+// `batchgate --help` lists every client command, not only the groups.
+const clientLines = program.commands
+  .filter((group) => group.commands.length)
+  .flatMap((group) => group.commands.map((c) => [`${group.name()} ${c.name()} ${c.usage().replace(/^\[options\] ?/, '')}`.trim(), c.description()]));
+const width = Math.max(...clientLines.map(([u]) => u!.length));
+program.addHelpText('after', `\nClient commands (batchgate <group> <command> --help for their options):\n${clientLines.map(([u, d]) => `  ${u!.padEnd(width)}  ${d}`).join('\n')}`);
 
-await program.parseAsync(process.argv);
+// Usage errors exit 2 (commander's own default is 1, which is ours for item failures).
+(function exitOverride(cmd: Command): void {
+  cmd.exitOverride();
+  cmd.showHelpAfterError('(add --help for usage)');
+  for (const sub of cmd.commands) exitOverride(sub);
+})(program);
+
+// Output piped into `head` and the like: stop quietly when the reader goes away.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw e;
+});
+
+try {
+  await program.parseAsync(process.argv);
+} catch (e) {
+  if (e instanceof CommanderError) {
+    process.exitCode = e.exitCode === 0 ? EXIT.ok : EXIT.usage;
+  } else if (e instanceof CliError) {
+    process.stderr.write(`batchgate: ${e.message}\n`);
+    process.exitCode = e.exitCode;
+  } else {
+    throw e;
+  }
+}

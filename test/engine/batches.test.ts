@@ -306,6 +306,27 @@ describeEachDialect('batches', (dialect) => {
     assert.equal((await member.get(`${base()}/items/${ok[0]}`)).body.history.at(-1).batch_id, batch.id);
   });
 
+  it('ends open event streams when the server shuts down', async () => {
+    const own = await startTestService(dialect, { worker: false });
+    try {
+      const o = (await own.user('o')).api;
+      const ows = (await o.post('/api/v1/workspaces', { name: 'S' })).body.id;
+      await o.post(`/api/v1/workspaces/${ows}/datastores`, PURCHASE_DS);
+      const ids = (await o.post(`/api/v1/workspaces/${ows}/datastores/pr/items`, { items: [{ title: 'x' }] })).body.ids;
+      const b = await o.post(`/api/v1/workspaces/${ows}/batches`, { operation: 'update', fields: { vendor: 'v' }, target: { ids }, start_at: new Date(Date.now() + 3_600_000).toISOString() });
+      const address = await own.app.listen({ port: 0, host: '127.0.0.1' });
+      const res = await fetch(`${address}/api/v1/workspaces/${ows}/batches/${b.body.id}/events`, { headers: { authorization: `Bearer ${o.token}` } });
+      const reader = res.body!.getReader();
+      await reader.read();
+      const t0 = Date.now();
+      await own.app.close();
+      assert.ok(Date.now() - t0 < 3000, `close took ${Date.now() - t0} ms with a stream open`);
+      for (let r = await reader.read(); !r.done; r = await reader.read());
+    } finally {
+      await own.close().catch(() => {});
+    }
+  });
+
   it('answers another workspace’s batch with 404', async () => {
     const other = await s.user('other');
     const ows = (await other.api.post('/api/v1/workspaces', { name: 'O' })).body.id;

@@ -116,6 +116,11 @@ function requireController(access: Access, batch: Batch): void {
 const BatchParams = Type.Object({ ws: Key, id: Id });
 
 export function batchRoutes(app: App, { ctx, engine }: RouteDeps): void {
+  const streams = new Set<() => void>();
+  app.addHook('preClose', async () => {
+    for (const end of streams) end();
+  });
+
   app.post(
     '/workspaces/:ws/batches',
     {
@@ -304,9 +309,16 @@ export function batchRoutes(app: App, { ctx, engine }: RouteDeps): void {
       let batch = await getBatch(ctx, access.workspaceId, req.params.id);
       reply.hijack();
       const res = reply.raw;
-      res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+      res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'close', 'x-accel-buffering': 'no' });
       let closed = false;
       req.raw.on('close', () => (closed = true));
+      // A shutdown ends open streams: an SSE client watching a long batch must not keep the process alive. The
+      // response says `connection: close`, so its socket goes with it instead of idling in keep-alive.
+      const endStream = () => {
+        closed = true;
+        wake?.();
+      };
+      streams.add(endStream);
       let wake: (() => void) | null = null;
       const off = engine.notifier.onProgress((id) => id === batch.id && wake?.());
       try {
@@ -327,6 +339,7 @@ export function batchRoutes(app: App, { ctx, engine }: RouteDeps): void {
           batch = await getBatch(ctx, access.workspaceId, batch.id);
         }
       } finally {
+        streams.delete(endStream);
         off();
         res.end();
       }

@@ -1,0 +1,200 @@
+/**
+ * A real `batchgate serve` child (temp SQLite file, BATCHGATE_ADMIN_TOKEN) and the real binary run against it,
+ * for the client-command tests. Not a test file itself.
+ */
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const ADMIN = 'cli-admin-token';
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface Harness {
+  base: string;
+  dir: string;
+  workspace: string;
+  adminToken: string;
+  /** `node bin/batchgate.js …` as the admin of `workspace` unless env says otherwise. */
+  cli(args: string[], opts?: { env?: Record<string, string>; stdin?: string }): Promise<CliResult>;
+  /** A JSON request to the service (setup and checks). */
+  api(method: string, path: string, body?: unknown, token?: string): Promise<any>;
+  /** A new datastore with the FLOW workflow; answers its display_id. */
+  datastore(displayId: string): Promise<string>;
+  /** A user with a token and a role in `workspace`. */
+  user(name: string, role: string): Promise<{ id: string; token: string }>;
+  file(name: string, text: string): string;
+  close(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+function cleanEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const key of Object.keys(env)) if (key.startsWith('BATCHGATE_') || ['DATABASE_URL', 'PORT', 'HOST', 'NODE_TEST_CONTEXT'].includes(key)) delete env[key];
+  return env;
+}
+
+/** A statuses-and-actions workflow: `finish` runs at once; `submit` needs an approver (batchable), `escalate` too (not batchable). */
+export const FLOW = {
+  name: 'Requests',
+  display_id: 'req',
+  fields: [
+    { display_id: 'amount', name: 'Amount', type: 'number' },
+    { display_id: 'vendor', name: 'Vendor', type: 'text' },
+    { display_id: 'due', name: 'Due', type: 'date' },
+    { display_id: 'extra', name: 'Extra', type: 'json' },
+  ],
+  statuses: [
+    { display_id: 'draft', name: 'Draft' },
+    { display_id: 'done', name: 'Done' },
+    { display_id: 'pending', name: 'Pending' },
+    { display_id: 'approved', name: 'Approved' },
+    { display_id: 'rejected', name: 'Rejected' },
+  ],
+  actions: [
+    { display_id: 'finish', name: 'Finish', from: ['draft'], to: 'done' },
+    { display_id: 'submit', name: 'Submit', from: ['draft'], to: 'approved', approval: { pending_status: 'pending', reject_status: 'rejected', approver_role: 'approver' } },
+    {
+      display_id: 'escalate',
+      name: 'Escalate',
+      from: ['draft'],
+      to: 'approved',
+      approval: { pending_status: 'pending', reject_status: 'rejected', approver_role: 'approver', batch_approvable: false },
+    },
+  ],
+};
+
+export async function startHarness(): Promise<Harness> {
+  const dir = mkdtempSync(join(tmpdir(), 'bg-cli-client-'));
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const server: ChildProcess = spawn(process.execPath, ['bin/batchgate.js', 'serve'], {
+    cwd: ROOT,
+    env: { ...cleanEnv(), PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: join(dir, 'bg.db'), BATCHGATE_ADMIN_TOKEN: ADMIN, BATCHGATE_DEMO: '0', LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let log = '';
+  server.stdout!.setEncoding('utf8').on('data', (s: string) => (log += s));
+  server.stderr!.setEncoding('utf8').on('data', (s: string) => (log += s));
+  const exited = new Promise<void>((resolve) => server.once('close', () => resolve()));
+
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    try {
+      if ((await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(2_000) })).ok) break;
+    } catch {
+      /* not listening yet */
+    }
+    if (server.exitCode !== null || Date.now() > deadline) assert.fail(`batchgate serve did not come up:\n${log}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+
+  async function api(method: string, path: string, body?: unknown, token = ADMIN): Promise<any> {
+    const res = await fetch(base + path, {
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    });
+    const text = await res.text();
+    const parsed = text ? JSON.parse(text) : undefined;
+    if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`);
+    return parsed;
+  }
+
+  const ws = await api('POST', '/api/v1/workspaces', { name: 'cli' });
+  const running = new Set<ChildProcess>();
+
+  return {
+    base,
+    dir,
+    workspace: ws.id,
+    adminToken: ADMIN,
+    api,
+    async datastore(displayId) {
+      await api('POST', `/api/v1/workspaces/${ws.id}/datastores`, { ...FLOW, name: displayId, display_id: displayId });
+      return displayId;
+    },
+    async user(name, role) {
+      const u = await api('POST', '/api/v1/users', { name });
+      const t = await api('POST', `/api/v1/users/${u.id}/tokens`, {});
+      await api('PUT', `/api/v1/workspaces/${ws.id}/members/${u.id}`, { role });
+      return { id: u.id, token: t.token };
+    },
+    file(name, text) {
+      const path = join(dir, name);
+      writeFileSync(path, text);
+      return path;
+    },
+    cli(args, opts = {}) {
+      const child: ChildProcess = spawn(process.execPath, ['bin/batchgate.js', ...args], {
+        cwd: ROOT,
+        env: { ...cleanEnv(), BATCHGATE_URL: base, BATCHGATE_TOKEN: ADMIN, BATCHGATE_WORKSPACE: ws.id, ...opts.env },
+        stdio: ['pipe', 'pipe', 'pipe'],
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout!.setEncoding('utf8').on('data', (s: string) => (stdout += s));
+      child.stderr!.setEncoding('utf8').on('data', (s: string) => (stderr += s));
+      child.stdin!.end(opts.stdin ?? '');
+      running.add(child);
+      return new Promise((resolve) =>
+        child.once('close', (code) => {
+          running.delete(child);
+          resolve({ code, stdout, stderr });
+        }),
+      );
+    },
+    async close() {
+      // A command a failed test left running (a watch) would hold an event stream open: end it first.
+      for (const child of running) child.kill('SIGKILL');
+      server.kill('SIGTERM');
+      const timer = setTimeout(() => server.kill('SIGKILL'), 5_000);
+      await exited;
+      clearTimeout(timer);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Asserts the exit code, showing the output when it differs. */
+export function exits(r: CliResult, code: number): CliResult {
+  assert.equal(r.code, code, `exit ${r.code}, expected ${code}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}`);
+  return r;
+}
+
+export function json(r: CliResult): any {
+  try {
+    return JSON.parse(r.stdout);
+  } catch {
+    return assert.fail(`stdout is not JSON:\n${r.stdout}\nstderr:\n${r.stderr}`);
+  }
+}
+
+/** `n` draft items in datastore `ds`, amounts 1..n; answers their ids. */
+export async function seedItems(h: Harness, ds: string, n: number): Promise<string[]> {
+  const items = Array.from({ length: n }, (_, i) => ({ title: `item ${i + 1}`, fields: { amount: i + 1 } }));
+  return (await h.api('POST', `/api/v1/workspaces/${h.workspace}/datastores/${ds}/items`, { items })).ids;
+}
+
+export async function statusesOf(h: Harness, ds: string): Promise<Record<string, number>> {
+  const res = await h.api('POST', `/api/v1/workspaces/${h.workspace}/datastores/${ds}/items/search`, { per_page: 1000 });
+  const counts: Record<string, number> = {};
+  for (const i of res.items) counts[i.status] = (counts[i.status] ?? 0) + 1;
+  return counts;
+}
