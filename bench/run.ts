@@ -6,6 +6,7 @@
  *   npm run bench -- --items 20000     a quicker pass
  *   npm run bench -- --no-million      skip the 1M case
  *   npm run bench -- --no-procs        skip 1 vs 2 worker processes on PostgreSQL
+ *   npm run bench -- --no-hexabase     skip the Hexabase bulk action over HTTP (bench/hexabase.ts)
  *
  * Each case runs in its own process (bench/case.ts) so its peak RSS is its own. The engine runs one chunk loop,
  * like the floor's one connection, so the ratio compares like with like; `procs` runs 1 and then 2 worker
@@ -70,5 +71,13 @@ if (!flag('--no-million')) {
   const costRatio = small.itemsPerSec / big.itemsPerSec;
   summary.push(`sqlite 1M: ${big.itemsPerSec} items/s vs ${small.itemsPerSec} at 10k, per-item cost ×${costRatio.toFixed(2)} (target ≤ 1.3) ${costRatio <= 1.3 ? 'OK' : 'ABOVE TARGET'}`);
   summary.push(`sqlite 1M: peak RSS ${big.maxRssMb} MB (target ≤ 300) ${big.maxRssMb <= 300 ? 'OK' : 'ABOVE TARGET'}`);
+}
+if (!flag('--no-hexabase')) {
+  // Issue 6: ExecuteBulkAction on 300 items over HTTP vs a raw floor of the same writes (bench/hexabase.ts).
+  const out = execFileSync(process.execPath, ['--import', 'tsx', new URL('./hexabase.ts', import.meta.url).pathname], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  const lines = out.trimEnd().split('\n');
+  console.log(lines.slice(0, -1).join('\n'));
+  const h = JSON.parse(lines.at(-1)!) as { httpP50Ms: number; httpP99Ms: number; floorP50Ms: number; ratioP50: number };
+  summary.push(`hexabase bulkaction 300 over HTTP: p50 ${h.httpP50Ms} ms, p99 ${h.httpP99Ms} ms, p50 = ${h.ratioP50} × floor ${h.floorP50Ms} ms (target ≤ 4) ${h.ratioP50 <= 4 ? 'OK' : 'ABOVE TARGET'}`);
 }
 console.log('\n' + summary.join('\n'));
