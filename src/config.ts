@@ -1,3 +1,4 @@
+import { parseUtcOffset } from './core/dataarts/schedule-time.ts';
 import { DEFAULT_SQLITE_PATH } from './db/open-db.ts';
 
 /** Everything the service reads from the environment, read once at start (README: Configuration). */
@@ -12,6 +13,8 @@ export interface Config {
   demo: boolean;
   /** Chunk loops per worker process on PostgreSQL (SQLite always runs one). */
   workerConcurrency: number;
+  /** Minutes east of UTC in which DataArts schedule_time "MM_HH" is read. */
+  scheduleUtcOffsetMinutes: number;
 }
 
 function int(name: string, value: string | undefined, fallback: number): number {
@@ -31,5 +34,6 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     bodyLimit: int('BATCHGATE_BODY_LIMIT', env.BATCHGATE_BODY_LIMIT, 16 * 1024 * 1024),
     demo: !['0', 'false', 'no'].includes((env.BATCHGATE_DEMO ?? '1').toLowerCase()),
     workerConcurrency: Math.max(1, int('BATCHGATE_WORKER_CONCURRENCY', env.BATCHGATE_WORKER_CONCURRENCY, 2)),
+    scheduleUtcOffsetMinutes: parseUtcOffset(env.BATCHGATE_SCHEDULE_UTC_OFFSET ?? ''),
   };
 }

@@ -15,9 +15,18 @@ export interface Ctx {
   readonly ids: IdGenerator;
   readonly log: Logger;
   now(): number;
+  /** Service settings from the environment that change behaviour (README: Configuration). */
+  readonly settings: Settings;
   /** Datastore definitions are immutable once created, so they are cached per process. */
   readonly cache: Map<string, unknown>;
 }
+
+export interface Settings {
+  /** Minutes east of UTC for DataArts schedule_time "MM_HH". */
+  scheduleUtcOffsetMinutes: number;
+}
+
+export const DEFAULT_SETTINGS: Settings = Object.freeze({ scheduleUtcOffsetMinutes: 0 });
 
 /** Runs `fn` in a transaction, or in the caller's transaction when there already is one. */
 export async function withTx<T>(ctx: Ctx, fn: (tx: Ctx) => Promise<T>): Promise<T> {

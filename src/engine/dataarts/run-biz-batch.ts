@@ -44,7 +44,7 @@ export async function runBizBatch(engine: Engine, scope: DataartsScope, operatio
   if (!fast && !(await isApprover(ctx, scope.access.workspaceId, input.approver_user_id))) {
     fail('VALIDATION_FAILED', `approver_user_id ${input.approver_user_id} is not a configured approver of this workspace (see /design/approvals/users).`);
   }
-  const startAt = input.schedule_time !== undefined ? nextScheduleTime(input.schedule_time, ctx.now()) : null;
+  const startAt = input.schedule_time !== undefined ? nextScheduleTime(input.schedule_time, ctx.now(), ctx.settings.scheduleUtcOffsetMinutes) : null;
   const datastoreIds = await bizDatastoreIds(ctx, scope.access.workspaceId, input.biz_infos.map((b) => b.biz_type));
   const target = bizTarget(input.biz_infos, datastoreIds);
   const envTypes = Object.fromEntries(input.biz_infos.filter((b) => b.env_type !== undefined).map((b) => [b.biz_id, b.env_type]));
