@@ -96,3 +96,8 @@ export function statusDisplayId(ds: Datastore, statusId: string | null): string 
 export function isReleased(ds: Datastore, statusId: string | null): boolean {
   return statusId !== null && ds.drafts !== null && ds.drafts.status_ids.includes(statusId);
 }
+
+/** Whether `role` may run the action: any role when it names none, and a workspace admin always. */
+export function roleMayRun(action: ActionDef, role: Role): boolean {
+  return !action.roles || role === 'admin' || action.roles.includes(role);
+}

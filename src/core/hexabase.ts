@@ -9,7 +9,7 @@ import { AppError, fail, type ErrorCode } from '../errors.ts';
 import { workspaceAccess, type Access, type Principal } from './auth.ts';
 import type { Condition } from './conditions.ts';
 import type { Ctx } from './context.ts';
-import type { ActionDef, Datastore } from './datastore-model.ts';
+import { roleMayRun, type ActionDef, type Datastore } from './datastore-model.ts';
 import { getDatastore } from './datastores.ts';
 import { normalizeFieldValues } from './field-values.ts';
 import type { HistoryKind } from './history.ts';
@@ -101,7 +101,7 @@ export function actionFor(ds: Datastore, actor: Actor, key: string): ActionDef {
 }
 
 export function actionAllowed(action: ActionDef, actor: Pick<Actor, 'role'>): boolean {
-  return !action.roles || actor.role === 'admin' || action.roles.includes(actor.role);
+  return roleMayRun(action, actor.role);
 }
 
 /** Actions an item in `statusId` can take: status actions from that status, and datastore-level (update) actions. */

@@ -1,5 +1,5 @@
 import { isAppError } from '../../errors.ts';
-import { isReleased, type Datastore } from '../datastore-model.ts';
+import { isReleased, roleMayRun, type Datastore } from '../datastore-model.ts';
 import type { Draft } from '../drafts.ts';
 import { normalizeFieldValues } from '../field-values.ts';
 import type { Item } from '../items.ts';
@@ -33,8 +33,8 @@ export function planAction(
   if (!item || !ds) return failed(targetId, 'ITEM_NOT_FOUND', 'The item does not exist in this workspace.');
   const action = ds.actionByKey.get(p.action);
   if (!action) return failed(targetId, 'ACTION_NOT_FOUND', `Datastore "${ds.display_id}" has no action "${p.action}".`);
-  if (action.roles && actor.role !== 'admin' && !action.roles.includes(actor.role)) {
-    return failed(targetId, 'ACTION_NOT_PERMITTED', `Action "${action.display_id}" is limited to ${action.roles.join(', ')}.`);
+  if (!roleMayRun(action, actor.role)) {
+    return failed(targetId, 'ACTION_NOT_PERMITTED', `Action "${action.display_id}" is limited to ${action.roles!.join(', ')}.`);
   }
   if (expectRev !== undefined && expectRev !== item.rev_no) {
     return failed(targetId, 'REVISION_CONFLICT', `The item is at rev_no ${item.rev_no}, not ${expectRev}.`);
