@@ -1,5 +1,6 @@
 import pino from 'pino';
 import { buildApp } from './api/app.ts';
+import { ensureWebBuild } from './api/web-ui.ts';
 import type { App } from './api/native/types.ts';
 import type { Config } from './config.ts';
 import type { Ctx } from './core/context.ts';
@@ -32,6 +33,8 @@ export async function createService(config: Config, opts: { listen?: boolean; wo
   if (config.adminToken) await ensureSystemAdmin(ctx, config.adminToken);
 
   const engine = await makeEngine(ctx, opened);
+  // `npm start` on a checkout whose `prepare` script did not run still serves the UI: build it once.
+  if (opts.listen !== false) await ensureWebBuild();
   const app = await buildApp({ ctx, engine, logger: log, bodyLimit: config.bodyLimit });
   if (opts.listen !== false) await app.listen({ port: config.port, host: config.host });
   if (opts.worker !== false) engine.startWorker({ concurrency: config.workerConcurrency });

@@ -15,6 +15,7 @@ import { batchApprovalsApi } from './batch-approvals/index.ts';
 import { dataartsApi } from './dataarts/index.ts';
 import { hexabaseApi } from './hexabase/index.ts';
 import { nativeApi } from './native/index.ts';
+import { webUi } from './web-ui.ts';
 import type { App } from './native/types.ts';
 import { ErrorResponse } from './schemas.ts';
 
@@ -138,6 +139,8 @@ export async function buildApp(opts: AppOptions): Promise<App> {
   await app.register(dataartsApi(deps));
   await app.register(batchApprovalsApi(deps));
   await app.register(hexabaseApi(deps), { prefix: '/api/v0' });
+  // The web UI (src/web, built into web-dist/) at `/`: static files only, talking to the native API.
+  await app.register(webUi());
   // The pino Logger type is wider than FastifyBaseLogger; routes only need the base interface.
   return app as unknown as App;
 }

@@ -1,0 +1,67 @@
+/** The native API's shapes, as far as the UI reads them (README: API). */
+export interface Me {
+  id: string;
+  name: string;
+  email: string | null;
+  is_system_admin: boolean;
+}
+export interface Workspace {
+  id: string;
+  name: string;
+  project_id: string | null;
+}
+export interface Named {
+  id: string;
+  display_id: string;
+  name: string;
+}
+export interface Datastore extends Named {
+  statuses: Named[];
+  actions: Named[];
+}
+export interface Ticket {
+  id: string;
+  item_id: string;
+  datastore_id: string;
+  action: string;
+  state: string;
+  batch_approvable: boolean;
+  requires_comment: boolean;
+  reason: string | null;
+  comment: string | null;
+  created_at: string;
+}
+export interface Batch {
+  id: string;
+  operation: string;
+  state: string;
+  total: number;
+  succeeded: number;
+  failed: number;
+  skipped: number;
+  pending: number;
+  progress: number;
+  percent: number;
+  eta_seconds: number | null;
+  items_per_second: number | null;
+  dry_run: boolean;
+  max_rate: number | null;
+  action: string | null;
+  comment: string | null;
+  submitted_by: string;
+  attempt: number;
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+}
+export interface BatchItem {
+  seq: number;
+  target_id: string;
+  state: string;
+  error_code: string | null;
+  error_message: string | null;
+  attempts: number;
+  updated_at: string | null;
+}
+
+export const TERMINAL = ['succeeded', 'completed_with_errors', 'failed', 'cancelled'];
