@@ -34,6 +34,8 @@ export async function createWorkspace(
   input: { name: string; project_id?: string | null },
 ): Promise<Workspace> {
   const projectId = input.project_id ?? null;
+  // Workspaces are found by id or project_id: a project_id shaped like an id could shadow another workspace.
+  if (projectId !== null && /^[0-9]{16,}$/.test(projectId)) fail('VALIDATION_FAILED', 'project_id must not be a 16+ digit number: that is the shape of workspace ids.');
   return withTx(ctx, async (tx) => {
     if (projectId !== null) {
       const taken = await tx.db.selectFrom('workspace').select('id').where('project_id', '=', projectId).executeTakeFirst();

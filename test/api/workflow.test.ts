@@ -201,6 +201,13 @@ describeEachDialect('workflow over the native API', (dialect) => {
     assert.deepEqual(list.body.workspaces.map((w: any) => w.id), [ws]);
   });
 
+  it('refuses a project_id shaped like a workspace id', async () => {
+    const r = await admin.post('/api/v1/workspaces', { name: 'x', project_id: ws });
+    assert.equal(r.status, 400);
+    assert.equal(r.body.error.code, 'VALIDATION_FAILED');
+    assert.deepEqual((await admin.get(`/api/v1/workspaces/${ws}`)).body.name, 'Acme');
+  });
+
   it('requires a valid token everywhere but health', async () => {
     assert.equal((await s.app.inject({ method: 'GET', url: '/healthz' })).statusCode, 200);
     const none = await s.app.inject({ method: 'GET', url: `/api/v1/workspaces/${ws}` });
