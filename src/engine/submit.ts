@@ -167,8 +167,15 @@ export async function submitBatch(
           select ${id}, row_number() over (order by t.k), t.k, 'pending', 0 from (select ${key} as k ${from} ${capped}) t`.execute(tx.db);
         total = Number(res.numAffectedRows ?? 0n);
         if (revisions && total > 0) {
-          for (const [itemId, rev] of Object.entries(revisions)) {
-            await tx.db.updateTable('batch_item').set({ expected_rev: rev }).where('batch_id', '=', id).where('target_id', '=', itemId).execute();
+          const entries = Object.entries(revisions);
+          for (let i = 0; i < entries.length; i += 500) {
+            const part = entries.slice(i, i + 500);
+            await tx.db
+              .updateTable('batch_item')
+              .set({ expected_rev: sql<number>`case target_id ${sql.join(part.map(([t, rev]) => sql`when ${t} then cast(${rev} as integer)`), sql` `)} end` })
+              .where('batch_id', '=', id)
+              .where('target_id', 'in', part.map(([t]) => t))
+              .execute();
           }
         }
       }
