@@ -3,17 +3,19 @@ import { h, replace } from './dom.ts';
 import { batchPage } from './pages/batch.ts';
 import { batchesPage } from './pages/batches.ts';
 import { inboxPage } from './pages/inbox.ts';
+import { itemsPage } from './pages/items.ts';
 import { signInPage } from './pages/signin.ts';
 
 import { go, type Cleanup, type Page } from './router.ts';
 
 /**
  * The shell: a header with navigation and a main region; pages are chosen by the URL fragment
- * (`#/inbox`, `#/batches`, `#/batches/{id}`), so the server only serves `/` and the assets.
+ * (`#/inbox`, `#/items`, `#/batches`, `#/batches/{id}`), so the server only serves `/` and the assets.
  */
 
 const routes: [RegExp, Page][] = [
   [/^\/inbox$/, inboxPage],
+  [/^\/items$/, itemsPage],
   [/^\/batches$/, batchesPage],
   [/^\/batches\/(\d+)$/, batchPage],
 ];
@@ -49,6 +51,7 @@ function renderNav(path: string | null): void {
   replace(
     nav,
     link('/inbox', 'Inbox'),
+    link('/items', 'Items'),
     link('/batches', 'Batches'),
     h('span', { class: 'spacer' }),
     h('a', { href: '#/signin', class: 'ws', title: 'Change workspace' }, sessionStorage.getItem('batchgate.workspaceName') ?? 'Workspace'),

@@ -15,9 +15,33 @@ export interface Named {
   display_id: string;
   name: string;
 }
+export interface Field extends Named {
+  type: 'text' | 'number' | 'date' | 'datetime' | 'select' | 'users' | 'json';
+  options: string[] | null;
+}
 export interface Datastore extends Named {
   statuses: Named[];
   actions: Named[];
+  fields: Field[];
+}
+export interface Item {
+  id: string;
+  datastore_id: string;
+  title: string | null;
+  status: string;
+  status_name: string;
+  fields: Record<string, unknown>;
+  rev_no: number;
+  created_at: string;
+  updated_at: string;
+}
+/** One leaf of the search language (README: Concepts → Conditions), as the API takes it. */
+export interface Condition {
+  id: string;
+  search_value: (string | number | null)[];
+  exact_match?: boolean;
+  not_match?: boolean;
+  include_null?: boolean;
 }
 export interface Ticket {
   id: string;
