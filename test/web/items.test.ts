@@ -1,70 +1,26 @@
 /**
- * The Items page in a real browser (same harness as ui.test.ts): a condition builder whose conditions must be
- * exactly what the search API takes, then a bulk action with a dry run that reports failures and changes
- * nothing, then the real run on the batch page. Screenshots go to test-artifacts/web/items-*.png.
- *
- * Skipped under DIALECTS without SQLite (the UI does not depend on the database). Without a Chromium binary it
- * is skipped with a message, except in CI (CI set), where that is a failure: `.ci/run` installs it.
+ * The Items page in a real browser (the harness in ./harness.ts, as ui.test.ts): a condition builder whose
+ * conditions must be exactly what the search API takes, then a bulk action with a dry run that reports failures
+ * and changes nothing, then the real run on the batch page. Screenshots go to test-artifacts/web/items-*.png.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, afterEach, before, describe, it } from 'node:test';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { buildWeb } from '../../src/api/web-ui.ts';
-import { readConfig } from '../../src/config.ts';
-import { createService, type Service } from '../../src/server.ts';
-import { DIALECTS } from '../helpers/db.ts';
-import { ROOT } from '../cli/harness.ts';
+import { before, describe, it } from 'node:test';
+import type { Page } from 'playwright-core';
+import { skip, useWebHarness } from './harness.ts';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const ARTIFACTS = join(ROOT, 'test-artifacts/web');
 const ADMIN = 'web-items-admin-token';
 
-const haveChromium = existsSync(CHROMIUM);
-if (!haveChromium && process.env.CI) throw new Error(`CI is set but there is no Chromium at ${CHROMIUM}: .ci/run installs the chromium package.`);
-const skip = !DIALECTS.includes('sqlite') ? 'the UI tests run on SQLite only' : !haveChromium ? `no Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)` : false;
-if (skip && haveChromium === false && DIALECTS.includes('sqlite')) console.warn(`# test/web skipped: ${skip}`);
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
 describe('web UI: Items page in Chromium', { skip, timeout: 120_000 }, () => {
-  let dir: string;
-  let service: Service;
+  const web = useWebHarness({ admin: ADMIN, tmpPrefix: 'bg-web-items-', shotPrefix: 'items-' });
+  const { api, shot } = web;
   let base: string;
-  let browser: BrowserContext;
   let page: Page;
   let ws: string;
   let ds: string;
   let operator: { id: string; token: string };
   let ids: string[];
 
-  async function api(method: string, path: string, body?: unknown, token = ADMIN): Promise<any> {
-    const res = await fetch(`${base}/api/v1${path}`, {
-      method,
-      headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-    });
-    const text = await res.text();
-    if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`);
-    return text ? JSON.parse(text) : undefined;
-  }
-
-  async function finished(id: string, token = ADMIN): Promise<any> {
-    for (const deadline = Date.now() + 30_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 100))) {
-      const b = await api('GET', `/workspaces/${ws}/batches/${id}`, undefined, token);
-      if (['succeeded', 'completed_with_errors', 'failed', 'cancelled'].includes(b.state)) return b;
-    }
-    throw new Error(`batch ${id} did not finish`);
-  }
+  const finished = (id: string, token = ADMIN) => web.finished(ws, id, token);
 
   /** How many items the API itself finds for these conditions. */
   async function count(conditions: unknown[], useOr = false): Promise<number> {
@@ -72,18 +28,10 @@ describe('web UI: Items page in Chromium', { skip, timeout: 120_000 }, () => {
     return res.total;
   }
 
-  const shot = (name: string) => page.screenshot({ path: join(ARTIFACTS, `items-${name}.png`), fullPage: true });
   const pad = (i: number) => String(i).padStart(2, '0');
 
   before(async () => {
-    mkdirSync(ARTIFACTS, { recursive: true });
-    await buildWeb();
-    dir = mkdtempSync(join(tmpdir(), 'bg-web-items-'));
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
-    const config = readConfig({ PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: join(dir, 'bg.db'), BATCHGATE_ADMIN_TOKEN: ADMIN, BATCHGATE_DEMO: '0', LOG_LEVEL: 'warn' });
-    service = await createService(config);
-
+    ({ base, page } = web);
     ws = (await api('POST', '/workspaces', { name: 'Sales' })).id;
     const user = await api('POST', '/users', { name: 'Olga Operator' });
     operator = { id: user.id, token: (await api('POST', `/users/${user.id}/tokens`)).token };
@@ -121,26 +69,6 @@ describe('web UI: Items page in Chromium', { skip, timeout: 120_000 }, () => {
     // Orders 3 and 5 are already done: finishing them again fails with WRONG_STATUS.
     const b = await api('POST', `/workspaces/${ws}/batches`, { operation: 'action', action: 'finish', target: { ids: [ids[2], ids[4]] } });
     assert.equal((await finished(b.id)).succeeded, 2);
-
-    browser = await chromium.launchPersistentContext(join(dir, 'chromium-profile'), {
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-      viewport: { width: 1280, height: 800 },
-      reducedMotion: 'reduce',
-    });
-    page = browser.pages()[0] ?? (await browser.newPage());
-    page.setDefaultTimeout(15_000);
-    page.on('pageerror', (e) => console.error(`# page error: ${e.message}`));
-  });
-
-  afterEach(async (t) => {
-    if (page && (t as unknown as { passed?: boolean }).passed === false) await shot(`failed-${t.name.slice(0, 40).replace(/\W+/g, '-')}`).catch(() => {});
-  });
-
-  after(async () => {
-    await browser?.close();
-    await service?.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   /** Sets condition row n in the page: field and operator by label, then the values (one, or from/to). */

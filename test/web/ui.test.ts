@@ -1,69 +1,26 @@
 /**
- * The web UI in a real browser: Debian's Chromium driven by playwright-core against a real service (SQLite,
- * in-process createService listening on a free port, the embedded worker running batches). Data is made through
- * the API; everything the approver does happens in the page. Screenshots go to test-artifacts/web/.
- *
- * Skipped under DIALECTS without SQLite (the UI does not depend on the database). Without a Chromium binary it
- * is skipped with a message, except in CI (CI set), where that is a failure: `.ci/run` installs it.
+ * The web UI in a real browser (the harness in ./harness.ts: Chromium, playwright-core, an in-process service on
+ * SQLite). Data is made through the API; everything the approver does happens in the page. Screenshots go to
+ * test-artifacts/web/.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, afterEach, before, describe, it } from 'node:test';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { buildWeb } from '../../src/api/web-ui.ts';
-import { readConfig } from '../../src/config.ts';
-import { createService, type Service } from '../../src/server.ts';
-import { DIALECTS } from '../helpers/db.ts';
-import { ROOT } from '../cli/harness.ts';
+import { readFileSync } from 'node:fs';
+import { before, describe, it } from 'node:test';
+import type { Page } from 'playwright-core';
+import { skip, useWebHarness } from './harness.ts';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const ARTIFACTS = join(ROOT, 'test-artifacts/web');
 const ADMIN = 'web-admin-token';
 
-const haveChromium = existsSync(CHROMIUM);
-if (!haveChromium && process.env.CI) throw new Error(`CI is set but there is no Chromium at ${CHROMIUM}: .ci/run installs the chromium package.`);
-const skip = !DIALECTS.includes('sqlite') ? 'the UI tests run on SQLite only' : !haveChromium ? `no Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)` : false;
-if (skip && haveChromium === false && DIALECTS.includes('sqlite')) console.warn(`# test/web skipped: ${skip}`);
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
 describe('web UI in Chromium', { skip, timeout: 120_000 }, () => {
-  let dir: string;
-  let service: Service;
+  const web = useWebHarness({ admin: ADMIN, tmpPrefix: 'bg-web-' });
+  const { api, shot } = web;
   let base: string;
-  let browser: BrowserContext;
   let page: Page;
   let ws: string;
   let ds: string;
   let approver: { id: string; token: string };
 
-  async function api(method: string, path: string, body?: unknown, token = ADMIN): Promise<any> {
-    const res = await fetch(`${base}/api/v1${path}`, {
-      method,
-      headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-    });
-    const text = await res.text();
-    if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`);
-    return text ? JSON.parse(text) : undefined;
-  }
-
-  async function finished(id: string, token = approver.token): Promise<any> {
-    for (const deadline = Date.now() + 30_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 100))) {
-      const b = await api('GET', `/workspaces/${ws}/batches/${id}`, undefined, token);
-      if (['succeeded', 'completed_with_errors', 'failed', 'cancelled'].includes(b.state)) return b;
-    }
-    throw new Error(`batch ${id} did not finish`);
-  }
+  const finished = (id: string, token = approver.token) => web.finished(ws, id, token);
 
   /** Draft items; with `action`, run it on them as one batch and wait. */
   async function items(n: number, prefix: string, action?: string): Promise<string[]> {
@@ -75,17 +32,8 @@ describe('web UI in Chromium', { skip, timeout: 120_000 }, () => {
     return ids;
   }
 
-  const shot = (name: string) => page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
-
   before(async () => {
-    mkdirSync(ARTIFACTS, { recursive: true });
-    await buildWeb(); // the bundle of the sources under test, not a stale one
-    dir = mkdtempSync(join(tmpdir(), 'bg-web-'));
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
-    const config = readConfig({ PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: join(dir, 'bg.db'), BATCHGATE_ADMIN_TOKEN: ADMIN, BATCHGATE_DEMO: '0', LOG_LEVEL: 'warn' });
-    service = await createService(config);
-
+    ({ base, page } = web);
     ws = (await api('POST', '/workspaces', { name: 'Purchasing' })).id;
     const user = await api('POST', '/users', { name: 'Ada Approver' });
     approver = { id: user.id, token: (await api('POST', `/users/${user.id}/tokens`)).token };
@@ -106,29 +54,6 @@ describe('web UI in Chromium', { skip, timeout: 120_000 }, () => {
     ).display_id;
     await items(200, 'Request', 'submit');
     await items(5, 'Escalation', 'escalate');
-
-    // A fresh profile in the test's temporary folder: no state from an earlier run or the user's own browser.
-    browser = await chromium.launchPersistentContext(join(dir, 'chromium-profile'), {
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-      viewport: { width: 1280, height: 800 },
-      reducedMotion: 'reduce', // no bar animation: screenshots show the final state
-      acceptDownloads: true,
-    });
-    page = browser.pages()[0] ?? (await browser.newPage());
-    page.setDefaultTimeout(15_000);
-    page.on('pageerror', (e) => console.error(`# page error: ${e.message}`));
-  });
-
-  afterEach(async (t) => {
-    // What the page showed when a step failed: the first thing to look at.
-    if (page && (t as unknown as { passed?: boolean }).passed === false) await shot(`failed-${t.name.slice(0, 40).replace(/\W+/g, '-')}`).catch(() => {});
-  });
-
-  after(async () => {
-    await browser?.close();
-    await service?.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   it('serves the UI at / next to the API, docs and health', async () => {
@@ -158,6 +83,28 @@ describe('web UI in Chromium', { skip, timeout: 120_000 }, () => {
     assert.ok(!page.url().includes(approver.token));
     assert.equal(await page.evaluate("sessionStorage.getItem('batchgate.token')"), approver.token);
     assert.equal(await page.evaluate('localStorage.length'), 0);
+  });
+
+  it('filters the inbox by age (tickets made just now), combined with the other filters', async () => {
+    await page.getByText('205 pending tickets matching').waitFor();
+    const age = page.getByLabel('Age', { exact: true });
+    await age.selectOption({ label: 'Older than 1 hour' });
+    await page.getByText('0 pending tickets matching').waitFor();
+    await page.getByText('No pending ticket matches these filters.').waitFor();
+    await shot('2a-inbox-age-empty');
+    await age.selectOption({ label: 'Newer than 1 day' });
+    await page.getByText('205 pending tickets matching').waitFor();
+    await page.getByRole('button', { name: 'Select all 205 matching' }).waitFor();
+    await page.getByLabel('Action').selectOption({ label: 'Escalate' });
+    await page.getByText('5 pending tickets matching').waitFor();
+    await page.getByRole('button', { name: 'Select all 5 matching' }).waitFor();
+    await shot('2b-inbox-age-newer');
+    await age.selectOption({ label: 'Older than 7 days' });
+    await page.getByText('0 pending tickets matching').waitFor();
+    await page.getByRole('button', { name: 'Clear filters' }).click();
+    await page.getByText('205 pending tickets matching').waitFor();
+    assert.equal(await age.inputValue(), '');
+    assert.equal(await page.getByLabel('Action').inputValue(), '');
   });
 
   it('bulk-approves 200 tickets from the inbox, after Check explains the 5 that cannot be', async () => {

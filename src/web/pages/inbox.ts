@@ -9,6 +9,16 @@ const PAGE_SIZE = 50;
 const FETCH_PAGE = 1000;
 const MAX_LOADED = 20_000;
 
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+/** The Age filter: option value → label and whether a ticket of that age (ms since created_at) matches. */
+const AGES: Record<string, { label: string; test: (age: number) => boolean }> = {
+  'older-1h': { label: 'Older than 1 hour', test: (age) => age > HOUR },
+  'older-1d': { label: 'Older than 1 day', test: (age) => age > DAY },
+  'older-7d': { label: 'Older than 7 days', test: (age) => age > 7 * DAY },
+  'newer-1d': { label: 'Newer than 1 day', test: (age) => age <= DAY },
+};
+
 /**
  * My pending tickets: filter, select (one, the page, or all matching), Check what may be decided in a batch,
  * then Approve / Reject with a comment as one batch, and follow it on the batch page.
@@ -23,6 +33,12 @@ export function inboxPage(main: HTMLElement): Cleanup {
 
   const dsFilter = h('select', { id: 'f-datastore', onchange: () => refilter() }, h('option', { value: '' }, 'All datastores'));
   const actionFilter = h('select', { id: 'f-action', onchange: () => refilter() }, h('option', { value: '' }, 'All actions'));
+  const ageFilter = h(
+    'select',
+    { id: 'f-age', onchange: () => refilter() },
+    h('option', { value: '' }, 'Any'),
+    Object.entries(AGES).map(([value, { label }]) => h('option', { value }, label)),
+  );
   const textFilter = h('input', { id: 'f-text', type: 'search', placeholder: 'Ticket, item, action or comment', oninput: () => refilter() });
   const summary = h('p', { class: 'summary', role: 'status', 'aria-live': 'polite' });
   const tableSlot = h('div', { class: 'table-slot' });
@@ -42,6 +58,7 @@ export function inboxPage(main: HTMLElement): Cleanup {
       { class: 'filters', 'aria-label': 'Filters' },
       h('div', { class: 'field' }, h('label', { for: 'f-datastore' }, 'Datastore'), dsFilter),
       h('div', { class: 'field' }, h('label', { for: 'f-action' }, 'Action'), actionFilter),
+      h('div', { class: 'field' }, h('label', { for: 'f-age' }, 'Age'), ageFilter),
       h('div', { class: 'field grow' }, h('label', { for: 'f-text' }, 'Search'), textFilter),
     ),
     summary,
@@ -92,11 +109,14 @@ export function inboxPage(main: HTMLElement): Cleanup {
   function matching(): Ticket[] {
     const ds = dsFilter.value;
     const action = actionFilter.value;
+    const age = AGES[ageFilter.value];
+    const now = Date.now();
     const q = textFilter.value.trim().toLowerCase();
     return tickets.filter(
       (t) =>
         (!ds || t.datastore_id === ds) &&
         (!action || t.action === action) &&
+        (!age || age.test(now - Date.parse(t.created_at))) &&
         (!q || [t.id, t.item_id, t.action, actionName(t.action), t.comment ?? '', datastores.get(t.datastore_id)?.name ?? ''].some((s) => s.toLowerCase().includes(q))),
     );
   }
@@ -122,7 +142,15 @@ export function inboxPage(main: HTMLElement): Cleanup {
       return;
     }
     if (rows.length === 0) {
-      replace(tableSlot, notice('empty', 'No pending ticket matches these filters.'));
+      const clear = h('button', {
+        type: 'button',
+        class: 'link',
+        onclick: () => {
+          dsFilter.value = actionFilter.value = ageFilter.value = textFilter.value = '';
+          refilter();
+        },
+      }, 'Clear filters');
+      replace(tableSlot, notice('empty', 'No pending ticket matches these filters.'), clear);
       replace(pager);
       return;
     }
