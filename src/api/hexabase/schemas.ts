@@ -115,44 +115,29 @@ export const SearchBody = Type.Object(
   { additionalProperties: false },
 );
 
+/** The payload options Hexabase's item writes share (CreateItem, ExecuteAction): accepted, most recorded only. */
+const WriteOptions = {
+  item: Type.Optional(FieldValues),
+  changes: Type.Optional(Changes),
+  use_display_id: Type.Optional(Type.Boolean()),
+  return_item_result: Type.Optional(Type.Boolean()),
+  return_number_value: Type.Optional(Type.Boolean()),
+  return_actionscript_logs: Type.Optional(Type.Boolean()),
+  as_params: Type.Optional(AnyObject),
+  realtime_auto_link: Type.Optional(Type.Boolean()),
+  access_key_updates: Type.Optional(AccessKeyUpdates),
+  ensure_transaction: Type.Optional(Type.Boolean()),
+  exec_children_post_procs: Type.Optional(Type.Boolean()),
+  is_sync_related_items: Type.Optional(Type.Boolean()),
+};
+
 export const CreateItemBody = Type.Object(
-  {
-    action_id: Type.Optional(Type.String({ maxLength: 64 })),
-    item: Type.Optional(FieldValues),
-    changes: Type.Optional(Changes),
-    return_item_result: Type.Optional(Type.Boolean()),
-    return_display_id: Type.Optional(Type.Boolean()),
-    use_display_id: Type.Optional(Type.Boolean()),
-    return_number_value: Type.Optional(Type.Boolean()),
-    as_params: Type.Optional(AnyObject),
-    realtime_auto_link: Type.Optional(Type.Boolean()),
-    access_key_updates: Type.Optional(AccessKeyUpdates),
-    ensure_transaction: Type.Optional(Type.Boolean()),
-    exec_children_post_procs: Type.Optional(Type.Boolean()),
-    is_sync_related_items: Type.Optional(Type.Boolean()),
-    return_actionscript_logs: Type.Optional(Type.Boolean()),
-  },
+  { action_id: Type.Optional(Type.String({ maxLength: 64 })), return_display_id: Type.Optional(Type.Boolean()), ...WriteOptions },
   { additionalProperties: false },
 );
 
 export const ExecuteActionBody = Type.Object(
-  {
-    comment: Type.Optional(Comment),
-    item: Type.Optional(FieldValues),
-    changes: Type.Optional(Changes),
-    rev_no: Type.Optional(RevNo),
-    is_force_update: Type.Optional(Type.Boolean()),
-    use_display_id: Type.Optional(Type.Boolean()),
-    return_item_result: Type.Optional(Type.Boolean()),
-    return_number_value: Type.Optional(Type.Boolean()),
-    return_actionscript_logs: Type.Optional(Type.Boolean()),
-    as_params: Type.Optional(AnyObject),
-    realtime_auto_link: Type.Optional(Type.Boolean()),
-    access_key_updates: Type.Optional(AccessKeyUpdates),
-    ensure_transaction: Type.Optional(Type.Boolean()),
-    exec_children_post_procs: Type.Optional(Type.Boolean()),
-    is_sync_related_items: Type.Optional(Type.Boolean()),
-  },
+  { comment: Type.Optional(Comment), rev_no: Type.Optional(RevNo), is_force_update: Type.Optional(Type.Boolean()), ...WriteOptions },
   { additionalProperties: false },
 );
 
