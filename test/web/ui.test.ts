@@ -140,6 +140,12 @@ describe('web UI in Chromium', { skip, timeout: 120_000 }, () => {
     await page.getByRole('link', { name: 'Batches' }).click();
     const row = page.locator('tr', { has: page.getByRole('link', { name: b.id }) });
     await row.locator('.badge', { hasText: 'running' }).waitFor();
+    // The row follows the batch's event stream: its count moves well inside the list's 5 s re-read.
+    const done = row.locator('td.num').first();
+    const before = await done.textContent();
+    const t0 = Date.now();
+    while ((await done.textContent()) === before && Date.now() - t0 < 2500) await new Promise((r) => setTimeout(r, 50));
+    assert.notEqual(await done.textContent(), before, 'the list row moved live, not on the 5 s poll');
     await shot('4-batches-list');
     await page.getByRole('link', { name: b.id }).click();
     await page.locator('.badge.big', { hasText: 'running' }).waitFor();

@@ -1,19 +1,24 @@
-import { api, wsPath } from '../api.ts';
+import { api, readEvents, wsPath } from '../api.ts';
 import { h, notice, replace } from '../dom.ts';
 import { stateLabel, when } from '../format.ts';
 import { etaText, progressBar, rateText } from '../progress.ts';
 import type { Cleanup } from '../router.ts';
 import { TERMINAL, type Batch } from '../types.ts';
 
-const POLL_MS = 1000;
+/** The list itself is re-read this often while anything runs, to pick up new batches and those not streamed. */
+const POLL_MS = 5000;
+/** Browsers allow about six HTTP/1.1 connections per origin; four event streams leave room for API calls. */
+const MAX_STREAMS = 4;
 
 /**
- * The workspace's batches, newest first, with state, progress, rate and ETA. While any listed batch is still
- * running the list is polled once a second (one request, however many batches), and rows update in place.
+ * The workspace's batches, newest first, with state, progress, rate and ETA. Rows of running batches (the newest
+ * four) update live from their server-sent events; the list is re-read every 5 s while any batch runs, and rows
+ * update in place.
  */
 export function batchesPage(main: HTMLElement): Cleanup {
   let timer: ReturnType<typeof setTimeout> | undefined;
   let stopped = false;
+  const streams = new Map<string, AbortController>();
   const filter = h(
     'select',
     { id: 'b-state', onchange: () => void load(true) },
@@ -29,7 +34,18 @@ export function batchesPage(main: HTMLElement): Cleanup {
   return () => {
     stopped = true;
     clearTimeout(timer);
+    for (const ctrl of streams.values()) ctrl.abort();
   };
+
+  /** Follows a running batch's event stream into its row until it ends (or the page is left). */
+  function follow(b: Batch): void {
+    if (stopped || streams.has(b.id) || streams.size >= MAX_STREAMS || TERMINAL.includes(b.state)) return;
+    const ctrl = new AbortController();
+    streams.set(b.id, ctrl);
+    readEvents(wsPath(`/batches/${b.id}/events`), (e) => rows.get(b.id)?.update(JSON.parse(e.data) as Batch), ctrl.signal)
+      .catch(() => {})
+      .finally(() => streams.get(b.id) === ctrl && streams.delete(b.id));
+  }
 
   async function load(fresh: boolean): Promise<void> {
     clearTimeout(timer);
@@ -43,11 +59,14 @@ export function batchesPage(main: HTMLElement): Cleanup {
     if (stopped) return;
     if (fresh || !tbody || batches.some((b) => !rows.has(b.id))) build(batches);
     else for (const b of batches) rows.get(b.id)?.update(b);
+    for (const b of batches) follow(b);
     if (batches.some((b) => !TERMINAL.includes(b.state))) timer = setTimeout(() => void load(false), POLL_MS);
   }
 
   function build(batches: Batch[]): void {
     rows.clear();
+    for (const ctrl of streams.values()) ctrl.abort();
+    streams.clear();
     if (batches.length === 0) {
       tbody = null;
       replace(slot, notice('empty', filter.value ? 'No batch in this state.' : 'No batches yet. Approve tickets from the Inbox to start one.'));
