@@ -225,8 +225,11 @@ export const TicketSchema = Type.Object({
 
 export const SearchValueSchema = Type.Union([Type.String({ maxLength: 1000 }), Type.Number(), Type.Boolean(), Type.Null()]);
 
-/** Recursive to MAX_CONDITION_DEPTH levels, written out because Ajv then needs no $recursiveRef support. */
-function conditionSchema(depth: number): TSchema {
+/**
+ * Recursive to MAX_CONDITION_DEPTH levels, written out because Ajv then needs no $recursiveRef support. A dialect
+ * passes the extra keys its clients send (Hexabase's SDK adds `data_type` and `rpf_id`) so they are accepted.
+ */
+function conditionSchema(depth: number, extra: Record<string, TSchema>): TSchema {
   const props: Record<string, TSchema> = {
     id: Type.Optional(Type.String({ maxLength: 64 })),
     search_value: Type.Optional(Type.Array(SearchValueSchema, { maxItems: MAX_SEARCH_VALUES })),
@@ -234,9 +237,16 @@ function conditionSchema(depth: number): TSchema {
     not_match: Type.Optional(Type.Boolean()),
     include_null: Type.Optional(Type.Boolean()),
     use_or_condition: Type.Optional(Type.Boolean()),
+    ...extra,
   };
-  if (depth > 1) props.conditions = Type.Optional(Type.Array(conditionSchema(depth - 1), { maxItems: 100 }));
+  if (depth > 1) props.conditions = Type.Optional(Type.Array(conditionSchema(depth - 1, extra), { maxItems: 100 }));
   return Type.Object(props, { additionalProperties: false });
 }
-export const ConditionSchema = conditionSchema(MAX_CONDITION_DEPTH);
-export const Conditions = Type.Unsafe<Condition[]>(Type.Array(ConditionSchema, { maxItems: 100 }));
+
+/** A list of search conditions (the one condition language), with a dialect's extra accepted keys. */
+export function conditionsSchema(extra: Record<string, TSchema> = {}) {
+  return Type.Unsafe<Condition[]>(Type.Array(conditionSchema(MAX_CONDITION_DEPTH, extra), { maxItems: 100 }));
+}
+
+export const ConditionSchema = conditionSchema(MAX_CONDITION_DEPTH, {});
+export const Conditions = conditionsSchema();

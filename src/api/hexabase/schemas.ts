@@ -3,11 +3,10 @@
  * INVALID_PARAMS, never coerced) but list every key Hexabase documents for the call, so a client written
  * against Hexabase is not refused for a key batchgate merely ignores.
  */
-import { Type, type TSchema } from 'typebox';
-import { MAX_CONDITION_DEPTH, MAX_SEARCH_VALUES, type Condition } from '../../core/conditions.ts';
+import { Type } from 'typebox';
 import { MAX_ITEMS_LIMIT } from '../../core/hexabase.ts';
 import { MAX_PER_PAGE } from '../../core/items.ts';
-import { Comment, FieldValues, Key, SearchValueSchema } from '../schemas.ts';
+import { Comment, conditionsSchema, FieldValues, Key } from '../schemas.ts';
 
 /** Path segments: ids or display ids (an unknown one answers 404, not a pattern error). */
 export const Seg = Type.String({ minLength: 1, maxLength: 64 });
@@ -17,21 +16,10 @@ export const AppDsItemParams = Type.Object({ app_id: Key, datastore_id: Key, ite
 export const DsGroupParams = Type.Object({ d_id: Seg });
 
 /** Hexabase's SearchCondition, with the SDK's `data_type` and `rpf_id` accepted (and ignored). */
-function conditionSchema(depth: number): TSchema {
-  const props: Record<string, TSchema> = {
-    id: Type.Optional(Type.String({ maxLength: 64 })),
-    search_value: Type.Optional(Type.Array(SearchValueSchema, { maxItems: MAX_SEARCH_VALUES })),
-    exact_match: Type.Optional(Type.Boolean()),
-    not_match: Type.Optional(Type.Boolean()),
-    include_null: Type.Optional(Type.Boolean()),
-    use_or_condition: Type.Optional(Type.Boolean()),
-    data_type: Type.Optional(Type.String({ maxLength: 64 })),
-    rpf_id: Type.Optional(Type.String({ maxLength: 64 })),
-  };
-  if (depth > 1) props.conditions = Type.Optional(Type.Array(conditionSchema(depth - 1), { maxItems: 100 }));
-  return Type.Object(props, { additionalProperties: false });
-}
-export const HexConditions = Type.Unsafe<Condition[]>(Type.Array(conditionSchema(MAX_CONDITION_DEPTH), { maxItems: 100 }));
+export const HexConditions = conditionsSchema({
+  data_type: Type.Optional(Type.String({ maxLength: 64 })),
+  rpf_id: Type.Optional(Type.String({ maxLength: 64 })),
+});
 
 export const Changes = Type.Array(Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }), value: Type.Unknown() }, { additionalProperties: false }), {
   maxItems: 500,
