@@ -1,5 +1,5 @@
 /** Domain objects to the native API's wire shapes: status and action ids become display_ids, times ISO-8601. */
-import type { Datastore } from '../core/datastore-model.ts';
+import { actionDisplayId, statusDisplayId, type Datastore } from '../core/datastore-model.ts';
 import type { Draft, ItemVersion } from '../core/drafts.ts';
 import type { HistoryEntry } from '../core/history.ts';
 import type { Item } from '../core/items.ts';
@@ -19,7 +19,7 @@ export function presentUser(u: User) {
 }
 
 export function presentDatastore(ds: Datastore) {
-  const st = (id: string | null) => (id === null ? null : (ds.statusByKey.get(id)?.display_id ?? id));
+  const st = (id: string | null) => (id === null ? null : statusDisplayId(ds, id));
   return {
     id: ds.id,
     workspace_id: ds.workspace_id,
@@ -79,7 +79,7 @@ export function presentVersion(v: ItemVersion, ds: Datastore | undefined) {
     id: v.id,
     version: v.version,
     title: v.title,
-    status: ds?.statusByKey.get(v.status_id)?.display_id ?? v.status_id,
+    status: statusDisplayId(ds, v.status_id),
     fields: v.fields,
     created_at: iso(v.created_at),
     created_by: v.created_by,
@@ -88,12 +88,12 @@ export function presentVersion(v: ItemVersion, ds: Datastore | undefined) {
 }
 
 export function presentHistory(h: HistoryEntry, ds: Datastore | undefined) {
-  const st = (id: string | null) => (id === null ? null : (ds?.statusByKey.get(id)?.display_id ?? id));
+  const st = (id: string | null) => (id === null ? null : statusDisplayId(ds, id));
   return {
     id: h.id,
     kind: h.kind,
     user_id: h.user_id,
-    action: h.action_id ? (ds?.actionByKey.get(h.action_id)?.display_id ?? h.action_id) : null,
+    action: h.action_id ? actionDisplayId(ds, h.action_id) : null,
     from_status: st(h.from_status_id),
     to_status: st(h.to_status_id),
     comment: h.comment,
@@ -109,7 +109,7 @@ export function presentTicket(t: Ticket, ds: Datastore | undefined) {
     id: t.id,
     item_id: t.item_id,
     datastore_id: t.datastore_id,
-    action: ds?.actionByKey.get(t.action_id)?.display_id ?? t.action_id,
+    action: actionDisplayId(ds, t.action_id),
     action_id: t.action_id,
     state: t.state,
     assignee_id: t.assignee_id,

@@ -87,9 +87,14 @@ export function indexDatastore(base: Omit<Datastore, 'fieldByKey' | 'statusByKey
   return Object.freeze({ ...base, fieldByKey, statusByKey, actionByKey });
 }
 
-export function statusDisplayId(ds: Datastore, statusId: string | null): string | null {
-  if (statusId === null) return null;
-  return ds.statusByKey.get(statusId)?.display_id ?? null;
+/** The display_id of a status (API edges speak display_ids); the id itself when the datastore is unknown. */
+export function statusDisplayId(ds: Datastore | undefined, statusId: string): string {
+  return ds?.statusByKey.get(statusId)?.display_id ?? statusId;
+}
+
+/** The display_id of an action; the id itself when the datastore is unknown. */
+export function actionDisplayId(ds: Datastore | undefined, actionId: string): string {
+  return ds?.actionByKey.get(actionId)?.display_id ?? actionId;
 }
 
 /** Whether the status is one of the datastore's released statuses (never, without `drafts`). */

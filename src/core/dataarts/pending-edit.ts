@@ -1,6 +1,7 @@
 import { fail, isAppError } from '../../errors.ts';
 import type { Ctx } from '../context.ts';
 import type { BizType } from '../dataarts-workflow.ts';
+import { statusDisplayId } from '../datastore-model.ts';
 import { deleteDraft, draftDiff, sameValue, withDraft } from '../drafts.ts';
 import type { DataartsScope } from './scope.ts';
 
@@ -86,7 +87,7 @@ export async function pendingEditDiff(ctx: Ctx, scope: DataartsScope, bizType: B
   const s = await entityScope(ctx, scope, bizType, bizId);
   const d = await draftDiff(ctx, scope.access, bizId, s).catch(notFoundAs(bizType, bizId));
   const pending = withDraft(d.item, d.draft);
-  const status = d.datastore.statusByKey.get(d.item.status_id)?.display_id ?? d.item.status_id;
+  const status = statusDisplayId(d.datastore, d.item.status_id);
   const info = isObject(pending.fields.biz_info) ? pending.fields.biz_info : {};
 
   const props: ChangedProp[] = [];

@@ -1,5 +1,5 @@
 import { isAppError } from '../../errors.ts';
-import { isReleased, roleMayRun, type Datastore } from '../datastore-model.ts';
+import { isReleased, roleMayRun, statusDisplayId, type Datastore } from '../datastore-model.ts';
 import type { Draft } from '../drafts.ts';
 import { normalizeFieldValues } from '../field-values.ts';
 import type { Item } from '../items.ts';
@@ -44,7 +44,7 @@ export function planAction(
   const releases = isReleased(ds, action.to_status_id);
   const republish = draft !== undefined && releases && isReleased(ds, item.status_id);
   if (action.from_status_ids && !action.from_status_ids.includes(item.status_id) && !republish) {
-    const name = (id: string) => ds.statusByKey.get(id)?.display_id ?? id;
+    const name = (id: string) => statusDisplayId(ds, id);
     return failed(
       targetId,
       'WRONG_STATUS',
