@@ -67,3 +67,21 @@ export function requireCapability(access: Access, capability: Capability): void 
     fail('FORBIDDEN', `The ${access.role} role may not ${capability} in this workspace.`);
   }
 }
+
+/**
+ * A user as they stand in a workspace now (a system admin is admin everywhere), or null when they no longer
+ * exist or belong to it. The engine runs a batch as its submitter through this, so a removed member's batch
+ * stops acting for them.
+ */
+export async function standingIn(ctx: Ctx, userId: string, workspaceId: string): Promise<{ principal: Principal; role: Role } | null> {
+  const row = await ctx.db
+    .selectFrom('app_user')
+    .leftJoin('membership', (j) => j.onRef('membership.user_id', '=', 'app_user.id').on('membership.workspace_id', '=', workspaceId))
+    .select(['app_user.id', 'app_user.name', 'app_user.is_system_admin', 'membership.role'])
+    .where('app_user.id', '=', userId)
+    .executeTakeFirst();
+  if (!row) return null;
+  const principal = { userId: row.id, name: row.name, isSystemAdmin: row.is_system_admin === 1 };
+  if (principal.isSystemAdmin) return { principal, role: 'admin' };
+  return row.role && isRole(row.role) ? { principal, role: row.role } : null;
+}

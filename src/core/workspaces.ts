@@ -99,15 +99,3 @@ export async function listMembers(ctx: Ctx, access: Access): Promise<Member[]> {
     .execute();
   return rows.map((r) => ({ ...r, role: r.role as Role }));
 }
-
-/** The roles of `userIds` in a workspace (for per-item permission checks and role-assigned tickets). */
-export async function roleOf(ctx: Ctx, workspaceId: string, principal: Principal): Promise<Role | null> {
-  if (principal.isSystemAdmin) return 'admin';
-  const row = await ctx.db
-    .selectFrom('membership')
-    .select('role')
-    .where('workspace_id', '=', workspaceId)
-    .where('user_id', '=', principal.userId)
-    .executeTakeFirst();
-  return (row?.role as Role | undefined) ?? null;
-}

@@ -1,7 +1,7 @@
 import type { Ctx } from '../core/context.ts';
 import { decideTickets, runAction, updateItems } from '../core/operations/run.ts';
 import type { Actor, Outcome } from '../core/operations/types.ts';
-import { isRole } from '../core/roles.ts';
+import { standingIn } from '../core/auth.ts';
 import type { WorkChunkRow } from '../db/schema.ts';
 import { coerceError } from '../errors.ts';
 import { finalizeIfDone, findBatch, type Batch } from './batches.ts';
@@ -145,12 +145,8 @@ async function runSlice(tx: Ctx, batch: Batch, chunk: WorkChunkRow, actor: Actor
 
 /** The submitter as they are now: a member removed since the submit no longer acts in the workspace. */
 async function batchActor(tx: Ctx, batch: Batch): Promise<Actor | null> {
-  const user = await tx.db.selectFrom('app_user').select(['id', 'name', 'is_system_admin']).where('id', '=', batch.submitted_by).executeTakeFirst();
-  if (!user) return null;
-  const principal = { userId: user.id, name: user.name, isSystemAdmin: user.is_system_admin === 1 };
-  if (principal.isSystemAdmin) return { principal, workspaceId: batch.workspace_id, role: 'admin' };
-  const m = await tx.db.selectFrom('membership').select('role').where('workspace_id', '=', batch.workspace_id).where('user_id', '=', user.id).executeTakeFirst();
-  return m && isRole(m.role) ? { principal, workspaceId: batch.workspace_id, role: m.role } : null;
+  const standing = await standingIn(tx, batch.submitted_by, batch.workspace_id);
+  return standing && { ...standing, workspaceId: batch.workspace_id };
 }
 
 function applyOperation(tx: Ctx, batch: Batch, actor: Actor | null, pending: PendingItem[]): Promise<Outcome[]> | Outcome[] {

@@ -106,6 +106,19 @@ describeEachDialect('batches', (dialect) => {
     assert.deepEqual(done.body.items.map((i: any) => i.target_id), more.slice(0, 2), 'the first matches in id order');
   });
 
+  it('runs a batch as its submitter stands now: a member removed before it runs acts no more', async () => {
+    const leaver = await s.user('leaver', ws, 'member');
+    const ids = await items(2, 'approved');
+    const r = await leaver.api.post(`${base()}/batches`, { operation: 'action', action: 'order', target: { ids }, start_at: new Date(Date.now() + 800).toISOString() });
+    assert.equal(r.body.state, 'scheduled');
+    assert.equal((await admin.delete(`${base()}/members/${leaver.user.id}`)).status, 204);
+    const b = await waitForBatch(admin, ws, r.body.id);
+    assert.equal(b.failed, 2);
+    const f = await admin.get(`${base()}/batches/${b.id}/items?state=failed`);
+    assert.ok(f.body.items.every((i: any) => i.error_code === 'FORBIDDEN'));
+    assert.equal((await admin.get(`${base()}/items/${ids[0]}`)).body.status, 'approved', 'nothing changed');
+  });
+
   it('ends a batch that matched nothing at once', async () => {
     const r = await member.post(`${base()}/batches`, {
       operation: 'action',
