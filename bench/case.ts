@@ -4,22 +4,13 @@
  * prints one JSON line. Run by bench/run.ts.
  */
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { sql } from 'kysely';
-import pg from 'pg';
-import type { Ctx } from '../src/core/context.ts';
-import { createDatastore } from '../src/core/datastores.ts';
 import { makeCtx } from '../src/core/make-ctx.ts';
-import { createUser } from '../src/core/users.ts';
-import { createWorkspace } from '../src/core/workspaces.ts';
 import { migrate } from '../src/db/migrate.ts';
-import { openDb, type OpenDb } from '../src/db/open-db.ts';
+import type { OpenDb } from '../src/db/open-db.ts';
 import { findBatch } from '../src/engine/batches.ts';
 import { makeEngine } from '../src/engine/engine.ts';
 import { submitBatch } from '../src/engine/submit.ts';
+import { openBenchDb, seedItems } from './bench-db.ts';
 
 interface CaseArgs {
   dialect: 'sqlite' | 'postgres';
@@ -39,67 +30,12 @@ const CHUNK = args.chunk;
 let peakRss = 0;
 const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 50);
 
-let schemaName: string | undefined;
-
-async function open(): Promise<{ opened: OpenDb; cleanup: () => Promise<void> }> {
-  if (args.dialect === 'sqlite') {
-    const dir = mkdtempSync(join(tmpdir(), 'bg-bench-'));
-    const opened = openDb(join(dir, 'bench.db'));
-    return { opened, cleanup: async () => rmSync(dir, { recursive: true, force: true }) };
-  }
-  const schema = `bench_${randomBytes(4).toString('hex')}`;
-  const c = new pg.Client({ connectionString: args.pgUrl });
-  await c.connect();
-  await c.query(`create schema ${schema}`);
-  await c.end();
-  schemaName = schema;
-  const opened = openDb(args.pgUrl!, { schema, poolSize: 6 });
-  return {
-    opened,
-    cleanup: async () => {
-      const d = new pg.Client({ connectionString: args.pgUrl });
-      await d.connect();
-      await d.query(`drop schema ${schema} cascade`);
-      await d.end();
-    },
-  };
-}
-
-/** Items generated inside the database (recursive CTE / generate_series): setup costs no JS memory. */
-async function seed(ctx: Ctx) {
-  const user = await createUser(ctx, { name: 'bench', isSystemAdmin: true });
-  const principal = { userId: user.id, name: user.name, isSystemAdmin: true };
-  const ws = await createWorkspace(ctx, principal, { name: 'bench' });
-  const ds = await createDatastore(ctx, ws.id, {
-    name: 'bench',
-    display_id: 'bench',
-    fields: [{ display_id: 'n', name: 'n', type: 'number' }],
-    statuses: [
-      { display_id: 'open', name: 'Open' },
-      { display_id: 'done', name: 'Done' },
-    ],
-    actions: [{ display_id: 'close', name: 'Close', from: ['open'], to: 'done' }],
-  });
-  const open = ds.statuses[0]!.id;
-  const now = Date.now();
-  const series =
-    ctx.caps.dialect === 'sqlite'
-      ? sql`with recursive s(i) as (select 1 union all select i + 1 from s where i < ${args.items}) select i from s`
-      : sql`select i from generate_series(1, ${args.items}) as i`;
-  const pad = ctx.caps.dialect === 'sqlite' ? sql`printf('%019d', 1000000000000000000 + i)` : sql`lpad((1000000000000000000 + i)::text, 19, '0')`;
-  const fields = ctx.caps.dialect === 'sqlite' ? sql`json_object('n', i)` : sql`jsonb_build_object('n', i)`;
-  await sql`insert into item (id, workspace_id, datastore_id, title, status_id, fields, rev_no, created_at, created_by, updated_at, updated_by)
-    select ${pad}, ${ws.id}, ${ds.id}, 'item ' || i, ${open}, ${fields}, 1, ${now}, ${user.id}, ${now}, ${user.id} from (${series}) t`.execute(ctx.db);
-  if (ctx.caps.dialect === 'postgres') await sql`analyze item`.execute(ctx.db);
-  return { actor: { principal, workspaceId: ws.id, role: 'admin' as const }, ds, userId: user.id, workspaceId: ws.id };
-}
-
 async function main() {
-  const { opened, cleanup } = await open();
+  const { opened, schema: schemaName, cleanup } = await openBenchDb(args.dialect, args.pgUrl);
   try {
     await migrate(opened);
     const ctx = makeCtx(opened);
-    const { actor, ds, userId, workspaceId } = await seed(ctx);
+    const { actor, ds, userId, workspaceId } = await seedItems(ctx, args.items);
     const action = ds.actionByKey.get('close')!;
     const t0 = performance.now();
     const { batch } = await submitBatch(ctx, actor, { operation: 'action', action: 'close', target: { datastore: ds.id, conditions: [] } }, { chunkSize: CHUNK });

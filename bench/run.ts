@@ -7,6 +7,7 @@
  *   npm run bench -- --no-million      skip the 1M case
  *   npm run bench -- --no-procs        skip 1 vs 2 worker processes on PostgreSQL
  *   npm run bench -- --no-hexabase     skip the Hexabase bulk action over HTTP (bench/hexabase.ts)
+ *   npm run bench -- --no-fairness     skip 100 items behind 1M, and the claim's cost (bench/fairness.ts)
  *
  * Each case runs in its own process (bench/case.ts) so its peak RSS is its own. The engine runs one chunk loop,
  * like the floor's one connection, so the ratio compares like with like; `procs` runs 1 and then 2 worker
@@ -81,5 +82,17 @@ if (!flag('--no-hexabase')) {
   console.log(lines.slice(0, -1).join('\n'));
   const h = JSON.parse(lines.at(-1)!) as { httpP50Ms: number; httpP99Ms: number; floorP50Ms: number; ratioP50: number };
   summary.push(`hexabase bulkaction 300 over HTTP: p50 ${h.httpP50Ms} ms, p99 ${h.httpP99Ms} ms, p50 = ${h.ratioP50} × floor ${h.floorP50Ms} ms (target ≤ 4) ${h.ratioP50 <= 4 ? 'OK' : 'ABOVE TARGET'}`);
+}
+if (!flag('--no-fairness')) {
+  // Issue 11: the latency of a 100-item batch submitted while a 1M-item batch runs, next to an idle engine's.
+  for (const d of dialects) {
+    const out = execFileSync(process.execPath, ['--import', 'tsx', new URL('./fairness.ts', import.meta.url).pathname, JSON.stringify({ dialect: d, pgUrl })], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const f = JSON.parse(out.trim().split('\n').at(-1)!) as { idleEndMs: number; loadedStartMs: number; loadedEndMs: number; big: number; claimMsMany: number; readyChunks: number; claimMsFew: number };
+    summary.push(`${d}: 100 items behind ${f.big}: finished in ${f.loadedEndMs} ms (started after ${f.loadedStartMs} ms) vs ${f.idleEndMs} ms on an idle engine`);
+    summary.push(`${d}: one claim ${f.claimMsMany} ms with ${f.readyChunks} ready chunks, ${f.claimMsFew} ms with 10`);
+  }
 }
 console.log('\n' + summary.join('\n'));

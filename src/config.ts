@@ -1,3 +1,5 @@
+import { DEFAULT_AUTH_FAILURE_LIMIT, DEFAULT_AUTH_FAILURE_WINDOW_SECONDS } from './api/auth-failures.ts';
+import { parseSecretKey } from './core/connections/secret-box.ts';
 import { parseUtcOffset } from './core/dataarts/schedule-time.ts';
 import { DEFAULT_SQLITE_PATH } from './db/open-db.ts';
 
@@ -9,18 +11,56 @@ export interface Config {
   adminToken: string | null;
   logLevel: string;
   bodyLimit: number;
+  /** Failed authentications per client address and window before 429 TOO_MANY_AUTH_FAILURES (0: no limit). */
+  authFailureLimit: number;
+  authFailureWindowSeconds: number;
   /** Seed a demo workspace into an empty database and print its tokens. */
   demo: boolean;
   /** Chunk loops per worker process on PostgreSQL (SQLite always runs one). */
   workerConcurrency: number;
+  /** Max chunks running at once per workspace over all workers; 0 for no limit. */
+  workspaceConcurrency: number;
   /** Minutes east of UTC in which DataArts schedule_time "MM_HH" is read. */
   scheduleUtcOffsetMinutes: number;
+  /** A bearer token that may read /metrics (a system admin's token may too). */
+  metricsToken: string | null;
+  /** `batchgate worker`: serve /metrics on this port (the API serves it on PORT). */
+  metricsPort: number | null;
+  /** Purge the per-item rows of batches finished more than this many days ago; null keeps them forever. */
+  retentionDays: number | null;
+  /** Key of the data connections' encrypted URLs; null when BATCHGATE_SECRET_KEY is unset. */
+  secretKey: Buffer | null;
+  /** Webhooks may deliver to non-public addresses (loopback, private networks): off unless set. */
+  webhookAllowPrivate: boolean;
+  /** Host names (or `*.suffix`) webhook URLs are limited to; null: any public host. */
+  webhookAllowedHosts: string[] | null;
+  /** How long one webhook POST may take, connect to last byte. */
+  webhookTimeoutMs: number;
+  /** POSTs of one delivery before it is marked dead. */
+  webhookMaxAttempts: number;
+}
+
+function flag(value: string | undefined, fallback: boolean): boolean {
+  if (value === undefined || value === '') return fallback;
+  return !['0', 'false', 'no'].includes(value.toLowerCase());
+}
+
+/** A comma-separated list of host names, lower-cased; empty or unset gives null (no allow-list). */
+function hostList(value: string | undefined): string[] | null {
+  const hosts = (value ?? '').split(',').map((h) => h.trim().toLowerCase()).filter(Boolean);
+  return hosts.length ? hosts : null;
 }
 
 function int(name: string, value: string | undefined, fallback: number): number {
   if (value === undefined || value === '') return fallback;
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer, got ${JSON.stringify(value)}`);
+  return n;
+}
+
+export function port(name: string, value: string): number {
+  const n = int(name, value, 0);
+  if (n < 1 || n > 65535) throw new Error(`${name} must be a port number (1-65535), got ${JSON.stringify(value)}`);
   return n;
 }
 
@@ -32,8 +72,19 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     adminToken: env.BATCHGATE_ADMIN_TOKEN || null,
     logLevel: env.LOG_LEVEL || 'info',
     bodyLimit: int('BATCHGATE_BODY_LIMIT', env.BATCHGATE_BODY_LIMIT, 16 * 1024 * 1024),
+    authFailureLimit: int('BATCHGATE_AUTH_FAILURE_LIMIT', env.BATCHGATE_AUTH_FAILURE_LIMIT, DEFAULT_AUTH_FAILURE_LIMIT),
+    authFailureWindowSeconds: Math.max(1, int('BATCHGATE_AUTH_FAILURE_WINDOW_SECONDS', env.BATCHGATE_AUTH_FAILURE_WINDOW_SECONDS, DEFAULT_AUTH_FAILURE_WINDOW_SECONDS)),
     demo: !['0', 'false', 'no'].includes((env.BATCHGATE_DEMO ?? '1').toLowerCase()),
     workerConcurrency: Math.max(1, int('BATCHGATE_WORKER_CONCURRENCY', env.BATCHGATE_WORKER_CONCURRENCY, 2)),
+    workspaceConcurrency: int('BATCHGATE_WORKSPACE_CONCURRENCY', env.BATCHGATE_WORKSPACE_CONCURRENCY, 0),
     scheduleUtcOffsetMinutes: parseUtcOffset(env.BATCHGATE_SCHEDULE_UTC_OFFSET ?? ''),
+    metricsToken: env.BATCHGATE_METRICS_TOKEN || null,
+    metricsPort: env.BATCHGATE_METRICS_PORT ? port('BATCHGATE_METRICS_PORT', env.BATCHGATE_METRICS_PORT) : null,
+    retentionDays: int('BATCHGATE_RETENTION_DAYS', env.BATCHGATE_RETENTION_DAYS, 0) || null,
+    secretKey: parseSecretKey(env.BATCHGATE_SECRET_KEY),
+    webhookAllowPrivate: flag(env.BATCHGATE_WEBHOOK_ALLOW_PRIVATE, false),
+    webhookAllowedHosts: hostList(env.BATCHGATE_WEBHOOK_ALLOWED_HOSTS),
+    webhookTimeoutMs: Math.max(1, int('BATCHGATE_WEBHOOK_TIMEOUT_MS', env.BATCHGATE_WEBHOOK_TIMEOUT_MS, 10_000)),
+    webhookMaxAttempts: Math.max(1, int('BATCHGATE_WEBHOOK_MAX_ATTEMPTS', env.BATCHGATE_WEBHOOK_MAX_ATTEMPTS, 10)),
   };
 }

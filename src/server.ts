@@ -1,4 +1,4 @@
-import pino from 'pino';
+import type { DestinationStream } from 'pino';
 import { buildApp } from './api/app.ts';
 import { ensureWebBuild } from './api/web-ui.ts';
 import type { App } from './api/native/types.ts';
@@ -9,7 +9,10 @@ import { makeCtx } from './core/make-ctx.ts';
 import { ensureSystemAdmin } from './core/users.ts';
 import { migrate } from './db/migrate.ts';
 import { makeEngine, type Engine } from './engine/engine.ts';
-import { openDb, type OpenDb } from './db/open-db.ts';
+import type { WorkerOptions } from './engine/worker.ts';
+import { openDb, type OpenDb, type OpenDbOptions } from './db/open-db.ts';
+import { configSecrets, makeLogger, redactUrl } from './log.ts';
+import { enableProcessMetrics } from './metrics.ts';
 
 export interface Service {
   app: App;
@@ -20,12 +23,33 @@ export interface Service {
   close(): Promise<void>;
 }
 
+export interface ServiceOptions {
+  /** Listen on config.port (default true). */
+  listen?: boolean;
+  /** Run the embedded worker (default true). */
+  worker?: boolean;
+  /** Where log lines go (stdout by default); tests read them back. */
+  logDestination?: DestinationStream;
+  /** PostgreSQL schema and pool size (tests run in a schema of their own). */
+  db?: OpenDbOptions;
+}
+
 /** Opens and migrates the database, bootstraps the admin and demo data, and builds the HTTP app. */
-export async function createService(config: Config, opts: { listen?: boolean; worker?: boolean } = {}): Promise<Service> {
-  const log = pino({ level: config.logLevel });
-  const opened = openDb(config.databaseUrl);
+export async function createService(config: Config, opts: ServiceOptions = {}): Promise<Service> {
+  const log = makeLogger({
+    level: config.logLevel,
+    secrets: configSecrets(config),
+    ...(opts.logDestination ? { destination: opts.logDestination } : {}),
+  });
+  const opened = openDb(config.databaseUrl, opts.db);
+  log.info({ database: redactUrl(config.databaseUrl), dialect: opened.caps.dialect }, 'database opened');
   await migrate(opened);
-  const ctx = makeCtx(opened, log, { scheduleUtcOffsetMinutes: config.scheduleUtcOffsetMinutes });
+  const ctx = makeCtx(opened, log, {
+    scheduleUtcOffsetMinutes: config.scheduleUtcOffsetMinutes,
+    secretKey: config.secretKey,
+    webhooks: { allowPrivate: config.webhookAllowPrivate, allowedHosts: config.webhookAllowedHosts },
+  });
+  enableProcessMetrics(ctx.metrics);
 
   let demo: DemoSeed | null = null;
   const anyUser = await ctx.db.selectFrom('app_user').select('id').limit(1).executeTakeFirst();
@@ -35,9 +59,17 @@ export async function createService(config: Config, opts: { listen?: boolean; wo
   const engine = await makeEngine(ctx, opened);
   // `npm start` on a checkout whose `prepare` script did not run still serves the UI: build it once.
   if (opts.listen !== false) await ensureWebBuild();
-  const app = await buildApp({ ctx, engine, logger: log, bodyLimit: config.bodyLimit });
+  const app = await buildApp({
+    ctx,
+    engine,
+    logger: log,
+    bodyLimit: config.bodyLimit,
+    metricsToken: config.metricsToken,
+    authFailureLimit: config.authFailureLimit,
+    authFailureWindowSeconds: config.authFailureWindowSeconds,
+  });
   if (opts.listen !== false) await app.listen({ port: config.port, host: config.host });
-  if (opts.worker !== false) engine.startWorker({ concurrency: config.workerConcurrency });
+  if (opts.worker !== false) engine.startWorker(workerOptions(config));
   return {
     app,
     ctx,
@@ -50,6 +82,16 @@ export async function createService(config: Config, opts: { listen?: boolean; wo
       await engine.close();
       await opened.close();
     },
+  };
+}
+
+/** The worker (and its webhook delivery loop) as configured. */
+export function workerOptions(config: Config): WorkerOptions {
+  return {
+    concurrency: config.workerConcurrency,
+    workspaceLimit: config.workspaceConcurrency,
+    retentionDays: config.retentionDays,
+    webhooks: { timeoutMs: config.webhookTimeoutMs, maxAttempts: config.webhookMaxAttempts },
   };
 }
 

@@ -9,12 +9,15 @@ import { Type } from 'typebox';
 import type { Ctx } from '../core/context.ts';
 import type { Engine } from '../engine/engine.ts';
 import { AppError } from '../errors.ts';
-import { sendNativeError } from './errors-http.ts';
+import { authFailureLimiter, type AuthFailureSettings } from './auth-failures.ts';
+import { sendErrorByPath } from './dialect-errors.ts';
 import { parseJsonBody } from './json-body.ts';
 import { batchApprovalsApi } from './batch-approvals/index.ts';
 import { dataartsApi } from './dataarts/index.ts';
 import { hexabaseApi } from './hexabase/index.ts';
+import { metricsRoute } from './metrics-route.ts';
 import { nativeApi } from './native/index.ts';
+import { requestChildLogger, requestContext, requestIdOf, RequestLog } from './request-context.ts';
 import { webUi } from './web-ui.ts';
 import type { App } from './native/types.ts';
 import { ErrorResponse } from './schemas.ts';
@@ -31,13 +34,16 @@ declare module 'fastify' {
   }
 }
 
-export interface AppOptions {
+/** authFailure*: failed authentications per client address and window before 429 (0: no limit); auth-failures.ts. */
+export interface AppOptions extends AuthFailureSettings {
   ctx: Ctx;
   engine: Engine;
   /** A pino logger; none (silent) in tests. */
   logger?: Logger;
   /** Largest request body in bytes; 16 MiB fits a 10,000-item import with room to spare. */
   bodyLimit?: number;
+  /** BATCHGATE_METRICS_TOKEN: may read /metrics (as may a system admin's token). */
+  metricsToken?: string | null;
 }
 
 function makeAjv(coerce: boolean): Ajv {
@@ -61,9 +67,14 @@ export async function buildApp(opts: AppOptions): Promise<App> {
     ...(opts.logger ? { loggerInstance: opts.logger } : { logger: false }),
     bodyLimit: opts.bodyLimit ?? 16 * 1024 * 1024,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+    // Request ids: the caller's x-request-id when sane, else a UUID; logged as `request_id` on every request line.
+    genReqId: requestIdOf,
+    requestIdHeader: false,
+    logController: new RequestLog(),
+    childLoggerFactory: requestChildLogger,
     // A path that is not valid percent-encoded UTF-8, or a path segment longer than maxParamLength, is refused
-    // by the router before any route runs: answer it in the catalog envelope like every other error.
-    frameworkErrors: (err, req, reply) => sendNativeError(err, req, reply),
+    // by the router before any route runs: answer it in the path's dialect like every other error.
+    frameworkErrors: (err, req, reply) => sendErrorByPath(err, req, reply),
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   // Every route as registered, so a test can hold the OpenAPI document to describing all of them.
@@ -80,6 +91,8 @@ export async function buildApp(opts: AppOptions): Promise<App> {
   app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? bodyAjv : textAjv).compile(schema));
 
   app.decorateRequest('principal', null);
+  requestContext(app as unknown as App, opts.ctx.metrics);
+  app.decorate('authFailures', authFailureLimiter(opts));
   app.removeContentTypeParser(['application/json', 'text/plain']);
   // application/json and application/*+json, with parameters; not application/jsonx. Fastify matches the
   // lower-cased `type/subtype; params` form of the header.
@@ -103,6 +116,13 @@ export async function buildApp(opts: AppOptions): Promise<App> {
     if (/%00/.test(req.url) || req.url.includes('\0')) throw new AppError('BAD_REQUEST', 'The URL contains a NUL character (%00).');
   });
 
+  // Before any plugin registers routes, so the docs routes (@fastify/swagger-ui) answer errors (a NUL in the
+  // URL) in the catalog envelope too. An unknown path, and an error raised while answering one (a NUL, a bad
+  // content type), answers in the envelope of the dialect the path falls under; the dialects' own routes have
+  // their own handlers.
+  app.setErrorHandler((err, req, reply) => sendErrorByPath(err, req, reply));
+  app.setNotFoundHandler((req, reply) => sendErrorByPath(new AppError('ROUTE_NOT_FOUND', `No route ${req.method} ${req.url.split('?')[0]}.`), req, reply));
+
   app.addSchema(ErrorResponse);
   await app.register(swagger, {
     openapi: {
@@ -120,9 +140,6 @@ export async function buildApp(opts: AppOptions): Promise<App> {
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
-  app.setErrorHandler((err, req, reply) => sendNativeError(err, req, reply));
-  app.setNotFoundHandler((req, reply) => sendNativeError(new AppError('ROUTE_NOT_FOUND', `No route ${req.method} ${req.url.split('?')[0]}.`), req, reply));
-
   app.get(
     '/healthz',
     { schema: { tags: ['ops'], summary: 'Liveness and database check', security: [], response: { 200: Type.Object({ ok: Type.Boolean(), database: Type.String() }) } } },
@@ -132,6 +149,7 @@ export async function buildApp(opts: AppOptions): Promise<App> {
     },
   );
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  metricsRoute(app as unknown as App, { ctx: opts.ctx, metricsToken: opts.metricsToken ?? null });
 
   const deps = { ctx: opts.ctx, engine: opts.engine };
   await app.register(nativeApi(deps), { prefix: '/api/v1' });

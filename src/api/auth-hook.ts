@@ -1,10 +1,16 @@
 import type { FastifyRequest } from 'fastify';
 import { authenticate, type Principal } from '../core/auth.ts';
 import type { Ctx } from '../core/context.ts';
+import { AppError, isAppError } from '../errors.ts';
+import type { AuthFailureLimiter } from './auth-failures.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
     principal: Principal | null;
+  }
+  interface FastifyInstance {
+    /** Failed authentications per client address (src/api/auth-failures.ts). */
+    authFailures: AuthFailureLimiter;
   }
   interface FastifyContextConfig {
     /** Routes that answer without a token (health, docs). */
@@ -23,7 +29,45 @@ export function tokenOf(req: FastifyRequest): string | undefined {
   return typeof x === 'string' && x ? x : undefined;
 }
 
+function tooManyFailures(seconds: number): AppError {
+  return new AppError(
+    'TOO_MANY_AUTH_FAILURES',
+    `Too many failed authentications from this address; retry after ${seconds} s, or with a valid token.`,
+    undefined,
+    { 'retry-after': String(seconds) },
+  );
+}
+
+/**
+ * The caller, from the request's token, once per request. A failed authentication counts against the client
+ * address; over the limit, a request without a valid token answers 429 instead of 401 (a valid token always
+ * passes: see auth-failures.ts), and one without any token is refused without a database lookup.
+ */
 export async function principalOf(ctx: Ctx, req: FastifyRequest): Promise<Principal> {
-  if (!req.principal) req.principal = await authenticate(ctx, tokenOf(req));
+  if (req.principal) return req.principal;
+  const limiter = req.server.authFailures;
+  const token = tokenOf(req);
+  const wait = limiter.retryAfter(req.ip);
+  if (wait > 0 && !token) throw tooManyFailures(wait);
+  try {
+    req.principal = await authenticate(ctx, token);
+  } catch (e) {
+    if (isAppError(e) && e.code === 'UNAUTHENTICATED') {
+      if (wait > 0) throw tooManyFailures(wait);
+      if (limiter.fail(req.ip)) req.log.warn({ ip: req.ip }, 'authentication failures from this address reached the limit');
+    }
+    throw e;
+  }
   return req.principal;
+}
+
+/**
+ * An onRequest hook for plugins whose every route needs a token: an address over the limit is answered (429 or
+ * let through with a valid token) before its body is read or validated, so a blocked client costs one token
+ * lookup at most and sees the same answer whatever else is wrong with its request.
+ */
+export function authGate(ctx: Ctx) {
+  return async (req: FastifyRequest): Promise<void> => {
+    if (req.server.authFailures.retryAfter(req.ip) > 0) await principalOf(ctx, req);
+  };
 }

@@ -1,11 +1,14 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { Errors, isAppError, type ErrorCode } from '../errors.ts';
+import { REQUEST_ID_HEADER } from './request-context.ts';
 
 export interface HttpError {
   status: number;
   code: ErrorCode;
   message: string;
   details?: unknown;
+  /** Headers to send with the error in whatever envelope (Retry-After). */
+  headers?: Readonly<Record<string, string>>;
 }
 
 const FASTIFY_CODES: Record<string, ErrorCode> = {
@@ -30,11 +33,25 @@ const FASTIFY_STATUSES: Record<number, ErrorCode> = {
 /**
  * Maps anything thrown in a route to the catalog: AppErrors as they are, schema failures to VALIDATION_FAILED
  * with Ajv's findings, Fastify's body errors to their codes; anything else is a bug and answers INTERNAL.
- * The dialects call this and render the result in their own envelope.
+ * The dialects call this and render the result in their own envelope. A 5xx names the request id (in the message,
+ * which every envelope carries, and in `details`), so "report it with the request id" finds the log lines.
  */
-export function toHttpError(err: unknown): HttpError {
+export function toHttpError(err: unknown, req?: FastifyRequest): HttpError {
+  const e = catalogError(err);
+  if (e.status < 500 || !req) return e;
+  const details = e.details && typeof e.details === 'object' && !Array.isArray(e.details) ? { ...e.details, request_id: req.id } : { request_id: req.id };
+  return { ...e, message: `${e.message} (request id ${req.id})`, details };
+}
+
+function catalogError(err: unknown): HttpError {
   if (isAppError(err)) {
-    return { status: err.status, code: err.code, message: err.message, ...(err.details !== undefined ? { details: err.details } : {}) };
+    return {
+      status: err.status,
+      code: err.code,
+      message: err.message,
+      ...(err.details !== undefined ? { details: err.details } : {}),
+      ...(err.headers ? { headers: err.headers } : {}),
+    };
   }
   const fe = err as FastifyError & { validation?: { instancePath: string; message?: string; params?: unknown }[] };
   if (fe && fe.validation) {
@@ -53,8 +70,20 @@ export function toHttpError(err: unknown): HttpError {
   return { status: 500, code: 'INTERNAL', message: Errors.INTERNAL.message };
 }
 
+/**
+ * Logs a 5xx: a bug (INTERNAL) with its stack; a catalog 5xx (a source database that failed, a missing key,
+ * shutting down) by code and message only, which are ours and carry no credentials.
+ */
+export function logServerError(req: FastifyRequest, err: unknown, e: HttpError): void {
+  if (e.code === 'INTERNAL') req.log.error({ err }, 'unhandled error');
+  else if (e.status >= 500) req.log.warn({ code: e.code, message: e.message }, 'request failed');
+}
+
 export function sendNativeError(err: unknown, req: FastifyRequest, reply: FastifyReply): FastifyReply {
-  const e = toHttpError(err);
-  if (e.status >= 500) req.log.error({ err }, 'unhandled error');
+  const e = toHttpError(err, req);
+  logServerError(req, err, e);
+  // Router errors (a malformed URL) are answered before the onRequest hook that sets it.
+  reply.header(REQUEST_ID_HEADER, req.id);
+  if (e.headers) reply.headers(e.headers);
   return reply.status(e.status).send({ error: { code: e.code, message: e.message, ...(e.details !== undefined ? { details: e.details } : {}) } });
 }

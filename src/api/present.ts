@@ -101,6 +101,8 @@ export function presentHistory(h: HistoryEntry, ds: Datastore | undefined) {
     ticket_id: h.ticket_id,
     changes: h.changes,
     created_at: iso(h.created_at),
+    rev_no: h.rev_no,
+    reverts_batch_id: h.reverts_batch_id,
   };
 }
 

@@ -10,13 +10,15 @@ import { FIELD_TYPES } from '../core/field-values.ts';
 import { ROLES } from '../core/roles.ts';
 import { MAX_CONDITION_DEPTH, MAX_SEARCH_VALUES, type Condition } from '../core/conditions.ts';
 
-export const Id = Type.String({ pattern: ID_PATTERN, description: '19-digit decimal id (64-bit snowflake).' });
+export const Id = Type.String({ pattern: ID_PATTERN, maxLength: 20, description: '19-digit decimal id (64-bit snowflake).' });
 export const Key = Type.String({ minLength: 1, maxLength: 64, description: 'An id or a display_id.' });
 export const DisplayId = Type.String({ minLength: 1, maxLength: 64 });
 export const Name = Type.String({ minLength: 1, maxLength: 200 });
 export const Comment = Type.String({ maxLength: 4000 });
 export const Time = Type.String({ format: 'date-time' });
 export const NullableTime = Type.Union([Time, Type.Null()]);
+/** A date-time a client sends: the longest RFC 3339 form (nanoseconds, an offset) is 35 characters. */
+export const DateTimeInput = Type.String({ format: 'date-time', maxLength: 64 });
 /** Paging in query strings: bounded, so a huge or exponent-form number is a 400 and never reaches SQL. */
 export const Limit = Type.Integer({ minimum: 1, maximum: 1000 });
 export const Offset = Type.Integer({ minimum: 0, maximum: 1_000_000_000 });
@@ -37,7 +39,7 @@ export const ErrorResponse = Type.Object(
 /** Standard error responses for a route, plus its success responses. */
 export function responses(ok: Record<number, TSchema>): Record<number, TSchema> {
   const err = Type.Ref('ErrorResponse');
-  return { ...ok, 400: err, 401: err, 403: err, 404: err, 409: err, 413: err, 415: err };
+  return { ...ok, 400: err, 401: err, 403: err, 404: err, 409: err, 413: err, 415: err, 429: err };
 }
 
 export const WsParams = Type.Object({ ws: Key });
@@ -200,6 +202,8 @@ export const HistorySchema = Type.Object({
   ticket_id: Type.Union([Type.String(), Type.Null()]),
   changes: Type.Union([FieldValues, Type.Null()]),
   created_at: Time,
+  rev_no: Type.Union([Type.Integer(), Type.Null()], { description: "The item's rev_no after this change (null on entries older than revert support)." }),
+  reverts_batch_id: Type.Union([Type.String(), Type.Null()], { description: 'On a `revert` entry: the batch whose change it undid (`batch_id` is the revert batch).' }),
 });
 
 export const TicketSchema = Type.Object({

@@ -4,7 +4,7 @@ import type { Batch, BatchItemsPage } from './api-types.ts';
 import { clientCommand, connect, type ClientOpts } from './connection.ts';
 import { exitCodeForState } from './exit.ts';
 import { printJson, printLine, printTable } from './output.ts';
-import { parsePositive } from './parse-args.ts';
+import { parsePositive, parsePriority } from './parse-args.ts';
 import { ok } from './request.ts';
 import { finishBatch, registerBatchSubmit, watchOptions } from './batch-submit.ts';
 import { summary, watchBatch, formatSeconds } from './watch.ts';
@@ -108,6 +108,35 @@ export function registerBatchCommands(program: Command): void {
     const b = await ok(conn.api.POST('/api/v1/workspaces/{ws}/batches/{id}/rethrottle', { params: { path: { ws: conn.ws, id } }, body: { max_rate: maxRate } }));
     if (conn.json) printJson(b);
     else printLine(`batch ${b.id} ${b.state}: max_rate ${b.max_rate ?? 'none'}`);
+  });
+
+  clientCommand(
+    batch
+      .command('reprioritize')
+      .description('Change the batch\'s priority (1-100, default 10): its share of workers among running batches')
+      .argument('<id>', 'batch id')
+      .argument('<priority>', '1 to 100'),
+  ).action(async (id: string, priority: string, o: ClientOpts) => {
+    const conn = connect(o);
+    const b = await ok(conn.api.POST('/api/v1/workspaces/{ws}/batches/{id}/reprioritize', { params: { path: { ws: conn.ws, id } }, body: { priority: parsePriority('<priority>', priority) } }));
+    if (conn.json) printJson(b);
+    else printLine(`batch ${b.id} ${b.state}: priority ${b.priority}`);
+  });
+
+  watchOptions(
+    clientCommand(
+      batch
+        .command('revert')
+        .description('Undo what a finished or cancelled batch changed, as a new batch; items changed since fail with REVERT_CONFLICT')
+        .argument('<id>', 'the batch to revert')
+        .option('--dry-run', 'report what would be reverted and what conflicts; change nothing')
+        .option('--comment <text>', 'recorded in each item\'s history'),
+    ),
+  ).action(async (id: string, o: ClientOpts & { dryRun?: boolean; comment?: string; watch?: boolean; interval?: string }) => {
+    const conn = connect(o);
+    const body = { ...(o.dryRun ? { dry_run: true } : {}), ...(o.comment !== undefined ? { comment: o.comment } : {}) };
+    const b = await ok(conn.api.POST('/api/v1/workspaces/{ws}/batches/{id}/revert', { params: { path: { ws: conn.ws, id } }, body }));
+    process.exitCode = await finishBatch(conn, b, { watch: o.watch === true, interval: o.interval ?? '2' });
   });
 
   watchOptions(clientCommand(batch.command('watch').description('Follow a batch to its end; exit 1 if items failed').argument('<id>', 'batch id'))).action(

@@ -4,7 +4,7 @@ import { clientCommand, connect, type ClientOpts, type Connection } from './conn
 import { EXIT, exitCodeForState, usage } from './exit.ts';
 import { readIdsFile } from './ids-file.ts';
 import { printJson, printLine } from './output.ts';
-import { parseJsonArray, parseJsonObject, parsePositive, parseStartAt } from './parse-args.ts';
+import { parseJsonArray, parseJsonObject, parsePositive, parsePriority, parseStartAt } from './parse-args.ts';
 import { ok } from './request.ts';
 import { summary, watchBatch } from './watch.ts';
 
@@ -23,6 +23,9 @@ interface SubmitOpts extends ClientOpts {
   dryRun?: boolean;
   startAt?: string;
   maxRate?: string;
+  /** Commander's `--no-notify`: false when given. */
+  notify: boolean;
+  priority?: string;
   idempotencyKey?: string;
   watch?: boolean;
   interval: string;
@@ -80,6 +83,8 @@ export function registerBatchSubmit(batch: Command): void {
     .option('--dry-run', 'run every per-item check, write nothing')
     .option('--start-at <time>', 'schedule: an ISO date-time or +<n>s|m|h|d')
     .option('--max-rate <n>', 'items per second, across all workers')
+    .option('--no-notify', 'no webhook events for the tickets this batch opens or decides (batch events still go)')
+    .option('--priority <n>', 'share of workers among running batches, 1-100 (default 10)')
     .option('--idempotency-key <key>', 'the same key and body return the same batch');
   watchOptions(clientCommand(cmd)).action(async (operation: (typeof OPERATIONS)[number], o: SubmitOpts) => {
     if (operation === 'action' && !o.action) usage('operation "action" needs --action');
@@ -95,6 +100,8 @@ export function registerBatchSubmit(batch: Command): void {
       ...(o.dryRun ? { dry_run: true } : {}),
       ...(o.startAt ? { start_at: parseStartAt(o.startAt) } : {}),
       ...(o.maxRate ? { max_rate: parsePositive('--max-rate', o.maxRate) } : {}),
+      ...(o.notify === false ? { notify: false } : {}),
+      ...(o.priority !== undefined ? { priority: parsePriority('--priority', o.priority) } : {}),
     };
     const batch = await ok(
       conn.api.POST('/api/v1/workspaces/{ws}/batches', {

@@ -37,3 +37,10 @@ export function parseStartAt(text: string, now = Date.now()): string {
   if (Number.isNaN(t)) usage(`--start-at must be an ISO date-time or +<n>s|m|h|d, got ${JSON.stringify(text)}`);
   return new Date(t).toISOString();
 }
+
+/** A batch priority: an integer from 1 to 100 (the API says the same with a 400, this says it before sending). */
+export function parsePriority(what: string, text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1 || n > 100) usage(`${what} must be an integer from 1 to 100, got ${JSON.stringify(text)}`);
+  return n;
+}

@@ -142,6 +142,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description Every 4xx/5xx answer of the native API. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
             };
         };
         put?: never;
@@ -236,6 +245,15 @@ export interface paths {
                 };
                 /** @description Every 4xx/5xx answer of the native API. */
                 415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -341,6 +359,15 @@ export interface paths {
                 };
                 /** @description Every 4xx/5xx answer of the native API. */
                 415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -462,6 +489,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description Every 4xx/5xx answer of the native API. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -568,6 +604,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description Every 4xx/5xx answer of the native API. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
             };
         };
         put?: never;
@@ -660,6 +705,15 @@ export interface paths {
                 };
                 /** @description Every 4xx/5xx answer of the native API. */
                 415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -767,6 +821,15 @@ export interface paths {
                 };
                 /** @description Every 4xx/5xx answer of the native API. */
                 415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -884,6 +947,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description Every 4xx/5xx answer of the native API. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
             };
         };
         put?: never;
@@ -908,6 +980,7 @@ export interface paths {
                 query?: never;
                 header?: never;
                 path: {
+                    /** @description An id or a display_id. */
                     ws: string;
                     /** @description 19-digit decimal id (64-bit snowflake). */
                     user_id: string;
@@ -1000,6 +1073,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description Every 4xx/5xx answer of the native API. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
             };
         };
         post?: never;
@@ -1009,6 +1091,7 @@ export interface paths {
                 query?: never;
                 header?: never;
                 path: {
+                    /** @description An id or a display_id. */
                     ws: string;
                     /** @description 19-digit decimal id (64-bit snowflake). */
                     user_id: string;
@@ -1080,6 +1163,15 @@ export interface paths {
                 };
                 /** @description Every 4xx/5xx answer of the native API. */
                 415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1231,6 +1323,15 @@ export interface paths {
                 };
                 /** @description Every 4xx/5xx answer of the native API. */
                 415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1417,6 +1518,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description Every 4xx/5xx answer of the native API. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -1569,6 +1679,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description Every 4xx/5xx answer of the native API. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
             };
         };
         put?: never;
@@ -1712,6 +1831,15 @@ export interface paths {
                 };
                 /** @description Every 4xx/5xx answer of the native API. */
                 415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1923,6 +2051,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description Every 4xx/5xx answer of the native API. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -1999,6 +2136,10 @@ export interface paths {
                                 } | null;
                                 /** Format: date-time */
                                 created_at: string;
+                                /** @description The item's rev_no after this change (null on entries older than revert support). */
+                                rev_no: number | null;
+                                /** @description On a `revert` entry: the batch whose change it undid (`batch_id` is the revert batch). */
+                                reverts_batch_id: string | null;
                             }[];
                             /** @description The pending edit of an item in a released status: the values it would set. */
                             draft: {
@@ -2088,6 +2229,15 @@ export interface paths {
                 };
                 /** @description Every 4xx/5xx answer of the native API. */
                 415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2237,6 +2387,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description Every 4xx/5xx answer of the native API. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
             };
         };
         trace?: never;
@@ -2333,6 +2492,15 @@ export interface paths {
                 };
                 /** @description Every 4xx/5xx answer of the native API. */
                 415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2511,6 +2679,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description Every 4xx/5xx answer of the native API. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -2572,6 +2749,10 @@ export interface paths {
                             } | null;
                             /** Format: date-time */
                             created_at: string;
+                            /** @description The item's rev_no after this change (null on entries older than revert support). */
+                            rev_no: number | null;
+                            /** @description On a `revert` entry: the batch whose change it undid (`batch_id` is the revert batch). */
+                            reverts_batch_id: string | null;
                         };
                     };
                 };
@@ -2631,6 +2812,15 @@ export interface paths {
                 };
                 /** @description Every 4xx/5xx answer of the native API. */
                 415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2781,6 +2971,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description Every 4xx/5xx answer of the native API. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
             };
         };
         put?: never;
@@ -2908,6 +3107,15 @@ export interface paths {
                 };
                 /** @description Every 4xx/5xx answer of the native API. */
                 415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3083,6 +3291,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description Every 4xx/5xx answer of the native API. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -3146,7 +3363,13 @@ export interface paths {
                                 eta_seconds: number | null;
                                 items_per_second: number | null;
                                 dry_run: boolean;
+                                /** @description False: the tickets this batch opens and decides send no webhook events; batch events still go. */
+                                notify: boolean;
                                 max_rate: number | null;
+                                /** @description The batch's weight in the fair share of workers, 1–100. */
+                                priority: number;
+                                /** @description A revert batch: the batch whose changes it undoes. */
+                                reverts_batch_id: string | (never | null);
                                 /** Format: date-time */
                                 start_at: string | null;
                                 action: string | null;
@@ -3164,6 +3387,19 @@ export interface paths {
                                 source: string | null;
                                 idempotency_key: string | null;
                                 error: string | null;
+                                /** @description What a model operation does (reverse_db, transform_model). */
+                                model_operation: {
+                                    /** @description ER_REVERSE_DB or TRANSFORM_LOGIC_MODEL, as DataArts operation-results reports it. */
+                                    operation_type: string;
+                                    /** @description The physical model written to. */
+                                    model_id: string;
+                                    logic_model_id: string | null;
+                                    connection_id: string | null;
+                                    dw_type: string | null;
+                                    update_exist_tables: boolean;
+                                    /** @description How many targets the user left out (skipped, SKIPPED_BY_USER). */
+                                    excluded: number;
+                                } | null;
                                 /** Format: date-time */
                                 created_at: string;
                                 /** Format: date-time */
@@ -3172,6 +3408,11 @@ export interface paths {
                                 finished_at: string | null;
                                 /** Format: date-time */
                                 updated_at: string;
+                                /**
+                                 * Format: date-time
+                                 * @description When retention (BATCHGATE_RETENTION_DAYS) purged the per-item outcomes; the counters remain, and the items list answers 410 ITEMS_PURGED.
+                                 */
+                                items_purged_at: string | null;
                             }[];
                         };
                     };
@@ -3232,6 +3473,15 @@ export interface paths {
                 };
                 /** @description Every 4xx/5xx answer of the native API. */
                 415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3351,6 +3601,10 @@ export interface paths {
                         /** Format: date-time */
                         start_at?: string;
                         max_rate?: number;
+                        /** @description Default true. False: no ticket.assigned / ticket.decided webhook events for this batch's tickets (batch events still go). */
+                        notify?: boolean;
+                        /** @description Weight in the fair share of workers among running batches (default 10): 20 gets twice the chunks of 10, 1 a tenth. */
+                        priority?: number;
                     };
                 };
             };
@@ -3384,7 +3638,13 @@ export interface paths {
                             eta_seconds: number | null;
                             items_per_second: number | null;
                             dry_run: boolean;
+                            /** @description False: the tickets this batch opens and decides send no webhook events; batch events still go. */
+                            notify: boolean;
                             max_rate: number | null;
+                            /** @description The batch's weight in the fair share of workers, 1–100. */
+                            priority: number;
+                            /** @description A revert batch: the batch whose changes it undoes. */
+                            reverts_batch_id: string | (never | null);
                             /** Format: date-time */
                             start_at: string | null;
                             action: string | null;
@@ -3402,6 +3662,19 @@ export interface paths {
                             source: string | null;
                             idempotency_key: string | null;
                             error: string | null;
+                            /** @description What a model operation does (reverse_db, transform_model). */
+                            model_operation: {
+                                /** @description ER_REVERSE_DB or TRANSFORM_LOGIC_MODEL, as DataArts operation-results reports it. */
+                                operation_type: string;
+                                /** @description The physical model written to. */
+                                model_id: string;
+                                logic_model_id: string | null;
+                                connection_id: string | null;
+                                dw_type: string | null;
+                                update_exist_tables: boolean;
+                                /** @description How many targets the user left out (skipped, SKIPPED_BY_USER). */
+                                excluded: number;
+                            } | null;
                             /** Format: date-time */
                             created_at: string;
                             /** Format: date-time */
@@ -3410,6 +3683,11 @@ export interface paths {
                             finished_at: string | null;
                             /** Format: date-time */
                             updated_at: string;
+                            /**
+                             * Format: date-time
+                             * @description When retention (BATCHGATE_RETENTION_DAYS) purged the per-item outcomes; the counters remain, and the items list answers 410 ITEMS_PURGED.
+                             */
+                            items_purged_at: string | null;
                         };
                     };
                 };
@@ -3469,6 +3747,15 @@ export interface paths {
                 };
                 /** @description Every 4xx/5xx answer of the native API. */
                 415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3535,7 +3822,13 @@ export interface paths {
                             eta_seconds: number | null;
                             items_per_second: number | null;
                             dry_run: boolean;
+                            /** @description False: the tickets this batch opens and decides send no webhook events; batch events still go. */
+                            notify: boolean;
                             max_rate: number | null;
+                            /** @description The batch's weight in the fair share of workers, 1–100. */
+                            priority: number;
+                            /** @description A revert batch: the batch whose changes it undoes. */
+                            reverts_batch_id: string | (never | null);
                             /** Format: date-time */
                             start_at: string | null;
                             action: string | null;
@@ -3553,6 +3846,19 @@ export interface paths {
                             source: string | null;
                             idempotency_key: string | null;
                             error: string | null;
+                            /** @description What a model operation does (reverse_db, transform_model). */
+                            model_operation: {
+                                /** @description ER_REVERSE_DB or TRANSFORM_LOGIC_MODEL, as DataArts operation-results reports it. */
+                                operation_type: string;
+                                /** @description The physical model written to. */
+                                model_id: string;
+                                logic_model_id: string | null;
+                                connection_id: string | null;
+                                dw_type: string | null;
+                                update_exist_tables: boolean;
+                                /** @description How many targets the user left out (skipped, SKIPPED_BY_USER). */
+                                excluded: number;
+                            } | null;
                             /** Format: date-time */
                             created_at: string;
                             /** Format: date-time */
@@ -3561,6 +3867,11 @@ export interface paths {
                             finished_at: string | null;
                             /** Format: date-time */
                             updated_at: string;
+                            /**
+                             * Format: date-time
+                             * @description When retention (BATCHGATE_RETENTION_DAYS) purged the per-item outcomes; the counters remain, and the items list answers 410 ITEMS_PURGED.
+                             */
+                            items_purged_at: string | null;
                         };
                     };
                 };
@@ -3627,6 +3938,15 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description Every 4xx/5xx answer of the native API. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
             };
         };
         put?: never;
@@ -3644,7 +3964,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Per-target outcomes, filtered by state, paged by cursor */
+        /** Per-target outcomes, filtered by state, paged by cursor (410 ITEMS_PURGED once retention purged them) */
         get: {
             parameters: {
                 query?: {
@@ -3738,6 +4058,15 @@ export interface paths {
                     };
                 };
                 /** @description Every 4xx/5xx answer of the native API. */
+                410: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
                 413: {
                     headers: {
                         [name: string]: unknown;
@@ -3748,6 +4077,15 @@ export interface paths {
                 };
                 /** @description Every 4xx/5xx answer of the native API. */
                 415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3822,7 +4160,13 @@ export interface paths {
                             eta_seconds: number | null;
                             items_per_second: number | null;
                             dry_run: boolean;
+                            /** @description False: the tickets this batch opens and decides send no webhook events; batch events still go. */
+                            notify: boolean;
                             max_rate: number | null;
+                            /** @description The batch's weight in the fair share of workers, 1–100. */
+                            priority: number;
+                            /** @description A revert batch: the batch whose changes it undoes. */
+                            reverts_batch_id: string | (never | null);
                             /** Format: date-time */
                             start_at: string | null;
                             action: string | null;
@@ -3840,6 +4184,19 @@ export interface paths {
                             source: string | null;
                             idempotency_key: string | null;
                             error: string | null;
+                            /** @description What a model operation does (reverse_db, transform_model). */
+                            model_operation: {
+                                /** @description ER_REVERSE_DB or TRANSFORM_LOGIC_MODEL, as DataArts operation-results reports it. */
+                                operation_type: string;
+                                /** @description The physical model written to. */
+                                model_id: string;
+                                logic_model_id: string | null;
+                                connection_id: string | null;
+                                dw_type: string | null;
+                                update_exist_tables: boolean;
+                                /** @description How many targets the user left out (skipped, SKIPPED_BY_USER). */
+                                excluded: number;
+                            } | null;
                             /** Format: date-time */
                             created_at: string;
                             /** Format: date-time */
@@ -3848,6 +4205,11 @@ export interface paths {
                             finished_at: string | null;
                             /** Format: date-time */
                             updated_at: string;
+                            /**
+                             * Format: date-time
+                             * @description When retention (BATCHGATE_RETENTION_DAYS) purged the per-item outcomes; the counters remain, and the items list answers 410 ITEMS_PURGED.
+                             */
+                            items_purged_at: string | null;
                         };
                     };
                 };
@@ -3907,6 +4269,15 @@ export interface paths {
                 };
                 /** @description Every 4xx/5xx answer of the native API. */
                 415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3979,7 +4350,13 @@ export interface paths {
                             eta_seconds: number | null;
                             items_per_second: number | null;
                             dry_run: boolean;
+                            /** @description False: the tickets this batch opens and decides send no webhook events; batch events still go. */
+                            notify: boolean;
                             max_rate: number | null;
+                            /** @description The batch's weight in the fair share of workers, 1–100. */
+                            priority: number;
+                            /** @description A revert batch: the batch whose changes it undoes. */
+                            reverts_batch_id: string | (never | null);
                             /** Format: date-time */
                             start_at: string | null;
                             action: string | null;
@@ -3997,6 +4374,19 @@ export interface paths {
                             source: string | null;
                             idempotency_key: string | null;
                             error: string | null;
+                            /** @description What a model operation does (reverse_db, transform_model). */
+                            model_operation: {
+                                /** @description ER_REVERSE_DB or TRANSFORM_LOGIC_MODEL, as DataArts operation-results reports it. */
+                                operation_type: string;
+                                /** @description The physical model written to. */
+                                model_id: string;
+                                logic_model_id: string | null;
+                                connection_id: string | null;
+                                dw_type: string | null;
+                                update_exist_tables: boolean;
+                                /** @description How many targets the user left out (skipped, SKIPPED_BY_USER). */
+                                excluded: number;
+                            } | null;
                             /** Format: date-time */
                             created_at: string;
                             /** Format: date-time */
@@ -4005,6 +4395,11 @@ export interface paths {
                             finished_at: string | null;
                             /** Format: date-time */
                             updated_at: string;
+                            /**
+                             * Format: date-time
+                             * @description When retention (BATCHGATE_RETENTION_DAYS) purged the per-item outcomes; the counters remain, and the items list answers 410 ITEMS_PURGED.
+                             */
+                            items_purged_at: string | null;
                         };
                     };
                 };
@@ -4064,6 +4459,15 @@ export interface paths {
                 };
                 /** @description Every 4xx/5xx answer of the native API. */
                 415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -4136,7 +4540,13 @@ export interface paths {
                             eta_seconds: number | null;
                             items_per_second: number | null;
                             dry_run: boolean;
+                            /** @description False: the tickets this batch opens and decides send no webhook events; batch events still go. */
+                            notify: boolean;
                             max_rate: number | null;
+                            /** @description The batch's weight in the fair share of workers, 1–100. */
+                            priority: number;
+                            /** @description A revert batch: the batch whose changes it undoes. */
+                            reverts_batch_id: string | (never | null);
                             /** Format: date-time */
                             start_at: string | null;
                             action: string | null;
@@ -4154,6 +4564,19 @@ export interface paths {
                             source: string | null;
                             idempotency_key: string | null;
                             error: string | null;
+                            /** @description What a model operation does (reverse_db, transform_model). */
+                            model_operation: {
+                                /** @description ER_REVERSE_DB or TRANSFORM_LOGIC_MODEL, as DataArts operation-results reports it. */
+                                operation_type: string;
+                                /** @description The physical model written to. */
+                                model_id: string;
+                                logic_model_id: string | null;
+                                connection_id: string | null;
+                                dw_type: string | null;
+                                update_exist_tables: boolean;
+                                /** @description How many targets the user left out (skipped, SKIPPED_BY_USER). */
+                                excluded: number;
+                            } | null;
                             /** Format: date-time */
                             created_at: string;
                             /** Format: date-time */
@@ -4162,6 +4585,11 @@ export interface paths {
                             finished_at: string | null;
                             /** Format: date-time */
                             updated_at: string;
+                            /**
+                             * Format: date-time
+                             * @description When retention (BATCHGATE_RETENTION_DAYS) purged the per-item outcomes; the counters remain, and the items list answers 410 ITEMS_PURGED.
+                             */
+                            items_purged_at: string | null;
                         };
                     };
                 };
@@ -4221,6 +4649,15 @@ export interface paths {
                 };
                 /** @description Every 4xx/5xx answer of the native API. */
                 415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -4293,7 +4730,13 @@ export interface paths {
                             eta_seconds: number | null;
                             items_per_second: number | null;
                             dry_run: boolean;
+                            /** @description False: the tickets this batch opens and decides send no webhook events; batch events still go. */
+                            notify: boolean;
                             max_rate: number | null;
+                            /** @description The batch's weight in the fair share of workers, 1–100. */
+                            priority: number;
+                            /** @description A revert batch: the batch whose changes it undoes. */
+                            reverts_batch_id: string | (never | null);
                             /** Format: date-time */
                             start_at: string | null;
                             action: string | null;
@@ -4311,6 +4754,19 @@ export interface paths {
                             source: string | null;
                             idempotency_key: string | null;
                             error: string | null;
+                            /** @description What a model operation does (reverse_db, transform_model). */
+                            model_operation: {
+                                /** @description ER_REVERSE_DB or TRANSFORM_LOGIC_MODEL, as DataArts operation-results reports it. */
+                                operation_type: string;
+                                /** @description The physical model written to. */
+                                model_id: string;
+                                logic_model_id: string | null;
+                                connection_id: string | null;
+                                dw_type: string | null;
+                                update_exist_tables: boolean;
+                                /** @description How many targets the user left out (skipped, SKIPPED_BY_USER). */
+                                excluded: number;
+                            } | null;
                             /** Format: date-time */
                             created_at: string;
                             /** Format: date-time */
@@ -4319,6 +4775,11 @@ export interface paths {
                             finished_at: string | null;
                             /** Format: date-time */
                             updated_at: string;
+                            /**
+                             * Format: date-time
+                             * @description When retention (BATCHGATE_RETENTION_DAYS) purged the per-item outcomes; the counters remain, and the items list answers 410 ITEMS_PURGED.
+                             */
+                            items_purged_at: string | null;
                         };
                     };
                 };
@@ -4378,6 +4839,15 @@ export interface paths {
                 };
                 /** @description Every 4xx/5xx answer of the native API. */
                 415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -4452,7 +4922,13 @@ export interface paths {
                             eta_seconds: number | null;
                             items_per_second: number | null;
                             dry_run: boolean;
+                            /** @description False: the tickets this batch opens and decides send no webhook events; batch events still go. */
+                            notify: boolean;
                             max_rate: number | null;
+                            /** @description The batch's weight in the fair share of workers, 1–100. */
+                            priority: number;
+                            /** @description A revert batch: the batch whose changes it undoes. */
+                            reverts_batch_id: string | (never | null);
                             /** Format: date-time */
                             start_at: string | null;
                             action: string | null;
@@ -4470,12 +4946,1963 @@ export interface paths {
                             source: string | null;
                             idempotency_key: string | null;
                             error: string | null;
+                            /** @description What a model operation does (reverse_db, transform_model). */
+                            model_operation: {
+                                /** @description ER_REVERSE_DB or TRANSFORM_LOGIC_MODEL, as DataArts operation-results reports it. */
+                                operation_type: string;
+                                /** @description The physical model written to. */
+                                model_id: string;
+                                logic_model_id: string | null;
+                                connection_id: string | null;
+                                dw_type: string | null;
+                                update_exist_tables: boolean;
+                                /** @description How many targets the user left out (skipped, SKIPPED_BY_USER). */
+                                excluded: number;
+                            } | null;
                             /** Format: date-time */
                             created_at: string;
                             /** Format: date-time */
                             started_at: string | null;
                             /** Format: date-time */
                             finished_at: string | null;
+                            /** Format: date-time */
+                            updated_at: string;
+                            /**
+                             * Format: date-time
+                             * @description When retention (BATCHGATE_RETENTION_DAYS) purged the per-item outcomes; the counters remain, and the items list answers 410 ITEMS_PURGED.
+                             */
+                            items_purged_at: string | null;
+                        };
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/workspaces/{ws}/batches/{id}/reprioritize": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Change priority while the batch has work left; the next claim uses it */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description An id or a display_id. */
+                    ws: string;
+                    /** @description 19-digit decimal id (64-bit snowflake). */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description Weight in the fair share of workers among running batches (default 10): 20 gets twice the chunks of 10, 1 a tenth. */
+                        priority: number;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description 19-digit decimal id (64-bit snowflake). */
+                            id: string;
+                            /** @description 19-digit decimal id (64-bit snowflake). */
+                            workspace_id: string;
+                            operation: string;
+                            state: string;
+                            total: number;
+                            /** @description With a target limit: how many items matched. */
+                            matched: number | null;
+                            /** @description 19-digit decimal id (64-bit snowflake). */
+                            group_id: string | null;
+                            succeeded: number;
+                            failed: number;
+                            skipped: number;
+                            pending: number;
+                            /** @description Fraction done, 0 to 1. */
+                            progress: number;
+                            /** @description Percentage done, 0 to 100, one decimal. */
+                            percent: number;
+                            eta_seconds: number | null;
+                            items_per_second: number | null;
+                            dry_run: boolean;
+                            /** @description False: the tickets this batch opens and decides send no webhook events; batch events still go. */
+                            notify: boolean;
+                            max_rate: number | null;
+                            /** @description The batch's weight in the fair share of workers, 1–100. */
+                            priority: number;
+                            /** @description A revert batch: the batch whose changes it undoes. */
+                            reverts_batch_id: string | (never | null);
+                            /** Format: date-time */
+                            start_at: string | null;
+                            action: string | null;
+                            /** @description Field values keyed by field display_id. */
+                            fields: {
+                                [key: string]: unknown;
+                            } | null;
+                            comment: string | null;
+                            /** @description 19-digit decimal id (64-bit snowflake). */
+                            datastore_id: string | null;
+                            conditions: unknown[] | null;
+                            /** @description 19-digit decimal id (64-bit snowflake). */
+                            submitted_by: string;
+                            attempt: number;
+                            source: string | null;
+                            idempotency_key: string | null;
+                            error: string | null;
+                            /** @description What a model operation does (reverse_db, transform_model). */
+                            model_operation: {
+                                /** @description ER_REVERSE_DB or TRANSFORM_LOGIC_MODEL, as DataArts operation-results reports it. */
+                                operation_type: string;
+                                /** @description The physical model written to. */
+                                model_id: string;
+                                logic_model_id: string | null;
+                                connection_id: string | null;
+                                dw_type: string | null;
+                                update_exist_tables: boolean;
+                                /** @description How many targets the user left out (skipped, SKIPPED_BY_USER). */
+                                excluded: number;
+                            } | null;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** Format: date-time */
+                            started_at: string | null;
+                            /** Format: date-time */
+                            finished_at: string | null;
+                            /** Format: date-time */
+                            updated_at: string;
+                            /**
+                             * Format: date-time
+                             * @description When retention (BATCHGATE_RETENTION_DAYS) purged the per-item outcomes; the counters remain, and the items list answers 410 ITEMS_PURGED.
+                             */
+                            items_purged_at: string | null;
+                        };
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/workspaces/{ws}/batches/{id}/revert": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Undo what a finished or cancelled batch changed, as a new batch; items changed since fail with REVERT_CONFLICT */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description An id or a display_id. */
+                    ws: string;
+                    /** @description 19-digit decimal id (64-bit snowflake). */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description Report what would be reverted and what conflicts; change nothing. */
+                        dry_run?: boolean;
+                        comment?: string;
+                        /** @description Weight in the fair share of workers among running batches (default 10): 20 gets twice the chunks of 10, 1 a tenth. */
+                        priority?: number;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description 19-digit decimal id (64-bit snowflake). */
+                            id: string;
+                            /** @description 19-digit decimal id (64-bit snowflake). */
+                            workspace_id: string;
+                            operation: string;
+                            state: string;
+                            total: number;
+                            /** @description With a target limit: how many items matched. */
+                            matched: number | null;
+                            /** @description 19-digit decimal id (64-bit snowflake). */
+                            group_id: string | null;
+                            succeeded: number;
+                            failed: number;
+                            skipped: number;
+                            pending: number;
+                            /** @description Fraction done, 0 to 1. */
+                            progress: number;
+                            /** @description Percentage done, 0 to 100, one decimal. */
+                            percent: number;
+                            eta_seconds: number | null;
+                            items_per_second: number | null;
+                            dry_run: boolean;
+                            /** @description False: the tickets this batch opens and decides send no webhook events; batch events still go. */
+                            notify: boolean;
+                            max_rate: number | null;
+                            /** @description The batch's weight in the fair share of workers, 1–100. */
+                            priority: number;
+                            /** @description A revert batch: the batch whose changes it undoes. */
+                            reverts_batch_id: string | (never | null);
+                            /** Format: date-time */
+                            start_at: string | null;
+                            action: string | null;
+                            /** @description Field values keyed by field display_id. */
+                            fields: {
+                                [key: string]: unknown;
+                            } | null;
+                            comment: string | null;
+                            /** @description 19-digit decimal id (64-bit snowflake). */
+                            datastore_id: string | null;
+                            conditions: unknown[] | null;
+                            /** @description 19-digit decimal id (64-bit snowflake). */
+                            submitted_by: string;
+                            attempt: number;
+                            source: string | null;
+                            idempotency_key: string | null;
+                            error: string | null;
+                            /** @description What a model operation does (reverse_db, transform_model). */
+                            model_operation: {
+                                /** @description ER_REVERSE_DB or TRANSFORM_LOGIC_MODEL, as DataArts operation-results reports it. */
+                                operation_type: string;
+                                /** @description The physical model written to. */
+                                model_id: string;
+                                logic_model_id: string | null;
+                                connection_id: string | null;
+                                dw_type: string | null;
+                                update_exist_tables: boolean;
+                                /** @description How many targets the user left out (skipped, SKIPPED_BY_USER). */
+                                excluded: number;
+                            } | null;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** Format: date-time */
+                            started_at: string | null;
+                            /** Format: date-time */
+                            finished_at: string | null;
+                            /** Format: date-time */
+                            updated_at: string;
+                            /**
+                             * Format: date-time
+                             * @description When retention (BATCHGATE_RETENTION_DAYS) purged the per-item outcomes; the counters remain, and the items list answers 410 ITEMS_PURGED.
+                             */
+                            items_purged_at: string | null;
+                        };
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/workspaces/{ws}/batches/{id}/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Server-sent events: counts, progress and ETA at least every 250 ms until the batch ends */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description An id or a display_id. */
+                    ws: string;
+                    /** @description 19-digit decimal id (64-bit snowflake). */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/workspaces/{ws}/connections": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Data connections (workspace admin) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description An id or a display_id. */
+                    ws: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            connections: {
+                                /** @description 19-digit decimal id (64-bit snowflake). */
+                                id: string;
+                                /** @description 19-digit decimal id (64-bit snowflake). */
+                                workspace_id: string;
+                                name: string;
+                                dialect: "sqlite" | "postgres";
+                                /** @description The URL with its password masked (****) and its query left out; the URL itself is never returned. */
+                                url: string;
+                                /** @description The PostgreSQL schema read (default public); null for SQLite. */
+                                schema: string | null;
+                                /** @description 19-digit decimal id (64-bit snowflake). */
+                                created_by: string;
+                                /** Format: date-time */
+                                created_at: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Register a source database (workspace admin): checked by connecting, stored encrypted (needs BATCHGATE_SECRET_KEY) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description An id or a display_id. */
+                    ws: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        name: string;
+                        /** @description postgres://user:password@host:port/database, or an SQLite file path (sqlite: prefix optional). */
+                        url: string;
+                        /** @description PostgreSQL: the schema to read (default public). */
+                        schema?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description 19-digit decimal id (64-bit snowflake). */
+                            id: string;
+                            /** @description 19-digit decimal id (64-bit snowflake). */
+                            workspace_id: string;
+                            name: string;
+                            dialect: "sqlite" | "postgres";
+                            /** @description The URL with its password masked (****) and its query left out; the URL itself is never returned. */
+                            url: string;
+                            /** @description The PostgreSQL schema read (default public); null for SQLite. */
+                            schema: string | null;
+                            /** @description 19-digit decimal id (64-bit snowflake). */
+                            created_by: string;
+                            /** Format: date-time */
+                            created_at: string;
+                        };
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/workspaces/{ws}/connections/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A data connection (workspace admin) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description An id or a display_id. */
+                    ws: string;
+                    /** @description 19-digit decimal id (64-bit snowflake). */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description 19-digit decimal id (64-bit snowflake). */
+                            id: string;
+                            /** @description 19-digit decimal id (64-bit snowflake). */
+                            workspace_id: string;
+                            name: string;
+                            dialect: "sqlite" | "postgres";
+                            /** @description The URL with its password masked (****) and its query left out; the URL itself is never returned. */
+                            url: string;
+                            /** @description The PostgreSQL schema read (default public); null for SQLite. */
+                            schema: string | null;
+                            /** @description 19-digit decimal id (64-bit snowflake). */
+                            created_by: string;
+                            /** Format: date-time */
+                            created_at: string;
+                        };
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        /** Delete a data connection (workspace admin) */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description An id or a display_id. */
+                    ws: string;
+                    /** @description 19-digit decimal id (64-bit snowflake). */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/workspaces/{ws}/connections/{id}/tables": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The tables of a connection's database now, in name order (workspace admin) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description An id or a display_id. */
+                    ws: string;
+                    /** @description 19-digit decimal id (64-bit snowflake). */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            tables: string[];
+                        };
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/workspaces/{ws}/models/{model_id}/reverse": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** ER_REVERSE_DB: one TABLE_MODEL per table of a data connection, into this physical model (a batch) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    "idempotency-key"?: string;
+                };
+                path: {
+                    /** @description An id or a display_id. */
+                    ws: string;
+                    /** @description 19-digit decimal id (64-bit snowflake). */
+                    model_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description 19-digit decimal id (64-bit snowflake). */
+                        connection_id: string;
+                        /** @description Only these tables; the others are skipped by the user. */
+                        tables?: string[];
+                        /** @description Tables to leave out (skipped by the user). */
+                        exclude_tables?: string[];
+                        max_rate?: number;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description 19-digit decimal id (64-bit snowflake). */
+                            id: string;
+                            /** @description 19-digit decimal id (64-bit snowflake). */
+                            workspace_id: string;
+                            operation: string;
+                            state: string;
+                            total: number;
+                            /** @description With a target limit: how many items matched. */
+                            matched: number | null;
+                            /** @description 19-digit decimal id (64-bit snowflake). */
+                            group_id: string | null;
+                            succeeded: number;
+                            failed: number;
+                            skipped: number;
+                            pending: number;
+                            /** @description Fraction done, 0 to 1. */
+                            progress: number;
+                            /** @description Percentage done, 0 to 100, one decimal. */
+                            percent: number;
+                            eta_seconds: number | null;
+                            items_per_second: number | null;
+                            dry_run: boolean;
+                            /** @description False: the tickets this batch opens and decides send no webhook events; batch events still go. */
+                            notify: boolean;
+                            max_rate: number | null;
+                            /** @description The batch's weight in the fair share of workers, 1–100. */
+                            priority: number;
+                            /** @description A revert batch: the batch whose changes it undoes. */
+                            reverts_batch_id: string | (never | null);
+                            /** Format: date-time */
+                            start_at: string | null;
+                            action: string | null;
+                            /** @description Field values keyed by field display_id. */
+                            fields: {
+                                [key: string]: unknown;
+                            } | null;
+                            comment: string | null;
+                            /** @description 19-digit decimal id (64-bit snowflake). */
+                            datastore_id: string | null;
+                            conditions: unknown[] | null;
+                            /** @description 19-digit decimal id (64-bit snowflake). */
+                            submitted_by: string;
+                            attempt: number;
+                            source: string | null;
+                            idempotency_key: string | null;
+                            error: string | null;
+                            /** @description What a model operation does (reverse_db, transform_model). */
+                            model_operation: {
+                                /** @description ER_REVERSE_DB or TRANSFORM_LOGIC_MODEL, as DataArts operation-results reports it. */
+                                operation_type: string;
+                                /** @description The physical model written to. */
+                                model_id: string;
+                                logic_model_id: string | null;
+                                connection_id: string | null;
+                                dw_type: string | null;
+                                update_exist_tables: boolean;
+                                /** @description How many targets the user left out (skipped, SKIPPED_BY_USER). */
+                                excluded: number;
+                            } | null;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** Format: date-time */
+                            started_at: string | null;
+                            /** Format: date-time */
+                            finished_at: string | null;
+                            /** Format: date-time */
+                            updated_at: string;
+                            /**
+                             * Format: date-time
+                             * @description When retention (BATCHGATE_RETENTION_DAYS) purged the per-item outcomes; the counters remain, and the items list answers 410 ITEMS_PURGED.
+                             */
+                            items_purged_at: string | null;
+                        };
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/workspaces/{ws}/models/{model_id}/transform": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** TRANSFORM_LOGIC_MODEL: each logical entity of this model becomes a TABLE_MODEL of a physical model (a batch) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    "idempotency-key"?: string;
+                };
+                path: {
+                    /** @description An id or a display_id. */
+                    ws: string;
+                    /** @description 19-digit decimal id (64-bit snowflake). */
+                    model_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description 19-digit decimal id (64-bit snowflake). */
+                        target_model_id?: string;
+                        target_model_name?: string;
+                        description?: string;
+                        dw_type: "POSTGRESQL" | "SQLITE";
+                        /** @description Only these logical entities; the others are skipped by the user. */
+                        ids?: string[];
+                        /** @description Update a physical table that exists and differs (default false: skip it). */
+                        update_exist_tables?: boolean;
+                        max_rate?: number;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            batch: {
+                                /** @description 19-digit decimal id (64-bit snowflake). */
+                                id: string;
+                                /** @description 19-digit decimal id (64-bit snowflake). */
+                                workspace_id: string;
+                                operation: string;
+                                state: string;
+                                total: number;
+                                /** @description With a target limit: how many items matched. */
+                                matched: number | null;
+                                /** @description 19-digit decimal id (64-bit snowflake). */
+                                group_id: string | null;
+                                succeeded: number;
+                                failed: number;
+                                skipped: number;
+                                pending: number;
+                                /** @description Fraction done, 0 to 1. */
+                                progress: number;
+                                /** @description Percentage done, 0 to 100, one decimal. */
+                                percent: number;
+                                eta_seconds: number | null;
+                                items_per_second: number | null;
+                                dry_run: boolean;
+                                /** @description False: the tickets this batch opens and decides send no webhook events; batch events still go. */
+                                notify: boolean;
+                                max_rate: number | null;
+                                /** @description The batch's weight in the fair share of workers, 1–100. */
+                                priority: number;
+                                /** @description A revert batch: the batch whose changes it undoes. */
+                                reverts_batch_id: string | (never | null);
+                                /** Format: date-time */
+                                start_at: string | null;
+                                action: string | null;
+                                /** @description Field values keyed by field display_id. */
+                                fields: {
+                                    [key: string]: unknown;
+                                } | null;
+                                comment: string | null;
+                                /** @description 19-digit decimal id (64-bit snowflake). */
+                                datastore_id: string | null;
+                                conditions: unknown[] | null;
+                                /** @description 19-digit decimal id (64-bit snowflake). */
+                                submitted_by: string;
+                                attempt: number;
+                                source: string | null;
+                                idempotency_key: string | null;
+                                error: string | null;
+                                /** @description What a model operation does (reverse_db, transform_model). */
+                                model_operation: {
+                                    /** @description ER_REVERSE_DB or TRANSFORM_LOGIC_MODEL, as DataArts operation-results reports it. */
+                                    operation_type: string;
+                                    /** @description The physical model written to. */
+                                    model_id: string;
+                                    logic_model_id: string | null;
+                                    connection_id: string | null;
+                                    dw_type: string | null;
+                                    update_exist_tables: boolean;
+                                    /** @description How many targets the user left out (skipped, SKIPPED_BY_USER). */
+                                    excluded: number;
+                                } | null;
+                                /** Format: date-time */
+                                created_at: string;
+                                /** Format: date-time */
+                                started_at: string | null;
+                                /** Format: date-time */
+                                finished_at: string | null;
+                                /** Format: date-time */
+                                updated_at: string;
+                                /**
+                                 * Format: date-time
+                                 * @description When retention (BATCHGATE_RETENTION_DAYS) purged the per-item outcomes; the counters remain, and the items list answers 410 ITEMS_PURGED.
+                                 */
+                                items_purged_at: string | null;
+                            };
+                            target_model: {
+                                /** @description 19-digit decimal id (64-bit snowflake). */
+                                id: string;
+                                name: string;
+                                is_physical: boolean;
+                                dw_type: string | null;
+                                description: string | null;
+                                /** Format: date-time */
+                                created_at: string;
+                                /** Format: date-time */
+                                updated_at: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/workspaces/{ws}/models/{model_id}/ddl": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** CREATE TABLE statements of a physical model's tables, for its own database or dw_type */
+        get: {
+            parameters: {
+                query?: {
+                    dw_type?: "POSTGRESQL" | "SQLITE";
+                };
+                header?: never;
+                path: {
+                    /** @description An id or a display_id. */
+                    ws: string;
+                    /** @description 19-digit decimal id (64-bit snowflake). */
+                    model_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description 19-digit decimal id (64-bit snowflake). */
+                            model_id: string;
+                            dw_type: "POSTGRESQL" | "SQLITE";
+                            tables: number;
+                            statements: string[];
+                            sql: string;
+                        };
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/workspaces/{ws}/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Webhooks of the workspace */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description An id or a display_id. */
+                    ws: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            webhooks: {
+                                /** @description 19-digit decimal id (64-bit snowflake). */
+                                id: string;
+                                /** @description 19-digit decimal id (64-bit snowflake). */
+                                workspace_id: string;
+                                url: string;
+                                description: string | null;
+                                events: ("batch.created" | "batch.started" | "batch.paused" | "batch.finished" | "batch.failed" | "ticket.assigned" | "ticket.decided")[];
+                                active: boolean;
+                                /** @description 19-digit decimal id (64-bit snowflake). */
+                                created_by: string | null;
+                                /** Format: date-time */
+                                created_at: string;
+                                /** Format: date-time */
+                                updated_at: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Create a webhook; the answer carries its signing secret, shown this once */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description An id or a display_id. */
+                    ws: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description An http(s) URL of an allowed, public host (README: Webhooks, where deliveries go). */
+                        url: string;
+                        /** @description Subscribed event types; all when omitted. */
+                        events?: ("batch.created" | "batch.started" | "batch.paused" | "batch.finished" | "batch.failed" | "ticket.assigned" | "ticket.decided")[];
+                        description?: string | null;
+                        active?: boolean;
+                        /** @description The signing secret (printable ASCII); generated when omitted. */
+                        secret?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description 19-digit decimal id (64-bit snowflake). */
+                            id: string;
+                            /** @description 19-digit decimal id (64-bit snowflake). */
+                            workspace_id: string;
+                            url: string;
+                            description: string | null;
+                            events: ("batch.created" | "batch.started" | "batch.paused" | "batch.finished" | "batch.failed" | "ticket.assigned" | "ticket.decided")[];
+                            active: boolean;
+                            /** @description 19-digit decimal id (64-bit snowflake). */
+                            created_by: string | null;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** Format: date-time */
+                            updated_at: string;
+                        } & {
+                            /** @description Shown once: keep it to verify signatures. */
+                            secret: string;
+                        };
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/workspaces/{ws}/webhooks/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A webhook (never its secret) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description An id or a display_id. */
+                    ws: string;
+                    /** @description 19-digit decimal id (64-bit snowflake). */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description 19-digit decimal id (64-bit snowflake). */
+                            id: string;
+                            /** @description 19-digit decimal id (64-bit snowflake). */
+                            workspace_id: string;
+                            url: string;
+                            description: string | null;
+                            events: ("batch.created" | "batch.started" | "batch.paused" | "batch.finished" | "batch.failed" | "ticket.assigned" | "ticket.decided")[];
+                            active: boolean;
+                            /** @description 19-digit decimal id (64-bit snowflake). */
+                            created_by: string | null;
+                            /** Format: date-time */
+                            created_at: string;
                             /** Format: date-time */
                             updated_at: string;
                         };
@@ -4544,25 +6971,264 @@ export interface paths {
                         "application/json": components["schemas"]["ErrorResponse"];
                     };
                 };
+                /** @description Every 4xx/5xx answer of the native API. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
             };
         };
-        delete?: never;
+        put?: never;
+        post?: never;
+        /** Delete a webhook with its deliveries */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description An id or a display_id. */
+                    ws: string;
+                    /** @description 19-digit decimal id (64-bit snowflake). */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
         options?: never;
         head?: never;
-        patch?: never;
+        /** Change a webhook: URL, events, description, active, or a new secret (not echoed) */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description An id or a display_id. */
+                    ws: string;
+                    /** @description 19-digit decimal id (64-bit snowflake). */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description An http(s) URL of an allowed, public host (README: Webhooks, where deliveries go). */
+                        url?: string;
+                        /** @description Subscribed event types; all when omitted. */
+                        events?: ("batch.created" | "batch.started" | "batch.paused" | "batch.finished" | "batch.failed" | "ticket.assigned" | "ticket.decided")[];
+                        description?: string | null;
+                        active?: boolean;
+                        /** @description The signing secret (printable ASCII); generated when omitted. */
+                        secret?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description 19-digit decimal id (64-bit snowflake). */
+                            id: string;
+                            /** @description 19-digit decimal id (64-bit snowflake). */
+                            workspace_id: string;
+                            url: string;
+                            description: string | null;
+                            events: ("batch.created" | "batch.started" | "batch.paused" | "batch.finished" | "batch.failed" | "ticket.assigned" | "ticket.decided")[];
+                            active: boolean;
+                            /** @description 19-digit decimal id (64-bit snowflake). */
+                            created_by: string | null;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** Format: date-time */
+                            updated_at: string;
+                        };
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
         trace?: never;
     };
-    "/api/v1/workspaces/{ws}/batches/{id}/events": {
+    "/api/v1/workspaces/{ws}/webhooks/{id}/deliveries": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        /** Server-sent events: counts, progress and ETA at least every 250 ms until the batch ends */
+        /** The delivery log: deliveries newest first, each with its attempts (status, duration, error, response) */
         get: {
             parameters: {
-                query?: never;
+                query?: {
+                    state?: "pending" | "sending" | "succeeded" | "dead";
+                    event_type?: "batch.created" | "batch.started" | "batch.paused" | "batch.finished" | "batch.failed" | "ticket.assigned" | "ticket.decided";
+                    /** @description 19-digit decimal id (64-bit snowflake). */
+                    event_id?: string;
+                    /** @description 19-digit decimal id (64-bit snowflake). */
+                    cursor?: string;
+                    limit?: number;
+                };
                 header?: never;
                 path: {
                     /** @description An id or a display_id. */
@@ -4579,12 +7245,420 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            deliveries: {
+                                /** @description 19-digit decimal id (64-bit snowflake). */
+                                id: string;
+                                /** @description 19-digit decimal id (64-bit snowflake). */
+                                webhook_id: string;
+                                /** @description 19-digit decimal id (64-bit snowflake). */
+                                event_id: string;
+                                event_type: string;
+                                state: "pending" | "sending" | "succeeded" | "dead";
+                                attempt_count: number;
+                                /** Format: date-time */
+                                next_attempt_at: string | null;
+                                last_status: number | null;
+                                last_error: string | null;
+                                /** @description 19-digit decimal id (64-bit snowflake). */
+                                redelivery_of: string | null;
+                                /** Format: date-time */
+                                created_at: string;
+                                /** Format: date-time */
+                                updated_at: string;
+                                /** Format: date-time */
+                                delivered_at: string | null;
+                                attempts: {
+                                    attempt: number;
+                                    /** Format: date-time */
+                                    started_at: string;
+                                    duration_ms: number;
+                                    status_code: number | null;
+                                    error: string | null;
+                                    response_snippet: string | null;
+                                }[];
+                            }[];
+                            /** @description 19-digit decimal id (64-bit snowflake). */
+                            next_cursor: string | null;
+                        };
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
                 };
             };
         };
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/workspaces/{ws}/webhooks/{id}/deliveries/{delivery_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A delivery with its attempts and the body it sends */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description An id or a display_id. */
+                    ws: string;
+                    /** @description 19-digit decimal id (64-bit snowflake). */
+                    id: string;
+                    /** @description 19-digit decimal id (64-bit snowflake). */
+                    delivery_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description 19-digit decimal id (64-bit snowflake). */
+                            id: string;
+                            /** @description 19-digit decimal id (64-bit snowflake). */
+                            webhook_id: string;
+                            /** @description 19-digit decimal id (64-bit snowflake). */
+                            event_id: string;
+                            event_type: string;
+                            state: "pending" | "sending" | "succeeded" | "dead";
+                            attempt_count: number;
+                            /** Format: date-time */
+                            next_attempt_at: string | null;
+                            last_status: number | null;
+                            last_error: string | null;
+                            /** @description 19-digit decimal id (64-bit snowflake). */
+                            redelivery_of: string | null;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** Format: date-time */
+                            updated_at: string;
+                            /** Format: date-time */
+                            delivered_at: string | null;
+                            attempts: {
+                                attempt: number;
+                                /** Format: date-time */
+                                started_at: string;
+                                duration_ms: number;
+                                status_code: number | null;
+                                error: string | null;
+                                response_snippet: string | null;
+                            }[];
+                        } & {
+                            /** @description The event body, as sent. */
+                            payload: unknown;
+                        };
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/workspaces/{ws}/webhooks/{id}/deliveries/{delivery_id}/redeliver": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Send the event again, as a new delivery with the same event id */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description An id or a display_id. */
+                    ws: string;
+                    /** @description 19-digit decimal id (64-bit snowflake). */
+                    id: string;
+                    /** @description 19-digit decimal id (64-bit snowflake). */
+                    delivery_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": Record<string, never>;
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description 19-digit decimal id (64-bit snowflake). */
+                            id: string;
+                            /** @description 19-digit decimal id (64-bit snowflake). */
+                            webhook_id: string;
+                            /** @description 19-digit decimal id (64-bit snowflake). */
+                            event_id: string;
+                            event_type: string;
+                            state: "pending" | "sending" | "succeeded" | "dead";
+                            attempt_count: number;
+                            /** Format: date-time */
+                            next_attempt_at: string | null;
+                            last_status: number | null;
+                            last_error: string | null;
+                            /** @description 19-digit decimal id (64-bit snowflake). */
+                            redelivery_of: string | null;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** Format: date-time */
+                            updated_at: string;
+                            /** Format: date-time */
+                            delivered_at: string | null;
+                            attempts: {
+                                attempt: number;
+                                /** Format: date-time */
+                                started_at: string;
+                                duration_ms: number;
+                                status_code: number | null;
+                                error: string | null;
+                                response_snippet: string | null;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
         delete?: never;
         options?: never;
         head?: never;
@@ -4598,7 +7672,7 @@ export interface components {
         /** @description Every 4xx/5xx answer of the native API. */
         ErrorResponse: {
             error: {
-                code: "BAD_REQUEST" | "INVALID_JSON" | "VALIDATION_FAILED" | "BODY_TOO_LARGE" | "URI_TOO_LONG" | "UNSUPPORTED_MEDIA_TYPE" | "NESTING_TOO_DEEP" | "INVALID_CONDITION" | "INVALID_FIELD_VALUE" | "UNKNOWN_FIELD" | "INVALID_DEFINITION" | "COMMENT_REQUIRED" | "UNAUTHENTICATED" | "FORBIDDEN" | "ACTION_NOT_PERMITTED" | "NOT_ASSIGNEE" | "NOT_FOUND" | "WORKSPACE_NOT_FOUND" | "USER_NOT_FOUND" | "DATASTORE_NOT_FOUND" | "ITEM_NOT_FOUND" | "ACTION_NOT_FOUND" | "STATUS_NOT_FOUND" | "TICKET_NOT_FOUND" | "BATCH_NOT_FOUND" | "ROUTE_NOT_FOUND" | "METHOD_NOT_ALLOWED" | "CONFLICT" | "DUPLICATE" | "REVISION_CONFLICT" | "WRONG_STATUS" | "TICKET_ALREADY_DECIDED" | "ITEM_PENDING_APPROVAL" | "NOT_BATCH_APPROVABLE" | "IDEMPOTENCY_KEY_REUSED" | "BATCH_STATE" | "BATCH_CANCELLED" | "TOO_MANY_TARGETS" | "INTERNAL" | "UNAVAILABLE";
+                code: "BAD_REQUEST" | "INVALID_JSON" | "VALIDATION_FAILED" | "BODY_TOO_LARGE" | "URI_TOO_LONG" | "UNSUPPORTED_MEDIA_TYPE" | "NESTING_TOO_DEEP" | "INVALID_CONDITION" | "INVALID_FIELD_VALUE" | "UNKNOWN_FIELD" | "INVALID_DEFINITION" | "COMMENT_REQUIRED" | "UNAUTHENTICATED" | "FORBIDDEN" | "ACTION_NOT_PERMITTED" | "NOT_ASSIGNEE" | "TOO_MANY_AUTH_FAILURES" | "NOT_FOUND" | "WORKSPACE_NOT_FOUND" | "USER_NOT_FOUND" | "DATASTORE_NOT_FOUND" | "ITEM_NOT_FOUND" | "ACTION_NOT_FOUND" | "STATUS_NOT_FOUND" | "TICKET_NOT_FOUND" | "BATCH_NOT_FOUND" | "ITEMS_PURGED" | "ROUTE_NOT_FOUND" | "METHOD_NOT_ALLOWED" | "CONFLICT" | "DUPLICATE" | "REVISION_CONFLICT" | "WRONG_STATUS" | "TICKET_ALREADY_DECIDED" | "ITEM_PENDING_APPROVAL" | "NOT_BATCH_APPROVABLE" | "IDEMPOTENCY_KEY_REUSED" | "BATCH_STATE" | "BATCH_CANCELLED" | "REVERT_CONFLICT" | "NOT_REVERTIBLE" | "TOO_MANY_TARGETS" | "CONNECTION_NOT_FOUND" | "CONNECTION_FAILED" | "SECRET_KEY_UNAVAILABLE" | "SOURCE_TABLE_NOT_FOUND" | "UNSUPPORTED_TYPE" | "SKIPPED_BY_USER" | "UNCHANGED" | "WEBHOOK_URL_NOT_ALLOWED" | "WEBHOOK_NOT_FOUND" | "DELIVERY_NOT_FOUND" | "INTERNAL" | "UNAVAILABLE";
                 message: string;
                 details?: unknown;
             };

@@ -3,10 +3,11 @@ import type { Capabilities } from '../db/capabilities.ts';
 import type { BulkWriter } from '../db/bulk-writer.ts';
 import type { Db } from '../db/open-db.ts';
 import type { IdGenerator } from '../ids.ts';
+import type { Metrics } from '../metrics.ts';
 
 /**
  * What every core and engine function takes as its first argument: the database (or a transaction on it),
- * its capabilities, the id generator, the clock and a logger. Nothing in src/core reaches for a global.
+ * its capabilities, the id generator, the clock, a logger and the service's metrics. Nothing in src/core reaches for a global.
  */
 export interface Ctx {
   readonly db: Db;
@@ -19,14 +20,31 @@ export interface Ctx {
   readonly settings: Settings;
   /** Datastore definitions are immutable once created, so they are cached per process. */
   readonly cache: Map<string, unknown>;
+  /** This service's Prometheus registry and the metrics the engine and the app record into it. */
+  readonly metrics: Metrics;
 }
 
 export interface Settings {
   /** Minutes east of UTC for DataArts schedule_time "MM_HH". */
   scheduleUtcOffsetMinutes: number;
+  /** The 32-byte key data connection URLs are encrypted under (BATCHGATE_SECRET_KEY), or null when unset. */
+  secretKey: Buffer | null;
+  /** Where webhooks may deliver (src/core/webhooks/url-policy.ts). */
+  webhooks: WebhookSettings;
 }
 
-export const DEFAULT_SETTINGS: Settings = Object.freeze({ scheduleUtcOffsetMinutes: 0 });
+export interface WebhookSettings {
+  /** Deliver to loopback, private, link-local and other non-public addresses too (BATCHGATE_WEBHOOK_ALLOW_PRIVATE). */
+  allowPrivate: boolean;
+  /** When set, the only host names (or `*.suffix` patterns) a webhook URL may have (BATCHGATE_WEBHOOK_ALLOWED_HOSTS). */
+  allowedHosts: readonly string[] | null;
+}
+
+export const DEFAULT_SETTINGS: Settings = Object.freeze({
+  scheduleUtcOffsetMinutes: 0,
+  secretKey: null,
+  webhooks: Object.freeze({ allowPrivate: false, allowedHosts: null }),
+});
 
 /** Runs `fn` in a transaction, or in the caller's transaction when there already is one. */
 export async function withTx<T>(ctx: Ctx, fn: (tx: Ctx) => Promise<T>): Promise<T> {

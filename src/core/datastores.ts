@@ -14,7 +14,7 @@ import {
   type StatusDef,
 } from './datastore-model.ts';
 import { FIELD_TYPES, normalizeFieldValues, type FieldDef, type FieldType } from './field-values.ts';
-import { isRole, type Role } from './roles.ts';
+import { isRole, roleAllows, type Role } from './roles.ts';
 
 export interface FieldInput {
   display_id: string;
@@ -101,17 +101,19 @@ async function resolveDefinition(ctx: Ctx, workspaceId: string, input: Datastore
   };
   const fieldByKey = new Map(fields.map((f) => [f.display_id, f]));
 
-  const memberIds = new Set<string>();
+  const memberRoles = new Map<string, string>();
   const approverIds = actionsIn.map((a) => a.approval?.approver_user_id).filter((v): v is string => !!v);
   if (approverIds.length > 0) {
     const rows = await ctx.db
       .selectFrom('membership')
-      .select('user_id')
+      .select(['user_id', 'role'])
       .where('workspace_id', '=', workspaceId)
       .where('user_id', 'in', approverIds)
       .execute();
-    for (const r of rows) memberIds.add(r.user_id);
+    for (const r of rows) memberRoles.set(r.user_id, r.role);
   }
+  // Only approvers and admins decide tickets (roles.ts): a ticket assigned to anyone else could never be decided.
+  const decides = (role: string | undefined) => role !== undefined && isRole(role) && roleAllows(role, 'decide');
 
   const actions: ActionDef[] = actionsIn.map((a) => {
     const where = `Action "${a.display_id}"`;
@@ -128,9 +130,12 @@ async function resolveDefinition(ctx: Ctx, workspaceId: string, input: Datastore
     let approval: ApprovalDef | null = null;
     if (a.approval) {
       const ap = a.approval;
-      if (ap.approver_role && !isRole(ap.approver_role)) invalid(`${where}: approver_role is not a role.`);
-      if (ap.approver_user_id && !memberIds.has(ap.approver_user_id)) {
+      if (ap.approver_role && !decides(ap.approver_role)) invalid(`${where}: approver_role must be approver or admin.`);
+      if (ap.approver_user_id && !memberRoles.has(ap.approver_user_id)) {
         invalid(`${where}: approver_user_id must be a member of the workspace.`);
+      }
+      if (ap.approver_user_id && !decides(memberRoles.get(ap.approver_user_id))) {
+        invalid(`${where}: approver_user_id must be an approver or admin of the workspace.`);
       }
       approval = {
         pending_status_id: status(ap.pending_status, `${where} approval`),

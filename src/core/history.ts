@@ -1,12 +1,15 @@
 import type { HistoryRow } from '../db/schema.ts';
 import type { Ctx } from './context.ts';
+import type { Undo } from './undo.ts';
 
 /**
  * History kinds: create, action (a status or update action ran), submit (an action needing approval opened a
  * ticket), approve, reject, withdraw (a ticket was decided), update (fields set directly), comment, draft (an
- * update of a released item kept as its pending draft), draft_delete (the draft was deleted; see drafts.ts).
+ * update of a released item kept as its pending draft), draft_delete (the draft was deleted; see drafts.ts),
+ * revert (a revert batch undid the change another batch made, named by `reverts_batch_id`; see undo.ts).
  */
-export type HistoryKind = 'create' | 'action' | 'submit' | 'approve' | 'reject' | 'withdraw' | 'update' | 'comment' | 'draft' | 'draft_delete';
+export type HistoryKind =
+  | 'create' | 'action' | 'submit' | 'approve' | 'reject' | 'withdraw' | 'update' | 'comment' | 'draft' | 'draft_delete' | 'revert';
 
 export interface HistoryEntry {
   id: string;
@@ -21,11 +24,15 @@ export interface HistoryEntry {
   ticket_id: string | null;
   changes: Record<string, unknown> | null;
   created_at: number;
+  /** The item's rev_no after the change (null on entries older than revert support). */
+  rev_no: number | null;
+  /** On a revert's entries: the batch whose change was undone. */
+  reverts_batch_id: string | null;
 }
 
 export type HistoryInput = Pick<HistoryRow, 'workspace_id' | 'item_id' | 'created_at'> & { kind: HistoryKind } & Partial<
-  Pick<HistoryEntry, 'user_id' | 'action_id' | 'from_status_id' | 'to_status_id' | 'comment' | 'batch_id' | 'ticket_id' | 'changes'>
->;
+  Pick<HistoryEntry, 'user_id' | 'action_id' | 'from_status_id' | 'to_status_id' | 'comment' | 'batch_id' | 'ticket_id' | 'changes' | 'rev_no' | 'reverts_batch_id'>
+> & { undo?: Undo | null };
 
 const CHUNK = 500;
 
@@ -46,6 +53,9 @@ export function historyRows(ctx: Ctx, inputs: HistoryInput[]): HistoryRow[] {
     ticket_id: h.ticket_id ?? null,
     changes: ctx.caps.writeJson(h.changes ?? null),
     created_at: h.created_at,
+    rev_no: h.rev_no ?? null,
+    undo: ctx.caps.writeJson(h.undo ?? null),
+    reverts_batch_id: h.reverts_batch_id ?? null,
   }));
 }
 
@@ -60,7 +70,8 @@ export async function insertHistory(ctx: Ctx, inputs: HistoryInput[]): Promise<H
 }
 
 export function toHistory(ctx: Ctx, row: HistoryRow): HistoryEntry {
-  return { ...row, kind: row.kind as HistoryKind, changes: ctx.caps.readJson(row.changes) };
+  const { undo: _undo, ...rest } = row;
+  return { ...rest, kind: row.kind as HistoryKind, changes: ctx.caps.readJson(row.changes) };
 }
 
 export async function listHistory(ctx: Ctx, itemId: string, limit = 1000): Promise<HistoryEntry[]> {

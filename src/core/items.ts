@@ -64,7 +64,13 @@ const INSERT_CHUNK = 500;
  * Creates items in input order and returns their ids. Every input is validated before anything is written,
  * so one bad element refuses the whole import (its index is in `details.index`).
  */
-export async function createItems(ctx: Ctx, access: Access, ds: Datastore, inputs: ItemInput[]): Promise<string[]> {
+export async function createItems(
+  ctx: Ctx,
+  access: Access,
+  ds: Datastore,
+  inputs: ItemInput[],
+  opts: { batchId?: string | null; comment?: string | null } = {},
+): Promise<string[]> {
   const now = ctx.now();
   const ids = ctx.ids.many(inputs.length);
   const rows = inputs.map((input, index) => {
@@ -87,6 +93,8 @@ export async function createItems(ctx: Ctx, access: Access, ds: Datastore, input
           kind: 'create',
           user_id: access.principal.userId,
           to_status_id: r.status_id,
+          batch_id: opts.batchId ?? null,
+          comment: opts.comment ?? null,
           created_at: now,
         })),
       );

@@ -42,6 +42,19 @@ export async function getUser(ctx: Ctx, id: string): Promise<User> {
   return toUser(row);
 }
 
+/** Whether two users belong to one workspace together: who a non-admin caller may know exists. */
+export async function shareAWorkspace(ctx: Ctx, userId: string, otherId: string): Promise<boolean> {
+  const row = await ctx.db
+    .selectFrom('membership as a')
+    .innerJoin('membership as b', 'b.workspace_id', 'a.workspace_id')
+    .select('a.workspace_id')
+    .where('a.user_id', '=', userId)
+    .where('b.user_id', '=', otherId)
+    .limit(1)
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
 export async function listUsers(ctx: Ctx): Promise<User[]> {
   const rows = await ctx.db.selectFrom('app_user').selectAll().orderBy('id').execute();
   return rows.map(toUser);

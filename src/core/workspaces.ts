@@ -1,6 +1,6 @@
 import { fail } from '../errors.ts';
 import type { WorkspaceRow } from '../db/schema.ts';
-import type { Access, Principal } from './auth.ts';
+import { forgetStandings, type Access, type Principal } from './auth.ts';
 import { withTx, type Ctx } from './context.ts';
 import { BIZ_TYPES, dataartsDatastore } from './dataarts-workflow.ts';
 import { createDatastore } from './datastores.ts';
@@ -77,6 +77,7 @@ export async function setMember(ctx: Ctx, access: Access, userId: string, role: 
     .values({ workspace_id: access.workspaceId, user_id: userId, role, created_at: ctx.now() })
     .onConflict((oc) => oc.columns(['workspace_id', 'user_id']).doUpdateSet({ role }))
     .execute();
+  forgetStandings(ctx);
   return { user_id: user.id, name: user.name, email: user.email, role };
 }
 
@@ -86,6 +87,7 @@ export async function removeMember(ctx: Ctx, access: Access, userId: string): Pr
     .where('workspace_id', '=', access.workspaceId)
     .where('user_id', '=', userId)
     .executeTakeFirst();
+  forgetStandings(ctx);
   if (Number(res.numDeletedRows) === 0) fail('USER_NOT_FOUND', 'The user is not a member of this workspace.');
 }
 

@@ -22,6 +22,8 @@ export interface Capabilities {
   readonly maxParams: number;
   /** Text value of a top-level key of a JSON column, as used in conditions and in the per-field index. */
   jsonText(column: string, key: string): RawBuilder<string | null>;
+  /** Text value at a path of keys into a JSON column (`['biz_info', 'model_id']`). */
+  jsonPathText(column: string, path: readonly string[]): RawBuilder<string | null>;
   /** Numeric value of a top-level key of a JSON column. */
   jsonNumber(column: string, key: string): RawBuilder<number | null>;
   /** True when the JSON array at `key` holds any of `values` (the `users` field type). */
@@ -35,6 +37,10 @@ export interface Capabilities {
   codePointOrder(expr: RawBuilder<unknown>): RawBuilder<unknown>;
   /** A lock conflict the database resolved by aborting us (deadlock, serialization): safe to run again. */
   isTransient(e: unknown): boolean;
+  /** A unique index refused the row (e.g. two claims taking the same workspace slot at once). */
+  isUniqueViolation(e: unknown): boolean;
+  /** The larger of two non-null numbers (PostgreSQL's greatest, SQLite's two-argument max). */
+  greatest(a: RawBuilder<unknown>, b: RawBuilder<unknown>): RawBuilder<number>;
   /** Decodes a JSON column value as the driver returns it. */
   readJson<T>(value: unknown): T;
   /** Encodes a value for a JSON column. */
@@ -68,12 +74,15 @@ export const sqliteCapabilities: Capabilities = Object.freeze({
   jsonType: 'text' as const,
   maxParams: 32766,
   jsonText: (column: string, key: string) => sql<string | null>`json_extract(${sql.ref(column)}, ${sql.lit(`$.${safeKey(key)}`)})`,
+  jsonPathText: (column: string, path: readonly string[]) => sql<string | null>`json_extract(${sql.ref(column)}, ${sql.lit(`$.${path.map(safeKey).join('.')}`)})`,
   jsonNumber: (column: string, key: string) => sql<number | null>`json_extract(${sql.ref(column)}, ${sql.lit(`$.${safeKey(key)}`)})`,
   jsonArrayHasAny: (column: string, key: string, values: readonly string[]) =>
     sql<boolean>`exists (select 1 from json_each(${sql.ref(column)}, ${sql.lit(`$.${safeKey(key)}`)}) where value in (${sql.join(values)}))`,
   ilike: (expr: RawBuilder<unknown>, pattern: string) => sql<boolean>`${expr} like ${pattern} escape '\\'`,
   codePointOrder: (expr: RawBuilder<unknown>) => expr,
   isTransient: (e: unknown) => (e as { code?: string } | null)?.code === 'SQLITE_BUSY',
+  isUniqueViolation: (e: unknown) => ['SQLITE_CONSTRAINT_UNIQUE', 'SQLITE_CONSTRAINT_PRIMARYKEY'].includes((e as { code?: string } | null)?.code ?? ''),
+  greatest: (a: RawBuilder<unknown>, b: RawBuilder<unknown>) => sql<number>`max(${a}, ${b})`,
   readJson,
   writeJson,
 });
@@ -87,12 +96,15 @@ export const postgresCapabilities: Capabilities = Object.freeze({
   jsonType: 'jsonb' as const,
   maxParams: 65535,
   jsonText: (column: string, key: string) => sql<string | null>`(${sql.ref(column)} ->> ${sql.lit(safeKey(key))})`,
+  jsonPathText: (column: string, path: readonly string[]) => sql<string | null>`(${sql.ref(column)} #>> ${sql.lit(`{${path.map(safeKey).join(',')}}`)})`,
   jsonNumber: (column: string, key: string) => sql<number | null>`((${sql.ref(column)} ->> ${sql.lit(safeKey(key))})::numeric)`,
   jsonArrayHasAny: (column: string, key: string, values: readonly string[]) =>
     sql<boolean>`(${sql.ref(column)} -> ${sql.lit(safeKey(key))}) ?| array[${sql.join(values)}]::text[]`,
   ilike: (expr: RawBuilder<unknown>, pattern: string) => sql<boolean>`(${expr}) collate "C" ilike ${pattern} escape '\\'`,
   codePointOrder: (expr: RawBuilder<unknown>) => sql`(${expr}) collate "C"`,
   isTransient: (e: unknown) => ['40P01', '40001'].includes((e as { code?: string } | null)?.code ?? ''),
+  isUniqueViolation: (e: unknown) => (e as { code?: string } | null)?.code === '23505',
+  greatest: (a: RawBuilder<unknown>, b: RawBuilder<unknown>) => sql<number>`greatest(${a}, ${b})`,
   readJson,
   writeJson,
 });

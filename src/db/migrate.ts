@@ -6,6 +6,10 @@ import { engine } from './migrations/0002-engine.ts';
 import { batchGroups } from './migrations/0003-batch-groups.ts';
 import { dataarts } from './migrations/0004-dataarts.ts';
 import { itemDrafts } from './migrations/0005-item-drafts.ts';
+import { retention } from './migrations/0006-retention.ts';
+import { dataConnections } from './migrations/0007-data-connections.ts';
+import { fairSchedulingAndRevert } from './migrations/0008-fair-scheduling-and-revert.ts';
+import { webhooks } from './migrations/0009-webhooks.ts';
 
 /** Forward-only and numbered; a new file per change, never an edit of a landed one. */
 function migrations(caps: Capabilities): Record<string, Migration> {
@@ -15,7 +19,16 @@ function migrations(caps: Capabilities): Record<string, Migration> {
     '0003-batch-groups': batchGroups(),
     '0004-dataarts': dataarts(),
     '0005-item-drafts': itemDrafts(caps),
+    '0006-retention': retention(),
+    '0007-data-connections': dataConnections(),
+    '0008-fair-scheduling-and-revert': fairSchedulingAndRevert(caps),
+    '0009-webhooks': webhooks(),
   };
+}
+
+/** The names of every migration this code knows, in order (a database with others was made by a newer batchgate). */
+export function knownMigrations(caps: Capabilities): string[] {
+  return Object.keys(migrations(caps));
 }
 
 /**

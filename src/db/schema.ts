@@ -107,6 +107,12 @@ export interface HistoryRow {
   ticket_id: string | null;
   changes: unknown;
   created_at: number;
+  /** The item's rev_no after the change; null on rows written before 0008 (not revertible). */
+  rev_no: number | null;
+  /** What the change replaced, for a revert (src/core/undo.ts); null when only the status moved (0008). */
+  undo: unknown;
+  /** On a revert's rows: the batch whose change this undid (0008). */
+  reverts_batch_id: string | null;
 }
 
 export interface TicketRow {
@@ -164,6 +170,16 @@ export interface BatchRow {
   started_at: number | null;
   finished_at: number | null;
   updated_at: number;
+  /** When retention purged (or began purging) the batch's per-item rows; null while they are kept. */
+  items_purged_at: number | null;
+  /** 1 while a purge of its rows is under way (set with items_purged_at, cleared after the last slice). */
+  items_purge_pending: number;
+  /** 1–100: the batch's weight in the fair share of workers (0008). */
+  priority: number;
+  /** Stride-scheduling clock: weighted items claimed so far; the claim takes the lowest (0008). */
+  pass: number;
+  /** The pass the batch's latest claim started from (0008). */
+  base_pass: number;
 }
 
 export interface BatchItemRow {
@@ -198,6 +214,10 @@ export interface WorkChunkRow {
   lease_owner: string | null;
   lease_until: number | null;
   attempts: number;
+  /** The batch's workspace, for the per-workspace limit (0008). */
+  workspace_id: string | null;
+  /** While running under a per-workspace limit: which of the workspace's slots it holds (0008). */
+  slot: number | null;
 }
 
 export interface DataartsApproverRow {
@@ -238,6 +258,71 @@ export interface ItemDraftRow {
   updated_at: number;
 }
 
+/** A registered source database (0007); `secret` is the encrypted URL, never sent or logged. */
+export interface DataConnectionRow {
+  id: string;
+  workspace_id: string;
+  name: string;
+  dialect: string;
+  display_url: string;
+  schema_name: string | null;
+  secret: string;
+  created_by: string;
+  created_at: number;
+}
+
+/** A workspace's webhook endpoint (0009). `secret` is read and written only by src/core/webhooks/secret-store.ts. */
+export interface WebhookRow {
+  id: string;
+  workspace_id: string;
+  url: string;
+  description: string | null;
+  /** JSON array of subscribed event types. */
+  events: string;
+  active: number;
+  secret: string;
+  created_by: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+/** An outbox event: the exact JSON body its deliveries send (0009). */
+export interface WebhookEventRow {
+  id: string;
+  workspace_id: string;
+  type: string;
+  batch_id: string | null;
+  body: string;
+  occurred_at: number;
+}
+
+export interface WebhookDeliveryRow {
+  id: string;
+  webhook_id: string;
+  event_id: string;
+  state: string;
+  attempts: number;
+  next_attempt_at: number;
+  lease_owner: string | null;
+  lease_until: number | null;
+  redelivery_of: string | null;
+  last_status: number | null;
+  last_error: string | null;
+  created_at: number;
+  updated_at: number;
+  delivered_at: number | null;
+}
+
+export interface WebhookAttemptRow {
+  delivery_id: string;
+  attempt: number;
+  started_at: number;
+  duration_ms: number;
+  status_code: number | null;
+  error: string | null;
+  response_snippet: string | null;
+}
+
 export interface Schema {
   workspace: WorkspaceRow;
   app_user: UserRow;
@@ -258,6 +343,11 @@ export interface Schema {
   dataarts_approver: DataartsApproverRow;
   item_version: ItemVersionRow;
   item_draft: ItemDraftRow;
+  data_connection: DataConnectionRow;
+  webhook: WebhookRow;
+  webhook_event: WebhookEventRow;
+  webhook_delivery: WebhookDeliveryRow;
+  webhook_attempt: WebhookAttemptRow;
 }
 
 export type { Generated };

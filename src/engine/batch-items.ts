@@ -12,7 +12,14 @@ export interface BatchItemView {
   previous_errors: { attempt: number; error_code: string | null; error_message: string | null; finished_at: number | null }[];
 }
 
-/** A page of a batch's outcomes in seq order; the cursor is the last seq returned. */
+/** `batch_item.seq` is a 32-bit integer column: no item comes after this seq. */
+const MAX_SEQ = 2_147_483_647;
+
+/**
+ * A page of a batch's outcomes in seq order; the cursor is the last seq returned. A cursor past any seq (a
+ * client's garbage) pages to the end instead of being compared as an out-of-range integer, which PostgreSQL
+ * refuses (a 500 for `cursor=183912778356`).
+ */
 export async function listBatchItems(
   ctx: Ctx,
   batchId: string,
@@ -22,7 +29,7 @@ export async function listBatchItems(
     .selectFrom('batch_item')
     .select(['seq', 'target_id', 'state', 'error_code', 'error_message', 'attempts', 'updated_at'])
     .where('batch_id', '=', batchId)
-    .where('seq', '>', q.after);
+    .where('seq', '>', Math.min(q.after, MAX_SEQ));
   if (q.state) query = query.where('state', '=', q.state);
   if (q.errorCode) query = query.where('error_code', '=', q.errorCode);
   const rows = await query.orderBy('seq').limit(q.limit + 1).execute();

@@ -1,9 +1,11 @@
 import { sql } from 'kysely';
 import type { Condition } from '../core/conditions.ts';
-import type { Ctx } from '../core/context.ts';
+import type { ModelOpParams } from '../core/models/op-params.ts';
+import { withTx, type Ctx } from '../core/context.ts';
 import type { BatchRow } from '../db/schema.ts';
 import { fail } from '../errors.ts';
 import type { BatchState, Operation } from './batch-states.ts';
+import { emitBatchEnd } from './webhooks/batch-events.ts';
 
 /** What a batch does, frozen at submit. Targets themselves are the batch_item rows. */
 export interface BatchParams {
@@ -18,6 +20,12 @@ export interface BatchParams {
   skip_approval?: boolean;
   /** What a compatibility door was given beyond the operation (as_params, env_type, …), kept for audit. */
   meta?: Record<string, unknown> | null;
+  /** A model operation's parameters (reverse_db, transform_model). */
+  model_op?: ModelOpParams | null;
+  /** False: the tickets this batch opens and decides send no webhook events (batch events still go). Absent = true. */
+  notify?: boolean;
+  /** A `revert` batch: the batch whose changes it undoes. */
+  reverts_batch_id?: string | null;
 }
 
 export interface Batch {
@@ -45,10 +53,23 @@ export interface Batch {
   group_id: string | null;
   /** For a condition target with a limit: how many items matched before the limit cut them. */
   matched: number | null;
+  /** PRIORITY.min–max: the batch's weight in the fair share of workers. */
+  priority: number;
+  /** Stride-scheduling clock and where its latest claim started (src/engine/sql/claim-chunk.ts). */
+  pass: number;
+  base_pass: number;
   created_at: number;
   started_at: number | null;
   finished_at: number | null;
   updated_at: number;
+  /** When retention purged the per-item outcomes (the counters stay); null while they are kept. */
+  items_purged_at: number | null;
+}
+
+/** How many items one slice takes: the whole chunk, or about a quarter second's worth under a rate limit. */
+export function sliceSize(maxRate: number | null, chunkSize: number): number {
+  if (!maxRate) return chunkSize;
+  return Math.max(1, Math.min(chunkSize, Math.ceil(maxRate / 4)));
 }
 
 export function toBatch(ctx: Ctx, row: BatchRow): Batch {
@@ -96,20 +117,32 @@ export async function listBatches(
 /**
  * Ends a runnable batch whose chunks are all done. Runs as its own statement after the slice has bumped the
  * batch counters: that UPDATE holds the batch row lock until commit, so on PostgreSQL two workers finishing the
- * last two chunks are serialised and the second one's fresh snapshot sees the first one's chunk done.
+ * last two chunks are serialised and the second one's fresh snapshot sees the first one's chunk done. The
+ * batch.finished (or batch.failed) webhook event commits with the state change.
+ *
+ * Logs "batch finished" here, inside the transaction, so no path that ends a batch (last slice, failed chunk,
+ * resume, the straggler sweep) can skip it: a commit that then fails makes the next worker finish the batch
+ * again, which repeats the line but never loses it.
  */
 export async function finalizeIfDone(ctx: Ctx, batchId: string): Promise<boolean> {
-  const now = ctx.now();
-  const res = await ctx.db
-    .updateTable('batch')
-    .set({
-      state: sql`case when error is not null then 'failed' when failed > 0 then 'completed_with_errors' else 'succeeded' end`,
-      finished_at: now,
-      updated_at: now,
-    })
-    .where('id', '=', batchId)
-    .where('state', 'in', ['queued', 'scheduled', 'running'])
-    .where((eb) => eb.not(eb.exists(eb.selectFrom('work_chunk').select('id').where('batch_id', '=', batchId).where('state', '<>', 'done'))))
-    .executeTakeFirst();
-  return Number(res.numUpdatedRows) === 1;
+  return withTx(ctx, async (tx) => {
+    const now = tx.now();
+    const ended = await tx.db
+      .updateTable('batch')
+      .set({
+        state: sql`case when error is not null then 'failed' when failed > 0 then 'completed_with_errors' else 'succeeded' end`,
+        finished_at: now,
+        updated_at: now,
+      })
+      .where('id', '=', batchId)
+      .where('state', 'in', ['queued', 'scheduled', 'running'])
+      .where((eb) => eb.not(eb.exists(eb.selectFrom('work_chunk').select('id').where('batch_id', '=', batchId).where('state', '<>', 'done'))))
+      .returningAll()
+      .executeTakeFirst();
+    if (!ended) return false;
+    await emitBatchEnd(tx, toBatch(tx, ended));
+    const { state, total, succeeded, failed, skipped, started_at, attempt } = ended;
+    tx.log.info({ batch_id: batchId, state, total, succeeded, failed, skipped, attempt, duration_ms: started_at === null ? null : now - started_at }, 'batch finished');
+    return true;
+  });
 }

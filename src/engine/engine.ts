@@ -3,7 +3,7 @@ import type { Actor } from '../core/operations/types.ts';
 import type { OpenDb } from '../db/open-db.ts';
 import { TERMINAL } from './batch-states.ts';
 import { findBatch, type Batch } from './batches.ts';
-import { cancelBatch, pauseBatch, resumeBatch, retryBatch, rethrottleBatch } from './controls.ts';
+import { cancelBatch, pauseBatch, reprioritizeBatch, resumeBatch, retryBatch, rethrottleBatch } from './controls.ts';
 import { makeNotifier, type Notifier } from './notifier.ts';
 import { runChunk } from './run-chunk.ts';
 import { claimChunk } from './sql/claim-chunk.ts';
@@ -22,6 +22,9 @@ export interface Engine {
   resume(batch: Batch): Promise<Batch>;
   retry(batch: Batch): Promise<Batch>;
   rethrottle(batch: Batch, maxRate: number | null): Promise<Batch>;
+  reprioritize(batch: Batch, priority: number): Promise<Batch>;
+  /** A new `revert` batch undoing what `batch` (finished or cancelled) changed, run by workers like any other. */
+  revert(actor: Actor, batch: Batch, opts: { dry_run?: boolean; comment?: string; priority?: number; source?: string }): Promise<Batch>;
   startWorker(opts?: WorkerOptions): Worker;
   close(): Promise<void>;
 }
@@ -42,7 +45,7 @@ export async function makeEngine(ctx: Ctx, opened: OpenDb, opts: EngineOptions =
     const { batch } = await submitBatch(ctx, actor, input, tuning);
     const owner = `inline:${batch.id}`;
     const leaseMs = opts.inlineLeaseMs ?? 30_000;
-    const runner = { ctx, owner, leaseMs, stopping: () => false, sleep: (ms: number) => notifier.waitForWork(ms), onProgress: (id: string) => notifier.progress(id) };
+    const runner = { ctx, owner, leaseMs, stopping: () => false, onProgress: (id: string) => notifier.progress(id) };
     for (;;) {
       const current = (await findBatch(ctx, batch.id))!;
       if (TERMINAL.includes(current.state) || current.state === 'paused' || current.state === 'scheduled') return current;
@@ -63,6 +66,13 @@ export async function makeEngine(ctx: Ctx, opened: OpenDb, opts: EngineOptions =
     resume: (b) => wake(resumeBatch(ctx, b)),
     retry: (b) => wake(retryBatch(ctx, b)),
     rethrottle: (b, rate) => wake(rethrottleBatch(ctx, b, rate)),
+    reprioritize: (b, priority) => reprioritizeBatch(ctx, b, priority),
+    revert: async (actor, b, o) => {
+      const input: SubmitInput = { operation: 'revert', target: { revert_of: b.id }, dry_run: o.dry_run === true, source: o.source ?? 'native' };
+      if (o.comment !== undefined) input.comment = o.comment;
+      if (o.priority !== undefined) input.priority = o.priority;
+      return (await wake(submitBatch(ctx, actor, input, tuning))).batch;
+    },
     startWorker(wopts) {
       const w = startWorker(ctx, notifier, wopts);
       workers.push(w);

@@ -1,10 +1,12 @@
 import type { Ctx } from '../core/context.ts';
-import { decideTickets, runAction, updateItems } from '../core/operations/run.ts';
+import { decideTickets, revertItems, runAction, updateItems } from '../core/operations/run.ts';
 import type { Actor, Outcome } from '../core/operations/types.ts';
 import { standingIn } from '../core/auth.ts';
 import type { WorkChunkRow } from '../db/schema.ts';
 import { coerceError } from '../errors.ts';
-import { finalizeIfDone, findBatch, type Batch } from './batches.ts';
+import { isModelOperation, RUNNABLE } from './batch-states.ts';
+import { finalizeIfDone, findBatch, sliceSize, type Batch } from './batches.ts';
+import { applyModelOp, MODEL_SLICE_ITEMS, prepareModelSlice, readsBeforeSlices, type ModelSlicePrep } from './model-ops/run-model-op.ts';
 import { completeChunk } from './sql/complete-chunk.ts';
 import { failChunk } from './sql/fail-chunk.ts';
 import { heartbeat } from './sql/heartbeat.ts';
@@ -18,15 +20,16 @@ export interface ChunkRunner {
   leaseMs: number;
   /** True once the worker is shutting down: the chunk in hand is released after the current slice. */
   stopping(): boolean;
-  /** Sleeps up to `ms`, waking early on a notification (rethrottle, cancel, pause). */
-  sleep(ms: number): Promise<void>;
   /** Told after every committed slice, so progress subscribers can push at once. */
   onProgress?(batchId: string): void;
 }
 
 export type ChunkResult = 'done' | 'released' | 'lost';
 
-type Slice = { kind: 'progress' } | { kind: 'done' } | { kind: 'lost' } | { kind: 'paused' } | { kind: 'wait'; until: number };
+/** Outcomes a committed slice recorded, for the items-processed counter (counted only once it commits). */
+type Counts = Record<'succeeded' | 'failed' | 'skipped', number>;
+
+type Slice = { kind: 'progress'; counts: Counts } | { kind: 'done'; counts: Counts } | { kind: 'lost' } | { kind: 'paused' } | { kind: 'wait'; until: number };
 
 interface PendingItem {
   seq: number;
@@ -42,14 +45,29 @@ interface PendingItem {
  * the next owner of the chunk runs again from the still-pending items; nothing is applied twice.
  */
 export async function runChunk(r: ChunkRunner, chunk: WorkChunkRow): Promise<ChunkResult> {
+  const ids = { batch_id: chunk.batch_id, chunk_id: chunk.id };
+  const { metrics, log } = r.ctx;
+  // One line per chunk (1000 items) at debug, never one per item: the hot path stays quiet at info.
+  log.debug({ ...ids, seq_from: chunk.seq_from, seq_to: chunk.seq_to, attempt: chunk.attempts, owner: r.owner }, 'chunk claimed');
   let actor: Actor | null | undefined;
+  // Only a reverse reads anything before its slices: other batches pay one query per chunk for knowing it.
+  const prepares = readsBeforeSlices((await findBatch(r.ctx, chunk.batch_id))?.operation ?? '');
   for (;;) {
+    // One macrotask between slices. SQLite's connection lock wakes its waiters with promise callbacks, which run
+    // only after this flow's next synchronous re-lock: without the turn, a 1M-item batch kept every API request
+    // of the process waiting for its whole run (a GET waited 3 minutes in test/engine/fairness.test.ts).
+    await new Promise<void>((resolve) => setImmediate(resolve));
     if (r.stopping()) {
       await releaseChunk(r.ctx, chunk.id, r.owner, false);
+      log.info({ ...ids, reason: 'shutdown' }, 'chunk released');
       return 'released';
     }
     let slice: Slice;
+    const timer = metrics.sliceSeconds.startTimer();
     try {
+      // A fresh lease for the source read, which may take up to its timeouts (25 s) before the slice's own fence.
+      if (prepares && !(await heartbeat(r.ctx, chunk.id, r.owner, r.leaseMs))) return 'lost';
+      const prep = prepares ? await prepareSlice(r.ctx, chunk) : undefined;
       slice = await r.ctx.db.transaction().execute(async (trx) => {
         const tx = { ...r.ctx, db: trx };
         if (!(await heartbeat(tx, chunk.id, r.owner, r.leaseMs))) return { kind: 'lost' } as const;
@@ -59,22 +77,33 @@ export async function runChunk(r: ChunkRunner, chunk: WorkChunkRow): Promise<Chu
         }
         if (batch.not_before > tx.now()) return { kind: 'wait', until: batch.not_before } as const;
         if (actor === undefined) actor = await batchActor(tx, batch);
-        return runSlice(tx, batch, chunk, actor);
+        return runSlice(tx, batch, chunk, actor, prep);
       });
     } catch (e) {
       const err = coerceError(e);
-      r.ctx.log[r.ctx.caps.isTransient(e) ? 'warn' : 'error']({ err, chunk: chunk.id, batch: chunk.batch_id, attempt: chunk.attempts }, 'chunk slice failed');
       const transient = r.ctx.caps.isTransient(e);
+      log[transient ? 'warn' : 'error']({ err, ...ids, attempt: chunk.attempts }, 'chunk slice failed');
       if (!transient && chunk.attempts >= MAX_CHUNK_ATTEMPTS) {
-        await r.ctx.db.transaction().execute(async (trx) => {
+        const failed = await r.ctx.db.transaction().execute(async (trx) => {
           const tx = { ...r.ctx, db: trx };
-          if (await failChunk(tx, chunk, r.owner, err.message)) await finalizeIfDone(tx, chunk.batch_id);
+          const n = await failChunk(tx, chunk, r.owner, err.message);
+          if (n !== null) await finalizeIfDone(tx, chunk.batch_id);
+          return n;
         });
+        if (failed !== null) {
+          metrics.itemsProcessed.inc({ outcome: 'failed' }, failed);
+          log.error({ ...ids, attempts: chunk.attempts, items_failed: failed }, 'chunk failed: its pending items failed with INTERNAL');
+        }
         r.onProgress?.(chunk.batch_id);
         return 'done';
       }
       await releaseChunk(r.ctx, chunk.id, r.owner, !transient);
+      log.info({ ...ids, reason: transient ? 'transient error' : 'error', attempt: chunk.attempts }, 'chunk released');
       return 'released';
+    }
+    if (slice.kind === 'progress' || slice.kind === 'done') {
+      timer();
+      for (const [outcome, n] of Object.entries(slice.counts)) if (n) metrics.itemsProcessed.inc({ outcome }, n);
     }
     switch (slice.kind) {
       case 'progress':
@@ -82,29 +111,36 @@ export async function runChunk(r: ChunkRunner, chunk: WorkChunkRow): Promise<Chu
         continue;
       case 'done':
         r.onProgress?.(chunk.batch_id);
+        log.debug(ids, 'chunk done');
         return 'done';
       case 'lost':
+        log.info(ids, 'chunk lost: its lease was reclaimed or the batch ended');
         return 'lost';
       case 'paused':
         await releaseChunk(r.ctx, chunk.id, r.owner, false);
+        log.info({ ...ids, reason: 'paused' }, 'chunk released');
         return 'released';
       case 'wait':
-        await r.sleep(Math.max(1, Math.min(slice.until - r.ctx.now(), r.leaseMs / 3)));
-        continue;
+        // Give the chunk back rather than sleep holding it: the claim skips it until `not_before`, and the loop
+        // runs other batches meanwhile. Sleeping here held SQLite's one chunk loop: under `npm run bench:load`
+        // a 20 items/s batch kept all 292 batches submitted during a 5 s phase queued until it was cancelled
+        // (and every submit's wake-up re-ran a slice transaction only to find it still had to wait).
+        await releaseChunk(r.ctx, chunk.id, r.owner, false);
+        return 'released';
     }
   }
 }
 
-/** How many items one slice takes: the whole chunk, or about a quarter second's worth under a rate limit. */
+/**
+ * How many items one slice takes: the whole chunk (a model operation: MODEL_SLICE_ITEMS), or about a quarter
+ * second's worth under a rate limit.
+ */
 function sliceLimit(batch: Batch, chunk: WorkChunkRow): number {
-  const size = chunk.seq_to - chunk.seq_from + 1;
-  if (!batch.max_rate) return size;
-  return Math.max(1, Math.min(size, Math.ceil(batch.max_rate / 4)));
+  return sliceSize(batch.max_rate, Math.min(chunk.seq_to - chunk.seq_from + 1, isModelOperation(batch.operation) ? MODEL_SLICE_ITEMS : Infinity));
 }
 
-async function runSlice(tx: Ctx, batch: Batch, chunk: WorkChunkRow, actor: Actor | null): Promise<Slice> {
-  const limit = sliceLimit(batch, chunk);
-  let q = tx.db
+function pendingItems(ctx: Ctx, batch: Batch, chunk: WorkChunkRow, lock: boolean): Promise<PendingItem[]> {
+  let q = ctx.db
     .selectFrom('batch_item')
     .select(['seq', 'target_id', 'expected_rev', 'expected_datastore_id'])
     .where('batch_id', '=', batch.id)
@@ -112,24 +148,38 @@ async function runSlice(tx: Ctx, batch: Batch, chunk: WorkChunkRow, actor: Actor
     .where('seq', '<=', chunk.seq_to)
     .where('state', '=', 'pending')
     .orderBy('seq')
-    .limit(limit);
-  // Locked so a concurrent cancel waits for this slice instead of skipping items it is changing.
-  if (tx.caps.rowLocks) q = q.forUpdate();
-  const pending: PendingItem[] = await q.execute();
+    .limit(sliceLimit(batch, chunk));
+  if (lock && ctx.caps.rowLocks) q = q.forUpdate();
+  return q.execute();
+}
 
-  const outcomes = pending.length ? await applyOperation(tx, batch, actor, pending) : [];
+/** What the next slice must read from outside the database, read before its transaction (a reverse's source). */
+async function prepareSlice(ctx: Ctx, chunk: WorkChunkRow): Promise<ModelSlicePrep | undefined> {
+  const batch = await findBatch(ctx, chunk.batch_id);
+  if (!batch || !RUNNABLE.includes(batch.state) || batch.not_before > ctx.now()) return undefined;
+  const pending = await pendingItems(ctx, batch, chunk, false);
+  return pending.length ? prepareModelSlice(ctx, batch, pending.map((p) => p.target_id)) : undefined;
+}
+
+async function runSlice(tx: Ctx, batch: Batch, chunk: WorkChunkRow, actor: Actor | null, prep: ModelSlicePrep | undefined): Promise<Slice> {
+  const limit = sliceLimit(batch, chunk);
+  // Locked so a concurrent cancel waits for this slice instead of skipping items it is changing.
+  const pending = await pendingItems(tx, batch, chunk, true);
+
+  const outcomes = pending.length ? await applyOperation(tx, batch, actor, pending, prep) : [];
   await recordOutcomes(tx, batch.id, pending, outcomes);
 
   const count = (s: Outcome['state']) => outcomes.filter((o) => o.state === s).length;
+  const counts: Counts = { succeeded: count('succeeded'), failed: count('failed'), skipped: count('skipped') };
   const now = tx.now();
   // The rate limit is shared by every worker on the batch: each slice pushes not_before by its own share.
   const notBefore = batch.max_rate && pending.length ? Math.max(batch.not_before, now) + (pending.length / batch.max_rate) * 1000 : batch.not_before;
   await tx.db
     .updateTable('batch')
     .set((eb) => ({
-      succeeded: eb('succeeded', '+', count('succeeded')),
-      failed: eb('failed', '+', count('failed')),
-      skipped: eb('skipped', '+', count('skipped')),
+      succeeded: eb('succeeded', '+', counts.succeeded),
+      failed: eb('failed', '+', counts.failed),
+      skipped: eb('skipped', '+', counts.skipped),
       not_before: Math.round(notBefore),
       updated_at: now,
     }))
@@ -137,10 +187,10 @@ async function runSlice(tx: Ctx, batch: Batch, chunk: WorkChunkRow, actor: Actor
     .execute();
 
   const exhausted = pending.length < limit || pending.at(-1)!.seq === chunk.seq_to;
-  if (!exhausted) return { kind: 'progress' };
+  if (!exhausted) return { kind: 'progress', counts };
   if (!(await completeChunk(tx, chunk.id, chunk.lease_owner!))) throw new Error('lease lost while completing a chunk');
   await finalizeIfDone(tx, batch.id);
-  return { kind: 'done' };
+  return { kind: 'done', counts };
 }
 
 /** The submitter as they are now: a member removed since the submit no longer acts in the workspace. */
@@ -149,12 +199,12 @@ async function batchActor(tx: Ctx, batch: Batch): Promise<Actor | null> {
   return standing && { ...standing, workspaceId: batch.workspace_id };
 }
 
-function applyOperation(tx: Ctx, batch: Batch, actor: Actor | null, pending: PendingItem[]): Promise<Outcome[]> | Outcome[] {
+function applyOperation(tx: Ctx, batch: Batch, actor: Actor | null, pending: PendingItem[], prep: ModelSlicePrep | undefined): Promise<Outcome[]> | Outcome[] {
   if (!actor) {
     return pending.map((p) => ({ target_id: p.target_id, state: 'failed', error_code: 'FORBIDDEN', error_message: 'The submitter no longer belongs to this workspace.' }));
   }
   const p = batch.params;
-  const opts = { comment: p.comment ?? null, batchId: batch.id, dryRun: batch.dry_run, inBatch: true };
+  const opts = { comment: p.comment ?? null, batchId: batch.id, dryRun: batch.dry_run, inBatch: true, notify: p.notify !== false };
   const targets = pending.map((x) => ({
     id: x.target_id,
     ...(x.expected_rev === null ? {} : { rev_no: x.expected_rev }),
@@ -170,6 +220,11 @@ function applyOperation(tx: Ctx, batch: Batch, actor: Actor | null, pending: Pen
     case 'reject':
     case 'withdraw':
       return decideTickets(tx, actor, ids, batch.operation, opts);
+    case 'reverse_db':
+    case 'transform_model':
+      return applyModelOp(tx, batch, actor, ids, prep);
+    case 'revert':
+      return revertItems(tx, actor, targets, p.reverts_batch_id!, opts);
   }
 }
 

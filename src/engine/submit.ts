@@ -6,11 +6,14 @@ import { withTx, type Ctx } from '../core/context.ts';
 import { getDatastore } from '../core/datastores.ts';
 import { normalizeFieldValues } from '../core/field-values.ts';
 import { roleAllows } from '../core/roles.ts';
+import type { ModelOpParams } from '../core/models/op-params.ts';
 import type { Actor } from '../core/operations/types.ts';
 import type { BatchRow } from '../db/schema.ts';
 import { AppError, fail } from '../errors.ts';
-import type { Operation } from './batch-states.ts';
+import { isModelOperation, PRIORITY, REVERTIBLE, type BatchState, type Operation } from './batch-states.ts';
 import { findBatch, toBatch, type Batch, type BatchParams } from './batches.ts';
+import { emitBatchEnd, emitBatchEvent } from './webhooks/batch-events.ts';
+import { lowestPass } from './sql/lowest-pass.ts';
 
 export type Target =
   | {
@@ -27,6 +30,10 @@ export type Target =
       /** Take at most this many of the matching items (in id order); `matched` records how many there were. */
       limit?: number;
       revisions?: Record<string, number>;
+    }
+  | {
+      /** A `revert` batch's targets: every item this batch of the workspace changed (src/engine/revert.ts). */
+      revert_of: string;
     };
 
 export interface SubmitInput {
@@ -48,6 +55,18 @@ export interface SubmitInput {
   group_id?: string | null;
   /** Recorded on the batch for audit (as_params, env_type, …). */
   meta?: Record<string, unknown> | null;
+  /** What a model operation (reverse_db, transform_model) does; its targets are table names or entity ids. */
+  model_op?: ModelOpParams | null;
+  /**
+   * The request as the caller sent it, hashed for Idempotency-Key instead of this input: a model operation reads
+   * its targets from a database at submit, and a retry of the same request must find the same batch even when
+   * those changed in between.
+   */
+  request?: unknown;
+  /** False: no webhook events for the tickets the batch opens and decides (Jira's sendBulkNotification). Default true. */
+  notify?: boolean;
+  /** PRIORITY.min–max: the batch's weight in the fair share of workers; PRIORITY.default when absent. */
+  priority?: number;
 }
 
 export interface EngineTuning {
@@ -71,8 +90,14 @@ function canonical(value: unknown): string {
 }
 
 function requestHash(input: SubmitInput): string {
-  const { idempotency_key: _k, source: _s, ...rest } = input;
-  return createHash('sha256').update(canonical(rest)).digest('hex');
+  const { idempotency_key: _k, source: _s, request, ...rest } = input;
+  return createHash('sha256').update(canonical(request === undefined ? rest : { operation: input.operation, request })).digest('hex');
+}
+
+export function checkPriority(priority: number): void {
+  if (!Number.isInteger(priority) || priority < PRIORITY.min || priority > PRIORITY.max) {
+    fail('VALIDATION_FAILED', `priority must be an integer from ${PRIORITY.min} to ${PRIORITY.max}.`);
+  }
 }
 
 function isTicketOperation(op: Operation): boolean {
@@ -91,13 +116,14 @@ export async function submitBatch(
   input: SubmitInput,
   tuning: EngineTuning = DEFAULT_TUNING,
 ): Promise<{ batch: Batch; created: boolean }> {
-  if ((input.operation === 'action' || input.operation === 'update') && !roleAllows(actor.role, 'write')) {
+  if ((input.operation === 'action' || input.operation === 'update' || input.operation === 'revert' || isModelOperation(input.operation)) && !roleAllows(actor.role, 'write')) {
     fail('FORBIDDEN', `The ${actor.role} role may not change items.`);
   }
   if (input.operation === 'action' && !input.action) fail('VALIDATION_FAILED', 'An action batch needs `action`.');
   if (input.operation === 'update' && (!input.fields || Object.keys(input.fields).length === 0)) {
     fail('VALIDATION_FAILED', 'An update batch needs `fields`.');
   }
+  if (input.priority !== undefined) checkPriority(input.priority);
   const hash = requestHash(input);
   if (input.idempotency_key) {
     const existing = await findByKey(ctx, actor.workspaceId, input.idempotency_key);
@@ -105,7 +131,7 @@ export async function submitBatch(
   }
 
   try {
-    return await withTx(ctx, async (tx) => {
+    const submitted = await withTx(ctx, async (tx) => {
       const now = tx.now();
       const id = tx.ids.next();
       const params: BatchParams = {
@@ -115,8 +141,10 @@ export async function submitBatch(
         approver_user_id: input.approver_user_id ?? null,
         skip_approval: input.skip_approval === true,
         meta: input.meta ?? null,
+        ...(input.model_op ? { model_op: input.model_op } : {}),
+        notify: input.notify !== false,
       };
-      const revisions = input.target.revisions ?? null;
+      const revisions = 'revert_of' in input.target ? null : (input.target.revisions ?? null);
       const datastores = 'ids' in input.target ? (input.target.datastores ?? null) : null;
       let matched: number | null = null;
 
@@ -140,6 +168,9 @@ export async function submitBatch(
             .execute();
         }
         total = ids.length;
+      } else if ('revert_of' in input.target) {
+        params.reverts_batch_id = input.target.revert_of;
+        total = await freezeRevertTargets(tx, actor.workspaceId, input.target.revert_of, id);
       } else {
         const ds = await getDatastore(tx, actor.workspaceId, input.target.datastore);
         if (input.operation === 'action' && !ds.actionByKey.get(input.action!)) {
@@ -182,6 +213,7 @@ export async function submitBatch(
 
       const startAt = input.start_at ?? null;
       const scheduled = startAt !== null && startAt > now;
+      const pass = total === 0 ? 0 : await lowestPass(tx);
       const row: BatchRow = {
         id,
         workspace_id: actor.workspaceId,
@@ -208,16 +240,31 @@ export async function submitBatch(
         started_at: total === 0 ? now : null,
         finished_at: total === 0 ? now : null,
         updated_at: now,
+        items_purged_at: null,
+        items_purge_pending: 0,
+        priority: input.priority ?? PRIORITY.default,
+        pass,
+        base_pass: pass,
       };
       await tx.db.insertInto('batch').values(row).execute();
 
       const chunks = [];
       for (let from = 1; from <= total; from += tuning.chunkSize) {
-        chunks.push({ id: tx.ids.next(), batch_id: id, seq_from: from, seq_to: Math.min(total, from + tuning.chunkSize - 1), state: 'ready', lease_owner: null, lease_until: null, attempts: 0 });
+        chunks.push({
+          id: tx.ids.next(), batch_id: id, workspace_id: actor.workspaceId, seq_from: from, seq_to: Math.min(total, from + tuning.chunkSize - 1),
+          state: 'ready', lease_owner: null, lease_until: null, attempts: 0, slot: null,
+        });
       }
       for (let i = 0; i < chunks.length; i += 500) await tx.db.insertInto('work_chunk').values(chunks.slice(i, i + 500)).execute();
-      return { batch: toBatch(tx, row), created: true };
+      const batch = toBatch(tx, row);
+      await emitBatchEvent(tx, 'batch.created', batch);
+      // Nothing matched: the batch is born finished, and says so.
+      if (total === 0) await emitBatchEnd(tx, batch);
+      return { batch, created: true };
     });
+    const b = submitted.batch;
+    ctx.log.info({ batch_id: b.id, workspace_id: b.workspace_id, operation: b.operation, state: b.state, total: b.total, source: b.source, group_id: b.group_id }, 'batch submitted');
+    return submitted;
   } catch (e) {
     // Two submits with one key raced: the unique index let one through; answer as a replay of it.
     if (input.idempotency_key && !(e instanceof AppError)) {
@@ -226,6 +273,34 @@ export async function submitBatch(
     }
     throw e;
   }
+}
+
+/**
+ * The batch `input`'s Idempotency-Key already made for this same request, or null when the key is new (or none);
+ * IDEMPOTENCY_KEY_REUSED when it was used with another request. For a submit that writes before the batch is
+ * recorded (a transform creates its target model): asked first, a refused replay writes nothing.
+ */
+export async function findReplay(ctx: Ctx, workspaceId: string, input: SubmitInput): Promise<Batch | null> {
+  if (!input.idempotency_key) return null;
+  const existing = await findByKey(ctx, workspaceId, input.idempotency_key);
+  return existing && replay(existing, requestHash(input)).batch;
+}
+
+/**
+ * A revert's targets, frozen like any other: the items the reverted batch changed (its history entries; each
+ * item once), in id order. Checked in the submit's transaction, so a retry that just requeued the batch is seen.
+ */
+async function freezeRevertTargets(tx: Ctx, workspaceId: string, revertOf: string, batchId: string): Promise<number> {
+  const target = await tx.db.selectFrom('batch').select(['state', 'dry_run']).where('id', '=', revertOf).where('workspace_id', '=', workspaceId).executeTakeFirst();
+  if (!target) fail('BATCH_NOT_FOUND');
+  if (!REVERTIBLE.includes(target.state as BatchState)) {
+    fail('BATCH_STATE', `The batch is ${target.state}; only a ${REVERTIBLE.join(', ')} batch can be reverted.`);
+  }
+  if (target.dry_run) fail('NOT_REVERTIBLE', 'The batch was a dry run: it changed nothing to revert.');
+  const res = await sql`insert into batch_item (batch_id, seq, target_id, state, attempts)
+    select ${batchId}, row_number() over (order by t.item_id), t.item_id, 'pending', 0
+    from (select distinct h.item_id from item_history h where h.batch_id = ${revertOf} and h.workspace_id = ${workspaceId}) t`.execute(tx.db);
+  return Number(res.numAffectedRows ?? 0n);
 }
 
 async function findByKey(ctx: Ctx, workspaceId: string, key: string): Promise<Batch | null> {

@@ -342,6 +342,12 @@ describeEachDialect('bad input over the native API', (dialect) => {
       refused(await root.post(`${DS}/items`, { items: [{ title: 'a' }, { title: 'b', bogus: 1 }] }), 400, 'VALIDATION_FAILED');
       refused(await root.post(`${DS}/items/search`, { conditions: [{ id: 'vendor', search_value: ['a'], regex: true }] }), 400, 'VALIDATION_FAILED');
       refused(await root.post(`${DS}/items/search`, { conditions: [{ conditions: [{ id: 'vendor', search_value: ['a'], bogus: 1 }] }] }), 400, 'VALIDATION_FAILED');
+      // A revisions key that is no item id (patternProperties alone let it through unchecked).
+      for (const key of ['', 'abc', '1'.repeat(21)]) {
+        const target = { ids: [itemId], revisions: { [key]: 1 } };
+        refused(await root.post(`${W}/batches`, { operation: 'update', fields: { vendor: 'v' }, target }), 400, 'VALIDATION_FAILED', `revisions ${key}`);
+        refused(await root.post(`${W}/batches`, { operation: 'update', fields: { vendor: 'v' }, target: { datastore: 'pr', revisions: { [key]: 1 } } }), 400, 'VALIDATION_FAILED', `revisions ${key}`);
+      }
     });
   });
 

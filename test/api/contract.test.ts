@@ -62,4 +62,37 @@ describeEachDialect('API contract', (dialect) => {
     assert.equal(r.statusCode, 404);
     assert.equal(JSON.parse(r.body).error.code, 'ROUTE_NOT_FOUND');
   });
+
+  // Found by test/fuzz: these fell through to the native `{error}` envelope whatever the path's dialect.
+  it('answers errors raised before a route is chosen in the envelope of the dialect the path falls under', async () => {
+    const get = async (method: string, url: string, headers: Record<string, string> = {}) => {
+      const r = await s.app.inject({ method: method as 'GET', url, headers });
+      return { status: r.statusCode, body: JSON.parse(r.body) };
+    };
+    // Batch approvals: a wrong method, a NUL or a bad content type on an unknown method.
+    for (const [method, url, headers] of [
+      ['PUT', '/batch_approvals/_submit', {}],
+      ['DELETE', '/batch_approvals/_check?user_id=%00', {}],
+      ['PATCH', '/batch_approvals/_submit', { 'content-type': 'text/plain' }],
+    ] as const) {
+      const r = await get(method, url, headers);
+      assert.ok(r.status >= 400 && r.status < 500, `${method} ${url}: ${r.status}`);
+      assert.equal(typeof r.body.code, 'string', `${method} ${url}: ${JSON.stringify(r.body)}`);
+      assert.equal(r.body.error, undefined, `${method} ${url}: flat envelope`);
+    }
+    // Not valid percent-encoded UTF-8, or a segment over the router's limit.
+    const hex = await get('GET', '/api/v0/datastores/%ZZ/fields');
+    assert.equal(hex.status, 400);
+    assert.equal(hex.body.error_code, 'INVALID_PARAMS');
+    const hexLong = await get('GET', `/api/v0/datastores/${'x'.repeat(300)}/fields`);
+    assert.equal(hexLong.status, 414);
+    assert.equal(hexLong.body.error_code, 'INVALID_PARAMS');
+    const da = await get('PUT', '/v2/%ZZ/design/approvals?ids=1');
+    assert.deepEqual([da.status, da.body.error_code], [400, 'DS.6000']);
+    // The docs routes (registered by a plugin) answer a NUL in the native envelope, not Fastify's default.
+    const docs = await get('GET', '/docs/json?x=%00');
+    assert.deepEqual([docs.status, docs.body.error?.code], [400, 'BAD_REQUEST']);
+    const native = await get('GET', '/api/v1/%ZZ');
+    assert.deepEqual([native.status, native.body.error?.code], [400, 'BAD_REQUEST']);
+  });
 });

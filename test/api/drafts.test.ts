@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
 import { describeEachDialect } from '../helpers/db.ts';
-import { PURCHASE_DS, startTestService, type Client, type TestService } from '../helpers/service.ts';
+import { CATALOG_DS, PURCHASE_DS, startTestService, type Client, type TestService } from '../helpers/service.ts';
 
 async function waitForBatch(api: Client, ws: string, id: string, timeoutMs = 20_000): Promise<any> {
   const deadline = Date.now() + timeoutMs;
@@ -12,35 +12,6 @@ async function waitForBatch(api: Client, ws: string, id: string, timeoutMs = 20_
     await new Promise((r) => setTimeout(r, 25));
   }
 }
-
-/** A catalog whose `live` status is released: entering it records a version, an edit there is a draft. */
-const CATALOG_DS = {
-  name: 'Catalog',
-  display_id: 'cat',
-  fields: [
-    { display_id: 'price', name: 'Price', type: 'number' },
-    { display_id: 'label', name: 'Label', type: 'text' },
-  ],
-  statuses: [
-    { display_id: 'draft', name: 'Draft' },
-    { display_id: 'review', name: 'In review' },
-    { display_id: 'live', name: 'Live' },
-    { display_id: 'rejected', name: 'Rejected' },
-    { display_id: 'retired', name: 'Retired' },
-  ],
-  actions: [
-    { display_id: 'release', name: 'Release', from: ['draft', 'retired'], to: 'live' },
-    {
-      display_id: 'publish',
-      name: 'Publish',
-      from: ['draft', 'rejected'],
-      to: 'live',
-      approval: { pending_status: 'review', reject_status: 'rejected', approver_role: 'approver' },
-    },
-    { display_id: 'retire', name: 'Retire', from: ['live'], to: 'retired' },
-  ],
-  drafts: { statuses: ['live'] },
-};
 
 describeEachDialect('drafts and released versions over the native API', (dialect) => {
   let s: TestService;

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
+import { buildApp } from '../../src/api/app.ts';
 import { Errors } from '../../src/errors.ts';
 import { describeEachDialect } from '../helpers/db.ts';
-import type { Res } from '../helpers/service.ts';
+import { makeClient, type Res } from '../helpers/service.ts';
 import { makeFixture, submit, waitForGroup, type Fixture } from './fixture.ts';
 
 /** A refusal in this API's envelope: flat `{code, message, details?}`, a catalog code with its catalog status. */
@@ -136,6 +137,30 @@ describeEachDialect('batch approvals: bad input', (dialect) => {
       refused(await f.member3.api.get(`/batch_approvals/_submit?user_id=${f.member3.id}&batch_number=${batchNumber}`), 404, 'BATCH_NOT_FOUND', "another workspace's batch_number");
       const anon = await f.s.app.inject({ method: 'POST', url: routes()[1]!, headers: { 'content-type': 'application/json', authorization: 'Bearer nope' }, payload: JSON.stringify(ids) });
       refused({ status: anon.statusCode, body: JSON.parse(anon.body), headers: anon.headers }, 401, 'UNAUTHENTICATED', 'bad token');
+    });
+  });
+
+  it('refuses a body over BATCHGATE_BODY_LIMIT with 413 and more ids than the schema bound with 400, whole', async () => {
+    const small = await buildApp({ ctx: f.s.db.ctx, engine: f.s.engine, bodyLimit: 1024 });
+    await small.ready();
+    try {
+      const api = makeClient(small, f.approver.api.token);
+      const big = JSON.stringify(Array.from({ length: 100 }, (_, i) => `task-${i}-${'x'.repeat(10)}`));
+      assert.ok(big.length > 1024);
+      await unchanged(async () => {
+        for (const url of routes()) {
+          refused(await api.raw('POST', url, big, { 'content-type': 'application/json' }), 413, 'BODY_TOO_LARGE', `${url} over the limit`);
+          refused(await api.raw('POST', url, `{"task_ids": ${big}}`, { 'content-type': 'application/json' }), 413, 'BODY_TOO_LARGE', `${url} over the limit`);
+        }
+      });
+      assert.equal((await api.post(routes()[0]!, ids)).status, 200, 'under the limit the same app answers');
+    } finally {
+      await small.close();
+    }
+    // 201..10,000 ids are a readable TOO_MANY_TARGETS (above); past the schema's bound the request is not even read.
+    const many = JSON.stringify(Array.from({ length: 10_001 }, (_, i) => i + 1));
+    await unchanged(async () => {
+      for (const url of routes()) refused(await f.approver.api.raw('POST', url, many, { 'content-type': 'application/json' }), 400, 'VALIDATION_FAILED', `${url} 10,001 ids`);
     });
   });
 });

@@ -88,13 +88,33 @@ describe('batchgate batch (client commands as processes)', { skip: !DIALECTS.inc
     assert.deepEqual(await statusesOf(h, ds), { done: 5 });
 
     const dry = json(exits(await h.cli(['batch', 'submit', 'update', '--datastore', ds, '--fields', '{"vendor":"dry"}', '--dry-run', '--watch', '--json']), 0));
-    assert.deepEqual([dry.dry_run, dry.state, dry.succeeded], [true, 'succeeded', 5]);
+    assert.deepEqual([dry.dry_run, dry.state, dry.succeeded, dry.notify], [true, 'succeeded', 5, true]);
+    const quiet = json(exits(await h.cli(['batch', 'submit', 'update', '--datastore', ds, '--fields', '{"vendor":"dry"}', '--dry-run', '--no-notify', '--json']), 0));
+    assert.equal(quiet.notify, false, '--no-notify: no ticket webhook events for this batch');
     const vendors = await h.api('POST', `/api/v1/workspaces/${h.workspace}/datastores/${ds}/items/search`, { conditions: [{ id: 'vendor', search_value: ['dry'] }] });
     assert.equal(vendors.total, 0, 'a dry run writes nothing');
     const key = ['--idempotency-key', 'once', '--comment', 'x', '--json'];
     const first = json(exits(await h.cli(['batch', 'submit', 'update', '--datastore', ds, '--fields', '{"vendor":"acme"}', ...key]), 0));
     const again = json(exits(await h.cli(['batch', 'submit', 'update', '--datastore', ds, '--fields', '{"vendor":"acme"}', ...key]), 0));
     assert.equal(again.id, first.id);
+  });
+
+  it('priority, reprioritize and revert (dry run, then for real)', T, async () => {
+    const ds = await h.datastore('revert');
+    await seedItems(h, ds, 4);
+    const later = json(exits(await h.cli(['batch', 'submit', 'action', '--action', 'finish', '--datastore', ds, '--start-at', '+1h', '--priority', '30', '--json']), 0));
+    assert.equal(later.priority, 30);
+    assert.equal(json(exits(await h.cli(['batch', 'reprioritize', later.id, '5', '--json']), 0)).priority, 5);
+    exits(await h.cli(['batch', 'cancel', later.id]), 0);
+
+    const done = json(exits(await h.cli(['batch', 'submit', 'action', '--action', 'finish', '--datastore', ds, '--watch', '--json']), 0));
+    assert.deepEqual(await statusesOf(h, ds), { done: 4 });
+    const dry = json(exits(await h.cli(['batch', 'revert', done.id, '--dry-run', '--watch', '--json']), 0));
+    assert.deepEqual([dry.operation, dry.reverts_batch_id, dry.dry_run, dry.succeeded], ['revert', done.id, true, 4]);
+    assert.deepEqual(await statusesOf(h, ds), { done: 4 }, 'a dry run reverts nothing');
+    const r = exits(await h.cli(['batch', 'revert', done.id, '--comment', 'oops', '--watch']), 0);
+    assert.match(r.stdout, /succeeded: 4 succeeded, 0 failed, 0 skipped of 4/);
+    assert.deepEqual(await statusesOf(h, ds), { draft: 4 });
   });
 
   it('exit 2 on bad usage and on a 4xx, with the server code and message on stderr', T, async () => {
@@ -105,6 +125,8 @@ describe('batchgate batch (client commands as processes)', { skip: !DIALECTS.inc
       ['batch', 'submit', 'action', '--action', 'finish', '--where', '[]'],
       ['batch', 'submit', 'update', '--datastore', 'x', '--fields', '{nope'],
       ['batch', 'rethrottle', '1', 'fast'],
+      ['batch', 'reprioritize', '1', '101'],
+      ['batch', 'submit', 'action', '--action', 'finish', '--ids', '1', '--priority', '0'],
       ['batch', 'nope'],
       ['tickets', 'approve', '--where', '[]'],
     ];
@@ -125,7 +147,7 @@ describe('batchgate batch (client commands as processes)', { skip: !DIALECTS.inc
 
   it('batchgate --help lists every command', T, async () => {
     const r = exits(await h.cli(['--help']), 0);
-    for (const cmd of ['serve', 'worker', 'migrate', 'batch submit', 'batch get', 'batch list', 'batch items', 'batch cancel', 'batch pause', 'batch resume', 'batch retry', 'batch rethrottle', 'batch watch', 'tickets list', 'tickets approve', 'tickets reject', 'items import', 'items export']) {
+    for (const cmd of ['serve', 'worker', 'migrate', 'batch submit', 'batch get', 'batch list', 'batch items', 'batch cancel', 'batch pause', 'batch resume', 'batch retry', 'batch rethrottle', 'batch reprioritize', 'batch revert', 'batch watch', 'tickets list', 'tickets approve', 'tickets reject', 'items import', 'items export']) {
       assert.match(r.stdout, new RegExp(`\\b${cmd}\\b`), cmd);
     }
     assert.match(r.stdout, /Exit codes: 0 success, 1 .*, 2 usage or request error/);

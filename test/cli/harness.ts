@@ -142,23 +142,7 @@ export async function startHarness(): Promise<Harness> {
       return path;
     },
     cli(args, opts = {}) {
-      const child: ChildProcess = spawn(process.execPath, ['bin/batchgate.js', ...args], {
-        cwd: ROOT,
-        env: { ...cleanEnv(), BATCHGATE_URL: base, BATCHGATE_TOKEN: ADMIN, BATCHGATE_WORKSPACE: ws.id, ...opts.env },
-        stdio: ['pipe', 'pipe', 'pipe'],
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout!.setEncoding('utf8').on('data', (s: string) => (stdout += s));
-      child.stderr!.setEncoding('utf8').on('data', (s: string) => (stderr += s));
-      child.stdin!.end(opts.stdin ?? '');
-      running.add(child);
-      return new Promise((resolve) =>
-        child.once('close', (code) => {
-          running.delete(child);
-          resolve({ code, stdout, stderr });
-        }),
-      );
+      return runBatchgate(args, { env: { BATCHGATE_URL: base, BATCHGATE_TOKEN: ADMIN, BATCHGATE_WORKSPACE: ws.id, ...opts.env }, stdin: opts.stdin ?? '', track: running });
     },
     async close() {
       // A command a failed test left running (a watch) would hold an event stream open: end it first.
@@ -170,6 +154,26 @@ export async function startHarness(): Promise<Harness> {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * `node bin/batchgate.js <args>` in a clean environment plus `env`; resolves when it exits. Asynchronous, so the test
+ * process keeps running (and writing) meanwhile. `track` holds the child while it runs, for a cleanup to kill.
+ */
+export function runBatchgate(args: string[], opts: { env?: Record<string, string>; stdin?: string; track?: Set<ChildProcess> } = {}): Promise<CliResult> {
+  const child: ChildProcess = spawn(process.execPath, ['bin/batchgate.js', ...args], { cwd: ROOT, env: { ...cleanEnv(), ...opts.env }, stdio: ['pipe', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.setEncoding('utf8').on('data', (s: string) => (stdout += s));
+  child.stderr!.setEncoding('utf8').on('data', (s: string) => (stderr += s));
+  child.stdin!.end(opts.stdin ?? '');
+  opts.track?.add(child);
+  return new Promise((resolve) =>
+    child.once('close', (code) => {
+      opts.track?.delete(child);
+      resolve({ code, stdout, stderr });
+    }),
+  );
 }
 
 /** Asserts the exit code, showing the output when it differs. */

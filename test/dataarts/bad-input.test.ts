@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, it } from 'node:test';
+import { buildApp } from '../../src/api/app.ts';
 import { DS_ERRORS, dsErrorOf } from '../../src/api/dataarts/ds-errors.ts';
 import { Errors, type ErrorCode } from '../../src/errors.ts';
 import { describeEachDialect } from '../helpers/db.ts';
@@ -9,10 +10,12 @@ import { dataartsClient, snapshot, type DataartsClient } from './helpers.ts';
 
 const PID = 'p-bad';
 
-it('every catalog code has one DS.60xx code, with a DataArts status', () => {
+it('every catalog code has one DS.60xx code (or the API gateway throttling code), with a DataArts status', () => {
   const seen = Object.values(DS_ERRORS).flatMap((d) => [...d.codes]);
   assert.deepEqual([...seen].sort(), Object.keys(Errors).sort(), 'each catalog code mapped exactly once');
-  for (const code of Object.keys(Errors) as ErrorCode[]) assert.ok([400, 401, 403, 404, 500, 503].includes(dsErrorOf(code).status), code);
+  for (const code of Object.keys(Errors) as ErrorCode[]) assert.ok([400, 401, 403, 404, 429, 500, 503].includes(dsErrorOf(code).status), code);
+  for (const ds of Object.keys(DS_ERRORS)) assert.match(ds, /^(DS\.60\d\d|APIG\.0308)$/);
+  assert.deepEqual(dsErrorOf('TOO_MANY_AUTH_FAILURES'), { code: 'APIG.0308', status: 429 });
   const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
   for (const [ds, d] of Object.entries(DS_ERRORS)) {
     const row = readme.split('\n').find((l) => l.startsWith(`| \`${ds}\` | ${d.status} |`));
@@ -141,5 +144,27 @@ describeEachDialect('DataArts: bad input is refused whole, nothing changed', (di
     const memberId = (await s.user('plain', ws, 'member')).user.id;
     await refused(da.post(`${d}/approvals/users`, { approver_name: 'x', user_id: memberId }), 400, 'DS.6001', 'approver whose role may not decide');
     await refused(da.delete(`${d}/approvals/users`), 400, 'DS.6001', 'delete approvers without ids');
+  });
+
+  it('refuses a body over BATCHGATE_BODY_LIMIT (DS.6000) and id lists over 1000 (DS.6001), changing nothing', async () => {
+    const small = await buildApp({ ctx: s.db.ctx, engine: s.engine, bodyLimit: 1024 });
+    await small.ready();
+    try {
+      const tiny = dataartsClient({ ...s, app: small }, token, ws);
+      const d = `/v2/${PID}/design`;
+      const pad = 'x'.repeat(2048);
+      await refused(tiny.post(url, { ...good(), approver_user_name: pad }), 400, 'DS.6000', 'batch-publish over the limit');
+      await refused(tiny.post(`${d}/approvals/batch-offline`, { ...good(), approver_user_name: pad }), 400, 'DS.6000', 'batch-offline over the limit');
+      await refused(tiny.put(`${d}/approvals/action?action-id=resolve`, { ids: ['1'], msg: pad }), 400, 'DS.6000', 'decision over the limit');
+      await refused(tiny.post(`${d}/approvals/users`, { approver_name: pad, user_id: approverId }), 400, 'DS.6000', 'approver over the limit');
+      // Under the limit the same app answers.
+      assert.equal((await tiny.get(`${d}/approvals`)).status, 200);
+    } finally {
+      await small.close();
+    }
+    const d = `/v2/${PID}/design`;
+    const ids1001 = Array.from({ length: 1001 }, (_, i) => String(i + 1)).join(',');
+    await refused(da.put(`${d}/approvals?ids=${ids1001}`), 400, 'DS.6001', 'withdraw 1001 ids');
+    await refused(da.delete(`${d}/approvals/users?approver_ids=${ids1001}`), 400, 'DS.6001', 'delete 1001 approvers');
   });
 });

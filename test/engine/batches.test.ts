@@ -1,22 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
 import { describeEachDialect } from '../helpers/db.ts';
-import { PURCHASE_DS, startTestService, type Client, type TestService } from '../helpers/service.ts';
-
-const TERMINAL = ['succeeded', 'completed_with_errors', 'failed', 'cancelled'];
-
-export async function waitForBatch(api: Client, ws: string, id: string, states = TERMINAL, timeoutMs = 20_000): Promise<any> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const r = await api.get(`/api/v1/workspaces/${ws}/batches/${id}`);
-    assert.equal(r.status, 200, JSON.stringify(r.body));
-    const b = r.body;
-    assert.equal(b.total, b.succeeded + b.failed + b.skipped + b.pending, 'counters add up');
-    if (states.includes(b.state)) return b;
-    if (Date.now() > deadline) throw new Error(`batch ${id} stuck in ${b.state}: ${JSON.stringify(b)}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+import { PURCHASE_DS, startTestService, waitForBatch, type Client, type TestService } from '../helpers/service.ts';
 
 describeEachDialect('batches', (dialect) => {
   let s: TestService;
@@ -284,6 +269,37 @@ describeEachDialect('batches', (dialect) => {
     }
   });
 
+  it('runs other batches while rate-limited ones wait between slices, and keeps to the rate', async () => {
+    // Found by `npm run bench:load`: a 20 items/s batch slept between slices holding its chunk loop, and kept every
+    // other batch queued on SQLite. Two slow batches: as many as a PostgreSQL worker's loops, more than SQLite's one.
+    const slow: string[] = [];
+    for (const ids of [await items(60, 'approved'), await items(60, 'approved')]) {
+      const r = await member.post(`${base()}/batches`, { operation: 'update', fields: { vendor: 'slow' }, max_rate: 4, target: { ids } });
+      assert.equal(r.status, 202, JSON.stringify(r.body));
+      slow.push(r.body.id);
+    }
+    for (const id of slow) await waitForBatch(member, ws, id, ['running']);
+    const fast = await member.post(`${base()}/batches`, { operation: 'update', fields: { vendor: 'fast' }, target: { ids: await items(5, 'approved') } });
+    assert.equal(fast.status, 202);
+    // At 4 items/s the slow ones need 15 s: held loops would keep this one queued at least that long.
+    assert.equal((await waitForBatch(member, ws, fast.body.id, undefined, 10_000)).state, 'succeeded');
+    for (const id of slow) {
+      const b = (await member.get(`${base()}/batches/${id}`)).body;
+      assert.equal(b.state, 'running');
+      // At most 4/s since it started, plus the first slice (a quarter second's worth) taken at once.
+      const seconds = (Date.now() - Date.parse(b.started_at)) / 1000;
+      assert.ok(b.succeeded <= 4 * seconds + 1, `${b.succeeded} items in ${seconds} s at max_rate 4`);
+    }
+    // And they keep going without a loop parked on them.
+    const first = (await member.get(`${base()}/batches/${slow[0]}`)).body.succeeded;
+    const deadline = Date.now() + 10_000;
+    while ((await member.get(`${base()}/batches/${slow[0]}`)).body.succeeded === first) {
+      assert.ok(Date.now() < deadline, 'the rate-limited batch made no progress in 10 s');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    for (const id of slow) assert.equal((await member.post(`${base()}/batches/${id}/cancel`, {})).status, 200);
+  });
+
   it('streams progress as server-sent events until the batch ends', async () => {
     const ids = await items(30, 'approved');
     const r = await member.post(`${base()}/batches`, { operation: 'action', action: 'reopen', max_rate: 40, target: { ids } });
@@ -351,5 +367,34 @@ describeEachDialect('batches', (dialect) => {
     assert.equal(xb.failed, 1);
     const f = await other.api.get(`/api/v1/workspaces/${ows}/batches/${x.body.id}/items`);
     assert.equal(f.body.items[0].error_code, 'ITEM_NOT_FOUND');
+  });
+
+  // Found by test/fuzz: both were 500s on PostgreSQL (an out-of-range integer / real), answered quietly by SQLite.
+  it('pages to the end for a cursor past every item, on both databases', async () => {
+    const ids = await items(2, 'approved');
+    const r = await member.post(`${base()}/batches`, { operation: 'action', action: 'order', target: { ids } });
+    await waitForBatch(member, ws, r.body.id);
+    for (const cursor of ['2147483647', '2147483648', '183912778356', '999999999999']) {
+      const page = await member.get(`${base()}/batches/${r.body.id}/items?cursor=${cursor}`);
+      assert.equal(page.status, 200, `${cursor}: ${JSON.stringify(page.body)}`);
+      assert.deepEqual(page.body, { items: [], next_cursor: null });
+    }
+    assert.equal((await member.get(`${base()}/batches/${r.body.id}/items?cursor=1`)).body.items.length, 1);
+  });
+
+  it('refuses a max_rate below 0.001 item/s (a stop, and more than PostgreSQL real holds) with 400', async () => {
+    const ids = await items(1, 'approved');
+    for (const max_rate of [4.6e-220, 1e-38, 0.0009]) {
+      const sub = await member.post(`${base()}/batches`, { operation: 'action', action: 'order', max_rate, target: { ids } });
+      assert.equal(sub.status, 400, JSON.stringify(sub.body));
+      assert.equal(sub.body.error.code, 'VALIDATION_FAILED');
+    }
+    const r = await member.post(`${base()}/batches`, { operation: 'action', action: 'order', max_rate: 0.001, start_at: new Date(Date.now() + 3_600_000).toISOString(), target: { ids } });
+    assert.equal(r.status, 202, JSON.stringify(r.body));
+    const slow = await member.post(`${base()}/batches/${r.body.id}/rethrottle`, { max_rate: 4.6e-220 });
+    assert.equal(slow.status, 400, JSON.stringify(slow.body));
+    assert.equal(slow.body.error.code, 'VALIDATION_FAILED');
+    assert.equal((await member.get(`${base()}/batches/${r.body.id}`)).body.max_rate, 0.001);
+    await member.post(`${base()}/batches/${r.body.id}/cancel`, {});
   });
 });

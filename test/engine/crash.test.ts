@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { after, before, it } from 'node:test';
 import { createDatastore } from '../../src/core/datastores.ts';
 import { createItems } from '../../src/core/items.ts';
@@ -9,28 +8,7 @@ import { findBatch } from '../../src/engine/batches.ts';
 import { submitBatch } from '../../src/engine/submit.ts';
 import { describeEachDialect, openTestDb, type TestDb } from '../helpers/db.ts';
 import { PURCHASE_DS } from '../helpers/service.ts';
-
-const root = new URL('../..', import.meta.url).pathname;
-
-function spawnWorker(db: TestDb, env: Record<string, string> = {}): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'test/engine/fixtures/worker-process.ts'], {
-    cwd: root,
-    env: { ...process.env, DB_URL: db.url, DB_SCHEMA: db.schema ?? '', LEASE_MS: '1500', ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  return new Promise((resolve, reject) => {
-    child.once('error', reject);
-    child.once('exit', (code) => reject(new Error(`worker exited early with ${code}`)));
-    child.stdout!.once('data', () => {
-      child.removeAllListeners('exit');
-      resolve(child);
-    });
-  });
-}
-
-function exited(child: ChildProcess): Promise<number | null> {
-  return new Promise((resolve) => (child.exitCode !== null || child.signalCode ? resolve(child.exitCode) : child.once('exit', (c) => resolve(c))));
-}
+import { exited, spawnWorker } from '../helpers/worker-process.ts';
 
 async function setup(db: TestDb, n: number) {
   const ctx = db.ctx;
@@ -115,6 +93,45 @@ describeEachDialect('crash safety', (dialect) => {
     w2.kill('SIGTERM');
     await exited(w2);
     await assertExactlyOnce(db, batch.id, ids);
+  });
+});
+
+describeEachDialect('crash safety of a revert', (dialect) => {
+  let db: TestDb;
+  before(async () => {
+    db = await openTestDb(dialect);
+  });
+  after(() => db.close());
+
+  it('a worker SIGKILLed mid-revert: every item goes back exactly once', { timeout: 120_000 }, async () => {
+    const n = 6000;
+    const { actor, ids, ds } = await setup(db, n);
+    const { batch } = await submitBatch(db.ctx, actor, { operation: 'action', action: 'order', target: { ids } }, { chunkSize: 500 });
+    const w0 = await spawnWorker(db);
+    await waitFor(db, batch.id, (b) => b.state === 'succeeded');
+    const { batch: revert } = await submitBatch(db.ctx, actor, { operation: 'revert', target: { revert_of: batch.id } }, { chunkSize: 500 });
+    assert.equal(revert.total, n);
+    await waitFor(db, revert.id, (b) => b.succeeded >= 1500);
+    w0.kill('SIGKILL');
+    await exited(w0);
+    assert.ok((await findBatch(db.ctx, revert.id))!.pending > 0, 'killed before the end');
+    const w = await spawnWorker(db);
+    const done = await waitFor(db, revert.id, (b) => b.state === 'succeeded');
+    w.kill('SIGTERM');
+    await exited(w);
+    assert.equal(done.succeeded, n);
+    const approved = ds.statusByKey.get('approved')!.id;
+    const items = await db.ctx.db.selectFrom('item').select(['rev_no', 'status_id']).where('id', 'in', ids).execute();
+    assert.ok(items.every((i) => i.rev_no === 3 && i.status_id === approved), 'every item back in approved, changed twice in all');
+    const h = await db.ctx.db
+      .selectFrom('item_history')
+      .select(['item_id', (eb) => eb.fn.countAll<number>().as('n')])
+      .where('batch_id', '=', revert.id)
+      .where('reverts_batch_id', '=', batch.id)
+      .groupBy('item_id')
+      .execute();
+    assert.equal(h.length, n, 'one revert entry per item');
+    assert.ok(h.every((r) => Number(r.n) === 1), 'no item reverted twice');
   });
 });
 

@@ -53,11 +53,7 @@ export async function openTestDb(dialect: Dialect, opts: { file?: string } = {})
       },
     };
   }
-  const schema = `t_${randomBytes(6).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: PG_URL });
-  await admin.connect();
-  await admin.query(`create schema ${schema}`);
-  await admin.end();
+  const { schema, drop } = await createPgSchema();
   const opened = openDb(PG_URL, { schema, poolSize: 5 });
   await migrate(opened);
   return {
@@ -68,12 +64,25 @@ export async function openTestDb(dialect: Dialect, opts: { file?: string } = {})
     schema,
     async close() {
       await opened.close();
-      const c = new pg.Client({ connectionString: PG_URL });
-      await c.connect();
-      await c.query(`drop schema if exists ${schema} cascade`);
-      await c.end();
+      await drop();
     },
   };
+}
+
+/** An empty PostgreSQL schema of the test's own on the server at TEST_PG_URL, and how to drop it. */
+export async function createPgSchema(): Promise<{ schema: string; drop(): Promise<void> }> {
+  const schema = `t_${randomBytes(6).toString('hex')}`;
+  const run = async (statement: string) => {
+    const c = new pg.Client({ connectionString: PG_URL });
+    await c.connect();
+    try {
+      await c.query(statement);
+    } finally {
+      await c.end();
+    }
+  };
+  await run(`create schema ${schema}`);
+  return { schema, drop: () => run(`drop schema if exists ${schema} cascade`) };
 }
 
 /** `describe` once per dialect, named `sqlite: …` / `postgres: …` (Kysely's DIALECTS loop). */

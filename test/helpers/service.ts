@@ -1,6 +1,9 @@
+import assert from 'node:assert/strict';
 import type { LightMyRequestResponse } from 'fastify';
+import type { Logger } from 'pino';
 import { buildApp } from '../../src/api/app.ts';
 import type { App } from '../../src/api/native/types.ts';
+import type { Settings } from '../../src/core/context.ts';
 import { issueToken } from '../../src/core/tokens.ts';
 import { makeEngine, type Engine } from '../../src/engine/engine.ts';
 import type { WorkerOptions } from '../../src/engine/worker.ts';
@@ -65,12 +68,29 @@ export function makeClient(app: App, token: string): Client {
   };
 }
 
+export const TEST_AUTH_FAILURE_LIMIT = 1_000_000;
+
+export interface TestServiceOptions {
+  worker?: boolean;
+  workerOptions?: WorkerOptions;
+  /** Settings over the defaults (e.g. webhooks to loopback). */
+  settings?: Partial<Settings>;
+  /** Logs of the app and the engine (silent otherwise). */
+  logger?: Logger;
+  /** Run on this database (a restart): it is left open by close(). */
+  db?: TestDb;
+}
+
 /** A migrated database, the HTTP app on it (driven with inject), and a system admin. */
-export async function startTestService(dialect: Dialect, opts: { worker?: boolean; workerOptions?: WorkerOptions } = {}): Promise<TestService> {
-  const db = await openTestDb(dialect);
+export async function startTestService(dialect: Dialect, opts: TestServiceOptions = {}): Promise<TestService> {
+  const shared = opts.db;
+  const db = shared ? { ...shared } : await openTestDb(dialect);
+  db.ctx = { ...db.ctx, settings: { ...db.ctx.settings, ...opts.settings }, ...(opts.logger ? { log: opts.logger } : {}) };
   const engine = await makeEngine(db.ctx, db.opened);
   if (opts.worker !== false) engine.startWorker({ idlePollMs: 200, ...opts.workerOptions });
-  const app = await buildApp({ ctx: db.ctx, engine });
+  // Tests send bad tokens on purpose, all from 127.0.0.1: the failure limit is far out of their way here, and
+  // test/api/auth-failures.test.ts proves it with a limit of its own.
+  const app = await buildApp({ ctx: db.ctx, engine, authFailureLimit: TEST_AUTH_FAILURE_LIMIT, ...(opts.logger ? { logger: opts.logger } : {}) });
   await app.ready();
   const admin = await createUser(db.ctx, { name: 'root', isSystemAdmin: true });
   const root = makeClient(app, await issueToken(db.ctx, admin.id));
@@ -94,9 +114,25 @@ export async function startTestService(dialect: Dialect, opts: { worker?: boolea
     async close() {
       await app.close();
       await engine.close();
-      await db.close();
+      if (!shared) await db.close();
     },
   };
+}
+
+/** Polls a batch through the API until it reaches one of `states` (terminal by default), checking its counters add up. */
+const TERMINAL_STATES = ['succeeded', 'completed_with_errors', 'failed', 'cancelled'];
+
+export async function waitForBatch(api: Client, ws: string, id: string, states = TERMINAL_STATES, timeoutMs = 20_000): Promise<any> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const r = await api.get(`/api/v1/workspaces/${ws}/batches/${id}`);
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    const b = r.body;
+    assert.equal(b.total, b.succeeded + b.failed + b.skipped + b.pending, 'counters add up');
+    if (states.includes(b.state)) return b;
+    if (Date.now() > deadline) throw new Error(`batch ${id} stuck in ${b.state}: ${JSON.stringify(b)}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
 }
 
 /** The purchase-request workflow used across tests. */
@@ -131,5 +167,34 @@ export const PURCHASE_DS = {
     { display_id: 'reopen', name: 'Reopen', from: ['rejected', 'approved', 'ordered'], to: 'draft' },
     { display_id: 'touch', name: 'Touch', set_fields: { category: 'services' } },
   ],
+};
+
+/** A catalog whose `live` status is released: entering it records a version, an edit there is a draft. */
+export const CATALOG_DS = {
+  name: 'Catalog',
+  display_id: 'cat',
+  fields: [
+    { display_id: 'price', name: 'Price', type: 'number' },
+    { display_id: 'label', name: 'Label', type: 'text' },
+  ],
+  statuses: [
+    { display_id: 'draft', name: 'Draft' },
+    { display_id: 'review', name: 'In review' },
+    { display_id: 'live', name: 'Live' },
+    { display_id: 'rejected', name: 'Rejected' },
+    { display_id: 'retired', name: 'Retired' },
+  ],
+  actions: [
+    { display_id: 'release', name: 'Release', from: ['draft', 'retired'], to: 'live' },
+    {
+      display_id: 'publish',
+      name: 'Publish',
+      from: ['draft', 'rejected'],
+      to: 'live',
+      approval: { pending_status: 'review', reject_status: 'rejected', approver_role: 'approver' },
+    },
+    { display_id: 'retire', name: 'Retire', from: ['live'], to: 'retired' },
+  ],
+  drafts: { statuses: ['live'] },
 };
 

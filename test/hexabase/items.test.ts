@@ -5,7 +5,9 @@
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
 import { describeEachDialect } from '../helpers/db.ts';
-import { startTestService, type TestService } from '../helpers/service.ts';
+import { buildApp } from '../../src/api/app.ts';
+import { fingerprint } from '../helpers/fingerprint.ts';
+import { makeClient, startTestService, type TestService } from '../helpers/service.ts';
 import { importItems, itemOf, setupHexabase, type HexWorld } from './helpers.ts';
 
 describeEachDialect('hexabase items API', (dialect) => {
@@ -243,5 +245,46 @@ describeEachDialect('hexabase items API', (dialect) => {
     const bad = await w.member.get(`${h}?to_index=x`);
     assert.equal(bad.status, 400);
     assert.equal(bad.body.error_code, 'INVALID_PARAMS');
+  });
+
+  it('refuses a body over BATCHGATE_BODY_LIMIT (413) and over-long arrays (400) in the Hexabase envelope, changing nothing', async () => {
+    const [id] = await importItems(w.member, w.ws, 1, 'New', { TEXT_FIELD_1: 'limits' });
+    const before = await fingerprint(s.db);
+    const expectRefusal = (r: { status: number; body: any }, status: number, what: string) => {
+      assert.equal(r.status, status, `${what}: ${JSON.stringify(r.body).slice(0, 300)}`);
+      assert.equal(r.body.error_code, 'INVALID_PARAMS', what);
+      assert.equal(r.body.errors[0].error_code, 'INVALID_PARAMS', what);
+    };
+    const small = await buildApp({ ctx: s.db.ctx, engine: s.engine, bodyLimit: 1024 });
+    await small.ready();
+    try {
+      const api = makeClient(small, w.member.token);
+      const pad = 'x'.repeat(2048);
+      const bodies: [string, unknown][] = [
+        ['items/search', { conditions: [{ id: 'TEXT_FIELD_1', search_value: [pad] }] }],
+        ['items/new', { item: { TEXT_FIELD_1: pad } }],
+        [`items/action/${id}/EditAction`, { comment: pad }],
+        ['items/bulkaction/EditAction', { comment: pad }],
+        [`items/histories/${id}`, { comment: pad }],
+      ];
+      for (const [path, body] of bodies) expectRefusal(await api.post(`${w.base}/${path}`, body), 413, `${path} over the limit`);
+      assert.equal((await api.post(`${w.base}/items/search`, {})).status, 200, 'under the limit the same app answers');
+    } finally {
+      await small.close();
+    }
+    const cond = { id: 'TEXT_FIELD_1', search_value: ['x'] };
+    const arrays: [string, unknown][] = [
+      ['items/search', { conditions: Array.from({ length: 101 }, () => cond) }],
+      ['items/search', { conditions: [{ conditions: Array.from({ length: 101 }, () => cond) }] }],
+      ['items/search', { conditions: [{ id: 'TEXT_FIELD_1', search_value: Array.from({ length: 1001 }, (_, i) => `v${i}`) }] }],
+      ['items/search', { select_fields: Array.from({ length: 501 }, () => 'amount') }],
+      ['items/search', { sort_fields: Array.from({ length: 11 }, () => ({ id: 'amount' })) }],
+      ['items/new', { changes: Array.from({ length: 501 }, () => ({ id: 'amount', value: 1 })) }],
+      ['items/bulkaction/EditAction', { changes: Array.from({ length: 501 }, () => ({ id: 'amount', value: 1 })) }],
+      ['items/bulkaction/EditAction', { item_revisions: Object.fromEntries(Array.from({ length: 1001 }, (_, i) => [`${i + 1}`, 1])) }],
+      ['items/bulkaction/EditAction', { access_key_updates: { users_to_publish: Array.from({ length: 1001 }, () => 'u') } }],
+    ];
+    for (const [path, body] of arrays) expectRefusal(await w.member.post(`${w.base}/${path}`, body), 400, `${path} ${JSON.stringify(body).slice(0, 60)}`);
+    assert.deepEqual(await fingerprint(s.db), before, 'nothing changed');
   });
 });

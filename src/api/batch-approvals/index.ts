@@ -2,8 +2,8 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { checkBatchApproval, normalizeTaskIds, resolveApprovalScope, type ApprovalScope } from '../../core/batch-check.ts';
 import { batchApprovalProgress, submitBatchApproval } from '../../engine/approval-groups.ts';
-import { principalOf } from '../auth-hook.ts';
-import { toHttpError } from '../errors-http.ts';
+import { authGate, principalOf } from '../auth-hook.ts';
+import { logServerError, toHttpError } from '../errors-http.ts';
 import type { App, RouteDeps } from '../native/types.ts';
 
 /**
@@ -28,7 +28,16 @@ const BatchApprovalError = Type.Object(
   { code: Type.String(), message: Type.String(), details: Type.Optional(Type.Unknown()) },
   { description: 'Every 4xx/5xx answer of the batch approval open API: a catalog code and a message.' },
 );
-const errors = { 400: BatchApprovalError, 401: BatchApprovalError, 403: BatchApprovalError, 404: BatchApprovalError, 409: BatchApprovalError, 413: BatchApprovalError, 415: BatchApprovalError };
+const errors = {
+  400: BatchApprovalError,
+  401: BatchApprovalError,
+  403: BatchApprovalError,
+  404: BatchApprovalError,
+  409: BatchApprovalError,
+  413: BatchApprovalError,
+  415: BatchApprovalError,
+  429: BatchApprovalError,
+};
 
 const Verdict = Type.Object({
   task_id: Type.String(),
@@ -49,8 +58,9 @@ type BodyValue = (string | number)[] | { task_ids: (string | number)[] };
 const idsOf = (body: BodyValue) => normalizeTaskIds(Array.isArray(body) ? body : body.task_ids);
 
 export function sendBatchApprovalError(err: unknown, req: FastifyRequest, reply: FastifyReply): FastifyReply {
-  const e = toHttpError(err);
-  if (e.status >= 500) req.log.error({ err }, 'unhandled error');
+  const e = toHttpError(err, req);
+  logServerError(req, err, e);
+  if (e.headers) reply.headers(e.headers);
   return reply.status(e.status).send({ code: e.code, message: e.message, ...(e.details !== undefined ? { details: e.details } : {}) });
 }
 
@@ -61,6 +71,7 @@ export function batchApprovalsApi({ ctx, engine }: RouteDeps) {
 
   return async function plugin(app: App): Promise<void> {
     app.setErrorHandler((err, req, reply) => sendBatchApprovalError(err, req, reply));
+    app.addHook('onRequest', authGate(ctx));
 
     app.post(
       '/batch_approvals/_check',

@@ -5,6 +5,7 @@ import { approverRoutes } from './approvers.ts';
 import { routeNotFound, sendDataartsError } from './ds-errors.ts';
 import { operationResultRoutes } from './operation-results.ts';
 import { pendingEditRoutes } from './pending-edits.ts';
+import { transformRoutes } from './transform.ts';
 
 /**
  * DataArts Architecture approvals under /v1|/v2/{project_id}/design (issue 4). Every route is served under both
@@ -26,6 +27,7 @@ export function dataartsApi(deps: RouteDeps) {
           approverRoutes(scoped, deps);
           operationResultRoutes(scoped, deps);
           pendingEditRoutes(scoped, deps);
+          transformRoutes(scoped, deps);
         },
         { prefix: `/${version}` },
       );

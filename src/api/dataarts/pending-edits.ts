@@ -5,7 +5,7 @@ import { BizTypeSchema, ProjectParams, envelope } from './schemas.ts';
 import { scopeOf } from './scope-of.ts';
 
 const tags = ['dataarts'];
-const BizParams = Type.Object({ project_id: ProjectParams.properties.project_id, biz_id: Type.String({ pattern: '^[0-9]{1,20}$' }) });
+const BizParams = Type.Object({ project_id: ProjectParams.properties.project_id, biz_id: Type.String({ pattern: '^[0-9]{1,20}$', maxLength: 20 }) });
 const BizTypeQuery = Type.Object({ biz_type: BizTypeSchema });
 
 /** The pending edit ("下展") of a published entity: delete it (#9), or diff it against the released version (#10). */

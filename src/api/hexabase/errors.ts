@@ -8,7 +8,7 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ErrorCode } from '../../errors.ts';
-import { toHttpError } from '../errors-http.ts';
+import { logServerError, toHttpError } from '../errors-http.ts';
 
 export type HexabaseCode = 'INVALID_PARAMS' | 'NO_PRIVILEGES' | 'NOT_FOUND' | 'ITEM_REV_CONFLICT' | 'INVALID_VALUE' | 'SYSTEM_ERROR';
 
@@ -20,7 +20,8 @@ const NO_PRIVILEGES: readonly ErrorCode[] = ['FORBIDDEN', 'ACTION_NOT_PERMITTED'
 
 /** The Hexabase status and code of a catalog code. */
 export function hexabaseCode(code: ErrorCode, status: number): { status: number; code: HexabaseCode } {
-  if (code === 'UNAUTHENTICATED') return { status: 401, code: 'NO_PRIVILEGES' };
+  // Hexabase has no throttling code of its own; a refused credential is NO_PRIVILEGES, at 401 or 429.
+  if (code === 'UNAUTHENTICATED' || code === 'TOO_MANY_AUTH_FAILURES') return { status, code: 'NO_PRIVILEGES' };
   if (NO_PRIVILEGES.includes(code)) return { status: 403, code: 'NO_PRIVILEGES' };
   if (code === 'REVISION_CONFLICT') return { status: 409, code: 'ITEM_REV_CONFLICT' };
   if (status === 404) return { status: 404, code: 'NOT_FOUND' };
@@ -57,8 +58,9 @@ export function hexabaseErrorBody(status: number, code: HexabaseCode, short: str
 
 /** The plugin's error handler: anything thrown in a /api/v0 route, in the Hexabase envelope. */
 export function sendHexabaseError(err: unknown, req: FastifyRequest, reply: FastifyReply): FastifyReply {
-  const e = toHttpError(err);
-  if (e.status >= 500) req.log.error({ err }, 'unhandled error');
+  const e = toHttpError(err, req);
+  logServerError(req, err, e);
+  if (e.headers) reply.headers(e.headers);
   const { status, code } = hexabaseCode(e.code, e.status);
   const params = (req.params ?? {}) as Record<string, string | undefined>;
   const ref = params.item_id ?? params.action_id ?? params.datastore_id ?? params.d_id;

@@ -229,7 +229,8 @@ export function fieldList(ds: Datastore) {
   return { fields };
 }
 
-const ACTION_KINDS = new Set(['action', 'submit', 'approve', 'reject', 'withdraw', 'update']);
+// A revert entry is a change like an action's: Hexabase shows it with the revert batch as its transaction.
+const ACTION_KINDS = new Set(['action', 'submit', 'approve', 'reject', 'withdraw', 'update', 'revert']);
 
 /** GetItemHistories. `transaction_id` is the batch the entry came from. */
 export function historyList(entries: HistoryView[], ds: Datastore, from: number) {

@@ -6,7 +6,7 @@
 import { Type } from 'typebox';
 import { MAX_ITEMS_LIMIT } from '../../core/hexabase.ts';
 import { MAX_PER_PAGE } from '../../core/items.ts';
-import { Comment, conditionsSchema, FieldValues, Key } from '../schemas.ts';
+import { Comment, conditionsSchema, DateTimeInput, FieldValues, Key } from '../schemas.ts';
 
 /** Path segments: ids or display ids (an unknown one answers 404, not a pattern error). */
 export const Seg = Type.String({ minLength: 1, maxLength: 64 });
@@ -145,8 +145,8 @@ export const HistoriesQuery = Type.Object(
   {
     from_index: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000 })),
     to_index: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000 })),
-    from_datetime: Type.Optional(Type.String({ format: 'date-time' })),
-    to_datetime: Type.Optional(Type.String({ format: 'date-time' })),
+    from_datetime: Type.Optional(DateTimeInput),
+    to_datetime: Type.Optional(DateTimeInput),
     exclude_action_history: Type.Optional(Flag),
     exclude_comment_history: Type.Optional(Flag),
   },

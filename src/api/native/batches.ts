@@ -1,18 +1,24 @@
+import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { workspaceAccess, type Access } from '../../core/auth.ts';
-import { TERMINAL, OPERATIONS } from '../../engine/batch-states.ts';
+import { roleAllows } from '../../core/roles.ts';
+import { MODEL_OPERATION_TYPES, type ModelOpParams } from '../../core/models/op-params.ts';
+import { MAX_RATE_RANGE, OPERATIONS, PRIORITY, TERMINAL } from '../../engine/batch-states.ts';
 import { getBatch, listBatches, type Batch } from '../../engine/batches.ts';
 import { listBatchItems } from '../../engine/batch-items.ts';
 import { fail } from '../../errors.ts';
 import { principalOf } from '../auth-hook.ts';
 import { iso, isoOrNull } from '../present.ts';
-import { Comment, Conditions, FieldValues, Id, Key, NullableTime, Time, WsParams, responses } from '../schemas.ts';
+import { Comment, Conditions, DateTimeInput, FieldValues, Id, Key, NullableTime, Time, WsParams, responses } from '../schemas.ts';
 import { actorOf, type App, type RouteDeps } from './types.ts';
 
 const MAX_TARGET_IDS = 100_000;
 
 const Revisions = Type.Optional(
   Type.Record(Type.String({ pattern: '^[0-9]{1,20}$' }), Type.Integer({ minimum: 0, maximum: 2_147_483_647 }), {
+    // Without it a key that is no id (`""`, `"abc"`) would pass unchecked: JSON Schema's patternProperties
+    // only constrain the keys that match.
+    additionalProperties: false,
     description: 'Expected rev_no per item id; a target that moved on fails with REVISION_CONFLICT.',
   }),
 );
@@ -30,7 +36,20 @@ const TargetSchema = Type.Union([
   ),
 ]);
 
-const BatchSchema = Type.Object({
+const ModelOperationSchema = Type.Object(
+  {
+    operation_type: Type.String({ description: 'ER_REVERSE_DB or TRANSFORM_LOGIC_MODEL, as DataArts operation-results reports it.' }),
+    model_id: Type.String({ description: 'The physical model written to.' }),
+    logic_model_id: Type.Union([Type.String(), Type.Null()]),
+    connection_id: Type.Union([Type.String(), Type.Null()]),
+    dw_type: Type.Union([Type.String(), Type.Null()]),
+    update_exist_tables: Type.Boolean(),
+    excluded: Type.Integer({ description: 'How many targets the user left out (skipped, SKIPPED_BY_USER).' }),
+  },
+  { description: 'What a model operation does (reverse_db, transform_model).' },
+);
+
+export const BatchSchema = Type.Object({
   id: Id,
   workspace_id: Id,
   operation: Type.String(),
@@ -47,7 +66,10 @@ const BatchSchema = Type.Object({
   eta_seconds: Type.Union([Type.Number(), Type.Null()]),
   items_per_second: Type.Union([Type.Number(), Type.Null()]),
   dry_run: Type.Boolean(),
+  notify: Type.Boolean({ description: 'False: the tickets this batch opens and decides send no webhook events; batch events still go.' }),
   max_rate: Type.Union([Type.Number(), Type.Null()]),
+  priority: Type.Integer({ description: `The batch's weight in the fair share of workers, ${PRIORITY.min}–${PRIORITY.max}.` }),
+  reverts_batch_id: Type.Union([Id, Type.Null()], { description: 'A revert batch: the batch whose changes it undoes.' }),
   start_at: NullableTime,
   action: Type.Union([Type.String(), Type.Null()]),
   fields: Type.Union([FieldValues, Type.Null()]),
@@ -59,11 +81,29 @@ const BatchSchema = Type.Object({
   source: Type.Union([Type.String(), Type.Null()]),
   idempotency_key: Type.Union([Type.String(), Type.Null()]),
   error: Type.Union([Type.String(), Type.Null()]),
+  model_operation: Type.Union([ModelOperationSchema, Type.Null()]),
   created_at: Time,
   started_at: NullableTime,
   finished_at: NullableTime,
   updated_at: Time,
+  items_purged_at: Type.Union([Time, Type.Null()], {
+    description: 'When retention (BATCHGATE_RETENTION_DAYS) purged the per-item outcomes; the counters remain, and the items list answers 410 ITEMS_PURGED.',
+  }),
 });
+
+function presentModelOp(p: ModelOpParams | null) {
+  if (!p) return null;
+  const reverse = p.kind === 'reverse_db';
+  return {
+    operation_type: MODEL_OPERATION_TYPES[p.kind],
+    model_id: reverse ? p.model_id : p.target_model_id,
+    logic_model_id: reverse ? null : p.logic_model_id,
+    connection_id: p.connection_id,
+    dw_type: reverse ? null : p.dw_type,
+    update_exist_tables: reverse ? true : p.update_exist_tables,
+    excluded: p.excluded.length,
+  };
+}
 
 export function presentBatch(b: Batch, now = Date.now()) {
   const done = b.total - b.pending;
@@ -87,7 +127,10 @@ export function presentBatch(b: Batch, now = Date.now()) {
     eta_seconds: running && rate ? b.pending / (b.max_rate ? Math.min(rate, b.max_rate) : rate) : running ? null : 0,
     items_per_second: rate,
     dry_run: b.dry_run,
+    notify: b.params.notify !== false,
     max_rate: b.max_rate,
+    priority: b.priority,
+    reverts_batch_id: b.params.reverts_batch_id ?? null,
     start_at: isoOrNull(b.start_at),
     action: b.params.action ?? null,
     fields: b.params.fields ?? null,
@@ -99,21 +142,37 @@ export function presentBatch(b: Batch, now = Date.now()) {
     source: b.source,
     idempotency_key: b.idempotency_key,
     error: b.error,
+    model_operation: presentModelOp(b.params.model_op ?? null),
     created_at: iso(b.created_at),
     started_at: isoOrNull(b.started_at),
     finished_at: isoOrNull(b.finished_at),
     updated_at: iso(b.updated_at),
+    items_purged_at: isoOrNull(b.items_purged_at),
   };
 }
 
-/** Controls are for the submitter and workspace admins. */
+/** Controls are for the submitter and workspace admins; a submitter since demoted to viewer no longer controls. */
 function requireController(access: Access, batch: Batch): void {
-  if (access.role !== 'admin' && batch.submitted_by !== access.principal.userId) {
+  if (!roleAllows(access.role, 'write') || (access.role !== 'admin' && batch.submitted_by !== access.principal.userId)) {
     fail('FORBIDDEN', 'Only the submitter or a workspace admin may control this batch.');
   }
 }
 
+/** The batch of the path, for a caller who may control it (see requireController). */
+async function controlledBatch(ctx: RouteDeps['ctx'], req: FastifyRequest & { params: { ws: string; id: string } }): Promise<{ access: Access; batch: Batch }> {
+  const access = await workspaceAccess(ctx, await principalOf(ctx, req), req.params.ws);
+  const batch = await getBatch(ctx, access.workspaceId, req.params.id);
+  requireController(access, batch);
+  return { access, batch };
+}
+
 const BatchParams = Type.Object({ ws: Key, id: Id });
+
+const Priority = Type.Integer({
+  minimum: PRIORITY.min,
+  maximum: PRIORITY.max,
+  description: `Weight in the fair share of workers among running batches (default ${PRIORITY.default}): 20 gets twice the chunks of 10, 1 a tenth.`,
+});
 
 export function batchRoutes(app: App, { ctx, engine }: RouteDeps): void {
   const streams = new Set<() => void>();
@@ -137,8 +196,12 @@ export function batchRoutes(app: App, { ctx, engine }: RouteDeps): void {
             fields: Type.Optional(FieldValues),
             comment: Type.Optional(Comment),
             dry_run: Type.Optional(Type.Boolean()),
-            start_at: Type.Optional(Type.String({ format: 'date-time' })),
-            max_rate: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1_000_000 })),
+            start_at: Type.Optional(DateTimeInput),
+            max_rate: Type.Optional(Type.Number(MAX_RATE_RANGE)),
+            notify: Type.Optional(
+              Type.Boolean({ description: 'Default true. False: no ticket.assigned / ticket.decided webhook events for this batch\'s tickets (batch events still go).' }),
+            ),
+            priority: Type.Optional(Priority),
           },
           { additionalProperties: false },
         ),
@@ -146,7 +209,8 @@ export function batchRoutes(app: App, { ctx, engine }: RouteDeps): void {
       },
     },
     async (req, reply) => {
-      const access = await workspaceAccess(ctx, await principalOf(ctx, req), req.params.ws);
+      // Every operation needs `write`: a viewer may not record batches, not even ones whose every item would fail.
+      const access = await workspaceAccess(ctx, await principalOf(ctx, req), req.params.ws, 'write');
       const b = req.body;
       const { batch, created } = await engine.submit(actorOf(access), {
         operation: b.operation,
@@ -157,8 +221,11 @@ export function batchRoutes(app: App, { ctx, engine }: RouteDeps): void {
         dry_run: b.dry_run === true,
         start_at: b.start_at ? Date.parse(b.start_at) : null,
         max_rate: b.max_rate ?? null,
+        ...(b.priority !== undefined ? { priority: b.priority } : {}),
         idempotency_key: req.headers['idempotency-key'] ?? null,
         source: 'native',
+        // Only an explicit false is recorded, so `notify: true` and no `notify` are the same request (Idempotency-Key).
+        ...(b.notify === false ? { notify: false } : {}),
       });
       if (!created) reply.header('idempotent-replayed', 'true');
       return reply.status(202).send(presentBatch(batch));
@@ -200,12 +267,12 @@ export function batchRoutes(app: App, { ctx, engine }: RouteDeps): void {
     {
       schema: {
         tags: ['batches'],
-        summary: 'Per-target outcomes, filtered by state, paged by cursor',
+        summary: 'Per-target outcomes, filtered by state, paged by cursor (410 ITEMS_PURGED once retention purged them)',
         params: BatchParams,
         querystring: Type.Object({
           state: Type.Optional(Type.Union(['pending', 'succeeded', 'failed', 'skipped'].map((s) => Type.Literal(s)))),
           error_code: Type.Optional(Type.String({ maxLength: 64 })),
-          cursor: Type.Optional(Type.String({ pattern: '^[0-9]{1,12}$' })),
+          cursor: Type.Optional(Type.String({ pattern: '^[0-9]{1,12}$', maxLength: 12 })),
           limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
         }),
         response: responses({
@@ -226,12 +293,16 @@ export function batchRoutes(app: App, { ctx, engine }: RouteDeps): void {
             ),
             next_cursor: Type.Union([Type.String(), Type.Null()]),
           }),
+          410: Type.Ref('ErrorResponse'),
         }),
       },
     },
     async (req) => {
       const access = await workspaceAccess(ctx, await principalOf(ctx, req), req.params.ws);
       const batch = await getBatch(ctx, access.workspaceId, req.params.id);
+      if (batch.items_purged_at !== null) {
+        fail('ITEMS_PURGED', `This batch's per-item outcomes were purged on ${iso(batch.items_purged_at)} (retention); its counters remain on the batch.`);
+      }
       const page = await listBatchItems(ctx, batch.id, {
         ...(req.query.state ? { state: req.query.state } : {}),
         ...(req.query.error_code ? { errorCode: req.query.error_code } : {}),
@@ -266,12 +337,7 @@ export function batchRoutes(app: App, { ctx, engine }: RouteDeps): void {
           response: responses({ 200: BatchSchema }),
         },
       },
-      async (req) => {
-        const access = await workspaceAccess(ctx, await principalOf(ctx, req), req.params.ws);
-        const batch = await getBatch(ctx, access.workspaceId, req.params.id);
-        requireController(access, batch);
-        return presentBatch(await engine[control](batch));
-      },
+      async (req) => presentBatch(await engine[control]((await controlledBatch(ctx, req)).batch)),
     );
   }
 
@@ -282,15 +348,56 @@ export function batchRoutes(app: App, { ctx, engine }: RouteDeps): void {
         tags: ['batches'],
         summary: 'Change max_rate (items/s) while running; null removes the limit',
         params: BatchParams,
-        body: Type.Object({ max_rate: Type.Union([Type.Number({ exclusiveMinimum: 0, maximum: 1_000_000 }), Type.Null()]) }, { additionalProperties: false }),
+        body: Type.Object({ max_rate: Type.Union([Type.Number(MAX_RATE_RANGE), Type.Null()]) }, { additionalProperties: false }),
         response: responses({ 200: BatchSchema }),
       },
     },
-    async (req) => {
-      const access = await workspaceAccess(ctx, await principalOf(ctx, req), req.params.ws);
-      const batch = await getBatch(ctx, access.workspaceId, req.params.id);
-      requireController(access, batch);
-      return presentBatch(await engine.rethrottle(batch, req.body.max_rate));
+    async (req) => presentBatch(await engine.rethrottle((await controlledBatch(ctx, req)).batch, req.body.max_rate)),
+  );
+
+  app.post(
+    '/workspaces/:ws/batches/:id/reprioritize',
+    {
+      schema: {
+        tags: ['batches'],
+        summary: 'Change priority while the batch has work left; the next claim uses it',
+        params: BatchParams,
+        body: Type.Object({ priority: Priority }, { additionalProperties: false }),
+        response: responses({ 200: BatchSchema }),
+      },
+    },
+    async (req) => presentBatch(await engine.reprioritize((await controlledBatch(ctx, req)).batch, req.body.priority)),
+  );
+
+  app.post(
+    '/workspaces/:ws/batches/:id/revert',
+    {
+      schema: {
+        tags: ['batches'],
+        summary: 'Undo what a finished or cancelled batch changed, as a new batch; items changed since fail with REVERT_CONFLICT',
+        params: BatchParams,
+        body: Type.Optional(
+          Type.Object(
+            {
+              dry_run: Type.Optional(Type.Boolean({ description: 'Report what would be reverted and what conflicts; change nothing.' })),
+              comment: Type.Optional(Comment),
+              priority: Type.Optional(Priority),
+            },
+            { additionalProperties: false },
+          ),
+        ),
+        response: responses({ 202: BatchSchema }),
+      },
+    },
+    async (req, reply) => {
+      const { access, batch } = await controlledBatch(ctx, req);
+      const b = req.body ?? {};
+      const revert = await engine.revert(actorOf(access), batch, {
+        dry_run: b.dry_run === true,
+        ...(b.comment !== undefined ? { comment: b.comment } : {}),
+        ...(b.priority !== undefined ? { priority: b.priority } : {}),
+      });
+      return reply.status(202).send(presentBatch(revert));
     },
   );
 
@@ -309,7 +416,8 @@ export function batchRoutes(app: App, { ctx, engine }: RouteDeps): void {
       let batch = await getBatch(ctx, access.workspaceId, req.params.id);
       reply.hijack();
       const res = reply.raw;
-      res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'close', 'x-accel-buffering': 'no' });
+      // Hijacked: headers set through `reply` are not sent, so the request id is named here.
+      res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'close', 'x-accel-buffering': 'no', 'x-request-id': req.id });
       let closed = false;
       req.raw.on('close', () => (closed = true));
       // A shutdown ends open streams: an SSE client watching a long batch must not keep the process alive. The

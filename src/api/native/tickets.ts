@@ -19,8 +19,8 @@ export function ticketRoutes(app: App, { ctx }: RouteDeps): void {
         summary: 'Approval tickets; assignee=me lists what the caller may decide',
         params: WsParams,
         querystring: Type.Object({
-          assignee: Type.Optional(Type.String({ pattern: '^(me|[0-9]{1,20})$' })),
-          submitter: Type.Optional(Type.String({ pattern: '^(me|[0-9]{1,20})$' })),
+          assignee: Type.Optional(Type.String({ pattern: '^(me|[0-9]{1,20})$', maxLength: 20 })),
+          submitter: Type.Optional(Type.String({ pattern: '^(me|[0-9]{1,20})$', maxLength: 20 })),
           state: Type.Optional(TicketState),
           item_id: Type.Optional(Id),
           datastore_id: Type.Optional(Id),

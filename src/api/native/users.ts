@@ -1,7 +1,7 @@
 import { Type } from 'typebox';
 import { requireSystemAdmin } from '../../core/auth.ts';
 import { issueToken } from '../../core/tokens.ts';
-import { createUser, getUser, listUsers } from '../../core/users.ts';
+import { createUser, getUser, listUsers, shareAWorkspace } from '../../core/users.ts';
 import { fail } from '../../errors.ts';
 import { principalOf } from '../auth-hook.ts';
 import { presentUser } from '../present.ts';
@@ -55,6 +55,8 @@ export function userRoutes(app: App, { ctx }: RouteDeps): void {
     async (req, reply) => {
       const principal = await principalOf(ctx, req);
       if (!principal.isSystemAdmin && principal.userId !== req.params.user_id) {
+        // Another tenant's user answers exactly like no user at all; a colleague is known, so refused by role.
+        if (!(await shareAWorkspace(ctx, principal.userId, req.params.user_id))) fail('USER_NOT_FOUND');
         fail('FORBIDDEN', 'Only a system admin may issue tokens for other users.');
       }
       const user = await getUser(ctx, req.params.user_id);

@@ -3,7 +3,7 @@ import { workspaceAccess } from '../../core/auth.ts';
 import { createWorkspace, getWorkspace, listMembers, listWorkspaces, removeMember, setMember } from '../../core/workspaces.ts';
 import { principalOf } from '../auth-hook.ts';
 import { presentWorkspace } from '../present.ts';
-import { Id, Member, Name, RoleSchema, Workspace, WsParams, responses } from '../schemas.ts';
+import { Id, Key, Member, Name, RoleSchema, Workspace, WsParams, responses } from '../schemas.ts';
 import type { App, RouteDeps } from './types.ts';
 
 export function workspaceRoutes(app: App, { ctx }: RouteDeps): void {
@@ -14,7 +14,7 @@ export function workspaceRoutes(app: App, { ctx }: RouteDeps): void {
         tags: ['workspaces'],
         summary: 'Create a workspace; the caller becomes its admin. A project_id provisions the DataArts datastores.',
         body: Type.Object(
-          { name: Name, project_id: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' })) },
+          { name: Name, project_id: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$', maxLength: 64 })) },
           { additionalProperties: false },
         ),
         response: responses({ 201: Workspace }),
@@ -51,7 +51,7 @@ export function workspaceRoutes(app: App, { ctx }: RouteDeps): void {
       schema: {
         tags: ['workspaces'],
         summary: 'Add a member or change their role (workspace admin)',
-        params: Type.Object({ ws: Type.String(), user_id: Id }),
+        params: Type.Object({ ws: Key, user_id: Id }),
         body: Type.Object({ role: RoleSchema }, { additionalProperties: false }),
         response: responses({ 200: Member }),
       },
@@ -68,7 +68,7 @@ export function workspaceRoutes(app: App, { ctx }: RouteDeps): void {
       schema: {
         tags: ['workspaces'],
         summary: 'Remove a member (workspace admin)',
-        params: Type.Object({ ws: Type.String(), user_id: Id }),
+        params: Type.Object({ ws: Key, user_id: Id }),
         response: responses({ 204: Type.Null() }),
       },
     },

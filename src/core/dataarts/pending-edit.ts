@@ -4,6 +4,7 @@ import type { BizType } from '../dataarts-workflow.ts';
 import { statusDisplayId } from '../datastore-model.ts';
 import { deleteDraft, draftDiff, sameValue, withDraft } from '../drafts.ts';
 import type { DataartsScope } from './scope.ts';
+import { rfc3339Seconds } from './rfc3339.ts';
 
 /**
  * The "下展" of a PUBLISHED entity (reference/dataarts.md §3.9/3.10) is its pending draft (src/core/drafts.ts):
@@ -46,8 +47,6 @@ export interface ChangedProp {
   after: unknown;
 }
 
-/** RFC3339 to the second, UTC (PublishVersionVO.create_time). */
-const rfc3339 = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 
@@ -134,7 +133,7 @@ export async function pendingEditDiff(ctx: Ctx, scope: DataartsScope, bizType: B
     biz_metric: null,
     summary_status: null,
     is_current_version: false,
-    create_time: rfc3339(d.draft.created_at),
+    create_time: rfc3339Seconds(d.draft.created_at),
     create_by: creator?.name ?? d.draft.created_by,
   };
 }

@@ -1,22 +1,27 @@
 import type { Ctx } from '../context.ts';
 import { draftRow } from '../drafts.ts';
 import { historyRows } from '../history.ts';
+import { undoOf, withdrawnBy, type TicketDecision } from '../undo.ts';
 import type { Item } from '../items.ts';
 import { ticketRow } from '../tickets.ts';
+import { emitTicketEvents, type TicketEvent } from '../webhooks/ticket-events.ts';
 import { failed, type Change, type Outcome } from './types.ts';
 
 /**
  * Applies planned changes in one pass of set-based statements (src/db/bulk-writer.ts): the guarded item update
  * (the guard is the rev_no read at plan time, so a change that raced us is reported, not overwritten), then the
- * tickets, then every history entry. Must run inside the transaction that planned the changes.
+ * tickets, then every history entry, then the ticket events for webhooks (unless the batch's `notify` is off). Must
+ * run inside the transaction that planned the changes.
  */
-export async function commitChanges(ctx: Ctx, userId: string, changes: Change[], batchId: string | null): Promise<Outcome[]> {
+export async function commitChanges(ctx: Ctx, userId: string, changes: Change[], batchId: string | null, notify = true): Promise<Outcome[]> {
   if (changes.length === 0) return [];
   const now = ctx.now();
-  // An edit kept as a draft does not write the item (its row is locked since it was read, see loadItems).
+  // An edit kept as a draft does not write the item (its row is locked since it was read, see loadItems), nor does
+  // a revert that only puts a draft back.
+  const keepsItem = (c: Change) => c.draft !== undefined || c.keeps_item === true;
   const updated = await ctx.bulk.updateItems(
     ctx.db,
-    changes.filter((c) => !c.draft).map((c) => ({
+    changes.filter((c) => !keepsItem(c)).map((c) => ({
       id: c.before.id,
       rev: c.before.rev_no,
       status_id: c.status_id,
@@ -27,7 +32,7 @@ export async function commitChanges(ctx: Ctx, userId: string, changes: Change[],
     userId,
   );
 
-  const done = changes.filter((c) => c.draft || updated.has(c.before.id));
+  const done = changes.filter((c) => keepsItem(c) || updated.has(c.before.id));
   const opened = done.flatMap((c) => (c.open_ticket ? [ticketRow(ctx, { ...c.open_ticket, created_at: now, updated_at: now })] : []));
   for (let i = 0; i < opened.length; i += 500) await ctx.db.insertInto('ticket').values(opened.slice(i, i + 500)).execute();
 
@@ -53,6 +58,7 @@ export async function commitChanges(ctx: Ctx, userId: string, changes: Change[],
     }
   }
 
+  await restoreTickets(ctx, userId, done, now);
   await commitDrafts(ctx, userId, done, now, batchId);
 
   await ctx.bulk.insertHistory(
@@ -67,17 +73,21 @@ export async function commitChanges(ctx: Ctx, userId: string, changes: Change[],
       to_status_id: c.status_id,
       comment: c.history.comment ?? null,
       batch_id: batchId,
-      ticket_id: c.open_ticket?.id ?? c.decide_ticket?.ticket.id ?? null,
+      ticket_id: c.open_ticket?.id ?? c.decide_ticket?.ticket.id ?? c.restore_ticket?.ticket.id ?? null,
       changes: c.history.changes ?? null,
       created_at: now,
+      rev_no: keepsItem(c) ? c.before.rev_no : c.before.rev_no + 1,
+      undo: undoOf(c, userId, now),
+      reverts_batch_id: c.history.reverts_batch_id ?? null,
     }))),
   );
 
-  return changes.map((c): Outcome => {
+  const outcomes = changes.map((c): Outcome => {
     if (c.draft) {
       const draft = { item_id: c.before.id, title: c.draft.title, fields: c.draft.fields, created_by: c.draft.created_by ?? userId, created_at: c.draft.created_at ?? now, updated_by: userId, updated_at: now };
       return { target_id: c.target_id, state: 'succeeded', error_code: null, error_message: null, item: c.before, draft };
     }
+    if (c.keeps_item) return { target_id: c.target_id, state: 'succeeded', error_code: null, error_message: null, item: c.before };
     if (!updated.has(c.before.id)) {
       return failed(c.target_id, 'REVISION_CONFLICT', 'The item was changed by someone else while this ran.');
     }
@@ -91,6 +101,46 @@ export async function commitChanges(ctx: Ctx, userId: string, changes: Change[],
         : undefined;
     return { target_id: c.target_id, state: 'succeeded', error_code: null, error_message: null, item, ...(ticket ? { ticket } : {}) };
   });
+
+  if (notify) {
+    const events = outcomes.flatMap((o, i): TicketEvent[] =>
+      o.ticket && o.item ? [{ type: changes[i]!.open_ticket ? 'ticket.assigned' : 'ticket.decided', ticket: o.ticket, item: o.item }] : [],
+    );
+    if (events.length) await emitTicketEvents(ctx, batchId, events);
+  }
+  return outcomes;
+}
+
+/**
+ * A revert's ticket side: each ticket goes back to its earlier decision (a reopened ticket is pending again) or,
+ * when the reverted change had opened it, is withdrawn. Grouped by the decision it gets, so reopening a batch's
+ * tickets is one statement per 1000; only a revert of a revert restores per-ticket decision times. Each update is
+ * conditional on the state the planner saw; the item's lock (loadItems) keeps it so until commit.
+ */
+async function restoreTickets(ctx: Ctx, userId: string, done: Change[], now: number): Promise<void> {
+  const groups = new Map<string, { to: TicketDecision; ids: string[] }>();
+  for (const c of done) {
+    const r = c.restore_ticket;
+    if (!r) continue;
+    const to = r.to === 'withdraw' ? withdrawnBy(userId, c.history.comment ?? null, now) : r.to;
+    const key = JSON.stringify([r.expect, to]);
+    const g = groups.get(key) ?? { to, ids: [] };
+    g.ids.push(r.ticket.id);
+    groups.set(key, g);
+  }
+  for (const [key, { to, ids }] of groups) {
+    const expect = (JSON.parse(key) as [string])[0];
+    for (let i = 0; i < ids.length; i += 1000) {
+      const part = ids.slice(i, i + 1000);
+      const res = await ctx.db
+        .updateTable('ticket')
+        .set({ state: to.state, decision_comment: to.decision_comment, decided_by: to.decided_by, decided_at: to.decided_at, updated_at: now })
+        .where('id', 'in', part)
+        .where('state', '=', expect)
+        .executeTakeFirst();
+      if (Number(res.numUpdatedRows) !== part.length) throw new Error('a reverted ticket left the state its revert was planned from');
+    }
+  }
 }
 
 /**
@@ -116,7 +166,27 @@ async function commitDrafts(ctx: Ctx, userId: string, done: Change[], now: numbe
       .execute();
   }
 
-  const applied = done.filter((c) => c.applies_draft).map((c) => c.before.id);
+  // A revert puts the draft back as it was: upserted like a kept edit, or deleted when there was none.
+  const restored = done.filter((c) => c.restore_draft?.to);
+  for (let i = 0; i < restored.length; i += 500) {
+    const rows = restored.slice(i, i + 500).map((c) => {
+      const d = c.restore_draft!.to!;
+      return draftRow(ctx, c.before.id, d, d.created_by, d.created_at, userId, now);
+    });
+    await ctx.db
+      .insertInto('item_draft')
+      .values(rows)
+      .onConflict((oc) => oc.column('item_id').doUpdateSet((eb) => ({
+        title: eb.ref('excluded.title'),
+        fields: eb.ref('excluded.fields'),
+        created_by: eb.ref('excluded.created_by'),
+        created_at: eb.ref('excluded.created_at'),
+        updated_by: eb.ref('excluded.updated_by'),
+        updated_at: eb.ref('excluded.updated_at'),
+      })))
+      .execute();
+  }
+  const applied = done.filter((c) => c.applies_draft || (c.restore_draft && !c.restore_draft.to)).map((c) => c.before.id);
   for (let i = 0; i < applied.length; i += 1000) {
     await ctx.db.deleteFrom('item_draft').where('item_id', 'in', applied.slice(i, i + 1000)).execute();
   }

@@ -4,6 +4,8 @@ import type { Datastore } from '../datastore-model.ts';
 import { loadDrafts, type Draft } from '../drafts.ts';
 import { toItem, type Item } from '../items.ts';
 import { toTicket, type Ticket } from '../tickets.ts';
+import type { Undo } from '../undo.ts';
+import type { RevertSource } from './plan-revert.ts';
 
 /**
  * Must run in a transaction (ctx.bulk). The workspace's items among `ids` (others are simply absent), their
@@ -40,4 +42,25 @@ export async function loadTickets(
   const datastores = await getDatastoresById(ctx, [...new Set(itemRows.map((r) => r.datastore_id))]);
   const drafts = await loadDrafts(ctx, items.values(), datastores);
   return { tickets, items, datastores, drafts };
+}
+
+/** The history entries batch `batchId` wrote for these items, by item id, oldest first. */
+export async function loadBatchChanges(ctx: Ctx, workspaceId: string, batchId: string, itemIds: readonly string[]): Promise<Map<string, RevertSource[]>> {
+  const out = new Map<string, RevertSource[]>();
+  for (let i = 0; i < itemIds.length; i += 1000) {
+    const rows = await ctx.db
+      .selectFrom('item_history')
+      .selectAll()
+      .where('batch_id', '=', batchId)
+      .where('item_id', 'in', itemIds.slice(i, i + 1000))
+      .where('workspace_id', '=', workspaceId)
+      .orderBy('id')
+      .execute();
+    for (const { undo, changes: _changes, ...r } of rows) {
+      const list = out.get(r.item_id) ?? [];
+      list.push({ ...r, undo: ctx.caps.readJson<Undo | null>(undo) });
+      out.set(r.item_id, list);
+    }
+  }
+  return out;
 }

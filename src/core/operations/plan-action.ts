@@ -112,7 +112,7 @@ export function planAction(
     status_id: action.to_status_id ?? item.status_id,
     fields,
     history: { kind: 'action', action_id: action.id, comment, changes: setsFields || applied ? changes : null },
-    ...(applied ? { applies_draft: true, ...(applied.title !== null ? { title: applied.title } : {}) } : {}),
+    ...(applied ? { applies_draft: true, draft_before: applied, ...(applied.title !== null ? { title: applied.title } : {}) } : {}),
     ...(releases ? { release: true } : {}),
   };
 }

@@ -1,6 +1,7 @@
 import { isReleased, type Datastore } from '../datastore-model.ts';
 import type { Draft } from '../drafts.ts';
 import type { Item } from '../items.ts';
+import { roleAllows } from '../roles.ts';
 import type { Ticket } from '../tickets.ts';
 import { failed, type Actor, type Change, type Outcome } from './types.ts';
 
@@ -8,8 +9,13 @@ export type Decision = 'approve' | 'reject' | 'withdraw';
 
 const RESULT = Object.freeze({ approve: 'approved', reject: 'rejected', withdraw: 'withdrawn' } as const);
 
-/** Who may decide: the assignee (the user, or anyone with the assigned role) or a workspace admin. */
+/**
+ * Who may decide: the assignee (the user, or anyone with the assigned role) or a workspace admin, and only with
+ * a role that may decide at all. An assignee since demoted to member or viewer decides nothing: deciding moves
+ * the item, and a viewer changing items is exactly what the role forbids.
+ */
 export function mayDecide(actor: Actor, ticket: Ticket): boolean {
+  if (!roleAllows(actor.role, 'decide')) return false;
   if (actor.role === 'admin') return true;
   if (ticket.assignee_id) return ticket.assignee_id === actor.principal.userId;
   return ticket.assignee_role === actor.role;
@@ -30,7 +36,8 @@ export function planDecision(
   if (!ticket) return failed(targetId, 'TICKET_NOT_FOUND', 'The ticket does not exist in this workspace.');
   if (ticket.state !== 'pending') return failed(targetId, 'TICKET_ALREADY_DECIDED', `The ticket is already ${ticket.state}.`);
   if (decision === 'withdraw') {
-    if (actor.role !== 'admin' && ticket.submitter_id !== actor.principal.userId) {
+    // A submitter since demoted to viewer may no longer change the item back.
+    if (!roleAllows(actor.role, 'write') || (actor.role !== 'admin' && ticket.submitter_id !== actor.principal.userId)) {
       return failed(targetId, 'FORBIDDEN', 'Only the submitter or a workspace admin may withdraw a ticket.');
     }
   } else {
@@ -64,7 +71,7 @@ export function planDecision(
     fields,
     history: { kind: decision, action_id: action.id, comment },
     decide_ticket: { ticket, state: RESULT[decision], comment },
-    ...(applied ? { applies_draft: true, ...(applied.title !== null ? { title: applied.title } : {}) } : {}),
+    ...(applied ? { applies_draft: true, draft_before: applied, ...(applied.title !== null ? { title: applied.title } : {}) } : {}),
     ...(decision === 'approve' && releases ? { release: true } : {}),
   };
 }

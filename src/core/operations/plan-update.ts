@@ -45,6 +45,7 @@ export function planUpdate(
         created_by: draft?.created_by ?? null,
         created_at: draft?.created_at ?? null,
       },
+      draft_before: draft ?? null,
     };
   }
   return {

@@ -5,6 +5,7 @@ import type { HistoryKind } from '../history.ts';
 import type { Item } from '../items.ts';
 import type { Role } from '../roles.ts';
 import type { Ticket } from '../tickets.ts';
+import type { DraftState, TicketDecision } from '../undo.ts';
 
 /**
  * Every operation on items (run an action, decide tickets, update fields) works on a set of targets in one
@@ -42,6 +43,8 @@ export interface Change {
     action_id?: string | null;
     comment?: string | null;
     changes?: Record<string, unknown> | null;
+    /** A revert's entry names the batch whose change it undid. */
+    reverts_batch_id?: string | null;
   };
   /** A ticket to open (an action that needs approval). */
   open_ticket?: Ticket;
@@ -58,6 +61,17 @@ export interface Change {
   title?: string;
   /** The change enters a released status: a version snapshot of the item as it becomes is recorded. */
   release?: boolean;
+  /** The item's draft before the change, when the change keeps, applies or restores one: recorded for undo. */
+  draft_before?: Draft | null;
+  /** A revert that leaves the item row as it is: only the item's draft or ticket goes back (or nothing). */
+  keeps_item?: boolean;
+  /** A revert: the item's draft goes back to this (null: none). */
+  restore_draft?: { to: DraftState | null };
+  /**
+   * A revert: the ticket's decision goes back to `to` (`withdraw`: the change had opened it, so it is withdrawn
+   * now, by the reverting user), provided it is still in the state the reverted change left it (`expect`).
+   */
+  restore_ticket?: { ticket: Ticket; expect: Ticket['state']; to: TicketDecision | 'withdraw' };
 }
 
 export interface OperationOptions {
@@ -66,6 +80,8 @@ export interface OperationOptions {
   dryRun?: boolean;
   /** Decisions in a batch refuse tickets that are not batch-approvable. */
   inBatch?: boolean;
+  /** False (a batch submitted with `notify: false`): the tickets it opens and decides send no webhook events. */
+  notify?: boolean;
 }
 
 export function failed(target_id: string, code: ErrorCode, message: string): Outcome {

@@ -4,6 +4,7 @@ import { OPERATION_STATUS, REMARK, type OperationStatus } from '../../core/dataa
 import type { DataartsScope } from '../../core/dataarts/scope.ts';
 import { TERMINAL } from '../batch-states.ts';
 import type { Batch } from '../batches.ts';
+import { childNames } from './child-names.ts';
 
 /** BatchOperationVO (reference/dataarts.md §4.3): the parent of a group, or one of its children. */
 export interface BatchOperationVO {
@@ -49,6 +50,15 @@ function failureRemark(operationType: string, o: ItemOutcome, bizName: string | 
 }
 
 /**
+ * "SKIP | Skipped by users" for what the user left out (or cancelled); any other skip (an unchanged table, one
+ * not updated) says why, in the same form.
+ */
+function skipRemark(o: ItemOutcome): string {
+  if (o.error_code === null || o.error_code === 'SKIPPED_BY_USER' || o.error_code === 'BATCH_CANCELLED') return REMARK.skipped;
+  return `SKIP | ${o.error_message ?? o.error_code}`;
+}
+
+/**
  * Renders a DataArts batch as BatchOperationVO. The parent has `id: null`, the batch id as `group_id`, the
  * batch's counters (a skipped item counts as a success, as on DataArts) and is FAILED when any child failed,
  * RUNNING while any is pending. Children follow the batch items in input order; a child's id is the group id
@@ -64,35 +74,18 @@ export async function batchOperationVO(ctx: Ctx, scope: DataartsScope, batch: Ba
   if (page) q = q.limit(page.limit).offset(page.offset);
   const outcomes: ItemOutcome[] = await q.execute();
 
-  // Decisions target tickets: the child names the ticket's entity.
-  const isDecision = batch.operation !== 'action';
-  const ticketItem = new Map<string, string>();
-  if (isDecision && outcomes.length) {
-    const tickets = await ctx.db
-      .selectFrom('ticket')
-      .select(['id', 'item_id'])
-      .where('workspace_id', '=', batch.workspace_id)
-      .where('id', 'in', outcomes.map((o) => o.target_id))
-      .execute();
-    for (const t of tickets) ticketItem.set(t.id, t.item_id);
-  }
-  const itemIds = outcomes.map((o) => (isDecision ? ticketItem.get(o.target_id) : o.target_id)).filter((x): x is string => x !== undefined);
-  const items = itemIds.length
-    ? await ctx.db.selectFrom('item').select(['id', 'title']).where('workspace_id', '=', batch.workspace_id).where('id', 'in', [...new Set(itemIds)]).execute()
-    : [];
-  const titles = new Map(items.map((i) => [i.id, i.title]));
+  const names = await childNames(ctx, batch, outcomes.map((o) => o.target_id));
   const datastores = await getDatastoresById(ctx, [...new Set(outcomes.flatMap((o) => (o.expected_datastore_id ? [o.expected_datastore_id] : [])))]);
   const creator = await ctx.db.selectFrom('app_user').select('name').where('id', '=', batch.submitted_by).executeTakeFirst();
   const createBy = creator?.name ?? batch.submitted_by;
 
   const groups = outcomes.map((o): BatchOperationVO => {
-    const bizId = isDecision ? (ticketItem.get(o.target_id) ?? null) : o.target_id;
-    const bizName = bizId !== null ? (titles.get(bizId) ?? null) : null;
+    const { biz_id: bizId, biz_name: bizName } = names.get(o.target_id) ?? { biz_id: null, biz_name: null };
     const bizType = o.expected_datastore_id ? (datastores.get(o.expected_datastore_id)?.display_id ?? null) : null;
     const status =
       o.state === 'pending' ? OPERATION_STATUS.RUNNING : o.state === 'failed' ? OPERATION_STATUS.FAILED : OPERATION_STATUS.SUCCESS;
     const remark =
-      o.state === 'succeeded' ? REMARK.passed : o.state === 'skipped' ? REMARK.skipped : o.state === 'failed' ? failureRemark(operationType, o, bizName, bizType) : null;
+      o.state === 'succeeded' ? REMARK.passed : o.state === 'skipped' ? skipRemark(o) : o.state === 'failed' ? failureRemark(operationType, o, bizName, bizType) : null;
     return {
       id: (BigInt(batch.id) + BigInt(o.seq)).toString(),
       tenant_id: scope.tenantId,

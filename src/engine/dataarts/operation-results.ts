@@ -1,7 +1,11 @@
+import type { ExpressionBuilder } from 'kysely';
 import type { Ctx } from '../../core/context.ts';
 import { DATAARTS_SOURCE } from '../../core/dataarts/enums.ts';
 import type { DataartsScope } from '../../core/dataarts/scope.ts';
+import { operationSubject } from '../../core/models/op-params.ts';
+import type { Schema } from '../../db/schema.ts';
 import { fail } from '../../errors.ts';
+import { MODEL_OPERATIONS } from '../batch-states.ts';
 import { toBatch, type Batch } from '../batches.ts';
 import { batchOperationVO, type BatchOperationVO } from './batch-operation-vo.ts';
 
@@ -12,11 +16,15 @@ function typeOf(b: Batch): string {
   return String(b.params.meta?.operation_type ?? '');
 }
 
+/** DataArts batches: those its routes submitted, and every model operation (native routes submit them too). */
+const reported = (eb: ExpressionBuilder<Schema, 'batch'>) => eb.or([eb('batch.source', '=', DATAARTS_SOURCE), eb('batch.operation', 'in', [...MODEL_OPERATIONS])]);
+
 /**
  * ShowDesignOperationResult. `operation_id` is the group id a batch call answered (the batch id), or the id of
- * an entity the operation acted on (DataArts' model_id for model operations): then the latest such batch. With
- * no `operation_id`, the latest batch of that type. The batch must be of `operation_type`; anything else is
- * not found. `page` (limit/offset) cuts the children.
+ * the model a model operation is reported under (the target model of a reverse, the logical model of a
+ * transform), or the id of an entity the operation acted on: then the latest such batch. With no
+ * `operation_id`, the latest batch of that type. The batch must be of `operation_type`; anything else is not
+ * found. `page` (limit/offset) cuts the children.
  */
 export async function findOperationResult(
   ctx: Ctx,
@@ -24,34 +32,31 @@ export async function findOperationResult(
   q: { operation_type: string; operation_id?: string | undefined; limit: number; offset: number },
 ): Promise<BatchOperationVO> {
   const ws = scope.access.workspaceId;
-  const recent = ctx.db.selectFrom('batch').selectAll('batch').where('batch.workspace_id', '=', ws).where('batch.source', '=', DATAARTS_SOURCE);
+  const inWorkspace = ctx.db.selectFrom('batch').selectAll('batch').where('batch.workspace_id', '=', ws).where(reported);
+  const opId = q.operation_id;
   let found: Batch | undefined;
-  if (q.operation_id !== undefined) {
-    const byId = await recent.where('batch.id', '=', q.operation_id).executeTakeFirst();
-    if (byId) found = toBatch(ctx, byId);
+  const byId = opId === undefined ? undefined : await inWorkspace.where('batch.id', '=', opId).executeTakeFirst();
+  if (byId) found = toBatch(ctx, byId);
+  else {
+    const rows = await inWorkspace.orderBy('batch.id', 'desc').limit(RECENT).execute();
+    const candidates = rows.map((r) => toBatch(ctx, r)).filter((b) => typeOf(b) === q.operation_type);
+    if (opId === undefined) found = candidates[0];
     else {
-      const latest = ctx.db
-        .selectFrom('batch')
-        .select('id')
-        .where('workspace_id', '=', ws)
-        .where('source', '=', DATAARTS_SOURCE)
-        .orderBy('id', 'desc')
-        .limit(RECENT);
-      const rows = await recent
-        .where('batch.id', 'in', latest)
-        .where((eb) =>
-          eb.exists(eb.selectFrom('batch_item').select('seq').whereRef('batch_item.batch_id', '=', 'batch.id').where('batch_item.target_id', '=', q.operation_id!)),
-        )
-        .orderBy('batch.id', 'desc')
-        .execute();
-      found = rows.map((r) => toBatch(ctx, r)).find((b) => typeOf(b) === q.operation_type);
+      const targeted = candidates.length
+        ? await ctx.db
+            .selectFrom('batch_item')
+            .select('batch_id')
+            .distinct()
+            .where('batch_id', 'in', candidates.map((b) => b.id))
+            .where('target_id', '=', opId)
+            .execute()
+        : [];
+      const acted = new Set(targeted.map((r) => r.batch_id));
+      found = candidates.find((b) => acted.has(b.id) || (b.params.model_op ? operationSubject(b.params.model_op) === opId : false));
     }
-  } else {
-    const rows = await recent.orderBy('batch.id', 'desc').limit(RECENT).execute();
-    found = rows.map((r) => toBatch(ctx, r)).find((b) => typeOf(b) === q.operation_type);
   }
   if (!found || typeOf(found) !== q.operation_type) {
-    fail('BATCH_NOT_FOUND', `No ${q.operation_type} operation${q.operation_id !== undefined ? ` ${q.operation_id}` : ''} in this workspace.`);
+    fail('BATCH_NOT_FOUND', `No ${q.operation_type} operation${opId !== undefined ? ` ${opId}` : ''} in this workspace.`);
   }
   return batchOperationVO(ctx, scope, found, { limit: q.limit, offset: q.offset });
 }

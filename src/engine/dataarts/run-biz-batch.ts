@@ -73,6 +73,8 @@ export async function runBizBatch(engine: Engine, scope: DataartsScope, operatio
 
 /** ConfirmApprovals: resolve (approve) or reject tickets in one inline batch; `msg` is the decision comment. */
 export async function runApprovalAction(engine: Engine, scope: DataartsScope, action: ApprovalAction, ticketIds: string[], msg: string | undefined): Promise<BatchOperationVO> {
+  // A viewer records no batch: its every decision would fail, and the role is read-only (403 DS.6030).
+  requireCapability(scope.access, 'write');
   const batch = await engine.runInline(actorOf(scope), {
     operation: APPROVAL_ACTIONS[action],
     target: { ids: ticketIds },
@@ -85,6 +87,7 @@ export async function runApprovalAction(engine: Engine, scope: DataartsScope, ac
 
 /** RollbackApproval: withdraws tickets (their submitter or an admin); answers how many were withdrawn. */
 export async function runWithdraw(engine: Engine, scope: DataartsScope, ticketIds: string[]): Promise<number> {
+  requireCapability(scope.access, 'write');
   const batch = await engine.runInline(actorOf(scope), {
     operation: 'withdraw',
     target: { ids: ticketIds },

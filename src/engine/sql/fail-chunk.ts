@@ -3,9 +3,10 @@ import type { Ctx } from '../../core/context.ts';
 /**
  * Gives up on a chunk that failed MAX_CHUNK_ATTEMPTS times with an unexpected error (not a per-item failure):
  * its pending items fail with INTERNAL, the error is kept on the batch (which therefore ends `failed`), and the
- * chunk is done so the batch still reaches a terminal state. Fenced by owner like every chunk statement.
+ * chunk is done so the batch still reaches a terminal state. Fenced by owner like every chunk statement: answers
+ * how many items it failed, or null when another worker owns the chunk now.
  */
-export async function failChunk(ctx: Ctx, chunk: { id: string; batch_id: string; seq_from: number; seq_to: number }, owner: string, error: string): Promise<boolean> {
+export async function failChunk(ctx: Ctx, chunk: { id: string; batch_id: string; seq_from: number; seq_to: number }, owner: string, error: string): Promise<number | null> {
   const now = ctx.now();
   const fenced = await ctx.db
     .updateTable('work_chunk')
@@ -14,7 +15,7 @@ export async function failChunk(ctx: Ctx, chunk: { id: string; batch_id: string;
     .where('lease_owner', '=', owner)
     .where('state', '=', 'running')
     .executeTakeFirst();
-  if (Number(fenced.numUpdatedRows) !== 1) return false;
+  if (Number(fenced.numUpdatedRows) !== 1) return null;
   const res = await ctx.db
     .updateTable('batch_item')
     .set({ state: 'failed', error_code: 'INTERNAL', error_message: `The engine could not run this item: ${error}`.slice(0, 1000), updated_at: now })
@@ -28,5 +29,5 @@ export async function failChunk(ctx: Ctx, chunk: { id: string; batch_id: string;
     .set((eb) => ({ failed: eb('failed', '+', Number(res.numUpdatedRows)), error: error.slice(0, 1000), updated_at: now }))
     .where('id', '=', chunk.batch_id)
     .execute();
-  return true;
+  return Number(res.numUpdatedRows);
 }

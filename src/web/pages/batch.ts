@@ -188,7 +188,9 @@ export function batchPage(main: HTMLElement, [id]: string[]): Cleanup {
     try {
       res = await api('GET', `${base}/items?${q}`);
     } catch (err) {
-      replace(itemsSlot, notice('error', `Could not load outcomes: ${(err as Error).message}`));
+      // Retention purged them: not a failure, the counters above are all there is.
+      if (err instanceof ApiError && err.code === 'ITEMS_PURGED') replace(itemsSlot, notice('empty', err.message));
+      else replace(itemsSlot, notice('error', `Could not load outcomes: ${(err as Error).message}`));
       return;
     }
     if (ctrl.signal.aborted) return;

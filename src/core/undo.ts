@@ -1,0 +1,95 @@
+import { sameValue, type Draft } from './drafts.ts';
+import type { Change } from './operations/types.ts';
+import type { Ticket } from './tickets.ts';
+
+/** A ticket's decision columns: what a revert puts back. */
+export interface TicketDecision {
+  state: Ticket['state'];
+  decision_comment: string | null;
+  decided_by: string | null;
+  decided_at: number | null;
+}
+
+/** An item's draft as a revert compares and restores it. */
+export interface DraftState {
+  title: string | null;
+  fields: Record<string, unknown>;
+  created_by: string | null;
+  created_at: number;
+}
+
+/**
+ * What a change replaced, recorded on its history entry (`item_history.undo`) in the same set-based insert, so a
+ * revert batch can put it back (src/core/operations/plan-revert.ts). With `from_status_id` and `rev_no` (the
+ * item's rev_no after the change) on the entry, it is everything a revert needs. Null when the change only
+ * moved the status, the common case: an action on 100k items writes no undo at all.
+ */
+export interface Undo {
+  /** Earlier values of the fields the change set or cleared. */
+  fields?: Record<string, unknown>;
+  /** Fields the change added (the item had no value for them). */
+  unset?: string[];
+  /** The earlier title, when the change set another. */
+  title?: string;
+  /** The item's draft before and after the change, when the change wrote, applied or restored it. */
+  draft?: { before: DraftState | null; after: DraftState | null };
+  /** The ticket's decision before (null: the change opened it) and after. */
+  ticket?: { before: TicketDecision | null; after: TicketDecision };
+}
+
+export function decisionOf(t: Ticket): TicketDecision {
+  return { state: t.state, decision_comment: t.decision_comment, decided_by: t.decided_by, decided_at: t.decided_at };
+}
+
+export function draftStateOf(d: Draft | DraftState | null | undefined): DraftState | null {
+  return d ? { title: d.title, fields: d.fields, created_by: d.created_by, created_at: d.created_at } : null;
+}
+
+/** Whether two drafts hold the same edit (who and when aside). */
+export function sameDraft(a: DraftState | null, b: DraftState | null): boolean {
+  if (!a || !b) return a === b;
+  return a.title === b.title && sameValue(a.fields, b.fields);
+}
+
+/** What the ticket's decision becomes when a revert withdraws a ticket the reverted change had opened. */
+export function withdrawnBy(userId: string, comment: string | null, now: number): TicketDecision {
+  return { state: 'withdrawn', decision_comment: comment, decided_by: userId, decided_at: now };
+}
+
+/** The undo record of a committed change; `now` and `userId` are the commit's. */
+export function undoOf(c: Change, userId: string, now: number): Undo | null {
+  const u: Undo = {};
+  if (!c.draft && !c.keeps_item && c.fields !== c.before.fields) {
+    const before = c.before.fields;
+    const fields: Record<string, unknown> = {};
+    const unset: string[] = [];
+    for (const [k, v] of Object.entries(c.fields)) {
+      if (!(k in before)) unset.push(k);
+      else if (before[k] !== v && !sameValue(before[k], v)) fields[k] = before[k];
+    }
+    for (const k of Object.keys(before)) if (!(k in c.fields)) fields[k] = before[k];
+    if (Object.keys(fields).length) u.fields = fields;
+    if (unset.length) u.unset = unset;
+  }
+  if (c.title !== undefined && c.title !== c.before.title) u.title = c.before.title;
+  if (c.draft_before !== undefined) {
+    const after = c.draft
+      ? { title: c.draft.title, fields: c.draft.fields, created_by: c.draft.created_by ?? userId, created_at: c.draft.created_at ?? now }
+      : c.restore_draft
+        ? c.restore_draft.to
+        : null;
+    u.draft = { before: draftStateOf(c.draft_before), after };
+  }
+  if (c.open_ticket) u.ticket = { before: null, after: { state: 'pending', decision_comment: null, decided_by: null, decided_at: null } };
+  if (c.decide_ticket) {
+    u.ticket = {
+      before: decisionOf(c.decide_ticket.ticket),
+      after: { state: c.decide_ticket.state, decision_comment: c.decide_ticket.comment, decided_by: userId, decided_at: now },
+    };
+  }
+  if (c.restore_ticket) {
+    const to = c.restore_ticket.to;
+    u.ticket = { before: decisionOf(c.restore_ticket.ticket), after: to === 'withdraw' ? withdrawnBy(userId, c.history.comment ?? null, now) : to };
+  }
+  return Object.keys(u).length ? u : null;
+}
