@@ -65,10 +65,16 @@ export const HOSTILE_STRINGS: readonly string[] = [
   'TODAY',
 ];
 
-const nasty = fc.constantFrom(...HOSTILE_STRINGS);
-
 function lengthOk(s: Schema, v: string): boolean {
   return v.length >= (s.minLength ?? 0) && (s.maxLength === undefined || v.length <= s.maxLength);
+}
+
+/** `v` repeated up to the schema's minLength and cut at its maxLength, when that still matches `re`; else `v`. */
+function fitLength(s: Schema, re: RegExp, v: string): string {
+  if (lengthOk(s, v) || v.length === 0) return v;
+  const min = s.minLength ?? 0;
+  const stretched = v.repeat(Math.ceil(min / v.length)).slice(0, s.maxLength ?? Infinity);
+  return lengthOk(s, stretched) && re.test(stretched) ? stretched : v;
 }
 
 function stringArb(s: Schema, h: Hints, name: string | undefined): Arb {
@@ -77,7 +83,10 @@ function stringArb(s: Schema, h: Hints, name: string | undefined): Arb {
   if (named?.length) parts.push({ arbitrary: fc.constantFrom(...named), weight: h.plausible ? 40 : 6 });
   if (s.pattern) {
     const re = new RegExp(s.pattern);
-    parts.push({ arbitrary: fc.stringMatching(re).filter((v) => lengthOk(s, v)), weight: 3 });
+    // Not .filter(lengthOk): fast-check retries a filter without bound, and stringMatching of `^[\x21-\x7e]+$`
+    // almost never reaches a minLength of 16, so the run spun at 100% CPU. Stretch a short match instead; the rare
+    // value that still misses is an invalid one, which the property accepts as well.
+    parts.push({ arbitrary: fc.stringMatching(re).map((v) => fitLength(s, re, v)), weight: 3 });
     const fits = h.anyKey.filter((k) => re.test(k) && lengthOk(s, k));
     if (fits.length) parts.push({ arbitrary: fc.constantFrom(...fits), weight: 2 });
   } else if (s.format === 'date-time') {
@@ -86,7 +95,8 @@ function stringArb(s: Schema, h: Hints, name: string | undefined): Arb {
     const max = Math.min(s.maxLength ?? 24, Math.max(24, s.minLength ?? 0));
     parts.push({ arbitrary: fc.string({ minLength: s.minLength ?? 0, maxLength: max, unit: 'grapheme' }), weight: 3 });
     parts.push({ arbitrary: fc.string({ minLength: s.minLength ?? 0, maxLength: max, unit: 'binary' }), weight: 1 });
-    parts.push({ arbitrary: nasty.filter((v) => lengthOk(s, v)), weight: 1 });
+    const hostile = HOSTILE_STRINGS.filter((v) => lengthOk(s, v));
+    if (hostile.length) parts.push({ arbitrary: fc.constantFrom(...hostile), weight: 1 });
     const fits = h.anyKey.filter((k) => lengthOk(s, k));
     if (fits.length) parts.push({ arbitrary: fc.constantFrom(...fits), weight: 2 });
     if (s.maxLength !== undefined && s.maxLength <= 100_000) {

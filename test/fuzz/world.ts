@@ -4,6 +4,7 @@
  * batch-approval group and comments; and a second tenant's workspace whose ids must answer 404. The pools name
  * real values by parameter or property name, so generated requests reach the core.
  */
+import { randomBytes } from 'node:crypto';
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import pino from 'pino';
@@ -41,7 +42,8 @@ async function ok<T = any>(p: Promise<{ status: number; body: T }>, status = 200
 }
 
 export async function buildWorld(dialect: Dialect): Promise<World> {
-  const s = await startTestService(dialect, { worker: false });
+  // With a secret key the connection routes are fuzzed past their 503 SECRET_KEY_UNAVAILABLE door.
+  const s = await startTestService(dialect, { worker: false, settings: { secretKey: randomBytes(32) } });
   const root = s.root;
   const ws = (await ok(root.post('/api/v1/workspaces', { name: 'Fuzz', project_id: PROJECT }), 201)).id;
   const W = `/api/v1/workspaces/${ws}`;
