@@ -106,7 +106,7 @@ describeEachDialect('DataArts ER_REVERSE_DB: reverse a real database into a mode
       assert.equal(again.status, 409);
       // An unreachable server is refused now, with the reason and without the password.
       const down = await api.post(`${base()}/connections`, { name: 'down', url: url.replace(`:${u.port || 5432}/`, ':1/') });
-      assert.equal(down.status, 502, JSON.stringify(down.body));
+      assert.equal(down.status, 422, JSON.stringify(down.body));
       assert.equal(down.body.error.code, 'CONNECTION_FAILED');
       assert.match(down.body.error.message, /ECONNREFUSED/);
     }
@@ -114,7 +114,7 @@ describeEachDialect('DataArts ER_REVERSE_DB: reverse a real database into a mode
     const mysql = await api.post(`${base()}/connections`, { name: 'my', url: `mysql://root:${password}@db/x` });
     assert.equal(mysql.status, 400);
     const missing = await api.post(`${base()}/connections`, { name: 'gone', url: `${src.dir}/nope.db` });
-    assert.equal(missing.status, 502);
+    assert.equal(missing.status, 422);
     assert.equal(missing.body.error.code, 'CONNECTION_FAILED');
 
     const list = await api.get(`${base()}/connections`);

@@ -15,7 +15,7 @@ export const DS_ERRORS = Object.freeze({
     status: 400,
     codes: [
       'VALIDATION_FAILED', 'TOO_MANY_TARGETS', 'INVALID_CONDITION', 'INVALID_FIELD_VALUE', 'UNKNOWN_FIELD', 'INVALID_DEFINITION', 'COMMENT_REQUIRED', 'STATUS_NOT_FOUND',
-      'UNSUPPORTED_TYPE', 'WEBHOOK_URL_NOT_ALLOWED',
+      'UNSUPPORTED_TYPE', 'WEBHOOK_URL_NOT_ALLOWED', 'CONNECTION_FAILED',
     ],
   },
   'DS.6002': {
@@ -40,8 +40,7 @@ export const DS_ERRORS = Object.freeze({
     ],
   },
   'DS.6050': { status: 500, codes: ['INTERNAL'] },
-  // DataArts answers no 502: a source database that cannot be read is a dependency that is unavailable.
-  'DS.6053': { status: 503, codes: ['UNAVAILABLE', 'SECRET_KEY_UNAVAILABLE', 'CONNECTION_FAILED'] },
+  'DS.6053': { status: 503, codes: ['UNAVAILABLE', 'SECRET_KEY_UNAVAILABLE'] },
 } as const satisfies Record<string, { status: number; codes: readonly ErrorCode[] }>);
 
 export type DsCode = keyof typeof DS_ERRORS;
