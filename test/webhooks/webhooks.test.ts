@@ -3,6 +3,7 @@
  * events, the notify switch, retries and timeouts with the delivery log, redelivery, tenant isolation, the secret's
  * secrecy (responses and logs), no event lost or doubled across a restart, and two delivery loops on one database.
  */
+import { randomBytes } from 'node:crypto';
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { after, before, it } from 'node:test';
@@ -361,7 +362,8 @@ describeEachDialect('webhooks', (dialect) => {
         done();
       },
     });
-    const logged = await startTestService(dialect, { settings: LOOPBACK, logger: pino({ level: 'trace' }, sink), workerOptions: { idlePollMs: 50, webhooks: FAST } });
+    // With a key, secrets are sealed at rest (the shared service `s` has none: its rows are the plain kind).
+    const logged = await startTestService(dialect, { settings: { ...LOOPBACK, secretKey: randomBytes(32) }, logger: pino({ level: 'trace' }, sink), workerOptions: { idlePollMs: 50, webhooks: FAST } });
     const flaky = await startReceiver((_x, n) => (n % 2 === 0 ? { status: 500, body: 'no' } : { status: 200 }));
     try {
       const w = await world(logged, 'secrets');
@@ -391,11 +393,15 @@ describeEachDialect('webhooks', (dialect) => {
       keep(await w.member.get(`${w.base}/webhooks`));
       keep(await logged.app.inject({ method: 'GET', url: '/openapi.json' }).then((x) => ({ body: x.body })));
       await settled(w, hookId, 6);
+      const stored = await logged.db.ctx.db.selectFrom('webhook').select(['id', 'secret']).where('id', 'in', [hookId, generated.body.id]).execute();
+      assert.equal(stored.length, 2);
+      for (const row of stored) assert.match(row.secret, /^v1\./, 'sealed under BATCHGATE_SECRET_KEY');
       const log = lines.join('');
       assert.ok(log.length > 1000 && /webhook delivery failed/.test(log), 'the flow was logged, failures included');
       for (const secret of [supplied, rotated, generated.body.secret]) {
         assert.ok(!bodies.some((b) => b.includes(secret)), 'no response after creation carries a secret');
         assert.ok(!log.includes(secret), 'no log line carries a secret');
+        assert.ok(!stored.some((row) => row.secret.includes(secret)), 'no row carries it in clear');
       }
     } finally {
       await logged.close();

@@ -2,15 +2,16 @@ import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:
 import { fail } from '../../errors.ts';
 
 /**
- * Connection URLs at rest: AES-256-GCM (node:crypto) under the 32-byte key of BATCHGATE_SECRET_KEY.
+ * Secrets at rest (data connection URLs, webhook signing secrets): AES-256-GCM (node:crypto) under the 32-byte key of BATCHGATE_SECRET_KEY.
  *
  *   v1.<key fingerprint>.<iv>.<tag>.<ciphertext>        (base64url parts)
  *
  * A fresh 96-bit IV per value (GCM's recommended size); the 128-bit tag authenticates it. The additional data is
- * the row's identity (workspace and connection id), so a ciphertext copied onto another row does not decrypt.
+ * the row's identity (e.g. workspace and connection id), so a ciphertext copied onto another row does not decrypt.
  * The fingerprint (first 8 bytes of the key's SHA-256) tells "stored under another key" apart from "corrupt".
  */
-const VERSION = 'v1';
+export const SEALED_VERSION = 'v1';
+const VERSION = SEALED_VERSION;
 
 /**
  * Reads BATCHGATE_SECRET_KEY: 32 bytes as 64 hex digits or as base64. Absent (empty) gives null: the service runs,
@@ -33,7 +34,7 @@ function fingerprint(key: Buffer): string {
 }
 
 function requireKey(key: Buffer | null): Buffer {
-  if (!key) fail('SECRET_KEY_UNAVAILABLE', 'BATCHGATE_SECRET_KEY is not set: data connections need it to encrypt and decrypt their URLs.');
+  if (!key) fail('SECRET_KEY_UNAVAILABLE', 'BATCHGATE_SECRET_KEY is not set: it is needed to decrypt and encrypt stored secrets.');
   return key;
 }
 
@@ -49,9 +50,9 @@ export function seal(key: Buffer | null, plaintext: string, aad: string): string
 export function open(key: Buffer | null, sealed: string, aad: string): string {
   const k = requireKey(key);
   const [version, fp, iv, tag, ct] = sealed.split('.');
-  if (version !== VERSION || !fp || !iv || !tag || ct === undefined) fail('INTERNAL', 'A stored connection secret is malformed.');
+  if (version !== VERSION || !fp || !iv || !tag || ct === undefined) fail('INTERNAL', 'A stored secret is malformed.');
   if (fp !== fingerprint(k)) {
-    fail('SECRET_KEY_UNAVAILABLE', 'This connection was stored under another BATCHGATE_SECRET_KEY; set that key, or register the connection again.');
+    fail('SECRET_KEY_UNAVAILABLE', 'This secret was stored under another BATCHGATE_SECRET_KEY; set that key, or store it again (register the connection, or give the webhook a new secret).');
   }
   try {
     const decipher = createDecipheriv('aes-256-gcm', k, Buffer.from(iv, 'base64url'));
@@ -59,6 +60,6 @@ export function open(key: Buffer | null, sealed: string, aad: string): string {
     decipher.setAuthTag(Buffer.from(tag, 'base64url'));
     return Buffer.concat([decipher.update(Buffer.from(ct, 'base64url')), decipher.final()]).toString('utf8');
   } catch {
-    fail('INTERNAL', 'A stored connection secret does not authenticate under the current key.');
+    fail('INTERNAL', 'A stored secret does not authenticate under the current key.');
   }
 }

@@ -76,7 +76,7 @@ export async function createWebhook(ctx: Ctx, access: Access, input: WebhookInpu
     description: input.description ?? null,
     events: eventList(input.events),
     active: input.active === false ? 0 : 1,
-    secret: sealSecret(id, secret),
+    secret: sealSecret(ctx.settings.secretKey, id, secret),
     created_by: access.principal.userId,
     created_at: now,
     updated_at: now,
@@ -103,7 +103,7 @@ export async function updateWebhook(ctx: Ctx, access: Access, id: string, patch:
   if (patch.events !== undefined) set.events = eventList(patch.events);
   if (patch.description !== undefined) set.description = patch.description;
   if (patch.active !== undefined) set.active = patch.active ? 1 : 0;
-  if (patch.secret !== undefined) set.secret = sealSecret(row.id, patch.secret);
+  if (patch.secret !== undefined) set.secret = sealSecret(ctx.settings.secretKey, row.id, patch.secret);
   await ctx.db.updateTable('webhook').set(set).where('id', '=', row.id).execute();
   return toWebhook({ ...row, ...set });
 }

@@ -99,7 +99,7 @@ export function startDeliverer(ctx: Ctx, notifier: Notifier, options: DelivererO
         'batchgate-event-id': t.event_id,
         'batchgate-event-type': t.event_type,
         'batchgate-delivery-id': d.id,
-        'batchgate-signature': signatureHeader(openSecret(t.webhook_id, t.secret), t.body, Math.floor(startedAt / 1000)),
+        'batchgate-signature': signatureHeader(openSecret(ctx.settings.secretKey, t.webhook_id, t.secret), t.body, Math.floor(startedAt / 1000)),
       };
       r = await postWebhook(t.url, t.body, headers, { timeoutMs: o.timeoutMs, settings: ctx.settings.webhooks });
     } catch (e) {
