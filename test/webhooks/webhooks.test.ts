@@ -354,6 +354,27 @@ describeEachDialect('webhooks', (dialect) => {
     assert.equal(all.length, 3);
   });
 
+  it('a cancel cut off before it skipped the items is finished by the workers\' maintenance, with one batch.finished', async () => {
+    const w = await world(s, 'halfcancel');
+    const { id: hookId } = await addHook(w, r.url, { events: ['batch.finished'] });
+    const ids = await newItems(w, 3);
+    const b = await w.member.post(`${w.base}/batches`, { operation: 'action', action: 'touch', target: { ids }, start_at: new Date(Date.now() + 3_600_000).toISOString() });
+    // What cancelBatch's first transaction commits (controls.ts), and nothing after it: the process died there.
+    const ctx = s.db.ctx;
+    await ctx.db.updateTable('work_chunk').set({ state: 'done', lease_owner: null, lease_until: null }).where('batch_id', '=', b.body.id).execute();
+    await ctx.db.updateTable('batch').set({ state: 'cancelled', finished_at: Date.now() }).where('id', '=', b.body.id).execute();
+    const [d] = await settled(w, hookId, 1);
+    const sent = r.received.filter((x) => x.json?.workspace_id === w.ws).map((x) => x.json);
+    assert.equal(sent.length, 1);
+    assert.equal(d.event_type, 'batch.finished');
+    assert.deepEqual([sent[0].data.batch.id, sent[0].data.batch.state, sent[0].data.batch.skipped, sent[0].data.batch.total], [b.body.id, 'cancelled', 3, 3]);
+    const items = await w.member.get(`${w.base}/batches/${b.body.id}/items`);
+    assert.deepEqual(items.body.items.map((i: any) => [i.state, i.error_code]), ids.map(() => ['skipped', 'BATCH_CANCELLED']));
+    // Later maintenance passes find nothing left to do and send nothing more.
+    await new Promise((res) => setTimeout(res, 5_500));
+    assert.equal((await deliveries(w, hookId)).length, 1);
+  });
+
   it('the secret never appears in a response after creation, nor in the logs', async () => {
     const lines: string[] = [];
     const sink = new Writable({
