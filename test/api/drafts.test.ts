@@ -1,17 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
 import { describeEachDialect } from '../helpers/db.ts';
-import { CATALOG_DS, PURCHASE_DS, startTestService, type Client, type TestService } from '../helpers/service.ts';
-
-async function waitForBatch(api: Client, ws: string, id: string, timeoutMs = 20_000): Promise<any> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const b = (await api.get(`/api/v1/workspaces/${ws}/batches/${id}`)).body;
-    if (['succeeded', 'completed_with_errors', 'failed', 'cancelled'].includes(b.state)) return b;
-    if (Date.now() > deadline) throw new Error(`batch ${id} stuck in ${b.state}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+import { CATALOG_DS, startTestService, waitForBatch, workspaceWithRoles, type Client, type TestService } from '../helpers/service.ts';
 
 describeEachDialect('drafts and released versions over the native API', (dialect) => {
   let s: TestService;
@@ -35,15 +25,7 @@ describeEachDialect('drafts and released versions over the native API', (dialect
 
   before(async () => {
     s = await startTestService(dialect);
-    admin = (await s.user('owner')).api;
-    ws = (await admin.post('/api/v1/workspaces', { name: 'Drafts' })).body.id;
-    approver = (await s.user('appr', ws, 'approver')).api;
-    member = (await s.user('memb', ws, 'member')).api;
-    viewer = (await s.user('view', ws, 'viewer')).api;
-    const r = await admin.post(`/api/v1/workspaces/${ws}/datastores`, CATALOG_DS);
-    assert.equal(r.status, 201, JSON.stringify(r.body));
-    assert.deepEqual(r.body.drafts, { statuses: ['live'] });
-    assert.equal((await admin.post(`/api/v1/workspaces/${ws}/datastores`, PURCHASE_DS)).status, 201);
+    ({ ws, admin, approver, member, viewer } = await workspaceWithRoles(s, 'Drafts'));
   });
   after(() => s.close());
 

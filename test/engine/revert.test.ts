@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
 import { describeEachDialect } from '../helpers/db.ts';
-import { CATALOG_DS, PURCHASE_DS, startTestService, waitForBatch, type Client, type TestService } from '../helpers/service.ts';
+import { startTestService, waitForBatch, workspaceWithRoles, type Client, type TestService } from '../helpers/service.ts';
 
 describeEachDialect('revert', (dialect) => {
   let s: TestService;
@@ -35,13 +35,7 @@ describeEachDialect('revert', (dialect) => {
 
   before(async () => {
     s = await startTestService(dialect);
-    admin = (await s.user('owner')).api;
-    ws = (await admin.post('/api/v1/workspaces', { name: 'R' })).body.id;
-    approver = (await s.user('approver', ws, 'approver')).api;
-    member = (await s.user('member', ws, 'member')).api;
-    viewer = (await s.user('viewer', ws, 'viewer')).api;
-    assert.equal((await admin.post(`${base()}/datastores`, PURCHASE_DS)).status, 201);
-    assert.equal((await admin.post(`${base()}/datastores`, CATALOG_DS)).status, 201);
+    ({ ws, admin, approver, member, viewer } = await workspaceWithRoles(s, 'R'));
   });
   after(() => s.close());
 
