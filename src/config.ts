@@ -1,4 +1,5 @@
 import { DEFAULT_AUTH_FAILURE_LIMIT, DEFAULT_AUTH_FAILURE_WINDOW_SECONDS } from './api/auth-failures.ts';
+import { DEFAULT_STATUS_CACHE_MS } from './api/native/batch-status-cache.ts';
 import { parseSecretKey } from './core/connections/secret-box.ts';
 import { parseUtcOffset } from './core/dataarts/schedule-time.ts';
 import { DEFAULT_SQLITE_PATH } from './db/open-db.ts';
@@ -28,6 +29,8 @@ export interface Config {
   metricsPort: number | null;
   /** Purge the per-item rows of batches finished more than this many days ago; null keeps them forever. */
   retentionDays: number | null;
+  /** BATCHGATE_STATUS_CACHE_MS: how old GET batch status may be after another process changed the batch (0: never cached). */
+  statusCacheMs: number;
   /** Key of the data connections' encrypted URLs; null when BATCHGATE_SECRET_KEY is unset. */
   secretKey: Buffer | null;
   /** Webhooks may deliver to non-public addresses (loopback, private networks): off unless set. */
@@ -81,6 +84,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     metricsToken: env.BATCHGATE_METRICS_TOKEN || null,
     metricsPort: env.BATCHGATE_METRICS_PORT ? port('BATCHGATE_METRICS_PORT', env.BATCHGATE_METRICS_PORT) : null,
     retentionDays: int('BATCHGATE_RETENTION_DAYS', env.BATCHGATE_RETENTION_DAYS, 0) || null,
+    statusCacheMs: int('BATCHGATE_STATUS_CACHE_MS', env.BATCHGATE_STATUS_CACHE_MS, DEFAULT_STATUS_CACHE_MS),
     secretKey: parseSecretKey(env.BATCHGATE_SECRET_KEY),
     webhookAllowPrivate: flag(env.BATCHGATE_WEBHOOK_ALLOW_PRIVATE, false),
     webhookAllowedHosts: hostList(env.BATCHGATE_WEBHOOK_ALLOWED_HOSTS),

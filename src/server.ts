@@ -65,6 +65,7 @@ export async function createService(config: Config, opts: ServiceOptions = {}): 
     logger: log,
     bodyLimit: config.bodyLimit,
     metricsToken: config.metricsToken,
+    statusCacheMs: config.statusCacheMs,
     authFailureLimit: config.authFailureLimit,
     authFailureWindowSeconds: config.authFailureWindowSeconds,
   });

@@ -16,6 +16,7 @@ import { batchApprovalsApi } from './batch-approvals/index.ts';
 import { dataartsApi } from './dataarts/index.ts';
 import { hexabaseApi } from './hexabase/index.ts';
 import { metricsRoute } from './metrics-route.ts';
+import { DEFAULT_STATUS_CACHE_MS } from './native/batch-status-cache.ts';
 import { nativeApi } from './native/index.ts';
 import { requestChildLogger, requestContext, requestIdOf, RequestLog } from './request-context.ts';
 import { webUi } from './web-ui.ts';
@@ -44,6 +45,8 @@ export interface AppOptions extends AuthFailureSettings {
   bodyLimit?: number;
   /** BATCHGATE_METRICS_TOKEN: may read /metrics (as may a system admin's token). */
   metricsToken?: string | null;
+  /** BATCHGATE_STATUS_CACHE_MS (batch-status-cache.ts); the default when absent. */
+  statusCacheMs?: number;
 }
 
 function makeAjv(coerce: boolean): Ajv {
@@ -151,7 +154,7 @@ export async function buildApp(opts: AppOptions): Promise<App> {
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   metricsRoute(app as unknown as App, { ctx: opts.ctx, metricsToken: opts.metricsToken ?? null });
 
-  const deps = { ctx: opts.ctx, engine: opts.engine };
+  const deps = { ctx: opts.ctx, engine: opts.engine, statusCacheMs: opts.statusCacheMs ?? DEFAULT_STATUS_CACHE_MS };
   await app.register(nativeApi(deps), { prefix: '/api/v1' });
   // The compatibility doors: each translates its dialect onto the same core and engine, in its own envelope.
   await app.register(dataartsApi(deps));

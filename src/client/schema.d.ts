@@ -3778,7 +3778,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A batch with its counts, progress and ETA */
+        /** A batch with its counts, progress and ETA (up to BATCHGATE_STATUS_CACHE_MS old when another process changed it) */
         get: {
             parameters: {
                 query?: never;

@@ -40,6 +40,8 @@ export async function makeEngine(ctx: Ctx, opened: OpenDb, opts: EngineOptions =
   const tuning = opts.tuning ?? DEFAULT_TUNING;
   const workers: Worker[] = [];
   const wake = <T>(p: Promise<T>): Promise<T> => p.then((v) => (notifier.workAvailable(), v));
+  /** A control changed the batch: its readers here (SSE streams, the status cache) look again at once. */
+  const changed = (p: Promise<Batch>): Promise<Batch> => p.then((b) => (notifier.progress(b.id), b));
 
   async function runInline(actor: Actor, input: SubmitInput): Promise<Batch> {
     const { batch } = await submitBatch(ctx, actor, input, tuning);
@@ -61,12 +63,12 @@ export async function makeEngine(ctx: Ctx, opened: OpenDb, opts: EngineOptions =
     notifier,
     submit: (actor, input) => wake(submitBatch(ctx, actor, input, tuning)),
     runInline,
-    cancel: (b) => wake(cancelBatch(ctx, b)),
-    pause: (b) => wake(pauseBatch(ctx, b)),
-    resume: (b) => wake(resumeBatch(ctx, b)),
-    retry: (b) => wake(retryBatch(ctx, b)),
-    rethrottle: (b, rate) => wake(rethrottleBatch(ctx, b, rate)),
-    reprioritize: (b, priority) => reprioritizeBatch(ctx, b, priority),
+    cancel: (b) => changed(wake(cancelBatch(ctx, b))),
+    pause: (b) => changed(wake(pauseBatch(ctx, b))),
+    resume: (b) => changed(wake(resumeBatch(ctx, b))),
+    retry: (b) => changed(wake(retryBatch(ctx, b))),
+    rethrottle: (b, rate) => changed(wake(rethrottleBatch(ctx, b, rate))),
+    reprioritize: (b, priority) => changed(reprioritizeBatch(ctx, b, priority)),
     revert: async (actor, b, o) => {
       const input: SubmitInput = { operation: 'revert', target: { revert_of: b.id }, dry_run: o.dry_run === true, source: o.source ?? 'native' };
       if (o.comment !== undefined) input.comment = o.comment;

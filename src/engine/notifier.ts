@@ -10,7 +10,10 @@ import type { OpenDb } from '../db/open-db.ts';
 export interface Notifier {
   /** Work may be available: wakes workers here and, on PostgreSQL, in every process. */
   workAvailable(): void;
-  /** A batch made progress (in-process only: SSE readers poll the row anyway). */
+  /**
+   * A batch changed: a slice committed or a control ran (in-process only: SSE readers poll the row anyway, and
+   * the status cache keeps a row at most BATCHGATE_STATUS_CACHE_MS).
+   */
   progress(batchId: string): void;
   onProgress(fn: (batchId: string) => void): () => void;
   /** Resolves on the next work notification or after `ms`. */

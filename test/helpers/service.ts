@@ -77,6 +77,8 @@ export interface TestServiceOptions {
   settings?: Partial<Settings>;
   /** Logs of the app and the engine (silent otherwise). */
   logger?: Logger;
+  /** BATCHGATE_STATUS_CACHE_MS of the app (its default otherwise). */
+  statusCacheMs?: number;
   /** Run on this database (a restart): it is left open by close(). */
   db?: TestDb;
 }
@@ -90,7 +92,13 @@ export async function startTestService(dialect: Dialect, opts: TestServiceOption
   if (opts.worker !== false) engine.startWorker({ idlePollMs: 200, ...opts.workerOptions });
   // Tests send bad tokens on purpose, all from 127.0.0.1: the failure limit is far out of their way here, and
   // test/api/auth-failures.test.ts proves it with a limit of its own.
-  const app = await buildApp({ ctx: db.ctx, engine, authFailureLimit: TEST_AUTH_FAILURE_LIMIT, ...(opts.logger ? { logger: opts.logger } : {}) });
+  const app = await buildApp({
+    ctx: db.ctx,
+    engine,
+    authFailureLimit: TEST_AUTH_FAILURE_LIMIT,
+    ...(opts.logger ? { logger: opts.logger } : {}),
+    ...(opts.statusCacheMs !== undefined ? { statusCacheMs: opts.statusCacheMs } : {}),
+  });
   await app.ready();
   const admin = await createUser(db.ctx, { name: 'root', isSystemAdmin: true });
   const root = makeClient(app, await issueToken(db.ctx, admin.id));

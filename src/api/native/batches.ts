@@ -1,4 +1,5 @@
 import type { FastifyRequest } from 'fastify';
+import { BatchStatusCache, DEFAULT_STATUS_CACHE_MS } from './batch-status-cache.ts';
 import { Type } from 'typebox';
 import { workspaceAccess, type Access } from '../../core/auth.ts';
 import { roleAllows } from '../../core/roles.ts';
@@ -174,8 +175,10 @@ const Priority = Type.Integer({
   description: `Weight in the fair share of workers among running batches (default ${PRIORITY.default}): 20 gets twice the chunks of 10, 1 a tenth.`,
 });
 
-export function batchRoutes(app: App, { ctx, engine }: RouteDeps): void {
+export function batchRoutes(app: App, { ctx, engine, statusCacheMs }: RouteDeps): void {
   const streams = new Set<() => void>();
+  const statusCache = new BatchStatusCache(engine.notifier, statusCacheMs ?? DEFAULT_STATUS_CACHE_MS);
+  app.addHook('onClose', async () => statusCache.close());
   app.addHook('preClose', async () => {
     for (const end of streams) end();
   });
@@ -255,10 +258,20 @@ export function batchRoutes(app: App, { ctx, engine }: RouteDeps): void {
 
   app.get(
     '/workspaces/:ws/batches/:id',
-    { schema: { tags: ['batches'], summary: 'A batch with its counts, progress and ETA', params: BatchParams, response: responses({ 200: BatchSchema }) } },
-    async (req) => {
+    {
+      schema: {
+        tags: ['batches'],
+        summary: 'A batch with its counts, progress and ETA (up to BATCHGATE_STATUS_CACHE_MS old when another process changed it)',
+        params: BatchParams,
+        response: responses({ 200: BatchSchema }),
+      },
+    },
+    async (req, reply) => {
       const access = await workspaceAccess(ctx, await principalOf(ctx, req), req.params.ws);
-      return presentBatch(await getBatch(ctx, access.workspaceId, req.params.id));
+      const json = await statusCache.json(access.workspaceId, req.params.id, async () =>
+        reply.serializeInput(presentBatch(await getBatch(ctx, access.workspaceId, req.params.id)), '200') as string,
+      );
+      return reply.type('application/json; charset=utf-8').send(json);
     },
   );
 

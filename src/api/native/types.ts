@@ -11,6 +11,8 @@ export type App = FastifyInstance<RawServerDefault, RawRequestDefaultExpression,
 export interface RouteDeps {
   ctx: Ctx;
   engine: Engine;
+  /** How long GET batch status may answer from memory (batch-status-cache.ts); 0 turns the cache off. */
+  statusCacheMs?: number;
 }
 
 export function actorOf(access: Access): Actor {
