@@ -2,20 +2,9 @@ import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
 import { findBatch } from '../../src/engine/batches.ts';
 import { submitBatch } from '../../src/engine/submit.ts';
-import { assertEachChangedOnce, seedApproved } from '../helpers/batch-invariants.ts';
+import { assertEachChangedOnce, seedApproved, waitForBatchRow } from '../helpers/batch-invariants.ts';
 import { describeEachDialect, openTestDb, type TestDb } from '../helpers/db.ts';
 import { exited, spawnWorker } from '../helpers/worker-process.ts';
-
-async function waitFor(db: TestDb, batchId: string, pred: (b: NonNullable<Awaited<ReturnType<typeof findBatch>>>) => boolean, ms = 60_000) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const b = (await findBatch(db.ctx, batchId))!;
-    assert.equal(b.total, b.succeeded + b.failed + b.skipped + b.pending);
-    if (pred(b)) return b;
-    if (Date.now() > deadline) throw new Error(`timed out: ${JSON.stringify(b)}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 describeEachDialect('crash safety', (dialect) => {
   let db: TestDb;
@@ -30,7 +19,7 @@ describeEachDialect('crash safety', (dialect) => {
     const { batch } = await submitBatch(db.ctx, actor, { operation: 'action', action: 'order', target: { ids } }, { chunkSize: 500 });
     for (const killAt of [2000, 9000]) {
       const w = await spawnWorker(db);
-      await waitFor(db, batch.id, (b) => b.succeeded >= killAt);
+      await waitForBatchRow(db, batch.id, (b) => b.succeeded >= killAt);
       w.kill('SIGKILL');
       await exited(w);
       const mid = (await findBatch(db.ctx, batch.id))!;
@@ -38,7 +27,7 @@ describeEachDialect('crash safety', (dialect) => {
       assert.equal(mid.state, 'running');
     }
     const w = await spawnWorker(db);
-    const done = await waitFor(db, batch.id, (b) => b.state === 'succeeded');
+    const done = await waitForBatchRow(db, batch.id, (b) => b.state === 'succeeded');
     w.kill('SIGTERM');
     assert.equal(await exited(w), 0);
     assert.equal(done.succeeded, n);
@@ -49,13 +38,13 @@ describeEachDialect('crash safety', (dialect) => {
     const { actor, ids } = await seedApproved(db, 3000);
     const { batch } = await submitBatch(db.ctx, actor, { operation: 'action', action: 'order', target: { ids }, max_rate: 2000 }, { chunkSize: 1000 });
     const w = await spawnWorker(db, { LEASE_MS: '60000' });
-    await waitFor(db, batch.id, (b) => b.succeeded >= 500);
+    await waitForBatchRow(db, batch.id, (b) => b.succeeded >= 500);
     w.kill('SIGTERM');
     assert.equal(await exited(w), 0);
     const running = await db.ctx.db.selectFrom('work_chunk').select('id').where('batch_id', '=', batch.id).where('state', '=', 'running').execute();
     assert.equal(running.length, 0, 'no chunk left leased after a graceful stop');
     const w2 = await spawnWorker(db, { LEASE_MS: '60000' });
-    await waitFor(db, batch.id, (b) => b.state === 'succeeded');
+    await waitForBatchRow(db, batch.id, (b) => b.state === 'succeeded');
     w2.kill('SIGTERM');
     await exited(w2);
     await assertEachChangedOnce(db, ids, [batch.id]);
@@ -74,15 +63,15 @@ describeEachDialect('crash safety of a revert', (dialect) => {
     const { actor, ids, ds } = await seedApproved(db, n);
     const { batch } = await submitBatch(db.ctx, actor, { operation: 'action', action: 'order', target: { ids } }, { chunkSize: 500 });
     const w0 = await spawnWorker(db);
-    await waitFor(db, batch.id, (b) => b.state === 'succeeded');
+    await waitForBatchRow(db, batch.id, (b) => b.state === 'succeeded');
     const { batch: revert } = await submitBatch(db.ctx, actor, { operation: 'revert', target: { revert_of: batch.id } }, { chunkSize: 500 });
     assert.equal(revert.total, n);
-    await waitFor(db, revert.id, (b) => b.succeeded >= 1500);
+    await waitForBatchRow(db, revert.id, (b) => b.succeeded >= 1500);
     w0.kill('SIGKILL');
     await exited(w0);
     assert.ok((await findBatch(db.ctx, revert.id))!.pending > 0, 'killed before the end');
     const w = await spawnWorker(db);
-    const done = await waitFor(db, revert.id, (b) => b.state === 'succeeded');
+    const done = await waitForBatchRow(db, revert.id, (b) => b.state === 'succeeded');
     w.kill('SIGTERM');
     await exited(w);
     assert.equal(done.succeeded, n);
@@ -113,7 +102,7 @@ describeEachDialect('concurrent workers', (dialect) => {
     const { actor, ids } = await seedApproved(db, n);
     const { batch } = await submitBatch(db.ctx, actor, { operation: 'action', action: 'order', target: { ids } }, { chunkSize: 250 });
     const ws = await Promise.all([spawnWorker(db, { CONCURRENCY: '2' }), spawnWorker(db, { CONCURRENCY: '2' })]);
-    await waitFor(db, batch.id, (b) => b.state === 'succeeded');
+    await waitForBatchRow(db, batch.id, (b) => b.state === 'succeeded');
     for (const w of ws) w.kill('SIGTERM');
     await Promise.all(ws.map(exited));
     await assertEachChangedOnce(db, ids, [batch.id]);
