@@ -1,0 +1,109 @@
+/**
+ * Shared by the fault suite (test/faults/*.test.ts; not a test file itself): sizes, the environment that points
+ * the real binary at a test's database, worker processes, and a seeded random source for kill points.
+ */
+import assert from 'node:assert/strict';
+import type { TestContext } from 'node:test';
+import type { TestDb } from '../helpers/db.ts';
+import { runBatchgate, serveProcess, waitUntil, type Run, type Server } from '../helpers/processes.ts';
+import type { Client } from '../helpers/service.ts';
+
+function size(name: string, fallback: number): number {
+  const v = process.env[name];
+  if (v === undefined || v === '') return fallback;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive integer, got ${JSON.stringify(v)}`);
+  return n;
+}
+
+/**
+ * Defaults keep each dialect's fault suite near two minutes on a loaded 2-core machine (measured: see the
+ * README's Reliability section); scale them up to soak, e.g. FAULTS_ITEMS=200000 FAULTS_KILLS=10.
+ * - FAULTS_ITEMS 20000: 20 chunks of 1000, enough that each of 3 kills lands mid-batch with chunks still ahead.
+ * - FAULTS_KILLS 3: kills per test (server, worker); each costs a start (~2–4 s) and a lease expiry.
+ * - FAULTS_RACE_ITEMS 6000: the two racing batches run at a throttled rate so they interleave, so fewer items.
+ */
+export const SIZES = {
+  items: size('FAULTS_ITEMS', 20_000),
+  kills: size('FAULTS_KILLS', 3),
+  raceItems: size('FAULTS_RACE_ITEMS', 6_000),
+};
+
+/**
+ * A killed worker's chunk is taken over after its lease lapses: 2 s here instead of 30 s keeps a kill cheap,
+ * yet stays far above a slice's duration (a 1000-item slice took at most ~400 ms on this machine under load).
+ */
+export const LEASE_MS = 2_000;
+
+/** The environment that points `batchgate serve` / `batchgate worker` at the test's database. */
+export function dbEnv(db: TestDb, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    DATABASE_URL: db.url,
+    ...(db.schema ? { DATABASE_SCHEMA: db.schema } : {}),
+    BATCHGATE_LEASE_MS: String(LEASE_MS),
+    BATCHGATE_DEMO: '0',
+    ...extra,
+  };
+}
+
+export function serve(db: TestDb, opts: { args?: string[]; port?: number; env?: Record<string, string> } = {}): Promise<Server> {
+  return serveProcess(dbEnv(db, opts.env), opts.args, opts.port);
+}
+
+/** `batchgate worker` on the test's database, once it says it runs (its info log line). */
+export async function worker(db: TestDb): Promise<Run> {
+  const run = runBatchgate(['worker'], dbEnv(db, { LOG_LEVEL: 'info' }));
+  await waitUntil('the worker running', run, () => run.stdout().includes('batchgate worker running'));
+  return run;
+}
+
+/** mulberry32: the kill points come from FAULTS_SEED (printed by each test), so a failing run can be replayed. */
+export function seededRandom(t: TestContext): () => number {
+  const seed = process.env.FAULTS_SEED ? Number(process.env.FAULTS_SEED) : Math.floor(Math.random() * 2 ** 31);
+  t.diagnostic(`FAULTS_SEED=${seed}`);
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let x = Math.imul(a ^ (a >>> 15), 1 | a);
+    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
+    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * `kills` points to kill at, as counts of finished items: spread over the batch (the i-th in the i-th of
+ * kills+1 equal stretches), each at a random place within its stretch's middle half.
+ */
+export function killPoints(total: number, kills: number, random: () => number): number[] {
+  const stretch = total / (kills + 1);
+  return Array.from({ length: kills }, (_, i) => Math.floor(stretch * (i + 0.75 + random() * 0.5)));
+}
+
+/**
+ * Unthrottled, 20000 items took from 0.4 s (idle) to 4 s (load 11) here: too short and too variable to kill
+ * three times inside. At this rate the batch runs ~8 s whatever the load, and each 250 ms slice is a quarter of
+ * the rate (the engine's slicing under max_rate), so the next slice's start is known: the batch's not_before.
+ */
+export function steadyRate(items: number): number {
+  return Math.ceil(items / 8);
+}
+
+/**
+ * Waits for the next throttled slice to start (the batch's `not_before`) plus up to `spreadMs`: a kill then lands
+ * just before a slice, inside it, or inside its commit, in proportions that vary with the load.
+ */
+export async function untilNextSlice(notBefore: number, random: () => number, spreadMs = 80): Promise<void> {
+  await new Promise((r) => setTimeout(r, Math.max(0, notBefore - Date.now()) + random() * spreadMs));
+}
+
+/** Submits `order` (approved → ordered) on every item of `pr` in `approved`, as one batch; answers it. */
+export async function submitOrderAll(api: Client, ws: string, extra: Record<string, unknown> = {}): Promise<any> {
+  const r = await api.post(`/api/v1/workspaces/${ws}/batches`, {
+    operation: 'action',
+    action: 'order',
+    target: { datastore: 'pr', conditions: [{ id: 'status', search_value: ['approved'] }] },
+    ...extra,
+  });
+  assert.equal(r.status, 202, JSON.stringify(r.body));
+  return r.body;
+}
