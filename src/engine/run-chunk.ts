@@ -13,6 +13,11 @@ import { heartbeat } from './sql/heartbeat.ts';
 import { releaseChunk } from './sql/release-chunk.ts';
 
 export const MAX_CHUNK_ATTEMPTS = 5;
+/**
+ * Retries of a slice that failed on a transient error back off from 50 ms to this: a restarting PostgreSQL
+ * refuses connections for a second or more, and one probe every 2 s per loop costs it nothing.
+ */
+const MAX_RETRY_PAUSE_MS = 2_000;
 
 export interface ChunkRunner {
   ctx: Ctx;
@@ -52,6 +57,10 @@ export async function runChunk(r: ChunkRunner, chunk: WorkChunkRow): Promise<Chu
   let actor: Actor | null | undefined;
   // Only a reverse reads anything before its slices: other batches pay one query per chunk for knowing it.
   const prepares = readsBeforeSlices((await findBatch(r.ctx, chunk.batch_id))?.operation ?? '');
+  /** Consecutive transient failures of this chunk's slices. */
+  let retries = 0;
+  /** When our lease ends at the latest, as far as we know: set by the claim, then by each committed heartbeat. */
+  let leaseUntil = chunk.lease_until ?? 0;
   for (;;) {
     // One macrotask between slices. SQLite's connection lock wakes its waiters with promise callbacks, which run
     // only after this flow's next synchronous re-lock: without the turn, a 1M-item batch kept every API request
@@ -64,6 +73,7 @@ export async function runChunk(r: ChunkRunner, chunk: WorkChunkRow): Promise<Chu
     }
     let slice: Slice;
     const timer = metrics.sliceSeconds.startTimer();
+    const sliceStart = r.ctx.now();
     try {
       // A fresh lease for the source read, which may take up to its timeouts (25 s) before the slice's own fence.
       if (prepares && !(await heartbeat(r.ctx, chunk.id, r.owner, r.leaseMs))) return 'lost';
@@ -81,9 +91,25 @@ export async function runChunk(r: ChunkRunner, chunk: WorkChunkRow): Promise<Chu
       });
     } catch (e) {
       const err = coerceError(e);
-      const transient = r.ctx.caps.isTransient(e);
-      log[transient ? 'warn' : 'error']({ err, ...ids, attempt: chunk.attempts }, 'chunk slice failed');
-      if (!transient && chunk.attempts >= MAX_CHUNK_ATTEMPTS) {
+      if (r.ctx.caps.isTransient(e)) {
+        // Keep the lease and run the slice again after a pause. Releasing the chunk would need the database that
+        // just failed: with PostgreSQL restarting, the release failed too and left the chunk leased, and the batch
+        // stalled for a whole lease (30 s by default) per chunk in hand. Running again is safe: the slice rolled
+        // back (or, if its COMMIT went through unacknowledged, its items are no longer pending), and the next
+        // slice's heartbeat says whether the chunk is still ours. No outage counts as an attempt of the chunk.
+        // Once the lease has lapsed the chunk may be another worker's: hand it back to the claim loop (or, inline,
+        // to the request), which sees it reaped or released as leftover once the database answers.
+        if (r.ctx.now() >= leaseUntil) {
+          log.warn({ err, ...ids }, 'chunk slice failed on a transient error until its lease lapsed');
+          return 'lost';
+        }
+        const pauseMs = Math.min(MAX_RETRY_PAUSE_MS, 50 * 2 ** retries++, Math.max(1, leaseUntil - r.ctx.now()));
+        log.warn({ err, ...ids, retry: retries, pause_ms: pauseMs }, 'chunk slice failed on a transient error; retrying');
+        await new Promise((resolve) => setTimeout(resolve, pauseMs));
+        continue;
+      }
+      log.error({ err, ...ids, attempt: chunk.attempts }, 'chunk slice failed');
+      if (chunk.attempts >= MAX_CHUNK_ATTEMPTS) {
         const failed = await r.ctx.db.transaction().execute(async (trx) => {
           const tx = { ...r.ctx, db: trx };
           const n = await failChunk(tx, chunk, r.owner, err.message);
@@ -97,10 +123,13 @@ export async function runChunk(r: ChunkRunner, chunk: WorkChunkRow): Promise<Chu
         r.onProgress?.(chunk.batch_id);
         return 'done';
       }
-      await releaseChunk(r.ctx, chunk.id, r.owner, !transient);
-      log.info({ ...ids, reason: transient ? 'transient error' : 'error', attempt: chunk.attempts }, 'chunk released');
+      await releaseChunk(r.ctx, chunk.id, r.owner, true);
+      log.info({ ...ids, reason: 'error', attempt: chunk.attempts }, 'chunk released');
       return 'released';
     }
+    retries = 0;
+    // The slice's heartbeat ran after sliceStart, so the lease lasts at least this long.
+    if (slice.kind !== 'lost') leaseUntil = sliceStart + r.leaseMs;
     if (slice.kind === 'progress' || slice.kind === 'done') {
       timer();
       for (const [outcome, n] of Object.entries(slice.counts)) if (n) metrics.itemsProcessed.inc({ outcome }, n);
