@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import type { TestContext } from 'node:test';
 import type { TestDb } from '../helpers/db.ts';
-import { runBatchgate, serveProcess, waitUntil, type Run, type Server } from '../helpers/processes.ts';
+import { kill, runBatchgate, serveProcess, waitUntil, type Run, type Server } from '../helpers/processes.ts';
 import type { Client } from '../helpers/service.ts';
 
 function size(name: string, fallback: number): number {
@@ -55,6 +55,50 @@ export async function worker(db: TestDb): Promise<Run> {
   const run = runBatchgate(['worker'], dbEnv(db, { LOG_LEVEL: 'info' }));
   await waitUntil('the worker running', run, () => run.stdout().includes('batchgate worker running'));
   return run;
+}
+
+export interface Crew {
+  /** The processes up now. */
+  live(): Run[];
+  /** Starts a process with `start`; once killed it is replaced by another `start()`. */
+  launch(start: () => Promise<Run>): Promise<Run>;
+  /** SIGKILLs one of the live processes, picked at random, and starts its replacement without waiting for it. */
+  killOne(random: () => number): Promise<Run>;
+  /** Waits for every start to finish (failing on one that did not), and answers the live processes. */
+  settled(): Promise<Run[]>;
+}
+
+/**
+ * Processes that are killed and replaced. A replacement starts in the background (a start takes 2-10 s here,
+ * longer than a batch's stretch between two kills): the others go on meanwhile, or are the next victims, and then
+ * nothing runs until a replacement is up.
+ */
+export function crew(): Crew {
+  const live = new Map<Run, () => Promise<Run>>();
+  const starts: Promise<unknown>[] = [];
+  function launch(start: () => Promise<Run>): Promise<Run> {
+    const started = start().then((run) => (live.set(run, start), run));
+    starts.push(started.then(() => undefined, (e: unknown) => e));
+    return started;
+  }
+  return {
+    live: () => [...live.keys()],
+    launch,
+    async killOne(random) {
+      const all = [...live.keys()];
+      assert.ok(all.length > 0, 'a process to kill');
+      const victim = all[Math.floor(random() * all.length)]!;
+      const start = live.get(victim)!;
+      live.delete(victim);
+      await kill(victim);
+      void launch(start);
+      return victim;
+    },
+    async settled() {
+      for (const failed of await Promise.all(starts)) assert.equal(failed, undefined, `a replacement did not start: ${String(failed)}`);
+      return [...live.keys()];
+    },
+  };
 }
 
 /** mulberry32: the kill points come from FAULTS_SEED (printed by each test), so a failing run can be replayed. */

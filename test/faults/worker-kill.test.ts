@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { assertCountersMatchOutcomes, assertEachChangedOnce, seedApproved, waitForBatchRow } from '../helpers/batch-invariants.ts';
 import { DIALECTS, openTestDb, type TestDb } from '../helpers/db.ts';
-import { cleanupProcesses, kill, stop, type Run } from '../helpers/processes.ts';
+import { cleanupProcesses, stop } from '../helpers/processes.ts';
 import { httpClient, type Client } from '../helpers/service.ts';
-import { killPoints, seededRandom, serve, SIZES, steadyRate, submitOrderAll, untilNextSlice, worker } from './fixture.ts';
+import { crew, killPoints, seededRandom, serve, SIZES, steadyRate, submitOrderAll, untilNextSlice, worker } from './fixture.ts';
 
 /**
  * The scale-out shape (PostgreSQL): an API node without a worker and two `batchgate worker` processes. One of
@@ -50,17 +50,8 @@ describe('postgres: faults: batchgate worker processes SIGKILLed during a large 
     const random = seededRandom(t);
     const seeded = await seedApproved(db, SIZES.items);
     const server = await serve(db, { args: ['serve', '--no-worker'] });
-    // A killed worker's replacement starts in the background (a start takes 2-10 s here, longer than the batch's
-    // stretch between kills); meanwhile the other one goes on, or is the next victim, and then nothing runs until
-    // the replacement is up.
-    const live = new Set<Run>();
-    const starts: Promise<unknown>[] = [];
-    const launch = () => {
-      const started = worker(db).then((w) => void live.add(w));
-      starts.push(started.catch((e: unknown) => e));
-      return started;
-    };
-    await Promise.all([launch(), launch()]);
+    const workers = crew();
+    await Promise.all([workers.launch(() => worker(db)), workers.launch(() => worker(db))]);
     const api = httpClient(server.base, seeded.token, 10_000);
     const batch = await submitOrderAll(api, seeded.workspaceId, { max_rate: steadyRate(SIZES.items) });
     const ws = `/api/v1/workspaces/${seeded.workspaceId}`;
@@ -70,13 +61,10 @@ describe('postgres: faults: batchgate worker processes SIGKILLed during a large 
         const before = await waitForBatchRow(db, batch.id, (b) => b.succeeded >= at);
         await untilNextSlice(before.not_before, random);
         // Progress was made, so a worker is up.
-        const victim = [...live][Math.floor(random() * live.size)]!;
-        live.delete(victim);
-        await kill(victim);
+        const victim = await workers.killOne(random);
         const mid = await assertCountersMatchOutcomes(db, batch.id);
         assert.equal(mid.state, 'running', `killed mid-batch: ${JSON.stringify(mid)}`);
-        t.diagnostic(`worker pid ${victim.child.pid} killed at ${mid.succeeded}/${mid.total}; ${live.size} left running`);
-        void launch();
+        t.diagnostic(`worker pid ${victim.child.pid} killed at ${mid.succeeded}/${mid.total}; ${workers.live().length} left running`);
       }
       const done = await waitForBatchRow(db, batch.id, (b) => b.state !== 'running' && b.state !== 'queued', 120_000, 50);
       assert.equal(done.state, 'succeeded', JSON.stringify(done));
@@ -87,7 +75,6 @@ describe('postgres: faults: batchgate worker processes SIGKILLed during a large 
     }
     assert.ok(!server.exited(), 'the API node ran throughout');
     await assertEachChangedOnce(db, seeded.ids, [batch.id]);
-    for (const failed of await Promise.all(starts)) assert.equal(failed, undefined, `a replacement worker did not start: ${String(failed)}`);
-    await Promise.all([...live, server].map((p) => stop(p, 15_000)));
+    await Promise.all([...(await workers.settled()), server].map((p) => stop(p, 15_000)));
   });
 });
