@@ -3,10 +3,11 @@
  * restart the server: never the shared one at TEST_PG_URL, which other tests and engineers are using.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { ROOT, tempDir } from './processes.ts';
+import { ROOT } from './processes.ts';
 
 const run = promisify(execFile);
 const SCRIPT = join(ROOT, 'scripts/ensure-postgres.sh');
@@ -39,10 +40,17 @@ export function clusterUnavailable(): string | false {
 }
 
 export async function startCluster(): Promise<Cluster> {
-  // The script makes the directory its cluster's own (and deletes it on stop): it must start empty.
-  const dir = tempDir('bg-pg-');
-  const { stdout } = await run(SCRIPT, [], { env: { ...process.env, BATCHGATE_PG_THROWAWAY: '1', BATCHGATE_PG_DIR: dir }, timeout: 120_000 });
-  const url = stdout.trim();
+  // The script makes the directory its cluster's own and deletes it on stop (or when the start fails): it must
+  // start empty, and nothing else may delete it while the cluster runs.
+  const dir = mkdtempSync(join(tmpdir(), 'bg-pg-'));
+  let url: string;
+  try {
+    const { stdout } = await run(SCRIPT, [], { env: { ...process.env, BATCHGATE_PG_THROWAWAY: '1', BATCHGATE_PG_DIR: dir }, timeout: 120_000 });
+    url = stdout.trim();
+  } catch (e) {
+    await run(SCRIPT, ['stop', dir]).catch(() => {});
+    throw e;
+  }
   return {
     url,
     async ctl(...args) {
