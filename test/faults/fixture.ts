@@ -17,11 +17,13 @@ function size(name: string, fallback: number): number {
 }
 
 /**
- * Defaults keep each dialect's fault suite near two minutes on a loaded 2-core machine (measured: see the
- * README's Reliability section); scale them up to soak, e.g. FAULTS_ITEMS=200000 FAULTS_KILLS=10.
- * - FAULTS_ITEMS 20000: 20 chunks of 1000, enough that each of 3 kills lands mid-batch with chunks still ahead.
- * - FAULTS_KILLS 3: kills per test (server, worker); each costs a start (~2–4 s) and a lease expiry.
- * - FAULTS_RACE_ITEMS 6000: the two racing batches run at a throttled rate so they interleave, so fewer items.
+ * The defaults keep each dialect's half of the suite within 2-3 minutes on the shared 2-core machine (measured at
+ * load 10-12: 116 s SQLite, 172 s PostgreSQL, with --test-concurrency=2); scale them up to soak, e.g.
+ * FAULTS_ITEMS=200000 FAULTS_KILLS=10.
+ * - FAULTS_ITEMS 20000: 20 chunks of 1000, so each of 3 kills lands mid-batch with chunks still ahead of it.
+ * - FAULTS_KILLS 3: kills per test; each costs a process start (2 s idle, 3-10 s at that load) and, for the chunk
+ *   the dead process held, a lease (LEASE_MS).
+ * - FAULTS_RACE_ITEMS 6000: two batches run over them, 12000 outcomes in the same throttled ~8 s.
  */
 export const SIZES = {
   items: size('FAULTS_ITEMS', 20_000),
@@ -31,7 +33,7 @@ export const SIZES = {
 
 /**
  * A killed worker's chunk is taken over after its lease lapses: 2 s here instead of 30 s keeps a kill cheap,
- * yet stays far above a slice's duration (a 1000-item slice took at most ~400 ms on this machine under load).
+ * yet stays far above a slice's duration (a 1000-item slice took ~150-200 ms at load 11: 20000 items in 3-4 s).
  */
 export const LEASE_MS = 2_000;
 
