@@ -3,9 +3,10 @@
  * the real binary at a test's database, worker processes, and a seeded random source for kill points.
  */
 import assert from 'node:assert/strict';
-import type { TestContext } from 'node:test';
-import type { TestDb } from '../helpers/db.ts';
-import { kill, runBatchgate, serveProcess, waitUntil, type Run, type Server } from '../helpers/processes.ts';
+import { after, before, type TestContext } from 'node:test';
+import type { Dialect } from '../../src/db/capabilities.ts';
+import { openTestDb, type TestDb } from '../helpers/db.ts';
+import { cleanupProcesses, kill, runBatchgate, serveProcess, waitUntil, type Run, type Server } from '../helpers/processes.ts';
 import type { Client } from '../helpers/service.ts';
 
 function size(name: string, fallback: number): number {
@@ -36,6 +37,22 @@ export const SIZES = {
  * yet stays far above a slice's duration (a 1000-item slice took ~150-200 ms at load 11: 20000 items in 3-4 s).
  */
 export const LEASE_MS = 2_000;
+
+/**
+ * For a describe block: a fresh database before its tests and, after them (however they ended), every child
+ * process killed and the database dropped. Answers a getter, the database existing only once `before` ran.
+ */
+export function suiteDb(dialect: Dialect): () => TestDb {
+  let db: TestDb | undefined;
+  before(async () => {
+    db = await openTestDb(dialect);
+  });
+  after(async () => {
+    await cleanupProcesses();
+    await db?.close();
+  });
+  return () => db ?? assert.fail('the database is opened in before()');
+}
 
 /** The environment that points `batchgate serve` / `batchgate worker` at the test's database. */
 export function dbEnv(db: TestDb, extra: Record<string, string> = {}): Record<string, string> {

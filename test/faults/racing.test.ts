@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
-import { after, before, it } from 'node:test';
+import { it } from 'node:test';
 import { assertEachChangedOnce, seedApproved, waitForBatchRows } from '../helpers/batch-invariants.ts';
-import { describeEachDialect, openTestDb, type TestDb } from '../helpers/db.ts';
-import { cleanupProcesses, freePort, stop } from '../helpers/processes.ts';
+import { TERMINAL } from '../../src/engine/batch-states.ts';
+import { describeEachDialect } from '../helpers/db.ts';
+import { freePort, stop } from '../helpers/processes.ts';
 import { httpClient } from '../helpers/service.ts';
-import { crew, killPoints, seededRandom, serve, SIZES, steadyRate, untilNextSlice, worker } from './fixture.ts';
+import { crew, killPoints, seededRandom, serve, SIZES, steadyRate, suiteDb, untilNextSlice, worker } from './fixture.ts';
 
 /**
  * Two batches submitted at once run the same action (`order`: approved → ordered) over the same items, the
@@ -13,20 +14,13 @@ import { crew, killPoints, seededRandom, serve, SIZES, steadyRate, untilNextSlic
  * same rows). Every item is ordered exactly once: one batch records it succeeded, the other WRONG_STATUS.
  */
 
-const TERMINAL = ['succeeded', 'completed_with_errors', 'failed', 'cancelled'];
 const KILLS = Math.max(1, SIZES.kills - 1);
 
 describeEachDialect('faults: two batches racing on the same items under kills', (dialect) => {
-  let db: TestDb;
-  before(async () => {
-    db = await openTestDb(dialect);
-  });
-  after(async () => {
-    await cleanupProcesses();
-    await db.close();
-  });
+  const suite = suiteDb(dialect);
 
   it(`orders each of ${SIZES.raceItems} items once across both batches and ${KILLS} kills`, { timeout: 180_000 }, async (t) => {
+    const db = suite();
     const random = seededRandom(t);
     const n = SIZES.raceItems;
     const seeded = await seedApproved(db, n);

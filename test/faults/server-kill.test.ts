@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { after, before, it } from 'node:test';
+import { it } from 'node:test';
 import { assertCountersMatchOutcomes, assertEachChangedOnce, seedApproved, waitForBatchRow } from '../helpers/batch-invariants.ts';
-import { describeEachDialect, openTestDb, type TestDb } from '../helpers/db.ts';
-import { cleanupProcesses, kill, stop } from '../helpers/processes.ts';
+import { describeEachDialect } from '../helpers/db.ts';
+import { kill, stop } from '../helpers/processes.ts';
 import { httpClient } from '../helpers/service.ts';
-import { killPoints, seededRandom, serve, SIZES, steadyRate, submitOrderAll, untilNextSlice } from './fixture.ts';
+import { killPoints, seededRandom, serve, SIZES, steadyRate, submitOrderAll, suiteDb, untilNextSlice } from './fixture.ts';
 
 /**
  * `batchgate serve` (API and embedded worker) SIGKILLed at random points of a large batch submitted over HTTP,
@@ -12,16 +12,10 @@ import { killPoints, seededRandom, serve, SIZES, steadyRate, submitOrderAll, unt
  * every item changed exactly once.
  */
 describeEachDialect('faults: the server SIGKILLed again and again during a large batch', (dialect) => {
-  let db: TestDb;
-  before(async () => {
-    db = await openTestDb(dialect);
-  });
-  after(async () => {
-    await cleanupProcesses();
-    await db.close();
-  });
+  const suite = suiteDb(dialect);
 
   it(`finishes ${SIZES.items} items across ${SIZES.kills} kills, each item changed once`, { timeout: 180_000 }, async (t) => {
+    const db = suite();
     const random = seededRandom(t);
     const seeded = await seedApproved(db, SIZES.items);
     let server = await serve(db);

@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { connect } from 'node:net';
-import { after, before, it } from 'node:test';
+import { it } from 'node:test';
 import { sseEvents } from '../../src/cli/sse.ts';
 import { assertCountersMatchOutcomes, assertEachChangedOnce, seedApproved, waitForBatchRow } from '../helpers/batch-invariants.ts';
-import { describeEachDialect, openTestDb, type TestDb } from '../helpers/db.ts';
-import { cleanupProcesses, stop, tail, terminate } from '../helpers/processes.ts';
+import { describeEachDialect } from '../helpers/db.ts';
+import { stop, tail, terminate } from '../helpers/processes.ts';
 import { httpClient } from '../helpers/service.ts';
-import { serve, SIZES, steadyRate, submitOrderAll } from './fixture.ts';
+import { serve, SIZES, steadyRate, submitOrderAll, suiteDb } from './fixture.ts';
 
 /**
  * SIGTERM to `batchgate serve` in the middle of everything: a batch running, an event stream open, a large
@@ -87,16 +87,10 @@ async function refusedWithin(port: number, ms: number): Promise<void> {
 }
 
 describeEachDialect('faults: SIGTERM drains the server', (dialect) => {
-  let db: TestDb;
-  before(async () => {
-    db = await openTestDb(dialect);
-  });
-  after(async () => {
-    await cleanupProcesses();
-    await db.close();
-  });
+  const suite = suiteDb(dialect);
 
   it('finishes in-flight requests, ends event streams, gives the chunk back, exits 0; a new process finishes the batch', { timeout: 180_000 }, async (t) => {
+    const db = suite();
     const seeded = await seedApproved(db, SIZES.items);
     const server = await serve(db);
     const api = httpClient(server.base, seeded.token);

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { assertCountersMatchOutcomes, assertEachChangedOnce, seedApproved, waitForBatchRow } from '../helpers/batch-invariants.ts';
-import { DIALECTS, openTestDb, type TestDb } from '../helpers/db.ts';
-import { cleanupProcesses, stop } from '../helpers/processes.ts';
+import { DIALECTS } from '../helpers/db.ts';
+import { stop } from '../helpers/processes.ts';
 import { httpClient, type Client } from '../helpers/service.ts';
-import { crew, killPoints, seededRandom, serve, SIZES, steadyRate, submitOrderAll, untilNextSlice, worker } from './fixture.ts';
+import { crew, killPoints, seededRandom, serve, SIZES, steadyRate, submitOrderAll, suiteDb, untilNextSlice, worker } from './fixture.ts';
 
 /**
  * The scale-out shape (PostgreSQL): an API node without a worker and two `batchgate worker` processes. One of
@@ -37,16 +37,10 @@ function keepReading(api: Client, paths: string[]): { stop(): Promise<{ reads: n
 }
 
 describe('postgres: faults: batchgate worker processes SIGKILLed during a large batch', { skip: !DIALECTS.includes('postgres') && 'PostgreSQL not in DIALECTS' }, () => {
-  let db: TestDb;
-  before(async () => {
-    db = await openTestDb('postgres');
-  });
-  after(async () => {
-    await cleanupProcesses();
-    await db.close();
-  });
+  const suite = suiteDb('postgres');
 
   it(`finishes ${SIZES.items} items across ${SIZES.kills} worker kills while the API node keeps answering`, { timeout: 180_000 }, async (t) => {
+    const db = suite();
     const random = seededRandom(t);
     const seeded = await seedApproved(db, SIZES.items);
     const server = await serve(db, { args: ['serve', '--no-worker'] });
