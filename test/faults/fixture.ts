@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, type TestContext } from 'node:test';
 import type { Dialect } from '../../src/db/capabilities.ts';
 import { openTestDb, type TestDb } from '../helpers/db.ts';
-import { cleanupProcesses, kill, runBatchgate, serveProcess, waitUntil, type Run, type Server } from '../helpers/processes.ts';
+import { cleanupProcesses, kill, restartablePort, runBatchgate, serveProcess, waitUntil, type Run, type Server } from '../helpers/processes.ts';
 import type { Client } from '../helpers/service.ts';
 
 function size(name: string, fallback: number): number {
@@ -65,8 +65,9 @@ export function dbEnv(db: TestDb, extra: Record<string, string> = {}): Record<st
   };
 }
 
-export function serve(db: TestDb, opts: { args?: string[]; port?: number; env?: Record<string, string> } = {}): Promise<Server> {
-  return serveProcess(dbEnv(db, opts.env), opts.args, opts.port);
+/** `batchgate serve` on the test's database, on `port` or on a port it can be started again on after a kill. */
+export async function serve(db: TestDb, opts: { args?: string[]; port?: number; env?: Record<string, string> } = {}): Promise<Server> {
+  return serveProcess(dbEnv(db, opts.env), opts.args, opts.port ?? (await restartablePort()));
 }
 
 /** `batchgate worker` on the test's database, once it says it runs (its info log line). */

@@ -3,7 +3,7 @@ import { it } from 'node:test';
 import { assertEachChangedOnce, seedApproved, waitForBatchRows } from '../helpers/batch-invariants.ts';
 import { TERMINAL } from '../../src/engine/batch-states.ts';
 import { describeEachDialect } from '../helpers/db.ts';
-import { freePort, stop } from '../helpers/processes.ts';
+import { restartablePort, stop } from '../helpers/processes.ts';
 import { httpClient } from '../helpers/service.ts';
 import { crew, killPoints, seededRandom, serve, SIZES, steadyRate, suiteDb, untilNextSlice, worker } from './fixture.ts';
 
@@ -26,7 +26,7 @@ describeEachDialect('faults: two batches racing on the same items under kills', 
     const seeded = await seedApproved(db, n);
     const procs = crew();
     // A killed server comes back on its port, so the clients' address stays right.
-    const port = await freePort();
+    const port = await restartablePort();
     await procs.launch(() => serve(db, { port }));
     if (dialect === 'postgres') await procs.launch(() => worker(db));
 

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,12 +26,39 @@ export function tempDir(prefix = 'bg-proc-'): string {
   return dir;
 }
 
-export async function freePort(): Promise<number> {
+/** Binds `port` (0: any) on 127.0.0.1 and lets it go; answers the port, or null when it is taken. */
+async function tryPort(port: number): Promise<number | null> {
   const server = createServer();
-  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
+  const bound = await new Promise<boolean>((resolve) => server.once('error', () => resolve(false)).listen(port, '127.0.0.1', () => resolve(true)));
+  if (!bound) return null;
+  const got = (server.address() as { port: number }).port;
   await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
+  return got;
+}
+
+export async function freePort(): Promise<number> {
+  return (await tryPort(0)) ?? assert.fail('no free port');
+}
+
+/**
+ * A free port below the ephemeral range, for a server that is killed and started again on it: a port the system
+ * hands out (freePort) can be taken meanwhile by any outgoing connection's local end, and the restart then fails
+ * with EADDRINUSE (seen with a PostgreSQL cluster at 55434).
+ */
+export async function restartablePort(): Promise<number> {
+  let low = 32768;
+  try {
+    low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]) || low;
+  } catch {
+    /* not Linux: the common default */
+  }
+  // 20000-25000 when the range starts at 32768; scripts/ensure-postgres.sh's clusters start at 25432.
+  const from = Math.max(1024, Math.min(20_000, low - 12_768));
+  for (let i = 0; i < 50; i++) {
+    const port = await tryPort(from + Math.floor(Math.random() * 5_000));
+    if (port) return port;
+  }
+  return assert.fail(`no free port in ${from}-${from + 5_000}`);
 }
 
 /** The test's environment without anything that configures batchgate: only what a test sets reaches it. */
