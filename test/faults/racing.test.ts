@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
-import { assertEachChangedOnce, seedApproved, waitForBatchRows } from '../helpers/batch-invariants.ts';
 import { TERMINAL } from '../../src/engine/batch-states.ts';
+import { assertEachChangedOnce, seedApproved, waitForBatchRows } from '../helpers/batch-invariants.ts';
 import { describeEachDialect } from '../helpers/db.ts';
 import { restartablePort, stop } from '../helpers/processes.ts';
 import { httpClient } from '../helpers/service.ts';
