@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Ctx } from '../core/context.ts';
 import { decideTickets, revertItems, runAction, updateItems } from '../core/operations/run.ts';
 import type { Actor, Outcome } from '../core/operations/types.ts';
@@ -201,15 +202,18 @@ async function runSlice(tx: Ctx, batch: Batch, chunk: WorkChunkRow, actor: Actor
   const count = (s: Outcome['state']) => outcomes.filter((o) => o.state === s).length;
   const counts: Counts = { succeeded: count('succeeded'), failed: count('failed'), skipped: count('skipped') };
   const now = tx.now();
-  // The rate limit is shared by every worker on the batch: each slice pushes not_before by its own share.
-  const notBefore = batch.max_rate && pending.length ? Math.max(batch.not_before, now) + (pending.length / batch.max_rate) * 1000 : batch.not_before;
+  // The rate limit is shared by every worker on the batch: each slice pushes not_before by its own share, added to
+  // the row as it is now. Computed from the row read at the slice's start, concurrent slices (which start together
+  // at the same not_before) each wrote the same value, and N loops ran the batch at N times its max_rate.
+  const share = Math.round((pending.length / (batch.max_rate ?? 1)) * 1000);
+  const notBefore = batch.max_rate && pending.length ? sql<number>`(case when not_before > ${now} then not_before else ${now} end) + ${share}` : sql<number>`not_before`;
   await tx.db
     .updateTable('batch')
     .set((eb) => ({
       succeeded: eb('succeeded', '+', counts.succeeded),
       failed: eb('failed', '+', counts.failed),
       skipped: eb('skipped', '+', counts.skipped),
-      not_before: Math.round(notBefore),
+      not_before: notBefore,
       updated_at: now,
     }))
     .where('id', '=', batch.id)

@@ -105,11 +105,15 @@ export function startWorker(ctx: Ctx, notifier: Notifier, opts: WorkerOptions = 
           if (released) ctx.log.warn({ released, owner: runner.owner }, 'released chunks this loop no longer held');
           tidyAt = Date.now() + maintenanceMs;
         }
+        const claimedAt = ctx.now();
         const chunk = await claimChunk(ctx, runner.owner, leaseMs, { workspaceLimit: opts.workspaceLimit ?? 0 });
         if (!chunk) {
+          // Due after this claim looked (a rate limit's not_before passing meanwhile): look again at once rather
+          // than a poll later. Due before it and still not claimed: a sibling's claim holds the chunk, or the
+          // workspace limit does; the next poll (or a notification) will tell.
           const due = await nextDue(ctx);
           const now = ctx.now();
-          await notifier.waitForWork(due !== null && due > now ? Math.min(idlePollMs, due - now) : idlePollMs);
+          await notifier.waitForWork(due === null || due <= claimedAt ? idlePollMs : Math.min(idlePollMs, Math.max(0, due - now)));
           continue;
         }
         // Lost: reaped, cancelled, or given up during an outage, when it may still be leased to us.

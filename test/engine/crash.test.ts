@@ -109,4 +109,20 @@ describeEachDialect('concurrent workers', (dialect) => {
     const chunks = await db.ctx.db.selectFrom('work_chunk').select(['attempts']).where('batch_id', '=', batch.id).execute();
     assert.ok(chunks.every((c) => c.attempts === 1), 'every chunk claimed exactly once');
   });
+
+  it('hold a batch to its max_rate together', { skip: dialect === 'sqlite' ? 'SQLite runs one worker process' : false, timeout: 120_000 }, async () => {
+    // 2000 items at 400/s in slices of 100 (a quarter second's worth, one chunk each): four loops start together
+    // and may each run one slice at once, then the other 1600 take 4 s at the rate. With each loop adding its
+    // share to the same stale not_before, the four ran it at four times the rate (about 1 s).
+    const rate = 400;
+    const { actor, ids } = await seedApproved(db, 2000);
+    const { batch } = await submitBatch(db.ctx, actor, { operation: 'action', action: 'order', target: { ids }, max_rate: rate }, { chunkSize: 100 });
+    const ws = await Promise.all([spawnWorker(db, { CONCURRENCY: '2' }), spawnWorker(db, { CONCURRENCY: '2' })]);
+    const done = await waitForBatchRow(db, batch.id, (b) => b.state === 'succeeded');
+    for (const w of ws) w.kill('SIGTERM');
+    await Promise.all(ws.map(exited));
+    const seconds = (done.finished_at! - done.started_at!) / 1000;
+    assert.ok(seconds >= ((2000 - 4 * 100) / rate) * 0.875, `2000 items at max_rate ${rate} took ${seconds} s`);
+    await assertEachChangedOnce(db, ids, [batch.id]);
+  });
 });
