@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, type TestContext } from 'node:test';
 import type { Dialect } from '../../src/db/capabilities.ts';
+import { findBatch, type Batch } from '../../src/engine/batches.ts';
 import { openTestDb, type TestDb } from '../helpers/db.ts';
 import { cleanupProcesses, kill, restartablePort, runBatchgate, serveProcess, waitUntil, type Run, type Server } from '../helpers/processes.ts';
 import type { Client } from '../helpers/service.ts';
@@ -152,12 +153,28 @@ export function steadyRate(items: number): number {
   return Math.ceil(items / 8);
 }
 
+const sleepUntil = (t: number) => new Promise((r) => setTimeout(r, Math.max(0, t - Date.now())));
+
 /**
- * Waits for the next throttled slice to start (the batch's `not_before`) plus up to `spreadMs`: a kill then lands
- * just before a slice, inside it, or inside its commit, in proportions that vary with the load.
+ * Waits until the batch's worker is inside a slice, so that a kill then cuts it at a random point between its
+ * first statement and its COMMIT. Throttled slices start at the batch's not_before; how long one takes is measured
+ * on the slice about to start (from its start to its counters moving), and the wait ends at a random point of the
+ * same span of the slice after it. Kills at random times mostly fell between slices (a worker idles most of each
+ * 250 ms period). Even so, the window between a slice's item update and its outcome write is a few ms: a mutation
+ * running slices outside their transaction was caught in one run of 10 kills, and missed in four runs of 3.
  */
-export async function untilNextSlice(notBefore: number, random: () => number, spreadMs = 80): Promise<void> {
-  await new Promise((r) => setTimeout(r, Math.max(0, notBefore - Date.now()) + random() * spreadMs));
+export async function insideNextSlice(db: TestDb, batchId: string, random: () => number): Promise<void> {
+  const read = async () => (await findBatch(db.ctx, batchId)) ?? assert.fail(`batch ${batchId} not found`);
+  const ran = (b: Batch) => b.succeeded + b.failed + b.skipped;
+  const before = await read();
+  await sleepUntil(before.not_before);
+  let after = before;
+  while (ran(after) === ran(before) && Date.now() < before.not_before + 5_000) {
+    await new Promise((r) => setTimeout(r, 2));
+    after = await read();
+  }
+  const took = Math.max(5, Date.now() - before.not_before);
+  await sleepUntil(after.not_before + random() * took);
 }
 
 /** Submits `order` (approved → ordered) on every item of `pr` in `approved`, as one batch; answers it. */

@@ -6,7 +6,7 @@ import { DIALECTS, openTestDb, type TestDb } from '../helpers/db.ts';
 import { clusterUnavailable, startCluster, type Cluster } from '../helpers/pg-cluster.ts';
 import { cleanupProcesses, healthy, stop, tail, waitUntil, type Server } from '../helpers/processes.ts';
 import { httpClient } from '../helpers/service.ts';
-import { seededRandom, serve, SIZES, steadyRate, submitOrderAll, untilNextSlice } from './fixture.ts';
+import { seededRandom, serve, SIZES, steadyRate, submitOrderAll, insideNextSlice } from './fixture.ts';
 
 /**
  * PostgreSQL itself goes away under a running batch: a fast restart (every session terminated with 57P01), then
@@ -97,7 +97,7 @@ describe('postgres: faults: PostgreSQL restarted and crashed under a running bat
     ];
     for (const [fraction, what, fault] of faults) {
       const before = await waitForBatchRow(db, batch.id, (b) => b.succeeded >= SIZES.items * fraction);
-      await untilNextSlice(before.not_before, random);
+      await insideNextSlice(db, batch.id, random);
       const at = Date.now();
       await fault();
       assert.ok(!server.exited(), `the server died on ${what}:\n${tail(server.stdout() + server.stderr())}`);

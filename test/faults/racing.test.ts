@@ -5,7 +5,7 @@ import { assertEachChangedOnce, seedApproved, waitForBatchRows } from '../helper
 import { describeEachDialect } from '../helpers/db.ts';
 import { restartablePort, stop } from '../helpers/processes.ts';
 import { httpClient } from '../helpers/service.ts';
-import { crew, killPoints, seededRandom, serve, SIZES, steadyRate, suiteDb, untilNextSlice, worker } from './fixture.ts';
+import { crew, killPoints, seededRandom, serve, SIZES, steadyRate, suiteDb, insideNextSlice, worker } from './fixture.ts';
 
 /**
  * Two batches submitted at once run the same action (`order`: approved → ordered) over the same items, the
@@ -40,7 +40,9 @@ describeEachDialect('faults: two batches racing on the same items under kills', 
 
     for (const at of killPoints(2 * n, KILLS, random)) {
       const before = await waitForBatchRows(db, ids, (bs) => ran(bs) >= at);
-      await untilNextSlice(Math.min(...before.map((x) => x.not_before)), random);
+      // Inside a slice of a batch still running (its slices and the other's interleave).
+      const running = ids.filter((_, i) => !TERMINAL.includes(before[i]!.state));
+      await insideNextSlice(db, running[Math.floor(random() * running.length)]!, random);
       const victim = await procs.killOne(random);
       const mid = await waitForBatchRows(db, ids, () => true);
       assert.ok(mid.some((x) => !TERMINAL.includes(x.state)), `killed mid-race: ${JSON.stringify(mid.map((x) => x.state))}`);

@@ -4,7 +4,7 @@ import { assertCountersMatchOutcomes, assertEachChangedOnce, seedApproved, waitF
 import { describeEachDialect } from '../helpers/db.ts';
 import { kill, stop } from '../helpers/processes.ts';
 import { httpClient } from '../helpers/service.ts';
-import { killPoints, seededRandom, serve, SIZES, steadyRate, submitOrderAll, suiteDb, untilNextSlice } from './fixture.ts';
+import { killPoints, seededRandom, serve, SIZES, steadyRate, submitOrderAll, suiteDb, insideNextSlice } from './fixture.ts';
 
 /**
  * `batchgate serve` (API and embedded worker) SIGKILLed at random points of a large batch submitted over HTTP,
@@ -24,8 +24,8 @@ describeEachDialect('faults: the server SIGKILLed again and again during a large
     assert.equal(batch.total, SIZES.items);
 
     for (const at of killPoints(SIZES.items, SIZES.kills, random)) {
-      const before = await waitForBatchRow(db, batch.id, (b) => b.succeeded >= at);
-      await untilNextSlice(before.not_before, random);
+      await waitForBatchRow(db, batch.id, (b) => b.succeeded >= at);
+      await insideNextSlice(db, batch.id, random);
       await kill(server);
       const mid = await assertCountersMatchOutcomes(db, batch.id);
       assert.equal(mid.state, 'running', `killed mid-batch: ${JSON.stringify(mid)}`);

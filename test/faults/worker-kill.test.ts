@@ -4,7 +4,7 @@ import { assertCountersMatchOutcomes, assertEachChangedOnce, seedApproved, waitF
 import { DIALECTS } from '../helpers/db.ts';
 import { stop } from '../helpers/processes.ts';
 import { httpClient, type Client } from '../helpers/service.ts';
-import { crew, killPoints, seededRandom, serve, SIZES, steadyRate, submitOrderAll, suiteDb, untilNextSlice, worker } from './fixture.ts';
+import { crew, killPoints, seededRandom, serve, SIZES, steadyRate, submitOrderAll, suiteDb, insideNextSlice, worker } from './fixture.ts';
 
 /**
  * The scale-out shape (PostgreSQL): an API node without a worker and two `batchgate worker` processes. One of
@@ -52,8 +52,8 @@ describe('postgres: faults: batchgate worker processes SIGKILLed during a large 
     const reader = keepReading(api, ['/healthz', `${ws}/batches/${batch.id}`, `${ws}/batches/${batch.id}/items?state=succeeded`]);
     try {
       for (const at of killPoints(SIZES.items, SIZES.kills, random)) {
-        const before = await waitForBatchRow(db, batch.id, (b) => b.succeeded >= at);
-        await untilNextSlice(before.not_before, random);
+        await waitForBatchRow(db, batch.id, (b) => b.succeeded >= at);
+        await insideNextSlice(db, batch.id, random);
         // Progress was made, so a worker is up.
         const victim = await workers.killOne(random);
         const mid = await assertCountersMatchOutcomes(db, batch.id);
