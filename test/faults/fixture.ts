@@ -20,10 +20,10 @@ function size(name: string, fallback: number): number {
 
 /**
  * The defaults keep each dialect's half of the suite within 2-3 minutes on the shared 2-core machine (measured at
- * load 10-12: 116 s SQLite, 172 s PostgreSQL, with --test-concurrency=2); scale them up to soak, e.g.
+ * load 10-14: 105-116 s SQLite, 165-172 s PostgreSQL, with --test-concurrency=2); scale them up to soak, e.g.
  * FAULTS_ITEMS=200000 FAULTS_KILLS=10.
  * - FAULTS_ITEMS 20000: 20 chunks of 1000, so each of 3 kills lands mid-batch with chunks still ahead of it.
- * - FAULTS_KILLS 3: kills per test; each costs a process start (2 s idle, 3-10 s at that load) and, for the chunk
+ * - FAULTS_KILLS 3: kills per test; each costs a process start (2 s idle, 4-24 s at that load) and, for the chunk
  *   the dead process held, a lease (LEASE_MS).
  * - FAULTS_RACE_ITEMS 6000: two batches run over them, 12000 outcomes in the same throttled ~8 s.
  */
