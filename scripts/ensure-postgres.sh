@@ -3,10 +3,12 @@
 #
 #   TEST_PG_URL=$(scripts/ensure-postgres.sh) npm run test:pg
 #   scripts/ensure-postgres.sh stop DIR      # stop a throwaway cluster this script started, and delete DIR
+#   scripts/ensure-postgres.sh ctl DIR restart -m immediate   # pg_ctl on such a cluster (stop|start|restart …),
+#                                                             # as its owner, with its options and log file
 #
 # Tried in order: $TEST_PG_URL, $DATABASE_URL (when it is a postgres:// URL), then
 # postgres://postgres@127.0.0.1:5432/test. When none answers, or BATCHGATE_PG_THROWAWAY=1, it starts a throwaway
-# cluster (trust auth, fsync off) on a free port from 55432 in BATCHGATE_PG_DIR (default: a new temp dir),
+# cluster (trust auth, fsync off) on a free port from 25432 in BATCHGATE_PG_DIR (default: a new temp dir),
 # installing Debian's postgresql package first when no initdb is found. That cluster keeps running after this
 # script exits: the caller stops it with `stop DIR` (.ci/run does so in its exit trap).
 set -euo pipefail
@@ -81,7 +83,9 @@ start_throwaway() {
     log "running as root, but there is no postgres user to run initdb as"
     exit 1
   fi
-  port=${BATCHGATE_PG_PORT:-55432}
+  # Below Linux's ephemeral range (32768-60999): a port in it can be taken by any outgoing connection's local
+  # end, and then the bind fails (seen at 55434 while tests ran), at the first start or at a restart.
+  port=${BATCHGATE_PG_PORT:-25432}
   while port_in_use "$port"; do
     port=$((port + 1))
     [ "$port" -lt 65535 ] || { log "no free port"; exit 1; }
@@ -92,6 +96,8 @@ start_throwaway() {
   [ -z "$(ls -A "$dir")" ] || { log "BATCHGATE_PG_DIR=$dir is not empty"; exit 1; }
   touch "$dir/$MARKER"
   echo "$bindir" >"$dir/bindir"
+  # `pg_ctl start` after a stop needs the server options again (only `restart` reads postmaster.opts).
+  echo "-p $port -k '$dir' -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" >"$dir/options"
   [ "$(id -u)" != 0 ] || chown -R postgres "$dir"
   log "starting a throwaway cluster ($bindir) in $dir on port $port"
   # On failure after initdb, stop what may be running: nothing is left behind for the caller to find.
@@ -99,8 +105,7 @@ start_throwaway() {
   # -l: the server must not inherit our stdout, or `$(ensure-postgres.sh)` would wait for it forever.
   as_owner "'$bindir/initdb' -D '$dir/data' -U postgres --auth=trust -E UTF8 --locale=C --no-sync >/dev/null && \
     '$bindir/pg_ctl' -D '$dir/data' -l '$dir/server.log' -w -t 30 \
-      -o \"-p $port -k '$dir' -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off\" \
-      start >/dev/null" >&2 || { log "could not start it; server log:"; tail -n 20 "$dir/server.log" >&2 || true; false; }
+      -o \"$(cat "$dir/options")\" start >/dev/null" >&2 || { log "could not start it; server log:"; tail -n 20 "$dir/server.log" >&2 || true; false; }
   local url="postgres://postgres@127.0.0.1:$port/postgres"
   answers "$url" || { log "the throwaway cluster does not answer at $url"; false; }
   trap - ERR
@@ -108,7 +113,23 @@ start_throwaway() {
   echo "$url"
 }
 
+# The fault tests stop, start and crash (-m immediate) their own cluster; never one this script did not start.
+ctl_cluster() {
+  local dir=$1
+  shift
+  [ -e "$dir/$MARKER" ] || { log "$dir is not a throwaway cluster of this script"; return 1; }
+  local args=""
+  for a in "$@"; do args+=" '$a'"; done
+  # -l: as at the first start, the server must not inherit the caller's stdout.
+  as_owner "'$(cat "$dir/bindir")/pg_ctl' -D '$dir/data' -l '$dir/server.log' -w -t 30 -o \"$(cat "$dir/options")\" $args >/dev/null" >&2
+}
+
 main() {
+  if [ "${1:-}" = ctl ]; then
+    [ -n "${2:-}" ] && [ -n "${3:-}" ] || { log "usage: $0 ctl DIR stop|start|restart [pg_ctl options]"; exit 2; }
+    ctl_cluster "${@:2}"
+    return
+  fi
   if [ "${1:-}" = stop ]; then
     [ -n "${2:-}" ] || { log "usage: $0 stop DIR"; exit 2; }
     stop_cluster "$2"

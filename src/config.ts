@@ -9,6 +9,8 @@ export interface Config {
   port: number;
   host: string;
   databaseUrl: string;
+  /** PostgreSQL schema every connection uses (search_path); null: the server's default (`public`). */
+  databaseSchema: string | null;
   adminToken: string | null;
   logLevel: string;
   bodyLimit: number;
@@ -21,6 +23,8 @@ export interface Config {
   workerConcurrency: number;
   /** Max chunks running at once per workspace over all workers; 0 for no limit. */
   workspaceConcurrency: number;
+  /** How long a chunk lease lasts without a heartbeat: a killed worker's chunk is taken over after this. */
+  leaseMs: number;
   /** Minutes east of UTC in which DataArts schedule_time "MM_HH" is read. */
   scheduleUtcOffsetMinutes: number;
   /** A bearer token that may read /metrics (a system admin's token may too). */
@@ -67,11 +71,35 @@ export function port(name: string, value: string): number {
   return n;
 }
 
+/** Goes into `-c search_path=…` unquoted, so only a plain identifier is taken. */
+function schemaName(value: string | undefined): string | null {
+  if (!value) return null;
+  if (!/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(value)) throw new Error(`DATABASE_SCHEMA must be a plain identifier (letters, digits, _), got ${JSON.stringify(value)}`);
+  return value;
+}
+
+/**
+ * A 1000-item slice takes ~15 ms, but seconds on a loaded machine: under 1 s its lease would lapse while it runs
+ * and another worker would take the chunk over (correct, since every chunk statement is fenced by owner, but
+ * wasted work), so shorter values are refused.
+ */
+function leaseMs(value: string | undefined): number {
+  const ms = int('BATCHGATE_LEASE_MS', value, 30_000);
+  if (ms < 1000) throw new Error(`BATCHGATE_LEASE_MS must be at least 1000, got ${ms}`);
+  return ms;
+}
+
+/** What openDb takes from the config: the PostgreSQL schema, when DATABASE_SCHEMA names one. */
+export function dbOptions(config: Pick<Config, 'databaseSchema'>): { schema?: string } {
+  return config.databaseSchema ? { schema: config.databaseSchema } : {};
+}
+
 export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
     port: int('PORT', env.PORT, 8080),
     host: env.HOST || '0.0.0.0',
     databaseUrl: env.DATABASE_URL || DEFAULT_SQLITE_PATH,
+    databaseSchema: schemaName(env.DATABASE_SCHEMA),
     adminToken: env.BATCHGATE_ADMIN_TOKEN || null,
     logLevel: env.LOG_LEVEL || 'info',
     bodyLimit: int('BATCHGATE_BODY_LIMIT', env.BATCHGATE_BODY_LIMIT, 16 * 1024 * 1024),
@@ -80,6 +108,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     demo: !['0', 'false', 'no'].includes((env.BATCHGATE_DEMO ?? '1').toLowerCase()),
     workerConcurrency: Math.max(1, int('BATCHGATE_WORKER_CONCURRENCY', env.BATCHGATE_WORKER_CONCURRENCY, 2)),
     workspaceConcurrency: int('BATCHGATE_WORKSPACE_CONCURRENCY', env.BATCHGATE_WORKSPACE_CONCURRENCY, 0),
+    leaseMs: leaseMs(env.BATCHGATE_LEASE_MS),
     scheduleUtcOffsetMinutes: parseUtcOffset(env.BATCHGATE_SCHEDULE_UTC_OFFSET ?? ''),
     metricsToken: env.BATCHGATE_METRICS_TOKEN || null,
     metricsPort: env.BATCHGATE_METRICS_PORT ? port('BATCHGATE_METRICS_PORT', env.BATCHGATE_METRICS_PORT) : null,

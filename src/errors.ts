@@ -77,7 +77,7 @@ export const Errors = Object.freeze({
   DELIVERY_NOT_FOUND: def('DELIVERY_NOT_FOUND', 404, 'Webhook delivery not found.'),
   // server
   INTERNAL: def('INTERNAL', 500, 'Internal error.'),
-  UNAVAILABLE: def('UNAVAILABLE', 503, 'The service is shutting down or not ready.'),
+  UNAVAILABLE: def('UNAVAILABLE', 503, 'The service is shutting down, not ready, or cannot reach its database.'),
 });
 
 export type ErrorCode = keyof typeof Errors;

@@ -2,7 +2,7 @@ import type { DestinationStream } from 'pino';
 import { buildApp } from './api/app.ts';
 import { ensureWebBuild } from './api/web-ui.ts';
 import type { App } from './api/native/types.ts';
-import type { Config } from './config.ts';
+import { dbOptions, type Config } from './config.ts';
 import type { Ctx } from './core/context.ts';
 import { seedDemo, type DemoSeed } from './core/demo.ts';
 import { makeCtx } from './core/make-ctx.ts';
@@ -41,7 +41,7 @@ export async function createService(config: Config, opts: ServiceOptions = {}): 
     secrets: configSecrets(config),
     ...(opts.logDestination ? { destination: opts.logDestination } : {}),
   });
-  const opened = openDb(config.databaseUrl, opts.db);
+  const opened = openDb(config.databaseUrl, { ...dbOptions(config), ...opts.db });
   log.info({ database: redactUrl(config.databaseUrl), dialect: opened.caps.dialect }, 'database opened');
   await migrate(opened);
   const ctx = makeCtx(opened, log, {
@@ -91,6 +91,7 @@ export function workerOptions(config: Config): WorkerOptions {
   return {
     concurrency: config.workerConcurrency,
     workspaceLimit: config.workspaceConcurrency,
+    leaseMs: config.leaseMs,
     retentionDays: config.retentionDays,
     webhooks: { timeoutMs: config.webhookTimeoutMs, maxAttempts: config.webhookMaxAttempts },
   };

@@ -1,4 +1,5 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { isConnectionLoss } from '../db/capabilities.ts';
 import { Errors, isAppError, type ErrorCode } from '../errors.ts';
 import { REQUEST_ID_HEADER } from './request-context.ts';
 
@@ -32,7 +33,8 @@ const FASTIFY_STATUSES: Record<number, ErrorCode> = {
 
 /**
  * Maps anything thrown in a route to the catalog: AppErrors as they are, schema failures to VALIDATION_FAILED
- * with Ajv's findings, Fastify's body errors to their codes; anything else is a bug and answers INTERNAL.
+ * with Ajv's findings, Fastify's body errors to their codes, a lost database connection to UNAVAILABLE (the
+ * request may be retried once the database is back); anything else is a bug and answers INTERNAL.
  * The dialects call this and render the result in their own envelope. A 5xx names the request id (in the message,
  * which every envelope carries, and in `details`), so "report it with the request id" finds the log lines.
  */
@@ -67,6 +69,7 @@ function catalogError(err: unknown): HttpError {
     const code = FASTIFY_STATUSES[fe.statusCode] ?? 'BAD_REQUEST';
     return { status: Errors[code].status, code, message: fe.message };
   }
+  if (isConnectionLoss(err)) return { status: 503, code: 'UNAVAILABLE', message: 'The database is unreachable; retry shortly.' };
   return { status: 500, code: 'INTERNAL', message: Errors.INTERNAL.message };
 }
 

@@ -6,14 +6,14 @@ import { usage } from './exit.ts';
  * when one of them runs, so the client commands start quickly.
  */
 async function serverModules() {
-  const [{ readConfig, port }, { migrate }, { openDb }, { createService, printDemo, workerOptions }, { buildMetricsApp }] = await Promise.all([
+  const [{ readConfig, port, dbOptions }, { migrate }, { openDb }, { createService, printDemo, workerOptions }, { buildMetricsApp }] = await Promise.all([
     import('../config.ts'),
     import('../db/migrate.ts'),
     import('../db/open-db.ts'),
     import('../server.ts'),
     import('../api/metrics-route.ts'),
   ]);
-  return { readConfig, port, migrate, openDb, createService, printDemo, workerOptions, buildMetricsApp };
+  return { readConfig, port, dbOptions, migrate, openDb, createService, printDemo, workerOptions, buildMetricsApp };
 }
 
 export function registerServerCommands(program: Command): void {
@@ -110,7 +110,7 @@ export function registerServerCommands(program: Command): void {
     .option('--days <n>', 'age in days (default: BATCHGATE_RETENTION_DAYS)')
     .option('--json', 'print the result as JSON')
     .action(async (opts: { days?: string; json?: boolean }) => {
-      const { readConfig, openDb, migrate } = await serverModules();
+      const { readConfig, dbOptions, openDb, migrate } = await serverModules();
       const [{ makeCtx }, { makeLogger, configSecrets }, { purgeFinishedItems }, { default: pino }] = await Promise.all([
         import('../core/make-ctx.ts'),
         import('../log.ts'),
@@ -120,7 +120,7 @@ export function registerServerCommands(program: Command): void {
       const config = readConfig();
       const days = opts.days !== undefined ? Number(opts.days) : config.retentionDays;
       if (days === null || !Number.isInteger(days) || days < 1) usage('purge needs --days <n> (a whole number of days, at least 1) or BATCHGATE_RETENTION_DAYS.');
-      const opened = openDb(config.databaseUrl);
+      const opened = openDb(config.databaseUrl, dbOptions(config));
       try {
         await migrate(opened);
         // Log lines on stderr: stdout carries the result.
@@ -137,9 +137,9 @@ export function registerServerCommands(program: Command): void {
     .command('migrate')
     .description('Run database migrations and exit')
     .action(async () => {
-      const { readConfig, openDb, migrate } = await serverModules();
+      const { readConfig, dbOptions, openDb, migrate } = await serverModules();
       const config = readConfig();
-      const opened = openDb(config.databaseUrl);
+      const opened = openDb(config.databaseUrl, dbOptions(config));
       const done = await migrate(opened);
       console.log(done.length ? `applied: ${done.join(', ')}` : 'database is up to date');
       await opened.close();

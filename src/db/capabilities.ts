@@ -35,7 +35,10 @@ export interface Capabilities {
   ilike(expr: RawBuilder<unknown>, pattern: string): RawBuilder<boolean>;
   /** A text expression that compares and sorts by code point (SQLite's BINARY; "C" on PostgreSQL). */
   codePointOrder(expr: RawBuilder<unknown>): RawBuilder<unknown>;
-  /** A lock conflict the database resolved by aborting us (deadlock, serialization): safe to run again. */
+  /**
+   * Safe to run again: a lock conflict the database resolved by aborting us (deadlock, serialization, busy), or
+   * a lost connection (isConnectionLoss). Never the work's own fault, so it must not count against a chunk.
+   */
   isTransient(e: unknown): boolean;
   /** A unique index refused the row (e.g. two claims taking the same workspace slot at once). */
   isUniqueViolation(e: unknown): boolean;
@@ -45,6 +48,32 @@ export interface Capabilities {
   readJson<T>(value: unknown): T;
   /** Encodes a value for a JSON column. */
   writeJson(value: unknown): string | null;
+}
+
+/** Socket errors of a database connection that went away or cannot be made (refused, reset, timed out). */
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
+/**
+ * SQLSTATEs of a server that is going or not there yet: class 08 (connection exception), 57P01 admin_shutdown
+ * (`pg_ctl stop/restart -m fast` terminates every session), 57P02 crash_shutdown (another backend crashed),
+ * 57P03 cannot_connect_now (starting up, recovering, shutting down), 53300 too_many_connections.
+ */
+const UNREACHABLE_SQLSTATES = /^(08...|57P0[123]|53300)$/;
+/** node-postgres raises these without a code when the socket closes under a client or a connect times out. */
+const UNREACHABLE_MESSAGES = /^(Connection terminated|Client has encountered a connection error|timeout exceeded when trying to connect|Connection terminated due to connection timeout)/;
+
+/**
+ * The database is unreachable: the connection broke or cannot be made (a PostgreSQL restart, failover or network
+ * cut; never the statement's fault). Running the statement again later, on a new connection, is right, and an
+ * HTTP request meanwhile is answered 503, not 500. Node reports a refused connection to a name with several
+ * addresses as an AggregateError, hence `errors`; SQLite, having no connection, never matches.
+ */
+export function isConnectionLoss(e: unknown, depth = 0): boolean {
+  if (!e || typeof e !== 'object' || depth > 3) return false;
+  const err = e as { code?: unknown; message?: unknown; errors?: unknown; cause?: unknown };
+  if (typeof err.code === 'string' && (NETWORK_CODES.has(err.code) || UNREACHABLE_SQLSTATES.test(err.code))) return true;
+  if (typeof err.message === 'string' && UNREACHABLE_MESSAGES.test(err.message)) return true;
+  if (Array.isArray(err.errors) && err.errors.some((x) => isConnectionLoss(x, depth + 1))) return true;
+  return isConnectionLoss(err.cause, depth + 1);
 }
 
 const KEY_RE = /^[A-Za-z_][A-Za-z0-9_-]{0,63}$/;
@@ -102,7 +131,7 @@ export const postgresCapabilities: Capabilities = Object.freeze({
     sql<boolean>`(${sql.ref(column)} -> ${sql.lit(safeKey(key))}) ?| array[${sql.join(values)}]::text[]`,
   ilike: (expr: RawBuilder<unknown>, pattern: string) => sql<boolean>`(${expr}) collate "C" ilike ${pattern} escape '\\'`,
   codePointOrder: (expr: RawBuilder<unknown>) => sql`(${expr}) collate "C"`,
-  isTransient: (e: unknown) => ['40P01', '40001'].includes((e as { code?: string } | null)?.code ?? ''),
+  isTransient: (e: unknown) => ['40P01', '40001'].includes((e as { code?: string } | null)?.code ?? '') || isConnectionLoss(e),
   isUniqueViolation: (e: unknown) => (e as { code?: string } | null)?.code === '23505',
   greatest: (a: RawBuilder<unknown>, b: RawBuilder<unknown>) => sql<number>`greatest(${a}, ${b})`,
   readJson,

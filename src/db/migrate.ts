@@ -1,4 +1,4 @@
-import { Migrator, type Migration, type MigrationProvider } from 'kysely';
+import { Migrator, sql, type Migration, type MigrationProvider } from 'kysely';
 import type { Capabilities } from './capabilities.ts';
 import type { OpenDb } from './open-db.ts';
 import { foundation } from './migrations/0001-foundation.ts';
@@ -40,6 +40,7 @@ export async function migrate(opened: OpenDb): Promise<string[]> {
   // Kysely looks for its bookkeeping tables in every schema unless told which one: another schema's tables
   // (another tenant database user, or parallel tests) would make it skip creating ours.
   const schema = opened.caps.dialect === 'postgres' ? (opened.schema ?? 'public') : undefined;
+  if (opened.schema) await createSchema(opened);
   const migrator = new Migrator({ db: opened.db, provider, ...(schema ? { migrationTableSchema: schema } : {}) });
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
@@ -53,4 +54,14 @@ export async function migrate(opened: OpenDb): Promise<string[]> {
     throw error;
   }
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}
+
+/** DATABASE_SCHEMA names a schema that may not exist yet; two processes starting at once may both create it. */
+async function createSchema(opened: OpenDb): Promise<void> {
+  try {
+    await sql`create schema if not exists ${sql.id(opened.schema!)}`.execute(opened.db);
+  } catch (e) {
+    // `if not exists` still races in the catalog: the loser gets a unique violation, and the schema exists.
+    if (!['23505', '42P06'].includes((e as { code?: string }).code ?? '')) throw e;
+  }
 }

@@ -115,6 +115,10 @@ function openPostgres(url: string, options: OpenDbOptions): OpenDb {
   });
   // An idle client's network error must not crash the process; the pool replaces it.
   pool.on('error', () => {});
+  // Nor a checked-out one's: pg-pool listens only while a client is idle, and a client whose connection breaks
+  // between two statements (PostgreSQL restarting while a transaction runs JavaScript) emits 'error' with no
+  // listener, which kills the process. Its next statement fails instead, and the pool drops it on release.
+  pool.on('connect', (client) => client.on('error', () => {}));
   const db = new Kysely<Schema>({ dialect: new OwnSchemaPostgresDialect({ pool }, options.schema ?? 'public') });
   return {
     db,

@@ -7,6 +7,7 @@ import { cancelBatch, pauseBatch, reprioritizeBatch, resumeBatch, retryBatch, re
 import { makeNotifier, type Notifier } from './notifier.ts';
 import { runChunk } from './run-chunk.ts';
 import { claimChunk } from './sql/claim-chunk.ts';
+import { releaseLeftovers } from './sql/release-leftovers.ts';
 import { DEFAULT_TUNING, submitBatch, type EngineTuning, type SubmitInput } from './submit.ts';
 import { startWorker, type Worker, type WorkerOptions } from './worker.ts';
 
@@ -54,7 +55,8 @@ export async function makeEngine(ctx: Ctx, opened: OpenDb, opts: EngineOptions =
       const chunk = await claimChunk(ctx, owner, leaseMs, { batchId: batch.id });
       // Another worker holds the rest of the chunks: wait for it to finish them.
       if (!chunk) await new Promise((r) => setTimeout(r, 20));
-      else await runChunk(runner, chunk);
+      // Lost during a database outage, the chunk may still be leased to this request: give it back.
+      else if ((await runChunk(runner, chunk)) === 'lost') await releaseLeftovers(ctx, owner);
     }
   }
 

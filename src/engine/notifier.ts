@@ -21,17 +21,64 @@ export interface Notifier {
   close(): Promise<void>;
 }
 
+/** Re-LISTEN attempts after the listening connection broke back off up to this (PostgreSQL restarting). */
+const MAX_RELISTEN_PAUSE_MS = 5_000;
+
 export async function makeNotifier(opened: OpenDb): Promise<Notifier> {
   const bus = new EventEmitter();
   bus.setMaxListeners(0);
   const channel = `batchgate_work${opened.schema ? `_${opened.schema}` : ''}`;
-  let listener: pg.PoolClient | null = null;
-  if (opened.caps.listenNotify && opened.pool) {
-    listener = await opened.pool.connect();
-    listener.on('notification', () => bus.emit('work'));
-    listener.on('error', () => {});
-    await listener.query(`listen ${channel}`);
+  /** The listening connection, and how to give it back to the pool exactly once. */
+  let listener: { client: pg.PoolClient; release(err?: Error): void } | null = null;
+  let closed = false;
+
+  async function listen(): Promise<void> {
+    const client = await opened.pool!.connect();
+    let released = false;
+    const current = {
+      client,
+      release(err?: Error) {
+        if (released) return;
+        released = true;
+        if (listener === current) listener = null;
+        client.release(err);
+      },
+    };
+    client.on('notification', () => bus.emit('work'));
+    client.on('error', (err) => {
+      if (released) return;
+      // While LISTEN itself runs, its failure is the caller's to handle (the first start, or relisten's loop).
+      const established = listener === current;
+      current.release(err);
+      // Without a new LISTEN, workers of this process would hear of other processes' submits only at their next
+      // idle poll, for as long as the process lives: every PostgreSQL restart silently slowed it down.
+      if (established && !closed) void relisten();
+    });
+    try {
+      await client.query(`listen ${channel}`);
+    } catch (e) {
+      current.release(e as Error);
+      throw e;
+    }
+    listener = current;
   }
+
+  async function relisten(): Promise<void> {
+    for (let attempt = 0; !closed; attempt++) {
+      await new Promise((r) => setTimeout(r, Math.min(MAX_RELISTEN_PAUSE_MS, 100 * 2 ** attempt)));
+      if (closed) return;
+      try {
+        await listen();
+        // Notifications sent while nobody listened are lost: let the workers look for themselves.
+        bus.emit('work');
+        return;
+      } catch {
+        /* still down: try again */
+      }
+    }
+  }
+
+  if (opened.caps.listenNotify && opened.pool) await listen();
   return {
     workAvailable() {
       bus.emit('work');
@@ -56,10 +103,11 @@ export async function makeNotifier(opened: OpenDb): Promise<Notifier> {
       });
     },
     async close() {
+      closed = true;
       if (listener) {
-        await listener.query(`unlisten ${channel}`).catch(() => {});
-        listener.release();
-        listener = null;
+        const current = listener;
+        await current.client.query(`unlisten ${channel}`).catch(() => {});
+        current.release();
       }
       bus.emit('work');
       bus.removeAllListeners();

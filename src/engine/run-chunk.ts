@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Ctx } from '../core/context.ts';
 import { decideTickets, revertItems, runAction, updateItems } from '../core/operations/run.ts';
 import type { Actor, Outcome } from '../core/operations/types.ts';
@@ -13,6 +14,11 @@ import { heartbeat } from './sql/heartbeat.ts';
 import { releaseChunk } from './sql/release-chunk.ts';
 
 export const MAX_CHUNK_ATTEMPTS = 5;
+/**
+ * Retries of a slice that failed on a transient error back off from 50 ms to this: a restarting PostgreSQL
+ * refuses connections for a second or more, and one probe every 2 s per loop costs it nothing.
+ */
+const MAX_RETRY_PAUSE_MS = 2_000;
 
 export interface ChunkRunner {
   ctx: Ctx;
@@ -52,6 +58,10 @@ export async function runChunk(r: ChunkRunner, chunk: WorkChunkRow): Promise<Chu
   let actor: Actor | null | undefined;
   // Only a reverse reads anything before its slices: other batches pay one query per chunk for knowing it.
   const prepares = readsBeforeSlices((await findBatch(r.ctx, chunk.batch_id))?.operation ?? '');
+  /** Consecutive transient failures of this chunk's slices. */
+  let retries = 0;
+  /** When our lease ends at the latest, as far as we know: set by the claim, then by each committed heartbeat. */
+  let leaseUntil = chunk.lease_until ?? 0;
   for (;;) {
     // One macrotask between slices. SQLite's connection lock wakes its waiters with promise callbacks, which run
     // only after this flow's next synchronous re-lock: without the turn, a 1M-item batch kept every API request
@@ -64,6 +74,7 @@ export async function runChunk(r: ChunkRunner, chunk: WorkChunkRow): Promise<Chu
     }
     let slice: Slice;
     const timer = metrics.sliceSeconds.startTimer();
+    const sliceStart = r.ctx.now();
     try {
       // A fresh lease for the source read, which may take up to its timeouts (25 s) before the slice's own fence.
       if (prepares && !(await heartbeat(r.ctx, chunk.id, r.owner, r.leaseMs))) return 'lost';
@@ -81,9 +92,25 @@ export async function runChunk(r: ChunkRunner, chunk: WorkChunkRow): Promise<Chu
       });
     } catch (e) {
       const err = coerceError(e);
-      const transient = r.ctx.caps.isTransient(e);
-      log[transient ? 'warn' : 'error']({ err, ...ids, attempt: chunk.attempts }, 'chunk slice failed');
-      if (!transient && chunk.attempts >= MAX_CHUNK_ATTEMPTS) {
+      if (r.ctx.caps.isTransient(e)) {
+        // Keep the lease and run the slice again after a pause. Releasing the chunk would need the database that
+        // just failed: with PostgreSQL restarting, the release failed too and left the chunk leased, and the batch
+        // stalled for a whole lease (30 s by default) per chunk in hand. Running again is safe: the slice rolled
+        // back (or, if its COMMIT went through unacknowledged, its items are no longer pending), and the next
+        // slice's heartbeat says whether the chunk is still ours. No outage counts as an attempt of the chunk.
+        // Once the lease has lapsed the chunk may be another worker's: hand it back to the claim loop (or, inline,
+        // to the request), which sees it reaped or released as leftover once the database answers.
+        if (r.ctx.now() >= leaseUntil) {
+          log.warn({ err, ...ids }, 'chunk slice failed on a transient error until its lease lapsed');
+          return 'lost';
+        }
+        const pauseMs = Math.min(MAX_RETRY_PAUSE_MS, 50 * 2 ** retries++, Math.max(1, leaseUntil - r.ctx.now()));
+        log.warn({ err, ...ids, retry: retries, pause_ms: pauseMs }, 'chunk slice failed on a transient error; retrying');
+        await new Promise((resolve) => setTimeout(resolve, pauseMs));
+        continue;
+      }
+      log.error({ err, ...ids, attempt: chunk.attempts }, 'chunk slice failed');
+      if (chunk.attempts >= MAX_CHUNK_ATTEMPTS) {
         const failed = await r.ctx.db.transaction().execute(async (trx) => {
           const tx = { ...r.ctx, db: trx };
           const n = await failChunk(tx, chunk, r.owner, err.message);
@@ -97,10 +124,13 @@ export async function runChunk(r: ChunkRunner, chunk: WorkChunkRow): Promise<Chu
         r.onProgress?.(chunk.batch_id);
         return 'done';
       }
-      await releaseChunk(r.ctx, chunk.id, r.owner, !transient);
-      log.info({ ...ids, reason: transient ? 'transient error' : 'error', attempt: chunk.attempts }, 'chunk released');
+      await releaseChunk(r.ctx, chunk.id, r.owner, true);
+      log.info({ ...ids, reason: 'error', attempt: chunk.attempts }, 'chunk released');
       return 'released';
     }
+    retries = 0;
+    // The slice's heartbeat ran after sliceStart, so the lease lasts at least this long.
+    if (slice.kind !== 'lost') leaseUntil = sliceStart + r.leaseMs;
     if (slice.kind === 'progress' || slice.kind === 'done') {
       timer();
       for (const [outcome, n] of Object.entries(slice.counts)) if (n) metrics.itemsProcessed.inc({ outcome }, n);
@@ -172,15 +202,18 @@ async function runSlice(tx: Ctx, batch: Batch, chunk: WorkChunkRow, actor: Actor
   const count = (s: Outcome['state']) => outcomes.filter((o) => o.state === s).length;
   const counts: Counts = { succeeded: count('succeeded'), failed: count('failed'), skipped: count('skipped') };
   const now = tx.now();
-  // The rate limit is shared by every worker on the batch: each slice pushes not_before by its own share.
-  const notBefore = batch.max_rate && pending.length ? Math.max(batch.not_before, now) + (pending.length / batch.max_rate) * 1000 : batch.not_before;
+  // The rate limit is shared by every worker on the batch: each slice pushes not_before by its own share, added to
+  // the row as it is now. Computed from the row read at the slice's start, concurrent slices (which start together
+  // at the same not_before) each wrote the same value, and N loops ran the batch at N times its max_rate.
+  const share = Math.round((pending.length / (batch.max_rate ?? 1)) * 1000);
+  const notBefore = batch.max_rate && pending.length ? sql<number>`(case when not_before > ${now} then not_before else ${now} end) + ${share}` : sql<number>`not_before`;
   await tx.db
     .updateTable('batch')
     .set((eb) => ({
       succeeded: eb('succeeded', '+', counts.succeeded),
       failed: eb('failed', '+', counts.failed),
       skipped: eb('skipped', '+', counts.skipped),
-      not_before: Math.round(notBefore),
+      not_before: notBefore,
       updated_at: now,
     }))
     .where('id', '=', batch.id)

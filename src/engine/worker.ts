@@ -10,6 +10,7 @@ import { runChunk, type ChunkRunner } from './run-chunk.ts';
 import { claimChunk } from './sql/claim-chunk.ts';
 import { nextDue } from './sql/next-due.ts';
 import { reapExpired } from './sql/reap-expired.ts';
+import { releaseLeftovers } from './sql/release-leftovers.ts';
 import { startDeliverer, type DelivererOptions } from './webhooks/deliverer.ts';
 
 export interface WorkerOptions {
@@ -50,14 +51,6 @@ export function startWorker(ctx: Ctx, notifier: Notifier, opts: WorkerOptions = 
   let stopping = false;
   let lastMaintenance = 0;
 
-  const runner: ChunkRunner = {
-    ctx,
-    owner,
-    leaseMs,
-    stopping: () => stopping,
-    onProgress: (batchId) => notifier.progress(batchId),
-  };
-
   async function maintain(): Promise<void> {
     const now = Date.now();
     if (now - lastMaintenance < maintenanceMs) return;
@@ -88,7 +81,17 @@ export function startWorker(ctx: Ctx, notifier: Notifier, opts: WorkerOptions = 
     for (const b of halfCancelled) await skipCancelledItems(ctx, b.id);
   }
 
-  async function loop(): Promise<void> {
+  async function loop(n: number): Promise<void> {
+    // Each loop leases under a name of its own, so that it can tell its own leftovers from a sibling's chunk in hand.
+    const runner: ChunkRunner = {
+      ctx,
+      owner: `${owner}/${n}`,
+      leaseMs,
+      stopping: () => stopping,
+      onProgress: (batchId) => notifier.progress(batchId),
+    };
+    // After an error, and every maintenance period (a crashed database may drop commits it acknowledged).
+    let tidyAt = 0;
     while (!stopping) {
       try {
         // Let the event loop run between chunks. SQLite answers every statement synchronously, so the loop went
@@ -97,17 +100,29 @@ export function startWorker(ctx: Ctx, notifier: Notifier, opts: WorkerOptions = 
         // through, the slowest in 227 ms (one chunk), and the batch took 10.9 s instead of 9.3 on a busy machine.
         await new Promise((resolve) => setImmediate(resolve));
         await maintain();
-        const chunk = await claimChunk(ctx, owner, leaseMs, { workspaceLimit: opts.workspaceLimit ?? 0 });
+        if (Date.now() >= tidyAt) {
+          const released = await releaseLeftovers(ctx, runner.owner);
+          if (released) ctx.log.warn({ released, owner: runner.owner }, 'released chunks this loop no longer held');
+          tidyAt = Date.now() + maintenanceMs;
+        }
+        const claimedAt = ctx.now();
+        const chunk = await claimChunk(ctx, runner.owner, leaseMs, { workspaceLimit: opts.workspaceLimit ?? 0 });
         if (!chunk) {
+          // Due after this claim looked (a rate limit's not_before passing meanwhile): look again at once rather
+          // than a poll later. Due before it and still not claimed: a sibling's claim holds the chunk, or the
+          // workspace limit does; the next poll (or a notification) will tell.
           const due = await nextDue(ctx);
           const now = ctx.now();
-          await notifier.waitForWork(due !== null && due > now ? Math.min(idlePollMs, due - now) : idlePollMs);
+          await notifier.waitForWork(due === null || due <= claimedAt ? idlePollMs : Math.min(idlePollMs, Math.max(0, due - now)));
           continue;
         }
-        await runChunk(runner, chunk);
+        // Lost: reaped, cancelled, or given up during an outage, when it may still be leased to us.
+        if ((await runChunk(runner, chunk)) === 'lost') tidyAt = 0;
       } catch (e) {
         if (stopping) break;
-        ctx.log.error({ err: coerceError(e) }, 'worker loop error');
+        tidyAt = 0;
+        // A database that is restarting fails every statement for a while: expected, and retried at the next poll.
+        ctx.log[ctx.caps.isTransient(e) ? 'warn' : 'error']({ err: coerceError(e) }, 'worker loop error');
         await notifier.waitForWork(idlePollMs);
       }
     }
@@ -135,7 +150,7 @@ export function startWorker(ctx: Ctx, notifier: Notifier, opts: WorkerOptions = 
     }
   }
 
-  const loops = Array.from({ length: concurrency }, () => loop());
+  const loops = Array.from({ length: concurrency }, (_, n) => loop(n));
   const deliverer = opts.webhooks === false ? null : startDeliverer(ctx, notifier, opts.webhooks);
   if (opts.retentionDays) loops.push(retentionLoop(opts.retentionDays));
   ctx.log.info({ owner, concurrency, retention_days: opts.retentionDays ?? null }, 'worker started');

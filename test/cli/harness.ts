@@ -3,14 +3,12 @@
  * for the client-command tests. Not a test file itself.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { kill, runBatchgate as spawnBatchgate, serveProcess, terminate, type Run } from '../helpers/processes.ts';
 
-export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export { ROOT } from '../helpers/processes.ts';
 const ADMIN = 'cli-admin-token';
 
 export interface CliResult {
@@ -34,20 +32,6 @@ export interface Harness {
   user(name: string, role: string): Promise<{ id: string; token: string }>;
   file(name: string, text: string): string;
   close(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-function cleanEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const key of Object.keys(env)) if (key.startsWith('BATCHGATE_') || ['DATABASE_URL', 'PORT', 'HOST', 'NODE_TEST_CONTEXT'].includes(key)) delete env[key];
-  return env;
 }
 
 /** A statuses-and-actions workflow: `finish` runs at once; `submit` needs an approver (batchable), `escalate` too (not batchable). */
@@ -82,28 +66,8 @@ export const FLOW = {
 
 export async function startHarness(): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'bg-cli-client-'));
-  const port = await freePort();
-  const base = `http://127.0.0.1:${port}`;
-  const server: ChildProcess = spawn(process.execPath, ['bin/batchgate.js', 'serve'], {
-    cwd: ROOT,
-    env: { ...cleanEnv(), PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: join(dir, 'bg.db'), BATCHGATE_ADMIN_TOKEN: ADMIN, BATCHGATE_DEMO: '0', LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let log = '';
-  server.stdout!.setEncoding('utf8').on('data', (s: string) => (log += s));
-  server.stderr!.setEncoding('utf8').on('data', (s: string) => (log += s));
-  const exited = new Promise<void>((resolve) => server.once('close', () => resolve()));
-
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    try {
-      if ((await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(2_000) })).ok) break;
-    } catch {
-      /* not listening yet */
-    }
-    if (server.exitCode !== null || Date.now() > deadline) assert.fail(`batchgate serve did not come up:\n${log}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  const server = await serveProcess({ DATABASE_URL: join(dir, 'bg.db'), BATCHGATE_ADMIN_TOKEN: ADMIN, BATCHGATE_DEMO: '0' });
+  const base = server.base;
 
   async function api(method: string, path: string, body?: unknown, token = ADMIN): Promise<any> {
     const res = await fetch(base + path, {
@@ -118,7 +82,7 @@ export async function startHarness(): Promise<Harness> {
   }
 
   const ws = await api('POST', '/api/v1/workspaces', { name: 'cli' });
-  const running = new Set<ChildProcess>();
+  const running = new Set<Run>();
 
   return {
     base,
@@ -146,11 +110,8 @@ export async function startHarness(): Promise<Harness> {
     },
     async close() {
       // A command a failed test left running (a watch) would hold an event stream open: end it first.
-      for (const child of running) child.kill('SIGKILL');
-      server.kill('SIGTERM');
-      const timer = setTimeout(() => server.kill('SIGKILL'), 5_000);
-      await exited;
-      clearTimeout(timer);
+      await Promise.all([...running].map(kill));
+      if ((await terminate(server, 5_000)) === 'timeout') await kill(server);
       rmSync(dir, { recursive: true, force: true });
     },
   };
@@ -160,20 +121,12 @@ export async function startHarness(): Promise<Harness> {
  * `node bin/batchgate.js <args>` in a clean environment plus `env`; resolves when it exits. Asynchronous, so the test
  * process keeps running (and writing) meanwhile. `track` holds the child while it runs, for a cleanup to kill.
  */
-export function runBatchgate(args: string[], opts: { env?: Record<string, string>; stdin?: string; track?: Set<ChildProcess> } = {}): Promise<CliResult> {
-  const child: ChildProcess = spawn(process.execPath, ['bin/batchgate.js', ...args], { cwd: ROOT, env: { ...cleanEnv(), ...opts.env }, stdio: ['pipe', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.setEncoding('utf8').on('data', (s: string) => (stdout += s));
-  child.stderr!.setEncoding('utf8').on('data', (s: string) => (stderr += s));
-  child.stdin!.end(opts.stdin ?? '');
-  opts.track?.add(child);
-  return new Promise((resolve) =>
-    child.once('close', (code) => {
-      opts.track?.delete(child);
-      resolve({ code, stdout, stderr });
-    }),
-  );
+export async function runBatchgate(args: string[], opts: { env?: Record<string, string>; stdin?: string; track?: Set<Run> } = {}): Promise<CliResult> {
+  const run = spawnBatchgate(args, opts.env ?? {}, { stdin: opts.stdin ?? '' });
+  opts.track?.add(run);
+  const { code } = await run.closed;
+  opts.track?.delete(run);
+  return { code, stdout: run.stdout(), stderr: run.stderr() };
 }
 
 /** Asserts the exit code, showing the output when it differs. */

@@ -1,12 +1,9 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, describe, it } from 'node:test';
 import { DIALECTS } from '../helpers/db.ts';
+import { cleanupProcesses, ROOT, runBatchgate as cli, serveProcess, stop, tempDir, waitUntil as waitFor, type Server } from '../helpers/processes.ts';
 
 /**
  * The real process, as `npm start` runs it: `node bin/batchgate.js serve` in the repository root, spoken to
@@ -14,101 +11,12 @@ import { DIALECTS } from '../helpers/db.ts';
  * skipped when DIALECTS leaves SQLite out (`npm run test:pg`).
  */
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const READY_TIMEOUT_MS = 30_000;
-const STOP_TIMEOUT_MS = 5_000;
 /** Per test: two starts at most, each bounded by READY_TIMEOUT_MS, plus their requests. */
 const TEST = { timeout: 90_000 };
 
-const children = new Set<ChildProcess>();
-const dirs: string[] = [];
-
-function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'bg-cli-'));
-  dirs.push(dir);
-  return dir;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  assert.ok(address && typeof address === 'object');
-  return address.port;
-}
-
-interface Run {
-  child: ChildProcess;
-  stdout: () => string;
-  stderr: () => string;
-  /** Resolves once the process has exited and its output is fully read. */
-  closed: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
-/** `node bin/batchgate.js <args>` with a clean environment: only what the test sets reaches the service. */
-function cli(args: string[], env: Record<string, string>): Run {
-  const base: NodeJS.ProcessEnv = { ...process.env };
-  for (const key of ['DATABASE_URL', 'BATCHGATE_ADMIN_TOKEN', 'BATCHGATE_DEMO', 'PORT', 'HOST', 'NODE_TEST_CONTEXT']) delete base[key];
-  const child = spawn(process.execPath, ['bin/batchgate.js', ...args], {
-    cwd: ROOT,
-    env: { ...base, LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.add(child);
-  let out = '';
-  let err = '';
-  child.stdout!.setEncoding('utf8').on('data', (s: string) => (out += s));
-  child.stderr!.setEncoding('utf8').on('data', (s: string) => (err += s));
-  const closed = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once('close', (code, signal) => {
-      children.delete(child);
-      resolve({ code, signal });
-    }),
-  );
-  return { child, stdout: () => out, stderr: () => err, closed };
-}
-
-interface Server extends Run {
-  base: string;
-}
-
-async function waitFor(what: string, run: Run, check: () => Promise<boolean> | boolean, timeoutMs = READY_TIMEOUT_MS): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let exited = false;
-  void run.closed.then(() => (exited = true));
-  for (;;) {
-    if (await check()) return;
-    if (exited) assert.fail(`batchgate exited before ${what}.\nstdout:\n${run.stdout()}\nstderr:\n${run.stderr()}`);
-    if (Date.now() > deadline) assert.fail(`no ${what} within ${timeoutMs} ms.\nstdout:\n${run.stdout()}\nstderr:\n${run.stderr()}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 /** Starts `serve` on the SQLite file `dbFile` and waits for `GET /healthz` to answer 200. */
-async function serve(dbFile: string, env: Record<string, string> = {}): Promise<Server> {
-  const port = await freePort();
-  const run = cli(['serve'], { PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: dbFile, ...env });
-  const base = `http://127.0.0.1:${port}`;
-  await waitFor('GET /healthz answering 200', run, async () => {
-    try {
-      return (await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(2_000) })).status === 200;
-    } catch {
-      return false; // not listening yet
-    }
-  });
-  return { ...run, base };
-}
-
-/** SIGTERM, then the process must exit by itself with code 0 within a few seconds. */
-async function stop(run: Run): Promise<void> {
-  assert.ok(run.child.kill('SIGTERM'));
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), STOP_TIMEOUT_MS)));
-  const result = await Promise.race([run.closed, timeout]);
-  clearTimeout(timer);
-  assert.notEqual(result, 'timeout', `batchgate did not exit within ${STOP_TIMEOUT_MS} ms of SIGTERM.\nstderr:\n${run.stderr()}`);
-  assert.deepEqual(result, { code: 0, signal: null }, `exit after SIGTERM.\nstderr:\n${run.stderr()}`);
+function serve(dbFile: string, env: Record<string, string> = {}): Promise<Server> {
+  return serveProcess({ DATABASE_URL: dbFile, ...env });
 }
 
 async function call(server: Server, method: string, path: string, token?: string, body?: unknown): Promise<{ status: number; body: any }> {
@@ -132,11 +40,7 @@ function printedTokens(stdout: string): Map<string, string> {
   return tokens;
 }
 
-after(async () => {
-  for (const child of children) child.kill('SIGKILL');
-  await Promise.all([...children].map((c) => new Promise((r) => (c.exitCode !== null || c.signalCode !== null ? r(null) : c.once('close', r)))));
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-});
+after(cleanupProcesses);
 
 describe('batchgate CLI as a process', { skip: !DIALECTS.includes('sqlite') && 'SQLite not in DIALECTS' }, () => {
   it('npm start runs the command these tests run', () => {

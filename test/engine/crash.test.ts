@@ -1,55 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
-import { createDatastore } from '../../src/core/datastores.ts';
-import { createItems } from '../../src/core/items.ts';
-import { createUser } from '../../src/core/users.ts';
-import { createWorkspace } from '../../src/core/workspaces.ts';
 import { findBatch } from '../../src/engine/batches.ts';
 import { submitBatch } from '../../src/engine/submit.ts';
+import { assertEachChangedOnce, seedApproved, waitForBatchRow } from '../helpers/batch-invariants.ts';
 import { describeEachDialect, openTestDb, type TestDb } from '../helpers/db.ts';
-import { PURCHASE_DS } from '../helpers/service.ts';
 import { exited, spawnWorker } from '../helpers/worker-process.ts';
-
-async function setup(db: TestDb, n: number) {
-  const ctx = db.ctx;
-  const user = await createUser(ctx, { name: 'u', isSystemAdmin: true });
-  const principal = { userId: user.id, name: user.name, isSystemAdmin: true };
-  const ws = await createWorkspace(ctx, principal, { name: 'w' });
-  const access = { principal, workspaceId: ws.id, projectId: null, role: 'admin' as const };
-  const ds = await createDatastore(ctx, ws.id, PURCHASE_DS as never);
-  const ids: string[] = [];
-  for (let i = 0; i < n; i += 5000) {
-    ids.push(...(await createItems(ctx, access, ds, Array.from({ length: Math.min(5000, n - i) }, (_, j) => ({ title: `i${i + j}`, status: 'approved' })))));
-  }
-  return { actor: { principal, workspaceId: ws.id, role: 'admin' as const }, ids, ds };
-}
-
-async function waitFor(db: TestDb, batchId: string, pred: (b: NonNullable<Awaited<ReturnType<typeof findBatch>>>) => boolean, ms = 60_000) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const b = (await findBatch(db.ctx, batchId))!;
-    assert.equal(b.total, b.succeeded + b.failed + b.skipped + b.pending);
-    if (pred(b)) return b;
-    if (Date.now() > deadline) throw new Error(`timed out: ${JSON.stringify(b)}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
-
-/** Every item changed exactly once by this batch: rev_no 2 and one history entry carrying the batch id. */
-async function assertExactlyOnce(db: TestDb, batchId: string, ids: string[]) {
-  const revs = await db.ctx.db.selectFrom('item').select(['rev_no', 'status_id']).where('id', 'in', ids.slice(0, 30000)).execute();
-  assert.ok(revs.every((r) => r.rev_no === 2), `rev_no: ${JSON.stringify([...new Set(revs.map((r) => r.rev_no))])}`);
-  const h = await db.ctx.db
-    .selectFrom('item_history')
-    .select(['item_id', (eb) => eb.fn.countAll<number>().as('n')])
-    .where('batch_id', '=', batchId)
-    .groupBy('item_id')
-    .execute();
-  assert.equal(h.length, ids.length, 'one history entry per item');
-  assert.ok(h.every((r) => Number(r.n) === 1), 'no item changed twice');
-  const states = await db.ctx.db.selectFrom('batch_item').select(['state', (eb) => eb.fn.countAll<number>().as('n')]).where('batch_id', '=', batchId).groupBy('state').execute();
-  assert.deepEqual(states.map((s) => [s.state, Number(s.n)]), [['succeeded', ids.length]]);
-}
 
 describeEachDialect('crash safety', (dialect) => {
   let db: TestDb;
@@ -60,11 +15,11 @@ describeEachDialect('crash safety', (dialect) => {
 
   it('a worker SIGKILLed mid-batch, twice, loses nothing and repeats nothing', { timeout: 120_000 }, async () => {
     const n = 20_000;
-    const { actor, ids } = await setup(db, n);
+    const { actor, ids } = await seedApproved(db, n);
     const { batch } = await submitBatch(db.ctx, actor, { operation: 'action', action: 'order', target: { ids } }, { chunkSize: 500 });
     for (const killAt of [2000, 9000]) {
       const w = await spawnWorker(db);
-      await waitFor(db, batch.id, (b) => b.succeeded >= killAt);
+      await waitForBatchRow(db, batch.id, (b) => b.succeeded >= killAt);
       w.kill('SIGKILL');
       await exited(w);
       const mid = (await findBatch(db.ctx, batch.id))!;
@@ -72,27 +27,27 @@ describeEachDialect('crash safety', (dialect) => {
       assert.equal(mid.state, 'running');
     }
     const w = await spawnWorker(db);
-    const done = await waitFor(db, batch.id, (b) => b.state === 'succeeded');
+    const done = await waitForBatchRow(db, batch.id, (b) => b.state === 'succeeded');
     w.kill('SIGTERM');
     assert.equal(await exited(w), 0);
     assert.equal(done.succeeded, n);
-    await assertExactlyOnce(db, batch.id, ids);
+    await assertEachChangedOnce(db, ids, [batch.id]);
   });
 
   it('SIGTERM releases the chunk in hand and another worker finishes the batch', { timeout: 120_000 }, async () => {
-    const { actor, ids } = await setup(db, 3000);
+    const { actor, ids } = await seedApproved(db, 3000);
     const { batch } = await submitBatch(db.ctx, actor, { operation: 'action', action: 'order', target: { ids }, max_rate: 2000 }, { chunkSize: 1000 });
     const w = await spawnWorker(db, { LEASE_MS: '60000' });
-    await waitFor(db, batch.id, (b) => b.succeeded >= 500);
+    await waitForBatchRow(db, batch.id, (b) => b.succeeded >= 500);
     w.kill('SIGTERM');
     assert.equal(await exited(w), 0);
     const running = await db.ctx.db.selectFrom('work_chunk').select('id').where('batch_id', '=', batch.id).where('state', '=', 'running').execute();
     assert.equal(running.length, 0, 'no chunk left leased after a graceful stop');
     const w2 = await spawnWorker(db, { LEASE_MS: '60000' });
-    await waitFor(db, batch.id, (b) => b.state === 'succeeded');
+    await waitForBatchRow(db, batch.id, (b) => b.state === 'succeeded');
     w2.kill('SIGTERM');
     await exited(w2);
-    await assertExactlyOnce(db, batch.id, ids);
+    await assertEachChangedOnce(db, ids, [batch.id]);
   });
 });
 
@@ -105,18 +60,18 @@ describeEachDialect('crash safety of a revert', (dialect) => {
 
   it('a worker SIGKILLed mid-revert: every item goes back exactly once', { timeout: 120_000 }, async () => {
     const n = 6000;
-    const { actor, ids, ds } = await setup(db, n);
+    const { actor, ids, ds } = await seedApproved(db, n);
     const { batch } = await submitBatch(db.ctx, actor, { operation: 'action', action: 'order', target: { ids } }, { chunkSize: 500 });
     const w0 = await spawnWorker(db);
-    await waitFor(db, batch.id, (b) => b.state === 'succeeded');
+    await waitForBatchRow(db, batch.id, (b) => b.state === 'succeeded');
     const { batch: revert } = await submitBatch(db.ctx, actor, { operation: 'revert', target: { revert_of: batch.id } }, { chunkSize: 500 });
     assert.equal(revert.total, n);
-    await waitFor(db, revert.id, (b) => b.succeeded >= 1500);
+    await waitForBatchRow(db, revert.id, (b) => b.succeeded >= 1500);
     w0.kill('SIGKILL');
     await exited(w0);
     assert.ok((await findBatch(db.ctx, revert.id))!.pending > 0, 'killed before the end');
     const w = await spawnWorker(db);
-    const done = await waitFor(db, revert.id, (b) => b.state === 'succeeded');
+    const done = await waitForBatchRow(db, revert.id, (b) => b.state === 'succeeded');
     w.kill('SIGTERM');
     await exited(w);
     assert.equal(done.succeeded, n);
@@ -144,14 +99,30 @@ describeEachDialect('concurrent workers', (dialect) => {
 
   it('two workers never take the same chunk and change every item once', { skip: dialect === 'sqlite' ? 'SQLite runs one worker process' : false, timeout: 120_000 }, async () => {
     const n = 20_000;
-    const { actor, ids } = await setup(db, n);
+    const { actor, ids } = await seedApproved(db, n);
     const { batch } = await submitBatch(db.ctx, actor, { operation: 'action', action: 'order', target: { ids } }, { chunkSize: 250 });
     const ws = await Promise.all([spawnWorker(db, { CONCURRENCY: '2' }), spawnWorker(db, { CONCURRENCY: '2' })]);
-    await waitFor(db, batch.id, (b) => b.state === 'succeeded');
+    await waitForBatchRow(db, batch.id, (b) => b.state === 'succeeded');
     for (const w of ws) w.kill('SIGTERM');
     await Promise.all(ws.map(exited));
-    await assertExactlyOnce(db, batch.id, ids);
+    await assertEachChangedOnce(db, ids, [batch.id]);
     const chunks = await db.ctx.db.selectFrom('work_chunk').select(['attempts']).where('batch_id', '=', batch.id).execute();
     assert.ok(chunks.every((c) => c.attempts === 1), 'every chunk claimed exactly once');
+  });
+
+  it('hold a batch to its max_rate together', { skip: dialect === 'sqlite' ? 'SQLite runs one worker process' : false, timeout: 120_000 }, async () => {
+    // 2000 items at 400/s in slices of 100 (a quarter second's worth, one chunk each): four loops start together
+    // and may each run one slice at once, then the other 1600 take 4 s at the rate. With each loop adding its
+    // share to the same stale not_before, the four ran it at four times the rate (about 1 s).
+    const rate = 400;
+    const { actor, ids } = await seedApproved(db, 2000);
+    const { batch } = await submitBatch(db.ctx, actor, { operation: 'action', action: 'order', target: { ids }, max_rate: rate }, { chunkSize: 100 });
+    const ws = await Promise.all([spawnWorker(db, { CONCURRENCY: '2' }), spawnWorker(db, { CONCURRENCY: '2' })]);
+    const done = await waitForBatchRow(db, batch.id, (b) => b.state === 'succeeded');
+    for (const w of ws) w.kill('SIGTERM');
+    await Promise.all(ws.map(exited));
+    const seconds = (done.finished_at! - done.started_at!) / 1000;
+    assert.ok(seconds >= ((2000 - 4 * 100) / rate) * 0.875, `2000 items at max_rate ${rate} took ${seconds} s`);
+    await assertEachChangedOnce(db, ids, [batch.id]);
   });
 });

@@ -31,9 +31,9 @@ export interface TestDb {
 
 /**
  * A fresh, migrated database for one test: an SQLite file of its own (WAL needs a file), or a PostgreSQL schema
- * of its own, dropped afterwards.
+ * of its own (on TEST_PG_URL, or on `pgUrl`: a cluster the test runs itself), dropped afterwards.
  */
-export async function openTestDb(dialect: Dialect, opts: { file?: string } = {}): Promise<TestDb> {
+export async function openTestDb(dialect: Dialect, opts: { file?: string; pgUrl?: string } = {}): Promise<TestDb> {
   if (dialect === 'sqlite') {
     const { mkdtempSync, rmSync } = await import('node:fs');
     const { tmpdir } = await import('node:os');
@@ -53,14 +53,15 @@ export async function openTestDb(dialect: Dialect, opts: { file?: string } = {})
       },
     };
   }
-  const { schema, drop } = await createPgSchema();
-  const opened = openDb(PG_URL, { schema, poolSize: 5 });
+  const pgUrl = opts.pgUrl ?? PG_URL;
+  const { schema, drop } = await createPgSchema(pgUrl);
+  const opened = openDb(pgUrl, { schema, poolSize: 5 });
   await migrate(opened);
   return {
     dialect,
     opened,
     ctx: makeCtx(opened),
-    url: PG_URL,
+    url: pgUrl,
     schema,
     async close() {
       await opened.close();
@@ -69,11 +70,11 @@ export async function openTestDb(dialect: Dialect, opts: { file?: string } = {})
   };
 }
 
-/** An empty PostgreSQL schema of the test's own on the server at TEST_PG_URL, and how to drop it. */
-export async function createPgSchema(): Promise<{ schema: string; drop(): Promise<void> }> {
+/** An empty PostgreSQL schema of the test's own on the server at `pgUrl` (TEST_PG_URL), and how to drop it. */
+export async function createPgSchema(pgUrl = PG_URL): Promise<{ schema: string; drop(): Promise<void> }> {
   const schema = `t_${randomBytes(6).toString('hex')}`;
   const run = async (statement: string) => {
-    const c = new pg.Client({ connectionString: PG_URL });
+    const c = new pg.Client({ connectionString: pgUrl });
     await c.connect();
     try {
       await c.query(statement);

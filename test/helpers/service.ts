@@ -41,29 +41,54 @@ export interface TestService {
   close(): Promise<void>;
 }
 
+type Send = (method: string, url: string, body: unknown, headers: Record<string, string> | undefined, raw: boolean) => Promise<Res>;
+
+function parsed(text: string): any {
+  try {
+    return text ? JSON.parse(text) : undefined;
+  } catch {
+    return text; // not JSON: keep the text
+  }
+}
+
+function requestHeaders(token: string, body: unknown, headers: Record<string, string> = {}): Record<string, string> {
+  return { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers };
+}
+
+/** A client of the app through Fastify inject. */
 export function makeClient(app: App, token: string): Client {
-  async function send(method: string, url: string, body: unknown, headers: Record<string, string> = {}, raw = false) {
+  return clientOver(token, async (method, url, body, headers, raw) => {
     const res = await app.inject({
       method: method as 'GET',
       url,
-      headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
+      headers: requestHeaders(token, body, headers),
       ...(body !== undefined ? { payload: raw ? (body as string) : JSON.stringify(body) } : {}),
     });
-    let parsed: unknown = res.body;
-    try {
-      parsed = res.body ? JSON.parse(res.body) : undefined;
-    } catch {
-      /* not JSON: keep the text */
-    }
-    return { status: res.statusCode, body: parsed as any, headers: res.headers };
-  }
+    return { status: res.statusCode, body: parsed(res.body), headers: res.headers };
+  });
+}
+
+/** The same client over real HTTP, for a service running as a process at `base` (http://host:port). */
+export function httpClient(base: string, token: string, timeoutMs = 30_000): Client {
+  return clientOver(token, async (method, url, body, headers, raw) => {
+    const res = await fetch(base + url, {
+      method,
+      headers: requestHeaders(token, body, headers),
+      ...(body !== undefined ? { body: raw ? (body as string | Buffer) : JSON.stringify(body) } : {}),
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    return { status: res.status, body: parsed(await res.text()), headers: Object.fromEntries(res.headers) };
+  });
+}
+
+function clientOver(token: string, send: Send): Client {
   return {
     token,
-    get: (url) => send('GET', url, undefined),
-    post: (url, body, headers) => send('POST', url, body ?? {}, headers),
-    put: (url, body) => send('PUT', url, body ?? {}),
-    patch: (url, body) => send('PATCH', url, body ?? {}),
-    delete: (url) => send('DELETE', url, undefined),
+    get: (url) => send('GET', url, undefined, undefined, false),
+    post: (url, body, headers) => send('POST', url, body ?? {}, headers, false),
+    put: (url, body) => send('PUT', url, body ?? {}, undefined, false),
+    patch: (url, body) => send('PATCH', url, body ?? {}, undefined, false),
+    delete: (url) => send('DELETE', url, undefined, undefined, false),
     raw: (method, url, payload, headers) => send(method, url, payload, headers, true),
   };
 }

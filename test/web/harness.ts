@@ -7,7 +7,6 @@
  * is skipped with a message, except in CI (CI set), where that is a failure: `.ci/run` installs it.
  */
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before } from 'node:test';
@@ -16,7 +15,7 @@ import { buildWeb } from '../../src/api/web-ui.ts';
 import { readConfig } from '../../src/config.ts';
 import { createService, type Service } from '../../src/server.ts';
 import { DIALECTS } from '../helpers/db.ts';
-import { ROOT } from '../cli/harness.ts';
+import { freePort, ROOT } from '../helpers/processes.ts';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const ARTIFACTS = join(ROOT, 'test-artifacts/web');
@@ -26,14 +25,6 @@ if (!haveChromium && process.env.CI) throw new Error(`CI is set but there is no 
 /** The `skip` option for a browser-test suite: a reason, or false. */
 export const skip = !DIALECTS.includes('sqlite') ? 'the UI tests run on SQLite only' : !haveChromium ? `no Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)` : false;
 if (skip && haveChromium === false && DIALECTS.includes('sqlite')) console.warn(`# test/web skipped: ${skip}`);
-
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 export interface WebHarness {
   /** The test's temporary folder (database, Chromium profile). */

@@ -55,22 +55,27 @@ export interface ClaimOptions {
  * 1.4 ms on PostgreSQL (hash join, top-N sort of 3000 rows); this shape takes 0.12 ms and 0.08 ms.
  * A whole claim (the lease and the charge: two statements, autocommitted) took 2.2 ms on SQLite and 4.3 ms on
  * PostgreSQL with those 4000 ready chunks, 1.2 and 2.3 ms with ten (bench/fairness.ts, a loaded 2-core machine):
- * 2–3% of the 65 ms (SQLite) or 230 ms (PostgreSQL) a 1000-item chunk runs.
+ * 2–3% of the 65 ms (SQLite) or 230 ms (PostgreSQL) a 1000-item chunk runs. The two now share one transaction
+ * (a lost connection between them left the chunk leased to nobody running it), which adds BEGIN and COMMIT.
  */
 export async function claimChunk(ctx: Ctx, owner: string, leaseMs: number, opts: ClaimOptions = {}): Promise<WorkChunkRow | null> {
   for (let attempt = 1; ; attempt++) {
-    let chunk: Claimed | null;
     try {
-      chunk = await leaseOne(ctx, owner, leaseMs, opts);
+      // One transaction: a connection lost between the lease and the charge must not leave a chunk leased to a
+      // worker that saw the claim fail and never runs it (nor a batch marked running without its chunk).
+      return await withTx(ctx, async (tx) => {
+        const chunk = await leaseOne(tx, owner, leaseMs, opts);
+        if (!chunk) return null;
+        const { batch_priority: priority, batch_max_rate: maxRate, ...row } = chunk;
+        await charge(tx, row, priority, maxRate);
+        return row;
+      });
     } catch (e) {
-      // Another worker took the same free slot of the workspace an instant earlier: look again.
+      // Another worker took the same free slot of the workspace an instant earlier: look again, in a new
+      // transaction (on PostgreSQL the failed one is aborted).
       if (attempt < 5 && ctx.caps.isUniqueViolation(e)) continue;
       throw e;
     }
-    if (!chunk) return null;
-    const { batch_priority: priority, batch_max_rate: maxRate, ...row } = chunk;
-    await charge(ctx, row, priority, maxRate);
-    return row;
   }
 }
 
@@ -114,31 +119,28 @@ async function leaseOne(ctx: Ctx, owner: string, leaseMs: number, opts: ClaimOpt
 }
 
 /**
- * Marks the batch running (with its batch.started webhook event in the same transaction) and charges its pass for
- * the claimed slice, from no lower than the floor (see above). Not in the claim's statement: SQLite has no
- * data-modifying CTE. A worker dying between the two leaves one chunk uncharged, which costs fairness one chunk
- * and nothing else.
+ * Marks the batch running (with its batch.started webhook event) and charges its pass for the claimed slice, from
+ * no lower than the floor (see above). Not in the lease's statement (SQLite has no data-modifying CTE), but in its
+ * transaction (claimChunk).
  */
-async function charge(ctx: Ctx, chunk: WorkChunkRow, priority: number, maxRate: number | null): Promise<void> {
-  const now = ctx.now();
+async function charge(tx: Ctx, chunk: WorkChunkRow, priority: number, maxRate: number | null): Promise<void> {
+  const now = tx.now();
   const cost = Math.ceil((sliceSize(maxRate, chunk.seq_to - chunk.seq_from + 1) * PASS_PER_ITEM) / Math.max(1, priority));
   const floor = sql`coalesce((select max(o.base_pass) from batch o where o.state in (${sql.join(RUNNABLE.map((s) => sql.lit(s)))}) and o.id <> ${chunk.batch_id}), 0)`;
-  const from = ctx.caps.greatest(sql.ref('pass'), floor);
-  await withTx(ctx, async (tx) => {
-    await tx.db
-      .updateTable('batch')
-      .set({ base_pass: from, pass: sql`${from} + ${cost}`, updated_at: now })
-      .where('id', '=', chunk.batch_id)
-      .execute();
-    const started = await tx.db
-      .updateTable('batch')
-      .set({ state: 'running', started_at: sql`coalesce(started_at, ${now})`, updated_at: now })
-      .where('id', '=', chunk.batch_id)
-      .where('state', 'in', ['queued', 'scheduled'])
-      .returningAll()
-      .executeTakeFirst();
-    if (!started) return;
-    await emitBatchEvent(tx, 'batch.started', toBatch(tx, started));
-    tx.log.info({ batch_id: chunk.batch_id, owner: chunk.lease_owner }, 'batch started');
-  });
+  const from = tx.caps.greatest(sql.ref('pass'), floor);
+  await tx.db
+    .updateTable('batch')
+    .set({ base_pass: from, pass: sql`${from} + ${cost}`, updated_at: now })
+    .where('id', '=', chunk.batch_id)
+    .execute();
+  const started = await tx.db
+    .updateTable('batch')
+    .set({ state: 'running', started_at: sql`coalesce(started_at, ${now})`, updated_at: now })
+    .where('id', '=', chunk.batch_id)
+    .where('state', 'in', ['queued', 'scheduled'])
+    .returningAll()
+    .executeTakeFirst();
+  if (!started) return;
+  await emitBatchEvent(tx, 'batch.started', toBatch(tx, started));
+  tx.log.info({ batch_id: chunk.batch_id, owner: chunk.lease_owner }, 'batch started');
 }

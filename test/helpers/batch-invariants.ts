@@ -1,0 +1,138 @@
+/**
+ * What must hold after any fault, read straight from the database (the storage itself, not the API's view of
+ * it): a workspace of items to run big batches on, and the checks that every item changed at most once per
+ * batch and that a batch's counters add up and match its item outcomes.
+ */
+import assert from 'node:assert/strict';
+import type { Datastore } from '../../src/core/datastore-model.ts';
+import { createDatastore } from '../../src/core/datastores.ts';
+import { createItems } from '../../src/core/items.ts';
+import { issueToken } from '../../src/core/tokens.ts';
+import { createUser } from '../../src/core/users.ts';
+import { createWorkspace } from '../../src/core/workspaces.ts';
+import { TERMINAL } from '../../src/engine/batch-states.ts';
+import { findBatch, type Batch } from '../../src/engine/batches.ts';
+import type { TestDb } from './db.ts';
+import { PURCHASE_DS } from './service.ts';
+
+export interface Seeded {
+  actor: { principal: { userId: string; name: string; isSystemAdmin: boolean }; workspaceId: string; role: 'admin' };
+  workspaceId: string;
+  /** A system admin's API token. */
+  token: string;
+  ids: string[];
+  /** The PURCHASE_DS datastore the items are in. */
+  ds: Datastore;
+}
+
+/**
+ * A system admin, a workspace with the PURCHASE_DS datastore (display_id `pr`) and `n` items in `approved`, on
+ * which the `order` action (approved → ordered) succeeds once and then fails with WRONG_STATUS.
+ */
+export async function seedApproved(db: TestDb, n: number): Promise<Seeded> {
+  const ctx = db.ctx;
+  const user = await createUser(ctx, { name: 'u', isSystemAdmin: true });
+  const principal = { userId: user.id, name: user.name, isSystemAdmin: true };
+  const ws = await createWorkspace(ctx, principal, { name: 'w' });
+  const access = { principal, workspaceId: ws.id, projectId: null, role: 'admin' as const };
+  const ds = await createDatastore(ctx, ws.id, PURCHASE_DS as never);
+  const ids: string[] = [];
+  // 5000 rows per call stays under SQLite's 32766 bound parameters.
+  for (let i = 0; i < n; i += 5000) {
+    ids.push(...(await createItems(ctx, access, ds, Array.from({ length: Math.min(5000, n - i) }, (_, j) => ({ title: `i${i + j}`, status: 'approved' })))));
+  }
+  return { actor: { principal, workspaceId: ws.id, role: 'admin' }, workspaceId: ws.id, token: await issueToken(ctx, user.id), ids, ds };
+}
+
+/**
+ * Polls the batch rows until `pred` holds (every `pollMs`), checking at every read that their counters add up;
+ * fails with the last rows after `timeoutMs`.
+ */
+export async function waitForBatchRows(db: TestDb, batchIds: string[], pred: (bs: Batch[]) => boolean, timeoutMs = 60_000, pollMs = 5): Promise<Batch[]> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const bs = await Promise.all(batchIds.map(async (id) => (await findBatch(db.ctx, id)) ?? assert.fail(`batch ${id} not found`)));
+    for (const b of bs) assert.equal(b.total, b.succeeded + b.failed + b.skipped + b.pending, 'counters add up');
+    if (pred(bs)) return bs;
+    if (Date.now() > deadline) assert.fail(`timed out after ${timeoutMs} ms: ${JSON.stringify(bs)}`);
+    await new Promise((r) => setTimeout(r, pollMs));
+  }
+}
+
+/** waitForBatchRows for one batch. */
+export async function waitForBatchRow(db: TestDb, batchId: string, pred: (b: Batch) => boolean, timeoutMs = 60_000, pollMs = 5): Promise<Batch> {
+  const [b] = await waitForBatchRows(db, [batchId], ([one]) => pred(one!), timeoutMs, pollMs);
+  return b!;
+}
+
+/** The batch's counters add up, and equal the counts of its batch_item rows by state. */
+export async function assertCountersMatchOutcomes(db: TestDb, batchId: string): Promise<Batch> {
+  const b = (await findBatch(db.ctx, batchId)) ?? assert.fail(`batch ${batchId} not found`);
+  assert.equal(b.total, b.succeeded + b.failed + b.skipped + b.pending, `counters add up: ${JSON.stringify(b)}`);
+  const rows = await db.ctx.db
+    .selectFrom('batch_item')
+    .select(['state', (eb) => eb.fn.countAll<number>().as('n')])
+    .where('batch_id', '=', batchId)
+    .groupBy('state')
+    .execute();
+  const byState = Object.fromEntries(rows.map((r) => [r.state, Number(r.n)]));
+  assert.deepEqual(
+    { total: b.total, succeeded: b.succeeded, failed: b.failed, skipped: b.skipped, pending: b.pending },
+    {
+      total: rows.reduce((s, r) => s + Number(r.n), 0),
+      succeeded: byState.succeeded ?? 0,
+      failed: byState.failed ?? 0,
+      skipped: byState.skipped ?? 0,
+      pending: byState.pending ?? 0,
+    },
+    'batch counters equal its item outcomes',
+  );
+  return b;
+}
+
+/**
+ * The batch is terminal with its counters matching its outcomes, and it changed every item at most once: a
+ * succeeded target carries exactly one history entry with the batch id, any other target none.
+ */
+export async function assertBatchSettled(db: TestDb, batchId: string): Promise<Batch> {
+  const b = await assertCountersMatchOutcomes(db, batchId);
+  assert.ok(TERMINAL.includes(b.state), `batch ${batchId} is terminal, not ${b.state}`);
+  assert.equal(b.pending, 0, 'nothing left pending');
+  // Two scans compared here: a join of the two on SQLite picks the batch_id index of item_history and turns
+  // quadratic (147 s for 20000 items).
+  const history = await db.ctx.db
+    .selectFrom('item_history')
+    .select(['item_id', (eb) => eb.fn.countAll<number>().as('n')])
+    .where('batch_id', '=', batchId)
+    .groupBy('item_id')
+    .execute();
+  const entries = new Map(history.map((h) => [h.item_id, Number(h.n)]));
+  const targets = await db.ctx.db.selectFrom('batch_item').select(['target_id', 'state']).where('batch_id', '=', batchId).execute();
+  const wrong = targets.filter((t) => (entries.get(t.target_id) ?? 0) !== (t.state === 'succeeded' ? 1 : 0));
+  assert.deepEqual(wrong.slice(0, 5).map((t) => ({ ...t, entries: entries.get(t.target_id) ?? 0 })), [], `${wrong.length} targets with a wrong number of history entries for their outcome`);
+  const targetIds = new Set(targets.map((t) => t.target_id));
+  assert.deepEqual(history.filter((h) => !targetIds.has(h.item_id)).slice(0, 5), [], 'no history entry for an item outside the batch');
+  return b;
+}
+
+/**
+ * Every item of `ids` changed exactly once, by this batch or by one of `batchIds`: rev_no 2 (created at 1),
+ * and one history entry carrying a batch id, whose batch recorded the item as succeeded.
+ */
+export async function assertEachChangedOnce(db: TestDb, ids: string[], batchIds: string[]): Promise<void> {
+  for (const id of batchIds) await assertBatchSettled(db, id);
+  const revs = await db.ctx.db
+    .selectFrom('item')
+    .select(['rev_no', (eb) => eb.fn.countAll<number>().as('n')])
+    .where('id', 'in', db.ctx.db.selectFrom('batch_item').select('target_id').where('batch_id', 'in', batchIds))
+    .groupBy('rev_no')
+    .execute();
+  assert.deepEqual(revs.map((r) => [r.rev_no, Number(r.n)]), [[2, ids.length]], 'every item at rev_no 2');
+  const succeeded = await db.ctx.db
+    .selectFrom('batch_item')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('batch_id', 'in', batchIds)
+    .where('state', '=', 'succeeded')
+    .executeTakeFirstOrThrow();
+  assert.equal(Number(succeeded.n), ids.length, 'one succeeded outcome per item across the batches');
+}
