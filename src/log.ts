@@ -1,19 +1,4 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import pino, { type DestinationStream, type Logger } from 'pino';
-
-/**
- * The request a piece of work runs for. The HTTP app enters it around each request, so a line the engine logs
- * while serving one (a batch submitted, an inline Hexabase run) carries that request's `request_id` too.
- */
-export const requestScope = new AsyncLocalStorage<string>();
-
-/** Marks the per-request child loggers Fastify makes: they already carry `request_id` as a binding. */
-const REQUEST_BOUND = Symbol('batchgate.requestBound');
-
-export function markRequestBound(child: Logger): Logger {
-  (child as unknown as Record<symbol, boolean>)[REQUEST_BOUND] = true;
-  return child;
-}
 
 /**
  * Every place a secret can sit in a logged object. Fastify's own request serializer logs no headers, so these
@@ -98,10 +83,11 @@ export function makeLogger(opts: LoggerOptions): Logger {
       level: opts.level,
       redact: { paths: REDACT_PATHS, censor: REDACTED },
       hooks: { streamWrite: scrub },
-      mixin(_obj, _level, logger) {
-        const id = requestScope.getStore();
-        return id !== undefined && !(logger as unknown as Record<symbol, boolean>)[REQUEST_BOUND] ? { request_id: id } : {};
-      },
   };
   return opts.destination ? pino(options, opts.destination) : pino(options);
+}
+
+/** `{ request_id }` of the request a principal acts in, for an engine log line; nothing outside a request. */
+export function requestIdOf(principal: { requestId?: string | undefined }): { request_id?: string } {
+  return principal.requestId !== undefined ? { request_id: principal.requestId } : {};
 }

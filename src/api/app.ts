@@ -110,13 +110,15 @@ export async function buildApp(opts: AppOptions): Promise<App> {
   });
   // Fastify validates an absent body as null, so `Type.Optional(Type.Object(...))` alone would still refuse
   // a POST without one: an absent optional body is validated, and handled, as `{}`.
-  app.addHook('preValidation', async (req) => {
+  app.addHook('preValidation', (req, _reply, done) => {
     if (req.body === undefined && isOptionalSchema(req.routeOptions.schema?.body)) req.body = {};
+    done();
   });
   // NUL cannot be stored or compared in PostgreSQL text: a URL carrying one (in a path param or the query)
   // is refused here rather than failing in the database.
-  app.addHook('onRequest', async (req) => {
-    if (/%00/.test(req.url) || req.url.includes('\0')) throw new AppError('BAD_REQUEST', 'The URL contains a NUL character (%00).');
+  app.addHook('onRequest', (req, _reply, done) => {
+    if (/%00/.test(req.url) || req.url.includes('\0')) return done(new AppError('BAD_REQUEST', 'The URL contains a NUL character (%00).'));
+    done();
   });
 
   // Before any plugin registers routes, so the docs routes (@fastify/swagger-ui) answer errors (a NUL in the

@@ -1,4 +1,4 @@
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { authenticate, type Principal } from '../core/auth.ts';
 import type { Ctx } from '../core/context.ts';
 import { AppError, isAppError } from '../errors.ts';
@@ -50,7 +50,8 @@ export async function principalOf(ctx: Ctx, req: FastifyRequest): Promise<Princi
   const wait = limiter.retryAfter(req.ip);
   if (wait > 0 && !token) throw tooManyFailures(wait);
   try {
-    req.principal = await authenticate(ctx, token);
+    // A copy per request: the cached principal is shared, and this one carries the request id to engine log lines.
+    req.principal = { ...(await authenticate(ctx, token)), requestId: req.id };
   } catch (e) {
     if (isAppError(e) && e.code === 'UNAUTHENTICATED') {
       if (wait > 0) throw tooManyFailures(wait);
@@ -67,7 +68,8 @@ export async function principalOf(ctx: Ctx, req: FastifyRequest): Promise<Princi
  * lookup at most and sees the same answer whatever else is wrong with its request.
  */
 export function authGate(ctx: Ctx) {
-  return async (req: FastifyRequest): Promise<void> => {
-    if (req.server.authFailures.retryAfter(req.ip) > 0) await principalOf(ctx, req);
+  return (req: FastifyRequest, _reply: FastifyReply, done: (err?: Error) => void): void => {
+    if (req.server.authFailures.retryAfter(req.ip) > 0) principalOf(ctx, req).then(() => done(), done);
+    else done();
   };
 }

@@ -9,6 +9,8 @@ export interface Principal {
   readonly userId: string;
   readonly name: string;
   readonly isSystemAdmin: boolean;
+  /** The HTTP request it acts in: engine lines logged for it carry this `request_id`. */
+  readonly requestId?: string;
 }
 
 /** A principal's standing in one workspace. */

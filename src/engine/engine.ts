@@ -18,12 +18,13 @@ export interface Engine {
   submit(actor: Actor, input: SubmitInput): Promise<{ batch: Batch; created: boolean }>;
   /** Submits and runs the batch to its end inside the caller's request, through the same chunk code. */
   runInline(actor: Actor, input: SubmitInput): Promise<Batch>;
-  cancel(batch: Batch): Promise<Batch>;
-  pause(batch: Batch): Promise<Batch>;
-  resume(batch: Batch): Promise<Batch>;
-  retry(batch: Batch): Promise<Batch>;
-  rethrottle(batch: Batch, maxRate: number | null): Promise<Batch>;
-  reprioritize(batch: Batch, priority: number): Promise<Batch>;
+  /** Controls; `requestId` is the HTTP request asking, for the log line each writes. */
+  cancel(batch: Batch, requestId?: string): Promise<Batch>;
+  pause(batch: Batch, requestId?: string): Promise<Batch>;
+  resume(batch: Batch, requestId?: string): Promise<Batch>;
+  retry(batch: Batch, requestId?: string): Promise<Batch>;
+  rethrottle(batch: Batch, maxRate: number | null, requestId?: string): Promise<Batch>;
+  reprioritize(batch: Batch, priority: number, requestId?: string): Promise<Batch>;
   /** A new `revert` batch undoing what `batch` (finished or cancelled) changed, run by workers like any other. */
   revert(actor: Actor, batch: Batch, opts: { dry_run?: boolean; comment?: string; priority?: number; source?: string }): Promise<Batch>;
   startWorker(opts?: WorkerOptions): Worker;
@@ -43,8 +44,11 @@ export async function makeEngine(ctx: Ctx, opened: OpenDb, opts: EngineOptions =
   const wake = <T>(p: Promise<T>): Promise<T> => p.then((v) => (notifier.workAvailable(), v));
   /** A control changed the batch: its readers here (SSE streams, the status cache) look again at once. */
   const changed = (p: Promise<Batch>): Promise<Batch> => p.then((b) => (notifier.progress(b.id), b));
+  /** The engine's context with its lines tagged by the HTTP request they run for, if any. */
+  const forRequest = (requestId: string | undefined): Ctx => (requestId === undefined ? ctx : { ...ctx, log: ctx.log.child({ request_id: requestId }) });
 
   async function runInline(actor: Actor, input: SubmitInput): Promise<Batch> {
+    const ctx = forRequest(actor.principal.requestId);
     const { batch } = await submitBatch(ctx, actor, input, tuning);
     const owner = `inline:${batch.id}`;
     const leaseMs = opts.inlineLeaseMs ?? 30_000;
@@ -65,12 +69,12 @@ export async function makeEngine(ctx: Ctx, opened: OpenDb, opts: EngineOptions =
     notifier,
     submit: (actor, input) => wake(submitBatch(ctx, actor, input, tuning)),
     runInline,
-    cancel: (b) => changed(wake(cancelBatch(ctx, b))),
-    pause: (b) => changed(wake(pauseBatch(ctx, b))),
-    resume: (b) => changed(wake(resumeBatch(ctx, b))),
-    retry: (b) => changed(wake(retryBatch(ctx, b))),
-    rethrottle: (b, rate) => changed(wake(rethrottleBatch(ctx, b, rate))),
-    reprioritize: (b, priority) => changed(reprioritizeBatch(ctx, b, priority)),
+    cancel: (b, rid) => changed(wake(cancelBatch(forRequest(rid), b))),
+    pause: (b, rid) => changed(wake(pauseBatch(forRequest(rid), b))),
+    resume: (b, rid) => changed(wake(resumeBatch(forRequest(rid), b))),
+    retry: (b, rid) => changed(wake(retryBatch(forRequest(rid), b))),
+    rethrottle: (b, rate, rid) => changed(wake(rethrottleBatch(forRequest(rid), b, rate))),
+    reprioritize: (b, priority, rid) => changed(reprioritizeBatch(forRequest(rid), b, priority)),
     revert: async (actor, b, o) => {
       const input: SubmitInput = { operation: 'revert', target: { revert_of: b.id }, dry_run: o.dry_run === true, source: o.source ?? 'native' };
       if (o.comment !== undefined) input.comment = o.comment;

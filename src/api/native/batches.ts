@@ -350,7 +350,10 @@ export function batchRoutes(app: App, { ctx, engine, statusCacheMs }: RouteDeps)
           response: responses({ 200: BatchSchema }),
         },
       },
-      async (req) => presentBatch(await engine[control]((await controlledBatch(ctx, req)).batch)),
+      async (req) => {
+        const { access, batch } = await controlledBatch(ctx, req);
+        return presentBatch(await engine[control](batch, access.principal.requestId));
+      },
     );
   }
 
@@ -365,7 +368,10 @@ export function batchRoutes(app: App, { ctx, engine, statusCacheMs }: RouteDeps)
         response: responses({ 200: BatchSchema }),
       },
     },
-    async (req) => presentBatch(await engine.rethrottle((await controlledBatch(ctx, req)).batch, req.body.max_rate)),
+    async (req) => {
+      const { access, batch } = await controlledBatch(ctx, req);
+      return presentBatch(await engine.rethrottle(batch, req.body.max_rate, access.principal.requestId));
+    },
   );
 
   app.post(
@@ -379,7 +385,10 @@ export function batchRoutes(app: App, { ctx, engine, statusCacheMs }: RouteDeps)
         response: responses({ 200: BatchSchema }),
       },
     },
-    async (req) => presentBatch(await engine.reprioritize((await controlledBatch(ctx, req)).batch, req.body.priority)),
+    async (req) => {
+      const { access, batch } = await controlledBatch(ctx, req);
+      return presentBatch(await engine.reprioritize(batch, req.body.priority, access.principal.requestId));
+    },
   );
 
   app.post(
