@@ -35,6 +35,8 @@ export interface Config {
   retentionDays: number | null;
   /** BATCHGATE_STATUS_CACHE_MS: how old GET batch status may be after another process changed the batch (0: never cached). */
   statusCacheMs: number;
+  /** BATCHGATE_CONNECTION_SOURCES: directories and hosts data connections may name (source-policy.ts); null: any. */
+  connectionSources: string[] | null;
   /** Key of the data connections' encrypted URLs; null when BATCHGATE_SECRET_KEY is unset. */
   secretKey: Buffer | null;
   /** Webhooks may deliver to non-public addresses (loopback, private networks): off unless set. */
@@ -56,6 +58,12 @@ function flag(value: string | undefined, fallback: boolean): boolean {
 function hostList(value: string | undefined): string[] | null {
   const hosts = (value ?? '').split(',').map((h) => h.trim().toLowerCase()).filter(Boolean);
   return hosts.length ? hosts : null;
+}
+
+/** Comma-separated; directories keep their case, host names are lower-cased. */
+function sourceList(value: string | undefined): string[] | null {
+  const entries = (value ?? '').split(',').map((e) => e.trim()).filter(Boolean).map((e) => (e.startsWith('/') ? e : e.toLowerCase()));
+  return entries.length ? entries : null;
 }
 
 function int(name: string, value: string | undefined, fallback: number): number {
@@ -113,6 +121,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     metricsToken: env.BATCHGATE_METRICS_TOKEN || null,
     metricsPort: env.BATCHGATE_METRICS_PORT ? port('BATCHGATE_METRICS_PORT', env.BATCHGATE_METRICS_PORT) : null,
     retentionDays: int('BATCHGATE_RETENTION_DAYS', env.BATCHGATE_RETENTION_DAYS, 0) || null,
+    connectionSources: sourceList(env.BATCHGATE_CONNECTION_SOURCES),
     statusCacheMs: int('BATCHGATE_STATUS_CACHE_MS', env.BATCHGATE_STATUS_CACHE_MS, DEFAULT_STATUS_CACHE_MS),
     secretKey: parseSecretKey(env.BATCHGATE_SECRET_KEY),
     webhookAllowPrivate: flag(env.BATCHGATE_WEBHOOK_ALLOW_PRIVATE, false),

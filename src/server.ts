@@ -48,6 +48,7 @@ export async function createService(config: Config, opts: ServiceOptions = {}): 
     scheduleUtcOffsetMinutes: config.scheduleUtcOffsetMinutes,
     secretKey: config.secretKey,
     webhooks: { allowPrivate: config.webhookAllowPrivate, allowedHosts: config.webhookAllowedHosts },
+    connectionSources: config.connectionSources,
   });
   enableProcessMetrics(ctx.metrics);
 

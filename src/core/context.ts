@@ -31,6 +31,8 @@ export interface Settings {
   secretKey: Buffer | null;
   /** Where webhooks may deliver (src/core/webhooks/url-policy.ts). */
   webhooks: WebhookSettings;
+  /** The source databases data connections may name (BATCHGATE_CONNECTION_SOURCES; null: any). */
+  connectionSources: readonly string[] | null;
 }
 
 export interface WebhookSettings {
@@ -44,6 +46,7 @@ export const DEFAULT_SETTINGS: Settings = Object.freeze({
   scheduleUtcOffsetMinutes: 0,
   secretKey: null,
   webhooks: Object.freeze({ allowPrivate: false, allowedHosts: null }),
+  connectionSources: null,
 });
 
 /** Runs `fn` in a transaction, or in the caller's transaction when there already is one. */

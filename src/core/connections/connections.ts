@@ -5,6 +5,7 @@ import { requireCapability, type Access } from '../auth.ts';
 import type { Ctx } from '../context.ts';
 import { parseSourceUrl, sourceDialect } from './introspect/index.ts';
 import { SourceError, type SourceDb } from './introspect/types.ts';
+import { requireSourceAllowed } from './source-policy.ts';
 import { open as openSecret, seal } from './secret-box.ts';
 
 /** A registered source database as shown: `url` is the display form (password masked, query dropped). */
@@ -59,6 +60,7 @@ export async function createConnection(ctx: Ctx, access: Access, input: Connecti
   requireCapability(access, 'manage');
   if (!ctx.settings.secretKey) fail('SECRET_KEY_UNAVAILABLE', 'BATCHGATE_SECRET_KEY is not set: a data connection cannot be stored without it.');
   const { source, url, display } = parseSourceUrl(input.url);
+  requireSourceAllowed(ctx.settings.connectionSources, source.place(url));
   const schema = source.defaultSchema === null ? null : (input.schema ?? source.defaultSchema);
   if (source.defaultSchema === null && input.schema !== undefined) fail('VALIDATION_FAILED', `A ${source.dialect} connection has no schema to choose.`);
   const taken = await ctx.db.selectFrom('data_connection').select('id').where('workspace_id', '=', access.workspaceId).where('name', '=', input.name).executeTakeFirst();
@@ -124,7 +126,9 @@ export async function deleteConnection(ctx: Ctx, access: Access, id: string): Pr
 export async function openConnection(ctx: Ctx, workspaceId: string, id: string): Promise<{ connection: Connection; db: SourceDb }> {
   const row = await connectionRow(ctx, workspaceId, id);
   const url = openSecret(ctx.settings.secretKey, row.secret, aadOf(row));
-  const db = await sourceDialect(row.dialect).open(url, row.schema_name);
+  const source = sourceDialect(row.dialect);
+  requireSourceAllowed(ctx.settings.connectionSources, source.place(url));
+  const db = await source.open(url, row.schema_name);
   return { connection: toConnection(row), db };
 }
 

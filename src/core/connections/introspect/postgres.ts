@@ -35,6 +35,12 @@ export const postgresSource: SourceDialect = Object.freeze({
     // The query may carry a password (?password=) or key paths: the display drops it whole.
     return { url: raw, display: `${u.protocol}//${user}${u.host}${u.pathname}` };
   },
+  place(url: string) {
+    const u = new URL(url);
+    // pg reads a socket directory from ?host= when the URL has no host: that is a place too.
+    const host = u.hostname || u.searchParams.get('host') || 'localhost';
+    return { kind: 'host' as const, host: host.replace(/^\[|\]$/g, ''), port: Number(u.port || 5432) };
+  },
   async open(url: string, schema: string | null): Promise<SourceDb> {
     const nsp = schema ?? 'public';
     const secrets = secretsOf(url);

@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { fail } from '../../../errors.ts';
 import { asSourceError, type SourceDb, type SourceDialect, type SourceTable } from './types.ts';
@@ -20,6 +21,7 @@ export const sqliteSource: SourceDialect = Object.freeze({
     }
     return { url: path, display: `sqlite:${path}` };
   },
+  place: (path: string) => ({ kind: 'file' as const, path: resolve(path) }),
   async open(path: string): Promise<SourceDb> {
     const db = await asSourceError('cannot open the SQLite database', [], () => new SqliteDatabase(path, { readonly: true, fileMustExist: true }));
     const read = <T>(what: string, fn: () => T) => asSourceError(what, [], fn);

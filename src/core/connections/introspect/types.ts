@@ -1,3 +1,4 @@
+import type { SourcePlace } from '../source-policy.ts';
 import type { Dialect } from '../../../db/capabilities.ts';
 
 /** A column as the source database describes it. `data_type` is the database's own spelling. */
@@ -37,6 +38,8 @@ export interface SourceDialect {
   readonly defaultSchema: string | null;
   /** This dialect's reading of a connection URL, or null when the URL is not one of its kind. */
   parse(raw: string): { url: string; display: string } | null;
+  /** Where a parsed URL points (source-policy.ts decides whether it may). */
+  place(url: string): SourcePlace;
   open(url: string, schema: string | null): Promise<SourceDb>;
 }
 
