@@ -19,35 +19,71 @@ export function requestIdOf(raw: IncomingMessage): string {
   return typeof given === 'string' && SANE_REQUEST_ID.test(given) ? given : randomUUID();
 }
 
-const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;
-
 /**
  * Fastify makes a child logger (with `request_id`) for every request, and pino's child() serialises its bindings
  * through the redactor at once: 7% of GET batch status's CPU on a service at LOG_LEVEL=warn that logs nothing for
- * it. This one makes the child on the first line its level lets through.
+ * it. This one makes the child on the first line its level lets through. A class, not an object of closures:
+ * six closures per request cost as much as the child they saved.
  */
+class LazyRequestLogger {
+  #child: Logger | undefined;
+
+  constructor(
+    private readonly parent: Logger,
+    private readonly bindings: Record<string, unknown>,
+    private readonly opts: object,
+  ) {}
+
+  #real(): Logger {
+    return (this.#child ??= this.parent.child(this.bindings, this.opts));
+  }
+
+  get level(): string {
+    return (this.#child ?? this.parent).level;
+  }
+
+  set level(level: string) {
+    this.#real().level = level;
+  }
+
+  isLevelEnabled(level: string): boolean {
+    return (this.#child ?? this.parent).isLevelEnabled(level);
+  }
+
+  child(bindings: Record<string, unknown>, opts?: object): Logger {
+    return this.#real().child(bindings, opts);
+  }
+
+  silent(): void {}
+
+  #log(level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace', args: unknown[]): void {
+    if (this.parent.isLevelEnabled(level)) (this.#real()[level] as (...a: unknown[]) => void)(...args);
+  }
+
+  fatal(...args: unknown[]): void {
+    this.#log('fatal', args);
+  }
+  error(...args: unknown[]): void {
+    this.#log('error', args);
+  }
+  warn(...args: unknown[]): void {
+    this.#log('warn', args);
+  }
+  info(...args: unknown[]): void {
+    this.#log('info', args);
+  }
+  debug(...args: unknown[]): void {
+    this.#log('debug', args);
+  }
+  trace(...args: unknown[]): void {
+    this.#log('trace', args);
+  }
+}
+
 export function requestChildLogger(logger: FastifyBaseLogger, bindings: Record<string, unknown>, opts: object): FastifyBaseLogger {
   // Fastify's silent stand-in (no logger given) has no levels to ask: its child costs nothing anyway.
   if (typeof (logger as Partial<Logger>).isLevelEnabled !== 'function') return logger.child(bindings, opts);
-  let child: FastifyBaseLogger | undefined;
-  const real = () => (child ??= logger.child(bindings, opts));
-  const lazy: Record<string, unknown> = {
-    get level() {
-      return (child ?? logger).level;
-    },
-    set level(level: string) {
-      real().level = level;
-    },
-    child: (b: Record<string, unknown>, o?: object) => real().child(b, o),
-    silent: () => {},
-    isLevelEnabled: (level: string) => (logger as unknown as Logger).isLevelEnabled(level),
-  };
-  for (const level of LEVELS) {
-    lazy[level] = (...args: unknown[]) => {
-      if ((logger as unknown as Logger).isLevelEnabled(level)) (real()[level] as (...a: unknown[]) => void)(...args);
-    };
-  }
-  return lazy as unknown as FastifyBaseLogger;
+  return new LazyRequestLogger(logger as unknown as Logger, bindings, opts) as unknown as FastifyBaseLogger;
 }
 
 /**
