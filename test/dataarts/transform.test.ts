@@ -252,6 +252,18 @@ describeEachDialect('DataArts TRANSFORM_LOGIC_MODEL: a logical model into a phys
     assert.deepEqual([(await drive(s, again.group_id)).skipped], [N]);
   });
 
+  it('two first transforms with one Idempotency-Key at once create one target model and one batch', async () => {
+    const name = `raced target ${dialect}`;
+    const send = () => api.post(`${base()}/models/${logic}/transform`, { target_model_name: name, dw_type: 'POSTGRESQL' }, { 'idempotency-key': `race-${dialect}` });
+    const answers = await Promise.all([send(), send(), send(), send()]);
+    for (const a of answers) assert.equal(a.status, 202, JSON.stringify(a.body));
+    assert.equal(new Set(answers.map((a) => a.body.batch.id)).size, 1, 'one batch');
+    assert.equal(new Set(answers.map((a) => a.body.target_model.id)).size, 1, 'one target model in every answer');
+    const models = await s.db.ctx.db.selectFrom('item').innerJoin('datastore', 'datastore.id', 'item.datastore_id')
+      .select('item.id').where('datastore.display_id', '=', 'MODEL').where('item.title', '=', name).execute();
+    assert.equal(models.length, 1, 'no model left behind by the requests that lost');
+  });
+
   it('native transform into a SQLite model; bad entities fail as their own items with the reason', async () => {
     const logic2 = (await api.post(`${base()}/datastores/MODEL/items`, { title: 'logical 2', fields: { biz_info: { is_physical: false } } })).body.id;
     const bad = await api.post(`${base()}/datastores/TABLE_MODEL_LOGIC/items`, {

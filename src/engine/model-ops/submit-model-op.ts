@@ -1,13 +1,14 @@
 import { requireCapability, type Access } from '../../core/auth.ts';
+import { withTx, type Ctx } from '../../core/context.ts';
 import { openConnection, throughSource } from '../../core/connections/connections.ts';
 import { createPhysicalModel, entityIdsOfModel, findModelByName, getModel, modelDatastores, type ModelEntity } from '../../core/models/entities.ts';
 import { MODEL_OPERATION_TYPES, type TransformParams } from '../../core/models/op-params.ts';
 import { physicalDialect, physicalDialectOf } from '../../core/models/physical/index.ts';
 import type { DwType } from '../../core/models/physical/types.ts';
-import { fail } from '../../errors.ts';
+import { fail, isAppError } from '../../errors.ts';
 import type { Batch } from '../batches.ts';
 import type { Engine } from '../engine.ts';
-import { findReplay } from '../submit.ts';
+import { findReplay, submitBatch } from '../submit.ts';
 
 /** Which door a model operation came through, for the batch's `source` and DataArts' tenant. */
 export interface Door {
@@ -101,8 +102,7 @@ export interface TransformInput {
   schema?: string | null | undefined;
 }
 
-async function targetModel(engine: Engine, access: Access, logicModelId: string, input: TransformInput, dwType: DwType): Promise<ModelEntity> {
-  const { ctx } = engine;
+async function targetModel(ctx: Ctx, access: Access, logicModelId: string, input: TransformInput, dwType: DwType): Promise<ModelEntity> {
   const byId = input.target_model_id ? await getModel(ctx, access.workspaceId, input.target_model_id) : null;
   const target = byId ?? (input.target_model_name ? await findModelByName(ctx, access.workspaceId, input.target_model_name) : null);
   if (!target) {
@@ -119,41 +119,70 @@ async function targetModel(engine: Engine, access: Access, logicModelId: string,
 /**
  * TRANSFORM_LOGIC_MODEL: one `transform_model` batch item per logical entity of `logicModelId` (in creation
  * order), each becoming a TABLE_MODEL of the target physical model with its types mapped to `dw_type`.
+ *
+ * A target model created by name commits with the batch, in one transaction: two first requests with one
+ * Idempotency-Key could otherwise each create a model and leave the loser's behind. The loser finds the winner's
+ * batch when it submits (it committed meanwhile), or fails on the batch's unique key: either way its transaction
+ * rolls back with its model, and it answers the winner's batch and model.
  */
 export async function submitTransform(engine: Engine, access: Access, logicModelId: string, input: TransformInput, door: Door): Promise<{ batch: Batch; target: ModelEntity }> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await transformOnce(engine, access, logicModelId, input, door);
+    } catch (e) {
+      if (e instanceof LostRace) return { batch: e.batch, target: await getModel(engine.ctx, access.workspaceId, (e.batch.params.model_op as TransformParams).target_model_id) };
+      // The unique key failed this transaction (PostgreSQL): asked again, the winner's batch is there to find.
+      if (attempt > 1 || !door.idempotencyKey || isAppError(e)) throw e;
+    }
+  }
+}
+
+/** Thrown out of a transform's transaction to roll it back when another request made the batch first. */
+class LostRace extends Error {
+  constructor(readonly batch: Batch) {
+    super('another request with this Idempotency-Key made the batch');
+  }
+}
+
+async function transformOnce(engine: Engine, access: Access, logicModelId: string, input: TransformInput, door: Door): Promise<{ batch: Batch; target: ModelEntity }> {
   const { ctx } = engine;
   requireCapability(access, 'write');
   const physical = physicalDialect(input.dw_type);
   const logic = await getModel(ctx, access.workspaceId, logicModelId);
   const chosen = input.ids ? distinct(input.ids, 'ids') : null;
   const request = { logic_model_id: logic.id, ...input, max_rate: door.maxRate ?? null };
-  const replayed = await findReplay(ctx, access.workspaceId, { operation: 'transform_model', target: { ids: [] }, request, idempotency_key: door.idempotencyKey ?? null });
-  // Before the target is found or created: a key reused with another request (409) must leave no model behind.
-  if (replayed) return { batch: replayed, target: await getModel(ctx, access.workspaceId, (replayed.params.model_op as TransformParams).target_model_id) };
-  const target = await targetModel(engine, access, logic.id, input, physical.dwType);
-  const ds = await modelDatastores(ctx, access.workspaceId);
-  const all = await entityIdsOfModel(ctx, ds.logic, logic.id);
-  const present = new Set(all);
-  const picked = chosen && new Set(chosen);
-  const { batch } = await engine.submit(actorOf(access), {
-    operation: 'transform_model',
-    target: { ids: [...all, ...(chosen ?? []).filter((id) => !present.has(id))] },
-    model_op: {
-      kind: 'transform_model',
-      logic_model_id: logic.id,
-      target_model_id: target.id,
-      dw_type: physical.dwType,
-      update_exist_tables: input.update_exist_tables === true,
-      excluded: picked ? all.filter((id) => !picked.has(id)) : [],
-      connection_id: input.connection_id ?? null,
-      database: input.database ?? null,
-      schema: input.schema ?? null,
-    },
-    request,
-    source: door.source,
-    meta: { operation_type: MODEL_OPERATION_TYPES.transform_model, project_id: door.projectId },
-    max_rate: door.maxRate ?? null,
-    idempotency_key: door.idempotencyKey ?? null,
+  const out = await withTx(ctx, async (tx) => {
+    const replayed = await findReplay(tx, access.workspaceId, { operation: 'transform_model', target: { ids: [] }, request, idempotency_key: door.idempotencyKey ?? null });
+    // Before the target is found or created: a key reused with another request (409) must leave no model behind.
+    if (replayed) throw new LostRace(replayed);
+    const target = await targetModel(tx, access, logic.id, input, physical.dwType);
+    const ds = await modelDatastores(tx, access.workspaceId);
+    const all = await entityIdsOfModel(tx, ds.logic, logic.id);
+    const present = new Set(all);
+    const picked = chosen && new Set(chosen);
+    const { batch, created } = await submitBatch(tx, actorOf(access), {
+      operation: 'transform_model',
+      target: { ids: [...all, ...(chosen ?? []).filter((id) => !present.has(id))] },
+      model_op: {
+        kind: 'transform_model',
+        logic_model_id: logic.id,
+        target_model_id: target.id,
+        dw_type: physical.dwType,
+        update_exist_tables: input.update_exist_tables === true,
+        excluded: picked ? all.filter((id) => !picked.has(id)) : [],
+        connection_id: input.connection_id ?? null,
+        database: input.database ?? null,
+        schema: input.schema ?? null,
+      },
+      request,
+      source: door.source,
+      meta: { operation_type: MODEL_OPERATION_TYPES.transform_model, project_id: door.projectId },
+      max_rate: door.maxRate ?? null,
+      idempotency_key: door.idempotencyKey ?? null,
+    });
+    if (!created) throw new LostRace(batch);
+    return { batch, target };
   });
-  return { batch, target };
+  engine.notifier.workAvailable();
+  return out;
 }
