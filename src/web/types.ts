@@ -70,6 +70,8 @@ export interface Batch {
   items_per_second: number | null;
   dry_run: boolean;
   max_rate: number | null;
+  priority: number;
+  reverts_batch_id: string | null;
   action: string | null;
   comment: string | null;
   submitted_by: string;

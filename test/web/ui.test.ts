@@ -188,6 +188,44 @@ describe('web UI in Chromium', { skip, timeout: 120_000 }, () => {
     await shot('7-batch-retried');
   });
 
+  it('sets a priority, previews a revert and reverts a batch from its page; an item changed since is a conflict', async () => {
+    const ids = await items(4, 'Undo');
+    // Submitted by the signed-in approver: controls and reverts are for the submitter (or an admin).
+    const b = await api('POST', `/workspaces/${ws}/batches`, { operation: 'action', action: 'finish', target: { ids }, start_at: new Date(Date.now() + 3_600_000).toISOString() }, approver.token);
+    await page.goto(`${base}/#/batches/${b.id}`);
+    await page.locator('.badge.big', { hasText: 'scheduled' }).waitFor();
+    assert.equal(await statText('Priority'), '10');
+    await page.getByLabel('Priority (1–100)').fill('25');
+    await page.getByRole('button', { name: 'Set priority' }).click();
+    await page.locator('.stats div', { has: page.locator('dt', { hasText: /^Priority$/ }) }).getByText('25').waitFor();
+    assert.equal((await api('GET', `/workspaces/${ws}/batches/${b.id}`)).priority, 25);
+    assert.ok(await page.getByRole('button', { name: 'Revert batch' }).isDisabled(), 'nothing to revert before it ran');
+
+    await api('POST', `/workspaces/${ws}/batches/${b.id}/cancel`, {}, approver.token);
+    const done = await api('POST', `/workspaces/${ws}/batches`, { operation: 'action', action: 'finish', target: { ids } }, approver.token);
+    await finished(done.id, ADMIN);
+    // Changed since: one item moved on by hand.
+    await api('POST', `/workspaces/${ws}/items/${ids[0]}/actions/reopen`, {});
+    await page.goto(`${base}/#/batches/${done.id}`);
+    await page.locator('.badge.big', { hasText: /^succeeded$/ }).waitFor();
+    await page.getByRole('button', { name: 'Preview revert' }).click();
+    await page.waitForURL(new RegExp(`#/batches/(?!${done.id})\\d+$`));
+    await page.getByText(`reverts batch ${done.id}`).waitFor();
+    await page.locator('.badge.big', { hasText: 'completed with errors' }).waitFor({ timeout: 30_000 });
+    assert.deepEqual([await statText('Succeeded'), await statText('Failed')], ['3', '1']);
+    await page.locator('table.outcomes').getByText('REVERT_CONFLICT').waitFor();
+    const states = async () => Promise.all(ids.map(async (id) => (await api('GET', `/workspaces/${ws}/items/${id}`)).status));
+    assert.deepEqual(await states(), ['draft', 'done', 'done', 'done'], 'a preview changes nothing');
+
+    await page.goto(`${base}/#/batches/${done.id}`);
+    page.once('dialog', (d) => void d.accept());
+    await page.getByRole('button', { name: 'Revert batch' }).click();
+    await page.waitForURL(new RegExp(`#/batches/(?!${done.id})\\d+$`));
+    await page.locator('.badge.big', { hasText: 'completed with errors' }).waitFor({ timeout: 30_000 });
+    assert.deepEqual(await states(), ['draft', 'draft', 'draft', 'draft'], 'three put back, the changed one left as it was');
+    await shot('9-batch-reverted');
+  });
+
   it('fits a phone-width screen', async () => {
     await page.setViewportSize({ width: 390, height: 844 });
     await page.getByRole('link', { name: 'Inbox' }).click();

@@ -26,7 +26,7 @@ export function batchPage(main: HTMLElement, [id]: string[]): Cleanup {
     const dd = h('dd', { class: 'num' }, '—');
     return { dt: h('dt', null, label), dd };
   };
-  const stats = { total: stat('Total'), succeeded: stat('Succeeded'), failed: stat('Failed'), skipped: stat('Skipped'), pending: stat('Pending'), rate: stat('Rate'), eta: stat('ETA'), maxRate: stat('Max rate') };
+  const stats = { total: stat('Total'), succeeded: stat('Succeeded'), failed: stat('Failed'), skipped: stat('Skipped'), pending: stat('Pending'), rate: stat('Rate'), eta: stat('ETA'), maxRate: stat('Max rate'), priority: stat('Priority') };
   const times = h('p', { class: 'hint times' });
   const live = h('span', { class: 'live hint' });
   const chart = throughputChart();
@@ -40,6 +40,28 @@ export function batchPage(main: HTMLElement, [id]: string[]): Cleanup {
   const resumeBtn = btn('Resume', () => api<Batch>('POST', `${base}/resume`));
   const cancelBtn = btn('Cancel batch', () => api<Batch>('POST', `${base}/cancel`), 'danger');
   const retryBtn = btn('Retry failed', () => api<Batch>('POST', `${base}/retry`));
+  // Revert makes a new batch: the page moves to it, where its outcomes (REVERT_CONFLICT per changed item) show.
+  const revertBtn = (label: string, dryRun: boolean) =>
+    h('button', { type: 'button', onclick: () => void revert(label, dryRun) }, label);
+  const revertDryBtn = revertBtn('Preview revert', true);
+  const revertRunBtn = revertBtn('Revert batch', false);
+  const priorityInput = h('input', { id: 'priority', type: 'number', min: '1', max: '100', step: '1', inputMode: 'numeric' });
+  const priorityBtn = h('button', { type: 'submit' }, 'Set priority');
+  const priorityForm = h(
+    'form',
+    {
+      class: 'inline',
+      onsubmit: (e: Event) => {
+        e.preventDefault();
+        const p = Number(priorityInput.value);
+        if (!Number.isInteger(p) || p < 1 || p > 100) return replace(controlStatus, notice('error', 'The priority is a whole number from 1 to 100.'));
+        void control('Set priority', () => api<Batch>('POST', `${base}/reprioritize`, { priority: p }));
+      },
+    },
+    h('label', { for: 'priority' }, 'Priority (1–100)'),
+    priorityInput,
+    priorityBtn,
+  );
   const rateInput = h('input', { id: 'max-rate', type: 'number', min: '0', step: 'any', inputMode: 'decimal', placeholder: 'no limit' });
   const rethrottleBtn = h('button', { type: 'submit' }, 'Set rate');
   const rethrottleForm = h(
@@ -82,8 +104,9 @@ export function batchPage(main: HTMLElement, [id]: string[]): Cleanup {
       'section',
       { class: 'card', 'aria-label': 'Controls' },
       h('h2', null, 'Controls'),
-      h('div', { class: 'actions' }, pauseBtn, resumeBtn, cancelBtn, retryBtn),
+      h('div', { class: 'actions' }, pauseBtn, resumeBtn, cancelBtn, retryBtn, revertDryBtn, revertRunBtn),
       rethrottleForm,
+      priorityForm,
       controlStatus,
     ),
     h(
@@ -140,7 +163,9 @@ export function batchPage(main: HTMLElement, [id]: string[]): Cleanup {
     batch = b;
     badge.textContent = stateLabel(b.state);
     badge.dataset.state = b.state;
-    subtitle.textContent = `${b.operation}${b.action ? ` · ${b.action}` : ''}${b.dry_run ? ' · dry run' : ''}${b.comment ? ` · “${b.comment}”` : ''}${b.attempt > 1 ? ` · attempt ${b.attempt}` : ''}`;
+    subtitle.textContent = `${b.operation}${b.action ? ` · ${b.action}` : ''}${b.dry_run ? ' · dry run' : ''}${b.comment ? ` · “${b.comment}”` : ''}${b.attempt > 1 ? ` · attempt ${b.attempt}` : ''}${
+      b.reverts_batch_id ? ` · reverts batch ${b.reverts_batch_id}` : ''
+    }`;
     bar.update(b);
     stats.total.dd.textContent = b.total.toLocaleString();
     stats.succeeded.dd.textContent = b.succeeded.toLocaleString();
@@ -150,6 +175,8 @@ export function batchPage(main: HTMLElement, [id]: string[]): Cleanup {
     stats.rate.dd.textContent = rateText(b);
     stats.eta.dd.textContent = etaText(b);
     stats.maxRate.dd.textContent = b.max_rate === null ? 'no limit' : rate(b.max_rate);
+    stats.priority.dd.textContent = String(b.priority);
+    if (document.activeElement !== priorityInput) priorityInput.value = String(b.priority);
     times.textContent = `Created ${when(b.created_at)} · started ${when(b.started_at)} · finished ${when(b.finished_at)}${
       b.started_at && b.finished_at ? ` · took ${duration((Date.parse(b.finished_at) - Date.parse(b.started_at)) / 1000)}` : ''
     }`;
@@ -161,6 +188,12 @@ export function batchPage(main: HTMLElement, [id]: string[]): Cleanup {
     retryBtn.disabled = !(['completed_with_errors', 'failed'].includes(b.state) && b.failed > 0);
     rethrottleBtn.disabled = terminal;
     rateInput.disabled = terminal;
+    priorityBtn.disabled = terminal;
+    priorityInput.disabled = terminal;
+    // What a revert undoes: a finished or cancelled batch that changed something (a dry run changed nothing).
+    const revertible = terminal && b.state !== 'failed' && !b.dry_run && b.succeeded > 0;
+    revertDryBtn.disabled = !revertible;
+    revertRunBtn.disabled = !revertible;
     csvBtn.disabled = b.failed === 0;
   }
 
@@ -174,6 +207,18 @@ export function batchPage(main: HTMLElement, [id]: string[]): Cleanup {
       void loadItems(null, true);
       // A resumed or retried batch runs again: follow it.
       if (!TERMINAL.includes(b.state)) void follow();
+    } catch (err) {
+      replace(controlStatus, notice('error', `${label} failed: ${(err as Error).message}`));
+    }
+  }
+
+  async function revert(label: string, dryRun: boolean): Promise<void> {
+    if (!dryRun && !confirm('Revert this batch? Items changed since it ran are reported as conflicts, not overwritten.')) return;
+    replace(controlStatus, notice('info', `${label}…`));
+    try {
+      const r = await api<Batch>('POST', `${base}/revert`, { dry_run: dryRun });
+      sessionStorage.setItem('batchgate.note', `${dryRun ? 'A dry run of reverting' : 'Reverting'} batch ${id}: items changed since then fail with REVERT_CONFLICT.`);
+      location.hash = `#/batches/${r.id}`;
     } catch (err) {
       replace(controlStatus, notice('error', `${label} failed: ${(err as Error).message}`));
     }
