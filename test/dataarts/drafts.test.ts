@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
 import { describeEachDialect } from '../helpers/db.ts';
 import { startTestService, type Client, type TestService } from '../helpers/service.ts';
-import { dataartsClient, insertEntities, snapshot, statusesOf, type DataartsClient } from './helpers.ts';
+import { dataartsClient, dataartsWorld, insertEntities, snapshot, statusesOf, type DataartsClient } from './helpers.ts';
 
 const PID = 'p-drafts';
 
@@ -58,18 +58,7 @@ describeEachDialect('DataArts: the pending edit (下展) of a published entity, 
 
   before(async () => {
     s = await startTestService(dialect);
-    const o = await s.user('owner');
-    owner = o.api;
-    ws = (await owner.post('/api/v1/workspaces', { name: 'D', project_id: PID })).body.id;
-    adm = dataartsClient(s, owner.token, ws);
-    const a = await s.user('appr', ws, 'approver');
-    approverId = a.user.id;
-    approver = dataartsClient(s, a.api.token, ws);
-    const m = await s.user('memb', ws, 'member');
-    memberApi = m.api;
-    member = dataartsClient(s, m.api.token, ws);
-    viewer = dataartsClient(s, (await s.user('view', ws, 'viewer')).api.token, ws);
-    assert.equal((await adm.post(`${base()}/approvals/users`, { approver_name: 'appr', user_id: approverId })).status, 200);
+    ({ ws, owner, adm, approverId, approver, memberApi, member, viewer } = await dataartsWorld(s, 'D', PID));
   });
   after(() => s.close());
 

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import type { TestService } from '../helpers/service.ts';
+import type { Client, TestService } from '../helpers/service.ts';
 
 export interface DaRes {
   status: number;
@@ -36,6 +36,40 @@ export function dataartsClient(s: TestService, token: string | null, workspace: 
   };
 }
 export type DataartsClient = ReturnType<typeof dataartsClient>;
+
+export interface DataartsWorld {
+  ws: string;
+  /** The workspace's creator, over the native API. */
+  owner: Client;
+  adm: DataartsClient;
+  approverId: string;
+  approver: DataartsClient;
+  memberApi: Client;
+  member: DataartsClient;
+  viewer: DataartsClient;
+}
+
+/** A DataArts project's workspace with a user of each role (one per service: the names are fixed), the approver registered as `appr`. */
+export async function dataartsWorld(s: TestService, name: string, projectId: string): Promise<DataartsWorld> {
+  const owner = (await s.user('owner')).api;
+  const ws: string = (await owner.post('/api/v1/workspaces', { name, project_id: projectId })).body.id;
+  const a = await s.user('appr', ws, 'approver');
+  const m = await s.user('memb', ws, 'member');
+  const v = await s.user('view', ws, 'viewer');
+  const adm = dataartsClient(s, owner.token, ws);
+  const reg = await adm.post(`/v1/${projectId}/design/approvals/users`, { approver_name: 'appr', user_id: a.user.id });
+  assert.equal(reg.status, 200, JSON.stringify(reg.body));
+  return {
+    ws,
+    owner,
+    adm,
+    approverId: a.user.id,
+    approver: dataartsClient(s, a.api.token, ws),
+    memberApi: m.api,
+    member: dataartsClient(s, m.api.token, ws),
+    viewer: dataartsClient(s, v.api.token, ws),
+  };
+}
 
 /** Creates DataArts entities with given ids (the seeds' biz_ids) directly, in a status of the lifecycle. */
 export async function insertEntities(s: TestService, ws: string, bizType: string, entities: { id: string; name: string }[], status = 'DRAFT'): Promise<void> {

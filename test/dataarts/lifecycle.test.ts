@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
 import { describeEachDialect } from '../helpers/db.ts';
 import { startTestService, type Client, type TestService } from '../helpers/service.ts';
-import { dataartsClient, statusesOf, type DataartsClient } from './helpers.ts';
+import { dataartsWorld, statusesOf, type DataartsClient } from './helpers.ts';
 
 const PID = 'p-lifecycle';
 
@@ -34,16 +34,7 @@ describeEachDialect('DataArts: lifecycle, tickets, per-item failures, schedule',
 
   before(async () => {
     s = await startTestService(dialect);
-    const o = await s.user('owner');
-    owner = o.api;
-    ws = (await owner.post('/api/v1/workspaces', { name: 'L', project_id: PID })).body.id;
-    adm = dataartsClient(s, owner.token, ws);
-    const a = await s.user('appr', ws, 'approver');
-    approverId = a.user.id;
-    approver = dataartsClient(s, a.api.token, ws);
-    member = dataartsClient(s, (await s.user('memb', ws, 'member')).api.token, ws);
-    const reg = await adm.post(`${base()}/approvals/users`, { approver_name: 'appr', user_id: approverId });
-    assert.equal(reg.status, 200, JSON.stringify(reg.body));
+    ({ ws, owner, adm, approverId, approver, member } = await dataartsWorld(s, 'L', PID));
   });
   after(() => s.close());
 
