@@ -1,7 +1,7 @@
 /**
- * A bounded map whose entries live `ttlMs`, read through a loader. `clear()` forgets everything at once, and a
- * value loaded while a clear ran is answered but not kept, so a change that clears the cache is never undone by
- * a read that started before it.
+ * A bounded map whose entries live `ttlMs`, read through a loader. `clear()` forgets everything at once and
+ * `forget(key)` one entry; a value loaded while either ran is answered but not kept, so a change that clears the
+ * cache is never undone by a read that started before it.
  */
 export class ExpiringCache<V> {
   readonly #entries = new Map<string, { value: V; expires: number }>();
@@ -30,6 +30,11 @@ export class ExpiringCache<V> {
 
   clear(): void {
     this.#entries.clear();
+    this.#generation++;
+  }
+
+  forget(key: string): void {
+    this.#entries.delete(key);
     this.#generation++;
   }
 }

@@ -1,3 +1,4 @@
+import { ExpiringCache } from '../../core/expiring-cache.ts';
 import type { Notifier } from '../../engine/notifier.ts';
 
 /**
@@ -13,49 +14,28 @@ import type { Notifier } from '../../engine/notifier.ts';
 export const DEFAULT_STATUS_CACHE_MS = 100;
 const MAX_ENTRIES = 10_000;
 
-interface Entry {
-  workspaceId: string;
-  json: string;
-  expires: number;
-}
-
 /**
- * Serialised status answers by batch id. An entry is only answered to a caller of its own workspace (the route
- * checks access first and passes the workspace), so another tenant's id still falls through to BATCH_NOT_FOUND.
- * A load that started before a change was signalled is answered but not kept: it may hold the old row.
+ * Serialised status answers by batch id, dropped when the notifier says the batch changed. An entry is only
+ * answered to a caller of its own workspace (the route checks access first and passes the workspace), so another
+ * tenant's id still falls through to BATCH_NOT_FOUND.
  */
 export class BatchStatusCache {
-  readonly #entries = new Map<string, Entry>();
-  #generation = 0;
+  readonly #cache: ExpiringCache<{ workspaceId: string; json: string }>;
   readonly #off: () => void;
 
-  constructor(
-    notifier: Notifier,
-    readonly ttlMs: number,
-  ) {
-    this.#off = notifier.onProgress((batchId) => {
-      this.#entries.delete(batchId);
-      this.#generation++;
-    });
+  constructor(notifier: Notifier, ttlMs: number) {
+    this.#cache = new ExpiringCache(ttlMs, MAX_ENTRIES);
+    this.#off = notifier.onProgress((batchId) => this.#cache.forget(batchId));
   }
 
   async json(workspaceId: string, batchId: string, load: () => Promise<string>): Promise<string> {
-    const now = Date.now();
-    if (this.ttlMs <= 0) return load();
-    const hit = this.#entries.get(batchId);
-    if (hit && hit.expires > now && hit.workspaceId === workspaceId) return hit.json;
-    const generation = this.#generation;
-    const json = await load();
-    if (generation === this.#generation) {
-      this.#entries.delete(batchId);
-      if (this.#entries.size >= MAX_ENTRIES) this.#entries.delete(this.#entries.keys().next().value!);
-      this.#entries.set(batchId, { workspaceId, json, expires: now + this.ttlMs });
-    }
-    return json;
+    if (this.#cache.ttlMs <= 0) return load();
+    const hit = await this.#cache.get(batchId, async () => ({ workspaceId, json: await load() }));
+    return hit!.workspaceId === workspaceId ? hit!.json : load();
   }
 
   close(): void {
     this.#off();
-    this.#entries.clear();
+    this.#cache.clear();
   }
 }
