@@ -87,7 +87,11 @@ export function makeLogger(opts: LoggerOptions): Logger {
   return opts.destination ? pino(options, opts.destination) : pino(options);
 }
 
-/** `{ request_id }` of the request a principal acts in, for an engine log line; nothing outside a request. */
-export function requestIdOf(principal: { requestId?: string | undefined }): { request_id?: string } {
-  return principal.requestId !== undefined ? { request_id: principal.requestId } : {};
+/**
+ * `ctx` with its log lines tagged by the HTTP request they run for (the principal's `requestId`), or `ctx` itself
+ * outside a request. The one way engine lines get a request id: where a request's work starts (a submit, a
+ * control, an inline run), not in each line.
+ */
+export function forRequest<C extends { log: Logger }>(ctx: C, requestId: string | undefined): C {
+  return requestId === undefined ? ctx : { ...ctx, log: ctx.log.child({ request_id: requestId }) };
 }

@@ -1,4 +1,5 @@
 import { groupByWorkspace, locateTickets, scopeActor, scopeRole, type ApprovalScope } from '../core/batch-check.ts';
+import { forRequest } from '../log.ts';
 import { withTx, type Ctx } from '../core/context.ts';
 import { fail, type ErrorCode } from '../errors.ts';
 import { TERMINAL, type BatchState } from './batch-states.ts';
@@ -51,7 +52,7 @@ export async function submitBatchApproval(
   scope: ApprovalScope,
   ids: readonly string[],
 ): Promise<{ batch_number: string; batches: Batch[] }> {
-  const ctx = engine.ctx;
+  const ctx = forRequest(engine.ctx, scope.requestedBy.requestId);
   if (ids.length === 0) fail('VALIDATION_FAILED', 'Name at least one task id.');
   const located = await locateTickets(ctx, scope, ids);
   const { byWorkspace, invisible } = groupByWorkspace(ids, located);

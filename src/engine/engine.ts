@@ -1,4 +1,5 @@
 import type { Ctx } from '../core/context.ts';
+import { forRequest } from '../log.ts';
 import type { Actor } from '../core/operations/types.ts';
 import type { OpenDb } from '../db/open-db.ts';
 import { TERMINAL } from './batch-states.ts';
@@ -44,11 +45,10 @@ export async function makeEngine(ctx: Ctx, opened: OpenDb, opts: EngineOptions =
   const wake = <T>(p: Promise<T>): Promise<T> => p.then((v) => (notifier.workAvailable(), v));
   /** A control changed the batch: its readers here (SSE streams, the status cache) look again at once. */
   const changed = (p: Promise<Batch>): Promise<Batch> => p.then((b) => (notifier.progress(b.id), b));
-  /** The engine's context with its lines tagged by the HTTP request they run for, if any. */
-  const forRequest = (requestId: string | undefined): Ctx => (requestId === undefined ? ctx : { ...ctx, log: ctx.log.child({ request_id: requestId }) });
+  const tagged = (requestId: string | undefined): Ctx => forRequest(ctx, requestId);
 
   async function runInline(actor: Actor, input: SubmitInput): Promise<Batch> {
-    const ctx = forRequest(actor.principal.requestId);
+    const ctx = tagged(actor.principal.requestId);
     const { batch } = await submitBatch(ctx, actor, input, tuning);
     const owner = `inline:${batch.id}`;
     const leaseMs = opts.inlineLeaseMs ?? 30_000;
@@ -67,19 +67,19 @@ export async function makeEngine(ctx: Ctx, opened: OpenDb, opts: EngineOptions =
   return {
     ctx,
     notifier,
-    submit: (actor, input) => wake(submitBatch(ctx, actor, input, tuning)),
+    submit: (actor, input) => wake(submitBatch(tagged(actor.principal.requestId), actor, input, tuning)),
     runInline,
-    cancel: (b, rid) => changed(wake(cancelBatch(forRequest(rid), b))),
-    pause: (b, rid) => changed(wake(pauseBatch(forRequest(rid), b))),
-    resume: (b, rid) => changed(wake(resumeBatch(forRequest(rid), b))),
-    retry: (b, rid) => changed(wake(retryBatch(forRequest(rid), b))),
-    rethrottle: (b, rate, rid) => changed(wake(rethrottleBatch(forRequest(rid), b, rate))),
-    reprioritize: (b, priority, rid) => changed(reprioritizeBatch(forRequest(rid), b, priority)),
+    cancel: (b, rid) => changed(wake(cancelBatch(tagged(rid), b))),
+    pause: (b, rid) => changed(wake(pauseBatch(tagged(rid), b))),
+    resume: (b, rid) => changed(wake(resumeBatch(tagged(rid), b))),
+    retry: (b, rid) => changed(wake(retryBatch(tagged(rid), b))),
+    rethrottle: (b, rate, rid) => changed(wake(rethrottleBatch(tagged(rid), b, rate))),
+    reprioritize: (b, priority, rid) => changed(reprioritizeBatch(tagged(rid), b, priority)),
     revert: async (actor, b, o) => {
       const input: SubmitInput = { operation: 'revert', target: { revert_of: b.id }, dry_run: o.dry_run === true, source: o.source ?? 'native' };
       if (o.comment !== undefined) input.comment = o.comment;
       if (o.priority !== undefined) input.priority = o.priority;
-      return (await wake(submitBatch(ctx, actor, input, tuning))).batch;
+      return (await wake(submitBatch(tagged(actor.principal.requestId), actor, input, tuning))).batch;
     },
     startWorker(wopts) {
       const w = startWorker(ctx, notifier, wopts);

@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { requestIdOf } from '../log.ts';
 import { sql } from 'kysely';
 import type { Condition } from '../core/conditions.ts';
 import { compileConditions } from '../core/conditions.ts';
@@ -264,10 +263,7 @@ export async function submitBatch(
       return { batch, created: true };
     });
     const b = submitted.batch;
-    ctx.log.info(
-      { batch_id: b.id, workspace_id: b.workspace_id, operation: b.operation, state: b.state, total: b.total, source: b.source, group_id: b.group_id, ...requestIdOf(actor.principal) },
-      'batch submitted',
-    );
+    ctx.log.info({ batch_id: b.id, workspace_id: b.workspace_id, operation: b.operation, state: b.state, total: b.total, source: b.source, group_id: b.group_id }, 'batch submitted');
     return submitted;
   } catch (e) {
     // Two submits with one key raced: the unique index let one through; answer as a replay of it.

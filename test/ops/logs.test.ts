@@ -159,5 +159,13 @@ describeEachDialect('request ids and engine lines in the logs', (dialect) => {
     assert.equal(byMsg('chunk done')[0]?.chunk_id, claimed[0]!.chunk_id);
     assert.ok(mine.filter((l) => l.level >= 30).length <= 3, `info lines for a 60-item batch: ${mine.filter((l) => l.level >= 30).map((l) => l.msg)}`);
     assert.ok(!logs.text().includes(created.body.ids[0]), 'no item id in any line');
+
+    // A control's line carries its request's id too, once.
+    const later = await root.post(`/api/v1/workspaces/${ws}/batches`, { operation: 'action', action: 'order', target: { ids: created.body.ids }, start_at: new Date(Date.now() + 3_600_000).toISOString() });
+    assert.equal((await root.post(`/api/v1/workspaces/${ws}/batches/${later.body.id}/cancel`, {}, { 'x-request-id': 'cancel-req-1' })).status, 200);
+    const cancelled = logs.text().split('\n').filter((l) => l.includes(later.body.id) && l.includes('"batch cancelled"'));
+    assert.equal(cancelled.length, 1);
+    assert.equal(cancelled[0]!.split('"request_id"').length - 1, 1, cancelled[0]);
+    assert.equal(JSON.parse(cancelled[0]!).request_id, 'cancel-req-1');
   });
 });

@@ -1,4 +1,5 @@
 import { requireCapability, type Access } from '../../core/auth.ts';
+import { forRequest } from '../../log.ts';
 import { withTx, type Ctx } from '../../core/context.ts';
 import { openConnection, throughSource } from '../../core/connections/connections.ts';
 import { createPhysicalModel, entityIdsOfModel, findModelByName, getModel, modelDatastores, type ModelEntity } from '../../core/models/entities.ts';
@@ -145,7 +146,7 @@ class LostRace extends Error {
 }
 
 async function transformOnce(engine: Engine, access: Access, logicModelId: string, input: TransformInput, door: Door): Promise<{ batch: Batch; target: ModelEntity }> {
-  const { ctx } = engine;
+  const ctx = forRequest(engine.ctx, access.principal.requestId);
   requireCapability(access, 'write');
   const physical = physicalDialect(input.dw_type);
   const logic = await getModel(ctx, access.workspaceId, logicModelId);
