@@ -3,7 +3,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Ajv } from 'ajv';
 import addFormats from 'ajv-formats';
-import Fastify from 'fastify';
+import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { Type } from 'typebox';
 import type { Ctx } from '../core/context.ts';
@@ -60,6 +60,11 @@ function makeAjv(coerce: boolean): Ajv {
   return ajv;
 }
 
+function emptyBodyAsObject(req: FastifyRequest, _reply: FastifyReply, done: () => void): void {
+  if (req.body === undefined) req.body = {};
+  done();
+}
+
 /** TypeBox marks `Type.Optional(...)` with a non-enumerable `~optional`. */
 function isOptionalSchema(schema: unknown): boolean {
   return typeof schema === 'object' && schema !== null && (schema as Record<string, unknown>)['~optional'] === true;
@@ -87,6 +92,10 @@ export async function buildApp(opts: AppOptions): Promise<App> {
     for (const method of [r.method].flat()) {
       if (method !== 'HEAD') routeList.push({ method, url: r.url, hidden: (r.schema as { hide?: boolean } | undefined)?.hide === true });
     }
+    // Fastify validates an absent body as null, so `Type.Optional(Type.Object(...))` alone would still refuse
+    // a POST without one: on routes whose body is optional, an absent one is validated, and handled, as `{}`.
+    // Attached per route at registration, not as a hook every request runs.
+    if (isOptionalSchema(r.schema?.body)) r.preValidation = [...(r.preValidation ? [r.preValidation].flat() : []), emptyBodyAsObject];
   });
 
   const bodyAjv = makeAjv(false);
@@ -107,12 +116,6 @@ export async function buildApp(opts: AppOptions): Promise<App> {
     } catch (e) {
       done(e as AppError, undefined);
     }
-  });
-  // Fastify validates an absent body as null, so `Type.Optional(Type.Object(...))` alone would still refuse
-  // a POST without one: an absent optional body is validated, and handled, as `{}`.
-  app.addHook('preValidation', (req, _reply, done) => {
-    if (req.body === undefined && isOptionalSchema(req.routeOptions.schema?.body)) req.body = {};
-    done();
   });
   // NUL cannot be stored or compared in PostgreSQL text: a URL carrying one (in a path param or the query)
   // is refused here rather than failing in the database.
