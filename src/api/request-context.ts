@@ -57,7 +57,7 @@ class LazyRequestLogger {
   silent(): void {}
 
   #log(level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace', args: unknown[]): void {
-    if (this.parent.isLevelEnabled(level)) (this.#real()[level] as (...a: unknown[]) => void)(...args);
+    if ((this.#child ?? this.parent).isLevelEnabled(level)) (this.#real()[level] as (...a: unknown[]) => void)(...args);
   }
 
   fatal(...args: unknown[]): void {
