@@ -55,13 +55,8 @@ function flag(value: string | undefined, fallback: boolean): boolean {
 }
 
 /** A comma-separated list of host names, lower-cased; empty or unset gives null (no allow-list). */
-function hostList(value: string | undefined): string[] | null {
-  const hosts = (value ?? '').split(',').map((h) => h.trim().toLowerCase()).filter(Boolean);
-  return hosts.length ? hosts : null;
-}
-
-/** Comma-separated; directories keep their case, host names are lower-cased. */
-function sourceList(value: string | undefined): string[] | null {
+/** A comma-separated list, each entry trimmed and lower-cased (directories, for connection sources, keep their case); null when empty. */
+function list(value: string | undefined): string[] | null {
   const entries = (value ?? '').split(',').map((e) => e.trim()).filter(Boolean).map((e) => (e.startsWith('/') ? e : e.toLowerCase()));
   return entries.length ? entries : null;
 }
@@ -121,11 +116,11 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     metricsToken: env.BATCHGATE_METRICS_TOKEN || null,
     metricsPort: env.BATCHGATE_METRICS_PORT ? port('BATCHGATE_METRICS_PORT', env.BATCHGATE_METRICS_PORT) : null,
     retentionDays: int('BATCHGATE_RETENTION_DAYS', env.BATCHGATE_RETENTION_DAYS, 0) || null,
-    connectionSources: sourceList(env.BATCHGATE_CONNECTION_SOURCES),
+    connectionSources: list(env.BATCHGATE_CONNECTION_SOURCES),
     statusCacheMs: int('BATCHGATE_STATUS_CACHE_MS', env.BATCHGATE_STATUS_CACHE_MS, DEFAULT_STATUS_CACHE_MS),
     secretKey: parseSecretKey(env.BATCHGATE_SECRET_KEY),
     webhookAllowPrivate: flag(env.BATCHGATE_WEBHOOK_ALLOW_PRIVATE, false),
-    webhookAllowedHosts: hostList(env.BATCHGATE_WEBHOOK_ALLOWED_HOSTS),
+    webhookAllowedHosts: list(env.BATCHGATE_WEBHOOK_ALLOWED_HOSTS),
     webhookTimeoutMs: Math.max(1, int('BATCHGATE_WEBHOOK_TIMEOUT_MS', env.BATCHGATE_WEBHOOK_TIMEOUT_MS, 10_000)),
     webhookMaxAttempts: Math.max(1, int('BATCHGATE_WEBHOOK_MAX_ATTEMPTS', env.BATCHGATE_WEBHOOK_MAX_ATTEMPTS, 10)),
   };

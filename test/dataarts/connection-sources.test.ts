@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
+import { readConfig } from '../../src/config.ts';
 import { sourceAllowed } from '../../src/core/connections/source-policy.ts';
 import { describeEachDialect } from '../helpers/db.ts';
 import { startTestService, type TestService } from '../helpers/service.ts';
@@ -23,6 +24,12 @@ it('matches directories by prefix and hosts by name, suffix and port', () => {
   assert.ok(!sourceAllowed(list, { kind: 'host', host: 'pg.local', port: 5432 }));
   assert.ok(!sourceAllowed(list, { kind: 'host', host: 'srv', port: 5432 }), 'a directory entry is no host');
   assert.ok(sourceAllowed(null, { kind: 'file', path: '/anything' }), 'no list: anything');
+});
+
+it('reads BATCHGATE_CONNECTION_SOURCES as a list: directories keep their case, hosts are lower-cased', () => {
+  assert.deepEqual(readConfig({ BATCHGATE_CONNECTION_SOURCES: ' /Srv/Exports , DB.Internal:6543,, ' }).connectionSources, ['/Srv/Exports', 'db.internal:6543']);
+  assert.equal(readConfig({}).connectionSources, null);
+  assert.deepEqual(readConfig({ BATCHGATE_WEBHOOK_ALLOWED_HOSTS: 'Hooks.Example.com' }).webhookAllowedHosts, ['hooks.example.com']);
 });
 
 describeEachDialect('data connection sources', (dialect) => {
