@@ -1,6 +1,8 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { authenticate, type Principal } from '../core/auth.ts';
+import { authenticate, workspaceAccess, type Access, type Principal } from '../core/auth.ts';
 import type { Ctx } from '../core/context.ts';
+import { then, type MaybePromise } from '../core/maybe-promise.ts';
+import type { Capability } from '../core/roles.ts';
 import { AppError, isAppError } from '../errors.ts';
 import type { AuthFailureLimiter } from './auth-failures.ts';
 
@@ -39,27 +41,50 @@ function tooManyFailures(seconds: number): AppError {
 }
 
 /**
- * The caller, from the request's token, once per request. A failed authentication counts against the client
- * address; over the limit, a request without a valid token answers 429 instead of 401 (a valid token always
- * passes: see auth-failures.ts), and one without any token is refused without a database lookup.
+ * The caller, from the request's token, once per request: at once when the token's principal is cached (see
+ * core/auth.ts), else a promise. A failed authentication counts against the client address; over the limit, a
+ * request without a valid token answers 429 instead of 401 (a valid token always passes: see auth-failures.ts),
+ * and one without any token is refused without a database lookup.
  */
-export async function principalOf(ctx: Ctx, req: FastifyRequest): Promise<Principal> {
+export function principalOf(ctx: Ctx, req: FastifyRequest): MaybePromise<Principal> {
   if (req.principal) return req.principal;
-  const limiter = req.server.authFailures;
   const token = tokenOf(req);
-  const wait = limiter.retryAfter(req.ip);
+  const wait = req.server.authFailures.retryAfter(req.ip);
   if (wait > 0 && !token) throw tooManyFailures(wait);
+  let found: MaybePromise<Principal>;
   try {
-    // A copy per request: the cached principal is shared, and this one carries the request id to engine log lines.
-    req.principal = { ...(await authenticate(ctx, token)), requestId: req.id };
+    found = authenticate(ctx, token);
   } catch (e) {
-    if (isAppError(e) && e.code === 'UNAUTHENTICATED') {
-      if (wait > 0) throw tooManyFailures(wait);
-      if (limiter.fail(req.ip)) req.log.warn({ ip: req.ip }, 'authentication failures from this address reached the limit');
-    }
-    throw e;
+    throw authFailure(req, e, wait);
   }
-  return req.principal;
+  if (found instanceof Promise) {
+    return found.then(
+      (p) => settle(req, p),
+      (e: unknown) => {
+        throw authFailure(req, e, wait);
+      },
+    );
+  }
+  return settle(req, found);
+}
+
+/** The caller's access to the workspace `key` names (id or project_id): see workspaceAccess. */
+export function accessOf(ctx: Ctx, req: FastifyRequest, key: string, capability?: Capability): MaybePromise<Access> {
+  return then(principalOf(ctx, req), (principal) => workspaceAccess(ctx, principal, key, capability));
+}
+
+/** A copy per request: the cached principal is shared, and this one carries the request id to engine log lines. */
+function settle(req: FastifyRequest, p: Principal): Principal {
+  return (req.principal = { userId: p.userId, name: p.name, isSystemAdmin: p.isSystemAdmin, requestId: req.id });
+}
+
+/** What a failed authentication answers, counted against the address when the token was missing or invalid. */
+function authFailure(req: FastifyRequest, e: unknown, wait: number): unknown {
+  if (isAppError(e) && e.code === 'UNAUTHENTICATED') {
+    if (wait > 0) return tooManyFailures(wait);
+    if (req.server.authFailures.fail(req.ip)) req.log.warn({ ip: req.ip }, 'authentication failures from this address reached the limit');
+  }
+  return e;
 }
 
 /**
@@ -69,7 +94,10 @@ export async function principalOf(ctx: Ctx, req: FastifyRequest): Promise<Princi
  */
 export function authGate(ctx: Ctx) {
   return (req: FastifyRequest, _reply: FastifyReply, done: (err?: Error) => void): void => {
-    if (req.server.authFailures.retryAfter(req.ip) > 0) principalOf(ctx, req).then(() => done(), done);
-    else done();
+    if (req.server.authFailures.retryAfter(req.ip) > 0) {
+      Promise.resolve()
+        .then(() => principalOf(ctx, req))
+        .then(() => done(), done);
+    } else done();
   };
 }

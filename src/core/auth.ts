@@ -1,6 +1,7 @@
 import { fail } from '../errors.ts';
 import type { Ctx } from './context.ts';
 import { ExpiringCache } from './expiring-cache.ts';
+import { then, type MaybePromise } from './maybe-promise.ts';
 import { isRole, roleAllows, type Capability, type Role } from './roles.ts';
 import { hashToken } from './tokens.ts';
 
@@ -30,6 +31,9 @@ export interface Access {
  * - a principal's standing in a workspace: every membership change clears it in its own process, so it takes
  *   effect there at once; other API processes on the same PostgreSQL database follow within AUTH_CACHE_MS.
  * Failures are not kept: a token or workspace that does not exist yet is looked up again.
+ *
+ * A cached answer comes back at once, not as a promise (maybe-promise.ts): `authenticate` and `workspaceAccess`
+ * answer a value when they have one and a promise only when they must read.
  */
 const AUTH_CACHE_MS = 2000;
 const AUTH_CACHE_ENTRIES = 10_000;
@@ -45,9 +49,13 @@ interface AuthCaches {
   standings: ExpiringCache<Standing>;
 }
 
-/** Inside a transaction the answer is read, not kept: the transaction may yet roll back what it read. */
-function cached<V>(ctx: Ctx, cache: ExpiringCache<V>, key: string, load: () => Promise<V | undefined>): Promise<V | undefined> {
-  return ctx.db.isTransaction ? load() : cache.get(key, load);
+/**
+ * The cached value for `key`, at once; else the promise of `load`'s. Inside a transaction the answer is read,
+ * not kept: the transaction may yet roll back what it read.
+ */
+function cached<V>(ctx: Ctx, cache: ExpiringCache<V>, key: string, load: () => Promise<V | undefined>): MaybePromise<V | undefined> {
+  if (ctx.db.isTransaction) return load();
+  return cache.peek(key) ?? cache.get(key, load);
 }
 
 function authCaches(ctx: Ctx): AuthCaches {
@@ -64,10 +72,16 @@ export function forgetStandings(ctx: Ctx): void {
   authCaches(ctx).standings.clear();
 }
 
-export async function authenticate(ctx: Ctx, token: string | undefined): Promise<Principal> {
+function knownPrincipal(principal: Principal | undefined): Principal {
+  if (!principal) fail('UNAUTHENTICATED', 'The API token is not valid.');
+  return principal;
+}
+
+/** The token's principal; a missing or invalid token throws UNAUTHENTICATED (at once, or as a rejection). */
+export function authenticate(ctx: Ctx, token: string | undefined): MaybePromise<Principal> {
   if (!token) fail('UNAUTHENTICATED');
   const hash = hashToken(token);
-  const principal = await cached(ctx, authCaches(ctx).principals, hash, async () => {
+  const principal = cached(ctx, authCaches(ctx).principals, hash, async () => {
     const row = await ctx.db
       .selectFrom('api_token')
       .innerJoin('app_user', 'app_user.id', 'api_token.user_id')
@@ -76,21 +90,20 @@ export async function authenticate(ctx: Ctx, token: string | undefined): Promise
       .executeTakeFirst();
     return row && { userId: row.id, name: row.name, isSystemAdmin: row.is_system_admin === 1 };
   });
-  if (!principal) fail('UNAUTHENTICATED', 'The API token is not valid.');
-  return principal;
+  return then(principal, knownPrincipal);
 }
 
 /**
  * The caller's access to a workspace named by id or project_id. A workspace the caller does not belong to
  * answers 404 exactly like one that does not exist, so ids of other tenants reveal nothing.
  */
-export async function workspaceAccess(
+export function workspaceAccess(
   ctx: Ctx,
   principal: Principal,
   workspaceKey: string,
   capability: Capability = 'read',
-): Promise<Access> {
-  const ws = await cached(ctx, authCaches(ctx).standings, `${principal.userId} ${workspaceKey}`, () =>
+): MaybePromise<Access> {
+  const ws = cached(ctx, authCaches(ctx).standings, `${principal.userId} ${workspaceKey}`, () =>
     ctx.db
       .selectFrom('workspace')
       .leftJoin('membership', (j) =>
@@ -101,6 +114,10 @@ export async function workspaceAccess(
       .orderBy('workspace.id')
       .executeTakeFirst(),
   );
+  return then(ws, (standing) => accessIn(principal, standing, capability));
+}
+
+function accessIn(principal: Principal, ws: Standing | undefined, capability: Capability): Access {
   if (!ws) fail('WORKSPACE_NOT_FOUND');
   let role: Role;
   if (principal.isSystemAdmin) role = 'admin';

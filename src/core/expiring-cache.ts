@@ -12,6 +12,12 @@ export class ExpiringCache<V> {
     readonly maxEntries: number,
   ) {}
 
+  /** The live value for `key`, without loading: the hot paths answer a hit with no promise (see core/auth.ts). */
+  peek(key: string): V | undefined {
+    const hit = this.#entries.get(key);
+    return hit !== undefined && hit.expires > Date.now() ? hit.value : undefined;
+  }
+
   /** The live value for `key`, or what `load` answers (undefined: nothing is kept). */
   async get(key: string, load: () => Promise<V | undefined>): Promise<V | undefined> {
     const now = Date.now();

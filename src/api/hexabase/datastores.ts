@@ -1,10 +1,9 @@
 /** Hexabase v0 datastore routes: GetActions, GetStatuses, GetDatastoreFields. */
 import { Type } from 'typebox';
-import { workspaceAccess } from '../../core/auth.ts';
 import { getDatastore } from '../../core/datastores.ts';
 import { actionAllowed, actionsFrom, datastoreById } from '../../core/hexabase.ts';
 import { fail } from '../../errors.ts';
-import { principalOf } from '../auth-hook.ts';
+import { accessOf, principalOf } from '../auth-hook.ts';
 import type { App, RouteDeps } from '../native/types.ts';
 import { actionList, fieldList, statusList } from './present.ts';
 import { AppDsParams, DsGroupParams } from './schemas.ts';
@@ -42,7 +41,7 @@ export function datastoreRoutes(app: App, { ctx }: RouteDeps): void {
     '/applications/:app_id/datastores/:datastore_id/fields',
     { schema: { tags: TAGS, summary: "GetDatastoreFields: the datastore's fields keyed by field id", params: AppDsParams } },
     async (req) => {
-      const access = await workspaceAccess(ctx, await principalOf(ctx, req), req.params.app_id);
+      const access = await accessOf(ctx, req, req.params.app_id);
       return fieldList(await getDatastore(ctx, access.workspaceId, req.params.datastore_id));
     },
   );

@@ -1,7 +1,6 @@
 import { Type } from 'typebox';
-import { workspaceAccess } from '../../core/auth.ts';
 import { createConnection, deleteConnection, getConnection, listConnectionTables, listConnections, type Connection } from '../../core/connections/connections.ts';
-import { principalOf } from '../auth-hook.ts';
+import { accessOf } from '../auth-hook.ts';
 import { iso } from '../present.ts';
 import { Id, Key, Name, Time, WsParams, responses } from '../schemas.ts';
 import type { App, RouteDeps } from './types.ts';
@@ -43,7 +42,7 @@ export function connectionRoutes(app: App, { ctx }: RouteDeps): void {
       },
     },
     async (req, reply) => {
-      const access = await workspaceAccess(ctx, await principalOf(ctx, req), req.params.ws);
+      const access = await accessOf(ctx, req, req.params.ws);
       return reply.status(201).send(present(await createConnection(ctx, access, req.body)));
     },
   );
@@ -52,7 +51,7 @@ export function connectionRoutes(app: App, { ctx }: RouteDeps): void {
     '/workspaces/:ws/connections',
     { schema: { tags, summary: 'Data connections (workspace admin)', params: WsParams, response: responses({ 200: Type.Object({ connections: Type.Array(ConnectionSchema) }) }) } },
     async (req) => {
-      const access = await workspaceAccess(ctx, await principalOf(ctx, req), req.params.ws);
+      const access = await accessOf(ctx, req, req.params.ws);
       return { connections: (await listConnections(ctx, access)).map(present) };
     },
   );
@@ -60,14 +59,14 @@ export function connectionRoutes(app: App, { ctx }: RouteDeps): void {
   app.get(
     '/workspaces/:ws/connections/:id',
     { schema: { tags, summary: 'A data connection (workspace admin)', params: ConnParams, response: responses({ 200: ConnectionSchema }) } },
-    async (req) => present(await getConnection(ctx, await workspaceAccess(ctx, await principalOf(ctx, req), req.params.ws), req.params.id)),
+    async (req) => present(await getConnection(ctx, await accessOf(ctx, req, req.params.ws), req.params.id)),
   );
 
   app.delete(
     '/workspaces/:ws/connections/:id',
     { schema: { tags, summary: 'Delete a data connection (workspace admin)', params: ConnParams, response: responses({ 204: Type.Null() }) } },
     async (req, reply) => {
-      await deleteConnection(ctx, await workspaceAccess(ctx, await principalOf(ctx, req), req.params.ws), req.params.id);
+      await deleteConnection(ctx, await accessOf(ctx, req, req.params.ws), req.params.id);
       return reply.status(204).send();
     },
   );
@@ -82,6 +81,6 @@ export function connectionRoutes(app: App, { ctx }: RouteDeps): void {
         response: responses({ 200: Type.Object({ tables: Type.Array(Type.String()) }) }),
       },
     },
-    async (req) => ({ tables: await listConnectionTables(ctx, await workspaceAccess(ctx, await principalOf(ctx, req), req.params.ws), req.params.id) }),
+    async (req) => ({ tables: await listConnectionTables(ctx, await accessOf(ctx, req, req.params.ws), req.params.id) }),
   );
 }

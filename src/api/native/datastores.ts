@@ -1,7 +1,6 @@
 import { Type } from 'typebox';
-import { workspaceAccess } from '../../core/auth.ts';
 import { createDatastore, getDatastore, listDatastores } from '../../core/datastores.ts';
-import { principalOf } from '../auth-hook.ts';
+import { accessOf } from '../auth-hook.ts';
 import { presentDatastore } from '../present.ts';
 import { DatastoreBody, DatastoreSchema, Key, WsParams, responses } from '../schemas.ts';
 import type { App, RouteDeps } from './types.ts';
@@ -21,7 +20,7 @@ export function datastoreRoutes(app: App, { ctx }: RouteDeps): void {
       },
     },
     async (req, reply) => {
-      const access = await workspaceAccess(ctx, await principalOf(ctx, req), req.params.ws, 'manage');
+      const access = await accessOf(ctx, req, req.params.ws, 'manage');
       const ds = await createDatastore(ctx, access.workspaceId, req.body);
       return reply.status(201).send(presentDatastore(ds));
     },
@@ -31,7 +30,7 @@ export function datastoreRoutes(app: App, { ctx }: RouteDeps): void {
     '/workspaces/:ws/datastores',
     { schema: { tags: ['datastores'], summary: 'Datastores of the workspace', params: WsParams, response: responses({ 200: Type.Object({ datastores: Type.Array(DatastoreSchema) }) }) } },
     async (req) => {
-      const access = await workspaceAccess(ctx, await principalOf(ctx, req), req.params.ws);
+      const access = await accessOf(ctx, req, req.params.ws);
       return { datastores: (await listDatastores(ctx, access)).map(presentDatastore) };
     },
   );
@@ -40,7 +39,7 @@ export function datastoreRoutes(app: App, { ctx }: RouteDeps): void {
     '/workspaces/:ws/datastores/:ds',
     { schema: { tags: ['datastores'], summary: 'A datastore by id or display_id', params: DsParams, response: responses({ 200: DatastoreSchema }) } },
     async (req) => {
-      const access = await workspaceAccess(ctx, await principalOf(ctx, req), req.params.ws);
+      const access = await accessOf(ctx, req, req.params.ws);
       return presentDatastore(await getDatastore(ctx, access.workspaceId, req.params.ds));
     },
   );

@@ -1,10 +1,9 @@
 import { Type } from 'typebox';
-import { workspaceAccess } from '../../core/auth.ts';
 import { getDatastore, getDatastoresById } from '../../core/datastores.ts';
 import { deleteDraft, itemDraftAndVersions } from '../../core/drafts.ts';
 import { addComment, createItems, getItem, getItemWithHistory, searchItems } from '../../core/items.ts';
 import { runAction, updateItems } from '../../core/operations/run.ts';
-import { principalOf } from '../auth-hook.ts';
+import { accessOf } from '../auth-hook.ts';
 import { presentDraft, presentHistory, presentItem, presentTicket, presentVersion } from '../present.ts';
 import {
   Comment,
@@ -42,7 +41,7 @@ export function itemRoutes(app: App, { ctx }: RouteDeps): void {
       },
     },
     async (req, reply) => {
-      const access = await workspaceAccess(ctx, await principalOf(ctx, req), req.params.ws, 'write');
+      const access = await accessOf(ctx, req, req.params.ws, 'write');
       const ds = await getDatastore(ctx, access.workspaceId, req.params.ds);
       if ('items' in req.body) {
         const ids = await createItems(ctx, access, ds, req.body.items);
@@ -76,7 +75,7 @@ export function itemRoutes(app: App, { ctx }: RouteDeps): void {
       },
     },
     async (req) => {
-      const access = await workspaceAccess(ctx, await principalOf(ctx, req), req.params.ws);
+      const access = await accessOf(ctx, req, req.params.ws);
       const ds = await getDatastore(ctx, access.workspaceId, req.params.ds);
       const { items, total } = await searchItems(ctx, ds, req.body);
       return { items: items.map((i) => presentItem(i, ds)), total };
@@ -99,7 +98,7 @@ export function itemRoutes(app: App, { ctx }: RouteDeps): void {
       },
     },
     async (req) => {
-      const access = await workspaceAccess(ctx, await principalOf(ctx, req), req.params.ws);
+      const access = await accessOf(ctx, req, req.params.ws);
       const { item, history } = await getItemWithHistory(ctx, access.workspaceId, req.params.id);
       const ds = (await getDatastoresById(ctx, [item.datastore_id])).get(item.datastore_id);
       const { draft, versions } = await itemDraftAndVersions(ctx, item.id);
@@ -123,7 +122,7 @@ export function itemRoutes(app: App, { ctx }: RouteDeps): void {
       },
     },
     async (req) => {
-      const access = await workspaceAccess(ctx, await principalOf(ctx, req), req.params.ws, 'write');
+      const access = await accessOf(ctx, req, req.params.ws, 'write');
       return { deleted: await deleteDraft(ctx, access, req.params.id) };
     },
   );
@@ -143,7 +142,7 @@ export function itemRoutes(app: App, { ctx }: RouteDeps): void {
       },
     },
     async (req) => {
-      const access = await workspaceAccess(ctx, await principalOf(ctx, req), req.params.ws, 'write');
+      const access = await accessOf(ctx, req, req.params.ws, 'write');
       const o = single(await updateItems(ctx, actorOf(access), [{ id: req.params.id, rev_no: req.body.rev_no }], req.body.fields, { comment: req.body.comment ?? null }));
       const ds = (await getDatastoresById(ctx, [o.item!.datastore_id])).get(o.item!.datastore_id);
       return { ...presentItem(o.item!, ds), ...(o.draft ? { draft: presentDraft(o.draft) } : {}) };
@@ -167,7 +166,7 @@ export function itemRoutes(app: App, { ctx }: RouteDeps): void {
       },
     },
     async (req) => {
-      const access = await workspaceAccess(ctx, await principalOf(ctx, req), req.params.ws, 'write');
+      const access = await accessOf(ctx, req, req.params.ws, 'write');
       const body = req.body ?? {};
       const o = single(
         await runAction(ctx, actorOf(access), [{ id: req.params.id, rev_no: body.rev_no }], { action: req.params.action, fields: body.fields ?? null }, { comment: body.comment ?? null }),
@@ -189,7 +188,7 @@ export function itemRoutes(app: App, { ctx }: RouteDeps): void {
       },
     },
     async (req, reply) => {
-      const access = await workspaceAccess(ctx, await principalOf(ctx, req), req.params.ws, 'write');
+      const access = await accessOf(ctx, req, req.params.ws, 'write');
       const entry = await addComment(ctx, access, req.params.id, req.body.comment);
       return reply.status(201).send(presentHistory(entry, undefined));
     },

@@ -1,10 +1,9 @@
 import { Type } from 'typebox';
-import { workspaceAccess } from '../../core/auth.ts';
 import { modelDdl } from '../../core/models/ddl.ts';
 import type { ModelEntity } from '../../core/models/entities.ts';
 import { DW_TYPES } from '../../core/models/physical/types.ts';
 import { submitReverse, submitTransform } from '../../engine/model-ops/submit-model-op.ts';
-import { principalOf } from '../auth-hook.ts';
+import { accessOf } from '../auth-hook.ts';
 import { iso } from '../present.ts';
 import { Id, Key, Name, Time, responses } from '../schemas.ts';
 import { BatchSchema, presentBatch } from './batches.ts';
@@ -59,7 +58,7 @@ export function modelRoutes(app: App, { ctx, engine }: RouteDeps): void {
       },
     },
     async (req, reply) => {
-      const access = await workspaceAccess(ctx, await principalOf(ctx, req), req.params.ws);
+      const access = await accessOf(ctx, req, req.params.ws);
       const { max_rate, ...input } = req.body;
       const batch = await submitReverse(engine, access, req.params.model_id, input, {
         source: 'native', projectId: access.projectId, idempotencyKey: req.headers['idempotency-key'], maxRate: max_rate,
@@ -92,7 +91,7 @@ export function modelRoutes(app: App, { ctx, engine }: RouteDeps): void {
       },
     },
     async (req, reply) => {
-      const access = await workspaceAccess(ctx, await principalOf(ctx, req), req.params.ws);
+      const access = await accessOf(ctx, req, req.params.ws);
       const { max_rate, ...input } = req.body;
       const { batch, target } = await submitTransform(engine, access, req.params.model_id, input, {
         source: 'native', projectId: access.projectId, idempotencyKey: req.headers['idempotency-key'], maxRate: max_rate,
@@ -115,7 +114,7 @@ export function modelRoutes(app: App, { ctx, engine }: RouteDeps): void {
       },
     },
     async (req) => {
-      const access = await workspaceAccess(ctx, await principalOf(ctx, req), req.params.ws);
+      const access = await accessOf(ctx, req, req.params.ws);
       const ddl = await modelDdl(ctx, access, req.params.model_id, req.query.dw_type);
       return { ...ddl, sql: ddl.statements.map((s) => `${s};\n`).join('\n') };
     },

@@ -1,9 +1,8 @@
 import { Type } from 'typebox';
-import { workspaceAccess } from '../../core/auth.ts';
 import { getDatastoresById } from '../../core/datastores.ts';
 import { decideTickets } from '../../core/operations/run.ts';
 import { getTicket, listTickets } from '../../core/tickets.ts';
-import { principalOf } from '../auth-hook.ts';
+import { accessOf } from '../auth-hook.ts';
 import { presentItem, presentTicket } from '../present.ts';
 import { Comment, Id, ItemSchema, Key, Limit, Offset, TicketSchema, WsParams, responses } from '../schemas.ts';
 import { actorOf, single, type App, type RouteDeps } from './types.ts';
@@ -31,7 +30,7 @@ export function ticketRoutes(app: App, { ctx }: RouteDeps): void {
       },
     },
     async (req) => {
-      const access = await workspaceAccess(ctx, await principalOf(ctx, req), req.params.ws);
+      const access = await accessOf(ctx, req, req.params.ws);
       const { tickets, total } = await listTickets(ctx, access, req.query);
       const dss = await getDatastoresById(ctx, [...new Set(tickets.map((t) => t.datastore_id))]);
       return { tickets: tickets.map((t) => presentTicket(t, dss.get(t.datastore_id))), total };
@@ -42,7 +41,7 @@ export function ticketRoutes(app: App, { ctx }: RouteDeps): void {
     '/workspaces/:ws/tickets/:id',
     { schema: { tags: ['tickets'], summary: 'A ticket', params: Type.Object({ ws: Key, id: Id }), response: responses({ 200: TicketSchema }) } },
     async (req) => {
-      const access = await workspaceAccess(ctx, await principalOf(ctx, req), req.params.ws);
+      const access = await accessOf(ctx, req, req.params.ws);
       const t = await getTicket(ctx, access.workspaceId, req.params.id);
       return presentTicket(t, (await getDatastoresById(ctx, [t.datastore_id])).get(t.datastore_id));
     },
@@ -60,7 +59,7 @@ export function ticketRoutes(app: App, { ctx }: RouteDeps): void {
       },
     },
     async (req) => {
-      const access = await workspaceAccess(ctx, await principalOf(ctx, req), req.params.ws, 'read');
+      const access = await accessOf(ctx, req, req.params.ws, 'read');
       const o = single(await decideTickets(ctx, actorOf(access), [req.params.id], req.params.decision, { comment: req.body?.comment ?? null }));
       const ds = (await getDatastoresById(ctx, [o.item!.datastore_id])).get(o.item!.datastore_id);
       return { ticket: presentTicket(o.ticket!, ds), item: presentItem(o.item!, ds) };

@@ -1,10 +1,9 @@
 import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import { workspaceAccess } from '../../core/auth.ts';
 import { getDelivery, listDeliveries, redeliver, type Delivery } from '../../core/webhooks/deliveries.ts';
 import { WEBHOOK_EVENT_TYPES } from '../../core/webhooks/event-types.ts';
 import { createWebhook, deleteWebhook, getWebhook, listWebhooks, updateWebhook, type Webhook } from '../../core/webhooks/webhooks.ts';
-import { principalOf } from '../auth-hook.ts';
+import { accessOf } from '../auth-hook.ts';
 import { iso, isoOrNull } from '../present.ts';
 import { Id, Key, NullableTime, Time, WsParams, responses } from '../schemas.ts';
 import type { App, RouteDeps } from './types.ts';
@@ -76,7 +75,7 @@ const DeliveryParams = Type.Object({ ws: Key, id: Id, delivery_id: Id });
 
 /** Workspace webhooks (README: Webhooks): workspace admins only, since a URL may embed a receiver's credentials. */
 export function webhookRoutes(app: App, { ctx, engine }: RouteDeps): void {
-  const admin = async (req: FastifyRequest, ws: string) => workspaceAccess(ctx, await principalOf(ctx, req), ws, 'manage');
+  const admin = async (req: FastifyRequest, ws: string) => accessOf(ctx, req, ws, 'manage');
 
   app.post(
     '/workspaces/:ws/webhooks',

@@ -1,7 +1,6 @@
 import { Type } from 'typebox';
-import { workspaceAccess } from '../../core/auth.ts';
 import { createWorkspace, getWorkspace, listMembers, listWorkspaces, removeMember, setMember } from '../../core/workspaces.ts';
-import { principalOf } from '../auth-hook.ts';
+import { accessOf, principalOf } from '../auth-hook.ts';
 import { presentWorkspace } from '../present.ts';
 import { Id, Key, Member, Name, RoleSchema, Workspace, WsParams, responses } from '../schemas.ts';
 import type { App, RouteDeps } from './types.ts';
@@ -36,13 +35,13 @@ export function workspaceRoutes(app: App, { ctx }: RouteDeps): void {
   app.get(
     '/workspaces/:ws',
     { schema: { tags: ['workspaces'], summary: 'A workspace', params: WsParams, response: responses({ 200: Workspace }) } },
-    async (req) => presentWorkspace(await getWorkspace(ctx, await workspaceAccess(ctx, await principalOf(ctx, req), req.params.ws))),
+    async (req) => presentWorkspace(await getWorkspace(ctx, await accessOf(ctx, req, req.params.ws))),
   );
 
   app.get(
     '/workspaces/:ws/members',
     { schema: { tags: ['workspaces'], summary: 'Members and their roles', params: WsParams, response: responses({ 200: Type.Object({ members: Type.Array(Member) }) }) } },
-    async (req) => ({ members: await listMembers(ctx, await workspaceAccess(ctx, await principalOf(ctx, req), req.params.ws)) }),
+    async (req) => ({ members: await listMembers(ctx, await accessOf(ctx, req, req.params.ws)) }),
   );
 
   app.put(
@@ -57,7 +56,7 @@ export function workspaceRoutes(app: App, { ctx }: RouteDeps): void {
       },
     },
     async (req) => {
-      const access = await workspaceAccess(ctx, await principalOf(ctx, req), req.params.ws, 'manage');
+      const access = await accessOf(ctx, req, req.params.ws, 'manage');
       return setMember(ctx, access, req.params.user_id, req.body.role);
     },
   );
@@ -73,7 +72,7 @@ export function workspaceRoutes(app: App, { ctx }: RouteDeps): void {
       },
     },
     async (req, reply) => {
-      const access = await workspaceAccess(ctx, await principalOf(ctx, req), req.params.ws, 'manage');
+      const access = await accessOf(ctx, req, req.params.ws, 'manage');
       await removeMember(ctx, access, req.params.user_id);
       return reply.status(204).send();
     },
