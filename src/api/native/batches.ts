@@ -1,14 +1,15 @@
 import type { FastifyRequest } from 'fastify';
 import { BatchStatusCache, DEFAULT_STATUS_CACHE_MS } from './batch-status-cache.ts';
 import { Type } from 'typebox';
-import { workspaceAccess, type Access } from '../../core/auth.ts';
+import type { Access } from '../../core/auth.ts';
 import { roleAllows } from '../../core/roles.ts';
 import { MODEL_OPERATION_TYPES, type ModelOpParams } from '../../core/models/op-params.ts';
 import { MAX_RATE_RANGE, OPERATIONS, PRIORITY, TERMINAL } from '../../engine/batch-states.ts';
 import { getBatch, listBatches, type Batch } from '../../engine/batches.ts';
 import { listBatchItems } from '../../engine/batch-items.ts';
+import { then } from '../../core/maybe-promise.ts';
 import { fail } from '../../errors.ts';
-import { principalOf } from '../auth-hook.ts';
+import { accessOf } from '../auth-hook.ts';
 import { iso, isoOrNull } from '../present.ts';
 import { Comment, Conditions, DateTimeInput, FieldValues, Id, Key, NullableTime, Time, WsParams, responses } from '../schemas.ts';
 import { actorOf, type App, type RouteDeps } from './types.ts';
@@ -161,13 +162,14 @@ function requireController(access: Access, batch: Batch): void {
 
 /** The batch of the path, for a caller who may control it (see requireController). */
 async function controlledBatch(ctx: RouteDeps['ctx'], req: FastifyRequest & { params: { ws: string; id: string } }): Promise<{ access: Access; batch: Batch }> {
-  const access = await workspaceAccess(ctx, await principalOf(ctx, req), req.params.ws);
+  const access = await accessOf(ctx, req, req.params.ws);
   const batch = await getBatch(ctx, access.workspaceId, req.params.id);
   requireController(access, batch);
   return { access, batch };
 }
 
 const BatchParams = Type.Object({ ws: Key, id: Id });
+const JSON_UTF8 = 'application/json; charset=utf-8';
 
 const Priority = Type.Integer({
   minimum: PRIORITY.min,
@@ -213,7 +215,7 @@ export function batchRoutes(app: App, { ctx, engine, statusCacheMs }: RouteDeps)
     },
     async (req, reply) => {
       // Every operation needs `write`: a viewer may not record batches, not even ones whose every item would fail.
-      const access = await workspaceAccess(ctx, await principalOf(ctx, req), req.params.ws, 'write');
+      const access = await accessOf(ctx, req, req.params.ws, 'write');
       const b = req.body;
       const { batch, created } = await engine.submit(actorOf(access), {
         operation: b.operation,
@@ -251,7 +253,7 @@ export function batchRoutes(app: App, { ctx, engine, statusCacheMs }: RouteDeps)
       },
     },
     async (req) => {
-      const access = await workspaceAccess(ctx, await principalOf(ctx, req), req.params.ws);
+      const access = await accessOf(ctx, req, req.params.ws);
       return { batches: (await listBatches(ctx, access.workspaceId, req.query)).map((b) => presentBatch(b)) };
     },
   );
@@ -266,13 +268,16 @@ export function batchRoutes(app: App, { ctx, engine, statusCacheMs }: RouteDeps)
         response: responses({ 200: BatchSchema }),
       },
     },
-    async (req, reply) => {
-      const access = await workspaceAccess(ctx, await principalOf(ctx, req), req.params.ws);
-      const json = await statusCache.json(access.workspaceId, req.params.id, async () =>
-        reply.serializeInput(presentBatch(await getBatch(ctx, access.workspaceId, req.params.id)), '200') as string,
-      );
-      return reply.type('application/json; charset=utf-8').send(json);
-    },
+    // Not async: with the caller and the answer cached (pollers of a running batch), it answers without a promise.
+    (req, reply) =>
+      then(accessOf(ctx, req, req.params.ws), (access) =>
+        then(
+          statusCache.body(access.workspaceId, req.params.id, async () =>
+            Buffer.from(reply.serializeInput(presentBatch(await getBatch(ctx, access.workspaceId, req.params.id)), '200') as string),
+          ),
+          (body) => void reply.header('content-type', JSON_UTF8).send(body),
+        ),
+      ),
   );
 
   app.get(
@@ -311,7 +316,7 @@ export function batchRoutes(app: App, { ctx, engine, statusCacheMs }: RouteDeps)
       },
     },
     async (req) => {
-      const access = await workspaceAccess(ctx, await principalOf(ctx, req), req.params.ws);
+      const access = await accessOf(ctx, req, req.params.ws);
       const batch = await getBatch(ctx, access.workspaceId, req.params.id);
       if (batch.items_purged_at !== null) {
         fail('ITEMS_PURGED', `This batch's per-item outcomes were purged on ${iso(batch.items_purged_at)} (retention); its counters remain on the batch.`);
@@ -434,7 +439,7 @@ export function batchRoutes(app: App, { ctx, engine, statusCacheMs }: RouteDeps)
       },
     },
     async (req, reply) => {
-      const access = await workspaceAccess(ctx, await principalOf(ctx, req), req.params.ws);
+      const access = await accessOf(ctx, req, req.params.ws);
       let batch = await getBatch(ctx, access.workspaceId, req.params.id);
       reply.hijack();
       const res = reply.raw;
