@@ -92,4 +92,18 @@ describeEachDialect('batch status cache', (dialect) => {
     const stranger = await other.admin.get(url(id));
     assert.equal(stranger.status, 404);
   });
+
+  it('answers each caller by its own workspace when their misses share one read', async () => {
+    const other = await workspaceWithRoles(s, 'Racing');
+    // Cold entries, asked at once: the foreign caller's miss starts the read first, then second.
+    for (const foreignFirst of [true, false]) {
+      const id = await later();
+      const calls = [() => other.admin.get(url(id, other.ws)), () => w.member.get(url(id)), () => other.viewer.get(url(id, other.ws))];
+      if (!foreignFirst) calls.reverse();
+      const answers = await Promise.all(calls.map((c) => c()));
+      const byStatus = answers.map((a) => `${a.status} ${a.body.error?.code ?? a.body.id}`);
+      const expected = [`404 BATCH_NOT_FOUND`, `200 ${id}`, `404 BATCH_NOT_FOUND`];
+      assert.deepEqual(byStatus, foreignFirst ? expected : expected.reverse());
+    }
+  });
 });

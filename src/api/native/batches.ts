@@ -5,7 +5,7 @@ import type { Access } from '../../core/auth.ts';
 import { roleAllows } from '../../core/roles.ts';
 import { MODEL_OPERATION_TYPES, type ModelOpParams } from '../../core/models/op-params.ts';
 import { MAX_RATE_RANGE, OPERATIONS, PRIORITY, TERMINAL } from '../../engine/batch-states.ts';
-import { getBatch, listBatches, type Batch } from '../../engine/batches.ts';
+import { findBatch, getBatch, listBatches, type Batch } from '../../engine/batches.ts';
 import { listBatchItems } from '../../engine/batch-items.ts';
 import { then } from '../../core/maybe-promise.ts';
 import { fail } from '../../errors.ts';
@@ -272,10 +272,14 @@ export function batchRoutes(app: App, { ctx, engine, statusCacheMs }: RouteDeps)
     (req, reply) =>
       then(accessOf(ctx, req, req.params.ws), (access) =>
         then(
-          statusCache.body(access.workspaceId, req.params.id, async () =>
-            Buffer.from(reply.serializeInput(presentBatch(await getBatch(ctx, access.workspaceId, req.params.id)), '200') as string),
-          ),
-          (body) => void reply.header('content-type', JSON_UTF8).send(body),
+          statusCache.body(access.workspaceId, req.params.id, async () => {
+            const batch = await findBatch(ctx, req.params.id);
+            return batch ? { workspaceId: batch.workspace_id, body: Buffer.from(reply.serializeInput(presentBatch(batch), '200') as string) } : undefined;
+          }),
+          (body) => {
+            if (!body) fail('BATCH_NOT_FOUND');
+            reply.header('content-type', JSON_UTF8).send(body);
+          },
         ),
       ),
   );
