@@ -19,6 +19,11 @@ export class ExpiringCache<V> {
     readonly maxEntries: number,
   ) {}
 
+  /** Entries held, live or expired but not yet dropped. */
+  get size(): number {
+    return this.#entries.size;
+  }
+
   /** The live value for `key`, without loading: the hot paths answer a hit with no promise (see core/auth.ts). */
   peek(key: string): V | undefined {
     const hit = this.#entries.get(key);
@@ -38,6 +43,7 @@ export class ExpiringCache<V> {
         if (this.#loading.get(key) === loading) this.#loading.delete(key);
         if (value !== undefined && generation === this.#generation) {
           this.#entries.delete(key);
+          this.#dropExpired(Date.now());
           // Oldest first out: a Map iterates in insertion order.
           if (this.#entries.size >= this.maxEntries) this.#entries.delete(this.#entries.keys().next().value!);
           this.#entries.set(key, { value, expires: now + this.ttlMs });
@@ -51,6 +57,18 @@ export class ExpiringCache<V> {
     );
     this.#loading.set(key, loading);
     return loading;
+  }
+
+  /**
+   * Entries go in in the order they expire (one ttl, a Map iterates in insertion order), so the expired ones are at
+   * its head: each insert drops them, and a key nobody asks for again is held about one ttl, not until 10,000
+   * others push it out (auth.ts keys principals by the caller's token).
+   */
+  #dropExpired(now: number): void {
+    for (const [key, entry] of this.#entries) {
+      if (entry.expires > now) return;
+      this.#entries.delete(key);
+    }
   }
 
   clear(): void {

@@ -68,3 +68,12 @@ it('keeps at most maxEntries, the oldest out first', async () => {
   for (const k of ['a', 'b', 'c']) await cache.get(k, async () => k.charCodeAt(0));
   assert.deepEqual(['a', 'b', 'c'].map((k) => cache.peek(k)), [undefined, 98, 99]);
 });
+
+it('drops expired entries as new ones come in, so a key asked once is not held long after its ttl', async () => {
+  const cache = new ExpiringCache<string>(20, 10_000);
+  for (const k of ['a', 'b', 'c']) await cache.get(k, async () => k);
+  await new Promise((r) => setTimeout(r, 30));
+  await cache.get('d', async () => 'd');
+  assert.equal(cache.size, 1);
+  assert.equal(cache.peek('d'), 'd');
+});
