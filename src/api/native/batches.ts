@@ -274,7 +274,7 @@ export function batchRoutes(app: App, { ctx, engine, statusCacheMs }: RouteDeps)
         then(
           statusCache.body(access.workspaceId, req.params.id, async () => {
             const batch = await findBatch(ctx, req.params.id);
-            return batch ? { workspaceId: batch.workspace_id, body: Buffer.from(reply.serializeInput(presentBatch(batch), '200') as string) } : undefined;
+            return batch ? { workspaceId: batch.workspace_id, body: reply.serializeInput(presentBatch(batch), '200') as string } : undefined;
           }),
           (body) => {
             if (!body) fail('BATCH_NOT_FOUND');
