@@ -8,8 +8,8 @@
  *
  * Flags: --duration S (per phase, 60), --conns 16,64, --dialects sqlite,postgres, --items 20000, --warmup S (3,
  * before each measured run of status and bare), --log-level warn (the service's LOG_LEVEL), --stall-ms 5000 (an SSE
- * watcher's longest allowed silence), --timeout 10 (seconds before a request counts as timed out), --bare-runs 3
- * (the processes the floor is measured in).
+ * watcher's longest allowed silence), --timeout 10 (seconds before a request counts as timed out), --rounds 3
+ * (paired status and bare runs the ratio is measured in).
  * PostgreSQL: TEST_PG_URL or DATABASE_URL, else whatever scripts/ensure-postgres.sh finds or starts; the bench
  * creates a database of its own on it and drops it after.
  *
@@ -19,12 +19,16 @@
  *      conditions, POST /batch_approvals/_check of 200 ids, POST batches (10-item updates, run by the worker while
  *      the phase goes on), GET batch status; plus N/4 SSE watchers (plain http) on a rate-limited batch that runs
  *      through the whole phase. After it, every submitted batch must end `succeeded` (bench/load/batches.ts).
- *   2. status alone: GET batch status with N connections, `--duration` s.
- *   3. bare: the same autocannon settings against bench/load/bare-fastify.ts, in --bare-runs (3) fresh processes of
- *      `--duration` ÷ runs s each; the floor is the fastest of them. One bare process cost 58k or 97k instructions a
- *      request under callgrind depending on how V8 went at its start (src/tick-shape.ts), so a single one made the
- *      floor, and the ratio, a draw: the fastest of three is the strongest floor the run saw.
- *   ratio = status req/s ÷ floor req/s; target ≥ 0.5.
+ *   2. status against bare, in --rounds (3) paired rounds of `--duration` ÷ rounds s each: GET batch status
+ *      alone with N connections, then the same autocannon settings against bench/load/bare-fastify.ts in a fresh
+ *      process of its own. ratio = status requests ÷ bare requests over all rounds (equal times); target ≥ 0.5.
+ *      Why rounds: this 2-vCPU VM's speed drifts by the minute. Measured back to back in one run, the same service
+ *      process answered 51, 53, then 30 µs of CPU a request, and the same bare process 31, 23, then 20 µs: a
+ *      status run and a bare run taken at different minutes compared the machine's moods, not the routes (the
+ *      previous design, 60 s of status and then the fastest of three bare processes, gave 0.17–0.39 in one full
+ *      run and 0.60 in a short one). Paired rounds see the same drift on both sides. A fresh bare process each
+ *      round: one bare process cost 58k or 97k instructions a request under callgrind depending on how V8 went
+ *      at its start (src/tick-shape.ts), so each round draws anew, as the service did once.
  * Any non-2xx, timeout, socket error, failed or stalled SSE stream, or submitted batch that does not succeed is an
  * error: they are listed and the bench exits 1. Total time with the defaults: per dialect, a seed (~5 s) and per
  * level 3 × 60 s + 6 s of warmups + the drain of the submitted batches (seconds on SQLite; 100–160 s on PostgreSQL,
@@ -62,7 +66,7 @@ const STALL_MS = num('--stall-ms', 5000);
 const TIMEOUT = num('--timeout', 10);
 const LOG_LEVEL = arg('--log-level', 'warn');
 const LEVELS = arg('--conns', '16,64').split(',').map(Number);
-const BARE_RUNS = Math.max(1, Math.round(num('--bare-runs', 3)));
+const ROUNDS = Math.max(1, Math.round(num('--rounds', 3)));
 const DIALECTS = arg('--dialects', 'sqlite,postgres').split(',') as Dialect[];
 if (LEVELS.some((c) => !Number.isInteger(c) || c < 4)) throw new Error('--conns: integers ≥ 4 (split over four routes)');
 if (DIALECTS.some((d) => d !== 'sqlite' && d !== 'postgres')) throw new Error('--dialects: sqlite and/or postgres');
@@ -85,8 +89,8 @@ interface LevelResult {
   ratio: number;
   /** Bare CPU per request ÷ status CPU per request (service process only; PostgreSQL's own CPU is extra). */
   cpuRatio: number;
-  /** Every bare run: the floor is the fastest. */
-  bareRuns: { reqPerSec: number; cpuUs: number }[];
+  /** Each paired round. */
+  rounds: { status: { reqPerSec: number; cpuUs: number }; bare: { reqPerSec: number; cpuUs: number }; ratio: number }[];
 }
 
 const rows: Row[] = [];
@@ -106,7 +110,7 @@ function pgUrl(tmp: string): { url: string; done: () => void } {
   return { url, done: () => execFileSync(script, ['stop', dir], { stdio: 'inherit' }) };
 }
 
-/** A bare Fastify process of its own for one measured run: see the header (3.) for why not one for the whole bench. */
+/** A bare Fastify process of its own for one measured run: see the header (2.) for why not one for the whole bench. */
 async function bareRun(level: number, duration: number): Promise<ClientResult> {
   const bare = await startProcess(['--import', 'tsx', new URL('./load/bare-fastify.ts', import.meta.url).pathname], {}, join(tmp, 'bare.log'), '/');
   try {
@@ -151,24 +155,49 @@ async function runLevel(dialect: Dialect, url: string, pid: number | undefined, 
   log(`  backlog at the end of the phase: ${backlog} batches queued or running (the watched one included)`);
   log(`  ${batches.submitted} batches submitted, ${batches.succeeded} succeeded, all terminal ${batches.drainSeconds.toFixed(1)} s after the phase; SSE: ${sse.events} events, longest gap ${sse.maxGapMs} ms`);
 
-  const bareSeconds = Math.max(1, Math.round(DURATION / BARE_RUNS));
-  log(`${dialect} ${level} conns: GET batch status alone ${DURATION} s, then the bare Fastify route in ${BARE_RUNS} processes, ${bareSeconds} s each`);
+  const slice = Math.max(1, Math.round(DURATION / ROUNDS));
+  log(`${dialect} ${level} conns: GET batch status against the bare Fastify route, ${ROUNDS} paired rounds of ${slice} s each`);
   // The same client settings for both: connections, warmup, one client process.
-  const alone = { connections: level, duration: DURATION, warmup: WARMUP, timeout: TIMEOUT };
-  const [statusRun] = await runClients([{ ...alone, kind: 'status', url, seed: s }], pid);
+  const alone = { connections: level, duration: slice, warmup: WARMUP, timeout: TIMEOUT };
+  const statusRuns: ClientResult[] = [];
   const bareRuns: ClientResult[] = [];
-  for (let i = 0; i < BARE_RUNS; i++) bareRuns.push(await bareRun(level, bareSeconds));
-  const fastest = bareRuns.reduce((a, b) => (b.reqPerSec > a.reqPerSec ? b : a));
-  log(`  bare runs: ${bareRuns.map((r) => `${Math.round(r.reqPerSec)} req/s (${fmt(r.cpuUs)} µs)`).join(', ')}; the floor is the fastest`);
-  const { ids: _s, ...status } = { ...statusRun!, route: 'GET batch status' };
-  const { ids: _f, ...floor } = { ...fastest, errors: bareRuns.reduce((n, r) => n + r.errors, 0), errorDetail: bareRuns.flatMap((r) => r.errorDetail), route: 'bare Fastify GET /' };
+  for (let i = 0; i < ROUNDS; i++) {
+    const [statusRun] = await runClients([{ ...alone, kind: 'status', url, seed: s }], pid);
+    statusRuns.push(statusRun!);
+    bareRuns.push(await bareRun(level, slice));
+    log(`  round ${i + 1}: status ${Math.round(statusRun!.reqPerSec)} req/s (${fmt(statusRun!.cpuUs)} µs), bare ${Math.round(bareRuns[i]!.reqPerSec)} req/s (${fmt(bareRuns[i]!.cpuUs)} µs): ${(statusRun!.reqPerSec / bareRuns[i]!.reqPerSec).toFixed(2)}`);
+  }
+  const status = { ...pooled(statusRuns), route: 'GET batch status' };
+  const floor = { ...pooled(bareRuns), route: 'bare Fastify GET /' };
   rows.push({ ...status, dialect, level, phase: 'alone' }, { ...floor, dialect, level, phase: 'alone' });
   const ratio = status.reqPerSec / floor.reqPerSec;
   const cpuRatio = floor.cpuUs / status.cpuUs;
-  levels.push({ dialect, level, batches, sse, ratio, cpuRatio, bareRuns: bareRuns.map((r) => ({ reqPerSec: r.reqPerSec, cpuUs: r.cpuUs })) });
-  log(`  status ${Math.round(status.reqPerSec)} req/s ÷ bare ${Math.round(floor.reqPerSec)} req/s = ${ratio.toFixed(2)}; server CPU per request ${fmt(status.cpuUs)} µs vs ${fmt(floor.cpuUs)} µs`);
+  const rounds = statusRuns.map((st, i) => ({
+    status: { reqPerSec: st.reqPerSec, cpuUs: st.cpuUs },
+    bare: { reqPerSec: bareRuns[i]!.reqPerSec, cpuUs: bareRuns[i]!.cpuUs },
+    ratio: st.reqPerSec / bareRuns[i]!.reqPerSec,
+  }));
+  levels.push({ dialect, level, batches, sse, ratio, cpuRatio, rounds });
+  log(`  status ${Math.round(status.reqPerSec)} req/s ÷ bare ${Math.round(floor.reqPerSec)} req/s = ${ratio.toFixed(2)} (rounds ${rounds.map((r) => r.ratio.toFixed(2)).join(', ')}); server CPU per request ${fmt(status.cpuUs)} µs vs ${fmt(floor.cpuUs)} µs`);
 }
 
+/**
+ * Equal-length runs as one: req/s and CPU per request over all their requests, the p50 and p99 of the worst run
+ * (autocannon gives percentiles per run, which do not pool), every error.
+ */
+function pooled(runs: ClientResult[]): Omit<RouteResult, 'route'> & { cpuUs: number } {
+  const requests = runs.reduce((n, r) => n + r.requests, 0);
+  return {
+    connections: runs[0]!.connections,
+    requests,
+    reqPerSec: runs.reduce((n, r) => n + r.reqPerSec, 0) / runs.length,
+    p50: Math.max(...runs.map((r) => r.p50)),
+    p99: Math.max(...runs.map((r) => r.p99)),
+    errors: runs.reduce((n, r) => n + r.errors, 0),
+    errorDetail: runs.flatMap((r) => r.errorDetail),
+    cpuUs: runs.reduce((n, r) => n + r.cpuUs * r.requests, 0) / requests,
+  };
+}
 
 function report(): number {
   const lines = [

@@ -38,4 +38,6 @@ it('bench:load runs every route of the mixed workload without an error', { timeo
   assert.equal(level.sse.watchers, 4);
   assert.ok(level.sse.events >= level.sse.watchers, 'every watcher got events');
   assert.ok(Number.isFinite(level.ratio) && level.ratio > 0, `ratio ${level.ratio}`);
+  assert.equal(level.rounds.length, 3, 'status and bare are measured in three paired rounds');
+  for (const r of level.rounds) assert.ok(r.status.reqPerSec > 0 && r.bare.reqPerSec > 0, JSON.stringify(r));
 });
