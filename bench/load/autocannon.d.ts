@@ -14,6 +14,8 @@ declare module 'autocannon' {
     url: string;
     connections?: number;
     duration?: number;
+    /** A number of requests to send in all, instead of a duration. */
+    amount?: number;
     /** Seconds before a request counts as a timeout (10 by default). */
     timeout?: number;
     pipelining?: number;
