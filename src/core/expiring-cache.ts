@@ -4,9 +4,9 @@
  * cache is never undone by a read that started before it.
  *
  * One load per key at a time: callers that miss while a load of their key is under way share it. Without that,
- * every entry's expiry was a stampede: 64 pollers of one batch on PostgreSQL all missed during the ~1 ms round
- * trip of the first reload, and GET batch status made 585–837 queries a second where 10 would do (bench:load's
- * status phase, pg_stat_database). A load must therefore answer the same for every caller of its key; a caller
+ * every entry's expiry was a stampede: 64 pollers on PostgreSQL all missed during the ~1 ms round trip of the
+ * first reload, and GET batch status made 585–837 queries a second where its 20 polled batches needed 200
+ * (bench:load's status phase, pg_stat_database; 193–210 since). A load must therefore answer the same for every caller of its key; a caller
  * that forgets the key (or clears the cache) also drops the shared load, so later callers read afresh.
  */
 export class ExpiringCache<V> {
