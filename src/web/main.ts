@@ -5,12 +5,13 @@ import { batchesPage } from './pages/batches.ts';
 import { inboxPage } from './pages/inbox.ts';
 import { itemsPage } from './pages/items.ts';
 import { signInPage } from './pages/signin.ts';
+import { webhooksPage } from './pages/webhooks.ts';
 
 import { go, type Cleanup, type Page } from './router.ts';
 
 /**
  * The shell: a header with navigation and a main region; pages are chosen by the URL fragment
- * (`#/inbox`, `#/items`, `#/batches`, `#/batches/{id}`), so the server only serves `/` and the assets.
+ * (`#/inbox`, `#/items`, `#/batches`, `#/batches/{id}`, `#/webhooks`), so the server only serves `/` and the assets.
  */
 
 const routes: [RegExp, Page][] = [
@@ -18,6 +19,7 @@ const routes: [RegExp, Page][] = [
   [/^\/items$/, itemsPage],
   [/^\/batches$/, batchesPage],
   [/^\/batches\/(\d+)$/, batchPage],
+  [/^\/webhooks$/, webhooksPage],
 ];
 
 let cleanup: Cleanup | void;
@@ -53,6 +55,7 @@ function renderNav(path: string | null): void {
     link('/inbox', 'Inbox'),
     link('/items', 'Items'),
     link('/batches', 'Batches'),
+    link('/webhooks', 'Webhooks'),
     h('span', { class: 'spacer' }),
     h('a', { href: '#/signin', class: 'ws', title: 'Change workspace' }, sessionStorage.getItem('batchgate.workspaceName') ?? 'Workspace'),
     h('button', { type: 'button', class: 'link', onclick: () => signOut() }, 'Sign out'),

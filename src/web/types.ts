@@ -1,3 +1,5 @@
+import type { paths } from '../client/schema.d.ts';
+
 /** The native API's shapes, as far as the UI reads them (README: API). */
 export interface Me {
   id: string;
@@ -91,3 +93,9 @@ export interface BatchItem {
 }
 
 export const TERMINAL = ['succeeded', 'completed_with_errors', 'failed', 'cancelled'];
+
+// Webhooks, read off the generated client's types (type-only: nothing of it is bundled).
+type Json<R> = R extends { content: { 'application/json': infer B } } ? B : never;
+export type Webhook = Json<paths['/api/v1/workspaces/{ws}/webhooks/{id}']['get']['responses'][200]>;
+export type CreatedWebhook = Json<paths['/api/v1/workspaces/{ws}/webhooks']['post']['responses'][201]>;
+export type Delivery = Json<paths['/api/v1/workspaces/{ws}/webhooks/{id}/deliveries']['get']['responses'][200]>['deliveries'][number];

@@ -47,7 +47,7 @@ export interface WebHarness {
  * and Chromium before the tests, screenshot a failed test, and stop both after. The returned object is filled in
  * by the `before` hook, so read its fields in the suite's own `before` hooks and tests (registered after this).
  */
-export function useWebHarness(opts: { admin: string; tmpPrefix: string; shotPrefix?: string }): WebHarness {
+export function useWebHarness(opts: { admin: string; tmpPrefix: string; shotPrefix?: string; env?: Record<string, string> }): WebHarness {
   const web = {
     async api(method: string, path: string, body?: unknown, token = opts.admin): Promise<any> {
       const res = await fetch(`${web.base}/api/v1${path}`, {
@@ -75,7 +75,7 @@ export function useWebHarness(opts: { admin: string; tmpPrefix: string; shotPref
     web.dir = mkdtempSync(join(tmpdir(), opts.tmpPrefix));
     const port = await freePort();
     web.base = `http://127.0.0.1:${port}`;
-    const config = readConfig({ PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: join(web.dir, 'bg.db'), BATCHGATE_ADMIN_TOKEN: opts.admin, BATCHGATE_DEMO: '0', LOG_LEVEL: 'warn' });
+    const config = readConfig({ PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: join(web.dir, 'bg.db'), BATCHGATE_ADMIN_TOKEN: opts.admin, BATCHGATE_DEMO: '0', LOG_LEVEL: 'warn', ...opts.env });
     web.service = await createService(config);
 
     // A fresh profile in the test's temporary folder: no state from an earlier run or the user's own browser.
