@@ -73,17 +73,19 @@ describeEachDialect('authentication comes first', (dialect) => {
   });
 
   it('answers 401 before the body is parsed: malformed JSON, a wrong content type, a body over the limit', async () => {
+    let n = 0;
+    // An address per request: the limited app would answer 429 past its third failure from one.
     const post = (url: string, payload: string, contentType = 'application/json') =>
-      limited.inject({ method: 'POST', url, remoteAddress: '203.0.113.1', headers: { 'content-type': contentType }, payload });
+      limited.inject({ method: 'POST', url, remoteAddress: `203.0.113.${++n}`, headers: { 'content-type': contentType }, payload });
     const big = JSON.stringify({ name: 'x'.repeat(4096) });
     // Over bodyLimit: Fastify would answer 413 when it reads the body; the token is asked for before that.
     for (const url of ['/api/v1/workspaces', '/batch_approvals/_check?user_id=1', '/api/v0/applications/1/datastores/1/items/search', '/v1/p/design/approvals/batch-publish']) {
       const over = await post(url, big);
       assertUnauthenticated(url, over.statusCode, over.body);
     }
-    const malformed = await s.app.inject({ method: 'POST', url: '/api/v1/workspaces', headers: { 'content-type': 'application/json' }, payload: '{not json' });
+    const malformed = await post('/api/v1/workspaces', '{not json');
     assertUnauthenticated('/api/v1/workspaces', malformed.statusCode, malformed.body);
-    const wrongType = await s.app.inject({ method: 'POST', url: '/api/v1/workspaces', headers: { 'content-type': 'text/csv' }, payload: 'a,b' });
+    const wrongType = await post('/api/v1/workspaces', 'a,b', 'text/csv');
     assertUnauthenticated('/api/v1/workspaces', wrongType.statusCode, wrongType.body);
   });
 
@@ -99,7 +101,7 @@ describeEachDialect('authentication comes first', (dialect) => {
   });
 
   it('counts each of these failures toward the auth-failure limit, in every door', async () => {
-    const ip = '203.0.113.9';
+    const ip = '198.51.100.9';
     const send = (url: string, payload: string) =>
       limited.inject({ method: 'POST', url, remoteAddress: ip, headers: { 'content-type': 'application/json' }, payload });
     assert.equal((await send('/api/v1/workspaces', '{"probe":1}')).statusCode, 401);
