@@ -2,6 +2,7 @@ import { DEFAULT_AUTH_FAILURE_LIMIT, DEFAULT_AUTH_FAILURE_WINDOW_SECONDS } from 
 import { DEFAULT_STATUS_CACHE_MS } from './api/native/batch-status-cache.ts';
 import { parseSecretKey } from './core/connections/secret-box.ts';
 import { parseUtcOffset } from './core/dataarts/schedule-time.ts';
+import { MIN_TOKEN_LENGTH } from './core/token-secret.ts';
 import { DEFAULT_SQLITE_PATH } from './db/open-db.ts';
 
 /** Everything the service reads from the environment, read once at start (README: Configuration). */
@@ -92,6 +93,13 @@ function leaseMs(value: string | undefined): number {
   return ms;
 }
 
+/** A guessable admin token is the whole service's: a short one stops the start instead. */
+function adminToken(value: string | undefined): string | null {
+  if (!value) return null;
+  if (value.length < MIN_TOKEN_LENGTH) throw new Error(`BATCHGATE_ADMIN_TOKEN must be at least ${MIN_TOKEN_LENGTH} characters (got ${value.length}); generate one with: openssl rand -base64 32`);
+  return value;
+}
+
 /** What openDb takes from the config: the PostgreSQL schema, when DATABASE_SCHEMA names one. */
 export function dbOptions(config: Pick<Config, 'databaseSchema'>): { schema?: string } {
   return config.databaseSchema ? { schema: config.databaseSchema } : {};
@@ -103,7 +111,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     host: env.HOST || '0.0.0.0',
     databaseUrl: env.DATABASE_URL || DEFAULT_SQLITE_PATH,
     databaseSchema: schemaName(env.DATABASE_SCHEMA),
-    adminToken: env.BATCHGATE_ADMIN_TOKEN || null,
+    adminToken: adminToken(env.BATCHGATE_ADMIN_TOKEN),
     logLevel: env.LOG_LEVEL || 'info',
     bodyLimit: int('BATCHGATE_BODY_LIMIT', env.BATCHGATE_BODY_LIMIT, 16 * 1024 * 1024),
     authFailureLimit: int('BATCHGATE_AUTH_FAILURE_LIMIT', env.BATCHGATE_AUTH_FAILURE_LIMIT, DEFAULT_AUTH_FAILURE_LIMIT),
