@@ -1,5 +1,6 @@
 import { DEFAULT_AUTH_FAILURE_LIMIT, DEFAULT_AUTH_FAILURE_WINDOW_SECONDS } from './api/auth-failures.ts';
 import { DEFAULT_STATUS_CACHE_MS } from './api/native/batch-status-cache.ts';
+import { DEFAULT_SSE_MAX_PER_TOKEN } from './api/native/event-streams.ts';
 import { parseSecretKey } from './core/connections/secret-box.ts';
 import { parseUtcOffset } from './core/dataarts/schedule-time.ts';
 import { MIN_TOKEN_LENGTH } from './core/token-secret.ts';
@@ -15,6 +16,8 @@ export interface Config {
   adminToken: string | null;
   logLevel: string;
   bodyLimit: number;
+  /** BATCHGATE_SSE_MAX_PER_TOKEN: event streams one token may hold open per process (429 TOO_MANY_STREAMS past it). */
+  sseMaxPerToken: number;
   /** Failed authentications per client address and window before 429 TOO_MANY_AUTH_FAILURES (0: no limit). */
   authFailureLimit: number;
   authFailureWindowSeconds: number;
@@ -113,6 +116,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databaseSchema: schemaName(env.DATABASE_SCHEMA),
     adminToken: adminToken(env.BATCHGATE_ADMIN_TOKEN),
     logLevel: env.LOG_LEVEL || 'info',
+    sseMaxPerToken: Math.max(1, int('BATCHGATE_SSE_MAX_PER_TOKEN', env.BATCHGATE_SSE_MAX_PER_TOKEN, DEFAULT_SSE_MAX_PER_TOKEN)),
     bodyLimit: int('BATCHGATE_BODY_LIMIT', env.BATCHGATE_BODY_LIMIT, 16 * 1024 * 1024),
     authFailureLimit: int('BATCHGATE_AUTH_FAILURE_LIMIT', env.BATCHGATE_AUTH_FAILURE_LIMIT, DEFAULT_AUTH_FAILURE_LIMIT),
     authFailureWindowSeconds: Math.max(1, int('BATCHGATE_AUTH_FAILURE_WINDOW_SECONDS', env.BATCHGATE_AUTH_FAILURE_WINDOW_SECONDS, DEFAULT_AUTH_FAILURE_WINDOW_SECONDS)),

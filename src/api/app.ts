@@ -18,6 +18,7 @@ import { dataartsApi } from './dataarts/index.ts';
 import { hexabaseApi } from './hexabase/index.ts';
 import { metricsRoute } from './metrics-route.ts';
 import { DEFAULT_STATUS_CACHE_MS } from './native/batch-status-cache.ts';
+import { DEFAULT_STREAM_SETTINGS, type StreamSettings } from './native/event-streams.ts';
 import { nativeApi } from './native/index.ts';
 import { requestChildLogger, requestContext, requestIdOf, RequestLog } from './request-context.ts';
 import { webUi } from './web-ui.ts';
@@ -48,6 +49,8 @@ export interface AppOptions extends AuthFailureSettings {
   metricsToken?: string | null;
   /** BATCHGATE_STATUS_CACHE_MS (batch-status-cache.ts); the default when absent. */
   statusCacheMs?: number;
+  /** Event streams: BATCHGATE_SSE_MAX_PER_TOKEN and, for tests, the re-check, stall and pacing intervals (event-streams.ts). */
+  sse?: Partial<StreamSettings>;
 }
 
 function makeAjv(coerce: boolean): Ajv {
@@ -178,7 +181,7 @@ export async function buildApp(opts: AppOptions): Promise<App> {
   app.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
   metricsRoute(app as unknown as App, { ctx: opts.ctx, metricsToken: opts.metricsToken ?? null });
 
-  const deps = { ctx: opts.ctx, engine: opts.engine, statusCacheMs: opts.statusCacheMs ?? DEFAULT_STATUS_CACHE_MS };
+  const deps = { ctx: opts.ctx, engine: opts.engine, statusCacheMs: opts.statusCacheMs ?? DEFAULT_STATUS_CACHE_MS, streams: { ...DEFAULT_STREAM_SETTINGS, ...opts.sse } };
   await app.register(nativeApi(deps), { prefix: '/api/v1' });
   // The compatibility doors: each translates its dialect onto the same core and engine, in its own envelope.
   await app.register(dataartsApi(deps));
