@@ -13,13 +13,14 @@ import { describeEachDialect } from '../helpers/db.ts';
 import { PURCHASE_DS, startTestService, TEST_AUTH_FAILURE_LIMIT, type TestService } from '../helpers/service.ts';
 
 /** A batch scheduled an hour ahead: its stream would stay open for that hour. */
-async function scheduledBatch(s: TestService, ws: string, token: string): Promise<string> {
+async function scheduledBatch(s: TestService, ws: string, token: string, vendor = 'v', comment?: string): Promise<string> {
   const api = s.client(token);
   const items = await api.post(`/api/v1/workspaces/${ws}/datastores/pr/items`, { items: [{ title: 'a' }] });
   assert.equal(items.status, 201, JSON.stringify(items.body));
   const b = await api.post(`/api/v1/workspaces/${ws}/batches`, {
     operation: 'update',
-    fields: { vendor: 'v' },
+    fields: { vendor },
+    ...(comment !== undefined ? { comment } : {}),
     target: { ids: items.body.ids },
     start_at: new Date(Date.now() + 3_600_000).toISOString(),
   });
@@ -155,7 +156,8 @@ describeEachDialect('event streams', (dialect) => {
 
   it('drops a client that does not read, with the server buffering a bounded amount', async () => {
     const { api } = await s.user('slow', ws, 'member');
-    const id = await scheduledBatch(s, ws, api.token);
+    // Events of ~20 KB (the batch carries its fields and comment), so the socket's buffers fill in few of them.
+    const id = await scheduledBatch(s, ws, api.token, 'v'.repeat(16_000), 'c'.repeat(4000));
     const before = new Set(serverSockets);
     const slow = openStream(base, `/api/v1/workspaces/${ws}/batches/${id}/events`, api.token, { read: false });
     assert.equal(await slow.status, 200);
