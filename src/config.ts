@@ -1,7 +1,9 @@
 import { DEFAULT_AUTH_FAILURE_LIMIT, DEFAULT_AUTH_FAILURE_WINDOW_SECONDS } from './api/auth-failures.ts';
 import { DEFAULT_STATUS_CACHE_MS } from './api/native/batch-status-cache.ts';
+import { DEFAULT_SSE_MAX_PER_TOKEN } from './api/native/event-streams.ts';
 import { parseSecretKey } from './core/connections/secret-box.ts';
 import { parseUtcOffset } from './core/dataarts/schedule-time.ts';
+import { MIN_TOKEN_LENGTH } from './core/token-secret.ts';
 import { DEFAULT_SQLITE_PATH } from './db/open-db.ts';
 
 /** Everything the service reads from the environment, read once at start (README: Configuration). */
@@ -14,6 +16,8 @@ export interface Config {
   adminToken: string | null;
   logLevel: string;
   bodyLimit: number;
+  /** BATCHGATE_SSE_MAX_PER_TOKEN: event streams one token may hold open per process (429 TOO_MANY_STREAMS past it). */
+  sseMaxPerToken: number;
   /** Failed authentications per client address and window before 429 TOO_MANY_AUTH_FAILURES (0: no limit). */
   authFailureLimit: number;
   authFailureWindowSeconds: number;
@@ -92,6 +96,13 @@ function leaseMs(value: string | undefined): number {
   return ms;
 }
 
+/** A guessable admin token is the whole service's: a short one stops the start instead. */
+function adminToken(value: string | undefined): string | null {
+  if (!value) return null;
+  if (value.length < MIN_TOKEN_LENGTH) throw new Error(`BATCHGATE_ADMIN_TOKEN must be at least ${MIN_TOKEN_LENGTH} characters (got ${value.length}); generate one with: openssl rand -base64 32`);
+  return value;
+}
+
 /** What openDb takes from the config: the PostgreSQL schema, when DATABASE_SCHEMA names one. */
 export function dbOptions(config: Pick<Config, 'databaseSchema'>): { schema?: string } {
   return config.databaseSchema ? { schema: config.databaseSchema } : {};
@@ -103,8 +114,9 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     host: env.HOST || '0.0.0.0',
     databaseUrl: env.DATABASE_URL || DEFAULT_SQLITE_PATH,
     databaseSchema: schemaName(env.DATABASE_SCHEMA),
-    adminToken: env.BATCHGATE_ADMIN_TOKEN || null,
+    adminToken: adminToken(env.BATCHGATE_ADMIN_TOKEN),
     logLevel: env.LOG_LEVEL || 'info',
+    sseMaxPerToken: Math.max(1, int('BATCHGATE_SSE_MAX_PER_TOKEN', env.BATCHGATE_SSE_MAX_PER_TOKEN, DEFAULT_SSE_MAX_PER_TOKEN)),
     bodyLimit: int('BATCHGATE_BODY_LIMIT', env.BATCHGATE_BODY_LIMIT, 16 * 1024 * 1024),
     authFailureLimit: int('BATCHGATE_AUTH_FAILURE_LIMIT', env.BATCHGATE_AUTH_FAILURE_LIMIT, DEFAULT_AUTH_FAILURE_LIMIT),
     authFailureWindowSeconds: Math.max(1, int('BATCHGATE_AUTH_FAILURE_WINDOW_SECONDS', env.BATCHGATE_AUTH_FAILURE_WINDOW_SECONDS, DEFAULT_AUTH_FAILURE_WINDOW_SECONDS)),

@@ -69,6 +69,7 @@ export async function createService(config: Config, opts: ServiceOptions = {}): 
     bodyLimit: config.bodyLimit,
     metricsToken: config.metricsToken,
     statusCacheMs: config.statusCacheMs,
+    sse: { maxPerToken: config.sseMaxPerToken },
     authFailureLimit: config.authFailureLimit,
     authFailureWindowSeconds: config.authFailureWindowSeconds,
   });

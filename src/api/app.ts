@@ -10,6 +10,7 @@ import type { Ctx } from '../core/context.ts';
 import type { Engine } from '../engine/engine.ts';
 import { AppError } from '../errors.ts';
 import { authFailureLimiter, type AuthFailureSettings } from './auth-failures.ts';
+import { authFirst } from './auth-hook.ts';
 import { sendErrorByPath } from './dialect-errors.ts';
 import { parseJsonBody } from './json-body.ts';
 import { batchApprovalsApi } from './batch-approvals/index.ts';
@@ -17,6 +18,7 @@ import { dataartsApi } from './dataarts/index.ts';
 import { hexabaseApi } from './hexabase/index.ts';
 import { metricsRoute } from './metrics-route.ts';
 import { DEFAULT_STATUS_CACHE_MS } from './native/batch-status-cache.ts';
+import { DEFAULT_STREAM_SETTINGS, type StreamSettings } from './native/event-streams.ts';
 import { nativeApi } from './native/index.ts';
 import { requestChildLogger, requestContext, requestIdOf, RequestLog } from './request-context.ts';
 import { webUi } from './web-ui.ts';
@@ -47,6 +49,8 @@ export interface AppOptions extends AuthFailureSettings {
   metricsToken?: string | null;
   /** BATCHGATE_STATUS_CACHE_MS (batch-status-cache.ts); the default when absent. */
   statusCacheMs?: number;
+  /** Event streams: BATCHGATE_SSE_MAX_PER_TOKEN and, for tests, the re-check, stall and pacing intervals (event-streams.ts). */
+  sse?: Partial<StreamSettings>;
 }
 
 function makeAjv(coerce: boolean): Ajv {
@@ -63,6 +67,16 @@ function makeAjv(coerce: boolean): Ajv {
 function emptyBodyAsObject(req: FastifyRequest, _reply: FastifyReply, done: () => void): void {
   if (req.body === undefined) req.body = {};
   done();
+}
+
+/**
+ * Routes that answer without a token: those marked `config: { public: true }` (health, the OpenAPI document,
+ * /metrics, which keeps its own token rule, the web UI's page), and the routes the docs UI and static-file
+ * plugins register, which take no route config of ours.
+ */
+function isPublicRoute(url: string, config: unknown): boolean {
+  if ((config as { public?: boolean } | undefined)?.public === true) return true;
+  return url === '/docs' || url.startsWith('/docs/') || url.startsWith('/assets/');
 }
 
 /** TypeBox marks `Type.Optional(...)` with a non-enumerable `~optional`. */
@@ -96,7 +110,11 @@ export async function buildApp(opts: AppOptions): Promise<App> {
     // a POST without one: on routes whose body is optional, an absent one is validated, and handled, as `{}`.
     // Attached per route at registration, not as a hook every request runs.
     if (isOptionalSchema(r.schema?.body)) r.preValidation = [...(r.preValidation ? [r.preValidation].flat() : []), emptyBodyAsObject];
+    // Who asks before what is asked: the token is checked in onRequest, before the body is read, on every route
+    // of every door that is not public. Attached per route, so public routes pay nothing for it.
+    if (!isPublicRoute(r.url, r.config)) r.onRequest = [authenticateFirst, ...(r.onRequest ? [r.onRequest].flat() : [])];
   });
+  const authenticateFirst = authFirst(opts.ctx);
 
   const bodyAjv = makeAjv(false);
   const textAjv = makeAjv(true);
@@ -122,6 +140,9 @@ export async function buildApp(opts: AppOptions): Promise<App> {
   app.addHook('onRequest', (req, _reply, done) => {
     // includes, not a regex: every request runs this, and /%00/.test cost ~1,100 instructions of it (callgrind).
     if (req.url.includes('%00') || req.url.includes('\0')) return done(new AppError('BAD_REQUEST', 'The URL contains a NUL character (%00).'));
+    // An unknown path needs a token too: without one it answers 401 (in its dialect), not 404, so an anonymous
+    // client cannot map the routes, and its body is not read.
+    if (req.is404) return authenticateFirst(req, _reply, done);
     done();
   });
 
@@ -151,16 +172,16 @@ export async function buildApp(opts: AppOptions): Promise<App> {
 
   app.get(
     '/healthz',
-    { schema: { tags: ['ops'], summary: 'Liveness and database check', security: [], response: { 200: Type.Object({ ok: Type.Boolean(), database: Type.String() }) } } },
+    { config: { public: true }, schema: { tags: ['ops'], summary: 'Liveness and database check', security: [], response: { 200: Type.Object({ ok: Type.Boolean(), database: Type.String() }) } } },
     async () => {
       await opts.ctx.db.selectFrom('bg_meta').select('key').limit(1).execute();
       return { ok: true, database: opts.ctx.caps.dialect };
     },
   );
-  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  app.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
   metricsRoute(app as unknown as App, { ctx: opts.ctx, metricsToken: opts.metricsToken ?? null });
 
-  const deps = { ctx: opts.ctx, engine: opts.engine, statusCacheMs: opts.statusCacheMs ?? DEFAULT_STATUS_CACHE_MS };
+  const deps = { ctx: opts.ctx, engine: opts.engine, statusCacheMs: opts.statusCacheMs ?? DEFAULT_STATUS_CACHE_MS, streams: { ...DEFAULT_STREAM_SETTINGS, ...opts.sse } };
   await app.register(nativeApi(deps), { prefix: '/api/v1' });
   // The compatibility doors: each translates its dialect onto the same core and engine, in its own envelope.
   await app.register(dataartsApi(deps));

@@ -15,7 +15,7 @@ declare module 'fastify' {
     authFailures: AuthFailureLimiter;
   }
   interface FastifyContextConfig {
-    /** Routes that answer without a token (health, docs). */
+    /** Routes that answer without a token (health, docs, the web UI page; /metrics has its own rule): see app.ts. */
     public?: boolean;
   }
 }
@@ -98,16 +98,20 @@ function authFailure(req: FastifyRequest, e: unknown, wait: number): unknown {
 }
 
 /**
- * An onRequest hook for plugins whose every route needs a token: an address over the limit is answered (429 or
- * let through with a valid token) before its body is read or validated, so a blocked client costs one token
- * lookup at most and sees the same answer whatever else is wrong with its request.
+ * The onRequest hook of every route that needs a token (app.ts attaches it to each non-public route): the caller
+ * is known before the body is read, parsed or validated, so an anonymous client learns nothing of the schema, an
+ * anonymous body is never parsed, and every such failure counts toward the auth-failure limit. When the token's
+ * principal is cached this runs synchronously, as principalOf does: no promise on the hot path.
  */
-export function authGate(ctx: Ctx) {
-  return (req: FastifyRequest, _reply: FastifyReply, done: (err?: Error) => void): void => {
-    if (req.server.authFailures.retryAfter(req.ip) > 0) {
-      Promise.resolve()
-        .then(() => principalOf(ctx, req))
-        .then(() => done(), done);
-    } else done();
+export function authFirst(ctx: Ctx) {
+  return function authFirst(req: FastifyRequest, _reply: FastifyReply, done: (err?: Error) => void): void {
+    let found: MaybePromise<Principal>;
+    try {
+      found = principalOf(ctx, req);
+    } catch (e) {
+      return done(e as Error);
+    }
+    if (found instanceof Promise) found.then(() => done(), done);
+    else done();
   };
 }

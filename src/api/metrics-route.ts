@@ -38,6 +38,8 @@ export function metricsRoute(app: App, deps: MetricsDeps): void {
   app.get(
     '/metrics',
     {
+      // Not behind the API's token hook: a GET without a body, authorized by its own rule (authorizeScrape).
+      config: { public: true },
       schema: {
         tags: ['ops'],
         summary: 'Prometheus metrics (text exposition format); BATCHGATE_METRICS_TOKEN or a system admin token',

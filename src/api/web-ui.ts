@@ -57,7 +57,7 @@ export async function ensureWebBuild(outDir = WEB_DIST): Promise<void> {
 export function webUi(opts: { dir?: string } = {}) {
   const dir = opts.dir ?? WEB_DIST;
   return async function plugin(app: App): Promise<void> {
-    app.get('/', { schema: { hide: true } }, async (_req, reply) => {
+    app.get('/', { config: { public: true }, schema: { hide: true } }, async (_req, reply) => {
       const index = join(dir, 'index.html');
       reply.header('content-security-policy', CSP).header('cache-control', 'no-cache').header('referrer-policy', 'no-referrer');
       if (!existsSync(index)) {

@@ -4,6 +4,7 @@ import { CliError, EXIT } from './exit.ts';
 import { registerItemCommands } from './items-commands.ts';
 import { registerServerCommands } from './server-commands.ts';
 import { registerTicketCommands } from './tickets-commands.ts';
+import { registerTokenCommands } from './tokens-commands.ts';
 
 const program = new Command();
 program
@@ -23,6 +24,7 @@ registerServerCommands(program);
 registerBatchCommands(program);
 registerTicketCommands(program);
 registerItemCommands(program);
+registerTokenCommands(program);
 
 // `batchgate --help` lists every client command, not only the groups.
 const clientLines = program.commands

@@ -392,9 +392,119 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /** A user's API tokens, never their secrets (the user; a system admin; an admin of a workspace the user belongs to) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description 19-digit decimal id (64-bit snowflake). */
+                    user_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            tokens: {
+                                /** @description 19-digit decimal id (64-bit snowflake). */
+                                id: string;
+                                /** @description 19-digit decimal id (64-bit snowflake). */
+                                user_id: string;
+                                label: string | null;
+                                /** Format: date-time */
+                                created_at: string;
+                                /**
+                                 * Format: date-time
+                                 * @description After this the token is refused; null: never.
+                                 */
+                                expires_at: string | null;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
         put?: never;
-        /** Issue an API token (system admin, or the user for themself); shown once */
+        /** Issue an API token (system admin, or the user for themself); the secret is shown once */
         post: {
             parameters: {
                 query?: never;
@@ -409,6 +519,11 @@ export interface paths {
                 content: {
                     "application/json": {
                         label?: string;
+                        /**
+                         * Format: date-time
+                         * @description When the token stops working (in the future); absent or null: never.
+                         */
+                        expires_at?: string | null;
                     };
                 };
             };
@@ -421,8 +536,19 @@ export interface paths {
                     content: {
                         "application/json": {
                             token: string;
+                        } & {
+                            /** @description 19-digit decimal id (64-bit snowflake). */
+                            id: string;
                             /** @description 19-digit decimal id (64-bit snowflake). */
                             user_id: string;
+                            label: string | null;
+                            /** Format: date-time */
+                            created_at: string;
+                            /**
+                             * Format: date-time
+                             * @description After this the token is refused; null: never.
+                             */
+                            expires_at: string | null;
                         };
                     };
                 };
@@ -501,6 +627,117 @@ export interface paths {
             };
         };
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/{user_id}/tokens/{token_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Revoke one of a user's API tokens (the user; a system admin; an admin of a workspace the user belongs to) */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description 19-digit decimal id (64-bit snowflake). */
+                    user_id: string;
+                    /** @description 19-digit decimal id (64-bit snowflake). */
+                    token_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
         options?: never;
         head?: never;
         patch?: never;
@@ -7672,7 +7909,7 @@ export interface components {
         /** @description Every 4xx/5xx answer of the native API. */
         ErrorResponse: {
             error: {
-                code: "BAD_REQUEST" | "INVALID_JSON" | "VALIDATION_FAILED" | "BODY_TOO_LARGE" | "URI_TOO_LONG" | "UNSUPPORTED_MEDIA_TYPE" | "NESTING_TOO_DEEP" | "INVALID_CONDITION" | "INVALID_FIELD_VALUE" | "UNKNOWN_FIELD" | "INVALID_DEFINITION" | "COMMENT_REQUIRED" | "UNAUTHENTICATED" | "FORBIDDEN" | "ACTION_NOT_PERMITTED" | "NOT_ASSIGNEE" | "TOO_MANY_AUTH_FAILURES" | "NOT_FOUND" | "WORKSPACE_NOT_FOUND" | "USER_NOT_FOUND" | "DATASTORE_NOT_FOUND" | "ITEM_NOT_FOUND" | "ACTION_NOT_FOUND" | "STATUS_NOT_FOUND" | "TICKET_NOT_FOUND" | "BATCH_NOT_FOUND" | "ITEMS_PURGED" | "ROUTE_NOT_FOUND" | "METHOD_NOT_ALLOWED" | "CONFLICT" | "DUPLICATE" | "REVISION_CONFLICT" | "WRONG_STATUS" | "TICKET_ALREADY_DECIDED" | "ITEM_PENDING_APPROVAL" | "NOT_BATCH_APPROVABLE" | "IDEMPOTENCY_KEY_REUSED" | "BATCH_STATE" | "BATCH_CANCELLED" | "REVERT_CONFLICT" | "NOT_REVERTIBLE" | "TOO_MANY_TARGETS" | "CONNECTION_NOT_FOUND" | "CONNECTION_FAILED" | "CONNECTION_NOT_ALLOWED" | "SECRET_KEY_UNAVAILABLE" | "SOURCE_TABLE_NOT_FOUND" | "UNSUPPORTED_TYPE" | "SKIPPED_BY_USER" | "UNCHANGED" | "WEBHOOK_URL_NOT_ALLOWED" | "WEBHOOK_NOT_FOUND" | "DELIVERY_NOT_FOUND" | "INTERNAL" | "UNAVAILABLE";
+                code: "BAD_REQUEST" | "INVALID_JSON" | "VALIDATION_FAILED" | "BODY_TOO_LARGE" | "URI_TOO_LONG" | "UNSUPPORTED_MEDIA_TYPE" | "NESTING_TOO_DEEP" | "INVALID_CONDITION" | "INVALID_FIELD_VALUE" | "UNKNOWN_FIELD" | "INVALID_DEFINITION" | "COMMENT_REQUIRED" | "UNAUTHENTICATED" | "FORBIDDEN" | "ACTION_NOT_PERMITTED" | "NOT_ASSIGNEE" | "TOO_MANY_AUTH_FAILURES" | "TOO_MANY_STREAMS" | "NOT_FOUND" | "WORKSPACE_NOT_FOUND" | "USER_NOT_FOUND" | "TOKEN_NOT_FOUND" | "DATASTORE_NOT_FOUND" | "ITEM_NOT_FOUND" | "ACTION_NOT_FOUND" | "STATUS_NOT_FOUND" | "TICKET_NOT_FOUND" | "BATCH_NOT_FOUND" | "ITEMS_PURGED" | "ROUTE_NOT_FOUND" | "METHOD_NOT_ALLOWED" | "CONFLICT" | "DUPLICATE" | "REVISION_CONFLICT" | "WRONG_STATUS" | "TICKET_ALREADY_DECIDED" | "ITEM_PENDING_APPROVAL" | "NOT_BATCH_APPROVABLE" | "IDEMPOTENCY_KEY_REUSED" | "BATCH_STATE" | "BATCH_CANCELLED" | "REVERT_CONFLICT" | "NOT_REVERTIBLE" | "TOO_MANY_TARGETS" | "CONNECTION_NOT_FOUND" | "CONNECTION_FAILED" | "CONNECTION_NOT_ALLOWED" | "SECRET_KEY_UNAVAILABLE" | "SOURCE_TABLE_NOT_FOUND" | "UNSUPPORTED_TYPE" | "SKIPPED_BY_USER" | "UNCHANGED" | "WEBHOOK_URL_NOT_ALLOWED" | "WEBHOOK_NOT_FOUND" | "DELIVERY_NOT_FOUND" | "INTERNAL" | "UNAVAILABLE";
                 message: string;
                 details?: unknown;
             };

@@ -3,7 +3,7 @@ import type { Ctx } from './context.ts';
 import { ExpiringCache } from './expiring-cache.ts';
 import { then, type MaybePromise } from './maybe-promise.ts';
 import { isRole, roleAllows, type Capability, type Role } from './roles.ts';
-import { hashToken } from './tokens.ts';
+import { hashToken } from './token-secret.ts';
 
 /** Who is calling: resolved from the token once per request. */
 export interface Principal {
@@ -27,8 +27,9 @@ export interface Access {
  * `npm run bench:load` they were two thirds of GET batch status on SQLite (server CPU per request: 54 µs without
  * them, 137 µs with the token lookup, 197 µs with both, before getBatch) and two of its three round trips on
  * PostgreSQL. So both answers are kept for a moment, per database:
- * - a token's principal, by the token: tokens are never revoked and users never change (whoever adds either clears
- *   this);
+ * - a token's principal, by the token, with the token's expiry: a revocation clears this in its own process, so it
+ *   takes effect there at once, and other API processes refuse the token once their entry ends (AUTH_CACHE_MS);
+ *   the expiry is compared with the clock on every request, cached or not, so a token is never taken past it;
  * - a principal's standing in a workspace: every membership change clears it in its own process, so it takes
  *   effect there at once; other API processes on the same PostgreSQL database follow within AUTH_CACHE_MS.
  * Failures are not kept: a token or workspace that does not exist yet is looked up again.
@@ -45,8 +46,14 @@ interface Standing {
   role: string | null;
 }
 
+/** A token's principal as cached: `expiresAt` is Infinity for a token that never expires. */
+interface TokenHolder {
+  principal: Principal;
+  expiresAt: number;
+}
+
 interface AuthCaches {
-  principals: ExpiringCache<Principal>;
+  principals: ExpiringCache<TokenHolder>;
   standings: ExpiringCache<Standing>;
 }
 
@@ -68,14 +75,21 @@ function authCaches(ctx: Ctx): AuthCaches {
   return c;
 }
 
+/** After a token is revoked (or users change): every cached principal is forgotten. */
+export function forgetPrincipals(ctx: Ctx): void {
+  authCaches(ctx).principals.clear();
+}
+
 /** After any membership change: every cached standing in a workspace is forgotten. */
 export function forgetStandings(ctx: Ctx): void {
   authCaches(ctx).standings.clear();
 }
 
-function knownPrincipal(principal: Principal | undefined): Principal {
-  if (!principal) fail('UNAUTHENTICATED', 'The API token is not valid.');
-  return principal;
+function knownPrincipal(ctx: Ctx, holder: TokenHolder | undefined): Principal {
+  if (!holder) fail('UNAUTHENTICATED', 'The API token is not valid.');
+  // A number comparison per request: a cached entry may outlive the token's expiry, the answer may not.
+  if (ctx.now() >= holder.expiresAt) fail('UNAUTHENTICATED', 'The API token has expired.');
+  return holder.principal;
 }
 
 /**
@@ -87,17 +101,23 @@ function knownPrincipal(principal: Principal | undefined): Principal {
  */
 export function authenticate(ctx: Ctx, token: string | undefined): MaybePromise<Principal> {
   if (!token) fail('UNAUTHENTICATED');
-  const principal = cached(ctx, authCaches(ctx).principals, token, async () => {
+  const principal = cached(ctx, authCaches(ctx).principals, token, async (): Promise<TokenHolder | undefined> => {
     const hash = hashToken(token);
     const row = await ctx.db
       .selectFrom('api_token')
       .innerJoin('app_user', 'app_user.id', 'api_token.user_id')
-      .select(['app_user.id', 'app_user.name', 'app_user.is_system_admin'])
+      .select(['app_user.id', 'app_user.name', 'app_user.is_system_admin', 'api_token.expires_at'])
       .where('api_token.token_hash', '=', hash)
       .executeTakeFirst();
-    return row && { userId: row.id, name: row.name, isSystemAdmin: row.is_system_admin === 1 };
+    return (
+      row && {
+        principal: { userId: row.id, name: row.name, isSystemAdmin: row.is_system_admin === 1 },
+        expiresAt: row.expires_at === null ? Infinity : Number(row.expires_at),
+      }
+    );
   });
-  return then(principal, knownPrincipal);
+  // Not then(): a cached principal is answered without a closure or a promise.
+  return principal instanceof Promise ? principal.then((holder) => knownPrincipal(ctx, holder)) : knownPrincipal(ctx, principal);
 }
 
 /**

@@ -1,7 +1,7 @@
 import { fail } from '../errors.ts';
 import type { UserRow } from '../db/schema.ts';
 import type { Ctx } from './context.ts';
-import { issueToken } from './tokens.ts';
+import { replaceAdminToken } from './tokens.ts';
 
 export interface User {
   id: string;
@@ -62,7 +62,8 @@ export async function listUsers(ctx: Ctx): Promise<User[]> {
 
 /**
  * Makes sure the bootstrap system admin exists and that `token` authenticates as it. Idempotent, so every
- * start with BATCHGATE_ADMIN_TOKEN set can call it; a changed token is added, old ones keep working.
+ * start with BATCHGATE_ADMIN_TOKEN set can call it; a changed token replaces the previous one, which stops working
+ * (on other API processes once their cached principal ends, auth.ts).
  */
 export async function ensureSystemAdmin(ctx: Ctx, token: string): Promise<User> {
   const existing = await ctx.db
@@ -72,6 +73,6 @@ export async function ensureSystemAdmin(ctx: Ctx, token: string): Promise<User> 
     .orderBy('id')
     .executeTakeFirst();
   const user = existing ? toUser(existing) : await createUser(ctx, { name: 'admin', isSystemAdmin: true });
-  await issueToken(ctx, user.id, 'BATCHGATE_ADMIN_TOKEN', token);
+  await replaceAdminToken(ctx, user.id, token);
   return user;
 }

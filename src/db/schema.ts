@@ -28,6 +28,8 @@ export interface ApiTokenRow {
   label: string | null;
   created_at: number;
   last_used_at: number | null;
+  /** Epoch ms after which the token is refused; null: never (migration 0012). */
+  expires_at: number | null;
 }
 
 export interface MembershipRow {

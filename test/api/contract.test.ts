@@ -58,7 +58,7 @@ describeEachDialect('API contract', (dialect) => {
   });
 
   it('answers unknown routes in the catalog envelope', async () => {
-    const r = await s.app.inject({ method: 'GET', url: '/api/v1/nope' });
+    const r = await s.app.inject({ method: 'GET', url: '/api/v1/nope', headers: { authorization: `Bearer ${s.root.token}` } });
     assert.equal(r.statusCode, 404);
     assert.equal(JSON.parse(r.body).error.code, 'ROUTE_NOT_FOUND');
   });

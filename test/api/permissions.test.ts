@@ -191,6 +191,22 @@ describeEachDialect('permission matrix (docs/permissions.md)', (dialect) => {
     const u = await newUser(s, ids, 'member');
     return { method: 'POST', url: `/api/v1/users/${u.id}/tokens`, body: { label: 'matrix' }, state: () => tokens(u.id) };
   });
+  def('GET /api/v1/users/:user_id/tokens (yourself)', read(({ caller }) => `/api/v1/users/${caller.id}/tokens`));
+  def('GET /api/v1/users/:user_id/tokens (a colleague)', async ({ ids }) => {
+    const u = await newUser(s, ids, 'member');
+    return { method: 'GET', url: `/api/v1/users/${u.id}/tokens`, reads: true };
+  });
+  const tokenIdOf = async (userId: string) => (await db().selectFrom('api_token').select('id').where('user_id', '=', userId).orderBy('id', 'desc').executeTakeFirstOrThrow()).id;
+  def('DELETE /api/v1/users/:user_id/tokens/:token_id (yourself)', async ({ caller }) => {
+    // Another token of the caller's, not the one it calls with.
+    assert.equal((await s.root.post(`/api/v1/users/${caller.id}/tokens`, { label: 'spare' })).status, 201);
+    const id = await tokenIdOf(caller.id);
+    return { method: 'DELETE', url: `/api/v1/users/${caller.id}/tokens/${id}`, state: () => tokens(caller.id) };
+  });
+  def('DELETE /api/v1/users/:user_id/tokens/:token_id (a colleague)', async ({ ids }) => {
+    const u = await newUser(s, ids, 'member');
+    return { method: 'DELETE', url: `/api/v1/users/${u.id}/tokens/${await tokenIdOf(u.id)}`, state: () => tokens(u.id) };
+  });
 
   // workspaces and members
   def('POST /api/v1/workspaces', async () => {

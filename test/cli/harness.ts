@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { kill, runBatchgate as spawnBatchgate, serveProcess, terminate, type Run } from '../helpers/processes.ts';
 
 export { ROOT } from '../helpers/processes.ts';
-const ADMIN = 'cli-admin-token';
+const ADMIN = 'cli-admin-token-0123456789abcdef01234';
 
 export interface CliResult {
   code: number | null;

@@ -96,19 +96,30 @@ describe('batchgate CLI as a process', { skip: !DIALECTS.includes('sqlite') && '
     });
   });
 
-  it('BATCHGATE_ADMIN_TOKEN is a working system-admin token, at every start', TEST, async () => {
+  it('BATCHGATE_ADMIN_TOKEN is a working system-admin token, at every start; a new value retires the old', TEST, async () => {
     const dbFile = join(tempDir(), 'batchgate.db');
-    for (const start of ['first', 'second']) {
-      const s = await serve(dbFile, { BATCHGATE_ADMIN_TOKEN: 'some-secret' });
-      const me = await call(s, 'GET', '/api/v1/me', 'some-secret');
+    const first = 'some-secret-long-enough-0123456789abcdef';
+    const second = 'another-secret-long-enough-0123456789abcd';
+    for (const [start, token] of [['first', first], ['second', first], ['third', second]] as const) {
+      const s = await serve(dbFile, { BATCHGATE_ADMIN_TOKEN: token });
+      const me = await call(s, 'GET', '/api/v1/me', token);
       assert.equal(me.status, 200, `${start} start: ${JSON.stringify(me.body)}`);
       assert.equal(me.body.is_system_admin, true);
-      const user = await call(s, 'POST', '/api/v1/users', 'some-secret', { name: `made at ${start} start` });
+      const user = await call(s, 'POST', '/api/v1/users', token, { name: `made at ${start} start` });
       assert.equal(user.status, 201, `${start} start: ${JSON.stringify(user.body)}`);
       assert.equal((await call(s, 'GET', '/api/v1/me', 'some-other-secret')).status, 401);
+      if (token === second) assert.equal((await call(s, 'GET', '/api/v1/me', first)).status, 401, 'the previous admin token is revoked');
       await stop(s);
-      assert.doesNotMatch(s.stdout() + s.stderr(), /some-secret/, 'the secret is never echoed');
+      assert.doesNotMatch(s.stdout() + s.stderr(), /some-secret|another-secret/, 'the secret is never echoed');
     }
+  });
+
+  it('refuses to start with a BATCHGATE_ADMIN_TOKEN shorter than 32 characters, saying why', TEST, async () => {
+    const run = cli(['serve'], { DATABASE_URL: join(tempDir(), 'batchgate.db'), BATCHGATE_ADMIN_TOKEN: 'short-secret', PORT: '1' });
+    const exit = await run.closed;
+    assert.notEqual(exit.code, 0);
+    assert.match(run.stderr(), /BATCHGATE_ADMIN_TOKEN must be at least 32 characters/);
+    assert.doesNotMatch(run.stdout() + run.stderr(), /short-secret/, 'the secret is never echoed');
   });
 
   it('migrate exits 0, on a new database and on a migrated one', TEST, async () => {

@@ -20,7 +20,7 @@ import { exits, runBatchgate } from '../cli/harness.ts';
 import { describeEachDialect, PG_URL } from '../helpers/db.ts';
 import { makeClient, PURCHASE_DS, waitForBatch } from '../helpers/service.ts';
 
-const ADMIN = 'backup-test-admin-token';
+const ADMIN = 'backup-test-admin-token-0123456789ab';
 
 /** What a consistent copy must show for one batch: its counters, its outcome rows and the item changes agree. */
 async function batchFacts(opened: OpenDb, batchId: string) {

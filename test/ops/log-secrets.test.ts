@@ -18,7 +18,7 @@ describeEachDialect('no token or secret in any log line', (dialect) => {
   it('a real service logging at trace prints none of its tokens, the admin and metrics tokens or the database password', { timeout: 60_000 }, async () => {
     const logs = captureLogs();
     const secrets = {
-      adminToken: `admin-${hex(12)}`,
+      adminToken: `admin-${hex(16)}`,
       metricsToken: `metrics-${hex(12)}`,
       dbPassword: `pw-${hex(8)}`,
       badBgToken: `bg_${randomBytes(32).toString('base64url')}`,

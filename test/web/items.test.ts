@@ -8,7 +8,7 @@ import { before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import { skip, useWebHarness } from './harness.ts';
 
-const ADMIN = 'web-items-admin-token';
+const ADMIN = 'web-items-admin-token-0123456789abcdef';
 
 describe('web UI: Items page in Chromium', { skip, timeout: 120_000 }, () => {
   const web = useWebHarness({ admin: ADMIN, tmpPrefix: 'bg-web-items-', shotPrefix: 'items-' });

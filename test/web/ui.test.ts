@@ -9,7 +9,7 @@ import { before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import { skip, useWebHarness } from './harness.ts';
 
-const ADMIN = 'web-admin-token';
+const ADMIN = 'web-admin-token-0123456789abcdef012345';
 
 describe('web UI in Chromium', { skip, timeout: 120_000 }, () => {
   const web = useWebHarness({ admin: ADMIN, tmpPrefix: 'bg-web-' });

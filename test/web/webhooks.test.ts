@@ -10,7 +10,7 @@ import type { Page } from 'playwright-core';
 import { startReceiver, verifySignature, type Receiver } from '../helpers/receiver.ts';
 import { skip, useWebHarness } from './harness.ts';
 
-const ADMIN = 'web-hooks-admin-token';
+const ADMIN = 'web-hooks-admin-token-0123456789abcdef';
 
 describe('web UI: webhooks', { skip, timeout: 120_000 }, () => {
   // Deliveries go to 127.0.0.1, which the URL policy refuses unless private addresses are allowed.

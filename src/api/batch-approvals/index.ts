@@ -2,7 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { checkBatchApproval, normalizeTaskIds, resolveApprovalScope, type ApprovalScope } from '../../core/batch-check.ts';
 import { batchApprovalProgress, submitBatchApproval } from '../../engine/approval-groups.ts';
-import { authGate, principalOf } from '../auth-hook.ts';
+import { principalOf } from '../auth-hook.ts';
 import { logServerError, toHttpError } from '../errors-http.ts';
 import type { App, RouteDeps } from '../native/types.ts';
 
@@ -71,7 +71,6 @@ export function batchApprovalsApi({ ctx, engine }: RouteDeps) {
 
   return async function plugin(app: App): Promise<void> {
     app.setErrorHandler((err, req, reply) => sendBatchApprovalError(err, req, reply));
-    app.addHook('onRequest', authGate(ctx));
 
     app.post(
       '/batch_approvals/_check',

@@ -1,5 +1,4 @@
 import { AppError } from '../../errors.ts';
-import { authGate } from '../auth-hook.ts';
 import type { App, RouteDeps } from '../native/types.ts';
 import { datastoreRoutes } from './datastores.ts';
 import { sendHexabaseError } from './errors.ts';
@@ -13,7 +12,6 @@ import { itemRoutes } from './items.ts';
 export function hexabaseApi(deps: RouteDeps) {
   return async function plugin(app: App): Promise<void> {
     app.setErrorHandler((err, req, reply) => sendHexabaseError(err, req, reply));
-    app.addHook('onRequest', authGate(deps.ctx));
     app.setNotFoundHandler((req, reply) => sendHexabaseError(new AppError('ROUTE_NOT_FOUND', `No route ${req.method} ${req.url.split('?')[0]}.`), req, reply));
     itemRoutes(app, deps);
     datastoreRoutes(app, deps);

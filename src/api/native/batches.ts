@@ -1,15 +1,16 @@
 import type { FastifyRequest } from 'fastify';
 import { BatchStatusCache, DEFAULT_STATUS_CACHE_MS } from './batch-status-cache.ts';
 import { Type } from 'typebox';
-import type { Access } from '../../core/auth.ts';
+import { authenticate, workspaceAccess, type Access } from '../../core/auth.ts';
 import { roleAllows } from '../../core/roles.ts';
 import { MODEL_OPERATION_TYPES, type ModelOpParams } from '../../core/models/op-params.ts';
 import { MAX_RATE_RANGE, OPERATIONS, PRIORITY, TERMINAL } from '../../engine/batch-states.ts';
 import { findBatch, getBatch, listBatches, type Batch } from '../../engine/batches.ts';
 import { listBatchItems } from '../../engine/batch-items.ts';
 import { then } from '../../core/maybe-promise.ts';
-import { fail } from '../../errors.ts';
-import { accessOf } from '../auth-hook.ts';
+import { type AppError, fail, isAppError } from '../../errors.ts';
+import { accessOf, tokenOf } from '../auth-hook.ts';
+import { DEFAULT_STREAM_SETTINGS, StreamCounter } from './event-streams.ts';
 import { iso, isoOrNull } from '../present.ts';
 import { Comment, Conditions, DateTimeInput, FieldValues, Id, Key, NullableTime, Time, WsParams, responses } from '../schemas.ts';
 import { actorOf, type App, type RouteDeps } from './types.ts';
@@ -177,8 +178,10 @@ const Priority = Type.Integer({
   description: `Weight in the fair share of workers among running batches (default ${PRIORITY.default}): 20 gets twice the chunks of 10, 1 a tenth.`,
 });
 
-export function batchRoutes(app: App, { ctx, engine, statusCacheMs }: RouteDeps): void {
+export function batchRoutes(app: App, { ctx, engine, statusCacheMs, streams: streamSettings }: RouteDeps): void {
   const streams = new Set<() => void>();
+  const sse = streamSettings ?? DEFAULT_STREAM_SETTINGS;
+  const streamCounter = new StreamCounter(sse.maxPerToken);
   const statusCache = new BatchStatusCache(engine.notifier, statusCacheMs ?? DEFAULT_STATUS_CACHE_MS);
   app.addHook('onClose', async () => statusCache.close());
   app.addHook('preClose', async () => {
@@ -445,12 +448,18 @@ export function batchRoutes(app: App, { ctx, engine, statusCacheMs }: RouteDeps)
     async (req, reply) => {
       const access = await accessOf(ctx, req, req.params.ws);
       let batch = await getBatch(ctx, access.workspaceId, req.params.id);
+      const token = tokenOf(req)!;
+      const release = streamCounter.acquire(token);
       reply.hijack();
       const res = reply.raw;
       // Hijacked: headers set through `reply` are not sent, so the request id is named here.
       res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'close', 'x-accel-buffering': 'no', 'x-request-id': req.id });
       let closed = false;
-      req.raw.on('close', () => (closed = true));
+      req.raw.on('close', () => {
+        closed = true;
+        release();
+        wake?.();
+      });
       // A shutdown ends open streams: an SSE client watching a long batch must not keep the process alive. The
       // response says `connection: close`, so its socket goes with it instead of idling in keep-alive.
       const endStream = () => {
@@ -460,18 +469,41 @@ export function batchRoutes(app: App, { ctx, engine, statusCacheMs }: RouteDeps)
       streams.add(endStream);
       let wake: (() => void) | null = null;
       const off = engine.notifier.onProgress((id) => id === batch.id && wake?.());
+      let checkedAt = Date.now();
+      // Since when written events wait unread: the client does not read, and the socket's buffer is full.
+      let stalledSince: number | null = null;
       try {
         for (let n = 0; !closed; n++) {
           const terminal = TERMINAL.includes(batch.state);
           const sentAt = Date.now();
-          res.write(`id: ${n}\nevent: ${terminal ? 'end' : 'progress'}\ndata: ${JSON.stringify(presentBatch(batch))}\n\n`);
-          if (terminal) break;
-          // Every 250 ms, or sooner when a slice commits, but no more often than every 50 ms per subscriber.
+          if (sentAt - checkedAt >= sse.recheckMs) {
+            // Access as it stands now: a revoked or expired token, or a member removed, ends the stream.
+            checkedAt = sentAt;
+            const lost = await accessLost(token, req.params.ws);
+            if (lost) {
+              res.write(`event: error\ndata: ${JSON.stringify({ error: { code: lost.code, message: lost.message } })}\n\n`);
+              break;
+            }
+          }
+          if (!res.writableNeedDrain) {
+            // Each event carries the whole state, so one not written is not lost: the next one supersedes it.
+            stalledSince = null;
+            res.write(`id: ${n}\nevent: ${terminal ? 'end' : 'progress'}\ndata: ${JSON.stringify(presentBatch(batch))}\n\n`);
+            if (terminal) break;
+          } else if (stalledSince === null) {
+            stalledSince = sentAt;
+          } else if (sentAt - stalledSince >= sse.stallMs) {
+            // Never an unbounded buffer for a client that does not read: it is dropped, unflushed.
+            req.log.info({ batch_id: batch.id }, 'event stream dropped: the client stopped reading');
+            res.destroy();
+            break;
+          }
+          // Every progressMs, or sooner when a slice commits, but no more often than every minGapMs per subscriber.
           await new Promise<void>((resolve) => {
-            const t = setTimeout(resolve, 250);
+            const t = setTimeout(resolve, sse.progressMs);
             wake = () => {
               clearTimeout(t);
-              setTimeout(resolve, Math.max(0, 50 - (Date.now() - sentAt)));
+              setTimeout(resolve, Math.max(0, sse.minGapMs - (Date.now() - sentAt)));
             };
           });
           wake = null;
@@ -480,8 +512,20 @@ export function batchRoutes(app: App, { ctx, engine, statusCacheMs }: RouteDeps)
       } finally {
         streams.delete(endStream);
         off();
+        release();
         res.end();
       }
     },
   );
+
+  /** Why the stream's caller may no longer read the workspace, or null while it may. */
+  async function accessLost(token: string, ws: string): Promise<AppError | null> {
+    try {
+      await workspaceAccess(ctx, await authenticate(ctx, token), ws, 'read');
+      return null;
+    } catch (e) {
+      if (isAppError(e) && e.status < 500) return e;
+      throw e;
+    }
+  }
 }

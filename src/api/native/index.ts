@@ -1,4 +1,3 @@
-import { authGate } from '../auth-hook.ts';
 import { sendNativeError } from '../errors-http.ts';
 import { batchRoutes } from './batches.ts';
 import { connectionRoutes } from './connections.ts';
@@ -11,11 +10,10 @@ import { userRoutes } from './users.ts';
 import { webhookRoutes } from './webhooks.ts';
 import { workspaceRoutes } from './workspaces.ts';
 
-/** The native API under /api/v1: every route needs a token; errors answer `{error: {code, message, details?}}`. */
+/** The native API under /api/v1: every route needs a token (checked first, app.ts); errors answer `{error: {code, message, details?}}`. */
 export function nativeApi(deps: RouteDeps) {
   return async function plugin(app: App): Promise<void> {
     app.setErrorHandler((err, req, reply) => sendNativeError(err, req, reply));
-    app.addHook('onRequest', authGate(deps.ctx));
     userRoutes(app, deps);
     workspaceRoutes(app, deps);
     datastoreRoutes(app, deps);

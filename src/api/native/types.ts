@@ -5,6 +5,7 @@ import type { Ctx } from '../../core/context.ts';
 import type { Engine } from '../../engine/engine.ts';
 import type { Actor, Outcome } from '../../core/operations/types.ts';
 import { AppError } from '../../errors.ts';
+import type { StreamSettings } from './event-streams.ts';
 
 export type App = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, TypeBoxTypeProvider>;
 
@@ -13,6 +14,8 @@ export interface RouteDeps {
   engine: Engine;
   /** How long GET batch status may answer from memory (batch-status-cache.ts); 0 turns the cache off. */
   statusCacheMs?: number;
+  /** Event streams' cap, access re-check and backpressure (event-streams.ts); the defaults when absent. */
+  streams?: StreamSettings;
 }
 
 export function actorOf(access: Access): Actor {

@@ -1,12 +1,25 @@
 import { Type } from 'typebox';
 import { requireSystemAdmin } from '../../core/auth.ts';
-import { issueToken } from '../../core/tokens.ts';
+import { createToken, listTokens, requireTokenManager, revokeToken, type TokenInfo } from '../../core/tokens.ts';
 import { createUser, getUser, listUsers, shareAWorkspace } from '../../core/users.ts';
 import { fail } from '../../errors.ts';
 import { principalOf } from '../auth-hook.ts';
-import { presentUser } from '../present.ts';
-import { Id, Name, User, responses } from '../schemas.ts';
+import { iso, isoOrNull, presentUser } from '../present.ts';
+import { DateTimeInput, Id, Name, Time, User, responses } from '../schemas.ts';
 import type { App, RouteDeps } from './types.ts';
+
+const Token = Type.Object({
+  id: Id,
+  user_id: Id,
+  label: Type.Union([Type.String(), Type.Null()]),
+  created_at: Time,
+  expires_at: Type.Union([Time, Type.Null()], { description: 'After this the token is refused; null: never.' }),
+});
+const TokenParams = Type.Object({ user_id: Id });
+
+function presentToken(t: TokenInfo) {
+  return { id: t.id, user_id: t.user_id, label: t.label, created_at: iso(t.created_at), expires_at: isoOrNull(t.expires_at) };
+}
 
 export function userRoutes(app: App, { ctx }: RouteDeps): void {
   app.post(
@@ -46,10 +59,18 @@ export function userRoutes(app: App, { ctx }: RouteDeps): void {
     {
       schema: {
         tags: ['users'],
-        summary: 'Issue an API token (system admin, or the user for themself); shown once',
-        params: Type.Object({ user_id: Id }),
-        body: Type.Optional(Type.Object({ label: Type.Optional(Type.String({ maxLength: 200 })) }, { additionalProperties: false })),
-        response: responses({ 201: Type.Object({ token: Type.String(), user_id: Id }) }),
+        summary: 'Issue an API token (system admin, or the user for themself); the secret is shown once',
+        params: TokenParams,
+        body: Type.Optional(
+          Type.Object(
+            {
+              label: Type.Optional(Type.String({ maxLength: 200 })),
+              expires_at: Type.Optional(Type.Union([DateTimeInput, Type.Null()], { description: 'When the token stops working (in the future); absent or null: never.' })),
+            },
+            { additionalProperties: false },
+          ),
+        ),
+        response: responses({ 201: Type.Intersect([Type.Object({ token: Type.String() }), Token]) }),
       },
     },
     async (req, reply) => {
@@ -60,8 +81,42 @@ export function userRoutes(app: App, { ctx }: RouteDeps): void {
         fail('FORBIDDEN', 'Only a system admin may issue tokens for other users.');
       }
       const user = await getUser(ctx, req.params.user_id);
-      const token = await issueToken(ctx, user.id, req.body?.label);
-      return reply.status(201).send({ token, user_id: user.id });
+      const expires = req.body?.expires_at;
+      const created = await createToken(ctx, user.id, { label: req.body?.label ?? null, expiresAt: expires ? Date.parse(expires) : null });
+      return reply.status(201).send({ token: created.token, ...presentToken(created) });
+    },
+  );
+
+  app.get(
+    '/users/:user_id/tokens',
+    {
+      schema: {
+        tags: ['users'],
+        summary: "A user's API tokens, never their secrets (the user; a system admin; an admin of a workspace the user belongs to)",
+        params: TokenParams,
+        response: responses({ 200: Type.Object({ tokens: Type.Array(Token) }) }),
+      },
+    },
+    async (req) => {
+      await requireTokenManager(ctx, await principalOf(ctx, req), req.params.user_id);
+      return { tokens: (await listTokens(ctx, req.params.user_id)).map(presentToken) };
+    },
+  );
+
+  app.delete(
+    '/users/:user_id/tokens/:token_id',
+    {
+      schema: {
+        tags: ['users'],
+        summary: "Revoke one of a user's API tokens (the user; a system admin; an admin of a workspace the user belongs to)",
+        params: Type.Object({ user_id: Id, token_id: Id }),
+        response: responses({ 204: Type.Null() }),
+      },
+    },
+    async (req, reply) => {
+      await requireTokenManager(ctx, await principalOf(ctx, req), req.params.user_id);
+      await revokeToken(ctx, req.params.user_id, req.params.token_id);
+      return reply.status(204).send();
     },
   );
 }
