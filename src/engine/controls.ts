@@ -89,9 +89,14 @@ export async function skipCancelledItems(ctx: Ctx, batchId: string): Promise<voi
   }
 }
 
-/** Workers stop taking the batch's chunks; one in hand is released after its current slice. */
+/**
+ * Workers stop taking the batch's chunks; one in hand is released after its current slice. The pause waits for the
+ * slices in flight (each holds the batch row in KEY SHARE mode: run-chunk.ts holdBatch), so once it answers no
+ * item of the batch changes any more, and its counters are final until it is resumed.
+ */
 export async function pauseBatch(ctx: Ctx, batch: Batch): Promise<Batch> {
   await withTx(ctx, async (tx) => {
+    if (tx.caps.rowLocks) await tx.db.selectFrom('batch').select('id').where('id', '=', batch.id).forUpdate().execute();
     const paused = await transition(tx, batch, PAUSABLE, 'paused');
     await emitBatchEvent(tx, 'batch.paused', paused);
   });
