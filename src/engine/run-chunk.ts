@@ -85,7 +85,10 @@ export async function runChunk(r: ChunkRunner, chunk: WorkChunkRow): Promise<Chu
         await holdBatch(tx, chunk.batch_id);
         const batch = await findBatch(tx, chunk.batch_id);
         if (!batch || !['queued', 'scheduled', 'running'].includes(batch.state)) {
-          return batch?.state === 'paused' ? ({ kind: 'paused' } as const) : ({ kind: 'lost' } as const);
+          if (batch?.state === 'paused') return { kind: 'paused' } as const;
+          // Cancelled under us: the cancel left the chunks to us (controls.ts cancelBatch).
+          await completeChunk(tx, chunk.id, r.owner);
+          return { kind: 'lost' } as const;
         }
         if (batch.not_before > tx.now()) return { kind: 'wait', until: batch.not_before } as const;
         if (actor === undefined) actor = await batchActor(tx, batch);

@@ -47,7 +47,9 @@ describeEachDialect('pause and cancel stop the batch', (dialect) => {
   async function run(action: 'order' | 'reopen', verb: 'pause' | 'cancel'): Promise<{ id: string; answer: any }> {
     const gate = dialect === 'postgres' ? await itemLock(s.db, seeded.ids[2500]!) : null;
     try {
-      const r = await api.post(`${base()}/batches`, { operation: 'action', action, target: { ids: seeded.ids } });
+      // Throttled, so that while one slice is held the other worker loop cannot run every other chunk and end the
+      // batch before the control arrives.
+      const r = await api.post(`${base()}/batches`, { operation: 'action', action, max_rate: 4000, target: { ids: seeded.ids } });
       assert.equal(r.status, 202, JSON.stringify(r.body));
       const id: string = r.body.id;
       if (!gate) {
@@ -92,6 +94,14 @@ describeEachDialect('pause and cancel stop the batch', (dialect) => {
     const b = await assertBatchSettled(s.db, id);
     assert.equal(b.succeeded, c.body.succeeded, 'no slice committed after the cancel answered');
     assert.equal(b.skipped, c.body.skipped);
+    const outcomes = await api.get(`${base()}/batches/${id}/items?state=skipped&limit=5`);
+    assert.deepEqual(outcomes.body.items.map((i: any) => i.error_code), Array(5).fill('BATCH_CANCELLED'), 'items never run read as skipped by the cancel');
+    // The cancel changed only the batch row; the workers' maintenance retires its chunks.
+    for (;;) {
+      const left = await s.db.ctx.db.selectFrom('work_chunk').select('id').where('batch_id', '=', id).where('state', '<>', 'done').execute();
+      if (left.length === 0) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
   });
 });
 
