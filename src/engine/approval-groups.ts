@@ -3,6 +3,7 @@ import { forRequest } from '../log.ts';
 import { withTx, type Ctx } from '../core/context.ts';
 import { fail, type ErrorCode } from '../errors.ts';
 import { TERMINAL, type BatchState } from './batch-states.ts';
+import { outcomeOf } from './batch-items.ts';
 import { groupBatches, type Batch } from './batches.ts';
 import type { Notifier } from './notifier.ts';
 import { submitBatch } from './submit.ts';
@@ -104,16 +105,22 @@ export async function batchApprovalProgress(ctx: Ctx, scope: ApprovalScope, batc
     batches.length > 0 &&
     batches.every((b) => b.source === BATCH_APPROVAL_SOURCE && b.submitted_by === scope.user.userId && scopeRole(scope, b.workspace_id) !== null);
   if (!visible) fail('BATCH_NOT_FOUND', `No batch_number ${batchNumber} submitted by this user.`);
+  const byId = new Map(batches.map((b) => [b.id, b]));
   const rows = await ctx.db
     .selectFrom('batch_item')
-    .select(['batch_id', 'seq', 'target_id', 'error_code', 'error_message'])
+    .select(['batch_id', 'seq', 'target_id', 'state', 'error_code', 'error_message'])
     .where(
       'batch_id',
       'in',
       batches.map((b) => b.id),
     )
-    .where('state', 'in', ['failed', 'skipped'])
-    .execute();
+    .where((eb) => {
+      const cancelled = batches.filter((b) => b.state === 'cancelled').map((b) => b.id);
+      const done = eb('state', 'in', ['failed', 'skipped']);
+      return cancelled.length ? eb.or([done, eb.and([eb('state', '=', 'pending'), eb('batch_id', 'in', cancelled)])]) : done;
+    })
+    .execute()
+    .then((found) => found.map((r) => outcomeOf(byId.get(r.batch_id)!, { ...r, state: r.state as string })));
   const order = new Map(batches.map((b, i) => [b.id, i]));
   rows.sort((a, b) => order.get(a.batch_id)! - order.get(b.batch_id)! || a.seq - b.seq);
   const total = batches.reduce((n, b) => n + b.total, 0);

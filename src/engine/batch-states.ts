@@ -5,7 +5,7 @@
  *   submit (start_at) ──► scheduled ──claim at start_at──► running
  *   submit (no targets) ► succeeded
  *   queued | scheduled | running ──pause──► paused ──resume──► queued
- *   queued | scheduled | running | paused ──cancel──► cancelled   (pending items → skipped, BATCH_CANCELLED)
+ *   queued | scheduled | running | paused ──cancel──► cancelled   (pending items count as skipped, BATCH_CANCELLED)
  *   running ──a chunk fails MAX_CHUNK_ATTEMPTS times──► failed      (its pending items → failed, INTERNAL)
  *   completed_with_errors | failed ──retry──► queued                (failed items only → pending)
  */

@@ -82,9 +82,13 @@ export async function runChunk(r: ChunkRunner, chunk: WorkChunkRow): Promise<Chu
       slice = await r.ctx.db.transaction().execute(async (trx) => {
         const tx = { ...r.ctx, db: trx };
         if (!(await heartbeat(tx, chunk.id, r.owner, r.leaseMs))) return { kind: 'lost' } as const;
+        await holdBatch(tx, chunk.batch_id);
         const batch = await findBatch(tx, chunk.batch_id);
         if (!batch || !['queued', 'scheduled', 'running'].includes(batch.state)) {
-          return batch?.state === 'paused' ? ({ kind: 'paused' } as const) : ({ kind: 'lost' } as const);
+          if (batch?.state === 'paused') return { kind: 'paused' } as const;
+          // Cancelled under us: the cancel left the chunks to us (controls.ts cancelBatch).
+          await completeChunk(tx, chunk.id, r.owner);
+          return { kind: 'lost' } as const;
         }
         if (batch.not_before > tx.now()) return { kind: 'wait', until: batch.not_before } as const;
         if (actor === undefined) actor = await batchActor(tx, batch);
@@ -159,6 +163,18 @@ export async function runChunk(r: ChunkRunner, chunk: WorkChunkRow): Promise<Chu
         return 'released';
     }
   }
+}
+
+/**
+ * Holds the batch row for the rest of the slice in KEY SHARE mode (PostgreSQL), before its state is read: a pause
+ * (pauseBatch) takes the row FOR UPDATE, so it waits for every slice that read the batch as runnable to commit,
+ * and a slice that starts after it reads `paused`. Without it a slice that began before the pause committed after
+ * it, and items kept changing after the pause had answered. KEY SHARE, not SHARE: concurrent slices of one batch
+ * still update its counters (NO KEY UPDATE) without waiting on each other. SQLite has one writer: a slice and a
+ * pause never overlap there.
+ */
+async function holdBatch(tx: Ctx, batchId: string): Promise<void> {
+  if (tx.caps.rowLocks) await tx.db.selectFrom('batch').select('id').where('id', '=', batchId).forKeyShare().execute();
 }
 
 /**

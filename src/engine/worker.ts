@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import type { Ctx } from '../core/context.ts';
 import { coerceError } from '../errors.ts';
 import { finalizeIfDone } from './batches.ts';
-import { skipCancelledItems } from './controls.ts';
+import { settleCancelled } from './controls.ts';
 import type { Notifier } from './notifier.ts';
 import { purgeFinishedItems } from './retention.ts';
 import { runChunk, type ChunkRunner } from './run-chunk.ts';
@@ -11,6 +11,7 @@ import { claimChunk } from './sql/claim-chunk.ts';
 import { nextDue } from './sql/next-due.ts';
 import { reapExpired } from './sql/reap-expired.ts';
 import { releaseLeftovers } from './sql/release-leftovers.ts';
+import { retireCancelledChunks } from './sql/retire-cancelled-chunks.ts';
 import { startDeliverer, type DelivererOptions } from './webhooks/deliverer.ts';
 
 export interface WorkerOptions {
@@ -70,7 +71,7 @@ export function startWorker(ctx: Ctx, notifier: Notifier, opts: WorkerOptions = 
       .limit(100)
       .execute();
     for (const b of stragglers) await finalizeIfDone(ctx, b.id);
-    // A cancel whose process died before it skipped every pending item (controls.ts) is finished here.
+    // A cancel by an earlier batchgate whose process died before it skipped every pending item is settled here.
     const halfCancelled = await ctx.db
       .selectFrom('batch')
       .select('id')
@@ -78,7 +79,8 @@ export function startWorker(ctx: Ctx, notifier: Notifier, opts: WorkerOptions = 
       .where((eb) => eb('total', '>', eb(eb('succeeded', '+', eb.ref('failed')), '+', eb.ref('skipped'))))
       .limit(10)
       .execute();
-    for (const b of halfCancelled) await skipCancelledItems(ctx, b.id);
+    for (const b of halfCancelled) await settleCancelled(ctx, b.id);
+    await retireCancelledChunks(ctx);
   }
 
   async function loop(n: number): Promise<void> {

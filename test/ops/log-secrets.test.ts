@@ -92,7 +92,13 @@ describeEachDialect('no token or secret in any log line', (dialect) => {
     assert.ok(lines.some((l) => l.msg === 'batch finished'), 'the engine logged');
     const opened = lines.find((l) => l.msg === 'database opened')!;
     assert.equal(opened.database, redactUrl(databaseUrl));
-    if (dialect === 'postgres') assert.match(opened.database, /^postgres:\/\/postgres:\[REDACTED\]@127\.0\.0\.1:5432\/test$/);
+    if (dialect === 'postgres') {
+      // The test's own server (CI's throwaway cluster has another port), with the password shown as [REDACTED].
+      const shown = new URL(PG_URL);
+      shown.password = 'REDACTED';
+      assert.equal(opened.database, shown.toString().replace(':REDACTED@', ':[REDACTED]@'));
+      assert.ok(!opened.database.includes(secrets.dbPassword));
+    }
     for (const [name, value] of Object.entries({ ...secrets, issued })) {
       assert.ok(value.length > 10);
       assert.ok(!text.includes(value), `${name} appears in the logs`);

@@ -328,7 +328,7 @@ export function batchRoutes(app: App, { ctx, engine, statusCacheMs, streams: str
       if (batch.items_purged_at !== null) {
         fail('ITEMS_PURGED', `This batch's per-item outcomes were purged on ${iso(batch.items_purged_at)} (retention); its counters remain on the batch.`);
       }
-      const page = await listBatchItems(ctx, batch.id, {
+      const page = await listBatchItems(ctx, batch, {
         ...(req.query.state ? { state: req.query.state } : {}),
         ...(req.query.error_code ? { errorCode: req.query.error_code } : {}),
         after: req.query.cursor ? Number(req.query.cursor) : 0,

@@ -4,6 +4,7 @@ import { OPERATION_STATUS, REMARK, type OperationStatus } from '../../core/dataa
 import type { DataartsScope } from '../../core/dataarts/scope.ts';
 import { TERMINAL } from '../batch-states.ts';
 import type { Batch } from '../batches.ts';
+import { outcomeOf } from '../batch-items.ts';
 import { childNames } from './child-names.ts';
 
 /** BatchOperationVO (reference/dataarts.md §4.3): the parent of a group, or one of its children. */
@@ -72,7 +73,7 @@ export async function batchOperationVO(ctx: Ctx, scope: DataartsScope, batch: Ba
     .where('batch_id', '=', batch.id)
     .orderBy('seq');
   if (page) q = q.limit(page.limit).offset(page.offset);
-  const outcomes: ItemOutcome[] = await q.execute();
+  const outcomes: ItemOutcome[] = (await q.execute()).map((o) => outcomeOf(batch, o));
 
   const names = await childNames(ctx, batch, outcomes.map((o) => o.target_id));
   const datastores = await getDatastoresById(ctx, [...new Set(outcomes.flatMap((o) => (o.expected_datastore_id ? [o.expected_datastore_id] : [])))]);

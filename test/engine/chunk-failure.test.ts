@@ -1,0 +1,72 @@
+/**
+ * The worker as it runs for real, against faults it cannot get past: a chunk whose slice fails every time ends
+ * its batch `failed` after MAX_CHUNK_ATTEMPTS claims (its items failed with INTERNAL), never retried forever; and a
+ * rethrottle to a faster rate takes effect at once, not after the wait the old rate had set.
+ */
+import assert from 'node:assert/strict';
+import { after, before, it } from 'node:test';
+import { sql } from 'kysely';
+import { MAX_CHUNK_ATTEMPTS } from '../../src/engine/run-chunk.ts';
+import { assertBatchSettled, seedApproved, waitForBatchRow, type Seeded } from '../helpers/batch-invariants.ts';
+import { describeEachDialect } from '../helpers/db.ts';
+import { startTestService, waitForBatch, type Client, type TestService } from '../helpers/service.ts';
+
+describeEachDialect('chunks that keep failing, and rethrottling', (dialect) => {
+  let s: TestService;
+  let seeded: Seeded;
+  let api: Client;
+  const base = () => `/api/v1/workspaces/${seeded.workspaceId}`;
+
+  before(async () => {
+    s = await startTestService(dialect);
+    seeded = await seedApproved(s.db, 30);
+    api = s.client(seeded.token);
+  });
+  after(() => s.close());
+
+  /** A storage fault: any update of item `id` fails, in whatever transaction it comes. */
+  async function poison(id: string): Promise<void> {
+    if (dialect === 'sqlite') {
+      await sql.raw(`create trigger poison before update on item when old.id = '${id}' begin select raise(abort, 'poisoned item'); end`).execute(s.db.ctx.db);
+    } else {
+      await sql.raw(`create function poison() returns trigger language plpgsql as $$ begin raise exception 'poisoned item'; end $$`).execute(s.db.ctx.db);
+      await sql.raw(`create trigger poison before update on item for each row when (old.id = '${id}') execute function poison()`).execute(s.db.ctx.db);
+    }
+  }
+
+  it(`fails a batch whose chunk fails ${MAX_CHUNK_ATTEMPTS} times, through the real worker`, { timeout: 120_000 }, async () => {
+    const ids = seeded.ids.slice(0, 10);
+    await poison(ids[3]!);
+    const r = await api.post(`${base()}/batches`, { operation: 'action', action: 'order', target: { ids } });
+    assert.equal(r.status, 202, JSON.stringify(r.body));
+    // Every claim counts an attempt: a claim past the limit with the batch still running means the limit does not hold.
+    let chunks;
+    for (;;) {
+      chunks = await s.db.ctx.db.selectFrom('work_chunk').select(['attempts', 'state']).where('batch_id', '=', r.body.id).execute();
+      const row = await waitForBatchRow(s.db, r.body.id, () => true);
+      if (row.state !== 'queued' && row.state !== 'running') break;
+      assert.ok(chunks[0]!.attempts <= MAX_CHUNK_ATTEMPTS, `claimed ${chunks[0]!.attempts} times and still ${row.state}`);
+      await new Promise((res) => setTimeout(res, 20));
+    }
+    const b = await waitForBatchRow(s.db, r.body.id, () => true);
+    assert.equal(b.state, 'failed');
+    assert.deepEqual(chunks, [{ attempts: MAX_CHUNK_ATTEMPTS, state: 'done' }], 'claimed exactly MAX_CHUNK_ATTEMPTS times, then given up');
+    assert.equal(b.failed, ids.length, 'the whole slice rolled back each time: every item failed');
+    const failed = await api.get(`${base()}/batches/${r.body.id}/items?state=failed`);
+    assert.ok(failed.body.items.every((i: any) => i.error_code === 'INTERNAL'), JSON.stringify(failed.body.items[0]));
+    await assertBatchSettled(s.db, r.body.id);
+  });
+
+  it('a rethrottle to a faster rate takes effect at once', { timeout: 120_000 }, async () => {
+    const ids = seeded.ids.slice(10, 30);
+    // One item per 1000 s: after the first slice the batch is not due again for a quarter of an hour.
+    const r = await api.post(`${base()}/batches`, { operation: 'action', action: 'order', max_rate: 0.001, target: { ids } });
+    assert.equal(r.status, 202, JSON.stringify(r.body));
+    await waitForBatchRow(s.db, r.body.id, (b) => b.succeeded >= 1);
+    const fast = await api.post(`${base()}/batches/${r.body.id}/rethrottle`, { max_rate: null });
+    assert.equal(fast.status, 200, JSON.stringify(fast.body));
+    s.engine.notifier.workAvailable();
+    const done = await waitForBatch(api, seeded.workspaceId, r.body.id, ['succeeded'], 100_000);
+    assert.equal(done.succeeded, ids.length);
+  });
+});
