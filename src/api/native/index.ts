@@ -3,6 +3,7 @@ import { sendNativeError } from '../errors-http.ts';
 import { batchRoutes } from './batches.ts';
 import { connectionRoutes } from './connections.ts';
 import { datastoreRoutes } from './datastores.ts';
+import { invitationRoutes } from './invitations.ts';
 import { itemRoutes } from './items.ts';
 import { modelRoutes } from './models.ts';
 import { ticketRoutes } from './tickets.ts';
@@ -18,6 +19,7 @@ export function nativeApi(deps: RouteDeps) {
     app.addHook('onRequest', authGate(deps.ctx));
     userRoutes(app, deps);
     workspaceRoutes(app, deps);
+    invitationRoutes(app, deps);
     datastoreRoutes(app, deps);
     itemRoutes(app, deps);
     ticketRoutes(app, deps);
