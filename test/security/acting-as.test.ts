@@ -375,3 +375,28 @@ describeEachDialect('security: four-eyes by default', (dialect) => {
     assert.deepEqual((await check(approver.api, approver.id, [batchOne.id])).body, [{ task_id: batchOne.id, supported: true }]);
   });
 });
+
+describeEachDialect('security: a batch submitted in another user’s name runs only while the caller still administers', (dialect) => {
+  let s: TestService;
+
+  before(async () => {
+    s = await startTestService(dialect, { worker: false });
+  });
+  after(() => s.close());
+
+  it('fails its items with FORBIDDEN when the admin was demoted before the worker ran it', async () => {
+    const owner = await person(s, 'owner');
+    const ws = await workspace(owner, 'Demoted');
+    const approver = await person(s, 'approver', ws, 'approver');
+    const member = await person(s, 'member', ws, 'member');
+    const t = await ticket(member.api, ws);
+    const sub = await submit(owner.api, approver.id, [t.id]);
+    assert.equal(sub.status, 200, JSON.stringify(sub.body));
+    assert.equal((await s.root.put(`/api/v1/workspaces/${ws}/members/${owner.id}`, { role: 'member' })).status, 200);
+    s.engine.startWorker({ idlePollMs: 50 });
+    const p = await waitForGroup(approver.api, approver.id, sub.body.batch_number);
+    assert.deepEqual(p.failed_tasks, [t.id]);
+    assert.equal(p.failed_reasons[0].code, 'FORBIDDEN');
+    assert.equal((await s.root.get(`/api/v1/workspaces/${ws}/tickets/${t.id}`)).body.state, 'pending');
+  });
+});

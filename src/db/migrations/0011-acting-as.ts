@@ -40,16 +40,21 @@ export function actingAs(caps: Capabilities): Migration {
       await db.schema.alterTable('ticket').addColumn('on_behalf_of', 'text').execute();
       await db.schema.alterTable('item_history').addColumn('on_behalf_of', 'text').execute();
 
-      const rows = await sql<{ id: string; approval: unknown }>`
-        select a.id, a.approval from ds_action a
-        join datastore d on d.id = a.datastore_id
-        join workspace w on w.id = d.workspace_id
-        where w.project_id is not null and d.display_id = d.name and a.display_id in (${sql.join(DATAARTS_ACTIONS)}) and a.name in (${sql.join(DATAARTS_ACTION_NAMES)})`.execute(db);
-      for (const r of rows.rows) {
-        const approval = caps.readJson<Record<string, unknown> | null>(r.approval);
-        if (!approval) continue;
-        await sql`update ds_action set approval = ${caps.writeJson({ ...approval, allow_self_approval: true })} where id = ${r.id}`.execute(db);
-      }
+      await allowSelfApprovalOnDataarts(db, caps);
     },
   };
+}
+
+/** Sets approval.allow_self_approval on the DataArts workflow's actions of every DataArts datastore. */
+export async function allowSelfApprovalOnDataarts(db: Kysely<unknown>, caps: Capabilities): Promise<void> {
+  const rows = await sql<{ id: string; approval: unknown }>`
+    select a.id, a.approval from ds_action a
+    join datastore d on d.id = a.datastore_id
+    join workspace w on w.id = d.workspace_id
+    where w.project_id is not null and d.display_id = d.name and a.display_id in (${sql.join(DATAARTS_ACTIONS)}) and a.name in (${sql.join(DATAARTS_ACTION_NAMES)})`.execute(db);
+  for (const r of rows.rows) {
+    const approval = caps.readJson<Record<string, unknown> | null>(r.approval);
+    if (!approval) continue;
+    await sql`update ds_action set approval = ${caps.writeJson({ ...approval, allow_self_approval: true })} where id = ${r.id}`.execute(db);
+  }
 }
