@@ -34,6 +34,7 @@ export const Errors = Object.freeze({
   FORBIDDEN: def('FORBIDDEN', 403, 'Your role does not allow this.'),
   ACTION_NOT_PERMITTED: def('ACTION_NOT_PERMITTED', 403, 'Your role may not run this action.'),
   NOT_ASSIGNEE: def('NOT_ASSIGNEE', 403, 'Only the assignee or a workspace admin may decide this ticket.'),
+  SELF_APPROVAL_FORBIDDEN: def('SELF_APPROVAL_FORBIDDEN', 403, 'Nobody decides a ticket they submitted unless its action allows self-approval.'),
   TOO_MANY_AUTH_FAILURES: def('TOO_MANY_AUTH_FAILURES', 429, 'Too many failed authentications from this address; retry later.'),
   TOO_MANY_STREAMS: def('TOO_MANY_STREAMS', 429, 'Too many event streams open with this token; close one first.'),
   // lookups
@@ -41,6 +42,7 @@ export const Errors = Object.freeze({
   WORKSPACE_NOT_FOUND: def('WORKSPACE_NOT_FOUND', 404, 'Workspace not found.'),
   USER_NOT_FOUND: def('USER_NOT_FOUND', 404, 'User not found.'),
   TOKEN_NOT_FOUND: def('TOKEN_NOT_FOUND', 404, 'API token not found.'),
+  INVITATION_NOT_FOUND: def('INVITATION_NOT_FOUND', 404, 'Invitation not found.'),
   DATASTORE_NOT_FOUND: def('DATASTORE_NOT_FOUND', 404, 'Datastore not found.'),
   ITEM_NOT_FOUND: def('ITEM_NOT_FOUND', 404, 'Item not found.'),
   ACTION_NOT_FOUND: def('ACTION_NOT_FOUND', 404, 'Action not found in this datastore.'),

@@ -1,5 +1,5 @@
 /** Domain objects to the native API's wire shapes: status and action ids become display_ids, times ISO-8601. */
-import { actionDisplayId, statusDisplayId, type Datastore } from '../core/datastore-model.ts';
+import { actionDisplayId, allowsSelfApproval, statusDisplayId, type Datastore } from '../core/datastore-model.ts';
 import type { Draft, ItemVersion } from '../core/drafts.ts';
 import type { HistoryEntry } from '../core/history.ts';
 import type { Item } from '../core/items.ts';
@@ -45,6 +45,7 @@ export function presentDatastore(ds: Datastore) {
             approver_role: a.approval.approver_role,
             batch_approvable: a.approval.batch_approvable,
             requires_comment: a.approval.requires_comment,
+            allow_self_approval: allowsSelfApproval(a),
           }
         : null,
     })),
@@ -103,6 +104,7 @@ export function presentHistory(h: HistoryEntry, ds: Datastore | undefined) {
     created_at: iso(h.created_at),
     rev_no: h.rev_no,
     reverts_batch_id: h.reverts_batch_id,
+    on_behalf_of: h.on_behalf_of,
   };
 }
 
@@ -123,6 +125,8 @@ export function presentTicket(t: Ticket, ds: Datastore | undefined) {
     comment: t.comment,
     decision_comment: t.decision_comment,
     decided_by: t.decided_by,
+    on_behalf_of: t.on_behalf_of,
+    allow_self_approval: allowsSelfApproval(ds?.actionByKey.get(t.action_id)),
     decided_at: isoOrNull(t.decided_at),
     created_at: iso(t.created_at),
     updated_at: iso(t.updated_at),

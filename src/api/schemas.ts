@@ -63,6 +63,7 @@ export const ApprovalSchema = Type.Object({
   approver_role: Type.Union([Type.String(), Type.Null()]),
   batch_approvable: Type.Boolean(),
   requires_comment: Type.Boolean(),
+  allow_self_approval: Type.Boolean({ description: 'Whether the submitter may decide their own ticket (four-eyes otherwise).' }),
 });
 export const ActionSchema = Type.Object({
   id: Id,
@@ -125,6 +126,7 @@ export const DatastoreBody = Type.Object(
                   approver_role: Type.Optional(RoleSchema),
                   batch_approvable: Type.Optional(Type.Boolean()),
                   requires_comment: Type.Optional(Type.Boolean()),
+                  allow_self_approval: Type.Optional(Type.Boolean({ description: 'Let the submitter decide their own ticket; default false (four-eyes).' })),
                 },
                 { additionalProperties: false },
               ),
@@ -204,6 +206,7 @@ export const HistorySchema = Type.Object({
   created_at: Time,
   rev_no: Type.Union([Type.Integer(), Type.Null()], { description: "The item's rev_no after this change (null on entries older than revert support)." }),
   reverts_batch_id: Type.Union([Type.String(), Type.Null()], { description: 'On a `revert` entry: the batch whose change it undid (`batch_id` is the revert batch).' }),
+  on_behalf_of: Type.Union([Type.String(), Type.Null()], { description: 'When `user_id` (who really made the change) acted in another user’s name: that user.' }),
 });
 
 export const TicketSchema = Type.Object({
@@ -221,7 +224,9 @@ export const TicketSchema = Type.Object({
   reason: Type.Union([Type.String(), Type.Null()]),
   comment: Type.Union([Type.String(), Type.Null()]),
   decision_comment: Type.Union([Type.String(), Type.Null()]),
-  decided_by: Type.Union([Id, Type.Null()]),
+  decided_by: Type.Union([Id, Type.Null()], { description: 'Who decided: the user who really did it.' }),
+  on_behalf_of: Type.Union([Id, Type.Null()], { description: 'When `decided_by` decided in another user’s name (the batch approval API’s user_id): that user.' }),
+  allow_self_approval: Type.Boolean({ description: 'Whether its submitter may decide it (the action’s approval.allow_self_approval).' }),
   decided_at: NullableTime,
   created_at: Time,
   updated_at: Time,

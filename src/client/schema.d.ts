@@ -1211,7 +1211,7 @@ export interface paths {
             cookie?: never;
         };
         get?: never;
-        /** Add a member or change their role (workspace admin) */
+        /** Change a member's role (workspace admin); add a user directly (system admin only: others invite) */
         put: {
             parameters: {
                 query?: never;
@@ -1423,6 +1423,733 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/workspaces/{ws}/invitations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The workspace's invitations (workspace admin) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description An id or a display_id. */
+                    ws: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            invitations: {
+                                /** @description 19-digit decimal id (64-bit snowflake). */
+                                id: string;
+                                /** @description 19-digit decimal id (64-bit snowflake). */
+                                workspace_id: string;
+                                /** @description The user id invited, as given (an id that names nobody reads the same). */
+                                user_id: string | (never | null);
+                                /** @description The address invited, as given (lower-cased). */
+                                email: string | null;
+                                role: "admin" | "member" | "approver" | "viewer";
+                                /** @description A declined invitation reads `pending` until it expires: the inviter learns nothing about the invitee before they accept. */
+                                state: "pending" | "accepted" | "revoked" | "expired";
+                                /** @description 19-digit decimal id (64-bit snowflake). */
+                                invited_by: string;
+                                /** Format: date-time */
+                                created_at: string;
+                                /** Format: date-time */
+                                expires_at: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Invite a user by id or email (workspace admin); they become a member when they accept. Reveals nothing about them. */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description An id or a display_id. */
+                    ws: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description 19-digit decimal id (64-bit snowflake). */
+                        user_id?: string;
+                        /** Format: email */
+                        email?: string;
+                        role: "admin" | "member" | "approver" | "viewer";
+                    };
+                };
+            };
+            responses: {
+                /** @description An invitation as the workspace admins see it. */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description 19-digit decimal id (64-bit snowflake). */
+                            id: string;
+                            /** @description 19-digit decimal id (64-bit snowflake). */
+                            workspace_id: string;
+                            /** @description The user id invited, as given (an id that names nobody reads the same). */
+                            user_id: string | (never | null);
+                            /** @description The address invited, as given (lower-cased). */
+                            email: string | null;
+                            role: "admin" | "member" | "approver" | "viewer";
+                            /** @description A declined invitation reads `pending` until it expires: the inviter learns nothing about the invitee before they accept. */
+                            state: "pending" | "accepted" | "revoked" | "expired";
+                            /** @description 19-digit decimal id (64-bit snowflake). */
+                            invited_by: string;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** Format: date-time */
+                            expires_at: string;
+                        };
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/workspaces/{ws}/invitations/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Revoke an invitation not yet accepted (workspace admin) */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description An id or a display_id. */
+                    ws: string;
+                    /** @description 19-digit decimal id (64-bit snowflake). */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/invitations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Open invitations addressed to the caller */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            invitations: {
+                                /** @description 19-digit decimal id (64-bit snowflake). */
+                                id: string;
+                                workspace: {
+                                    /** @description 19-digit decimal id (64-bit snowflake). */
+                                    id: string;
+                                    name: string;
+                                };
+                                role: "admin" | "member" | "approver" | "viewer";
+                                invited_by: {
+                                    /** @description 19-digit decimal id (64-bit snowflake). */
+                                    id: string;
+                                    name: string;
+                                };
+                                /** Format: date-time */
+                                created_at: string;
+                                /** Format: date-time */
+                                expires_at: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/invitations/{id}/accept": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Accept an invitation: the caller becomes a member with its role */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description 19-digit decimal id (64-bit snowflake). */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": Record<string, never>;
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description 19-digit decimal id (64-bit snowflake). */
+                            workspace_id: string;
+                            /** @description 19-digit decimal id (64-bit snowflake). */
+                            user_id: string;
+                            role: "admin" | "member" | "approver" | "viewer";
+                        };
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/invitations/{id}/decline": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Decline an invitation (the inviter is not told) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description 19-digit decimal id (64-bit snowflake). */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": Record<string, never>;
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+                /** @description Every 4xx/5xx answer of the native API. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorResponse"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/workspaces/{ws}/datastores": {
         parameters: {
             query?: never;
@@ -1492,6 +2219,8 @@ export interface paths {
                                         approver_role: string | null;
                                         batch_approvable: boolean;
                                         requires_comment: boolean;
+                                        /** @description Whether the submitter may decide their own ticket (four-eyes otherwise). */
+                                        allow_self_approval: boolean;
                                     } | null;
                                 }[];
                                 /** @description Released statuses: versions and drafts, or null. */
@@ -1623,6 +2352,8 @@ export interface paths {
                                 approver_role?: "admin" | "member" | "approver" | "viewer";
                                 batch_approvable?: boolean;
                                 requires_comment?: boolean;
+                                /** @description Let the submitter decide their own ticket; default false (four-eyes). */
+                                allow_self_approval?: boolean;
                             };
                         }[];
                         drafts?: {
@@ -1681,6 +2412,8 @@ export interface paths {
                                     approver_role: string | null;
                                     batch_approvable: boolean;
                                     requires_comment: boolean;
+                                    /** @description Whether the submitter may decide their own ticket (four-eyes otherwise). */
+                                    allow_self_approval: boolean;
                                 } | null;
                             }[];
                             /** @description Released statuses: versions and drafts, or null. */
@@ -1842,6 +2575,8 @@ export interface paths {
                                     approver_role: string | null;
                                     batch_approvable: boolean;
                                     requires_comment: boolean;
+                                    /** @description Whether the submitter may decide their own ticket (four-eyes otherwise). */
+                                    allow_self_approval: boolean;
                                 } | null;
                             }[];
                             /** @description Released statuses: versions and drafts, or null. */
@@ -2377,6 +3112,8 @@ export interface paths {
                                 rev_no: number | null;
                                 /** @description On a `revert` entry: the batch whose change it undid (`batch_id` is the revert batch). */
                                 reverts_batch_id: string | null;
+                                /** @description When `user_id` (who really made the change) acted in another user’s name: that user. */
+                                on_behalf_of: string | null;
                             }[];
                             /** @description The pending edit of an item in a released status: the values it would set. */
                             draft: {
@@ -2841,8 +3578,12 @@ export interface paths {
                                 reason: string | null;
                                 comment: string | null;
                                 decision_comment: string | null;
-                                /** @description 19-digit decimal id (64-bit snowflake). */
-                                decided_by: string | null;
+                                /** @description Who decided: the user who really did it. */
+                                decided_by: string | (never | null);
+                                /** @description When `decided_by` decided in another user’s name (the batch approval API’s user_id): that user. */
+                                on_behalf_of: string | (never | null);
+                                /** @description Whether its submitter may decide it (the action’s approval.allow_self_approval). */
+                                allow_self_approval: boolean;
                                 /** Format: date-time */
                                 decided_at: string | null;
                                 /** Format: date-time */
@@ -2990,6 +3731,8 @@ export interface paths {
                             rev_no: number | null;
                             /** @description On a `revert` entry: the batch whose change it undid (`batch_id` is the revert batch). */
                             reverts_batch_id: string | null;
+                            /** @description When `user_id` (who really made the change) acted in another user’s name: that user. */
+                            on_behalf_of: string | null;
                         };
                     };
                 };
@@ -3132,8 +3875,12 @@ export interface paths {
                                 reason: string | null;
                                 comment: string | null;
                                 decision_comment: string | null;
-                                /** @description 19-digit decimal id (64-bit snowflake). */
-                                decided_by: string | null;
+                                /** @description Who decided: the user who really did it. */
+                                decided_by: string | (never | null);
+                                /** @description When `decided_by` decided in another user’s name (the batch approval API’s user_id): that user. */
+                                on_behalf_of: string | (never | null);
+                                /** @description Whether its submitter may decide it (the action’s approval.allow_self_approval). */
+                                allow_self_approval: boolean;
                                 /** Format: date-time */
                                 decided_at: string | null;
                                 /** Format: date-time */
@@ -3277,8 +4024,12 @@ export interface paths {
                             reason: string | null;
                             comment: string | null;
                             decision_comment: string | null;
-                            /** @description 19-digit decimal id (64-bit snowflake). */
-                            decided_by: string | null;
+                            /** @description Who decided: the user who really did it. */
+                            decided_by: string | (never | null);
+                            /** @description When `decided_by` decided in another user’s name (the batch approval API’s user_id): that user. */
+                            on_behalf_of: string | (never | null);
+                            /** @description Whether its submitter may decide it (the action’s approval.allow_self_approval). */
+                            allow_self_approval: boolean;
                             /** Format: date-time */
                             decided_at: string | null;
                             /** Format: date-time */
@@ -3430,8 +4181,12 @@ export interface paths {
                                 reason: string | null;
                                 comment: string | null;
                                 decision_comment: string | null;
-                                /** @description 19-digit decimal id (64-bit snowflake). */
-                                decided_by: string | null;
+                                /** @description Who decided: the user who really did it. */
+                                decided_by: string | (never | null);
+                                /** @description When `decided_by` decided in another user’s name (the batch approval API’s user_id): that user. */
+                                on_behalf_of: string | (never | null);
+                                /** @description Whether its submitter may decide it (the action’s approval.allow_self_approval). */
+                                allow_self_approval: boolean;
                                 /** Format: date-time */
                                 decided_at: string | null;
                                 /** Format: date-time */
@@ -7909,7 +8664,7 @@ export interface components {
         /** @description Every 4xx/5xx answer of the native API. */
         ErrorResponse: {
             error: {
-                code: "BAD_REQUEST" | "INVALID_JSON" | "VALIDATION_FAILED" | "BODY_TOO_LARGE" | "URI_TOO_LONG" | "UNSUPPORTED_MEDIA_TYPE" | "NESTING_TOO_DEEP" | "INVALID_CONDITION" | "INVALID_FIELD_VALUE" | "UNKNOWN_FIELD" | "INVALID_DEFINITION" | "COMMENT_REQUIRED" | "UNAUTHENTICATED" | "FORBIDDEN" | "ACTION_NOT_PERMITTED" | "NOT_ASSIGNEE" | "TOO_MANY_AUTH_FAILURES" | "TOO_MANY_STREAMS" | "NOT_FOUND" | "WORKSPACE_NOT_FOUND" | "USER_NOT_FOUND" | "TOKEN_NOT_FOUND" | "DATASTORE_NOT_FOUND" | "ITEM_NOT_FOUND" | "ACTION_NOT_FOUND" | "STATUS_NOT_FOUND" | "TICKET_NOT_FOUND" | "BATCH_NOT_FOUND" | "ITEMS_PURGED" | "ROUTE_NOT_FOUND" | "METHOD_NOT_ALLOWED" | "CONFLICT" | "DUPLICATE" | "REVISION_CONFLICT" | "WRONG_STATUS" | "TICKET_ALREADY_DECIDED" | "ITEM_PENDING_APPROVAL" | "NOT_BATCH_APPROVABLE" | "IDEMPOTENCY_KEY_REUSED" | "BATCH_STATE" | "BATCH_CANCELLED" | "REVERT_CONFLICT" | "NOT_REVERTIBLE" | "TOO_MANY_TARGETS" | "CONNECTION_NOT_FOUND" | "CONNECTION_FAILED" | "CONNECTION_NOT_ALLOWED" | "SECRET_KEY_UNAVAILABLE" | "SOURCE_TABLE_NOT_FOUND" | "UNSUPPORTED_TYPE" | "SKIPPED_BY_USER" | "UNCHANGED" | "WEBHOOK_URL_NOT_ALLOWED" | "WEBHOOK_NOT_FOUND" | "DELIVERY_NOT_FOUND" | "INTERNAL" | "UNAVAILABLE";
+                code: "BAD_REQUEST" | "INVALID_JSON" | "VALIDATION_FAILED" | "BODY_TOO_LARGE" | "URI_TOO_LONG" | "UNSUPPORTED_MEDIA_TYPE" | "NESTING_TOO_DEEP" | "INVALID_CONDITION" | "INVALID_FIELD_VALUE" | "UNKNOWN_FIELD" | "INVALID_DEFINITION" | "COMMENT_REQUIRED" | "UNAUTHENTICATED" | "FORBIDDEN" | "ACTION_NOT_PERMITTED" | "NOT_ASSIGNEE" | "SELF_APPROVAL_FORBIDDEN" | "TOO_MANY_AUTH_FAILURES" | "TOO_MANY_STREAMS" | "NOT_FOUND" | "WORKSPACE_NOT_FOUND" | "USER_NOT_FOUND" | "TOKEN_NOT_FOUND" | "INVITATION_NOT_FOUND" | "DATASTORE_NOT_FOUND" | "ITEM_NOT_FOUND" | "ACTION_NOT_FOUND" | "STATUS_NOT_FOUND" | "TICKET_NOT_FOUND" | "BATCH_NOT_FOUND" | "ITEMS_PURGED" | "ROUTE_NOT_FOUND" | "METHOD_NOT_ALLOWED" | "CONFLICT" | "DUPLICATE" | "REVISION_CONFLICT" | "WRONG_STATUS" | "TICKET_ALREADY_DECIDED" | "ITEM_PENDING_APPROVAL" | "NOT_BATCH_APPROVABLE" | "IDEMPOTENCY_KEY_REUSED" | "BATCH_STATE" | "BATCH_CANCELLED" | "REVERT_CONFLICT" | "NOT_REVERTIBLE" | "TOO_MANY_TARGETS" | "CONNECTION_NOT_FOUND" | "CONNECTION_FAILED" | "CONNECTION_NOT_ALLOWED" | "SECRET_KEY_UNAVAILABLE" | "SOURCE_TABLE_NOT_FOUND" | "UNSUPPORTED_TYPE" | "SKIPPED_BY_USER" | "UNCHANGED" | "WEBHOOK_URL_NOT_ALLOWED" | "WEBHOOK_NOT_FOUND" | "DELIVERY_NOT_FOUND" | "INTERNAL" | "UNAVAILABLE";
                 message: string;
                 details?: unknown;
             };

@@ -10,10 +10,13 @@ import { isRole, type Role } from './roles.ts';
  * The batch approval open API (seed 002): which of a user's tasks (tickets) may be approved in a batch, and on
  * whose authority. No workspace is named: a call covers the tickets of every workspace in the user's scope.
  *
- * Scope: `user_id` is the caller, or a user the caller may act for. A caller acts for another user only in the
- * workspaces the caller administers (workspace admin; a system admin administers all) and the user belongs to
- * (a system admin belongs to all); with no such workspace the call is refused (FORBIDDEN). Tickets outside the
- * scope are "not visible": answered exactly like tickets that do not exist.
+ * Scope: `user_id` is the caller, or a user the caller may act for. A caller acts for another user only where the
+ * caller administers every workspace the call involves (workspace admin; a system admin administers all) and the
+ * user belongs to each of them; never for a system admin, never for a user who shares no administered workspace
+ * with the caller (FORBIDDEN, worded alike whichever it is). A task in a workspace the caller can see but where that
+ * does not hold refuses the whole call (FORBIDDEN); tasks in workspaces the caller cannot see are "not visible":
+ * answered exactly like tasks that do not exist. What such a call decides is recorded as the caller's decision on
+ * the user's behalf (Actor.by).
  *
  * Verdicts are not a second copy of the rules: `_check` runs the very planner a batch approval runs
  * (`decideTickets` → `planDecision`, with `mayDecide`) as a dry run, with the same options the engine uses for a
@@ -35,6 +38,12 @@ export interface ApprovalScope {
   readonly all: boolean;
   /** Otherwise: the workspaces in scope and the user's role in each. */
   readonly roles: ReadonlyMap<string, Role>;
+  /**
+   * Acting for another user: the workspaces the caller can see (null: every one, a system admin). A task in one of
+   * them outside `roles` refuses the call; a task elsewhere is not visible. Null too when not acting.
+   */
+  readonly callerSees: ReadonlySet<string> | null;
+  readonly acting: boolean;
 }
 
 export interface CheckVerdict {
@@ -63,42 +72,38 @@ async function memberships(ctx: Ctx, userId: string, roles?: readonly Role[]): P
   return new Map(rows.flatMap((r) => (isRole(r.role) ? [[r.workspace_id, r.role] as const] : [])));
 }
 
+export const ACTING_REFUSED = 'user_id must be your own id, unless you administer every workspace of the tasks and that user (not a system admin) belongs to each of them.';
+
 /**
- * Resolves whose tasks a call is about and in which workspaces. `user_id` other than the caller: the caller must
- * administer a workspace the user belongs to (FORBIDDEN otherwise; an unknown user is FORBIDDEN too, except to a
- * system admin, who may list users anyway: USER_NOT_FOUND). A user in no workspace has no tasks: FORBIDDEN.
+ * Resolves whose tasks a call is about and in which workspaces. `user_id` other than the caller: a user (not a
+ * system admin) who belongs to a workspace the caller administers (FORBIDDEN otherwise, one message for every such
+ * case; an unknown user is FORBIDDEN too, except to a system admin, who may list users anyway: USER_NOT_FOUND). A
+ * user in no workspace has no tasks: FORBIDDEN.
  */
 export async function resolveApprovalScope(ctx: Ctx, caller: Principal, userId: string): Promise<ApprovalScope> {
-  let user: Principal = caller;
-  if (userId !== caller.userId) {
-    const row = await ctx.db.selectFrom('app_user').select(['id', 'name', 'is_system_admin']).where('id', '=', userId).executeTakeFirst();
-    if (!row) {
-      if (caller.isSystemAdmin) fail('USER_NOT_FOUND', `No user ${userId}.`);
-      fail('FORBIDDEN', 'user_id must be your own id, unless you administer a workspace that user belongs to.');
-    }
-    user = { userId: row.id, name: row.name, isSystemAdmin: row.is_system_admin === 1 };
+  if (userId === caller.userId) {
+    if (caller.isSystemAdmin) return { user: caller, requestedBy: caller, all: true, roles: new Map(), callerSees: null, acting: false };
+    const roles = await memberships(ctx, caller.userId);
+    if (roles.size === 0) fail('FORBIDDEN', 'The user belongs to no workspace, so has no tasks to approve.');
+    return { user: caller, requestedBy: caller, all: false, roles, callerSees: null, acting: false };
   }
-  const acting = user.userId !== caller.userId;
-  // Which workspaces, and the user's role in each (a system admin acts as admin everywhere).
-  const all = user.isSystemAdmin && (!acting || caller.isSystemAdmin);
-  let roles = new Map<string, Role>();
-  if (!all) {
-    if (user.isSystemAdmin) {
-      // Acting for a system admin: only where the caller is admin, with the system admin's admin role.
-      roles = new Map([...(await memberships(ctx, caller.userId, ['admin'])).keys()].map((ws) => [ws, 'admin' as Role]));
-    } else {
-      roles = await memberships(ctx, user.userId);
-      if (acting && !caller.isSystemAdmin) {
-        const administered = await memberships(ctx, caller.userId, ['admin']);
-        roles = new Map([...roles].filter(([ws]) => administered.has(ws)));
-      }
-    }
-    if (roles.size === 0) {
-      if (acting) fail('FORBIDDEN', 'user_id must be your own id, unless you administer a workspace that user belongs to.');
-      fail('FORBIDDEN', 'The user belongs to no workspace, so has no tasks to approve.');
-    }
+  const row = await ctx.db.selectFrom('app_user').select(['id', 'name', 'is_system_admin']).where('id', '=', userId).executeTakeFirst();
+  if (!row) {
+    if (caller.isSystemAdmin) fail('USER_NOT_FOUND', `No user ${userId}.`);
+    fail('FORBIDDEN', ACTING_REFUSED);
   }
-  return { user, requestedBy: caller, all, roles };
+  // A system admin's name carries every workspace's admin role: nobody else may borrow it.
+  if (row.is_system_admin === 1) fail('FORBIDDEN', ACTING_REFUSED);
+  const user: Principal = { userId: row.id, name: row.name, isSystemAdmin: false };
+  let roles = await memberships(ctx, user.userId);
+  let callerSees: Set<string> | null = null;
+  if (!caller.isSystemAdmin) {
+    const callers = await memberships(ctx, caller.userId);
+    callerSees = new Set(callers.keys());
+    roles = new Map([...roles].filter(([ws]) => callers.get(ws) === 'admin'));
+  }
+  if (roles.size === 0) fail('FORBIDDEN', ACTING_REFUSED);
+  return { user, requestedBy: caller, all: false, roles, callerSees, acting: true };
 }
 
 /** The user's role in a workspace of the scope; null outside it. */
@@ -110,16 +115,23 @@ export function scopeRole(scope: ApprovalScope, workspaceId: string): Role | nul
 export function scopeActor(scope: ApprovalScope, workspaceId: string): Actor {
   const role = scopeRole(scope, workspaceId);
   if (!role) fail('WORKSPACE_NOT_FOUND');
-  return { principal: scope.user, workspaceId, role };
+  return { principal: scope.user, workspaceId, role, ...(scope.acting ? { by: scope.requestedBy } : {}) };
 }
 
-/** The workspace of each visible ticket among `ids` (tickets outside the scope are absent, like missing ones). */
+/**
+ * The workspace of each visible ticket among `ids` (tickets outside the scope are absent, like missing ones). Acting
+ * for another user, a ticket the caller can see outside the scope refuses the whole call: the caller does not
+ * administer its workspace, or the user does not belong to it.
+ */
 export async function locateTickets(ctx: Ctx, scope: ApprovalScope, ids: readonly string[]): Promise<Map<string, string>> {
   const found = new Map<string, string>();
   const distinct = [...new Set(ids)];
   for (let i = 0; i < distinct.length; i += 500) {
     const rows = await ctx.db.selectFrom('ticket').select(['id', 'workspace_id']).where('id', 'in', distinct.slice(i, i + 500)).execute();
-    for (const r of rows) if (scopeRole(scope, r.workspace_id)) found.set(r.id, r.workspace_id);
+    for (const r of rows) {
+      if (scopeRole(scope, r.workspace_id)) found.set(r.id, r.workspace_id);
+      else if (scope.acting && (scope.callerSees === null || scope.callerSees.has(r.workspace_id))) fail('FORBIDDEN', ACTING_REFUSED);
+    }
   }
   return found;
 }

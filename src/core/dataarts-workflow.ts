@@ -25,6 +25,8 @@ export const DATAARTS_STATUSES = Object.freeze([
  *   PUBLISHED --offline--> OFFLINE_DEVELOPING --resolve--> OFFLINE
  *                          OFFLINE_DEVELOPING --reject---> PUBLISHED (back where it was)
  *   withdraw restores the status the item had before the submit; fast_approval skips the pending step.
+ *   Both actions allow self-approval: fast_approval is the submitter approving their own change, and the document's
+ *   clients resolve the tickets they submitted with their own credentials (reference/dataarts.md §6).
  *   PUBLISHED is released: an edit there is a pending draft (下展), and `publish` from PUBLISHED applies it
  *   (a draft makes its released status a valid `from`); rejecting that re-publish leaves the entity PUBLISHED.
  *
@@ -44,14 +46,14 @@ export function dataartsDatastore(bizType: BizType): DatastoreInput {
         name: 'Publish',
         from: ['DRAFT', 'REJECT', 'OFFLINE'],
         to: 'PUBLISHED',
-        approval: { pending_status: 'PUBLISH_DEVELOPING', reject_status: 'REJECT', approver_role: 'approver' },
+        approval: { pending_status: 'PUBLISH_DEVELOPING', reject_status: 'REJECT', approver_role: 'approver', allow_self_approval: true },
       },
       {
         display_id: 'offline',
         name: 'Take offline',
         from: ['PUBLISHED'],
         to: 'OFFLINE',
-        approval: { pending_status: 'OFFLINE_DEVELOPING', approver_role: 'approver' },
+        approval: { pending_status: 'OFFLINE_DEVELOPING', approver_role: 'approver', allow_self_approval: true },
       },
     ],
   };

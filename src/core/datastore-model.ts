@@ -14,6 +14,8 @@ export interface ApprovalDef {
   approver_role: Role | null;
   batch_approvable: boolean;
   requires_comment: boolean;
+  /** The submitter may decide their own ticket. Absent (stored before 0011) means false: four-eyes. */
+  allow_self_approval?: boolean;
 }
 
 /**
@@ -100,6 +102,11 @@ export function actionDisplayId(ds: Datastore | undefined, actionId: string): st
 /** Whether the status is one of the datastore's released statuses (never, without `drafts`). */
 export function isReleased(ds: Datastore, statusId: string | null): boolean {
   return statusId !== null && ds.drafts !== null && ds.drafts.status_ids.includes(statusId);
+}
+
+/** Whether the action lets the user who submitted its ticket decide it (four-eyes unless it says so). */
+export function allowsSelfApproval(action: ActionDef | undefined): boolean {
+  return action?.approval?.allow_self_approval === true;
 }
 
 /** Whether `role` may run the action: any role when it names none, and a workspace admin always. */

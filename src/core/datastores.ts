@@ -30,6 +30,7 @@ export interface ApprovalInput {
   approver_role?: string;
   batch_approvable?: boolean;
   requires_comment?: boolean;
+  allow_self_approval?: boolean;
 }
 
 export interface ActionInput {
@@ -144,6 +145,7 @@ async function resolveDefinition(ctx: Ctx, workspaceId: string, input: Datastore
         approver_role: (ap.approver_role as Role | undefined) ?? (ap.approver_user_id ? null : 'approver'),
         batch_approvable: ap.batch_approvable ?? true,
         requires_comment: ap.requires_comment ?? false,
+        allow_self_approval: ap.allow_self_approval ?? false,
       };
     }
     return {

@@ -28,10 +28,12 @@ export interface HistoryEntry {
   rev_no: number | null;
   /** On a revert's entries: the batch whose change was undone. */
   reverts_batch_id: string | null;
+  /** When `user_id` acted in another user's name (seed 002's user_id): that user. */
+  on_behalf_of: string | null;
 }
 
 export type HistoryInput = Pick<HistoryRow, 'workspace_id' | 'item_id' | 'created_at'> & { kind: HistoryKind } & Partial<
-  Pick<HistoryEntry, 'user_id' | 'action_id' | 'from_status_id' | 'to_status_id' | 'comment' | 'batch_id' | 'ticket_id' | 'changes' | 'rev_no' | 'reverts_batch_id'>
+  Pick<HistoryEntry, 'user_id' | 'action_id' | 'from_status_id' | 'to_status_id' | 'comment' | 'batch_id' | 'ticket_id' | 'changes' | 'rev_no' | 'reverts_batch_id' | 'on_behalf_of'>
 > & { undo?: Undo | null };
 
 const CHUNK = 500;
@@ -56,6 +58,7 @@ export function historyRows(ctx: Ctx, inputs: HistoryInput[]): HistoryRow[] {
     rev_no: h.rev_no ?? null,
     undo: ctx.caps.writeJson(h.undo ?? null),
     reverts_batch_id: h.reverts_batch_id ?? null,
+    on_behalf_of: h.on_behalf_of ?? null,
   }));
 }
 

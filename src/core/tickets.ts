@@ -41,7 +41,10 @@ export interface Ticket {
   reason: string | null;
   comment: string | null;
   decision_comment: string | null;
+  /** Who decided (approved, rejected, withdrew): the user who really did it. */
   decided_by: string | null;
+  /** When `decided_by` decided in another user's name (seed 002's user_id): that user. */
+  on_behalf_of: string | null;
   decided_at: number | null;
   created_at: number;
   updated_at: number;

@@ -1,5 +1,5 @@
 import { sameValue, type Draft } from './drafts.ts';
-import type { Change } from './operations/types.ts';
+import type { Author, Change } from './operations/types.ts';
 import type { Ticket } from './tickets.ts';
 
 /** A ticket's decision columns: what a revert puts back. */
@@ -7,6 +7,8 @@ export interface TicketDecision {
   state: Ticket['state'];
   decision_comment: string | null;
   decided_by: string | null;
+  /** Absent on undo records written before 0011: none. */
+  on_behalf_of?: string | null;
   decided_at: number | null;
 }
 
@@ -38,7 +40,7 @@ export interface Undo {
 }
 
 export function decisionOf(t: Ticket): TicketDecision {
-  return { state: t.state, decision_comment: t.decision_comment, decided_by: t.decided_by, decided_at: t.decided_at };
+  return { state: t.state, decision_comment: t.decision_comment, decided_by: t.decided_by, on_behalf_of: t.on_behalf_of, decided_at: t.decided_at };
 }
 
 export function draftStateOf(d: Draft | DraftState | null | undefined): DraftState | null {
@@ -56,8 +58,9 @@ export function withdrawnBy(userId: string, comment: string | null, now: number)
   return { state: 'withdrawn', decision_comment: comment, decided_by: userId, decided_at: now };
 }
 
-/** The undo record of a committed change; `now` and `userId` are the commit's. */
-export function undoOf(c: Change, userId: string, now: number): Undo | null {
+/** The undo record of a committed change; `now` and `author` are the commit's. */
+export function undoOf(c: Change, author: Author, now: number): Undo | null {
+  const { userId, onBehalfOf } = author;
   const u: Undo = {};
   if (!c.draft && !c.keeps_item && c.fields !== c.before.fields) {
     const before = c.before.fields;
@@ -84,7 +87,7 @@ export function undoOf(c: Change, userId: string, now: number): Undo | null {
   if (c.decide_ticket) {
     u.ticket = {
       before: decisionOf(c.decide_ticket.ticket),
-      after: { state: c.decide_ticket.state, decision_comment: c.decide_ticket.comment, decided_by: userId, decided_at: now },
+      after: { state: c.decide_ticket.state, decision_comment: c.decide_ticket.comment, decided_by: userId, on_behalf_of: onBehalfOf, decided_at: now },
     };
   }
   if (c.restore_ticket) {

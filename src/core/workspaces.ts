@@ -69,17 +69,31 @@ export async function listWorkspaces(ctx: Ctx, principal: Principal): Promise<Wo
   return rows.map(toWorkspace);
 }
 
+/**
+ * Sets a member's role. Only a system admin adds a user who is not a member yet; a workspace admin invites them
+ * (src/core/invitations.ts), and naming anyone but a member answers USER_NOT_FOUND, exactly as for an id that names
+ * nobody, so the answer tells nothing about users of other workspaces.
+ */
 export async function setMember(ctx: Ctx, access: Access, userId: string, role: Role): Promise<Member> {
-  const user = await ctx.db.selectFrom('app_user').select(['id', 'name', 'email']).where('id', '=', userId).executeTakeFirst();
-  if (!user) fail('USER_NOT_FOUND');
-  await ctx.db
-    .insertInto('membership')
-    .values({ workspace_id: access.workspaceId, user_id: userId, role, created_at: ctx.now() })
-    .onConflict((oc) => oc.columns(['workspace_id', 'user_id']).doUpdateSet({ role }))
-    .execute();
+  if (access.principal.isSystemAdmin) {
+    const user = await ctx.db.selectFrom('app_user').select(['id', 'name', 'email']).where('id', '=', userId).executeTakeFirst();
+    if (!user) fail('USER_NOT_FOUND');
+    await ctx.db
+      .insertInto('membership')
+      .values({ workspace_id: access.workspaceId, user_id: userId, role, created_at: ctx.now() })
+      .onConflict((oc) => oc.columns(['workspace_id', 'user_id']).doUpdateSet({ role }))
+      .execute();
+    forgetStandings(ctx);
+    return { user_id: user.id, name: user.name, email: user.email, role };
+  }
+  const res = await ctx.db.updateTable('membership').set({ role }).where('workspace_id', '=', access.workspaceId).where('user_id', '=', userId).executeTakeFirst();
   forgetStandings(ctx);
+  if (Number(res.numUpdatedRows) === 0) fail('USER_NOT_FOUND', NOT_A_MEMBER);
+  const user = await ctx.db.selectFrom('app_user').select(['id', 'name', 'email']).where('id', '=', userId).executeTakeFirstOrThrow();
   return { user_id: user.id, name: user.name, email: user.email, role };
 }
+
+const NOT_A_MEMBER = 'No member of this workspace has this id. Invite users with POST /api/v1/workspaces/{ws}/invitations.';
 
 export async function removeMember(ctx: Ctx, access: Access, userId: string): Promise<void> {
   const res = await ctx.db

@@ -49,7 +49,7 @@ export interface BulkWriter {
 
 const HISTORY_COLUMNS = [
   'id', 'workspace_id', 'item_id', 'kind', 'user_id', 'action_id', 'from_status_id', 'to_status_id', 'comment', 'batch_id', 'ticket_id', 'changes', 'created_at',
-  'rev_no', 'undo', 'reverts_batch_id',
+  'rev_no', 'undo', 'reverts_batch_id', 'on_behalf_of',
 ] as const;
 
 export function sqliteBulkWriter(handle: SqliteDatabase.Database): BulkWriter {
@@ -153,7 +153,8 @@ export function postgresBulkWriter(): BulkWriter {
         select * from unnest(${col('id')}::text[], ${col('workspace_id')}::text[], ${col('item_id')}::text[], ${col('kind')}::text[],
           ${col('user_id')}::text[], ${col('action_id')}::text[], ${col('from_status_id')}::text[], ${col('to_status_id')}::text[],
           ${col('comment')}::text[], ${col('batch_id')}::text[], ${col('ticket_id')}::text[], ${col('changes')}::jsonb[],
-          ${col('created_at')}::bigint[], ${col('rev_no')}::int[], ${col('undo')}::jsonb[], ${col('reverts_batch_id')}::text[])`.execute(db);
+          ${col('created_at')}::bigint[], ${col('rev_no')}::int[], ${col('undo')}::jsonb[], ${col('reverts_batch_id')}::text[],
+          ${col('on_behalf_of')}::text[])`.execute(db);
     },
     async insertVersions(db, rows) {
       if (rows.length === 0) return;

@@ -115,6 +115,8 @@ export interface HistoryRow {
   undo: unknown;
   /** On a revert's rows: the batch whose change this undid (0008). */
   reverts_batch_id: string | null;
+  /** When `user_id` acted in another user's name (seed 002's user_id): that user (0011). */
+  on_behalf_of: string | null;
 }
 
 export interface TicketRow {
@@ -139,6 +141,22 @@ export interface TicketRow {
   decided_at: number | null;
   created_at: number;
   updated_at: number;
+  /** When `decided_by` decided in another user's name (seed 002's user_id): that user (0011). */
+  on_behalf_of: string | null;
+}
+
+/** An invitation to join a workspace, by user id or by email (0011). */
+export interface InvitationRow {
+  id: string;
+  workspace_id: string;
+  user_id: string | null;
+  email: string | null;
+  role: string;
+  state: string;
+  invited_by: string;
+  created_at: number;
+  expires_at: number;
+  decided_at: number | null;
 }
 
 export interface MetaRow {
@@ -350,6 +368,7 @@ export interface Schema {
   webhook_event: WebhookEventRow;
   webhook_delivery: WebhookDeliveryRow;
   webhook_attempt: WebhookAttemptRow;
+  invitation: InvitationRow;
 }
 
 export type { Generated };

@@ -26,6 +26,8 @@ export interface BatchParams {
   notify?: boolean;
   /** A `revert` batch: the batch whose changes it undoes. */
   reverts_batch_id?: string | null;
+  /** An admin who submitted the batch in `submitted_by`'s name (seed 002's user_id): recorded as the real author. */
+  acting_by?: string | null;
 }
 
 export interface Batch {

@@ -242,15 +242,23 @@ async function runSlice(tx: Ctx, batch: Batch, chunk: WorkChunkRow, actor: Actor
   return { kind: 'done', counts };
 }
 
-/** The submitter as they are now: a member removed since the submit no longer acts in the workspace. */
+/**
+ * The submitter as they are now: a member removed since the submit no longer acts in the workspace. A batch an admin
+ * submitted in the submitter's name (`acting_by`) runs only while that admin still administers the workspace.
+ */
 async function batchActor(tx: Ctx, batch: Batch): Promise<Actor | null> {
   const standing = await standingIn(tx, batch.submitted_by, batch.workspace_id);
-  return standing && { ...standing, workspaceId: batch.workspace_id };
+  if (!standing) return null;
+  const actor: Actor = { ...standing, workspaceId: batch.workspace_id };
+  const actingBy = batch.params.acting_by;
+  if (!actingBy || actingBy === batch.submitted_by) return actor;
+  const by = await standingIn(tx, actingBy, batch.workspace_id);
+  return by && by.role === 'admin' ? { ...actor, by: by.principal } : null;
 }
 
 function applyOperation(tx: Ctx, batch: Batch, actor: Actor | null, pending: PendingItem[], prep: ModelSlicePrep | undefined): Promise<Outcome[]> | Outcome[] {
   if (!actor) {
-    return pending.map((p) => ({ target_id: p.target_id, state: 'failed', error_code: 'FORBIDDEN', error_message: 'The submitter no longer belongs to this workspace.' }));
+    return pending.map((p) => ({ target_id: p.target_id, state: 'failed', error_code: 'FORBIDDEN', error_message: 'The submitter no longer belongs to this workspace, or the admin who acted for them no longer administers it.' }));
   }
   const p = batch.params;
   const opts = { comment: p.comment ?? null, batchId: batch.id, dryRun: batch.dry_run, inBatch: true, notify: p.notify !== false };

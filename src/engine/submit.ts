@@ -143,6 +143,7 @@ export async function submitBatch(
         meta: input.meta ?? null,
         ...(input.model_op ? { model_op: input.model_op } : {}),
         notify: input.notify !== false,
+        ...(actor.by && actor.by.userId !== actor.principal.userId ? { acting_by: actor.by.userId } : {}),
       };
       const revisions = 'revert_of' in input.target ? null : (input.target.revisions ?? null);
       const datastores = 'ids' in input.target ? (input.target.datastores ?? null) : null;

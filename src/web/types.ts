@@ -55,6 +55,8 @@ export interface Ticket {
   requires_comment: boolean;
   reason: string | null;
   comment: string | null;
+  submitter_id: string;
+  allow_self_approval: boolean;
   created_at: string;
 }
 export interface Batch {

@@ -489,7 +489,8 @@ describeEachDialect('bad input over the native API', (dialect) => {
     const sub = await root.post(`${W}/items/${ids[1]}/actions/go`, { comment: NASTY[5] });
     assert.equal(sub.status, 200, JSON.stringify(sub.body));
     assert.equal(sub.body.ticket.comment, NASTY[5]);
-    const dec = await root.post(`${W}/tickets/${sub.body.ticket.id}/reject`, { comment: NASTY[9] });
+    // Another user decides: the submitter may not (four-eyes).
+    const dec = await approver.post(`${W}/tickets/${sub.body.ticket.id}/reject`, { comment: NASTY[9] });
     assert.equal(dec.status, 200, JSON.stringify(dec.body));
     assert.equal(dec.body.ticket.decision_comment, NASTY[9]);
     const hist = (await root.get(`${W}/items/${ids[0]}`)).body.history.filter((h: any) => h.kind === 'comment').map((h: any) => h.comment);

@@ -35,7 +35,10 @@ describeEachDialect('membership changes take effect at once', (dialect) => {
     assert.equal((await api.get(`/api/v1/workspaces/${ws}`)).status, 404);
     assert.equal((await api.get(`/api/v1/workspaces/${ws}/batches`)).status, 404);
 
-    assert.equal((await admin.put(`/api/v1/workspaces/${ws}/members/${user.id}`, { role: 'member' })).status, 200);
+    // Re-added by invitation (a workspace admin cannot add a non-member directly), accepted at once.
+    const inv = await admin.post(`/api/v1/workspaces/${ws}/invitations`, { user_id: user.id, role: 'member' });
+    assert.equal(inv.status, 201, JSON.stringify(inv.body));
+    assert.equal((await api.post(`/api/v1/invitations/${inv.body.id}/accept`, {})).status, 200);
     assert.equal((await submit()).status, 202);
   });
 

@@ -216,11 +216,46 @@ describeEachDialect('permission matrix (docs/permissions.md)', (dialect) => {
   def('GET /api/v1/workspaces', read(() => '/api/v1/workspaces'));
   def('GET /api/v1/workspaces/:ws', read(({ ids }) => ws(ids)));
   def('GET /api/v1/workspaces/:ws/members', read(({ ids }) => `${ws(ids)}/members`));
-  def('PUT /api/v1/workspaces/:ws/members/:user_id', async ({ home, ids }) => {
-    // Own ids: a user of no workspace (invited by id); another's: a member of B.
-    const u = await newUser(s, ids === home ? null : ids, ids === home ? undefined : 'member');
+  def('PUT /api/v1/workspaces/:ws/members/:user_id (a member)', async ({ home, ids }) => {
+    // Own ids: a member of A; another's: a member of B (not of A).
+    const u = await newUser(s, ids, 'member');
     return { method: 'PUT', url: `${ws(home)}/members/${u.id}`, body: { role: 'viewer' }, state: () => membership(u.id) };
   });
+  def('PUT /api/v1/workspaces/:ws/members/:user_id (a non-member)', async ({ home }) => {
+    // A user of no workspace: only a system admin adds them; everyone else invites.
+    const u = await newUser(s, null);
+    return { method: 'PUT', url: `${ws(home)}/members/${u.id}`, body: { role: 'viewer' }, state: () => membership(u.id) };
+  });
+  const invitations = (userId: string) => db().selectFrom('invitation').select(['workspace_id', 'state']).where('user_id', '=', userId).execute();
+  const invitation = (id: string) => db().selectFrom('invitation').select(['state', 'user_id']).where('id', '=', id).execute();
+  /** An open invitation of a fresh workspace, to `userId` (a fresh user when null). */
+  const invitationTo = async (userId: string | null): Promise<string> => {
+    const owner = await newUser(s, null);
+    const w = await owner.api.post('/api/v1/workspaces', { name: unique('SECRET_NONE inviting') });
+    const inv = await owner.api.post(`/api/v1/workspaces/${w.body.id}/invitations`, { user_id: userId ?? (await newUser(s, null)).id, role: 'viewer' });
+    assert.equal(inv.status, 201, JSON.stringify(inv.body));
+    return inv.body.id;
+  };
+  def('POST /api/v1/workspaces/:ws/invitations', async ({ home, ids }) => {
+    // Own ids: a user of no workspace; another's: a member of B.
+    const u = await newUser(s, ids === home ? null : ids, ids === home ? undefined : 'member');
+    return { method: 'POST', url: `${ws(home)}/invitations`, body: { user_id: u.id, role: 'viewer' }, state: () => invitations(u.id) };
+  });
+  def('GET /api/v1/workspaces/:ws/invitations', read(({ ids }) => `${ws(ids)}/invitations`));
+  def('DELETE /api/v1/workspaces/:ws/invitations/:id', async ({ home, ids }) => {
+    const u = await newUser(s, null);
+    const inv = await ids.users.admin.api.post(`${ws(ids)}/invitations`, { user_id: u.id, role: 'member' });
+    assert.equal(inv.status, 201, JSON.stringify(inv.body));
+    return { method: 'DELETE', url: `${ws(home)}/invitations/${inv.body.id}`, state: () => invitation(inv.body.id) };
+  });
+  def('GET /api/v1/invitations', read(() => '/api/v1/invitations'));
+  for (const decision of ['accept', 'decline'] as const) {
+    def(`POST /api/v1/invitations/:id/${decision}`, async ({ caller, home, ids }) => {
+      // Own ids: an invitation to the caller; another's: one to someone else.
+      const id = await invitationTo(ids === home && caller.token ? caller.id : null);
+      return { method: 'POST', url: `/api/v1/invitations/${id}/${decision}`, body: {}, state: () => invitation(id) };
+    });
+  }
   def('DELETE /api/v1/workspaces/:ws/members/:user_id', async ({ home, ids }) => {
     const u = await newUser(s, ids, 'member');
     return { method: 'DELETE', url: `${ws(home)}/members/${u.id}`, state: () => membership(u.id) };

@@ -28,9 +28,11 @@ describeEachDialect('workflow over the native API', (dialect) => {
     const m = await s.user('member');
     member = m.api;
     memberId = m.user.id;
-    // The workspace admin (not only the system admin) manages members.
-    for (const [id, role] of [[approverId, 'approver'], [memberId, 'member']] as const) {
-      const r = await admin.put(`/api/v1/workspaces/${ws}/members/${id}`, { role });
+    // The workspace admin (not only the system admin) manages members: by invitation, which the user accepts.
+    for (const [id, api, role] of [[approverId, approver, 'approver'], [memberId, member, 'member']] as const) {
+      const inv = await admin.post(`/api/v1/workspaces/${ws}/invitations`, { user_id: id, role });
+      assert.equal(inv.status, 201, JSON.stringify(inv.body));
+      const r = await api.post(`/api/v1/invitations/${inv.body.id}/accept`, {});
       assert.equal(r.status, 200, JSON.stringify(r.body));
       assert.equal(r.body.role, role);
     }

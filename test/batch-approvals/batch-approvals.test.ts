@@ -250,7 +250,7 @@ describeEachDialect('batch approval open API', (dialect) => {
     const p = await waitForGroup(owner1.api, approver.id, n);
     assert.deepEqual(p.failed_tasks, [t2.id]);
     const h = await approvals(W1, t1.item);
-    assert.equal(h[0].user_id, approver.id, 'recorded as the approver’s decision');
+    assert.deepEqual([h[0].user_id, h[0].on_behalf_of], [owner1.id, approver.id], 'recorded as the admin’s decision on the approver’s behalf');
     assert.equal((await f.item(W2, t2.item)).status, 'submitted', 'W2 is not the admin’s to act in');
     const rows = await f.s.db.ctx.db.selectFrom('batch').select(['params', 'submitted_by']).where('group_id', '=', n).execute();
     assert.equal(rows.length, 1);
@@ -277,7 +277,7 @@ describeEachDialect('batch approval open API', (dialect) => {
     // An unknown user: FORBIDDEN to a workspace admin, USER_NOT_FOUND to a system admin.
     assert.equal((await check(owner1.api, '1111111111111111111', [t1.id])).body.code, 'FORBIDDEN');
     assert.equal((await check(f.s.root, '1111111111111111111', [t1.id])).body.code, 'USER_NOT_FOUND');
-    // A system admin acts for anyone, in all of their workspaces.
+    // A system admin acts for anyone (but another system admin), in all of their workspaces.
     const t3 = await f.ticket(W2);
     assert.deepEqual((await check(f.s.root, approver.id, [t3.id])).body, [{ task_id: t3.id, supported: true }]);
     // An admin acting for itself may decide any ticket of its workspace.

@@ -28,7 +28,7 @@ export const DS_ERRORS = Object.freeze({
   },
   'DS.6010': { status: 401, codes: ['UNAUTHENTICATED'] },
   'APIG.0308': { status: 429, codes: ['TOO_MANY_AUTH_FAILURES', 'TOO_MANY_STREAMS'] },
-  'DS.6030': { status: 403, codes: ['FORBIDDEN', 'ACTION_NOT_PERMITTED', 'NOT_ASSIGNEE'] },
+  'DS.6030': { status: 403, codes: ['FORBIDDEN', 'ACTION_NOT_PERMITTED', 'NOT_ASSIGNEE', 'SELF_APPROVAL_FORBIDDEN'] },
   'DS.6040': { status: 404, codes: ['WORKSPACE_NOT_FOUND'] },
   'DS.6041': { status: 404, codes: ['ROUTE_NOT_FOUND', 'METHOD_NOT_ALLOWED'] },
   'DS.6042': {
@@ -36,7 +36,7 @@ export const DS_ERRORS = Object.freeze({
     codes: [
       'NOT_FOUND', 'USER_NOT_FOUND', 'DATASTORE_NOT_FOUND', 'ITEM_NOT_FOUND', 'ACTION_NOT_FOUND', 'TICKET_NOT_FOUND', 'BATCH_NOT_FOUND',
       'CONNECTION_NOT_FOUND', 'SOURCE_TABLE_NOT_FOUND', 'ITEMS_PURGED',
-      'WEBHOOK_NOT_FOUND', 'DELIVERY_NOT_FOUND', 'TOKEN_NOT_FOUND',
+      'WEBHOOK_NOT_FOUND', 'DELIVERY_NOT_FOUND', 'TOKEN_NOT_FOUND', 'INVITATION_NOT_FOUND',
     ],
   },
   'DS.6050': { status: 500, codes: ['INTERNAL'] },

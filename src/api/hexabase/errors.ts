@@ -16,7 +16,7 @@ export type HexabaseCode = 'INVALID_PARAMS' | 'NO_PRIVILEGES' | 'NOT_FOUND' | 'I
  * An action that is unknown, limited to other roles, or not valid from the item's status is one Hexabase
  * error: 403 NO_PRIVILEGES "invalid action_id or has no privileges to the user or current item status".
  */
-const NO_PRIVILEGES: readonly ErrorCode[] = ['FORBIDDEN', 'ACTION_NOT_PERMITTED', 'NOT_ASSIGNEE', 'ACTION_NOT_FOUND', 'WRONG_STATUS', 'ITEM_PENDING_APPROVAL'];
+const NO_PRIVILEGES: readonly ErrorCode[] = ['FORBIDDEN', 'ACTION_NOT_PERMITTED', 'NOT_ASSIGNEE', 'SELF_APPROVAL_FORBIDDEN', 'ACTION_NOT_FOUND', 'WRONG_STATUS', 'ITEM_PENDING_APPROVAL'];
 
 /** The Hexabase status and code of a catalog code. */
 export function hexabaseCode(code: ErrorCode, status: number): { status: number; code: HexabaseCode } {

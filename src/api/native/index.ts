@@ -2,6 +2,7 @@ import { sendNativeError } from '../errors-http.ts';
 import { batchRoutes } from './batches.ts';
 import { connectionRoutes } from './connections.ts';
 import { datastoreRoutes } from './datastores.ts';
+import { invitationRoutes } from './invitations.ts';
 import { itemRoutes } from './items.ts';
 import { modelRoutes } from './models.ts';
 import { ticketRoutes } from './tickets.ts';
@@ -16,6 +17,7 @@ export function nativeApi(deps: RouteDeps) {
     app.setErrorHandler((err, req, reply) => sendNativeError(err, req, reply));
     userRoutes(app, deps);
     workspaceRoutes(app, deps);
+    invitationRoutes(app, deps);
     datastoreRoutes(app, deps);
     itemRoutes(app, deps);
     ticketRoutes(app, deps);

@@ -49,7 +49,7 @@ export function workspaceRoutes(app: App, { ctx }: RouteDeps): void {
     {
       schema: {
         tags: ['workspaces'],
-        summary: 'Add a member or change their role (workspace admin)',
+        summary: "Change a member's role (workspace admin); add a user directly (system admin only: others invite)",
         params: Type.Object({ ws: Key, user_id: Id }),
         body: Type.Object({ role: RoleSchema }, { additionalProperties: false }),
         response: responses({ 200: Member }),

@@ -6,7 +6,7 @@ import { createItems } from '../items.ts';
 import { commitChanges } from '../operations/commit-changes.ts';
 import { loadItems } from '../operations/load-targets.ts';
 import { planUpdate } from '../operations/plan-update.ts';
-import { failed, type Actor, type Change, type Outcome } from '../operations/types.ts';
+import { authorOf, failed, type Actor, type Change, type Outcome } from '../operations/types.ts';
 import { tableModelIds, tableModelInfo, type ModelEntity, type TableModelInfo } from './entities.ts';
 
 /** One table model an operation wants in a model, for one batch target. */
@@ -97,6 +97,6 @@ export async function upsertTableModels(tx: Ctx, actor: Actor, model: ModelEntit
       for (const d of group) out.set(d.target_id, { target_id: d.target_id, state: 'succeeded', error_code: null, error_message: null });
     }
   }
-  for (const o of await commitChanges(tx, actor.principal.userId, changes, opts.batchId)) out.set(o.target_id, o);
+  for (const o of await commitChanges(tx, authorOf(actor), changes, opts.batchId)) out.set(o.target_id, o);
   return out;
 }

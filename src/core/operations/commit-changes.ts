@@ -5,16 +5,18 @@ import { undoOf, withdrawnBy, type TicketDecision } from '../undo.ts';
 import type { Item } from '../items.ts';
 import { ticketRow } from '../tickets.ts';
 import { emitTicketEvents, type TicketEvent } from '../webhooks/ticket-events.ts';
-import { failed, type Change, type Outcome } from './types.ts';
+import { failed, type Author, type Change, type Outcome } from './types.ts';
 
 /**
  * Applies planned changes in one pass of set-based statements (src/db/bulk-writer.ts): the guarded item update
  * (the guard is the rev_no read at plan time, so a change that raced us is reported, not overwritten), then the
  * tickets, then every history entry, then the ticket events for webhooks (unless the batch's `notify` is off). Must
- * run inside the transaction that planned the changes.
+ * run inside the transaction that planned the changes. `author` is who really made the changes, and in whose name
+ * (seed 002's user_id): decisions and history entries record both.
  */
-export async function commitChanges(ctx: Ctx, userId: string, changes: Change[], batchId: string | null, notify = true): Promise<Outcome[]> {
+export async function commitChanges(ctx: Ctx, author: Author, changes: Change[], batchId: string | null, notify = true): Promise<Outcome[]> {
   if (changes.length === 0) return [];
+  const { userId, onBehalfOf } = author;
   const now = ctx.now();
   // An edit kept as a draft does not write the item (its row is locked since it was read, see loadItems), nor does
   // a revert that only puts a draft back.
@@ -49,7 +51,7 @@ export async function commitChanges(ctx: Ctx, userId: string, changes: Change[],
       const part = ids.slice(i, i + 1000);
       const res = await ctx.db
         .updateTable('ticket')
-        .set({ state, decision_comment: comment, decided_by: userId, decided_at: now, updated_at: now })
+        .set({ state, decision_comment: comment, decided_by: userId, on_behalf_of: onBehalfOf, decided_at: now, updated_at: now })
         .where('id', 'in', part)
         .where('state', '=', 'pending')
         .executeTakeFirst();
@@ -77,8 +79,9 @@ export async function commitChanges(ctx: Ctx, userId: string, changes: Change[],
       changes: c.history.changes ?? null,
       created_at: now,
       rev_no: keepsItem(c) ? c.before.rev_no : c.before.rev_no + 1,
-      undo: undoOf(c, userId, now),
+      undo: undoOf(c, author, now),
       reverts_batch_id: c.history.reverts_batch_id ?? null,
+      on_behalf_of: onBehalfOf,
     }))),
   );
 
@@ -97,7 +100,7 @@ export async function commitChanges(ctx: Ctx, userId: string, changes: Change[],
     const ticket = c.open_ticket
       ? { ...c.open_ticket, created_at: now, updated_at: now }
       : c.decide_ticket
-        ? { ...c.decide_ticket.ticket, state: c.decide_ticket.state, decision_comment: c.decide_ticket.comment, decided_by: userId, decided_at: now, updated_at: now }
+        ? { ...c.decide_ticket.ticket, state: c.decide_ticket.state, decision_comment: c.decide_ticket.comment, decided_by: userId, on_behalf_of: onBehalfOf, decided_at: now, updated_at: now }
         : undefined;
     return { target_id: c.target_id, state: 'succeeded', error_code: null, error_message: null, item, ...(ticket ? { ticket } : {}) };
   });
@@ -134,7 +137,7 @@ async function restoreTickets(ctx: Ctx, userId: string, done: Change[], now: num
       const part = ids.slice(i, i + 1000);
       const res = await ctx.db
         .updateTable('ticket')
-        .set({ state: to.state, decision_comment: to.decision_comment, decided_by: to.decided_by, decided_at: to.decided_at, updated_at: now })
+        .set({ state: to.state, decision_comment: to.decision_comment, decided_by: to.decided_by, on_behalf_of: to.on_behalf_of ?? null, decided_at: to.decided_at, updated_at: now })
         .where('id', 'in', part)
         .where('state', '=', expect)
         .executeTakeFirst();

@@ -1,5 +1,5 @@
 import { isAppError } from '../../errors.ts';
-import { isReleased, roleMayRun, statusDisplayId, type Datastore } from '../datastore-model.ts';
+import { allowsSelfApproval, isReleased, roleMayRun, statusDisplayId, type Datastore } from '../datastore-model.ts';
 import type { Draft } from '../drafts.ts';
 import { normalizeFieldValues } from '../field-values.ts';
 import type { Item } from '../items.ts';
@@ -62,6 +62,10 @@ export function planAction(
   if (approval && p.skipApproval && !roleAllows(actor.role, 'decide')) {
     return failed(targetId, 'ACTION_NOT_PERMITTED', 'Only an approver or admin may skip the approval step.');
   }
+  // Skipping the approval is approving one's own change: four-eyes applies as to a ticket.
+  if (approval && p.skipApproval && !allowsSelfApproval(action)) {
+    return failed(targetId, 'SELF_APPROVAL_FORBIDDEN', 'The action does not allow self-approval, so its approval step cannot be skipped.');
+  }
   if (approval && !p.skipApproval) {
     const assigneeId = p.approverUserId ?? approval.approver_user_id;
     const batchApprovable = approval.batch_approvable && !approval.requires_comment;
@@ -88,6 +92,7 @@ export function planAction(
       comment,
       decision_comment: null,
       decided_by: null,
+      on_behalf_of: null,
       decided_at: null,
       created_at: 0,
       updated_at: 0,

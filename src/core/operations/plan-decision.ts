@@ -1,4 +1,4 @@
-import { isReleased, type Datastore } from '../datastore-model.ts';
+import { allowsSelfApproval, isReleased, type Datastore } from '../datastore-model.ts';
 import type { Draft } from '../drafts.ts';
 import type { Item } from '../items.ts';
 import { roleAllows } from '../roles.ts';
@@ -21,6 +21,16 @@ export function mayDecide(actor: Actor, ticket: Ticket): boolean {
   return ticket.assignee_role === actor.role;
 }
 
+/**
+ * Four-eyes: whether the decision would be the submitter's own, by the user named or by whoever really acts for them
+ * (an admin acting in an approver's name must not approve what the admin submitted).
+ */
+export function isSelfDecision(actor: Actor, ticket: Ticket): boolean {
+  return ticket.submitter_id === actor.principal.userId || (actor.by !== undefined && ticket.submitter_id === actor.by.userId);
+}
+
+export const SELF_APPROVAL_MESSAGE = 'You submitted this ticket: someone else must decide it (its action does not allow self-approval).';
+
 /** Plans one ticket decision, or says why it fails. Pure: every input is already loaded. */
 export function planDecision(
   actor: Actor,
@@ -42,6 +52,10 @@ export function planDecision(
     }
   } else {
     if (!mayDecide(actor, ticket)) return failed(targetId, 'NOT_ASSIGNEE', 'Only the assignee or a workspace admin may decide this ticket.');
+    // The action as it is now decides: a datastore whose action was changed to allow it lets its pending tickets go.
+    if (isSelfDecision(actor, ticket) && !allowsSelfApproval(ds?.actionByKey.get(ticket.action_id))) {
+      return failed(targetId, 'SELF_APPROVAL_FORBIDDEN', SELF_APPROVAL_MESSAGE);
+    }
     if (inBatch && !ticket.batch_approvable) return failed(targetId, 'NOT_BATCH_APPROVABLE', ticket.reason ?? 'This ticket may not be decided in a batch.');
     if (ticket.requires_comment && !comment?.trim()) return failed(targetId, 'COMMENT_REQUIRED', 'This decision requires a comment.');
   }

@@ -8,7 +8,7 @@ import { planAction, type ActionParams } from './plan-action.ts';
 import { planDecision, type Decision } from './plan-decision.ts';
 import { planUpdate } from './plan-update.ts';
 import { roleAllows } from '../roles.ts';
-import { failed, type Actor, type Change, type OperationOptions, type Outcome } from './types.ts';
+import { authorOf, failed, type Actor, type Change, type OperationOptions, type Outcome } from './types.ts';
 
 export interface ItemTarget {
   id: string;
@@ -56,7 +56,7 @@ async function execute(
       }),
     );
   } else {
-    const outcomes = await commitChanges(ctx, actor.principal.userId, changes, opts.batchId ?? null, opts.notify !== false);
+    const outcomes = await commitChanges(ctx, authorOf(actor), changes, opts.batchId ?? null, opts.notify !== false);
     committed = new Map(outcomes.map((o) => [o.target_id, o]));
   }
   return planned.map((p) => (isChange(p) ? committed.get(p.target_id)! : p));

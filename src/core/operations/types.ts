@@ -13,9 +13,27 @@ import type { DraftState, TicketDecision } from '../undo.ts';
  * route and a batch chunk go through the same functions; a route is a chunk of one.
  */
 export interface Actor {
+  /** Whose authority the operation runs with: their role, their assignments. */
   principal: Principal;
   workspaceId: string;
   role: Role;
+  /**
+   * Who really acts, when it is not `principal`: an admin acting in `principal`'s name (seed 002's user_id). What
+   * is written records this user as its author and `principal` as `on_behalf_of`.
+   */
+  by?: Principal;
+}
+
+/** Who a change is recorded as made by, and in whose name when that is someone else. */
+export interface Author {
+  userId: string;
+  onBehalfOf: string | null;
+}
+
+export function authorOf(actor: Actor): Author {
+  return actor.by && actor.by.userId !== actor.principal.userId
+    ? { userId: actor.by.userId, onBehalfOf: actor.principal.userId }
+    : { userId: actor.principal.userId, onBehalfOf: null };
 }
 
 export type OutcomeState = 'succeeded' | 'failed' | 'skipped';

@@ -40,6 +40,7 @@ export async function emitTicketEvents(ctx: Ctx, batchId: string | null, events:
           comment: t.comment,
           decision_comment: t.decision_comment,
           decided_by: t.decided_by,
+          on_behalf_of: t.on_behalf_of,
           decided_at: iso(t.decided_at),
           created_at: iso(t.created_at),
           batch_id: batchId,

@@ -28,6 +28,7 @@ export function inboxPage(main: HTMLElement): Cleanup {
   const tickets: Ticket[] = [];
   let total = 0;
   let datastores = new Map<string, Datastore>();
+  let meId = '';
   const selected = new Set<string>();
   let page = 0;
 
@@ -79,6 +80,7 @@ export function inboxPage(main: HTMLElement): Cleanup {
 
   async function load(): Promise<void> {
     try {
+      meId = (await api<{ id: string }>('GET', '/me')).id;
       const ds = await api<{ datastores: Datastore[] }>('GET', wsPath('/datastores'));
       datastores = new Map(ds.datastores.map((d) => [d.id, d]));
       for (;;) {
@@ -96,6 +98,12 @@ export function inboxPage(main: HTMLElement): Cleanup {
     for (const id of usedDs) dsFilter.append(h('option', { value: id }, datastores.get(id)?.name ?? id));
     for (const a of [...new Set(tickets.map((t) => t.action))].sort()) actionFilter.append(h('option', { value: a }, actionName(a)));
     refilter();
+  }
+
+  /** Why the ticket cannot be decided in a batch by me, or null: four-eyes first, then the action's own rule. */
+  function whyNot(t: Ticket): string | null {
+    if (t.submitter_id === meId && !t.allow_self_approval) return 'You submitted it: someone else must decide it (four-eyes).';
+    return t.batch_approvable ? null : (t.reason ?? 'Not batch-approvable.');
   }
 
   function actionName(displayId: string): string {
@@ -213,7 +221,7 @@ export function inboxPage(main: HTMLElement): Cleanup {
                 h('td', { class: 'mono' }, t.item_id),
                 h('td', null, datastores.get(t.datastore_id)?.name ?? t.datastore_id),
                 h('td', null, actionName(t.action)),
-                h('td', null, t.batch_approvable ? 'yes' : h('span', { class: 'warn', title: t.reason ?? '' }, 'no')),
+                h('td', null, whyNot(t) === null ? 'yes' : h('span', { class: 'warn', title: whyNot(t) ?? '' }, 'no')),
                 h('td', null, when(t.created_at)),
                 h('td', { class: 'clip' }, t.comment ?? ''),
               );
@@ -233,7 +241,7 @@ export function inboxPage(main: HTMLElement): Cleanup {
   function selection(): { ok: Ticket[]; blocked: Ticket[] } {
     const byId = new Map(tickets.map((t) => [t.id, t]));
     const chosen = [...selected].map((id) => byId.get(id)).filter((t): t is Ticket => t !== undefined);
-    return { ok: chosen.filter((t) => t.batch_approvable), blocked: chosen.filter((t) => !t.batch_approvable) };
+    return { ok: chosen.filter((t) => whyNot(t) === null), blocked: chosen.filter((t) => whyNot(t) !== null) };
   }
 
   function showCheck(): void {
@@ -255,7 +263,7 @@ export function inboxPage(main: HTMLElement): Cleanup {
               h(
                 'tbody',
                 null,
-                blocked.slice(0, 100).map((t) => h('tr', null, h('td', { class: 'mono' }, t.id), h('td', null, actionName(t.action)), h('td', null, t.reason ?? 'Not batch-approvable.'))),
+                blocked.slice(0, 100).map((t) => h('tr', null, h('td', { class: 'mono' }, t.id), h('td', null, actionName(t.action)), h('td', null, whyNot(t)))),
               ),
             )
           : null,
