@@ -21,8 +21,15 @@ export interface OpenDb {
   readonly pool?: pg.Pool;
   /** PostgreSQL schema the connections use, when not `public`. */
   readonly schema?: string;
+  /** Where this database lives: data connections may never name it (src/core/connections/source-policy.ts). */
+  readonly location: DbLocation;
   close(): Promise<void>;
 }
+
+/** The service's own database: its SQLite file (null in memory), or its PostgreSQL server, database and schema. */
+export type DbLocation =
+  | { kind: 'sqlite'; path: string | null }
+  | { kind: 'postgres'; host: string; port: number; database: string; schema: string };
 
 export interface OpenDbOptions {
   /** PostgreSQL: the schema every connection uses (tests give each test its own). */
@@ -76,6 +83,7 @@ function openSqlite(path: string): OpenDb {
     caps: sqliteCapabilities,
     bulk: sqliteBulkWriter(sqlite),
     sqlite,
+    location: { kind: 'sqlite', path: path === ':memory:' ? null : resolve(path) },
     async close() {
       await db.destroy();
     },
@@ -106,6 +114,12 @@ function statementCache(sqlite: SqliteDatabase.Database, max = 1000): SqliteDial
   };
 }
 
+/** Where a DATABASE_URL connects, as pg itself reads it (its query and PG* variables included): a client not connected. */
+function postgresLocation(url: string, schema: string): DbLocation {
+  const c = new pg.Client({ connectionString: url });
+  return { kind: 'postgres', host: c.host, port: c.port, database: c.database ?? '', schema };
+}
+
 function openPostgres(url: string, options: OpenDbOptions): OpenDb {
   const pool = new pg.Pool({
     connectionString: url,
@@ -126,6 +140,7 @@ function openPostgres(url: string, options: OpenDbOptions): OpenDb {
     bulk: postgresBulkWriter(),
     pool,
     ...(options.schema ? { schema: options.schema } : {}),
+    location: postgresLocation(url, options.schema ?? 'public'),
     async close() {
       await db.destroy();
     },
