@@ -62,9 +62,26 @@ export function openDb(url: string = DEFAULT_SQLITE_PATH, options: OpenDbOptions
   return openSqlite(sqlitePath(url));
 }
 
-/** The file of an SQLite DATABASE_URL (`sqlite:` prefix optional). */
+/**
+ * The file of an SQLite DATABASE_URL: a path, `sqlite:` prefixed or not, or SQLite's own URI form `file:` —
+ * `file:/srv/bg.db` and `file:///srv/bg.db` are that absolute path, `file:bg.db` a relative one. URI parameters
+ * (`?mode=…`) would change how SQLite opens the file, so they are refused rather than taken as part of a name.
+ */
 export function sqlitePath(url: string): string {
-  return url.replace(/^sqlite:(\/\/)?/, '');
+  const m = /^file:(.*)$/i.exec(url);
+  if (!m) return url.replace(/^sqlite:(\/\/)?/, '');
+  let rest = m[1]!;
+  if (rest.includes('?') || rest.includes('#')) throw new Error('DATABASE_URL: a file: URI with parameters (?…) is not supported; name the file alone');
+  // file://host/path: only an empty host or localhost names this machine.
+  if (rest.startsWith('//')) {
+    const slash = rest.indexOf('/', 2);
+    const host = slash < 0 ? rest.slice(2) : rest.slice(2, slash);
+    if (host !== '' && host.toLowerCase() !== 'localhost') throw new Error(`DATABASE_URL: a file: URI must name a file on this machine, not on ${JSON.stringify(host)}`);
+    rest = slash < 0 ? '' : rest.slice(slash);
+  }
+  const path = decodeURIComponent(rest);
+  if (path === '') throw new Error('DATABASE_URL: the file: URI names no file');
+  return path;
 }
 
 function openSqlite(path: string): OpenDb {
