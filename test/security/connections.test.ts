@@ -7,11 +7,28 @@ import assert from 'node:assert/strict';
 import { realpathSync, rmSync, symlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { after, before, it } from 'node:test';
+import { pgClientConfig } from '../../src/core/connections/introspect/postgres.ts';
+import { parsePostgresUrl } from '../../src/core/connections/introspect/postgres-url.ts';
 import { newSecretKey, pgSource, sqliteSource } from '../dataarts/model-fixtures.ts';
 import { describeEachDialect, PG_URL } from '../helpers/db.ts';
 import { startTestService, type TestService } from '../helpers/service.ts';
 
 const pg = PG_URL ? new URL(PG_URL) : null;
+
+it('reads a PostgreSQL URL once into the target the driver is configured with', () => {
+  assert.deepEqual(parsePostgresUrl('postgresql://Alice:p%40ss@DB.Example.com./sales?sslmode=verify-full'), {
+    host: 'db.example.com', port: 5432, database: 'sales', user: 'Alice', password: 'p@ss', sslmode: 'verify-full',
+  });
+  assert.equal(parsePostgresUrl('postgres://u@[::1]:6543')!.database, 'u', "libpq's default database: the user's name");
+  assert.equal(parsePostgresUrl('postgres://u@[0:0::1]:6543/d')!.host, '::1');
+  for (const url of ['postgres://u@127.1/d', 'postgres://u@2130706433/d', 'postgres://u@0x7f.0.0.1/d', 'postgres:///d', 'postgres://h/d', 'postgres://u@h/d/e', 'postgres://u@h/d#x', 'postgres://u@h/d?sslmode=require&sslmode=disable']) {
+    assert.throws(() => parsePostgresUrl(url), { code: 'VALIDATION_FAILED' }, url);
+  }
+  const config = pgClientConfig(parsePostgresUrl('postgres://u@db.internal:6000/d')!);
+  assert.equal(config.connectionString, undefined, 'never the URL string');
+  assert.deepEqual([config.host, config.port, config.database, config.user, config.ssl], ['db.internal', 6000, 'd', 'u', false]);
+  assert.equal(typeof config.password, 'function', 'no password is none, not PGPASSWORD or ~/.pgpass');
+});
 
 describeEachDialect('data connection targets', (dialect) => {
   let s: TestService;
