@@ -111,7 +111,8 @@ export function dbOptions(config: Pick<Config, 'databaseSchema'>): { schema?: st
 export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
     port: int('PORT', env.PORT, 8080),
-    host: env.HOST || '0.0.0.0',
+    // Loopback unless told: the demo prints admin tokens, and serving others is a decision (HOST=0.0.0.0).
+    host: env.HOST || '127.0.0.1',
     databaseUrl: env.DATABASE_URL || DEFAULT_SQLITE_PATH,
     databaseSchema: schemaName(env.DATABASE_SCHEMA),
     adminToken: adminToken(env.BATCHGATE_ADMIN_TOKEN),

@@ -70,7 +70,7 @@ export const Errors = Object.freeze({
   CONNECTION_NOT_FOUND: def('CONNECTION_NOT_FOUND', 404, 'No such data connection in this workspace.'),
   // 422, not 502: our service is healthy; the URL given, or the database behind it, is what has to change.
   CONNECTION_FAILED: def('CONNECTION_FAILED', 422, 'The source database could not be reached or read.'),
-  CONNECTION_NOT_ALLOWED: def('CONNECTION_NOT_ALLOWED', 400, 'BATCHGATE_CONNECTION_SOURCES does not list this source database.'),
+  CONNECTION_NOT_ALLOWED: def('CONNECTION_NOT_ALLOWED', 400, 'BATCHGATE_CONNECTION_SOURCES does not allow this source database.'),
   SECRET_KEY_UNAVAILABLE: def('SECRET_KEY_UNAVAILABLE', 503, 'BATCHGATE_SECRET_KEY is not set, or is not the key the connection was stored with.'),
   SOURCE_TABLE_NOT_FOUND: def('SOURCE_TABLE_NOT_FOUND', 404, 'The table does not exist in the source database.'),
   UNSUPPORTED_TYPE: def('UNSUPPORTED_TYPE', 400, 'The data type has no mapping to the target database.'),

@@ -1,4 +1,9 @@
-/** RFC 4180 CSV: a streaming reader (quoted fields may hold commas, quotes and newlines) and a line writer. */
+import { spreadsheetSafe } from '../csv-cell.ts';
+
+/**
+ * RFC 4180 CSV: a streaming reader (quoted fields may hold commas, quotes and newlines) and a line writer whose
+ * cells a spreadsheet will not run as formulas.
+ */
 
 export async function* csvRows(chunks: AsyncIterable<string>): AsyncGenerator<string[]> {
   let row: string[] = [];
@@ -54,7 +59,9 @@ export async function* csvRows(chunks: AsyncIterable<string>): AsyncGenerator<st
   }
 }
 
-function csvCell(value: string): string {
+/** RFC 4180 quoting (also of edge whitespace, which readers trim), after spreadsheetSafe. */
+function csvCell(raw: string): string {
+  const value = spreadsheetSafe(raw);
   return /[",\r\n]/.test(value) || /^\s|\s$/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
 }
 

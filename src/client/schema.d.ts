@@ -6509,7 +6509,7 @@ export interface paths {
                                 workspace_id: string;
                                 name: string;
                                 dialect: "sqlite" | "postgres";
-                                /** @description The URL with its password masked (****) and its query left out; the URL itself is never returned. */
+                                /** @description The effective target: postgres://user:****@host:port/database?sslmode=… (the password only as ****), or sqlite: and the file with its symlinks resolved. The URL itself is never returned. */
                                 url: string;
                                 /** @description The PostgreSQL schema read (default public); null for SQLite. */
                                 schema: string | null;
@@ -6611,7 +6611,7 @@ export interface paths {
                 content: {
                     "application/json": {
                         name: string;
-                        /** @description postgres://user:password@host:port/database, or an SQLite file path (sqlite: prefix optional). */
+                        /** @description postgres://user:password@host:port/database (sslmode the only query parameter), or an SQLite file path (sqlite: prefix optional). Only what BATCHGATE_CONNECTION_SOURCES lists. */
                         url: string;
                         /** @description PostgreSQL: the schema to read (default public). */
                         schema?: string;
@@ -6632,7 +6632,7 @@ export interface paths {
                             workspace_id: string;
                             name: string;
                             dialect: "sqlite" | "postgres";
-                            /** @description The URL with its password masked (****) and its query left out; the URL itself is never returned. */
+                            /** @description The effective target: postgres://user:****@host:port/database?sslmode=… (the password only as ****), or sqlite: and the file with its symlinks resolved. The URL itself is never returned. */
                             url: string;
                             /** @description The PostgreSQL schema read (default public); null for SQLite. */
                             schema: string | null;
@@ -6758,7 +6758,7 @@ export interface paths {
                             workspace_id: string;
                             name: string;
                             dialect: "sqlite" | "postgres";
-                            /** @description The URL with its password masked (****) and its query left out; the URL itself is never returned. */
+                            /** @description The effective target: postgres://user:****@host:port/database?sslmode=… (the password only as ****), or sqlite: and the file with its symlinks resolved. The URL itself is never returned. */
                             url: string;
                             /** @description The PostgreSQL schema read (default public); null for SQLite. */
                             schema: string | null;

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Capabilities } from '../db/capabilities.ts';
 import type { BulkWriter } from '../db/bulk-writer.ts';
-import type { Db } from '../db/open-db.ts';
+import type { Db, DbLocation } from '../db/open-db.ts';
 import type { IdGenerator } from '../ids.ts';
 import type { Metrics } from '../metrics.ts';
 
@@ -22,6 +22,8 @@ export interface Ctx {
   readonly cache: Map<string, unknown>;
   /** This service's Prometheus registry and the metrics the engine and the app record into it. */
   readonly metrics: Metrics;
+  /** Where this service's own database lives: no data connection may name it, whatever the settings list. */
+  readonly ownDatabase: DbLocation;
 }
 
 export interface Settings {
@@ -31,7 +33,7 @@ export interface Settings {
   secretKey: Buffer | null;
   /** Where webhooks may deliver (src/core/webhooks/url-policy.ts). */
   webhooks: WebhookSettings;
-  /** The source databases data connections may name (BATCHGATE_CONNECTION_SOURCES; null: any). */
+  /** The source databases data connections may name (BATCHGATE_CONNECTION_SOURCES; null: none). */
   connectionSources: readonly string[] | null;
 }
 

@@ -68,6 +68,19 @@ export const RESERVED_KEYS = Object.freeze([
 
 export const DISPLAY_ID_RE = /^[A-Za-z_][A-Za-z0-9_-]{0,63}$/;
 
+/**
+ * Display ids that are JavaScript's prototype machinery: as a key of a plain object, `__proto__` sets the
+ * object's prototype instead of a property, and `constructor`/`prototype` are the path to Object.prototype.
+ * Values are kept in null-prototype objects and Maps anyway; these names are refused so that no definition
+ * depends on it.
+ */
+export const FORBIDDEN_DISPLAY_IDS: readonly string[] = Object.freeze(['__proto__', 'constructor', 'prototype']);
+
+/** Whether `id` may be a display_id: DISPLAY_ID_RE, and not one of FORBIDDEN_DISPLAY_IDS. */
+export function isDisplayId(id: string): boolean {
+  return DISPLAY_ID_RE.test(id) && !FORBIDDEN_DISPLAY_IDS.includes(id);
+}
+
 export function indexDatastore(base: Omit<Datastore, 'fieldByKey' | 'statusByKey' | 'actionByKey'>): Datastore {
   const fieldByKey = new Map<string, FieldDef>();
   for (const f of base.fields) {

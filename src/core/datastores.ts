@@ -5,6 +5,8 @@ import type { Access } from './auth.ts';
 import type { Ctx } from './context.ts';
 import {
   DISPLAY_ID_RE,
+  FORBIDDEN_DISPLAY_IDS,
+  isDisplayId,
   RESERVED_KEYS,
   indexDatastore,
   type ActionDef,
@@ -61,6 +63,7 @@ function checkDisplayIds(kind: string, list: { display_id: string }[]): void {
   const seen = new Set<string>();
   for (const { display_id } of list) {
     if (!DISPLAY_ID_RE.test(display_id)) invalid(`${kind} display_id "${display_id}" must match ${DISPLAY_ID_RE.source}.`);
+    if (!isDisplayId(display_id)) invalid(`${kind} display_id "${display_id}" is reserved (${FORBIDDEN_DISPLAY_IDS.join(', ')} are never display_ids).`);
     if (seen.has(display_id)) invalid(`${kind} display_id "${display_id}" is used twice.`);
     seen.add(display_id);
   }
@@ -84,6 +87,7 @@ async function resolveDefinition(ctx: Ctx, workspaceId: string, input: Datastore
   }
   const displayId = input.display_id ?? null;
   if (displayId !== null && !DISPLAY_ID_RE.test(displayId)) invalid(`Datastore display_id must match ${DISPLAY_ID_RE.source}.`);
+  if (displayId !== null && !isDisplayId(displayId)) invalid(`Datastore display_id "${displayId}" is reserved (${FORBIDDEN_DISPLAY_IDS.join(', ')} are never display_ids).`);
 
   const id = ctx.ids.next();
   const fields: FieldDef[] = fieldsIn.map((f) => ({

@@ -79,7 +79,8 @@ export function normalizeFieldValues(
   fieldsByKey: ReadonlyMap<string, FieldDef>,
   input: Record<string, unknown> | undefined | null,
 ): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
+  // Keys come from user input: in a null-prototype object "__proto__" is a key like any other.
+  const out: Record<string, unknown> = Object.create(null);
   if (!input) return out;
   for (const [key, value] of Object.entries(input)) {
     const field = fieldsByKey.get(key);

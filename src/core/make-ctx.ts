@@ -15,5 +15,6 @@ export function makeCtx(opened: OpenDb, log: Logger = pino({ level: 'silent' }),
     cache: new Map(),
     settings,
     metrics: makeMetrics(opened.db, log),
+    ownDatabase: opened.location,
   };
 }

@@ -64,7 +64,7 @@ export function undoOf(c: Change, author: Author, now: number): Undo | null {
   const u: Undo = {};
   if (!c.draft && !c.keeps_item && c.fields !== c.before.fields) {
     const before = c.before.fields;
-    const fields: Record<string, unknown> = {};
+    const fields: Record<string, unknown> = Object.create(null);
     const unset: string[] = [];
     for (const [k, v] of Object.entries(c.fields)) {
       if (!(k in before)) unset.push(k);

@@ -21,8 +21,15 @@ export interface OpenDb {
   readonly pool?: pg.Pool;
   /** PostgreSQL schema the connections use, when not `public`. */
   readonly schema?: string;
+  /** Where this database lives: data connections may never name it (src/core/connections/source-policy.ts). */
+  readonly location: DbLocation;
   close(): Promise<void>;
 }
+
+/** The service's own database: its SQLite file (null in memory), or its PostgreSQL server, database and schema. */
+export type DbLocation =
+  | { kind: 'sqlite'; path: string | null }
+  | { kind: 'postgres'; host: string; port: number; database: string; schema: string };
 
 export interface OpenDbOptions {
   /** PostgreSQL: the schema every connection uses (tests give each test its own). */
@@ -55,9 +62,26 @@ export function openDb(url: string = DEFAULT_SQLITE_PATH, options: OpenDbOptions
   return openSqlite(sqlitePath(url));
 }
 
-/** The file of an SQLite DATABASE_URL (`sqlite:` prefix optional). */
+/**
+ * The file of an SQLite DATABASE_URL: a path, `sqlite:` prefixed or not, or SQLite's own URI form `file:` —
+ * `file:/srv/bg.db` and `file:///srv/bg.db` are that absolute path, `file:bg.db` a relative one. URI parameters
+ * (`?mode=…`) would change how SQLite opens the file, so they are refused rather than taken as part of a name.
+ */
 export function sqlitePath(url: string): string {
-  return url.replace(/^sqlite:(\/\/)?/, '');
+  const m = /^file:(.*)$/i.exec(url);
+  if (!m) return url.replace(/^sqlite:(\/\/)?/, '');
+  let rest = m[1]!;
+  if (rest.includes('?') || rest.includes('#')) throw new Error('DATABASE_URL: a file: URI with parameters (?…) is not supported; name the file alone');
+  // file://host/path: only an empty host or localhost names this machine.
+  if (rest.startsWith('//')) {
+    const slash = rest.indexOf('/', 2);
+    const host = slash < 0 ? rest.slice(2) : rest.slice(2, slash);
+    if (host !== '' && host.toLowerCase() !== 'localhost') throw new Error(`DATABASE_URL: a file: URI must name a file on this machine, not on ${JSON.stringify(host)}`);
+    rest = slash < 0 ? '' : rest.slice(slash);
+  }
+  const path = decodeURIComponent(rest);
+  if (path === '') throw new Error('DATABASE_URL: the file: URI names no file');
+  return path;
 }
 
 function openSqlite(path: string): OpenDb {
@@ -76,6 +100,7 @@ function openSqlite(path: string): OpenDb {
     caps: sqliteCapabilities,
     bulk: sqliteBulkWriter(sqlite),
     sqlite,
+    location: { kind: 'sqlite', path: path === ':memory:' ? null : resolve(path) },
     async close() {
       await db.destroy();
     },
@@ -106,6 +131,12 @@ function statementCache(sqlite: SqliteDatabase.Database, max = 1000): SqliteDial
   };
 }
 
+/** Where a DATABASE_URL connects, as pg itself reads it (its query and PG* variables included): a client not connected. */
+function postgresLocation(url: string, schema: string): DbLocation {
+  const c = new pg.Client({ connectionString: url });
+  return { kind: 'postgres', host: c.host, port: c.port, database: c.database ?? '', schema };
+}
+
 function openPostgres(url: string, options: OpenDbOptions): OpenDb {
   const pool = new pg.Pool({
     connectionString: url,
@@ -126,6 +157,7 @@ function openPostgres(url: string, options: OpenDbOptions): OpenDb {
     bulk: postgresBulkWriter(),
     pool,
     ...(options.schema ? { schema: options.schema } : {}),
+    location: postgresLocation(url, options.schema ?? 'public'),
     async close() {
       await db.destroy();
     },

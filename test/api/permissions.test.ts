@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { after, before, it } from 'node:test';
 import { ensureWebBuild } from '../../src/api/web-ui.ts';
-import { newSecretKey, pgUrlWithPassword, tableModelsOf } from '../dataarts/model-fixtures.ts';
+import { newSecretKey, pgUrlWithPassword, tableModelsOf, TEST_CONNECTION_SOURCES } from '../dataarts/model-fixtures.ts';
 import { describeEachDialect, PG_URL } from '../helpers/db.ts';
 import { PURCHASE_DS, startTestService, type Res, type TestService } from '../helpers/service.ts';
 import { COLUMNS, ROLES, expected, parsePermissionTable, type Column, type Expect, type RoleName, type TableRow } from './permission-table.ts';
@@ -87,7 +87,7 @@ describeEachDialect('permission matrix (docs/permissions.md)', (dialect) => {
   before(async () => {
     await ensureWebBuild();
     // No webhook delivery loop: the fixture webhooks' URLs are never to be resolved.
-    s = await startTestService(dialect, { workerOptions: { idlePollMs: 50, webhooks: false }, settings: { secretKey: newSecretKey() } });
+    s = await startTestService(dialect, { workerOptions: { idlePollMs: 50, webhooks: false }, settings: { secretKey: newSecretKey(), connectionSources: TEST_CONNECTION_SOURCES } });
     [A, B] = await Promise.all([makeWorld(s, 'A'), makeWorld(s, 'B')]);
     if (PG_URL) {
       for (const w of [A, B]) {

@@ -6,6 +6,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Dialect } from '../../src/db/capabilities.ts';
+import { createPgSchema, PG_URL } from '../helpers/db.ts';
 import { kill, runBatchgate as spawnBatchgate, serveProcess, terminate, type Run } from '../helpers/processes.ts';
 
 export { ROOT } from '../helpers/processes.ts';
@@ -64,9 +66,12 @@ export const FLOW = {
   ],
 };
 
-export async function startHarness(): Promise<Harness> {
+/** `dialect` postgres: the service runs on TEST_PG_URL in a schema of its own, dropped by close(). */
+export async function startHarness(dialect: Dialect = 'sqlite'): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'bg-cli-client-'));
-  const server = await serveProcess({ DATABASE_URL: join(dir, 'bg.db'), BATCHGATE_ADMIN_TOKEN: ADMIN, BATCHGATE_DEMO: '0' });
+  const pg = dialect === 'postgres' ? await createPgSchema() : null;
+  const database: Record<string, string> = pg ? { DATABASE_URL: PG_URL, DATABASE_SCHEMA: pg.schema } : { DATABASE_URL: join(dir, 'bg.db') };
+  const server = await serveProcess({ ...database, BATCHGATE_ADMIN_TOKEN: ADMIN, BATCHGATE_DEMO: '0' });
   const base = server.base;
 
   async function api(method: string, path: string, body?: unknown, token = ADMIN): Promise<any> {
@@ -112,6 +117,7 @@ export async function startHarness(): Promise<Harness> {
       // A command a failed test left running (a watch) would hold an event stream open: end it first.
       await Promise.all([...running].map(kill));
       if ((await terminate(server, 5_000)) === 'timeout') await kill(server);
+      await pg?.drop();
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -16,14 +16,16 @@ it('matches directories by prefix and hosts by name, suffix and port', () => {
   assert.ok(sourceAllowed(list, { kind: 'file', path: '/srv/exports/sub/a.db' }));
   assert.ok(!sourceAllowed(list, { kind: 'file', path: '/srv/exports-evil/a.db' }), 'a sibling with the same prefix');
   assert.ok(!sourceAllowed(list, { kind: 'file', path: '/etc/passwd' }));
-  assert.ok(sourceAllowed(list, { kind: 'host', host: 'DB.internal', port: 5432 }));
-  assert.ok(sourceAllowed(list, { kind: 'host', host: 'db.internal', port: 1 }), 'no port listed: any port');
-  assert.ok(sourceAllowed(list, { kind: 'host', host: 'x.analytics.internal', port: 5432 }));
-  assert.ok(!sourceAllowed(list, { kind: 'host', host: 'analytics.internal.evil.com', port: 5432 }));
-  assert.ok(sourceAllowed(list, { kind: 'host', host: 'pg.local', port: 6543 }));
-  assert.ok(!sourceAllowed(list, { kind: 'host', host: 'pg.local', port: 5432 }));
-  assert.ok(!sourceAllowed(list, { kind: 'host', host: 'srv', port: 5432 }), 'a directory entry is no host');
-  assert.ok(sourceAllowed(null, { kind: 'file', path: '/anything' }), 'no list: anything');
+  assert.ok(sourceAllowed(list, { kind: 'host', host: 'DB.internal', port: 5432, database: 'd' }));
+  assert.ok(sourceAllowed(list, { kind: 'host', host: 'db.internal', port: 1, database: 'd' }), 'no port listed: any port');
+  assert.ok(sourceAllowed(list, { kind: 'host', host: 'x.analytics.internal', port: 5432, database: 'd' }));
+  assert.ok(!sourceAllowed(list, { kind: 'host', host: 'analytics.internal.evil.com', port: 5432, database: 'd' }));
+  assert.ok(sourceAllowed(list, { kind: 'host', host: 'pg.local', port: 6543, database: 'd' }));
+  assert.ok(!sourceAllowed(list, { kind: 'host', host: 'pg.local', port: 5432, database: 'd' }));
+  assert.ok(!sourceAllowed(list, { kind: 'host', host: 'srv', port: 5432, database: 'd' }), 'a directory entry is no host');
+  assert.ok(!sourceAllowed(null, { kind: 'file', path: '/anything' }), 'no list: nothing');
+  assert.ok(sourceAllowed(['[::1]:5432', '10.0.0.1'], { kind: 'host', host: '::1', port: 5432, database: 'd' }), 'an IPv6 entry');
+  assert.ok(sourceAllowed(['10.0.0.1'], { kind: 'host', host: '::ffff:10.0.0.1', port: 5432, database: 'd' }), 'one address in two spellings');
 });
 
 it('reads BATCHGATE_CONNECTION_SOURCES as a list: directories keep their case, hosts are lower-cased', () => {

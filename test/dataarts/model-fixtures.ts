@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -13,6 +13,12 @@ import { runChunk } from '../../src/engine/run-chunk.ts';
 import { claimChunk } from '../../src/engine/sql/claim-chunk.ts';
 import { PG_URL } from '../helpers/db.ts';
 import type { TestService } from '../helpers/service.ts';
+
+/**
+ * BATCHGATE_CONNECTION_SOURCES for tests (closed by default otherwise): the temporary directory sqliteSource
+ * writes under, and TEST_PG_URL's host.
+ */
+export const TEST_CONNECTION_SOURCES: readonly string[] = Object.freeze([realpathSync(tmpdir()), ...(PG_URL ? [new URL(PG_URL).hostname] : [])]);
 
 /** A random 32-byte BATCHGATE_SECRET_KEY. */
 export const newSecretKey = (): Buffer => randomBytes(32);

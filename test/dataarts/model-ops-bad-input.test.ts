@@ -3,7 +3,7 @@ import { after, before, it } from 'node:test';
 import { describeEachDialect } from '../helpers/db.ts';
 import { startTestService, type Client, type TestService } from '../helpers/service.ts';
 import { dataartsClient, snapshot } from './helpers.ts';
-import { newSecretKey, sqliteSource } from './model-fixtures.ts';
+import { newSecretKey, sqliteSource, TEST_CONNECTION_SOURCES } from './model-fixtures.ts';
 
 const PID = 'p-model-bad';
 
@@ -22,7 +22,7 @@ describeEachDialect('model operations: bad input is refused whole, nothing chang
   const base = () => `/api/v1/workspaces/${ws}`;
 
   before(async () => {
-    s = await startTestService(dialect, { worker: false, settings: { secretKey: newSecretKey() } });
+    s = await startTestService(dialect, { worker: false, settings: { secretKey: newSecretKey(), connectionSources: TEST_CONNECTION_SOURCES } });
     api = s.root;
     ws = (await api.post('/api/v1/workspaces', { name: 'B', project_id: PID })).body.id;
     viewer = (await s.user('viewer', ws, 'viewer')).api;

@@ -11,7 +11,7 @@ import { makeEngine, type Engine } from '../../src/engine/engine.ts';
 import { submitReverse } from '../../src/engine/model-ops/submit-model-op.ts';
 import { describeEachDialect, openTestDb, type TestDb } from '../helpers/db.ts';
 import { exited, spawnWorker } from '../helpers/worker-process.ts';
-import { newSecretKey, sqliteSource } from './model-fixtures.ts';
+import { newSecretKey, sqliteSource, TEST_CONNECTION_SOURCES } from './model-fixtures.ts';
 
 const N = 1000;
 
@@ -21,7 +21,7 @@ describeEachDialect('model operations survive a killed worker', (dialect) => {
   const key = newSecretKey();
   before(async () => {
     db = await openTestDb(dialect);
-    engine = await makeEngine({ ...db.ctx, settings: { ...db.ctx.settings, secretKey: key } }, db.opened);
+    engine = await makeEngine({ ...db.ctx, settings: { ...db.ctx.settings, secretKey: key, connectionSources: TEST_CONNECTION_SOURCES } }, db.opened);
   });
   after(async () => {
     await engine.close();
@@ -40,7 +40,7 @@ describeEachDialect('model operations survive a killed worker', (dialect) => {
       const conn = await createConnection(ctx, access, { name: 'src', url: src.path });
       const batch = await submitReverse(engine, access, model!, { connection_id: conn.id }, { source: 'native', projectId: 'p-crash' });
 
-      const env = { BATCHGATE_SECRET_KEY: key.toString('hex') };
+      const env = { BATCHGATE_SECRET_KEY: key.toString('hex'), BATCHGATE_CONNECTION_SOURCES: TEST_CONNECTION_SOURCES.join(',') };
       const waitFor = async (pred: (b: NonNullable<Awaited<ReturnType<typeof findBatch>>>) => boolean) => {
         const deadline = Date.now() + 120_000;
         for (;;) {

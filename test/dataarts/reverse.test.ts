@@ -6,7 +6,7 @@ import SqliteDatabase from 'better-sqlite3';
 import { describeEachDialect, PG_URL } from '../helpers/db.ts';
 import { makeClient, startTestService, type Client, type Res, type TestService } from '../helpers/service.ts';
 import { dataartsClient } from './helpers.ts';
-import { captureLogger, drive, newSecretKey, pgSource, pgUrlWithPassword, sqliteSource, tableModelsOf } from './model-fixtures.ts';
+import { captureLogger, drive, newSecretKey, pgSource, pgUrlWithPassword, sqliteSource, tableModelsOf, TEST_CONNECTION_SOURCES } from './model-fixtures.ts';
 
 const PID = 'p-reverse';
 const N = 200;
@@ -43,7 +43,7 @@ describeEachDialect('DataArts ER_REVERSE_DB: reverse a real database into a mode
   const base = () => `/api/v1/workspaces/${ws}`;
 
   before(async () => {
-    s = await startTestService(dialect, { worker: false, settings: { secretKey: newSecretKey() }, logger });
+    s = await startTestService(dialect, { worker: false, settings: { secretKey: newSecretKey(), connectionSources: TEST_CONNECTION_SOURCES }, logger });
     api = recording(s.root, seen);
     ws = (await api.post('/api/v1/workspaces', { name: 'Models', project_id: PID })).body.id;
     src = sqliteSource(N);
@@ -367,7 +367,7 @@ describeEachDialect('DataArts ER_REVERSE_DB: reverse a real database into a mode
 describeEachDialect('data connections without BATCHGATE_SECRET_KEY', (dialect) => {
   let s: TestService;
   before(async () => {
-    s = await startTestService(dialect, { worker: false });
+    s = await startTestService(dialect, { worker: false, settings: { connectionSources: TEST_CONNECTION_SOURCES } });
   });
   after(() => s.close());
 

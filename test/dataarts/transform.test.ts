@@ -9,7 +9,7 @@ import pg from 'pg';
 import { describeEachDialect, PG_URL } from '../helpers/db.ts';
 import { startTestService, type Client, type TestService } from '../helpers/service.ts';
 import { dataartsClient, type DataartsClient } from './helpers.ts';
-import { drive, newSecretKey, tableModelsOf } from './model-fixtures.ts';
+import { drive, newSecretKey, tableModelsOf, TEST_CONNECTION_SOURCES } from './model-fixtures.ts';
 
 const PID = 'p-transform';
 const N = 50;
@@ -71,7 +71,7 @@ describeEachDialect('DataArts TRANSFORM_LOGIC_MODEL: a logical model into a phys
   const transformUrl = (id: string) => `/v1/${PID}/design/workspaces/${id}/transform`;
 
   before(async () => {
-    s = await startTestService(dialect, { worker: false, settings: { secretKey: newSecretKey() } });
+    s = await startTestService(dialect, { worker: false, settings: { secretKey: newSecretKey(), connectionSources: TEST_CONNECTION_SOURCES } });
     api = s.root;
     ws = (await api.post('/api/v1/workspaces', { name: 'T', project_id: PID })).body.id;
     da = dataartsClient(s, api.token, ws);

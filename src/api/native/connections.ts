@@ -12,7 +12,7 @@ const ConnectionSchema = Type.Object({
   workspace_id: Id,
   name: Type.String(),
   dialect: Type.Union([Type.Literal('sqlite'), Type.Literal('postgres')]),
-  url: Type.String({ description: 'The URL with its password masked (****) and its query left out; the URL itself is never returned.' }),
+  url: Type.String({ description: 'The effective target: postgres://user:****@host:port/database?sslmode=… (the password only as ****), or sqlite: and the file with its symlinks resolved. The URL itself is never returned.' }),
   schema: Type.Union([Type.String(), Type.Null()], { description: 'The PostgreSQL schema read (default public); null for SQLite.' }),
   created_by: Id,
   created_at: Time,
@@ -33,7 +33,7 @@ export function connectionRoutes(app: App, { ctx }: RouteDeps): void {
         body: Type.Object(
           {
             name: Name,
-            url: Type.String({ minLength: 1, maxLength: 2000, description: 'postgres://user:password@host:port/database, or an SQLite file path (sqlite: prefix optional).' }),
+            url: Type.String({ minLength: 1, maxLength: 2000, description: 'postgres://user:password@host:port/database (sslmode the only query parameter), or an SQLite file path (sqlite: prefix optional). Only what BATCHGATE_CONNECTION_SOURCES lists.' }),
             schema: Type.Optional(Type.String({ minLength: 1, maxLength: 63, description: 'PostgreSQL: the schema to read (default public).' })),
           },
           { additionalProperties: false },

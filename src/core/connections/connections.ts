@@ -5,10 +5,10 @@ import { requireCapability, type Access } from '../auth.ts';
 import type { Ctx } from '../context.ts';
 import { parseSourceUrl, sourceDialect } from './introspect/index.ts';
 import { SourceError, type SourceDb } from './introspect/types.ts';
-import { requireSourceAllowed } from './source-policy.ts';
+import { requireSourceAllowed, requireSourcesListed } from './source-policy.ts';
 import { open as openSecret, seal } from './secret-box.ts';
 
-/** A registered source database as shown: `url` is the display form (password masked, query dropped). */
+/** A registered source database as shown: `url` is its effective target (user, host, port, database, sslmode; the password masked). */
 export interface Connection {
   id: string;
   workspace_id: string;
@@ -53,20 +53,23 @@ export async function throughSource<T>(fn: () => Promise<T>): Promise<T> {
 }
 
 /**
- * Registers a source database (workspace admins). The URL is checked by connecting and listing its tables, so a
- * typo fails now, then stored only encrypted. Without BATCHGATE_SECRET_KEY nothing is attempted.
+ * Registers a source database (workspace admins). The URL is read into its target, which must be on
+ * BATCHGATE_CONNECTION_SOURCES and not the service's own database, then checked by connecting and listing its
+ * tables, so a typo fails now, and stored only encrypted. Without BATCHGATE_SECRET_KEY nothing is attempted.
  */
 export async function createConnection(ctx: Ctx, access: Access, input: ConnectionInput): Promise<Connection> {
   requireCapability(access, 'manage');
+  requireSourcesListed(ctx);
   if (!ctx.settings.secretKey) fail('SECRET_KEY_UNAVAILABLE', 'BATCHGATE_SECRET_KEY is not set: a data connection cannot be stored without it.');
-  const { source, url, display } = parseSourceUrl(input.url);
-  requireSourceAllowed(ctx.settings.connectionSources, source.place(url));
-  const schema = source.defaultSchema === null ? null : (input.schema ?? source.defaultSchema);
+  const url = input.url.trim();
+  const { source, target } = parseSourceUrl(url);
   if (source.defaultSchema === null && input.schema !== undefined) fail('VALIDATION_FAILED', `A ${source.dialect} connection has no schema to choose.`);
+  const schema = source.defaultSchema === null ? null : (input.schema ?? source.defaultSchema);
+  requireSourceAllowed(ctx.settings.connectionSources, ctx.ownDatabase, target.place, schema);
   const taken = await ctx.db.selectFrom('data_connection').select('id').where('workspace_id', '=', access.workspaceId).where('name', '=', input.name).executeTakeFirst();
   if (taken) fail('DUPLICATE', `A data connection named "${input.name}" already exists in this workspace.`);
   await throughSource(async () => {
-    const db = await source.open(url, schema);
+    const db = await target.open(schema);
     try {
       await db.listTables();
     } finally {
@@ -79,7 +82,7 @@ export async function createConnection(ctx: Ctx, access: Access, input: Connecti
     workspace_id: access.workspaceId,
     name: input.name,
     dialect: source.dialect,
-    display_url: display,
+    display_url: target.display,
     schema_name: schema,
     secret: seal(ctx.settings.secretKey, url, aadOf({ workspace_id: access.workspaceId, id })),
     created_by: access.principal.userId,
@@ -125,10 +128,13 @@ export async function deleteConnection(ctx: Ctx, access: Access, id: string): Pr
  */
 export async function openConnection(ctx: Ctx, workspaceId: string, id: string): Promise<{ connection: Connection; db: SourceDb }> {
   const row = await connectionRow(ctx, workspaceId, id);
+  // Closed by default: with no list, nothing is decrypted, parsed or opened.
+  requireSourcesListed(ctx);
   const url = openSecret(ctx.settings.secretKey, row.secret, aadOf(row));
-  const source = sourceDialect(row.dialect);
-  requireSourceAllowed(ctx.settings.connectionSources, source.place(url));
-  const db = await source.open(url, row.schema_name);
+  // Parsed again as at registration: a URL stored before a parameter was refused is refused now.
+  const target = sourceDialect(row.dialect).parse(url) ?? fail('INTERNAL', `The stored URL of connection ${row.id} is not a ${row.dialect} URL.`);
+  requireSourceAllowed(ctx.settings.connectionSources, ctx.ownDatabase, target.place, row.schema_name);
+  const db = await target.open(row.schema_name);
   return { connection: toConnection(row), db };
 }
 

@@ -75,9 +75,10 @@ export function planRevert(
   if (!ds.statusByKey.has(h.from_status_id)) return failed(targetId, 'NOT_REVERTIBLE', 'The earlier status no longer exists.');
 
   let fields = item.fields;
-  const changes: Record<string, unknown> = {};
+  // Keyed by field display_ids: null-prototype, so Object.assign below only ever sets keys.
+  const changes: Record<string, unknown> = Object.create(null);
   if (undo.fields || undo.unset) {
-    fields = { ...item.fields, ...(undo.fields ?? {}) };
+    fields = Object.assign(Object.create(null) as Record<string, unknown>, item.fields, undo.fields ?? {});
     for (const k of undo.unset ?? []) delete fields[k];
     Object.assign(changes, undo.fields ?? {}, Object.fromEntries((undo.unset ?? []).map((k) => [k, null])));
   }

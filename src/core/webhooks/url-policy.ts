@@ -1,4 +1,4 @@
-import { BlockList, isIP } from 'node:net';
+import ipaddr from 'ipaddr.js';
 import { fail } from '../../errors.ts';
 import type { WebhookSettings } from '../context.ts';
 
@@ -8,31 +8,37 @@ import type { WebhookSettings } from '../context.ts';
  *
  * - http and https only, without credentials in the URL; redirects are never followed (a 3xx is a failure).
  * - With BATCHGATE_WEBHOOK_ALLOWED_HOSTS set, the host must be one of its names (`*.example.com` for subdomains).
- * - Unless BATCHGATE_WEBHOOK_ALLOW_PRIVATE=1, loopback, private, link-local, CGNAT, multicast, documentation and
- *   other special-purpose addresses are refused: an IP literal or `localhost` when the webhook is saved, and every
+ * - Unless BATCHGATE_WEBHOOK_ALLOW_PRIVATE=1, every address ipaddr.js does not class as public unicast (loopback,
+ *   private, link-local, CGNAT, multicast, documentation, Teredo, …; IPv6 forms that embed an IPv4 address by that
+ *   address) is refused: an IP literal or `localhost` when the webhook is saved, and every
  *   address a host name resolves to when each POST connects (src/engine/webhooks/send.ts checks the address it
  *   connects to, so a name re-pointed at 127.0.0.1 after it was saved is refused too).
  */
-const NON_PUBLIC = new BlockList();
-for (const [net, prefix] of [
-  ['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12],
-  ['192.0.0.0', 24], ['192.0.2.0', 24], ['192.88.99.0', 24], ['192.168.0.0', 16], ['198.18.0.0', 15],
-  ['198.51.100.0', 24], ['203.0.113.0', 24], ['224.0.0.0', 4], ['240.0.0.0', 4],
-] as const) {
-  NON_PUBLIC.addSubnet(net, prefix, 'ipv4');
-}
-// IPv4-mapped addresses (::ffff:a.b.c.d) are checked against the IPv4 ranges by BlockList itself.
-for (const [net, prefix] of [
-  ['::', 128], ['::1', 128], ['64:ff9b::', 96], ['100::', 64], ['2001:db8::', 32], ['2002::', 16], ['fc00::', 7], ['fe80::', 10], ['ff00::', 8],
-] as const) {
-  NON_PUBLIC.addSubnet(net, prefix, 'ipv6');
+/** The IPv4 address an IPv6 one carries and is delivered to: mapped, translated, IPv4-compatible, NAT64, 6to4. */
+function embeddedIPv4(v6: ipaddr.IPv6): ipaddr.IPv4 | null {
+  const p = v6.parts;
+  const ipv4 = (hi: number, lo: number) => new ipaddr.IPv4([hi >> 8, hi & 0xff, lo >> 8, lo & 0xff]);
+  // ::a.b.c.d (IPv4-compatible, deprecated; :: and ::1 too, which then read as 0.0.0.0/8, unspecified).
+  if (p.slice(0, 6).every((x) => x === 0)) return ipv4(p[6]!, p[7]!);
+  const range = v6.range();
+  // 64:ff9b::/96 carries the address in its last 32 bits; the local-use 64:ff9b:1::/48 is never public.
+  if (range === 'ipv4Mapped' || range === 'rfc6145' || (range === 'rfc6052' && p[2] === 0)) return ipv4(p[6]!, p[7]!);
+  if (range === '6to4') return ipv4(p[1]!, p[2]!);
+  return null;
 }
 
-/** True for an address that is not a public unicast one. */
+/**
+ * True for an IP address that is not a public unicast one, classified by ipaddr.js: IPv4 in the `unicast`
+ * range only; IPv6 that embeds an IPv4 address as that address; any other IPv6 in the `unicast` range only
+ * (Teredo, documentation, discard, ORCHID, local-use NAT64 and the rest are special-purpose). Not an address: false.
+ */
 export function isNonPublicAddress(address: string): boolean {
-  const family = isIP(address);
-  if (family === 0) return false;
-  return NON_PUBLIC.check(address, family === 6 ? 'ipv6' : 'ipv4');
+  if (!ipaddr.isValid(address)) return false;
+  const addr = ipaddr.parse(address);
+  if (addr.kind() === 'ipv4') return addr.range() !== 'unicast';
+  const v4 = embeddedIPv4(addr as ipaddr.IPv6);
+  if (v4) return v4.range() !== 'unicast';
+  return addr.range() !== 'unicast';
 }
 
 /** The URL's host name as compared: lower case, without IPv6 brackets or a trailing dot. */

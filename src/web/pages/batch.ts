@@ -1,3 +1,4 @@
+import { spreadsheetSafe } from '../../csv-cell.ts';
 import { api, ApiError, readEvents, wsPath } from '../api.ts';
 import { h, notice, replace } from '../dom.ts';
 import { duration, rate, stateLabel, when } from '../format.ts';
@@ -320,10 +321,9 @@ export function batchPage(main: HTMLElement, [id]: string[]): Cleanup {
   }
 }
 
-/** RFC 4180 quoting; a leading =+-@ is prefixed with ' so a spreadsheet does not run it as a formula. */
+/** RFC 4180 quoting, after spreadsheetSafe (a leading =+-@ is prefixed with ' so it does not run as a formula). */
 function csvCell(v: string | number): string {
-  let s = String(v);
-  if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`;
+  const s = spreadsheetSafe(String(v));
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 

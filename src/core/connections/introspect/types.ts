@@ -28,6 +28,16 @@ export interface SourceDb {
   close(): Promise<void>;
 }
 
+/** A connection URL read by its dialect: where it connects, how it is shown, and how to open it. */
+export interface SourceTarget {
+  /** Where the driver will connect (source-policy.ts decides whether it may). */
+  readonly place: SourcePlace;
+  /** The target as shown and stored in clear: never the password. */
+  readonly display: string;
+  /** Opens this very target (the driver is configured from it, not from the URL string). */
+  open(schema: string | null): Promise<SourceDb>;
+}
+
 /**
  * One module per source dialect behind this interface (src/core/connections/introspect/*.ts), chosen once from
  * the URL: nothing else branches on which database a connection is.
@@ -36,11 +46,8 @@ export interface SourceDialect {
   readonly dialect: Dialect;
   /** The schema read when a connection names none (null: the dialect has no schemas to choose). */
   readonly defaultSchema: string | null;
-  /** This dialect's reading of a connection URL, or null when the URL is not one of its kind. */
-  parse(raw: string): { url: string; display: string } | null;
-  /** Where a parsed URL points (source-policy.ts decides whether it may). */
-  place(url: string): SourcePlace;
-  open(url: string, schema: string | null): Promise<SourceDb>;
+  /** This dialect's reading of a connection URL, or null when the URL is not one of its kind (VALIDATION_FAILED when it is, but malformed). */
+  parse(raw: string): SourceTarget | null;
 }
 
 /**
