@@ -85,6 +85,7 @@ export async function createItems(
     for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
       const part = rows.slice(i, i + INSERT_CHUNK);
       await tx.db.insertInto('item').values(part).execute();
+      await tx.bulk.indexItems(tx.db, part.map((r) => r.id), true);
       await insertHistory(
         tx,
         part.map((r) => ({
@@ -129,7 +130,7 @@ export interface SearchInput {
 
 export const MAX_PER_PAGE = 1000;
 
-/** Conditions compiled to SQL; `datastore_id` is a literal so the per-field partial indexes apply. */
+/** Conditions compiled to SQL; field conditions search the typed index tables of this datastore (conditions.ts). */
 function whereFor(ctx: Ctx, ds: Datastore, input: SearchInput) {
   const pred = compileConditions(ctx.caps, ds, input.conditions, input.use_or_condition === true, ctx.now());
   return sql<boolean>`item.datastore_id = ${sql.lit(ds.id)} and ${pred}`;

@@ -8,9 +8,10 @@
  * the outcome update 27 ms, while one cached prepared statement stepped 1000 times takes about 2 ms. So SQLite
  * runs cached statements in a loop inside the slice's transaction: set-based in effect, one parse per process.
  */
-import { sql } from 'kysely';
+import { CompiledQuery, sql } from 'kysely';
 import type SqliteDatabase from 'better-sqlite3';
 import type { Db } from './open-db.ts';
+import { postgresSyncSql, sqliteDeleteSql, sqliteInsertSql } from './item-index.ts';
 import type { HistoryRow, ItemRow, ItemVersionRow, TicketRow } from './schema.ts';
 
 export interface ItemUpdate {
@@ -18,7 +19,7 @@ export interface ItemUpdate {
   /** rev_no read when the change was planned: the guard. */
   rev: number;
   status_id: string;
-  /** Encoded JSON, or null when the fields did not change (so field indexes need no update). */
+  /** Encoded JSON, or null when the fields did not change (so their index rows need no update). */
   fields: string | null;
 }
 
@@ -38,8 +39,13 @@ export interface BulkWriter {
   selectTickets(db: Db, workspaceId: string, ids: readonly string[]): Promise<TicketRow[]>;
   /** Pending tickets of these items (at most one each). */
   selectPendingTickets(db: Db, itemIds: readonly string[]): Promise<TicketRow[]>;
-  /** rev_no-guarded update; returns the ids it changed (the others raced another writer). */
+  /**
+   * rev_no-guarded update; returns the ids it changed (the others raced another writer). The typed index rows
+   * (item-index.ts) of the changed items whose fields were written are rewritten with them, in the caller's transaction.
+   */
   updateItems(db: Db, rows: readonly ItemUpdate[], now: number, userId: string): Promise<Set<string>>;
+  /** Writes the typed index rows of these items from their stored fields; `fresh`: new items, nothing to delete. */
+  indexItems(db: Db, ids: readonly string[], fresh: boolean): Promise<void>;
   insertHistory(db: Db, rows: readonly HistoryRow[]): Promise<void>;
   /** Released-version snapshots, each numbered one past its item's latest (at most one row per item per call). */
   insertVersions(db: Db, rows: readonly VersionWrite[]): Promise<void>;
@@ -64,6 +70,16 @@ export function sqliteBulkWriter(handle: SqliteDatabase.Database): BulkWriter {
   const owned = (db: Db) => {
     if (!db.isTransaction) throw new Error('SQLite bulk statements must run inside a transaction');
   };
+  const indexItems = async (db: Db, ids: readonly string[], fresh: boolean): Promise<void> => {
+    owned(db);
+    if (ids.length === 0) return;
+    // One JSON array parameter: each statement is prepared once per process, whatever the chunk's size.
+    const params = { ids: JSON.stringify(ids) };
+    for (const kind of ['text', 'num'] as const) {
+      if (!fresh) stmt(sqliteDeleteSql(kind)).run(params);
+      stmt(sqliteInsertSql(kind)).run(params);
+    }
+  };
   return {
     async selectItems(db, workspaceId, ids) {
       owned(db);
@@ -86,12 +102,18 @@ export function sqliteBulkWriter(handle: SqliteDatabase.Database): BulkWriter {
       const withFields = stmt('update item set status_id = ?, fields = ?, rev_no = rev_no + 1, updated_at = ?, updated_by = ? where id = ? and rev_no = ?');
       const statusOnly = stmt('update item set status_id = ?, rev_no = rev_no + 1, updated_at = ?, updated_by = ? where id = ? and rev_no = ?');
       const done = new Set<string>();
+      const reindex: string[] = [];
       for (const r of rows) {
         const res = r.fields === null ? statusOnly.run(r.status_id, now, userId, r.id, r.rev) : withFields.run(r.status_id, r.fields, now, userId, r.id, r.rev);
-        if (res.changes === 1) done.add(r.id);
+        if (res.changes === 1) {
+          done.add(r.id);
+          if (r.fields !== null) reindex.push(r.id);
+        }
       }
+      await indexItems(db, reindex, false);
       return done;
     },
+    indexItems,
     async insertHistory(db, rows) {
       owned(db);
       const s = stmt(`insert into item_history (${HISTORY_COLUMNS.join(', ')}) values (${HISTORY_COLUMNS.map(() => '?').join(', ')})`);
@@ -115,7 +137,14 @@ export function sqliteBulkWriter(handle: SqliteDatabase.Database): BulkWriter {
   };
 }
 
+const SYNC = postgresSyncSql(false);
+const SYNC_FRESH = postgresSyncSql(true);
+
 export function postgresBulkWriter(): BulkWriter {
+  const indexItems = async (db: Db, ids: readonly string[], fresh: boolean): Promise<void> => {
+    if (ids.length === 0) return;
+    await db.executeQuery(CompiledQuery.raw(fresh ? SYNC_FRESH : SYNC, [ids]));
+  };
   return {
     async selectItems(db, workspaceId, ids) {
       if (ids.length === 0) return [];
@@ -136,15 +165,17 @@ export function postgresBulkWriter(): BulkWriter {
     },
     async updateItems(db, rows, now, userId) {
       if (rows.length === 0) return new Set();
-      const res = await sql<{ id: string }>`
+      const res = await sql<{ id: string; reindex: boolean }>`
         update item set status_id = v.status_id, fields = coalesce(v.fields, item.fields), rev_no = item.rev_no + 1,
           updated_at = ${now}, updated_by = ${userId}
         from unnest(${rows.map((r) => r.id)}::text[], ${rows.map((r) => r.rev)}::int[], ${rows.map((r) => r.status_id)}::text[],
                     ${rows.map((r) => r.fields)}::jsonb[]) as v(id, rev, status_id, fields)
         where item.id = v.id and item.rev_no = v.rev
-        returning item.id`.execute(db);
+        returning item.id, v.fields is not null as reindex`.execute(db);
+      await indexItems(db, res.rows.filter((r) => r.reindex).map((r) => r.id), false);
       return new Set(res.rows.map((r) => r.id));
     },
+    indexItems,
     async insertHistory(db, rows) {
       if (rows.length === 0) return;
       const col = (c: (typeof HISTORY_COLUMNS)[number]) => rows.map((r) => r[c] as unknown);

@@ -10,6 +10,7 @@ import { retention } from './migrations/0006-retention.ts';
 import { dataConnections } from './migrations/0007-data-connections.ts';
 import { fairSchedulingAndRevert } from './migrations/0008-fair-scheduling-and-revert.ts';
 import { webhooks } from './migrations/0009-webhooks.ts';
+import { itemIndex } from './migrations/0010-item-index.ts';
 
 /** Forward-only and numbered; a new file per change, never an edit of a landed one. */
 function migrations(caps: Capabilities): Record<string, Migration> {
@@ -23,6 +24,7 @@ function migrations(caps: Capabilities): Record<string, Migration> {
     '0007-data-connections': dataConnections(),
     '0008-fair-scheduling-and-revert': fairSchedulingAndRevert(caps),
     '0009-webhooks': webhooks(),
+    '0010-item-index': itemIndex(caps),
   };
 }
 

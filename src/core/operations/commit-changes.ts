@@ -25,7 +25,7 @@ export async function commitChanges(ctx: Ctx, userId: string, changes: Change[],
       id: c.before.id,
       rev: c.before.rev_no,
       status_id: c.status_id,
-      // Unchanged fields are not rewritten: the per-field expression indexes then need no maintenance.
+      // Unchanged fields are not rewritten: their typed index rows (src/db/item-index.ts) then need no rewrite.
       fields: c.fields === c.before.fields ? null : ctx.caps.writeJson(c.fields),
     })),
     now,
