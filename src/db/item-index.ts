@@ -8,16 +8,19 @@
  *
  * Two tables, one per comparison type: dates and datetimes are stored as fixed-format ISO text whose text order is
  * time order (field-values.ts), so the text table serves their ranges; numbers need a numeric order, hence their own
- * table. The primary key is the search index; a second index on item_id finds an item's rows to rewrite them.
- * `users` and `json` fields are not indexed (a users array of 1000 ids would be 1000 rows per write).
+ * table. The primary key is the search index and the only index: a row is found again by its values, which the
+ * writer knows (the item's fields before and after). `users` and `json` fields are not indexed (a users array of
+ * 1000 ids would be 1000 rows per write).
  *
  * Text values are indexed by their first INDEXED_TEXT_CHARS characters (PostgreSQL's B-tree refuses index rows
  * over 2704 bytes, and a 64 KiB text field is allowed): a search for a value at least that long matches on the
  * prefix and is rechecked against the item's own JSON (conditions.ts).
  *
- * The rows are written by the same transaction as the item, from the stored JSON itself (these statements), on
- * every path that writes `item.fields`: createItems and the bulk writer's updateItems, which every operation commits
- * through. Items are never deleted today; a delete must remove the item's rows with it.
+ * Rows are written by the same transaction as the item, on the two paths that write `item.fields`: createItems
+ * (every new item's rows) and the bulk writer's updateItems, which every operation commits through (the rows of the
+ * fields whose indexed value changed: a batch setting one field of a wide datastore rewrites one row per item).
+ * indexedValue is the one definition of a row's value; indexRowsSql says the same in SQL for the migration's
+ * backfill. Items are never deleted today; a delete must remove the item's rows with it.
  */
 import { sql, type RawBuilder } from 'kysely';
 import type { Dialect } from './capabilities.ts';
@@ -37,64 +40,62 @@ export const INDEXED_TYPES: Readonly<Record<IndexKind, readonly string[]>> = Obj
 const types = (kind: IndexKind) => INDEXED_TYPES[kind].map((t) => `'${t}'`).join(', ');
 
 /**
- * The index rows (datastore_id, field_id, value, item_id) of the items `i` that `items` (an SQL predicate on `i`)
- * selects: each top-level key of `fields` joined to the datastore's field of that display_id, one parse per item.
- * Only values of the field's JSON type are indexed, as the condition compiler's expressions read them. SQLite's
- * CROSS JOIN keeps that order (it would otherwise scan the item's JSON once per field of the datastore).
+ * indexedValue in SQL: the index rows (datastore_id, field_id, value, item_id) of every item, each top-level key of
+ * `fields` joined to the datastore's field of that display_id, one parse per item. Only values of the field's JSON
+ * type are indexed. SQLite's CROSS JOIN keeps that order (it would otherwise scan the JSON once per field).
  */
-export function indexRowsSql(dialect: Dialect, kind: IndexKind, items: string): string {
+function indexRowsSql(dialect: Dialect, kind: IndexKind): string {
   if (dialect === 'sqlite') {
     const value = kind === 'text' ? `substr(e.value, 1, ${INDEXED_TEXT_CHARS})` : 'e.value';
     const jsonTypes = kind === 'text' ? `'text'` : `'integer', 'real'`;
     return `select i.datastore_id as datastore_id, f.id as field_id, ${value} as value, i.id as item_id
       from item i cross join json_each(i.fields) e cross join ds_field f
-      where ${items} and f.datastore_id = i.datastore_id and f.display_id = e.key and e.type in (${jsonTypes}) and f.type in (${types(kind)})`;
+      where f.datastore_id = i.datastore_id and f.display_id = e.key and e.type in (${jsonTypes}) and f.type in (${types(kind)})`;
   }
   const value = kind === 'text' ? `left(e.value #>> '{}', ${INDEXED_TEXT_CHARS})` : `(e.value #>> '{}')::double precision`;
   return `select i.datastore_id as datastore_id, f.id as field_id, ${value} as value, i.id as item_id
     from item i cross join lateral jsonb_each(i.fields) e join ds_field f on f.datastore_id = i.datastore_id and f.display_id = e.key
-    where ${items} and jsonb_typeof(e.value) = '${kind === 'text' ? 'string' : 'number'}' and f.type in (${types(kind)})`;
+    where jsonb_typeof(e.value) = '${kind === 'text' ? 'string' : 'number'}' and f.type in (${types(kind)})`;
 }
 
 const COLUMNS = '(datastore_id, field_id, value, item_id)';
 
-/** SQLite: inserts the index rows of the items whose ids are the JSON array `@ids` (none of which has any yet). */
-export function sqliteInsertSql(kind: IndexKind): string {
-  return `insert into ${INDEX_TABLES[kind]} ${COLUMNS} ${indexRowsSql('sqlite', kind, 'i.id in (select value from json_each(@ids))')}`;
+/** One index row. */
+export interface IndexRow {
+  kind: IndexKind;
+  datastore_id: string;
+  field_id: string;
+  value: string | number;
+  item_id: string;
+}
+
+/** The index table a field type goes to, or null for users and json. */
+export function indexKindOf(type: string): IndexKind | null {
+  if (INDEXED_TYPES.text.includes(type)) return 'text';
+  if (INDEXED_TYPES.num.includes(type)) return 'num';
+  return null;
 }
 
 /**
- * SQLite: deletes the index rows of the `@ids` items, before sqliteInsertSql writes them anew. Deleting them all is
- * cheaper here than keeping the unchanged ones: measured on 5000 items, a NOT IN of the new rows took 20× longer.
+ * The indexed form of a stored field value, or undefined when it has none (blank, or not of the field's JSON type).
+ * Text is cut to INDEXED_TEXT_CHARS code points, which is what SQLite's substr and PostgreSQL's left count.
  */
-export function sqliteDeleteSql(kind: IndexKind): string {
-  return `delete from ${INDEX_TABLES[kind]} where item_id in (select value from json_each(@ids))`;
+export function indexedValue(kind: IndexKind, v: unknown): string | number | undefined {
+  if (kind === 'num') return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
+  if (typeof v !== 'string') return undefined;
+  // UTF-16 length ≥ code points: a string this short is never cut.
+  return v.length <= INDEXED_TEXT_CHARS ? v : Array.from(v).slice(0, INDEXED_TEXT_CHARS).join('');
 }
 
-/**
- * PostgreSQL, one round trip for both tables: the rows of the items `$1` (a text[]) are computed once, rows their
- * fields no longer hold are deleted, and missing ones inserted. Unchanged values are not rewritten, so a batch that
- * sets one field of a wide datastore writes one row per item. With `fresh` (new items) there is nothing to delete.
- */
-export function postgresSyncSql(fresh: boolean): string {
-  const items = 'i.id = any($1::text[])';
-  const parts = [`t_new as (${indexRowsSql('postgres', 'text', items)})`, `n_new as (${indexRowsSql('postgres', 'num', items)})`];
-  if (!fresh) {
-    for (const [kind, rows] of [['text', 't_new'], ['num', 'n_new']] as const) {
-      parts.push(`${kind}_stale as (delete from ${INDEX_TABLES[kind]} x where x.item_id = any($1::text[])
-        and not exists (select 1 from ${rows} n where n.field_id = x.field_id and n.value = x.value and n.item_id = x.item_id))`);
-    }
-  }
-  // New items have no rows to collide with: a plain insert spares the speculative insertion of ON CONFLICT.
-  const keep = fresh ? '' : ' on conflict do nothing';
-  parts.push(`t_ins as (insert into ${INDEX_TABLES.text} ${COLUMNS} select * from t_new${keep})`);
-  return `with ${parts.join(',\n')}
-    insert into ${INDEX_TABLES.num} ${COLUMNS} select * from n_new${keep}`;
+/** SQLite statements on one row, by kind: delete by the full key, insert (a row already there stays). */
+export function sqliteRowSql(kind: IndexKind): { del: string; ins: string } {
+  const t = INDEX_TABLES[kind];
+  return { del: `delete from ${t} where datastore_id = ? and field_id = ? and value = ? and item_id = ?`, ins: `insert or ignore into ${t} ${COLUMNS} values (?, ?, ?, ?)` };
 }
 
 /** Statements (no parameters) that index every item: the migration's backfill, and benches that seed items in SQL. */
 export function backfillSql(dialect: Dialect): string[] {
-  return (['text', 'num'] as const).map((kind) => `insert into ${INDEX_TABLES[kind]} ${COLUMNS} ${indexRowsSql(dialect, kind, '1 = 1')}`);
+  return (['text', 'num'] as const).map((kind) => `insert into ${INDEX_TABLES[kind]} ${COLUMNS} ${indexRowsSql(dialect, kind)}`);
 }
 
 /** A search value as the text index holds it: its first INDEXED_TEXT_CHARS characters, counted as the writes count them. */

@@ -35,16 +35,17 @@ export function knownMigrations(caps: Capabilities): string[] {
 
 /**
  * Runs pending migrations (under an advisory lock on PostgreSQL, so concurrent starts are safe) and refuses a
- * database that has migrations this code does not know: it was written by a newer batchgate.
+ * database that has migrations this code does not know: it was written by a newer batchgate. `upTo` stops after
+ * that migration (tests of a migration's effect on data written before it).
  */
-export async function migrate(opened: OpenDb): Promise<string[]> {
+export async function migrate(opened: OpenDb, upTo?: string): Promise<string[]> {
   const provider: MigrationProvider = { getMigrations: async () => migrations(opened.caps) };
   // Kysely looks for its bookkeeping tables in every schema unless told which one: another schema's tables
   // (another tenant database user, or parallel tests) would make it skip creating ours.
   const schema = opened.caps.dialect === 'postgres' ? (opened.schema ?? 'public') : undefined;
   if (opened.schema) await createSchema(opened);
   const migrator = new Migrator({ db: opened.db, provider, ...(schema ? { migrationTableSchema: schema } : {}) });
-  const { error, results } = await migrator.migrateToLatest();
+  const { error, results } = upTo === undefined ? await migrator.migrateToLatest() : await migrator.migrateTo(upTo);
   if (error) {
     const msg = error instanceof Error ? error.message : String(error);
     if (/corrupted migrations/.test(msg)) {

@@ -7,14 +7,20 @@
  *   action with set_fields, a batch update, its revert, a draft kept and then applied. Each check recomputes the
  *   expected rows from item.fields and compares the whole table.
  * - Searches answer what they answered before, long text values (longer than the indexed prefix) included.
+ * - Migration 0010 drops the old per-field indexes and indexes the items written before it.
  * - Quotas: datastores per workspace (DataArts provisioning counted) and workspaces per user answer
  *   409 QUOTA_EXCEEDED, and nothing is half-created.
  */
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, it } from 'node:test';
 import { sql } from 'kysely';
 import { readConfig } from '../../src/config.ts';
-import { describeEachDialect } from '../helpers/db.ts';
+import { migrate } from '../../src/db/migrate.ts';
+import { openDb } from '../../src/db/open-db.ts';
+import { createPgSchema, describeEachDialect, PG_URL } from '../helpers/db.ts';
 import { CATALOG_DS, startTestService, waitForBatch, type Client, type TestService } from '../helpers/service.ts';
 
 const DS = {
@@ -268,4 +274,59 @@ it('reads the quotas from the environment', () => {
   assert.deepEqual(readConfig({}).quotas, { datastoresPerWorkspace: 100, workspacesPerUser: 20 });
   assert.deepEqual(readConfig({ BATCHGATE_MAX_DATASTORES_PER_WORKSPACE: '50', BATCHGATE_MAX_WORKSPACES_PER_USER: '0' }).quotas, { datastoresPerWorkspace: 50, workspacesPerUser: 0 });
   assert.throws(() => readConfig({ BATCHGATE_MAX_WORKSPACES_PER_USER: '-1' }), /BATCHGATE_MAX_WORKSPACES_PER_USER/);
+});
+
+describeEachDialect('migration 0010', (dialect) => {
+  it('drops the per-field indexes and indexes the items written before it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bg-mig-'));
+    const pgSchema = dialect === 'postgres' ? await createPgSchema() : null;
+    const opened = dialect === 'sqlite' ? openDb(join(dir, 'm.db')) : openDb(PG_URL, { schema: pgSchema!.schema, poolSize: 2 });
+    try {
+      await migrate(opened, '0009-webhooks');
+      const db = opened.db;
+      const j = opened.caps.writeJson;
+      await db.insertInto('workspace').values({ id: 'w1', name: 'w', project_id: null, created_by: null, created_at: 1 }).execute();
+      await db.insertInto('datastore').values({ id: 'd1', workspace_id: 'w1', display_id: 'd', name: 'd', created_at: 1, drafts: null }).execute();
+      const fields = [
+        { id: 'f1', display_id: 'code', type: 'text' },
+        { id: 'f2', display_id: 'amount', type: 'number' },
+        { id: 'f3', display_id: 'due', type: 'date' },
+        { id: 'f4', display_id: 'owners', type: 'users' },
+      ];
+      await db.insertInto('ds_field').values(fields.map((f, i) => ({ ...f, datastore_id: 'd1', name: f.display_id, options: null, position: i }))).execute();
+      await db.insertInto('ds_status').values({ id: 's1', datastore_id: 'd1', display_id: 'open', name: 'Open', position: 0 }).execute();
+      const values = [
+        { code: LONG_A, amount: 1.5, due: '2024-01-01', owners: ['1'] },
+        { code: 'x', amount: -2, extra: 'not a field' },
+        { code: '', amount: 1e21, due: null },
+        {},
+      ];
+      await db
+        .insertInto('item')
+        .values(values.map((v, i) => ({ id: `i${i}`, workspace_id: 'w1', datastore_id: 'd1', title: `t${i}`, status_id: 's1', fields: j(v)!, rev_no: 1, created_at: 1, created_by: null, updated_at: 1, updated_by: null })))
+        .execute();
+      const expr = dialect === 'sqlite' ? sql.raw(`json_extract(fields, '$.code')`) : sql.raw(`(fields ->> 'code')`);
+      await sql`create index item_f_f1 on item (${expr}) where datastore_id = 'd1'`.execute(db);
+
+      await migrate(opened);
+      const indexes =
+        dialect === 'sqlite'
+          ? await sql<{ name: string }>`select name from sqlite_master where type = 'index'`.execute(db)
+          : await sql<{ name: string }>`select indexname as name from pg_indexes where schemaname = current_schema()`.execute(db);
+      assert.deepEqual(indexes.rows.filter((r) => r.name.startsWith('item_f_')), []);
+      const text = await sql<{ field_id: string; value: string; item_id: string }>`select field_id, value, item_id from item_index_text order by item_id, field_id`.execute(db);
+      const num = await sql<{ field_id: string; value: number; item_id: string }>`select field_id, value, item_id from item_index_num order by item_id`.execute(db);
+      assert.deepEqual(text.rows.map((r) => [r.item_id, r.field_id, r.value]), [
+        ['i0', 'f1', [...LONG_A].slice(0, INDEXED_TEXT_CHARS).join('')],
+        ['i0', 'f3', '2024-01-01'],
+        ['i1', 'f1', 'x'],
+        ['i2', 'f1', ''],
+      ]);
+      assert.deepEqual(num.rows.map((r) => [r.item_id, r.field_id, Number(r.value)]), [['i0', 'f2', 1.5], ['i1', 'f2', -2], ['i2', 'f2', 1e21]]);
+    } finally {
+      await opened.close();
+      await pgSchema?.drop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

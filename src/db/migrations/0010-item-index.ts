@@ -6,7 +6,8 @@ import { backfillSql, INDEX_TABLES } from '../item-index.ts';
  * Typed index tables instead of per-field indexes on `item` (issue 17; src/db/item-index.ts says why and how).
  *
  * - `item_index_text` and `item_index_num`: (datastore_id, field_id, value, item_id), the primary key being the
- *   search index, plus (item_id) to rewrite an item's rows. SQLite keeps them WITHOUT ROWID: the table is its key.
+ *   search index and the only one (writers find a row by its values). SQLite keeps them WITHOUT ROWID: the table
+ *   is its key.
  * - The per-field partial indexes `item_f_<field id>` that datastore creation used to add are dropped.
  * - Every existing item is indexed, set-based, one statement per table.
  * - workspace (created_by): the workspaces-per-user quota counts a user's workspaces at each creation.
@@ -15,8 +16,8 @@ export function itemIndex(caps: Capabilities): Migration {
   return {
     async up(db: Kysely<unknown>) {
       const numType = caps.dialect === 'sqlite' ? 'real' : 'double precision';
+      const rowid = caps.dialect === 'sqlite' ? ' without rowid' : '';
       for (const [kind, table] of Object.entries(INDEX_TABLES)) {
-        const rowid = caps.dialect === 'sqlite' ? ' without rowid' : '';
         await sql`create table ${sql.table(table)} (
           datastore_id text not null,
           field_id text not null,
@@ -24,7 +25,6 @@ export function itemIndex(caps: Capabilities): Migration {
           item_id text not null,
           primary key (datastore_id, field_id, value, item_id)
         )${sql.raw(rowid)}`.execute(db);
-        await db.schema.createIndex(`${table}_item`).on(table).column('item_id').execute();
       }
 
       const old =
