@@ -12,6 +12,7 @@ import type { Ctx } from '../src/core/context.ts';
 import { createDatastore } from '../src/core/datastores.ts';
 import { createUser } from '../src/core/users.ts';
 import { createWorkspace } from '../src/core/workspaces.ts';
+import { backfillSql } from '../src/db/item-index.ts';
 import { openDb, type OpenDb } from '../src/db/open-db.ts';
 
 export interface BenchDb {
@@ -69,6 +70,8 @@ export async function seedItems(ctx: Ctx, items: number) {
   const fields = ctx.caps.dialect === 'sqlite' ? sql`json_object('n', i)` : sql`jsonb_build_object('n', i)`;
   await sql`insert into item (id, workspace_id, datastore_id, title, status_id, fields, rev_no, created_at, created_by, updated_at, updated_by)
     select ${benchItemId(ctx, sql`i`)}, ${ws.id}, ${ds.id}, 'item ' || i, ${open}, ${fields}, 1, ${now}, ${user.id}, ${now}, ${user.id} from (${series}) t`.execute(ctx.db);
+  // Items written in SQL get their typed index rows the way the migration gives existing items theirs.
+  for (const statement of backfillSql(ctx.caps.dialect)) await sql.raw(statement).execute(ctx.db);
   if (ctx.caps.dialect === 'postgres') await sql`analyze item`.execute(ctx.db);
   return { actor: { principal, workspaceId: ws.id, role: 'admin' as const }, ds, userId: user.id, workspaceId: ws.id };
 }

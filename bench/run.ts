@@ -8,6 +8,7 @@
  *   npm run bench -- --no-procs        skip 1 vs 2 worker processes on PostgreSQL
  *   npm run bench -- --no-hexabase     skip the Hexabase bulk action over HTTP (bench/hexabase.ts)
  *   npm run bench -- --no-fairness     skip 100 items behind 1M, and the claim's cost (bench/fairness.ts)
+ *   npm run bench -- --no-fields       skip field writes and searches, and a 200-field datastore's creation (bench/fields.ts)
  *
  * Each case runs in its own process (bench/case.ts) so its peak RSS is its own. The engine runs one chunk loop,
  * like the floor's one connection, so the ratio compares like with like; `procs` runs 1 and then 2 worker
@@ -93,6 +94,18 @@ if (!flag('--no-fairness')) {
     const f = JSON.parse(out.trim().split('\n').at(-1)!) as { idleEndMs: number; loadedStartMs: number; loadedEndMs: number; big: number; claimMsMany: number; readyChunks: number; claimMsFew: number };
     summary.push(`${d}: 100 items behind ${f.big}: finished in ${f.loadedEndMs} ms (started after ${f.loadedStartMs} ms) vs ${f.idleEndMs} ms on an idle engine`);
     summary.push(`${d}: one claim ${f.claimMsMany} ms with ${f.readyChunks} ready chunks, ${f.claimMsFew} ms with 10`);
+  }
+}
+if (!flag('--no-fields')) {
+  // Issue 17: typed index rows cost the writes; field searches and datastore creation are what they buy.
+  for (const d of dialects) {
+    const out = execFileSync(process.execPath, ['--import', 'tsx', new URL('./fields.ts', import.meta.url).pathname, JSON.stringify({ dialect: d, pgUrl, items: Math.min(items, 20_000) })], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const f = JSON.parse(out.trim().split('\n').at(-1)!) as { items: number; importPerSec: number; updatePerSec: number; searchMs: Record<string, number>; createWideMs: number };
+    summary.push(`${d}: ${f.items} items: import ${f.importPerSec} items/s, update batch ${f.updatePerSec} items/s, a 200-field datastore created in ${f.createWideMs} ms`);
+    summary.push(`${d}: field searches (median ms): ${Object.entries(f.searchMs).map(([k, v]) => `${k} ${v}`).join(', ')}`);
   }
 }
 console.log('\n' + summary.join('\n'));

@@ -2,6 +2,7 @@ import { DEFAULT_AUTH_FAILURE_LIMIT, DEFAULT_AUTH_FAILURE_WINDOW_SECONDS } from 
 import { DEFAULT_STATUS_CACHE_MS } from './api/native/batch-status-cache.ts';
 import { DEFAULT_SSE_MAX_PER_TOKEN } from './api/native/event-streams.ts';
 import { parseSecretKey } from './core/connections/secret-box.ts';
+import { DEFAULT_QUOTAS, type Quotas } from './core/context.ts';
 import { parseUtcOffset } from './core/dataarts/schedule-time.ts';
 import { MIN_TOKEN_LENGTH } from './core/token-secret.ts';
 import { DEFAULT_SQLITE_PATH } from './db/open-db.ts';
@@ -41,6 +42,8 @@ export interface Config {
   statusCacheMs: number;
   /** BATCHGATE_CONNECTION_SOURCES: directories and hosts data connections may name (source-policy.ts); null: any. */
   connectionSources: string[] | null;
+  /** BATCHGATE_MAX_DATASTORES_PER_WORKSPACE and BATCHGATE_MAX_WORKSPACES_PER_USER (0: no limit). */
+  quotas: Quotas;
   /** Key of the data connections' encrypted URLs; null when BATCHGATE_SECRET_KEY is unset. */
   secretKey: Buffer | null;
   /** Webhooks may deliver to non-public addresses (loopback, private networks): off unless set. */
@@ -131,6 +134,10 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     retentionDays: int('BATCHGATE_RETENTION_DAYS', env.BATCHGATE_RETENTION_DAYS, 0) || null,
     connectionSources: list(env.BATCHGATE_CONNECTION_SOURCES),
     statusCacheMs: int('BATCHGATE_STATUS_CACHE_MS', env.BATCHGATE_STATUS_CACHE_MS, DEFAULT_STATUS_CACHE_MS),
+    quotas: {
+      datastoresPerWorkspace: int('BATCHGATE_MAX_DATASTORES_PER_WORKSPACE', env.BATCHGATE_MAX_DATASTORES_PER_WORKSPACE, DEFAULT_QUOTAS.datastoresPerWorkspace),
+      workspacesPerUser: int('BATCHGATE_MAX_WORKSPACES_PER_USER', env.BATCHGATE_MAX_WORKSPACES_PER_USER, DEFAULT_QUOTAS.workspacesPerUser),
+    },
     secretKey: parseSecretKey(env.BATCHGATE_SECRET_KEY),
     webhookAllowPrivate: flag(env.BATCHGATE_WEBHOOK_ALLOW_PRIVATE, false),
     webhookAllowedHosts: list(env.BATCHGATE_WEBHOOK_ALLOWED_HOSTS),

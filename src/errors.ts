@@ -66,6 +66,7 @@ export const Errors = Object.freeze({
   REVERT_CONFLICT: def('REVERT_CONFLICT', 409, 'The item changed since the reverted batch left it; it was not overwritten.'),
   NOT_REVERTIBLE: def('NOT_REVERTIBLE', 409, 'This change cannot be reverted.'),
   TOO_MANY_TARGETS: def('TOO_MANY_TARGETS', 400, 'Too many targets for this request.'),
+  QUOTA_EXCEEDED: def('QUOTA_EXCEEDED', 409, 'A quota of the service does not allow creating more of these.'),
   // data connections and model operations (reverse a database, transform a logical model)
   CONNECTION_NOT_FOUND: def('CONNECTION_NOT_FOUND', 404, 'No such data connection in this workspace.'),
   // 422, not 502: our service is healthy; the URL given, or the database behind it, is what has to change.

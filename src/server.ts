@@ -51,6 +51,7 @@ export async function createService(config: Config, opts: ServiceOptions = {}): 
     secretKey: config.secretKey,
     webhooks: { allowPrivate: config.webhookAllowPrivate, allowedHosts: config.webhookAllowedHosts },
     connectionSources: config.connectionSources,
+    quotas: config.quotas,
   });
   enableProcessMetrics(ctx.metrics);
 

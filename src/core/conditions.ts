@@ -1,6 +1,8 @@
 /**
  * The Hexabase search-condition language (reference/hexabase.md A1) compiled to one SQL predicate on the item
  * table, for both dialects. Nothing is filtered in memory: search, bulk targets and counts all run this SQL.
+ * Exact text and select values, number ranges and lists, and date ranges are looked up in the typed index tables
+ * (src/db/item-index.ts); substrings, users and blanks read the item's own JSON within the datastore.
  *
  * Semantics kept from Hexabase: `search_value` is always an array; text matches as a substring unless
  * `exact_match`, where several values OR together; `"A|B"` ORs substrings (the one regex form accepted:
@@ -19,6 +21,7 @@
 import { sql, type RawBuilder } from 'kysely';
 import { fail } from '../errors.ts';
 import type { Capabilities } from '../db/capabilities.ts';
+import { INDEX_TABLES, INDEXED_TEXT_CHARS, indexedPrefix, type IndexKind } from '../db/item-index.ts';
 import type { Datastore } from './datastore-model.ts';
 import { isValidDate, normalizeDatetime, type FieldDef } from './field-values.ts';
 
@@ -183,17 +186,37 @@ interface Subject {
   match(values: SearchValue[]): Pred;
 }
 
+/**
+ * `item.id in (…)`: the items whose value of `field` in the typed index table of `kind` passes `test` (a range
+ * scan of its primary key, datastore_id and field_id first), instead of reading every item's JSON.
+ */
+function indexed(c: Compiler, field: FieldDef, kind: IndexKind, test: (value: RawBuilder<unknown>) => Pred): Pred {
+  return sql<boolean>`item.id in (select x.item_id from ${sql.table(INDEX_TABLES[kind])} x where x.datastore_id = ${sql.lit(c.ds.id)} and x.field_id = ${sql.lit(field.id)} and ${test(sql.ref('x.value'))})`;
+}
+
+/** Exact text values through the index; one at least as long as the indexed prefix is rechecked on the item's own value. */
+function exactText(c: Compiler, field: FieldDef, expr: RawBuilder<unknown>, values: SearchValue[]): Pred {
+  const strings = values.map((v) => asString(v, field.display_id));
+  if (strings.length === 0) return FALSE;
+  // UTF-16 length ≥ characters, so a shorter string is never cut: its index row is the whole value.
+  const cut = (s: string) => s.length >= INDEXED_TEXT_CHARS;
+  const pred = indexed(c, field, 'text', (v) => inList(v, strings.map((s) => (cut(s) ? indexedPrefix(c.caps.dialect, s) : s))));
+  return strings.some(cut) ? join([pred, inList(expr, strings)], 'and') : pred;
+}
+
 function fieldSubject(c: Compiler, field: FieldDef, exact: boolean): Subject {
   const key = field.display_id;
   switch (field.type) {
     case 'text':
     case 'select': {
       const expr = c.caps.jsonText('fields', key);
-      return { expr, blankValue: '', match: (values) => textMatch(c, expr, values, exact || field.type === 'select', key) };
+      // Substrings scan the datastore's own items' JSON: an index of prefixes cannot answer them.
+      const match = (values: SearchValue[]) => (exact || field.type === 'select' ? exactText(c, field, expr, values) : textMatch(c, expr, values, false, key));
+      return { expr, blankValue: '', match };
     }
     case 'number': {
       const expr = c.caps.jsonNumber('fields', key);
-      return { expr, match: (values) => numberMatch(expr, values, exact, key) };
+      return { expr, match: (values) => indexed(c, field, 'num', (v) => numberMatch(v, values, exact, key)) };
     }
     case 'date':
     case 'datetime': {
@@ -203,7 +226,8 @@ function fieldSubject(c: Compiler, field: FieldDef, exact: boolean): Subject {
         expr,
         match: (values) => {
           const [from, to] = requireRange(values, key);
-          return range(expr, timeBound(from, false, key, c.now, dateOnly), timeBound(to, true, key, c.now, dateOnly));
+          const bounds = [timeBound(from, false, key, c.now, dateOnly), timeBound(to, true, key, c.now, dateOnly)] as const;
+          return indexed(c, field, 'text', (v) => range(v, ...bounds));
         },
       };
     }

@@ -35,7 +35,18 @@ export interface Settings {
   webhooks: WebhookSettings;
   /** The source databases data connections may name (BATCHGATE_CONNECTION_SOURCES; null: none). */
   connectionSources: readonly string[] | null;
+  /** What one tenant may create (BATCHGATE_MAX_*; 0: no limit). */
+  quotas: Quotas;
 }
+
+export interface Quotas {
+  /** Datastores per workspace, a DataArts workspace's own 40 included; binds every caller. */
+  datastoresPerWorkspace: number;
+  /** Workspaces a user may have created; a system admin is not limited. */
+  workspacesPerUser: number;
+}
+
+export const DEFAULT_QUOTAS: Quotas = Object.freeze({ datastoresPerWorkspace: 100, workspacesPerUser: 20 });
 
 export interface WebhookSettings {
   /** Deliver to loopback, private, link-local and other non-public addresses too (BATCHGATE_WEBHOOK_ALLOW_PRIVATE). */
@@ -49,6 +60,7 @@ export const DEFAULT_SETTINGS: Settings = Object.freeze({
   secretKey: null,
   webhooks: Object.freeze({ allowPrivate: false, allowedHosts: null }),
   connectionSources: null,
+  quotas: DEFAULT_QUOTAS,
 });
 
 /** Runs `fn` in a transaction, or in the caller's transaction when there already is one. */

@@ -1,8 +1,7 @@
-import { sql } from 'kysely';
 import { fail } from '../errors.ts';
 import type { ActionRow, DatastoreRow, FieldRow, StatusRow } from '../db/schema.ts';
 import type { Access } from './auth.ts';
-import type { Ctx } from './context.ts';
+import { withTx, type Ctx } from './context.ts';
 import {
   DISPLAY_ID_RE,
   FORBIDDEN_DISPLAY_IDS,
@@ -16,6 +15,7 @@ import {
   type StatusDef,
 } from './datastore-model.ts';
 import { FIELD_TYPES, normalizeFieldValues, type FieldDef, type FieldType } from './field-values.ts';
+import { requireDatastoreRoom } from './quotas.ts';
 import { isRole, roleAllows, type Role } from './roles.ts';
 
 export interface FieldInput {
@@ -193,9 +193,21 @@ async function resolveDefinition(ctx: Ctx, workspaceId: string, input: Datastore
   });
 }
 
-/** Creates a datastore with its workflow, and an index per searchable field (see fieldIndexes). */
+/**
+ * Creates a datastore with its workflow, within BATCHGATE_MAX_DATASTORES_PER_WORKSPACE. It creates no index: field
+ * searches use the typed index tables (src/db/item-index.ts), whose cost does not grow with other tenants' data.
+ */
 export async function createDatastore(ctx: Ctx, workspaceId: string, input: DatastoreInput): Promise<Datastore> {
   const ds = await resolveDefinition(ctx, workspaceId, input);
+  return withTx(ctx, async (tx) => {
+    await requireDatastoreRoom(tx, workspaceId);
+    await insertDefinition(tx, ds);
+    return ds;
+  });
+}
+
+async function insertDefinition(ctx: Ctx, ds: Datastore): Promise<void> {
+  const workspaceId = ds.workspace_id;
   const j = ctx.caps.writeJson;
   const exists = await ctx.db
     .selectFrom('datastore')
@@ -238,22 +250,6 @@ export async function createDatastore(ctx: Ctx, workspaceId: string, input: Data
       )
       .execute();
   }
-  for (const stmt of fieldIndexes(ctx, ds)) await stmt.execute(ctx.db);
-  ctx.cache.set(`ds:${ds.id}`, ds);
-  return ds;
-}
-
-/**
- * One partial expression index per searchable field, on exactly the expression the condition compiler emits,
- * so exact matches and ranges on a field of one datastore do not scan the others' items.
- */
-function fieldIndexes(ctx: Ctx, ds: Datastore) {
-  return ds.fields
-    .filter((f) => f.type !== 'json' && f.type !== 'users')
-    .map((f) => {
-      const expr = f.type === 'number' ? ctx.caps.jsonNumber('fields', f.display_id) : ctx.caps.jsonText('fields', f.display_id);
-      return sql`create index if not exists ${sql.id(`item_f_${f.id}`)} on item (${expr}) where datastore_id = ${sql.lit(ds.id)}`;
-    });
 }
 
 function fromRows(

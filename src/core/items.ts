@@ -7,6 +7,7 @@ import { withTx, type Ctx } from './context.ts';
 import type { Datastore } from './datastore-model.ts';
 import { normalizeFieldValues } from './field-values.ts';
 import { insertHistory, listHistory, type HistoryEntry } from './history.ts';
+import { indexRows } from './index-rows.ts';
 
 /** The domain item: field values keyed by field display_id, status as the status id. */
 export interface Item {
@@ -34,7 +35,7 @@ export interface ItemInput {
 }
 
 /** Validates one input against the datastore; the first status is where new items start. */
-function newItemRow(ctx: Ctx, ds: Datastore, userId: string, input: ItemInput, id: string, now: number): ItemRow {
+function newItemRow(ctx: Ctx, ds: Datastore, userId: string, input: ItemInput, id: string, now: number): { row: ItemRow; fields: Record<string, unknown> } {
   const fields = normalizeFieldValues(ds.fieldByKey, input.fields);
   let statusId = ds.statuses[0]!.id;
   if (input.status !== undefined) {
@@ -42,7 +43,7 @@ function newItemRow(ctx: Ctx, ds: Datastore, userId: string, input: ItemInput, i
     if (!s) fail('STATUS_NOT_FOUND', `Status "${input.status}" is not defined in this datastore.`);
     statusId = s.id;
   }
-  return {
+  const row = {
     id,
     workspace_id: ds.workspace_id,
     datastore_id: ds.id,
@@ -55,6 +56,7 @@ function newItemRow(ctx: Ctx, ds: Datastore, userId: string, input: ItemInput, i
     updated_at: now,
     updated_by: userId,
   };
+  return { row, fields };
 }
 
 /** Rows per INSERT: 11 columns × 500 rows stays far below SQLite's 32766 bound parameters. */
@@ -73,7 +75,7 @@ export async function createItems(
 ): Promise<string[]> {
   const now = ctx.now();
   const ids = ctx.ids.many(inputs.length);
-  const rows = inputs.map((input, index) => {
+  const made = inputs.map((input, index) => {
     try {
       return newItemRow(ctx, ds, access.principal.userId, input, ids[index]!, now);
     } catch (e) {
@@ -81,10 +83,13 @@ export async function createItems(
       throw e;
     }
   });
+  const rows = made.map((m) => m.row);
+  const values = made.map((m) => m.fields);
   await withTx(ctx, async (tx) => {
     for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
       const part = rows.slice(i, i + INSERT_CHUNK);
       await tx.db.insertInto('item').values(part).execute();
+      await tx.bulk.writeIndex(tx.db, [], part.flatMap((r, k) => indexRows(ds, r.id, values[i + k]!)));
       await insertHistory(
         tx,
         part.map((r) => ({
@@ -129,7 +134,7 @@ export interface SearchInput {
 
 export const MAX_PER_PAGE = 1000;
 
-/** Conditions compiled to SQL; `datastore_id` is a literal so the per-field partial indexes apply. */
+/** Conditions compiled to SQL; field conditions search the typed index tables of this datastore (conditions.ts). */
 function whereFor(ctx: Ctx, ds: Datastore, input: SearchInput) {
   const pred = compileConditions(ctx.caps, ds, input.conditions, input.use_or_condition === true, ctx.now());
   return sql<boolean>`item.datastore_id = ${sql.lit(ds.id)} and ${pred}`;

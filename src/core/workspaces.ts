@@ -4,6 +4,7 @@ import { forgetStandings, type Access, type Principal } from './auth.ts';
 import { withTx, type Ctx } from './context.ts';
 import { BIZ_TYPES, dataartsDatastore } from './dataarts-workflow.ts';
 import { createDatastore } from './datastores.ts';
+import { requireWorkspaceRoom } from './quotas.ts';
 import type { Role } from './roles.ts';
 
 export interface Workspace {
@@ -26,7 +27,8 @@ function toWorkspace(row: WorkspaceRow): Workspace {
 
 /**
  * Creates a workspace with the caller as its admin. A workspace with a DataArts project_id also gets one
- * datastore per biz_type with the DataArts lifecycle, so the DataArts routes work on it at once.
+ * datastore per biz_type with the DataArts lifecycle, so the DataArts routes work on it at once. Both quotas apply
+ * (quotas.ts).
  */
 export async function createWorkspace(
   ctx: Ctx,
@@ -37,6 +39,7 @@ export async function createWorkspace(
   // Workspaces are found by id or project_id: a project_id shaped like an id could shadow another workspace.
   if (projectId !== null && /^[0-9]{16,}$/.test(projectId)) fail('VALIDATION_FAILED', 'project_id must not be a 16+ digit number: that is the shape of workspace ids.');
   return withTx(ctx, async (tx) => {
+    await requireWorkspaceRoom(tx, principal);
     if (projectId !== null) {
       const taken = await tx.db.selectFrom('workspace').select('id').where('project_id', '=', projectId).executeTakeFirst();
       if (taken) fail('DUPLICATE', 'A workspace with this project_id already exists.');
@@ -48,6 +51,7 @@ export async function createWorkspace(
       .values({ workspace_id: row.id, user_id: principal.userId, role: 'admin', created_at: tx.now() })
       .execute();
     if (projectId !== null) {
+      // Each counts against BATCHGATE_MAX_DATASTORES_PER_WORKSPACE; past it the whole workspace is refused.
       for (const bizType of BIZ_TYPES) await createDatastore(tx, row.id, dataartsDatastore(bizType));
     }
     return toWorkspace(row);

@@ -8,9 +8,10 @@
  * the outcome update 27 ms, while one cached prepared statement stepped 1000 times takes about 2 ms. So SQLite
  * runs cached statements in a loop inside the slice's transaction: set-based in effect, one parse per process.
  */
-import { sql } from 'kysely';
+import { sql, type RawBuilder } from 'kysely';
 import type SqliteDatabase from 'better-sqlite3';
 import type { Db } from './open-db.ts';
+import { INDEX_TABLES, sqliteRowSql, type IndexKind, type IndexRow } from './item-index.ts';
 import type { HistoryRow, ItemRow, ItemVersionRow, TicketRow } from './schema.ts';
 
 export interface ItemUpdate {
@@ -18,8 +19,15 @@ export interface ItemUpdate {
   /** rev_no read when the change was planned: the guard. */
   rev: number;
   status_id: string;
-  /** Encoded JSON, or null when the fields did not change (so field indexes need no update). */
+  /** Encoded JSON, or null when the fields did not change (so their index rows need no update). */
   fields: string | null;
+  /** The typed index rows the new fields drop and add (item-index.ts), written when the update is. */
+  index?: IndexDelta;
+}
+
+export interface IndexDelta {
+  del: IndexRow[];
+  add: IndexRow[];
 }
 
 /** An item_version row without its number, which the statement computes. */
@@ -38,8 +46,13 @@ export interface BulkWriter {
   selectTickets(db: Db, workspaceId: string, ids: readonly string[]): Promise<TicketRow[]>;
   /** Pending tickets of these items (at most one each). */
   selectPendingTickets(db: Db, itemIds: readonly string[]): Promise<TicketRow[]>;
-  /** rev_no-guarded update; returns the ids it changed (the others raced another writer). */
+  /**
+   * rev_no-guarded update; returns the ids it changed (the others raced another writer). The index deltas of the
+   * changed items are written with them.
+   */
   updateItems(db: Db, rows: readonly ItemUpdate[], now: number, userId: string): Promise<Set<string>>;
+  /** Deletes and inserts typed index rows (item-index.ts); an insert of a row already there is a no-op. */
+  writeIndex(db: Db, del: readonly IndexRow[], add: readonly IndexRow[]): Promise<void>;
   insertHistory(db: Db, rows: readonly HistoryRow[]): Promise<void>;
   /** Released-version snapshots, each numbered one past its item's latest (at most one row per item per call). */
   insertVersions(db: Db, rows: readonly VersionWrite[]): Promise<void>;
@@ -63,6 +76,12 @@ export function sqliteBulkWriter(handle: SqliteDatabase.Database): BulkWriter {
   // raw statement could land in another flow's open transaction.
   const owned = (db: Db) => {
     if (!db.isTransaction) throw new Error('SQLite bulk statements must run inside a transaction');
+  };
+  const rowSql = { text: sqliteRowSql('text'), num: sqliteRowSql('num') };
+  const writeIndex = async (db: Db, del: readonly IndexRow[], add: readonly IndexRow[]): Promise<void> => {
+    owned(db);
+    for (const r of del) stmt(rowSql[r.kind].del).run(r.datastore_id, r.field_id, r.value, r.item_id);
+    for (const r of add) stmt(rowSql[r.kind].ins).run(r.datastore_id, r.field_id, r.value, r.item_id);
   };
   return {
     async selectItems(db, workspaceId, ids) {
@@ -90,8 +109,10 @@ export function sqliteBulkWriter(handle: SqliteDatabase.Database): BulkWriter {
         const res = r.fields === null ? statusOnly.run(r.status_id, now, userId, r.id, r.rev) : withFields.run(r.status_id, r.fields, now, userId, r.id, r.rev);
         if (res.changes === 1) done.add(r.id);
       }
+      await writeIndex(db, ...deltasOf(rows, done));
       return done;
     },
+    writeIndex,
     async insertHistory(db, rows) {
       owned(db);
       const s = stmt(`insert into item_history (${HISTORY_COLUMNS.join(', ')}) values (${HISTORY_COLUMNS.map(() => '?').join(', ')})`);
@@ -113,6 +134,38 @@ export function sqliteBulkWriter(handle: SqliteDatabase.Database): BulkWriter {
       return n;
     },
   };
+}
+
+/** The index rows to delete and add for the updates that were made. */
+function deltasOf(rows: readonly ItemUpdate[], done: ReadonlySet<string>): [IndexRow[], IndexRow[]] {
+  const del: IndexRow[] = [];
+  const add: IndexRow[] = [];
+  for (const r of rows) {
+    if (!r.index || !done.has(r.id)) continue;
+    del.push(...r.index.del);
+    add.push(...r.index.add);
+  }
+  return [del, add];
+}
+
+const PG_VALUE_TYPE: Record<IndexKind, string> = { text: 'text', num: 'float8' };
+
+/**
+ * PostgreSQL: every delete and insert of one call in one statement over unnest arrays. The deleted and inserted
+ * keys never meet (a field's old and new values differ), so the order PostgreSQL runs the parts in does not matter.
+ */
+async function writeIndex(db: Db, del: readonly IndexRow[], add: readonly IndexRow[]): Promise<void> {
+  const parts: RawBuilder<unknown>[] = [];
+  const arrays = (rows: readonly IndexRow[], kind: IndexKind) =>
+    sql`unnest(${rows.map((r) => r.datastore_id)}::text[], ${rows.map((r) => r.field_id)}::text[], ${rows.map((r) => r.value)}::${sql.raw(PG_VALUE_TYPE[kind])}[], ${rows.map((r) => r.item_id)}::text[]) as d(ds, f, v, i)`;
+  for (const kind of ['text', 'num'] as const) {
+    const table = sql.table(INDEX_TABLES[kind]);
+    const d = del.filter((r) => r.kind === kind);
+    const a = add.filter((r) => r.kind === kind);
+    if (d.length) parts.push(sql`${sql.raw(`${kind}_del`)} as (delete from ${table} x using ${arrays(d, kind)} where x.datastore_id = d.ds and x.field_id = d.f and x.value = d.v and x.item_id = d.i)`);
+    if (a.length) parts.push(sql`${sql.raw(`${kind}_add`)} as (insert into ${table} (datastore_id, field_id, value, item_id) select d.ds, d.f, d.v, d.i from ${arrays(a, kind)} on conflict do nothing)`);
+  }
+  if (parts.length) await sql`with ${sql.join(parts)} select 1`.execute(db);
 }
 
 export function postgresBulkWriter(): BulkWriter {
@@ -143,8 +196,11 @@ export function postgresBulkWriter(): BulkWriter {
                     ${rows.map((r) => r.fields)}::jsonb[]) as v(id, rev, status_id, fields)
         where item.id = v.id and item.rev_no = v.rev
         returning item.id`.execute(db);
-      return new Set(res.rows.map((r) => r.id));
+      const done = new Set(res.rows.map((r) => r.id));
+      await writeIndex(db, ...deltasOf(rows, done));
+      return done;
     },
+    writeIndex,
     async insertHistory(db, rows) {
       if (rows.length === 0) return;
       const col = (c: (typeof HISTORY_COLUMNS)[number]) => rows.map((r) => r[c] as unknown);

@@ -10,6 +10,7 @@ import { retention } from './migrations/0006-retention.ts';
 import { dataConnections } from './migrations/0007-data-connections.ts';
 import { fairSchedulingAndRevert } from './migrations/0008-fair-scheduling-and-revert.ts';
 import { webhooks } from './migrations/0009-webhooks.ts';
+import { itemIndex } from './migrations/0010-item-index.ts';
 import { actingAs } from './migrations/0011-acting-as.ts';
 import { tokenExpiry } from './migrations/0012-token-expiry.ts';
 
@@ -25,6 +26,7 @@ function migrations(caps: Capabilities): Record<string, Migration> {
     '0007-data-connections': dataConnections(),
     '0008-fair-scheduling-and-revert': fairSchedulingAndRevert(caps),
     '0009-webhooks': webhooks(),
+    '0010-item-index': itemIndex(caps),
     '0011-acting-as': actingAs(caps),
     '0012-token-expiry': tokenExpiry(),
   };
@@ -37,16 +39,17 @@ export function knownMigrations(caps: Capabilities): string[] {
 
 /**
  * Runs pending migrations (under an advisory lock on PostgreSQL, so concurrent starts are safe) and refuses a
- * database that has migrations this code does not know: it was written by a newer batchgate.
+ * database that has migrations this code does not know: it was written by a newer batchgate. `upTo` stops after
+ * that migration (tests of a migration's effect on data written before it).
  */
-export async function migrate(opened: OpenDb): Promise<string[]> {
+export async function migrate(opened: OpenDb, upTo?: string): Promise<string[]> {
   const provider: MigrationProvider = { getMigrations: async () => migrations(opened.caps) };
   // Kysely looks for its bookkeeping tables in every schema unless told which one: another schema's tables
   // (another tenant database user, or parallel tests) would make it skip creating ours.
   const schema = opened.caps.dialect === 'postgres' ? (opened.schema ?? 'public') : undefined;
   if (opened.schema) await createSchema(opened);
   const migrator = new Migrator({ db: opened.db, provider, ...(schema ? { migrationTableSchema: schema } : {}) });
-  const { error, results } = await migrator.migrateToLatest();
+  const { error, results } = upTo === undefined ? await migrator.migrateToLatest() : await migrator.migrateTo(upTo);
   if (error) {
     const msg = error instanceof Error ? error.message : String(error);
     if (/corrupted migrations/.test(msg)) {

@@ -1,4 +1,6 @@
 import type { Ctx } from '../context.ts';
+import { getDatastoresById } from '../datastores.ts';
+import { indexDelta } from '../index-rows.ts';
 import { draftRow } from '../drafts.ts';
 import { historyRows } from '../history.ts';
 import { undoOf, withdrawnBy, type TicketDecision } from '../undo.ts';
@@ -21,15 +23,16 @@ export async function commitChanges(ctx: Ctx, author: Author, changes: Change[],
   // An edit kept as a draft does not write the item (its row is locked since it was read, see loadItems), nor does
   // a revert that only puts a draft back.
   const keepsItem = (c: Change) => c.draft !== undefined || c.keeps_item === true;
+  const writes = changes.filter((c) => !keepsItem(c));
+  const datastores = await getDatastoresById(ctx, [...new Set(writes.filter((c) => c.fields !== c.before.fields).map((c) => c.before.datastore_id))]);
   const updated = await ctx.bulk.updateItems(
     ctx.db,
-    changes.filter((c) => !keepsItem(c)).map((c) => ({
-      id: c.before.id,
-      rev: c.before.rev_no,
-      status_id: c.status_id,
-      // Unchanged fields are not rewritten: the per-field expression indexes then need no maintenance.
-      fields: c.fields === c.before.fields ? null : ctx.caps.writeJson(c.fields),
-    })),
+    writes.map((c) => {
+      // Unchanged fields are not rewritten, and then neither are their typed index rows (src/db/item-index.ts).
+      if (c.fields === c.before.fields) return { id: c.before.id, rev: c.before.rev_no, status_id: c.status_id, fields: null };
+      const index = indexDelta(datastores.get(c.before.datastore_id)!, c.before.id, c.before.fields, c.fields);
+      return { id: c.before.id, rev: c.before.rev_no, status_id: c.status_id, fields: ctx.caps.writeJson(c.fields), index };
+    }),
     now,
     userId,
   );
