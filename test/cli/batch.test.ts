@@ -28,8 +28,8 @@ describe('batchgate batch (client commands as processes)', { skip: !DIALECTS.inc
   it('submit --datastore --where: item failures end completed_with_errors and exit 1; batch items --state failed lists them', T, async () => {
     const ds = await h.datastore('by_where');
     const ids = await seedItems(h, ds, 12);
-    exits(await h.cli(['batch', 'submit', 'action', '--action', 'finish', '--ids', ids.slice(0, 3).join(',')]), 0);
-    await new Promise((r) => setTimeout(r, 1500)); // let the worker finish the first batch
+    // --watch returns once the worker has finished it.
+    exits(await h.cli(['batch', 'submit', 'action', '--action', 'finish', '--ids', ids.slice(0, 3).join(','), '--watch']), 0);
     // amounts 1..6: three are already done, so `finish` fails for them.
     const where = JSON.stringify([{ id: 'amount', search_value: [1, 6] }]);
     const r = exits(await h.cli(['batch', 'submit', 'action', '--action', 'finish', '--datastore', ds, '--where', where, '--watch', '--json']), 1);
