@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { Capabilities } from '../db/capabilities.ts';
 import type { BulkWriter } from '../db/bulk-writer.ts';
 import type { Db } from '../db/open-db.ts';
+import { DEFAULT_QUERY_TIMEOUT_MS, type Reader } from '../db/query-limits.ts';
 import type { IdGenerator } from '../ids.ts';
 import type { Metrics } from '../metrics.ts';
 
@@ -22,6 +23,11 @@ export interface Ctx {
   readonly cache: Map<string, unknown>;
   /** This service's Prometheus registry and the metrics the engine and the app record into it. */
   readonly metrics: Metrics;
+  /**
+   * Runs the reads whose cost the caller chooses (searches by conditions): unbounded for background work,
+   * under BATCHGATE_QUERY_TIMEOUT_MS and off SQLite's event loop for a request's (src/db/query-limits.ts).
+   */
+  readonly reader: Reader;
 }
 
 export interface Settings {
@@ -33,6 +39,8 @@ export interface Settings {
   webhooks: WebhookSettings;
   /** The source databases data connections may name (BATCHGATE_CONNECTION_SOURCES; null: any). */
   connectionSources: readonly string[] | null;
+  /** Longest a query of a request may run (BATCHGATE_QUERY_TIMEOUT_MS; 0: no limit); requestCtx applies it. */
+  queryTimeoutMs: number;
 }
 
 export interface WebhookSettings {
@@ -47,6 +55,7 @@ export const DEFAULT_SETTINGS: Settings = Object.freeze({
   secretKey: null,
   webhooks: Object.freeze({ allowPrivate: false, allowedHosts: null }),
   connectionSources: null,
+  queryTimeoutMs: DEFAULT_QUERY_TIMEOUT_MS,
 });
 
 /** Runs `fn` in a transaction, or in the caller's transaction when there already is one. */

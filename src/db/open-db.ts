@@ -6,6 +6,8 @@ import pg from 'pg';
 import { postgresCapabilities, sqliteCapabilities, type Capabilities } from './capabilities.ts';
 import { postgresBulkWriter, sqliteBulkWriter, type BulkWriter } from './bulk-writer.ts';
 import { OwnSchemaPostgresDialect } from './own-schema-dialect.ts';
+import { aliveCheck, directReader, postgresReader, sqliteReader, type QueryLimits, type SqliteGuard } from './query-limits.ts';
+import { sqliteReaders } from './sqlite-readers.ts';
 import type { Schema } from './schema.ts';
 
 export type Db = Kysely<Schema>;
@@ -21,6 +23,11 @@ export interface OpenDb {
   readonly pool?: pg.Pool;
   /** PostgreSQL schema the connections use, when not `public`. */
   readonly schema?: string;
+  /**
+   * Where a request's queries run under BATCHGATE_QUERY_TIMEOUT_MS (src/db/query-limits.ts); 0 means no limit.
+   * Made on first call and shared after; close() ends it.
+   */
+  limits(timeoutMs: number): QueryLimits;
   close(): Promise<void>;
 }
 
@@ -29,6 +36,8 @@ export interface OpenDbOptions {
   schema?: string;
   /** PostgreSQL pool size; 10 by default. */
   poolSize?: number;
+  /** SQLite: reader threads for requests' searches (src/db/sqlite-readers.ts); 2 by default. */
+  readerThreads?: number;
 }
 
 export const DEFAULT_SQLITE_PATH = './data/batchgate.db';
@@ -52,7 +61,7 @@ const pgTypes = {
  */
 export function openDb(url: string = DEFAULT_SQLITE_PATH, options: OpenDbOptions = {}): OpenDb {
   if (isPostgresUrl(url)) return openPostgres(url, options);
-  return openSqlite(sqlitePath(url));
+  return openSqlite(sqlitePath(url), options);
 }
 
 /** The file of an SQLite DATABASE_URL (`sqlite:` prefix optional). */
@@ -60,7 +69,13 @@ export function sqlitePath(url: string): string {
   return url.replace(/^sqlite:(\/\/)?/, '');
 }
 
-function openSqlite(path: string): OpenDb {
+/** One QueryLimits per opened database, whatever the number of callers; the first timeout asked wins. */
+function once(make: (timeoutMs: number) => QueryLimits): { get(timeoutMs: number): QueryLimits; close(): Promise<void> } {
+  let made: QueryLimits | null = null;
+  return { get: (timeoutMs) => (made ??= make(timeoutMs)), close: async () => made?.close() };
+}
+
+function openSqlite(path: string, options: OpenDbOptions): OpenDb {
   if (path !== ':memory:') mkdirSync(dirname(resolve(path)), { recursive: true });
   const sqlite = new SqliteDatabase(path);
   sqlite.pragma('journal_mode = WAL');
@@ -70,13 +85,23 @@ function openSqlite(path: string): OpenDb {
   // 64 MB page cache: the 1M-item batch touches ~200 MB of pages; a bigger cache cut its time by a third.
   sqlite.pragma('cache_size = -65536');
   sqlite.pragma('temp_store = MEMORY');
+  const guard: SqliteGuard = { deadline: Infinity };
+  sqlite.function('bg_alive', { varargs: true }, aliveCheck(guard));
   const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: statementCache(sqlite) }) });
+  const limits = once((timeoutMs) => {
+    if (timeoutMs <= 0) return { db, reader: directReader, close: async () => {} };
+    // An in-memory database is this connection's alone: no other connection could read it.
+    const readers = path === ':memory:' ? null : sqliteReaders(path, { size: options.readerThreads ?? 2, timeoutMs });
+    return { db, reader: sqliteReader(readers, guard, timeoutMs), close: async () => readers?.close() };
+  });
   return {
     db,
     caps: sqliteCapabilities,
     bulk: sqliteBulkWriter(sqlite),
     sqlite,
+    limits: limits.get,
     async close() {
+      await limits.close();
       await db.destroy();
     },
   };
@@ -106,12 +131,14 @@ function statementCache(sqlite: SqliteDatabase.Database, max = 1000): SqliteDial
   };
 }
 
-function openPostgres(url: string, options: OpenDbOptions): OpenDb {
+function postgresPool(url: string, options: OpenDbOptions, statementTimeoutMs?: number): pg.Pool {
   const pool = new pg.Pool({
     connectionString: url,
     max: options.poolSize ?? 10,
     types: pgTypes,
     ...(options.schema ? { options: `-c search_path=${options.schema}` } : {}),
+    // Sent in the startup message: no statement per query.
+    ...(statementTimeoutMs ? { statement_timeout: statementTimeoutMs } : {}),
   });
   // An idle client's network error must not crash the process; the pool replaces it.
   pool.on('error', () => {});
@@ -119,14 +146,28 @@ function openPostgres(url: string, options: OpenDbOptions): OpenDb {
   // between two statements (PostgreSQL restarting while a transaction runs JavaScript) emits 'error' with no
   // listener, which kills the process. Its next statement fails instead, and the pool drops it on release.
   pool.on('connect', (client) => client.on('error', () => {}));
-  const db = new Kysely<Schema>({ dialect: new OwnSchemaPostgresDialect({ pool }, options.schema ?? 'public') });
+  return pool;
+}
+
+function openPostgres(url: string, options: OpenDbOptions): OpenDb {
+  const pool = postgresPool(url, options);
+  const kysely = (p: pg.Pool) => new Kysely<Schema>({ dialect: new OwnSchemaPostgresDialect({ pool: p }, options.schema ?? 'public') });
+  const db = kysely(pool);
+  const limits = once((timeoutMs) => {
+    if (timeoutMs <= 0) return { db, reader: directReader, close: async () => {} };
+    // Connections are opened on demand, so this pool costs nothing until requests use it.
+    const limited = kysely(postgresPool(url, options, timeoutMs));
+    return { db: limited, reader: postgresReader(limited, timeoutMs), close: () => limited.destroy() };
+  });
   return {
     db,
     caps: postgresCapabilities,
     bulk: postgresBulkWriter(),
     pool,
     ...(options.schema ? { schema: options.schema } : {}),
+    limits: limits.get,
     async close() {
+      await limits.close();
       await db.destroy();
     },
   };

@@ -3,6 +3,7 @@ import { sql } from 'kysely';
 import type { Condition } from '../core/conditions.ts';
 import { compileConditions } from '../core/conditions.ts';
 import { withTx, type Ctx } from '../core/context.ts';
+import type { Datastore } from '../core/datastore-model.ts';
 import { getDatastore } from '../core/datastores.ts';
 import { normalizeFieldValues } from '../core/field-values.ts';
 import { roleAllows } from '../core/roles.ts';
@@ -130,6 +131,18 @@ export async function submitBatch(
     if (existing) return replay(existing, hash);
   }
 
+  // The caller's conditions decide what matching them costs: they are counted first through ctx.reader (under
+  // the request's query time limit, off SQLite's event loop) and outside the transaction, which then only
+  // inserts what matched.
+  let counted: number | null = null;
+  if ('datastore' in input.target && input.target.conditions?.length) {
+    const ds = await getDatastore(ctx, actor.workspaceId, input.target.datastore);
+    checkTargetAction(ds, input);
+    const { from } = conditionSource(ctx, actor.workspaceId, input.operation, ds, input.target, ctx.now());
+    const [row] = await ctx.reader.read(ctx.db, sql<{ n: number }>`select count(*) as n ${from}`.compile(ctx.db));
+    counted = Number(row!.n);
+  }
+
   try {
     const submitted = await withTx(ctx, async (tx) => {
       const now = tx.now();
@@ -173,25 +186,17 @@ export async function submitBatch(
         total = await freezeRevertTargets(tx, actor.workspaceId, input.target.revert_of, id);
       } else {
         const ds = await getDatastore(tx, actor.workspaceId, input.target.datastore);
-        if (input.operation === 'action' && !ds.actionByKey.get(input.action!)) {
-          fail('ACTION_NOT_FOUND', `Datastore "${ds.display_id}" has no action "${input.action}".`);
-        }
+        checkTargetAction(ds, input);
         if (input.operation === 'update') normalizeFieldValues(ds.fieldByKey, input.fields);
         Object.assign(params, {
           datastore_id: ds.id,
           conditions: input.target.conditions ?? [],
           use_or_condition: input.target.use_or_condition === true,
         });
-        const where = sql<boolean>`item.datastore_id = ${sql.lit(ds.id)} and ${compileConditions(tx.caps, ds, input.target.conditions, input.target.use_or_condition === true, now)}`;
+        const { from, key } = conditionSource(tx, actor.workspaceId, input.operation, ds, input.target, now);
         const limit = input.target.limit;
-        // Ticket operations target the pending tickets of the matching items.
-        const from = isTicketOperation(input.operation)
-          ? sql`from ticket join item on item.id = ticket.item_id where ticket.workspace_id = ${actor.workspaceId} and ticket.state = 'pending' and ${where}`
-          : sql`from item where ${where}`;
-        const key = isTicketOperation(input.operation) ? sql.ref('ticket.id') : sql.ref('item.id');
         if (limit !== undefined) {
-          const c = await sql<{ n: number }>`select count(*) as n ${from}`.execute(tx.db);
-          matched = Number(c.rows[0]!.n);
+          matched = counted ?? Number((await sql<{ n: number }>`select count(*) as n ${from}`.execute(tx.db)).rows[0]!.n);
         }
         const capped = limit !== undefined ? sql`order by ${key} limit ${sql.lit(Math.max(0, Math.floor(limit)))}` : sql``;
         const res = await sql`insert into batch_item (batch_id, seq, target_id, state, attempts)
@@ -273,6 +278,22 @@ export async function submitBatch(
     }
     throw e;
   }
+}
+
+function checkTargetAction(ds: Datastore, input: SubmitInput): void {
+  if (input.operation === 'action' && !ds.actionByKey.get(input.action!)) {
+    fail('ACTION_NOT_FOUND', `Datastore "${ds.display_id}" has no action "${input.action}".`);
+  }
+}
+
+/** The rows a target by conditions selects: items, or for ticket operations the pending tickets of the items. */
+function conditionSource(c: Ctx, workspaceId: string, operation: Operation, ds: Datastore, target: { conditions?: Condition[]; use_or_condition?: boolean }, now: number) {
+  const where = sql<boolean>`item.datastore_id = ${sql.lit(ds.id)} and ${compileConditions(c.caps, ds, target.conditions, target.use_or_condition === true, now)}`;
+  const from = isTicketOperation(operation)
+    ? sql`from ticket join item on item.id = ticket.item_id where ticket.workspace_id = ${workspaceId} and ticket.state = 'pending' and ${where}`
+    : sql`from item where ${where}`;
+  const key = isTicketOperation(operation) ? sql.ref('ticket.id') : sql.ref('item.id');
+  return { from, key };
 }
 
 /**
