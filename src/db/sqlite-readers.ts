@@ -46,7 +46,8 @@ export function sqliteReaders(path: string, opts: { size: number; timeoutMs: num
   }
 
   function spawn(): Slot {
-    const slot: Slot = { worker: new Worker(WORKER_URL, { workerData: { path } }), job: null, overrun: null };
+    // No execArgv: the thread is plain JavaScript, and a TypeScript loader (`--import tsx`) would only slow its start.
+    const slot: Slot = { worker: new Worker(WORKER_URL, { workerData: { path }, execArgv: [] }), job: null, overrun: null };
     slot.worker.unref();
     slot.worker.on('message', (m: { rows?: unknown[]; timeout?: true; error?: { message: string; code?: string } }) => {
       const job = slot.job;

@@ -12,6 +12,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, it } from 'node:test';
+import { readConfig } from '../../src/config.ts';
 import { MAX_CONDITION_PATTERNS, MAX_PATTERN_BYTES, MAX_TEXT_PATTERNS, MAX_TOTAL_PATTERN_BYTES } from '../../src/core/conditions.ts';
 import { createPgSchema, describeEachDialect, PG_URL } from '../helpers/db.ts';
 import { cleanupProcesses, serveProcess, stop, tempDir, type Server } from '../helpers/processes.ts';
@@ -39,6 +40,14 @@ function worstConditions() {
 }
 
 after(cleanupProcesses);
+
+it('BATCHGATE_QUERY_TIMEOUT_MS: 5000 by default, 0 for no limit, anything else a non-negative integer', () => {
+  assert.equal(readConfig({}).queryTimeoutMs, 5_000);
+  assert.equal(readConfig({ BATCHGATE_QUERY_TIMEOUT_MS: '250' }).queryTimeoutMs, 250);
+  assert.equal(readConfig({ BATCHGATE_QUERY_TIMEOUT_MS: '0' }).queryTimeoutMs, 0);
+  assert.throws(() => readConfig({ BATCHGATE_QUERY_TIMEOUT_MS: '-1' }), /BATCHGATE_QUERY_TIMEOUT_MS/);
+  assert.throws(() => readConfig({ BATCHGATE_QUERY_TIMEOUT_MS: '5s' }), /BATCHGATE_QUERY_TIMEOUT_MS/);
+});
 
 describeEachDialect('query limits', (dialect) => {
   let server: Server;
