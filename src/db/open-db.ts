@@ -131,14 +131,14 @@ function statementCache(sqlite: SqliteDatabase.Database, max = 1000): SqliteDial
   };
 }
 
-function postgresPool(url: string, options: OpenDbOptions, statementTimeoutMs?: number): pg.Pool {
+function postgresPool(url: string, options: OpenDbOptions, limit?: { statementTimeoutMs: number; max: number }): pg.Pool {
   const pool = new pg.Pool({
     connectionString: url,
-    max: options.poolSize ?? 10,
+    max: limit?.max ?? options.poolSize ?? 10,
     types: pgTypes,
     ...(options.schema ? { options: `-c search_path=${options.schema}` } : {}),
-    // Sent in the startup message: no statement per query.
-    ...(statementTimeoutMs ? { statement_timeout: statementTimeoutMs } : {}),
+    // Sent in the startup message: no statement per query. Waiting for a connection counts too.
+    ...(limit ? { statement_timeout: limit.statementTimeoutMs, connectionTimeoutMillis: limit.statementTimeoutMs } : {}),
   });
   // An idle client's network error must not crash the process; the pool replaces it.
   pool.on('error', () => {});
@@ -155,9 +155,20 @@ function openPostgres(url: string, options: OpenDbOptions): OpenDb {
   const db = kysely(pool);
   const limits = once((timeoutMs) => {
     if (timeoutMs <= 0) return { db, reader: directReader, close: async () => {} };
-    // Connections are opened on demand, so this pool costs nothing until requests use it.
-    const limited = kysely(postgresPool(url, options, timeoutMs));
-    return { db: limited, reader: postgresReader(limited, timeoutMs), close: () => limited.destroy() };
+    // Connections are opened on demand, so these pools cost nothing until requests use them. Searches get a
+    // pool of their own: ten slow ones held the request pool's ten connections, and other tenants' key
+    // lookups waited for them (bench/stall.ts).
+    const size = options.poolSize ?? 10;
+    const limited = kysely(postgresPool(url, options, { statementTimeoutMs: timeoutMs, max: size }));
+    const searches = kysely(postgresPool(url, options, { statementTimeoutMs: timeoutMs, max: Math.max(2, Math.ceil(size / 2)) }));
+    return {
+      db: limited,
+      reader: postgresReader(searches, timeoutMs),
+      close: async () => {
+        await limited.destroy();
+        await searches.destroy();
+      },
+    };
   });
   return {
     db,

@@ -4,7 +4,8 @@
  *
  * - PostgreSQL: requests use a pool of their own whose connections start with `statement_timeout`, so every
  *   statement of a request, reads and writes alike, is cancelled by the server at the limit (SQLSTATE 57014).
- *   Background work (the worker's chunks, retention, migrations, backups) keeps the unlimited pool: its
+ *   The reads given to `ctx.reader` (searches) use a third, smaller pool, so slow searches cannot take the
+ *   connections other tenants' key lookups need. Background work (the worker's chunks, retention, migrations, backups) keeps the unlimited pool: its
  *   statements are long by design and not chosen by a caller.
  * - SQLite: better-sqlite3 runs a statement to its end on the calling thread, so a limit on the event loop
  *   would still stall every other tenant until it struck. The searches whose cost the caller chooses (the
@@ -50,11 +51,23 @@ export function isQueryTimeout(e: unknown): boolean {
   return (e as { code?: unknown } | null)?.code === '57014';
 }
 
-/** PostgreSQL: `limited` is the Kysely over the request pool (statement_timeout set on its connections). */
-export function postgresReader(limited: Db, timeoutMs: number): Reader {
+/** node-postgres's error when no connection of the pool came free within connectionTimeoutMillis. */
+const POOL_WAIT_TIMEOUT = /^timeout exceeded when trying to connect/;
+
+/**
+ * PostgreSQL: `searches` is the Kysely over the search pool, whose connections carry statement_timeout and
+ * whose waits for a connection are bounded by the same limit.
+ */
+export function postgresReader(searches: Db, timeoutMs: number): Reader {
   return {
     async read<R>(db: Db, query: CompiledQuery<R>): Promise<R[]> {
-      if (!db.isTransaction) return (await limited.executeQuery(query)).rows;
+      if (!db.isTransaction) {
+        try {
+          return (await searches.executeQuery(query)).rows;
+        } catch (e) {
+          throw POOL_WAIT_TIMEOUT.test(String((e as Error | null)?.message)) ? queryTimeout(timeoutMs) : e;
+        }
+      }
       // In a transaction of the unlimited pool (a batch's submit): the limit for this statement only.
       await sql`set local statement_timeout = ${sql.lit(timeoutMs)}`.execute(db);
       const rows = (await db.executeQuery(query)).rows;
