@@ -6,7 +6,7 @@ import pg from 'pg';
 import { postgresCapabilities, sqliteCapabilities, type Capabilities } from './capabilities.ts';
 import { postgresBulkWriter, sqliteBulkWriter, type BulkWriter } from './bulk-writer.ts';
 import { OwnSchemaPostgresDialect } from './own-schema-dialect.ts';
-import { aliveCheck, directReader, postgresReader, sqliteReader, type QueryLimits, type SqliteGuard } from './query-limits.ts';
+import { aliveCheck, directReader, fairReader, postgresReader, sqliteReader, type QueryLimits, type SqliteGuard } from './query-limits.ts';
 import { sqliteReaders } from './sqlite-readers.ts';
 import type { Schema } from './schema.ts';
 
@@ -91,8 +91,10 @@ function openSqlite(path: string, options: OpenDbOptions): OpenDb {
   const limits = once((timeoutMs) => {
     if (timeoutMs <= 0) return { db, reader: directReader, close: async () => {} };
     // An in-memory database is this connection's alone: no other connection could read it.
-    const readers = path === ':memory:' ? null : sqliteReaders(path, { size: options.readerThreads ?? 2, timeoutMs });
-    return { db, reader: sqliteReader(readers, guard, timeoutMs), close: async () => readers?.close() };
+    const threads = options.readerThreads ?? 2;
+    const readers = path === ':memory:' ? null : sqliteReaders(path, { size: threads, timeoutMs });
+    const reader = fairReader(sqliteReader(readers, guard, timeoutMs), Math.max(1, Math.floor(threads / 2)), timeoutMs);
+    return { db, reader, close: async () => readers?.close() };
   });
   return {
     db,
@@ -160,10 +162,11 @@ function openPostgres(url: string, options: OpenDbOptions): OpenDb {
     // lookups waited for them (bench/stall.ts).
     const size = options.poolSize ?? 10;
     const limited = kysely(postgresPool(url, options, { statementTimeoutMs: timeoutMs, max: size }));
-    const searches = kysely(postgresPool(url, options, { statementTimeoutMs: timeoutMs, max: Math.max(2, Math.ceil(size / 2)) }));
+    const searchConnections = Math.max(2, Math.ceil(size / 2));
+    const searches = kysely(postgresPool(url, options, { statementTimeoutMs: timeoutMs, max: searchConnections }));
     return {
       db: limited,
-      reader: postgresReader(searches, timeoutMs),
+      reader: fairReader(postgresReader(searches, timeoutMs), Math.floor(searchConnections / 2), timeoutMs),
       close: async () => {
         await limited.destroy();
         await searches.destroy();

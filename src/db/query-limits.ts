@@ -16,6 +16,8 @@
  *   query's deadline has passed: the statement aborts at the next row, and the row's own cost is bounded by
  *   the text-condition budgets of src/core/conditions.ts. The request is answered at the deadline whatever the
  *   thread is doing. Other statements of a request are key lookups and writes on the main connection.
+ *
+ * On both, one workspace runs at most half of the search connections or threads at once (fairReader).
  */
 import type { CompiledQuery } from 'kysely';
 import { sql } from 'kysely';
@@ -25,9 +27,12 @@ import type { SqliteReaders } from './sqlite-readers.ts';
 
 export const DEFAULT_QUERY_TIMEOUT_MS = 5_000;
 
-/** Runs a read whose cost the caller chooses; see the module comment for where it runs. */
+/**
+ * Runs a read whose cost the caller chooses; see the module comment for where it runs. `tenant` (the
+ * workspace) shares the readers out: one tenant's searches cannot hold them all (fairReader).
+ */
 export interface Reader {
-  read<R>(db: Db, query: CompiledQuery<R>): Promise<R[]>;
+  read<R>(db: Db, query: CompiledQuery<R>, tenant?: string): Promise<R[]>;
 }
 
 /** The database, and the reader, a request's queries go through; close() ends what they opened. */
@@ -73,6 +78,46 @@ export function postgresReader(searches: Db, timeoutMs: number): Reader {
       const rows = (await db.executeQuery(query)).rows;
       await sql`set local statement_timeout to default`.execute(db);
       return rows;
+    },
+  };
+}
+
+/**
+ * At most `perTenant` reads of one tenant run at once; the next waits for one of them to end, at most
+ * `timeoutMs` (then QUERY_TIMEOUT), so ten slow searches of one workspace leave readers free for the others.
+ */
+export function fairReader(inner: Reader, perTenant: number, timeoutMs: number): Reader {
+  const running = new Map<string, { n: number; waiting: (() => void)[] }>();
+  return {
+    async read<R>(db: Db, query: CompiledQuery<R>, tenant?: string): Promise<R[]> {
+      if (tenant === undefined || db.isTransaction) return inner.read(db, query);
+      let t = running.get(tenant);
+      if (!t) running.set(tenant, (t = { n: 0, waiting: [] }));
+      if (t.n >= perTenant) {
+        const turn = t;
+        await new Promise<void>((resolve, reject) => {
+          const go = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+          const timer = setTimeout(() => {
+            const i = turn.waiting.indexOf(go);
+            if (i >= 0) turn.waiting.splice(i, 1);
+            reject(queryTimeout(timeoutMs));
+          }, timeoutMs);
+          turn.waiting.push(go);
+        });
+      } else {
+        t.n++;
+      }
+      try {
+        return await inner.read(db, query);
+      } finally {
+        // The slot passes to the next waiter as it is, or is given back.
+        const next = t.waiting.shift();
+        if (next) next();
+        else if (--t.n === 0) running.delete(tenant);
+      }
     },
   };
 }

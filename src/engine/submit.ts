@@ -139,7 +139,7 @@ export async function submitBatch(
     const ds = await getDatastore(ctx, actor.workspaceId, input.target.datastore);
     checkTargetAction(ds, input);
     const { from } = conditionSource(ctx, actor.workspaceId, input.operation, ds, input.target, ctx.now());
-    const [row] = await ctx.reader.read(ctx.db, sql<{ n: number }>`select count(*) as n ${from}`.compile(ctx.db));
+    const [row] = await ctx.reader.read(ctx.db, sql<{ n: number }>`select count(*) as n ${from}`.compile(ctx.db), actor.workspaceId);
     counted = Number(row!.n);
   }
 

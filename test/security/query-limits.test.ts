@@ -111,6 +111,18 @@ describeEachDialect('query limits', (dialect) => {
     assert.equal(r.body.error.code, 'QUERY_TIMEOUT');
   });
 
+  it("one tenant's many slow searches leave readers for another tenant's search", async () => {
+    const order: string[] = [];
+    const slow = Array.from({ length: 10 }, () => attacker.post(`${A}/datastores/docs/items/search`, { conditions: worstConditions() }).then((r) => (order.push('slow'), r)));
+    await new Promise((r) => setTimeout(r, 150));
+    const mine = await victim.post(`${V}/datastores/docs/items/search`, { conditions: [{ id: 'body', search_value: ['hell'] }] }).then((r) => (order.push('other'), r));
+    assert.equal(mine.status, 200, JSON.stringify(mine.body));
+    assert.equal(mine.body.total, 1);
+    const answers = await Promise.all(slow);
+    assert.equal(order[0], 'other', "the other tenant's search is answered before any of the slow ones");
+    for (const r of answers) assert.equal(r.body.error.code, 'QUERY_TIMEOUT');
+  });
+
   it('the Hexabase door answers the same search with its 503, in its envelope', async () => {
     const ws = A.split('/').at(-1);
     const r = await attacker.post(`/api/v0/applications/${ws}/datastores/docs/items/search`, { conditions: worstConditions(), per_page: 10 });

@@ -86,7 +86,7 @@ export async function searchApprovals(ctx: Ctx, scope: DataartsScope, q: Approva
     base = base.where('t.created_at', '>=', q.begin_time).where('t.created_at', '<=', q.end_time);
   }
   // Through ctx.reader: the name pattern is the caller's (src/db/query-limits.ts).
-  const [counted] = await ctx.reader.read(ctx.db, base.select((eb) => eb.fn.countAll<number>().as('n')).compile());
+  const [counted] = await ctx.reader.read(ctx.db, base.select((eb) => eb.fn.countAll<number>().as('n')).compile(), scope.access.workspaceId);
   const n = counted!.n;
   const page = base
     .selectAll('t')
@@ -97,7 +97,7 @@ export async function searchApprovals(ctx: Ctx, scope: DataartsScope, q: Approva
     .orderBy('t.id', 'desc')
     .limit(q.limit)
     .offset(q.offset);
-  const rows = await ctx.reader.read(ctx.db, page.compile());
+  const rows = await ctx.reader.read(ctx.db, page.compile(), scope.access.workspaceId);
   return {
     total: Number(n),
     records: rows.map((r): ApprovalView => {
