@@ -33,6 +33,11 @@ export const DEFAULT_QUERY_TIMEOUT_MS = 5_000;
  */
 export interface Reader {
   read<R>(db: Db, query: CompiledQuery<R>, tenant?: string): Promise<R[]>;
+  /**
+   * Reads run off this process's event loop while the main connection would block it (SQLite's threads):
+   * callers then take the rows they need from the reader rather than run the predicate again themselves.
+   */
+  readonly offEventLoop: boolean;
 }
 
 /** The database, and the reader, a request's queries go through; close() ends what they opened. */
@@ -45,6 +50,7 @@ export interface QueryLimits {
 /** On `db` as given, unbounded: background work, and services with no limit. */
 export const directReader: Reader = Object.freeze({
   read: async <R>(db: Db, query: CompiledQuery<R>) => (await db.executeQuery(query)).rows,
+  offEventLoop: false,
 });
 
 export function queryTimeout(timeoutMs: number): AppError {
@@ -65,6 +71,7 @@ const POOL_WAIT_TIMEOUT = /^timeout exceeded when trying to connect/;
  */
 export function postgresReader(searches: Db, timeoutMs: number): Reader {
   return {
+    offEventLoop: false,
     async read<R>(db: Db, query: CompiledQuery<R>): Promise<R[]> {
       if (!db.isTransaction) {
         try {
@@ -89,6 +96,7 @@ export function postgresReader(searches: Db, timeoutMs: number): Reader {
 export function fairReader(inner: Reader, perTenant: number, timeoutMs: number): Reader {
   const running = new Map<string, { n: number; waiting: (() => void)[] }>();
   return {
+    offEventLoop: inner.offEventLoop,
     async read<R>(db: Db, query: CompiledQuery<R>, tenant?: string): Promise<R[]> {
       if (tenant === undefined || db.isTransaction) return inner.read(db, query);
       let t = running.get(tenant);
@@ -134,6 +142,7 @@ export interface SqliteGuard {
  */
 export function sqliteReader(readers: SqliteReaders | null, guard: SqliteGuard, timeoutMs: number): Reader {
   return {
+    offEventLoop: readers !== null,
     async read<R>(db: Db, query: CompiledQuery<R>): Promise<R[]> {
       const deadline = Date.now() + timeoutMs;
       if (readers && !db.isTransaction) return (await readers.all(query.sql, query.parameters, deadline)) as R[];

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { sql } from 'kysely';
+import { sql, type RawBuilder } from 'kysely';
 import type { Condition } from '../core/conditions.ts';
 import { compileConditions } from '../core/conditions.ts';
 import { withTx, type Ctx } from '../core/context.ts';
@@ -131,16 +131,22 @@ export async function submitBatch(
     if (existing) return replay(existing, hash);
   }
 
-  // The caller's conditions decide what matching them costs: they are counted first through ctx.reader (under
-  // the request's query time limit, off SQLite's event loop) and outside the transaction, which then only
-  // inserts what matched.
+  // The caller's conditions decide what matching them costs, so they are matched through ctx.reader (under the
+  // request's query time limit) and outside the transaction. Where the reader runs off the event loop (SQLite's
+  // threads), it resolves the targets themselves and the transaction only inserts those ids: the predicate never
+  // runs on the event loop. Elsewhere it counts them first, bounding the transaction's INSERT … SELECT.
   let counted: number | null = null;
+  let resolved: string[] | null = null;
   if ('datastore' in input.target && input.target.conditions?.length) {
     const ds = await getDatastore(ctx, actor.workspaceId, input.target.datastore);
     checkTargetAction(ds, input);
-    const { from } = conditionSource(ctx, actor.workspaceId, input.operation, ds, input.target, ctx.now());
-    const [row] = await ctx.reader.read(ctx.db, sql<{ n: number }>`select count(*) as n ${from}`.compile(ctx.db), actor.workspaceId);
-    counted = Number(row!.n);
+    const { from, key } = conditionSource(ctx, actor.workspaceId, input.operation, ds, input.target, ctx.now());
+    const read = <R>(q: RawBuilder<R>) => ctx.reader.read(ctx.db, q.compile(ctx.db), actor.workspaceId);
+    if (!ctx.reader.offEventLoop || input.target.limit !== undefined) counted = Number((await read(sql<{ n: number }>`select count(*) as n ${from}`))[0]!.n);
+    if (ctx.reader.offEventLoop) {
+      const ordered = input.target.limit !== undefined ? capTo(key, input.target.limit) : sql`order by ${key}`;
+      resolved = (await read(sql<{ k: string }>`select ${key} as k ${from} ${ordered}`)).map((r) => r.k);
+    }
   }
 
   try {
@@ -198,10 +204,17 @@ export async function submitBatch(
         if (limit !== undefined) {
           matched = counted ?? Number((await sql<{ n: number }>`select count(*) as n ${from}`.execute(tx.db)).rows[0]!.n);
         }
-        const capped = limit !== undefined ? sql`order by ${key} limit ${sql.lit(Math.max(0, Math.floor(limit)))}` : sql``;
-        const res = await sql`insert into batch_item (batch_id, seq, target_id, state, attempts)
-          select ${id}, row_number() over (order by t.k), t.k, 'pending', 0 from (select ${key} as k ${from} ${capped}) t`.execute(tx.db);
-        total = Number(res.numAffectedRows ?? 0n);
+        if (resolved) {
+          for (let i = 0; i < resolved.length; i += ROWS_PER_INSERT) {
+            const part = resolved.slice(i, i + ROWS_PER_INSERT).map((t, j) => ({ batch_id: id, seq: i + j + 1, target_id: t, state: 'pending', attempts: 0 }));
+            await tx.db.insertInto('batch_item').values(part).execute();
+          }
+          total = resolved.length;
+        } else {
+          const res = await sql`insert into batch_item (batch_id, seq, target_id, state, attempts)
+            select ${id}, row_number() over (order by t.k), t.k, 'pending', 0 from (select ${key} as k ${from} ${capTo(key, limit)}) t`.execute(tx.db);
+          total = Number(res.numAffectedRows ?? 0n);
+        }
         if (revisions && total > 0) {
           const entries = Object.entries(revisions);
           for (let i = 0; i < entries.length; i += 500) {
@@ -278,6 +291,11 @@ export async function submitBatch(
     }
     throw e;
   }
+}
+
+/** The first `limit` targets in id order, when a limit is given. */
+function capTo(key: RawBuilder<unknown>, limit: number | undefined): RawBuilder<unknown> {
+  return limit !== undefined ? sql`order by ${key} limit ${sql.lit(Math.max(0, Math.floor(limit)))}` : sql``;
 }
 
 function checkTargetAction(ds: Datastore, input: SubmitInput): void {

@@ -132,7 +132,13 @@ describeEachDialect('query limits', (dialect) => {
 
   it('a batch submitted by such conditions answers QUERY_TIMEOUT and nothing changes', async () => {
     const before = await attacker.get(`${A}/batches`);
-    const r = await attacker.post(`${A}/batches`, { operation: 'update', fields: { body: 'x' }, target: { datastore: 'docs', conditions: worstConditions() } });
+    const order: string[] = [];
+    const submit = attacker.post(`${A}/batches`, { operation: 'update', fields: { body: 'x' }, target: { datastore: 'docs', conditions: worstConditions() } }).then((r) => (order.push('batch'), r));
+    await new Promise((r) => setTimeout(r, 150));
+    const got = await victim.get(`${V}/items/${victimItem}`).then((r) => (order.push('get'), r));
+    assert.equal(got.status, 200);
+    const r = await submit;
+    assert.deepEqual(order, ['get', 'batch'], "the other tenant's GET item is answered while the batch's conditions are matched");
     assert.equal(r.status, 503, JSON.stringify(r.body));
     assert.equal(r.body.error.code, 'QUERY_TIMEOUT');
     const afterList = await attacker.get(`${A}/batches`);
