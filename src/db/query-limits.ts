@@ -5,8 +5,8 @@
  * - PostgreSQL: requests use a pool of their own whose connections start with `statement_timeout`, so every
  *   statement of a request, reads and writes alike, is cancelled by the server at the limit (SQLSTATE 57014).
  *   The reads given to `ctx.reader` (searches) use a third, smaller pool, so slow searches cannot take the
- *   connections other tenants' key lookups need. Background work (the worker's chunks, retention, migrations, backups) keeps the unlimited pool: its
- *   statements are long by design and not chosen by a caller.
+ *   connections other tenants' key lookups need. Background work (the worker's chunks, retention, migrations,
+ *   backups) keeps the unlimited pool: its statements are long by design and not chosen by a caller.
  * - SQLite: better-sqlite3 runs a statement to its end on the calling thread, so a limit on the event loop
  *   would still stall every other tenant until it struck. The searches whose cost the caller chooses (the
  *   reads given to `ctx.reader`) run instead on read-only connections in worker threads (WAL lets them read
