@@ -9,6 +9,7 @@
  *   npm run bench -- --no-hexabase     skip the Hexabase bulk action over HTTP (bench/hexabase.ts)
  *   npm run bench -- --no-fairness     skip 100 items behind 1M, and the claim's cost (bench/fairness.ts)
  *   npm run bench -- --no-fields       skip field writes and searches, and a 200-field datastore's creation (bench/fields.ts)
+ *   npm run bench -- --no-stall        skip GET item beside worst-case searches (bench/stall.ts)
  *
  * Each case runs in its own process (bench/case.ts) so its peak RSS is its own. The engine runs one chunk loop,
  * like the floor's one connection, so the ratio compares like with like; `procs` runs 1 and then 2 worker
@@ -106,6 +107,17 @@ if (!flag('--no-fields')) {
     const f = JSON.parse(out.trim().split('\n').at(-1)!) as { items: number; importPerSec: number; updatePerSec: number; searchMs: Record<string, number>; createWideMs: number };
     summary.push(`${d}: ${f.items} items: import ${f.importPerSec} items/s, update batch ${f.updatePerSec} items/s, a 200-field datastore created in ${f.createWideMs} ms`);
     summary.push(`${d}: field searches (median ms): ${Object.entries(f.searchMs).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  }
+}
+if (!flag('--no-stall')) {
+  // Issue 17: another tenant's GET item p99 beside 10 worst-case searches, against the same route alone.
+  for (const d of dialects) {
+    const out = execFileSync(process.execPath, ['--import', 'tsx', new URL('./stall.ts', import.meta.url).pathname, JSON.stringify({ dialect: d, pgUrl })], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const r = JSON.parse(out.trim().split('\n').at(-1)!) as { quietP99Ms: number; attackedP99Ms: number; ratio: number; searches: Record<string, number> };
+    summary.push(`${d}: GET item p99 ${r.attackedP99Ms} ms beside 10 worst-case searches vs ${r.quietP99Ms} ms alone = ×${r.ratio} (searches answered ${JSON.stringify(r.searches)})`);
   }
 }
 console.log('\n' + summary.join('\n'));

@@ -6,6 +6,7 @@ import { DEFAULT_QUOTAS, type Quotas } from './core/context.ts';
 import { parseUtcOffset } from './core/dataarts/schedule-time.ts';
 import { MIN_TOKEN_LENGTH } from './core/token-secret.ts';
 import { DEFAULT_SQLITE_PATH } from './db/open-db.ts';
+import { DEFAULT_QUERY_TIMEOUT_MS } from './db/query-limits.ts';
 
 /** Everything the service reads from the environment, read once at start (README: Configuration). */
 export interface Config {
@@ -54,6 +55,8 @@ export interface Config {
   webhookTimeoutMs: number;
   /** POSTs of one delivery before it is marked dead. */
   webhookMaxAttempts: number;
+  /** BATCHGATE_QUERY_TIMEOUT_MS: longest a query of a request may run (0: no limit); see src/db/query-limits.ts. */
+  queryTimeoutMs: number;
 }
 
 function flag(value: string | undefined, fallback: boolean): boolean {
@@ -143,5 +146,6 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     webhookAllowedHosts: list(env.BATCHGATE_WEBHOOK_ALLOWED_HOSTS),
     webhookTimeoutMs: Math.max(1, int('BATCHGATE_WEBHOOK_TIMEOUT_MS', env.BATCHGATE_WEBHOOK_TIMEOUT_MS, 10_000)),
     webhookMaxAttempts: Math.max(1, int('BATCHGATE_WEBHOOK_MAX_ATTEMPTS', env.BATCHGATE_WEBHOOK_MAX_ATTEMPTS, 10)),
+    queryTimeoutMs: int('BATCHGATE_QUERY_TIMEOUT_MS', env.BATCHGATE_QUERY_TIMEOUT_MS, DEFAULT_QUERY_TIMEOUT_MS),
   };
 }

@@ -84,6 +84,8 @@ export const Errors = Object.freeze({
   // server
   INTERNAL: def('INTERNAL', 500, 'Internal error.'),
   UNAVAILABLE: def('UNAVAILABLE', 503, 'The service is shutting down, not ready, or cannot reach its database.'),
+  // 503, not 4xx: the same request may pass on a quieter service or smaller data; narrowing it is the fix either way.
+  QUERY_TIMEOUT: def('QUERY_TIMEOUT', 503, 'A query of this request took longer than BATCHGATE_QUERY_TIMEOUT_MS; nothing was changed. Narrow the search.'),
 });
 
 export type ErrorCode = keyof typeof Errors;

@@ -5,7 +5,7 @@ import type { App } from './api/native/types.ts';
 import { dbOptions, type Config } from './config.ts';
 import type { Ctx } from './core/context.ts';
 import { seedDemo, type DemoSeed } from './core/demo.ts';
-import { makeCtx } from './core/make-ctx.ts';
+import { makeCtx, requestCtx } from './core/make-ctx.ts';
 import { ensureSystemAdmin } from './core/users.ts';
 import { migrate } from './db/migrate.ts';
 import { makeEngine, type Engine } from './engine/engine.ts';
@@ -52,6 +52,7 @@ export async function createService(config: Config, opts: ServiceOptions = {}): 
     webhooks: { allowPrivate: config.webhookAllowPrivate, allowedHosts: config.webhookAllowedHosts },
     connectionSources: config.connectionSources,
     quotas: config.quotas,
+    queryTimeoutMs: config.queryTimeoutMs,
   });
   enableProcessMetrics(ctx.metrics);
 
@@ -60,11 +61,13 @@ export async function createService(config: Config, opts: ServiceOptions = {}): 
   if (!anyUser && config.demo) demo = await seedDemo(ctx);
   if (config.adminToken) await ensureSystemAdmin(ctx, config.adminToken);
 
-  const engine = await makeEngine(ctx, opened);
+  const forRequests = requestCtx(ctx, opened);
+  // The engine's own statements stay unlimited; its reads are those of a request (a submit's target search).
+  const engine = await makeEngine({ ...ctx, reader: forRequests.reader }, opened);
   // `npm start` on a checkout whose `prepare` script did not run still serves the UI: build it once.
   if (opts.listen !== false) await ensureWebBuild();
   const app = await buildApp({
-    ctx,
+    ctx: forRequests,
     engine,
     logger: log,
     bodyLimit: config.bodyLimit,

@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { isConnectionLoss } from '../db/capabilities.ts';
+import { isQueryTimeout } from '../db/query-limits.ts';
 import { Errors, isAppError, type ErrorCode } from '../errors.ts';
 import { REQUEST_ID_HEADER } from './request-context.ts';
 
@@ -69,6 +70,8 @@ function catalogError(err: unknown): HttpError {
     const code = FASTIFY_STATUSES[fe.statusCode] ?? 'BAD_REQUEST';
     return { status: Errors[code].status, code, message: fe.message };
   }
+  // PostgreSQL's statement_timeout on a request's connection (src/db/query-limits.ts).
+  if (isQueryTimeout(err)) return { status: Errors.QUERY_TIMEOUT.status, code: 'QUERY_TIMEOUT', message: Errors.QUERY_TIMEOUT.message };
   if (isConnectionLoss(err)) return { status: 503, code: 'UNAVAILABLE', message: 'The database is unreachable; retry shortly.' };
   return { status: 500, code: 'INTERNAL', message: Errors.INTERNAL.message };
 }

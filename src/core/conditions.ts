@@ -45,6 +45,16 @@ export const MAX_SEARCH_VALUES = 1000;
  * parameters, so a large search is refused the same way on both databases instead of failing on one.
  */
 export const MAX_TOTAL_SEARCH_VALUES = 10_000;
+/**
+ * Budgets of substring patterns (text conditions without `exact_match`, each `"A|B"` alternative counted):
+ * matching one costs up to its length times the text's at every row (a 255-character pattern against 64 KiB
+ * took ~30 ms per row on both databases), so these bound the work per row by design, and the request's query
+ * time limit (src/db/query-limits.ts) bounds the rows. Exact matches are equality tests and not counted.
+ */
+export const MAX_PATTERN_BYTES = 256;
+export const MAX_CONDITION_PATTERNS = 32;
+export const MAX_TEXT_PATTERNS = 64;
+export const MAX_TOTAL_PATTERN_BYTES = 2048;
 
 type Pred = RawBuilder<boolean>;
 
@@ -142,6 +152,9 @@ interface Compiler {
   count: number;
   /** Values bound so far. */
   values: number;
+  /** Substring patterns so far, and their UTF-8 bytes. */
+  patterns: number;
+  patternBytes: number;
 }
 
 function spend(c: Compiler, n: number): void {
@@ -149,11 +162,24 @@ function spend(c: Compiler, n: number): void {
   if (c.values > MAX_TOTAL_SEARCH_VALUES) invalid(`At most ${MAX_TOTAL_SEARCH_VALUES} search values in one search.`);
 }
 
+function budgetPatterns(c: Compiler, patterns: string[], key: string): void {
+  if (patterns.length > MAX_CONDITION_PATTERNS) invalid(`Condition "${key}": at most ${MAX_CONDITION_PATTERNS} substring patterns ("|" alternatives included).`);
+  c.patterns += patterns.length;
+  if (c.patterns > MAX_TEXT_PATTERNS) invalid(`At most ${MAX_TEXT_PATTERNS} substring patterns in one search ("|" alternatives included).`);
+  for (const p of patterns) {
+    const bytes = Buffer.byteLength(p);
+    if (bytes > MAX_PATTERN_BYTES) invalid(`Condition "${key}": a substring pattern is at most ${MAX_PATTERN_BYTES} bytes.`);
+    c.patternBytes += bytes;
+  }
+  if (c.patternBytes > MAX_TOTAL_PATTERN_BYTES) invalid(`At most ${MAX_TOTAL_PATTERN_BYTES} bytes of substring patterns in one search.`);
+}
+
 function textMatch(c: Compiler, expr: RawBuilder<unknown>, values: SearchValue[], exact: boolean, key: string): Pred {
   const strings = values.map((v) => asString(v, key));
   if (exact) return inList(expr, strings);
   const alternatives = strings.flatMap((s) => s.split('|')).filter((s) => s !== '');
   spend(c, Math.max(0, alternatives.length - strings.length));
+  budgetPatterns(c, alternatives, key);
   if (alternatives.length === 0) return sql<boolean>`${expr} is not null`;
   return join(alternatives.map((s) => c.caps.ilike(expr, `%${escapeLike(s)}%`)), 'or');
 }
@@ -336,7 +362,10 @@ export function compileConditions(
   now = Date.now(),
 ): Pred {
   if (!conditions || conditions.length === 0) return TRUE;
-  return group({ caps, ds, now, count: 0, values: 0 }, conditions, useOr, 1);
+  const pred = group({ caps, ds, now, count: 0, values: 0, patterns: 0, patternBytes: 0 }, conditions, useOr, 1);
+  // First, so it runs for every row scanned whatever the rest decides (src/db/query-limits.ts).
+  const alive = caps.deadlineCheck(sql.ref('item.id'));
+  return alive ? join([alive, pred], 'and') : pred;
 }
 
 /**

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { Capabilities } from '../db/capabilities.ts';
 import type { BulkWriter } from '../db/bulk-writer.ts';
 import type { Db, DbLocation } from '../db/open-db.ts';
+import { DEFAULT_QUERY_TIMEOUT_MS, type Reader } from '../db/query-limits.ts';
 import type { IdGenerator } from '../ids.ts';
 import type { Metrics } from '../metrics.ts';
 
@@ -24,6 +25,11 @@ export interface Ctx {
   readonly metrics: Metrics;
   /** Where this service's own database lives: no data connection may name it, whatever the settings list. */
   readonly ownDatabase: DbLocation;
+  /**
+   * Runs the reads whose cost the caller chooses (searches by conditions): unbounded for background work,
+   * under BATCHGATE_QUERY_TIMEOUT_MS and off SQLite's event loop for a request's (src/db/query-limits.ts).
+   */
+  readonly reader: Reader;
 }
 
 export interface Settings {
@@ -37,6 +43,8 @@ export interface Settings {
   connectionSources: readonly string[] | null;
   /** What one tenant may create (BATCHGATE_MAX_*; 0: no limit). */
   quotas: Quotas;
+  /** Longest a query of a request may run (BATCHGATE_QUERY_TIMEOUT_MS; 0: no limit); requestCtx applies it. */
+  queryTimeoutMs: number;
 }
 
 export interface Quotas {
@@ -61,6 +69,7 @@ export const DEFAULT_SETTINGS: Settings = Object.freeze({
   webhooks: Object.freeze({ allowPrivate: false, allowedHosts: null }),
   connectionSources: null,
   quotas: DEFAULT_QUOTAS,
+  queryTimeoutMs: DEFAULT_QUERY_TIMEOUT_MS,
 });
 
 /** Runs `fn` in a transaction, or in the caller's transaction when there already is one. */

@@ -142,8 +142,9 @@ function whereFor(ctx: Ctx, ds: Datastore, input: SearchInput) {
 
 export async function searchItems(ctx: Ctx, ds: Datastore, input: SearchInput): Promise<{ items: Item[]; total: number }> {
   const where = whereFor(ctx, ds, input);
-  const countRow = await ctx.db.selectFrom('item').select((eb) => eb.fn.countAll<number>().as('n')).where(where).executeTakeFirstOrThrow();
-  const total = Number(countRow.n);
+  // Through ctx.reader: the caller chooses these predicates' cost (src/db/query-limits.ts).
+  const [countRow] = await ctx.reader.read(ctx.db, ctx.db.selectFrom('item').select((eb) => eb.fn.countAll<number>().as('n')).where(where).compile(), ds.workspace_id);
+  const total = Number(countRow!.n);
   if (input.return_count_only) return { items: [], total };
   const perPage = Math.min(input.per_page ?? 100, MAX_PER_PAGE);
   const page = input.page ?? 1;
@@ -153,18 +154,14 @@ export async function searchItems(ctx: Ctx, ds: Datastore, input: SearchInput): 
     const dir = s.order === 'desc' ? sql`desc` : sql`asc`;
     q = q.orderBy(sql`${sortExpression(ctx.caps, ds, s.id)} ${dir}`);
   }
-  const rows = await q.orderBy('item.id').limit(perPage).offset((page - 1) * perPage).execute();
+  const rows = await ctx.reader.read(ctx.db, q.orderBy('item.id').limit(perPage).offset((page - 1) * perPage).compile(), ds.workspace_id);
   return { items: rows.map((r) => toItem(ctx, r)), total };
 }
 
 /** Ids of every item matching the conditions, in id order: how a batch freezes its target set at submit. */
 export async function matchingItemIds(ctx: Ctx, ds: Datastore, conditions: Condition[] | undefined, useOr = false): Promise<string[]> {
-  const rows = await ctx.db
-    .selectFrom('item')
-    .select('id')
-    .where(whereFor(ctx, ds, { conditions, use_or_condition: useOr }))
-    .orderBy('id')
-    .execute();
+  const query = ctx.db.selectFrom('item').select('id').where(whereFor(ctx, ds, { conditions, use_or_condition: useOr })).orderBy('id');
+  const rows = await ctx.reader.read(ctx.db, query.compile(), ds.workspace_id);
   return rows.map((r) => r.id);
 }
 

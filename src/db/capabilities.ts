@@ -33,6 +33,12 @@ export interface Capabilities {
    * more, so PostgreSQL's ILIKE is pinned to the "C" collation instead of following the database locale.
    */
   ilike(expr: RawBuilder<unknown>, pattern: string): RawBuilder<boolean>;
+  /**
+   * A per-row check that aborts the statement once its request's deadline passed (src/db/query-limits.ts),
+   * for predicates whose cost the caller chooses: SQLite's `bg_alive`, evaluated for each row scanned. Null on
+   * PostgreSQL, whose statement_timeout interrupts any statement by itself.
+   */
+  deadlineCheck(row: RawBuilder<unknown>): RawBuilder<boolean> | null;
   /** A text expression that compares and sorts by code point (SQLite's BINARY; "C" on PostgreSQL). */
   codePointOrder(expr: RawBuilder<unknown>): RawBuilder<unknown>;
   /**
@@ -108,6 +114,7 @@ export const sqliteCapabilities: Capabilities = Object.freeze({
   jsonArrayHasAny: (column: string, key: string, values: readonly string[]) =>
     sql<boolean>`exists (select 1 from json_each(${sql.ref(column)}, ${sql.lit(`$.${safeKey(key)}`)}) where value in (${sql.join(values)}))`,
   ilike: (expr: RawBuilder<unknown>, pattern: string) => sql<boolean>`${expr} like ${pattern} escape '\\'`,
+  deadlineCheck: (row: RawBuilder<unknown>) => sql<boolean>`bg_alive(${row})`,
   codePointOrder: (expr: RawBuilder<unknown>) => expr,
   isTransient: (e: unknown) => (e as { code?: string } | null)?.code === 'SQLITE_BUSY',
   isUniqueViolation: (e: unknown) => ['SQLITE_CONSTRAINT_UNIQUE', 'SQLITE_CONSTRAINT_PRIMARYKEY'].includes((e as { code?: string } | null)?.code ?? ''),
@@ -130,6 +137,7 @@ export const postgresCapabilities: Capabilities = Object.freeze({
   jsonArrayHasAny: (column: string, key: string, values: readonly string[]) =>
     sql<boolean>`(${sql.ref(column)} -> ${sql.lit(safeKey(key))}) ?| array[${sql.join(values)}]::text[]`,
   ilike: (expr: RawBuilder<unknown>, pattern: string) => sql<boolean>`(${expr}) collate "C" ilike ${pattern} escape '\\'`,
+  deadlineCheck: () => null,
   codePointOrder: (expr: RawBuilder<unknown>) => sql`(${expr}) collate "C"`,
   isTransient: (e: unknown) => ['40P01', '40001'].includes((e as { code?: string } | null)?.code ?? '') || isConnectionLoss(e),
   isUniqueViolation: (e: unknown) => (e as { code?: string } | null)?.code === '23505',

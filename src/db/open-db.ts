@@ -6,6 +6,8 @@ import pg from 'pg';
 import { postgresCapabilities, sqliteCapabilities, type Capabilities } from './capabilities.ts';
 import { postgresBulkWriter, sqliteBulkWriter, type BulkWriter } from './bulk-writer.ts';
 import { OwnSchemaPostgresDialect } from './own-schema-dialect.ts';
+import { aliveCheck, directReader, fairReader, postgresReader, sqliteReader, type QueryLimits, type SqliteGuard } from './query-limits.ts';
+import { sqliteReaders } from './sqlite-readers.ts';
 import type { Schema } from './schema.ts';
 
 export type Db = Kysely<Schema>;
@@ -23,6 +25,11 @@ export interface OpenDb {
   readonly schema?: string;
   /** Where this database lives: data connections may never name it (src/core/connections/source-policy.ts). */
   readonly location: DbLocation;
+  /**
+   * Where a request's queries run under BATCHGATE_QUERY_TIMEOUT_MS (src/db/query-limits.ts); 0 means no limit.
+   * Made on first call and shared after; close() ends it.
+   */
+  limits(timeoutMs: number): QueryLimits;
   close(): Promise<void>;
 }
 
@@ -36,6 +43,8 @@ export interface OpenDbOptions {
   schema?: string;
   /** PostgreSQL pool size; 10 by default. */
   poolSize?: number;
+  /** SQLite: reader threads for requests' searches (src/db/sqlite-readers.ts); 2 by default. */
+  readerThreads?: number;
 }
 
 export const DEFAULT_SQLITE_PATH = './data/batchgate.db';
@@ -59,7 +68,7 @@ const pgTypes = {
  */
 export function openDb(url: string = DEFAULT_SQLITE_PATH, options: OpenDbOptions = {}): OpenDb {
   if (isPostgresUrl(url)) return openPostgres(url, options);
-  return openSqlite(sqlitePath(url));
+  return openSqlite(sqlitePath(url), options);
 }
 
 /**
@@ -84,7 +93,13 @@ export function sqlitePath(url: string): string {
   return path;
 }
 
-function openSqlite(path: string): OpenDb {
+/** One QueryLimits per opened database, whatever the number of callers; the first timeout asked wins. */
+function once(make: (timeoutMs: number) => QueryLimits): { get(timeoutMs: number): QueryLimits; close(): Promise<void> } {
+  let made: QueryLimits | null = null;
+  return { get: (timeoutMs) => (made ??= make(timeoutMs)), close: async () => made?.close() };
+}
+
+function openSqlite(path: string, options: OpenDbOptions): OpenDb {
   if (path !== ':memory:') mkdirSync(dirname(resolve(path)), { recursive: true });
   const sqlite = new SqliteDatabase(path);
   sqlite.pragma('journal_mode = WAL');
@@ -94,14 +109,26 @@ function openSqlite(path: string): OpenDb {
   // 64 MB page cache: the 1M-item batch touches ~200 MB of pages; a bigger cache cut its time by a third.
   sqlite.pragma('cache_size = -65536');
   sqlite.pragma('temp_store = MEMORY');
+  const guard: SqliteGuard = { deadline: Infinity };
+  sqlite.function('bg_alive', { varargs: true }, aliveCheck(guard));
   const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: statementCache(sqlite) }) });
+  const limits = once((timeoutMs) => {
+    if (timeoutMs <= 0) return { db, reader: directReader, close: async () => {} };
+    // An in-memory database is this connection's alone: no other connection could read it.
+    const threads = options.readerThreads ?? 2;
+    const readers = path === ':memory:' ? null : sqliteReaders(path, { size: threads, timeoutMs });
+    const reader = fairReader(sqliteReader(readers, guard, timeoutMs), Math.max(1, Math.floor(threads / 2)), timeoutMs);
+    return { db, reader, close: async () => readers?.close() };
+  });
   return {
     db,
     caps: sqliteCapabilities,
     bulk: sqliteBulkWriter(sqlite),
     sqlite,
     location: { kind: 'sqlite', path: path === ':memory:' ? null : resolve(path) },
+    limits: limits.get,
     async close() {
+      await limits.close();
       await db.destroy();
     },
   };
@@ -137,12 +164,14 @@ function postgresLocation(url: string, schema: string): DbLocation {
   return { kind: 'postgres', host: c.host, port: c.port, database: c.database ?? '', schema };
 }
 
-function openPostgres(url: string, options: OpenDbOptions): OpenDb {
+function postgresPool(url: string, options: OpenDbOptions, limit?: { statementTimeoutMs: number; max: number }): pg.Pool {
   const pool = new pg.Pool({
     connectionString: url,
-    max: options.poolSize ?? 10,
+    max: limit?.max ?? options.poolSize ?? 10,
     types: pgTypes,
     ...(options.schema ? { options: `-c search_path=${options.schema}` } : {}),
+    // Sent in the startup message: no statement per query. Waiting for a connection counts too.
+    ...(limit ? { statement_timeout: limit.statementTimeoutMs, connectionTimeoutMillis: limit.statementTimeoutMs } : {}),
   });
   // An idle client's network error must not crash the process; the pool replaces it.
   pool.on('error', () => {});
@@ -150,7 +179,31 @@ function openPostgres(url: string, options: OpenDbOptions): OpenDb {
   // between two statements (PostgreSQL restarting while a transaction runs JavaScript) emits 'error' with no
   // listener, which kills the process. Its next statement fails instead, and the pool drops it on release.
   pool.on('connect', (client) => client.on('error', () => {}));
-  const db = new Kysely<Schema>({ dialect: new OwnSchemaPostgresDialect({ pool }, options.schema ?? 'public') });
+  return pool;
+}
+
+function openPostgres(url: string, options: OpenDbOptions): OpenDb {
+  const pool = postgresPool(url, options);
+  const kysely = (p: pg.Pool) => new Kysely<Schema>({ dialect: new OwnSchemaPostgresDialect({ pool: p }, options.schema ?? 'public') });
+  const db = kysely(pool);
+  const limits = once((timeoutMs) => {
+    if (timeoutMs <= 0) return { db, reader: directReader, close: async () => {} };
+    // Connections are opened on demand, so these pools cost nothing until requests use them. Searches get a
+    // pool of their own: ten slow ones held the request pool's ten connections, and other tenants' key
+    // lookups waited for them (bench/stall.ts).
+    const size = options.poolSize ?? 10;
+    const limited = kysely(postgresPool(url, options, { statementTimeoutMs: timeoutMs, max: size }));
+    const searchConnections = Math.max(2, Math.ceil(size / 2));
+    const searches = kysely(postgresPool(url, options, { statementTimeoutMs: timeoutMs, max: searchConnections }));
+    return {
+      db: limited,
+      reader: fairReader(postgresReader(searches, timeoutMs), Math.floor(searchConnections / 2), timeoutMs),
+      close: async () => {
+        await limited.destroy();
+        await searches.destroy();
+      },
+    };
+  });
   return {
     db,
     caps: postgresCapabilities,
@@ -158,7 +211,9 @@ function openPostgres(url: string, options: OpenDbOptions): OpenDb {
     pool,
     ...(options.schema ? { schema: options.schema } : {}),
     location: postgresLocation(url, options.schema ?? 'public'),
+    limits: limits.get,
     async close() {
+      await limits.close();
       await db.destroy();
     },
   };

@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
-import { sql } from 'kysely';
+import { sql, type RawBuilder } from 'kysely';
 import type { Condition } from '../core/conditions.ts';
 import { compileConditions } from '../core/conditions.ts';
 import { withTx, type Ctx } from '../core/context.ts';
+import type { Datastore } from '../core/datastore-model.ts';
 import { getDatastore } from '../core/datastores.ts';
 import { normalizeFieldValues } from '../core/field-values.ts';
 import { roleAllows } from '../core/roles.ts';
@@ -130,6 +131,24 @@ export async function submitBatch(
     if (existing) return replay(existing, hash);
   }
 
+  // The caller's conditions decide what matching them costs, so they are matched through ctx.reader (under the
+  // request's query time limit) and outside the transaction. Where the reader runs off the event loop (SQLite's
+  // threads), it resolves the targets themselves and the transaction only inserts those ids: the predicate never
+  // runs on the event loop. Elsewhere it counts them first, bounding the transaction's INSERT … SELECT.
+  let counted: number | null = null;
+  let resolved: string[] | null = null;
+  if ('datastore' in input.target && input.target.conditions?.length) {
+    const ds = await getDatastore(ctx, actor.workspaceId, input.target.datastore);
+    checkTargetAction(ds, input);
+    const { from, key } = conditionSource(ctx, actor.workspaceId, input.operation, ds, input.target, ctx.now());
+    const read = <R>(q: RawBuilder<R>) => ctx.reader.read(ctx.db, q.compile(ctx.db), actor.workspaceId);
+    if (!ctx.reader.offEventLoop || input.target.limit !== undefined) counted = Number((await read(sql<{ n: number }>`select count(*) as n ${from}`))[0]!.n);
+    if (ctx.reader.offEventLoop) {
+      const ordered = input.target.limit !== undefined ? capTo(key, input.target.limit) : sql`order by ${key}`;
+      resolved = (await read(sql<{ k: string }>`select ${key} as k ${from} ${ordered}`)).map((r) => r.k);
+    }
+  }
+
   try {
     const submitted = await withTx(ctx, async (tx) => {
       const now = tx.now();
@@ -174,30 +193,29 @@ export async function submitBatch(
         total = await freezeRevertTargets(tx, actor.workspaceId, input.target.revert_of, id);
       } else {
         const ds = await getDatastore(tx, actor.workspaceId, input.target.datastore);
-        if (input.operation === 'action' && !ds.actionByKey.get(input.action!)) {
-          fail('ACTION_NOT_FOUND', `Datastore "${ds.display_id}" has no action "${input.action}".`);
-        }
+        checkTargetAction(ds, input);
         if (input.operation === 'update') normalizeFieldValues(ds.fieldByKey, input.fields);
         Object.assign(params, {
           datastore_id: ds.id,
           conditions: input.target.conditions ?? [],
           use_or_condition: input.target.use_or_condition === true,
         });
-        const where = sql<boolean>`item.datastore_id = ${sql.lit(ds.id)} and ${compileConditions(tx.caps, ds, input.target.conditions, input.target.use_or_condition === true, now)}`;
+        const { from, key } = conditionSource(tx, actor.workspaceId, input.operation, ds, input.target, now);
         const limit = input.target.limit;
-        // Ticket operations target the pending tickets of the matching items.
-        const from = isTicketOperation(input.operation)
-          ? sql`from ticket join item on item.id = ticket.item_id where ticket.workspace_id = ${actor.workspaceId} and ticket.state = 'pending' and ${where}`
-          : sql`from item where ${where}`;
-        const key = isTicketOperation(input.operation) ? sql.ref('ticket.id') : sql.ref('item.id');
         if (limit !== undefined) {
-          const c = await sql<{ n: number }>`select count(*) as n ${from}`.execute(tx.db);
-          matched = Number(c.rows[0]!.n);
+          matched = counted ?? Number((await sql<{ n: number }>`select count(*) as n ${from}`.execute(tx.db)).rows[0]!.n);
         }
-        const capped = limit !== undefined ? sql`order by ${key} limit ${sql.lit(Math.max(0, Math.floor(limit)))}` : sql``;
-        const res = await sql`insert into batch_item (batch_id, seq, target_id, state, attempts)
-          select ${id}, row_number() over (order by t.k), t.k, 'pending', 0 from (select ${key} as k ${from} ${capped}) t`.execute(tx.db);
-        total = Number(res.numAffectedRows ?? 0n);
+        if (resolved) {
+          for (let i = 0; i < resolved.length; i += ROWS_PER_INSERT) {
+            const part = resolved.slice(i, i + ROWS_PER_INSERT).map((t, j) => ({ batch_id: id, seq: i + j + 1, target_id: t, state: 'pending', attempts: 0 }));
+            await tx.db.insertInto('batch_item').values(part).execute();
+          }
+          total = resolved.length;
+        } else {
+          const res = await sql`insert into batch_item (batch_id, seq, target_id, state, attempts)
+            select ${id}, row_number() over (order by t.k), t.k, 'pending', 0 from (select ${key} as k ${from} ${capTo(key, limit)}) t`.execute(tx.db);
+          total = Number(res.numAffectedRows ?? 0n);
+        }
         if (revisions && total > 0) {
           const entries = Object.entries(revisions);
           for (let i = 0; i < entries.length; i += 500) {
@@ -274,6 +292,27 @@ export async function submitBatch(
     }
     throw e;
   }
+}
+
+/** The first `limit` targets in id order, when a limit is given. */
+function capTo(key: RawBuilder<unknown>, limit: number | undefined): RawBuilder<unknown> {
+  return limit !== undefined ? sql`order by ${key} limit ${sql.lit(Math.max(0, Math.floor(limit)))}` : sql``;
+}
+
+function checkTargetAction(ds: Datastore, input: SubmitInput): void {
+  if (input.operation === 'action' && !ds.actionByKey.get(input.action!)) {
+    fail('ACTION_NOT_FOUND', `Datastore "${ds.display_id}" has no action "${input.action}".`);
+  }
+}
+
+/** The rows a target by conditions selects: items, or for ticket operations the pending tickets of the items. */
+function conditionSource(c: Ctx, workspaceId: string, operation: Operation, ds: Datastore, target: { conditions?: Condition[]; use_or_condition?: boolean }, now: number) {
+  const where = sql<boolean>`item.datastore_id = ${sql.lit(ds.id)} and ${compileConditions(c.caps, ds, target.conditions, target.use_or_condition === true, now)}`;
+  const from = isTicketOperation(operation)
+    ? sql`from ticket join item on item.id = ticket.item_id where ticket.workspace_id = ${workspaceId} and ticket.state = 'pending' and ${where}`
+    : sql`from item where ${where}`;
+  const key = isTicketOperation(operation) ? sql.ref('ticket.id') : sql.ref('item.id');
+  return { from, key };
 }
 
 /**

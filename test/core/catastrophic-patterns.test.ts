@@ -7,6 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
+import { MAX_CONDITION_PATTERNS, MAX_PATTERN_BYTES, MAX_TOTAL_PATTERN_BYTES } from '../../src/core/conditions.ts';
 import { MAX_PATTERN_CHARS } from '../../src/core/hexabase.ts';
 import { describeEachDialect } from '../helpers/db.ts';
 import { PURCHASE_DS, startTestService, type Client, type Res, type TestService } from '../helpers/service.ts';
@@ -126,10 +127,14 @@ describeEachDialect('catastrophic-backtracking patterns', (dialect) => {
     const base = '/api/v0/applications/pat/datastores/pr/items';
     const long = `(${'a'.repeat(998)})`;
     assert.equal(long.length, 1000);
-    assert.equal((await api.post(`${base}/search`, { conditions: cond(long) })).status, 200, 'one at the limit');
+    // The substring budget (MAX_PATTERN_BYTES, src/core/conditions.ts) is tighter than the schema's 1000.
+    const atBudget = `(${'a'.repeat(MAX_PATTERN_BYTES - 2)})`;
+    assert.equal((await api.post(`${base}/search`, { conditions: cond(atBudget) })).status, 200, 'one at the limit');
     for (const url of [`${base}/search`, `${W}/datastores/pr/items/search`]) {
-      const r = await api.post(url, { conditions: cond(`${long}x`) });
-      assert.equal(r.status, 400, `1001 characters: ${JSON.stringify(r.body).slice(0, 300)}`);
+      const r = await api.post(url, { conditions: cond(`${atBudget}x`) });
+      assert.equal(r.status, 400, `over the budget: ${JSON.stringify(r.body).slice(0, 300)}`);
+      const s = await api.post(url, { conditions: cond(`${long}x`) });
+      assert.equal(s.status, 400, `1001 characters: ${JSON.stringify(s.body).slice(0, 300)}`);
     }
     // Distinct 1000-character patterns past the budget: refused before compiling them all.
     const n = Math.ceil(MAX_PATTERN_CHARS / 1000) + 1;
@@ -137,8 +142,9 @@ describeEachDialect('catastrophic-backtracking patterns', (dialect) => {
     const over = await timed(() => api.post(`${base}/search`, { conditions: [{ id: 'vendor', search_value: many }] }), 'over the budget');
     assert.equal(over.status, 400, JSON.stringify(over.body).slice(0, 300));
     assert.match(over.body.message, /more than 65536 characters/);
-    // The same pattern 1000 times is compiled once.
-    const same = await timed(() => api.post(`${base}/search`, { conditions: [{ id: 'vendor', search_value: Array.from({ length: 1000 }, () => long) }] }), 'repeated');
+    // The same pattern, as often as the budgets allow, is compiled once.
+    const repeated = `(${'a'.repeat(MAX_TOTAL_PATTERN_BYTES / MAX_CONDITION_PATTERNS - 2)})`;
+    const same = await timed(() => api.post(`${base}/search`, { conditions: [{ id: 'vendor', search_value: Array.from({ length: MAX_CONDITION_PATTERNS }, () => repeated) }] }), 'repeated');
     assert.equal(same.status, 200, JSON.stringify(same.body).slice(0, 300));
     // DataArts matches names with LIKE, escaped: a pattern is text there too.
     const da = await timed(

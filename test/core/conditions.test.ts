@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { MAX_CONDITION_PATTERNS } from '../../src/core/conditions.ts';
 import { describeEachDialect } from '../helpers/db.ts';
 import { PURCHASE_DS, startTestService, type Client, type Res, type TestService } from '../helpers/service.ts';
 
@@ -407,10 +408,13 @@ describeEachDialect('search conditions', (dialect) => {
   });
 
   it('runs large searches the same on both databases, and refuses oversized ones as invalid', async () => {
-    // A thousand substring alternatives (an OR far deeper than SQLite's expression depth limit if left flat).
-    const values = Array.from({ length: 999 }, (_, i) => `no-such-vendor-${i}`);
+    // As many substring patterns as a condition may hold (MAX_CONDITION_PATTERNS), as values or "|" alternatives.
+    const values = Array.from({ length: MAX_CONDITION_PATTERNS - 1 }, (_, i) => `no-such-vendor-${i}`);
     await expect(where(c('vendor', [...values, 'globex'])), ['T04', 'T17']);
-    await expect(where(c('vendor', [Array.from({ length: 150 }, (_, i) => `zz${i}`).join('|') + '|initech'])), ['T05']);
+    await expect(where(c('vendor', [Array.from({ length: MAX_CONDITION_PATTERNS - 1 }, (_, i) => `zz${i}`).join('|') + '|initech'])), ['T05']);
+    await refused({ conditions: [c('vendor', [...values, 'globex', 'one-too-many'])] }, 'INVALID_CONDITION');
+    // A thousand exact values are equality tests, not patterns: allowed.
+    await expect(where(c('vendor', [...Array.from({ length: 999 }, (_, i) => `no-such-vendor-${i}`), 'Globex'], { exact_match: true })), ['T04']);
     // 10,000 bound values in all is the limit: here ten i_id lists of 1,000, each naming one of T01–T10.
     const unknownIds = (list: number) => Array.from({ length: 999 }, (_, i) => `${list}${String(i).padStart(18, '0')}`);
     const tenThousand = ALL.slice(0, 10).map((title, list) => c('i_id', [...unknownIds(list + 1), ids.get(title)]));

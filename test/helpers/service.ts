@@ -6,6 +6,7 @@ import type { App } from '../../src/api/native/types.ts';
 import type { Settings } from '../../src/core/context.ts';
 import { issueToken } from '../../src/core/tokens.ts';
 import { makeEngine, type Engine } from '../../src/engine/engine.ts';
+import { requestCtx } from '../../src/core/make-ctx.ts';
 import type { WorkerOptions } from '../../src/engine/worker.ts';
 import { createUser, type User } from '../../src/core/users.ts';
 import type { Dialect } from '../../src/db/capabilities.ts';
@@ -113,12 +114,14 @@ export async function startTestService(dialect: Dialect, opts: TestServiceOption
   const shared = opts.db;
   const db = shared ? { ...shared } : await openTestDb(dialect);
   db.ctx = { ...db.ctx, settings: { ...db.ctx.settings, ...opts.settings }, ...(opts.logger ? { log: opts.logger } : {}) };
-  const engine = await makeEngine(db.ctx, db.opened);
+  // As createService wires them: routes under the query limits, the engine's reads too.
+  const forRequests = requestCtx(db.ctx, db.opened);
+  const engine = await makeEngine({ ...db.ctx, reader: forRequests.reader }, db.opened);
   if (opts.worker !== false) engine.startWorker({ idlePollMs: 200, ...opts.workerOptions });
   // Tests send bad tokens on purpose, all from 127.0.0.1: the failure limit is far out of their way here, and
   // test/api/auth-failures.test.ts proves it with a limit of its own.
   const app = await buildApp({
-    ctx: db.ctx,
+    ctx: forRequests,
     engine,
     authFailureLimit: TEST_AUTH_FAILURE_LIMIT,
     ...(opts.logger ? { logger: opts.logger } : {}),

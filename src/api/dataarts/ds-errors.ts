@@ -40,7 +40,7 @@ export const DS_ERRORS = Object.freeze({
     ],
   },
   'DS.6050': { status: 500, codes: ['INTERNAL'] },
-  'DS.6053': { status: 503, codes: ['UNAVAILABLE', 'SECRET_KEY_UNAVAILABLE'] },
+  'DS.6053': { status: 503, codes: ['UNAVAILABLE', 'SECRET_KEY_UNAVAILABLE', 'QUERY_TIMEOUT'] },
 } as const satisfies Record<string, { status: number; codes: readonly ErrorCode[] }>);
 
 export type DsCode = keyof typeof DS_ERRORS;

@@ -70,7 +70,11 @@ export async function searchApprovals(ctx: Ctx, scope: DataartsScope, q: Approva
     .where('t.workspace_id', '=', scope.access.workspaceId)
     .where('d.display_id', 'in', [...BIZ_TYPES]);
   if (q.biz_id !== undefined) base = base.where('t.item_id', '=', q.biz_id);
-  if (q.name) base = base.where(ctx.caps.ilike(sql`i.title`, `%${escapeLike(q.name)}%`));
+  if (q.name) {
+    const alive = ctx.caps.deadlineCheck(sql`i.id`);
+    if (alive) base = base.where(alive);
+    base = base.where(ctx.caps.ilike(sql`i.title`, `%${escapeLike(q.name)}%`));
+  }
   if (q.create_by) base = base.where((eb) => eb.or([eb('sub.name', '=', q.create_by!), eb('t.submitter_id', '=', q.create_by!)]));
   if (q.approver) base = base.where((eb) => eb.or([eb('asg.name', '=', q.approver!), eb('t.assignee_id', '=', q.approver!)]));
   if (q.approval_status === 'DEVELOPING') base = base.where('t.state', '=', 'pending');
@@ -81,8 +85,10 @@ export async function searchApprovals(ctx: Ctx, scope: DataartsScope, q: Approva
   if (q.begin_time !== undefined && q.end_time !== undefined) {
     base = base.where('t.created_at', '>=', q.begin_time).where('t.created_at', '<=', q.end_time);
   }
-  const { n } = await base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
-  const rows = await base
+  // Through ctx.reader: the name pattern is the caller's (src/db/query-limits.ts).
+  const [counted] = await ctx.reader.read(ctx.db, base.select((eb) => eb.fn.countAll<number>().as('n')).compile(), scope.access.workspaceId);
+  const n = counted!.n;
+  const page = base
     .selectAll('t')
     .select([
       'i.title', 'i.fields', 'i.rev_no', 'd.display_id as biz_type', 'a.display_id as action', 's.display_id as biz_status',
@@ -90,8 +96,8 @@ export async function searchApprovals(ctx: Ctx, scope: DataartsScope, q: Approva
     ])
     .orderBy('t.id', 'desc')
     .limit(q.limit)
-    .offset(q.offset)
-    .execute();
+    .offset(q.offset);
+  const rows = await ctx.reader.read(ctx.db, page.compile(), scope.access.workspaceId);
   return {
     total: Number(n),
     records: rows.map((r): ApprovalView => {
