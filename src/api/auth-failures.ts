@@ -49,6 +49,8 @@ export interface AuthFailureSettings {
   authFailureLimit?: number;
   authFailureWindowSeconds?: number;
   authFailureMaxAddresses?: number;
+  /** The limiter's clock (ms); Date.now unless a test injects its own. */
+  authFailureNow?: () => number;
 }
 
 /** A limiter for one app, from its settings; every app whose routes authenticate needs one. */
@@ -57,6 +59,7 @@ export function authFailureLimiter(s: AuthFailureSettings): AuthFailureLimiter {
     limit: s.authFailureLimit ?? DEFAULT_AUTH_FAILURE_LIMIT,
     windowMs: (s.authFailureWindowSeconds ?? DEFAULT_AUTH_FAILURE_WINDOW_SECONDS) * 1000,
     ...(s.authFailureMaxAddresses !== undefined ? { maxAddresses: s.authFailureMaxAddresses } : {}),
+    ...(s.authFailureNow ? { now: s.authFailureNow } : {}),
   });
 }
 
