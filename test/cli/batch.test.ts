@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { DIALECTS } from '../helpers/db.ts';
+import { after, before, it } from 'node:test';
+import { describeEachDialect } from '../helpers/db.ts';
 import { exits, json, seedItems, startHarness, statusesOf, type Harness } from './harness.ts';
 
 /** `batchgate batch …` as a process against a real `batchgate serve` (SQLite only, like start.test.ts). */
 const T = { timeout: 180_000 };
 
-describe('batchgate batch (client commands as processes)', { skip: !DIALECTS.includes('sqlite') && 'SQLite not in DIALECTS' }, () => {
+describeEachDialect('batchgate batch (client commands as processes)', (dialect) => {
   let h: Harness;
-  before(async () => (h = await startHarness()));
+  before(async () => (h = await startHarness(dialect)));
   after(() => h?.close());
 
   it('submit --ids-file --watch runs the batch to completion and exits 0', T, async () => {

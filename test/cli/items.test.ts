@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { after, before, describe, it } from 'node:test';
-import { DIALECTS } from '../helpers/db.ts';
+import { after, before, it } from 'node:test';
+import { describeEachDialect } from '../helpers/db.ts';
 import { exits, json, startHarness, type Harness } from './harness.ts';
 
 /** `batchgate items import | export` as processes against a real `batchgate serve` (SQLite only). */
@@ -20,9 +20,9 @@ function comparable(items: any[]): any[] {
   return items.map((i) => ({ title: i.title, status: i.status, fields: i.fields })).sort((a, b) => (a.title < b.title ? -1 : 1));
 }
 
-describe('batchgate items (client commands as processes)', { skip: !DIALECTS.includes('sqlite') && 'SQLite not in DIALECTS' }, () => {
+describeEachDialect('batchgate items (client commands as processes)', (dialect) => {
   let h: Harness;
-  before(async () => (h = await startHarness()));
+  before(async () => (h = await startHarness(dialect)));
   after(() => h?.close());
 
   const exportNdjson = async (ds: string) =>

@@ -1,18 +1,18 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { DIALECTS } from '../helpers/db.ts';
+import { after, before, it } from 'node:test';
+import { describeEachDialect } from '../helpers/db.ts';
 import { exits, json, seedItems, startHarness, statusesOf, type Harness } from './harness.ts';
 
 /** `batchgate tickets …` as a process against a real `batchgate serve` (SQLite only). */
 const T = { timeout: 180_000 };
 
-describe('batchgate tickets (client commands as processes)', { skip: !DIALECTS.includes('sqlite') && 'SQLite not in DIALECTS' }, () => {
+describeEachDialect('batchgate tickets (client commands as processes)', (dialect) => {
   let h: Harness;
   let approver: { id: string; token: string };
   let member: { id: string; token: string };
   const as = (u: { token: string }) => ({ env: { BATCHGATE_TOKEN: u.token } });
   before(async () => {
-    h = await startHarness();
+    h = await startHarness(dialect);
     approver = await h.user('Ann Approver', 'approver');
     member = await h.user('Max Member', 'member');
   });

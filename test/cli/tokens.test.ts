@@ -1,17 +1,17 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { DIALECTS } from '../helpers/db.ts';
+import { after, before, it } from 'node:test';
+import { describeEachDialect } from '../helpers/db.ts';
 import { exits, json, startHarness, type Harness } from './harness.ts';
 
 /** `batchgate tokens …` as a process against a real `batchgate serve` (SQLite only). */
 const T = { timeout: 120_000 };
 
-describe('batchgate tokens (client commands as processes)', { skip: !DIALECTS.includes('sqlite') && 'SQLite not in DIALECTS' }, () => {
+describeEachDialect('batchgate tokens (client commands as processes)', (dialect) => {
   let h: Harness;
   let member: { id: string; token: string };
   const as = (u: { token: string }) => ({ env: { BATCHGATE_TOKEN: u.token } });
   before(async () => {
-    h = await startHarness();
+    h = await startHarness(dialect);
     member = await h.user('Tia Tokens', 'member');
   });
   after(() => h?.close());

@@ -1,10 +1,10 @@
 /**
- * What the browser tests share: Debian's Chromium driven by playwright-core against a real service (SQLite,
- * in-process createService listening on a free port, the embedded worker running batches), a fetch-based `api`
- * helper for making data, and screenshots in test-artifacts/web/.
+ * What the browser tests share: Debian's Chromium driven by playwright-core against a real service (an
+ * in-process createService on the test's database, SQLite or PostgreSQL, listening on a free port, the embedded
+ * worker running batches), a fetch-based `api` helper for making data, and screenshots in test-artifacts/web/.
  *
- * Skipped under DIALECTS without SQLite (the UI does not depend on the database). Without a Chromium binary it
- * is skipped with a message, except in CI (CI set), where that is a failure: `.ci/run` installs it.
+ * Without a Chromium binary the suites are skipped with a message, except in CI (CI set), where that is a
+ * failure: `.ci/run` installs it.
  */
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,7 +14,8 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { buildWeb } from '../../src/api/web-ui.ts';
 import { readConfig } from '../../src/config.ts';
 import { createService, type Service } from '../../src/server.ts';
-import { DIALECTS } from '../helpers/db.ts';
+import type { Dialect } from '../../src/db/capabilities.ts';
+import { createPgSchema, DIALECTS, PG_URL } from '../helpers/db.ts';
 import { freePort, ROOT } from '../helpers/processes.ts';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -23,8 +24,8 @@ export const ARTIFACTS = join(ROOT, 'test-artifacts/web');
 const haveChromium = existsSync(CHROMIUM);
 if (!haveChromium && process.env.CI) throw new Error(`CI is set but there is no Chromium at ${CHROMIUM}: .ci/run installs the chromium package.`);
 /** The `skip` option for a browser-test suite: a reason, or false. */
-export const skip = !DIALECTS.includes('sqlite') ? 'the UI tests run on SQLite only' : !haveChromium ? `no Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)` : false;
-if (skip && haveChromium === false && DIALECTS.includes('sqlite')) console.warn(`# test/web skipped: ${skip}`);
+export const skip = !haveChromium ? `no Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)` : false;
+if (skip && DIALECTS.length) console.warn(`# test/web skipped: ${skip}`);
 
 export interface WebHarness {
   /** The test's temporary folder (database, Chromium profile). */
@@ -47,7 +48,8 @@ export interface WebHarness {
  * and Chromium before the tests, screenshot a failed test, and stop both after. The returned object is filled in
  * by the `before` hook, so read its fields in the suite's own `before` hooks and tests (registered after this).
  */
-export function useWebHarness(opts: { admin: string; tmpPrefix: string; shotPrefix?: string; env?: Record<string, string> }): WebHarness {
+export function useWebHarness(opts: { dialect: Dialect; admin: string; tmpPrefix: string; shotPrefix?: string; env?: Record<string, string> }): WebHarness {
+  let dropSchema: (() => Promise<void>) | undefined;
   const web = {
     async api(method: string, path: string, body?: unknown, token = opts.admin): Promise<any> {
       const res = await fetch(`${web.base}/api/v1${path}`, {
@@ -75,7 +77,13 @@ export function useWebHarness(opts: { admin: string; tmpPrefix: string; shotPref
     web.dir = mkdtempSync(join(tmpdir(), opts.tmpPrefix));
     const port = await freePort();
     web.base = `http://127.0.0.1:${port}`;
-    const config = readConfig({ PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: join(web.dir, 'bg.db'), BATCHGATE_ADMIN_TOKEN: opts.admin, BATCHGATE_DEMO: '0', LOG_LEVEL: 'warn', ...opts.env });
+    let database: Record<string, string> = { DATABASE_URL: join(web.dir, 'bg.db') };
+    if (opts.dialect === 'postgres') {
+      const { schema, drop } = await createPgSchema();
+      dropSchema = drop;
+      database = { DATABASE_URL: PG_URL, DATABASE_SCHEMA: schema };
+    }
+    const config = readConfig({ PORT: String(port), HOST: '127.0.0.1', ...database, BATCHGATE_ADMIN_TOKEN: opts.admin, BATCHGATE_DEMO: '0', LOG_LEVEL: 'warn', ...opts.env });
     web.service = await createService(config);
 
     // A fresh profile in the test's temporary folder: no state from an earlier run or the user's own browser.
@@ -99,6 +107,7 @@ export function useWebHarness(opts: { admin: string; tmpPrefix: string; shotPref
   after(async () => {
     await web.browser?.close();
     await web.service?.close();
+    await dropSchema?.();
     if (web.dir) rmSync(web.dir, { recursive: true, force: true });
   });
 

@@ -4,14 +4,17 @@
  * and changes nothing, then the real run on the batch page. Screenshots go to test-artifacts/web/items-*.png.
  */
 import assert from 'node:assert/strict';
-import { before, describe, it } from 'node:test';
+import { before, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import { skip, useWebHarness } from './harness.ts';
+import { describeEachDialect } from '../helpers/db.ts';
 
 const ADMIN = 'web-items-admin-token-0123456789abcdef';
 
-describe('web UI: Items page in Chromium', { skip, timeout: 120_000 }, () => {
-  const web = useWebHarness({ admin: ADMIN, tmpPrefix: 'bg-web-items-', shotPrefix: 'items-' });
+describeEachDialect(
+  'web UI: Items page in Chromium',
+  (dialect) => {
+  const web = useWebHarness({ dialect, admin: ADMIN, tmpPrefix: 'bg-web-items-', shotPrefix: `${dialect}-items-` });
   const { api, shot } = web;
   let base: string;
   let page: Page;
@@ -230,4 +233,6 @@ describe('web UI: Items page in Chromium', { skip, timeout: 120_000 }, () => {
   async function statText(label: string): Promise<string> {
     return (await page.locator('.stats div', { has: page.locator('dt', { hasText: new RegExp(`^${label}$`) }) }).locator('dd').textContent()) ?? '';
   }
-});
+},
+  { skip, timeout: 120_000 },
+);

@@ -5,14 +5,17 @@
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { before, describe, it } from 'node:test';
+import { before, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import { skip, useWebHarness } from './harness.ts';
+import { describeEachDialect } from '../helpers/db.ts';
 
 const ADMIN = 'web-admin-token-0123456789abcdef012345';
 
-describe('web UI in Chromium', { skip, timeout: 120_000 }, () => {
-  const web = useWebHarness({ admin: ADMIN, tmpPrefix: 'bg-web-' });
+describeEachDialect(
+  'web UI in Chromium',
+  (dialect) => {
+  const web = useWebHarness({ dialect, admin: ADMIN, tmpPrefix: 'bg-web-', shotPrefix: `${dialect}-` });
   const { api, shot } = web;
   let base: string;
   let page: Page;
@@ -243,4 +246,6 @@ describe('web UI in Chromium', { skip, timeout: 120_000 }, () => {
   async function statText(label: string): Promise<string> {
     return (await page.locator('.stats div', { has: page.locator('dt', { hasText: new RegExp(`^${label}$`) }) }).locator('dd').textContent()) ?? '';
   }
-});
+},
+  { skip, timeout: 120_000 },
+);

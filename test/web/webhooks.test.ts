@@ -5,16 +5,19 @@
  * webhooks are for admins. SQLite only, like every browser test.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { after, before, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import { startReceiver, verifySignature, type Receiver } from '../helpers/receiver.ts';
 import { skip, useWebHarness } from './harness.ts';
+import { describeEachDialect } from '../helpers/db.ts';
 
 const ADMIN = 'web-hooks-admin-token-0123456789abcdef';
 
-describe('web UI: webhooks', { skip, timeout: 120_000 }, () => {
+describeEachDialect(
+  'web UI: webhooks',
+  (dialect) => {
   // Deliveries go to 127.0.0.1, which the URL policy refuses unless private addresses are allowed.
-  const web = useWebHarness({ admin: ADMIN, tmpPrefix: 'bg-web-hooks-', shotPrefix: 'webhooks-', env: { BATCHGATE_WEBHOOK_ALLOW_PRIVATE: '1' } });
+  const web = useWebHarness({ dialect, admin: ADMIN, tmpPrefix: 'bg-web-hooks-', shotPrefix: `${dialect}-webhooks-`, env: { BATCHGATE_WEBHOOK_ALLOW_PRIVATE: '1' } });
   const { api, shot } = web;
   let page: Page;
   let ws: string;
@@ -118,4 +121,6 @@ describe('web UI: webhooks', { skip, timeout: 120_000 }, () => {
     assert.deepEqual((await api('GET', `/workspaces/${ws}/webhooks`)).webhooks, []);
     await shot('3-deleted');
   });
-});
+},
+  { skip, timeout: 120_000 },
+);
