@@ -2,18 +2,25 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { it } from 'node:test';
 import { promisify } from 'node:util';
+import { DIALECTS, PG_URL } from '../helpers/db.ts';
 
 /**
- * Keeps `npm run bench:load` from rotting: a 2 s pass on SQLite at 16 connections must run every route with zero
- * errors, keep its SSE watchers fed and see every submitted batch succeed. No timing threshold: the figures
- * belong to the bench (README: Performance), not to a test on a shared machine.
+ * Keeps `npm run bench:load` from rotting: a 2 s pass at 16 connections, on each database of the run (PostgreSQL on
+ * TEST_PG_URL, where the bench makes and drops a database of its own), must run every route with zero errors, keep
+ * its SSE watchers fed and see every submitted batch succeed. No timing threshold: the figures belong to the bench
+ * (README: Performance), not to a test on a shared machine.
  */
-it('bench:load runs every route of the mixed workload without an error', { timeout: 300_000 }, async () => {
+for (const dialect of DIALECTS) it(`${dialect}: bench:load runs every route of the mixed workload without an error`, { timeout: 300_000 }, async () => {
   const script = new URL('../../bench/load.ts', import.meta.url).pathname;
-  const args = ['--import', 'tsx', script, '--duration', '2', '--warmup', '0', '--conns', '16', '--dialects', 'sqlite', '--items', '1000'];
+  const args = ['--import', 'tsx', script, '--duration', '2', '--warmup', '0', '--conns', '16', '--dialects', dialect, '--items', '1000'];
   let stdout: string;
   try {
-    ({ stdout } = await promisify(execFile)(process.execPath, args, { cwd: new URL('../../', import.meta.url).pathname, maxBuffer: 16 << 20, timeout: 240_000 }));
+    ({ stdout } = await promisify(execFile)(process.execPath, args, {
+      cwd: new URL('../../', import.meta.url).pathname,
+      maxBuffer: 16 << 20,
+      timeout: 240_000,
+      env: { ...process.env, ...(PG_URL ? { TEST_PG_URL: PG_URL } : {}) },
+    }));
   } catch (e) {
     const err = e as { code?: number; stdout?: string; stderr?: string };
     assert.fail(`bench:load exited ${err.code}\n${err.stdout}\n${err.stderr}`);
