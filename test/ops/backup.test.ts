@@ -76,15 +76,31 @@ describeEachDialect('backup and restore', (dialect) => {
   it('backs up while a batch writes; the copy is consistent, restores, and runs batches as a fresh service', { timeout: 120_000 }, async () => {
     opened = openDb(live);
     await migrate(opened);
-    const ctx = makeCtx(opened);
+    // The engine's clock is the test's: under the batch's rate limit the worker runs a slice only when the clock
+    // has moved on, and until the backup has ended it moves at most 30 slices' worth (3,000 of the 4,000 items).
+    // So the batch is still writing when the backup ends whatever the machine's speed, and the clock runs free
+    // after it.
+    let virtual = Date.now();
+    let skew: number | null = null;
+    let slicesLeft = 30;
+    const ticker = setInterval(() => {
+      if (slicesLeft > 0) {
+        virtual += 250;
+        slicesLeft--;
+      }
+    }, 20).unref();
+    const ctx = { ...makeCtx(opened), now: () => (skew === null ? virtual : Date.now() + skew) };
+    const freeClock = () => {
+      clearInterval(ticker);
+      skew = virtual - Date.now();
+    };
     const user = await createUser(ctx, { name: 'u', isSystemAdmin: true });
     const principal = { userId: user.id, name: user.name, isSystemAdmin: true };
     const ws = await createWorkspace(ctx, principal, { name: 'w' });
     const ds = await createDatastore(ctx, ws.id, PURCHASE_DS as never);
     const access = { principal, workspaceId: ws.id, projectId: null, role: 'admin' as const };
     const ids = await createItems(ctx, access, ds, Array.from({ length: 4000 }, (_, i) => ({ title: `i${i}`, status: 'approved' })));
-    // 400 items/s: the batch writes for about ten seconds (the CLI alone takes seconds to start on a loaded
-    // machine), a slice of 100 every quarter second.
+    // 400 items/s: a slice of 100 every quarter second of the engine's clock.
     const { batch } = await submitBatch(ctx, { principal, workspaceId: ws.id, role: 'admin' }, { operation: 'action', action: 'order', target: { ids }, max_rate: 400 });
     engine = await makeEngine(ctx, opened);
     // A short lease: the copy holds a chunk leased to this worker, which the restored service must reclaim.
@@ -96,6 +112,7 @@ describeEachDialect('backup and restore', (dialect) => {
     const out = exits(await runBatchgate(['backup', copy, '--json'], { env: { DATABASE_URL: live } }), 0);
     const after = (await findBatch(ctx, batch.id))!.succeeded;
     assert.ok(after < 4000, 'the batch was still writing when the backup ended');
+    freeClock();
     const summary = JSON.parse(out.stdout);
     assert.equal(summary.integrity, 'ok');
     assert.equal(summary.counts.items, 4000);

@@ -121,14 +121,16 @@ describeEachDialect('retention', (dialect) => {
     }
   });
 
-  it('batchgate purge: on demand from the command line', { skip: dialect === 'postgres' ? 'the binary takes a DATABASE_URL, not a test schema' : false, timeout: 60_000 }, async () => {
+  it('batchgate purge: on demand from the command line', { timeout: 60_000 }, async () => {
+    // The binary opens the test's own database: its SQLite file, or its PostgreSQL schema through DATABASE_SCHEMA.
+    const env = { DATABASE_URL: s.db.url, ...(s.db.schema ? { DATABASE_SCHEMA: s.db.schema } : {}) };
     const ids = await items(4, 'approved');
     const b = await finished({ operation: 'action', action: 'order', target: { ids } });
     // Another process cannot share a faked clock: the batch is made old instead.
     await s.db.ctx.db.updateTable('batch').set({ finished_at: Date.now() - 40 * DAY }).where('id', '=', b.id).execute();
-    const usage = exits(await runBatchgate(['purge'], { env: { DATABASE_URL: s.db.url } }), 2);
+    const usage = exits(await runBatchgate(['purge'], { env }), 2);
     assert.match(usage.stderr, /--days/);
-    const r = exits(await runBatchgate(['purge', '--days', '30', '--json'], { env: { DATABASE_URL: s.db.url, LOG_LEVEL: 'info' } }), 0);
+    const r = exits(await runBatchgate(['purge', '--days', '30', '--json'], { env: { ...env, LOG_LEVEL: 'info' } }), 0);
     assert.deepEqual(JSON.parse(r.stdout), { batches: 1, rows: 4, days: 30 });
     assert.match(r.stderr, /batch items purged/, 'log lines go to stderr');
     assert.equal((await member.get(`${base()}/batches/${b.id}/items`)).status, 410);
