@@ -7,50 +7,11 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
-import { buildApp } from '../../src/api/app.ts';
-import type { App } from '../../src/api/native/types.ts';
 import { readConfig } from '../../src/config.ts';
-import { makeCtx } from '../../src/core/make-ctx.ts';
-import { makeEngine } from '../../src/engine/engine.ts';
-import { openDb } from '../../src/db/open-db.ts';
 import { createService } from '../../src/server.ts';
 import { describeEachDialect, openTestDb } from '../helpers/db.ts';
-import { makeClient, startTestService, TEST_AUTH_FAILURE_LIMIT, type Client, type TestService } from '../helpers/service.ts';
-
-interface OtherProcess {
-  app: App;
-  close(): Promise<void>;
-}
-
-/** Another API process on the same database: its own connection, its own caches, and a clock of its own. */
-async function otherProcess(s: TestService, now?: () => number): Promise<OtherProcess> {
-  const opened = openDb(s.db.url, s.db.schema ? { schema: s.db.schema, poolSize: 2 } : {});
-  const base = makeCtx(opened);
-  const ctx = now ? { ...base, now } : base;
-  const engine = await makeEngine(ctx, opened);
-  const app = await buildApp({ ctx, engine, authFailureLimit: TEST_AUTH_FAILURE_LIMIT });
-  await app.ready();
-  return {
-    app,
-    async close() {
-      await app.close();
-      await engine.close();
-      await opened.close();
-    },
-  };
-}
-
-/** Polls until `probe` answers `status`: the other process's cached principal ends within its lifetime (~2 s). */
-async function waitForStatus(probe: () => Promise<number>, status: number, what: string): Promise<void> {
-  // A bound so a failure ends the test, far above the cache lifetime; the test never relies on it otherwise.
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const got = await probe();
-    if (got === status) return;
-    if (Date.now() > deadline) assert.fail(`${what}: still ${got}, expected ${status}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+import { otherProcess, waitForStatus } from '../helpers/other-process.ts';
+import { makeClient, startTestService, type Client, type TestService } from '../helpers/service.ts';
 
 const LONG = 'a-long-enough-admin-token-0123456789';
 

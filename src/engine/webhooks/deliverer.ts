@@ -123,7 +123,7 @@ export function startDeliverer(ctx: Ctx, notifier: Notifier, options: DelivererO
   }
 
   async function prune(): Promise<void> {
-    const now = Date.now();
+    const now = ctx.now();
     if (now - lastPrune < 600_000) return;
     lastPrune = now;
     const n = await pruneDeliveries(ctx, now - o.retentionMs);
