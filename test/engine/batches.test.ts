@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
+import { waitForChunksReleased } from '../helpers/batch-invariants.ts';
 import { describeEachDialect } from '../helpers/db.ts';
 import { PURCHASE_DS, startTestService, waitForBatch, type Client, type TestService } from '../helpers/service.ts';
 
@@ -207,9 +208,7 @@ describeEachDialect('batches', (dialect) => {
     assert.equal(p.status, 200, JSON.stringify(p.body));
     assert.equal(p.body.state, 'paused');
     // Once the worker has let its chunk go it has seen the pause: nothing ran after the pause answered.
-    while ((await s.db.ctx.db.selectFrom('work_chunk').select('id').where('batch_id', '=', r.body.id).where('lease_owner', 'is not', null).execute()).length) {
-      await new Promise((res) => setTimeout(res, 10));
-    }
+    await waitForChunksReleased(s.db, r.body.id);
     const still = (await member.get(`${base()}/batches/${r.body.id}`)).body;
     assert.equal(still.succeeded, p.body.succeeded, 'no progress while paused');
     assert.ok(still.pending > 0);

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
 import pg from 'pg';
-import { assertBatchSettled, seedApproved, waitForBatchRow, type Seeded } from '../helpers/batch-invariants.ts';
+import { assertBatchSettled, seedApproved, waitForBatchRow, waitForChunksReleased, type Seeded } from '../helpers/batch-invariants.ts';
 import { describeEachDialect, type TestDb } from '../helpers/db.ts';
 import { httpClient, startTestService, waitForBatch, type Client, type TestService } from '../helpers/service.ts';
 
@@ -35,14 +35,6 @@ describeEachDialect('pause and cancel stop the batch', (dialect) => {
     return Number(r.n);
   }
 
-  /** Waits until no worker holds a chunk of the batch: each has seen the control and let go. */
-  async function chunksLetGo(batchId: string): Promise<void> {
-    for (;;) {
-      const held = await s.db.ctx.db.selectFrom('work_chunk').select('id').where('batch_id', '=', batchId).where('lease_owner', 'is not', null).execute();
-      if (held.length === 0) return;
-      await new Promise((r) => setTimeout(r, 10));
-    }
-  }
 
   async function run(action: 'order' | 'reopen', verb: 'pause' | 'cancel'): Promise<{ id: string; answer: any }> {
     const gate = dialect === 'postgres' ? await itemLock(s.db, seeded.ids[2500]!) : null;
@@ -72,7 +64,7 @@ describeEachDialect('pause and cancel stop the batch', (dialect) => {
     assert.equal(p.status, 200, JSON.stringify(p.body));
     assert.equal(p.body.state, 'paused');
     assert.ok(p.body.pending > 0, 'paused mid-run');
-    await chunksLetGo(id);
+    await waitForChunksReleased(s.db, id);
     const after = await waitForBatchRow(s.db, id, () => true);
     assert.equal(after.state, 'paused');
     assert.equal(after.succeeded, p.body.succeeded, 'no slice committed after the pause answered');
@@ -90,7 +82,7 @@ describeEachDialect('pause and cancel stop the batch', (dialect) => {
     assert.equal(c.status, 200, JSON.stringify(c.body));
     assert.equal(c.body.state, 'cancelled');
     assert.ok(c.body.skipped > 0, 'cancelled mid-run');
-    await chunksLetGo(id);
+    await waitForChunksReleased(s.db, id);
     const b = await assertBatchSettled(s.db, id);
     assert.equal(b.succeeded, c.body.succeeded, 'no slice committed after the cancel answered');
     assert.equal(b.skipped, c.body.skipped);

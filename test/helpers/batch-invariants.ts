@@ -60,6 +60,13 @@ export async function waitForBatchRows(db: TestDb, batchIds: string[], pred: (bs
   }
 }
 
+/** Waits until no worker holds a chunk of the batch: after a pause or cancel, each has seen it and let go. */
+export async function waitForChunksReleased(db: TestDb, batchId: string): Promise<void> {
+  while ((await db.ctx.db.selectFrom('work_chunk').select('id').where('batch_id', '=', batchId).where('lease_owner', 'is not', null).execute()).length) {
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
 /** waitForBatchRows for one batch. */
 export async function waitForBatchRow(db: TestDb, batchId: string, pred: (b: Batch) => boolean, timeoutMs = 60_000, pollMs = 5): Promise<Batch> {
   const [b] = await waitForBatchRows(db, [batchId], ([one]) => pred(one!), timeoutMs, pollMs);
