@@ -69,7 +69,9 @@ export async function seedItems(ctx: Ctx, items: number) {
       : sql`select i from generate_series(1, ${items}) as i`;
   const fields = ctx.caps.dialect === 'sqlite' ? sql`json_object('n', i)` : sql`jsonb_build_object('n', i)`;
   await sql`insert into item (id, workspace_id, datastore_id, title, status_id, fields, rev_no, created_at, created_by, updated_at, updated_by)
-    select ${benchItemId(ctx, sql`i`)}, ${ws.id}, ${ds.id}, 'item ' || i, ${open}, ${fields}, 1, ${now}, ${user.id}, ${now}, ${user.id} from (${series}) t`.execute(ctx.db);
+    select ${benchItemId(ctx, sql`i`)}, ${ws.id}, ${ds.id}, 'item ' || i, ${open}, ${fields}, 1, ${now}, ${user.id}, ${now}, ${user.id} from (${series}) t`.execute(
+    ctx.db,
+  );
   // Items written in SQL get their typed index rows the way the migration gives existing items theirs.
   for (const statement of backfillSql(ctx.caps.dialect)) await sql.raw(statement).execute(ctx.db);
   if (ctx.caps.dialect === 'postgres') await sql`analyze item`.execute(ctx.db);
@@ -78,7 +80,9 @@ export async function seedItems(ctx: Ctx, items: number) {
 
 /** The id seedItems gives item number `i` (1-based), as SQL. */
 function benchItemId(ctx: Ctx, i: ReturnType<typeof sql>) {
-  return ctx.caps.dialect === 'sqlite' ? sql`printf('%019d', 1000000000000000000 + ${i})` : sql`lpad((1000000000000000000 + ${i})::text, 19, '0')`;
+  return ctx.caps.dialect === 'sqlite'
+    ? sql`printf('%019d', 1000000000000000000 + ${i})`
+    : sql`lpad((1000000000000000000 + ${i})::text, 19, '0')`;
 }
 
 /** The id seedItems gives item number `i` (1-based). */

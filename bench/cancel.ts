@@ -39,7 +39,11 @@ async function cancelMs(dialect: 'sqlite' | 'postgres', items: number): Promise<
     try {
       const timed = async (half: number, pauseFirst: boolean): Promise<number> => {
         const range = [half * items + 1, (half + 1) * items];
-        const { batch } = await engine.submit(actor, { operation: 'action', action: 'close', target: { datastore: ds.id, conditions: [{ id: 'n', search_value: range }] } });
+        const { batch } = await engine.submit(actor, {
+          operation: 'action',
+          action: 'close',
+          target: { datastore: ds.id, conditions: [{ id: 'n', search_value: range }] },
+        });
         for (;;) {
           const b = (await findBatch(ctx, batch.id))!;
           if (b.succeeded >= 2000) break;
@@ -50,7 +54,12 @@ async function cancelMs(dialect: 'sqlite' | 'postgres', items: number): Promise<
         const cancelled = await cancelBatch(ctx, (await findBatch(ctx, batch.id))!);
         const ms = performance.now() - t0;
         const b = (await findBatch(ctx, batch.id))!;
-        if (cancelled.state !== 'cancelled' || b.pending !== 0 || b.total !== b.succeeded + b.failed + b.skipped || b.total !== items) {
+        if (
+          cancelled.state !== 'cancelled' ||
+          b.pending !== 0 ||
+          b.total !== b.succeeded + b.failed + b.skipped ||
+          b.total !== items
+        ) {
           throw new Error(`cancel left ${JSON.stringify(b)}`);
         }
         return ms;
@@ -74,6 +83,10 @@ for (const d of dialects) {
   const big = await cancelMs(d, BIG);
   const ratio = big.paused / small.paused;
   const f = (ms: number) => `${ms.toFixed(1)} ms`;
-  console.log(`  ${d.padEnd(8)} cancel from paused: ${SMALL} items ${f(small.paused)}, ${BIG} items ${f(big.paused)}: ${ratio.toFixed(2)} × (target ≤ 2) ${ratio <= 2 ? 'ok' : 'MISSED'}`);
-  console.log(`  ${d.padEnd(8)} cancel mid-run (waits for the slices in flight): ${SMALL} items ${f(small.running)}, ${BIG} items ${f(big.running)}`);
+  console.log(
+    `  ${d.padEnd(8)} cancel from paused: ${SMALL} items ${f(small.paused)}, ${BIG} items ${f(big.paused)}: ${ratio.toFixed(2)} × (target ≤ 2) ${ratio <= 2 ? 'ok' : 'MISSED'}`,
+  );
+  console.log(
+    `  ${d.padEnd(8)} cancel mid-run (waits for the slices in flight): ${SMALL} items ${f(small.running)}, ${BIG} items ${f(big.running)}`,
+  );
 }

@@ -38,7 +38,12 @@ async function main() {
     const { actor, ds, userId, workspaceId } = await seedItems(ctx, args.items);
     const action = ds.actionByKey.get('close')!;
     const t0 = performance.now();
-    const { batch } = await submitBatch(ctx, actor, { operation: 'action', action: 'close', target: { datastore: ds.id, conditions: [] } }, { chunkSize: CHUNK });
+    const { batch } = await submitBatch(
+      ctx,
+      actor,
+      { operation: 'action', action: 'close', target: { datastore: ds.id, conditions: [] } },
+      { chunkSize: CHUNK },
+    );
     const submitMs = performance.now() - t0;
     let runMs: number;
     if (args.mode === 'engine') {
@@ -59,10 +64,20 @@ async function main() {
     } else if (args.mode === 'procs') {
       const t1 = performance.now();
       const children = Array.from({ length: args.workers ?? 1 }, () =>
-        spawn(process.execPath, ['--import', 'tsx', new URL('../test/engine/fixtures/worker-process.ts', import.meta.url).pathname], {
-          env: { ...process.env, DB_URL: args.pgUrl, DB_SCHEMA: schemaName, LEASE_MS: '30000', CONCURRENCY: String(args.concurrency ?? 1) },
-          stdio: ['ignore', 'ignore', 'inherit'],
-        }),
+        spawn(
+          process.execPath,
+          ['--import', 'tsx', new URL('../test/engine/fixtures/worker-process.ts', import.meta.url).pathname],
+          {
+            env: {
+              ...process.env,
+              DB_URL: args.pgUrl,
+              DB_SCHEMA: schemaName,
+              LEASE_MS: '30000',
+              CONCURRENCY: String(args.concurrency ?? 1),
+            },
+            stdio: ['ignore', 'ignore', 'inherit'],
+          },
+        ),
       );
       for (;;) {
         const b = (await findBatch(ctx, batch.id))!;
@@ -74,13 +89,31 @@ async function main() {
       await Promise.all(children.map((c) => new Promise((r) => (c.once('exit', r), c.kill('SIGTERM')))));
     } else {
       const t1 = performance.now();
-      const n = args.dialect === 'sqlite' ? floorSqlite(opened, batch.id, workspaceId, userId, action.id, ds.statuses[0]!.id, ds.statuses[1]!.id) : await floorPostgres(opened, batch.id, workspaceId, userId, action.id, ds.statuses[0]!.id, ds.statuses[1]!.id);
+      const n =
+        args.dialect === 'sqlite'
+          ? floorSqlite(opened, batch.id, workspaceId, userId, action.id, ds.statuses[0]!.id, ds.statuses[1]!.id)
+          : await floorPostgres(
+              opened,
+              batch.id,
+              workspaceId,
+              userId,
+              action.id,
+              ds.statuses[0]!.id,
+              ds.statuses[1]!.id,
+            );
       runMs = performance.now() - t1;
       if (n !== args.items) throw new Error(`floor changed ${n} of ${args.items}`);
     }
     clearInterval(sampler);
     peakRss = Math.max(peakRss, process.memoryUsage().rss);
-    const out = { ...args, submitMs: Math.round(submitMs), runMs: Math.round(runMs), itemsPerSec: Math.round(args.items / (runMs / 1000)), peakRssMb: Math.round(peakRss / 1048576), maxRssMb: Math.round(process.resourceUsage().maxRSS / 1024) };
+    const out = {
+      ...args,
+      submitMs: Math.round(submitMs),
+      runMs: Math.round(runMs),
+      itemsPerSec: Math.round(args.items / (runMs / 1000)),
+      peakRssMb: Math.round(peakRss / 1048576),
+      maxRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
+    };
     process.stdout.write(JSON.stringify(out) + '\n');
     await opened.close();
   } finally {
@@ -92,15 +125,29 @@ async function main() {
  * The SQLite floor: better-sqlite3 prepared statements, synchronous, one transaction per chunk; per item a
  * select, a rev_no-guarded update, a history insert and an outcome update; per chunk a counter update.
  */
-function floorSqlite(opened: OpenDb, batchId: string, ws: string, user: string, actionId: string, from: string, to: string): number {
+function floorSqlite(
+  opened: OpenDb,
+  batchId: string,
+  ws: string,
+  user: string,
+  actionId: string,
+  from: string,
+  to: string,
+): number {
   const db = opened.sqlite!;
-  const targets = db.prepare('select seq, target_id from batch_item where batch_id = ? and seq between ? and ? order by seq');
+  const targets = db.prepare(
+    'select seq, target_id from batch_item where batch_id = ? and seq between ? and ? order by seq',
+  );
   const sel = db.prepare('select id, rev_no, status_id from item where id = ?');
-  const upd = db.prepare('update item set status_id = ?, rev_no = rev_no + 1, updated_at = ?, updated_by = ? where id = ? and rev_no = ?');
+  const upd = db.prepare(
+    'update item set status_id = ?, rev_no = rev_no + 1, updated_at = ?, updated_by = ? where id = ? and rev_no = ?',
+  );
   const hist = db.prepare(
     'insert into item_history (id, workspace_id, item_id, kind, user_id, action_id, from_status_id, to_status_id, batch_id, created_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
   );
-  const out = db.prepare("update batch_item set state = 'succeeded', attempts = attempts + 1, updated_at = ? where batch_id = ? and seq = ?");
+  const out = db.prepare(
+    "update batch_item set state = 'succeeded', attempts = attempts + 1, updated_at = ? where batch_id = ? and seq = ?",
+  );
   const counters = db.prepare('update batch set succeeded = succeeded + ?, updated_at = ? where id = ?');
   let changed = 0;
   let hid = 5_000_000_000_000_000_000n;
@@ -128,7 +175,15 @@ function floorSqlite(opened: OpenDb, batchId: string, ws: string, user: string, 
  * measure the network, not the database): select for update, guarded update, history insert, outcome update,
  * counter update, one transaction per chunk.
  */
-async function floorPostgres(opened: OpenDb, batchId: string, ws: string, user: string, actionId: string, from: string, to: string): Promise<number> {
+async function floorPostgres(
+  opened: OpenDb,
+  batchId: string,
+  ws: string,
+  user: string,
+  actionId: string,
+  from: string,
+  to: string,
+): Promise<number> {
   const c = await opened.pool!.connect();
   let changed = 0;
   let hid = 5_000_000_000_000_000_000n;
@@ -136,9 +191,15 @@ async function floorPostgres(opened: OpenDb, batchId: string, ws: string, user: 
     for (let from_ = 1; from_ <= args.items; from_ += CHUNK) {
       await c.query('begin');
       const now = Date.now();
-      const t = await c.query<{ seq: number; target_id: string }>('select seq, target_id from batch_item where batch_id = $1 and seq between $2 and $3 order by seq for update', [batchId, from_, from_ + CHUNK - 1]);
+      const t = await c.query<{ seq: number; target_id: string }>(
+        'select seq, target_id from batch_item where batch_id = $1 and seq between $2 and $3 order by seq for update',
+        [batchId, from_, from_ + CHUNK - 1],
+      );
       const ids = t.rows.map((r) => r.target_id);
-      const rows = await c.query<{ id: string; rev_no: number; status_id: string }>('select id, rev_no, status_id from item where id = any($1) for update', [ids]);
+      const rows = await c.query<{ id: string; rev_no: number; status_id: string }>(
+        'select id, rev_no, status_id from item where id = any($1) for update',
+        [ids],
+      );
       const ok = rows.rows.filter((r) => r.status_id === from);
       const upd = await c.query<{ id: string }>(
         'update item set status_id = $1, rev_no = item.rev_no + 1, updated_at = $2, updated_by = $3 from unnest($4::text[], $5::int[]) as v(id, rev) where item.id = v.id and item.rev_no = v.rev returning item.id',
@@ -152,8 +213,15 @@ async function floorPostgres(opened: OpenDb, batchId: string, ws: string, user: 
         [ws, user, actionId, from, to, batchId, now, hids, done],
       );
       const seqs = t.rows.filter((r) => done.includes(r.target_id)).map((r) => r.seq);
-      await c.query("update batch_item set state = 'succeeded', attempts = attempts + 1, updated_at = $1 where batch_id = $2 and seq = any($3)", [now, batchId, seqs]);
-      await c.query('update batch set succeeded = succeeded + $1, updated_at = $2 where id = $3', [done.length, now, batchId]);
+      await c.query(
+        "update batch_item set state = 'succeeded', attempts = attempts + 1, updated_at = $1 where batch_id = $2 and seq = any($3)",
+        [now, batchId, seqs],
+      );
+      await c.query('update batch set succeeded = succeeded + $1, updated_at = $2 where id = $3', [
+        done.length,
+        now,
+        batchId,
+      ]);
       await c.query('commit');
       changed += done.length;
     }

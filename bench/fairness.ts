@@ -27,7 +27,11 @@ const BIG = args.big ?? 1_000_000;
 const SMALL = 100;
 const log = (s: string) => process.stderr.write(`  ${args.dialect.padEnd(8)} ${s}\n`);
 
-async function waitUntil(ctx: Ctx, id: string, done: (b: NonNullable<Awaited<ReturnType<typeof findBatch>>>) => boolean): Promise<void> {
+async function waitUntil(
+  ctx: Ctx,
+  id: string,
+  done: (b: NonNullable<Awaited<ReturnType<typeof findBatch>>>) => boolean,
+): Promise<void> {
   for (;;) {
     const b = (await findBatch(ctx, id))!;
     if (done(b)) return;
@@ -36,7 +40,12 @@ async function waitUntil(ctx: Ctx, id: string, done: (b: NonNullable<Awaited<Ret
 }
 
 /** Submits the action on items `from`…`from + SMALL - 1` and waits for its end; started and finished, ms after submit. */
-async function smallBatch(ctx: Ctx, engine: Engine, actor: Actor, from: number): Promise<{ startMs: number; endMs: number }> {
+async function smallBatch(
+  ctx: Ctx,
+  engine: Engine,
+  actor: Actor,
+  from: number,
+): Promise<{ startMs: number; endMs: number }> {
   const ids = Array.from({ length: SMALL }, (_, i) => itemIdOf(from + i));
   const t0 = Date.now();
   const { batch } = await engine.submit(actor, { operation: 'action', action: 'close', target: { ids } });
@@ -73,12 +82,18 @@ async function main() {
     log(`idle engine: ${SMALL} items started ${idle.startMs} ms, finished ${idle.endMs} ms after submit`);
 
     const t1 = Date.now();
-    const { batch: big } = await engine.submit(actor, { operation: 'action', action: 'close', target: { datastore: ds.id, conditions: [], limit: BIG } });
+    const { batch: big } = await engine.submit(actor, {
+      operation: 'action',
+      action: 'close',
+      target: { datastore: ds.id, conditions: [], limit: BIG },
+    });
     log(`submitted ${BIG} targets in ${Date.now() - t1} ms`);
     await waitUntil(ctx, big.id, (b) => b.succeeded >= 3000);
     const loaded = await smallBatch(ctx, engine, actor, BIG + SMALL + 1);
     const bigNow = (await findBatch(ctx, big.id))!;
-    log(`behind ${BIG}: ${SMALL} items started ${loaded.startMs} ms, finished ${loaded.endMs} ms after submit (the big batch at ${bigNow.succeeded})`);
+    log(
+      `behind ${BIG}: ${SMALL} items started ${loaded.startMs} ms, finished ${loaded.endMs} ms after submit (the big batch at ${bigNow.succeeded})`,
+    );
     const t2 = Date.now();
     await cancelBatch(ctx, bigNow);
     // One transaction skips every pending item: on SQLite nothing else writes meanwhile.
@@ -89,24 +104,53 @@ async function main() {
     // Claim cost: three runnable batches and a paused one of 1000 ready chunks each (100 targets per chunk).
     const chunks = async (from: number) => {
       const ids = Array.from({ length: 100_000 }, (_, i) => itemIdOf(from + i));
-      return (await submitBatch(ctx, actor, { operation: 'action', action: 'close', target: { ids } }, { chunkSize: 100 })).batch;
+      return (
+        await submitBatch(ctx, actor, { operation: 'action', action: 'close', target: { ids } }, { chunkSize: 100 })
+      ).batch;
     };
     const paused = await chunks(1);
     await pauseBatch(ctx, paused);
     for (const from of [100_001, 200_001, 300_001]) await chunks(from);
     if (ctx.caps.dialect === 'postgres') await sql`analyze`.execute(ctx.db);
     const many = await claimCost(ctx);
-    const ready = await ctx.db.selectFrom('work_chunk').select((eb) => eb.fn.countAll<number>().as('n')).where('state', '=', 'ready').executeTakeFirstOrThrow();
-    const gone = await ctx.db.selectFrom('batch').select('id').where('state', 'in', ['queued', 'running', 'paused']).execute();
+    const ready = await ctx.db
+      .selectFrom('work_chunk')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('state', '=', 'ready')
+      .executeTakeFirstOrThrow();
+    const gone = await ctx.db
+      .selectFrom('batch')
+      .select('id')
+      .where('state', 'in', ['queued', 'running', 'paused'])
+      .execute();
     for (const b of gone) await cancelBatch(ctx, (await findBatch(ctx, b.id))!);
-    await submitBatch(ctx, actor, { operation: 'action', action: 'close', target: { ids: Array.from({ length: 1000 }, (_, i) => itemIdOf(400_001 + i)) } }, { chunkSize: 100 });
+    await submitBatch(
+      ctx,
+      actor,
+      {
+        operation: 'action',
+        action: 'close',
+        target: { ids: Array.from({ length: 1000 }, (_, i) => itemIdOf(400_001 + i)) },
+      },
+      { chunkSize: 100 },
+    );
     const fewMs = await claimCost(ctx);
-    log(`claim: ${many.toFixed(2)} ms with ${Number(ready.n)} ready chunks (3 runnable batches + 1 paused), ${fewMs.toFixed(2)} ms with 10`);
+    log(
+      `claim: ${many.toFixed(2)} ms with ${Number(ready.n)} ready chunks (3 runnable batches + 1 paused), ${fewMs.toFixed(2)} ms with 10`,
+    );
 
     process.stdout.write(
       JSON.stringify({
-        dialect: args.dialect, big: BIG, idleStartMs: idle.startMs, idleEndMs: idle.endMs, loadedStartMs: loaded.startMs, loadedEndMs: loaded.endMs,
-        bigDoneThen: bigNow.succeeded, claimMsMany: Math.round(many * 100) / 100, readyChunks: Number(ready.n), claimMsFew: Math.round(fewMs * 100) / 100,
+        dialect: args.dialect,
+        big: BIG,
+        idleStartMs: idle.startMs,
+        idleEndMs: idle.endMs,
+        loadedStartMs: loaded.startMs,
+        loadedEndMs: loaded.endMs,
+        bigDoneThen: bigNow.succeeded,
+        claimMsMany: Math.round(many * 100) / 100,
+        readyChunks: Number(ready.n),
+        claimMsFew: Math.round(fewMs * 100) / 100,
       }) + '\n',
     );
     await db.opened.close();

@@ -42,7 +42,13 @@ const DEF = {
 const day = (i: number) => new Date(Date.UTC(2020, 0, 1) + (i % 1500) * 86_400_000).toISOString().slice(0, 10);
 const input = (i: number) => ({
   title: `item ${i}`,
-  fields: { code: `C-${i}`, amount: (i * 7919) % 100_000, due: day(i), kind: 'abcde'[i % 5]!, note: `note ${i % 97} for item ${i}` },
+  fields: {
+    code: `C-${i}`,
+    amount: (i * 7919) % 100_000,
+    due: day(i),
+    kind: 'abcde'[i % 5]!,
+    note: `note ${i % 97} for item ${i}`,
+  },
 });
 
 async function tenant(ctx: Ctx, name: string) {
@@ -62,9 +68,21 @@ async function main() {
     const ctx = makeCtx(db.opened);
     const other = await tenant(ctx, 'other');
     const me = await tenant(ctx, 'me');
-    for (let i = 0; i < N; i += 1000) await createItems(ctx, other.access, other.ds, Array.from({ length: Math.min(1000, N - i) }, (_, k) => input(i + k)));
+    for (let i = 0; i < N; i += 1000)
+      await createItems(
+        ctx,
+        other.access,
+        other.ds,
+        Array.from({ length: Math.min(1000, N - i) }, (_, k) => input(i + k)),
+      );
     const t0 = performance.now();
-    for (let i = 0; i < N; i += 1000) await createItems(ctx, me.access, me.ds, Array.from({ length: Math.min(1000, N - i) }, (_, k) => input(i + k)));
+    for (let i = 0; i < N; i += 1000)
+      await createItems(
+        ctx,
+        me.access,
+        me.ds,
+        Array.from({ length: Math.min(1000, N - i) }, (_, k) => input(i + k)),
+      );
     const importMs = performance.now() - t0;
     log(`import ${N} items: ${Math.round(importMs)} ms, ${Math.round(N / (importMs / 1000))} items/s`);
     if (ctx.caps.dialect === 'postgres') await sql`analyze`.execute(ctx.db);
@@ -72,7 +90,11 @@ async function main() {
     const engine = await makeEngine(ctx, db.opened);
     const actor = { principal: me.principal, workspaceId: me.ws.id, role: 'admin' as const };
     const t1 = performance.now();
-    const { batch } = await engine.submit(actor, { operation: 'update', fields: { amount: 1, kind: 'b' }, target: { datastore: me.ds.id, conditions: [] } });
+    const { batch } = await engine.submit(actor, {
+      operation: 'update',
+      fields: { amount: 1, kind: 'b' },
+      target: { datastore: me.ds.id, conditions: [] },
+    });
     const worker = engine.startWorker({ idlePollMs: 5, concurrency: 1 });
     for (;;) {
       const b = (await findBatch(ctx, batch.id))!;
@@ -85,7 +107,12 @@ async function main() {
     await engine.close();
     log(`update batch ${N} items: ${Math.round(updateMs)} ms, ${Math.round(N / (updateMs / 1000))} items/s`);
     // Back to varied values for the searches, through the same path as the import.
-    const restore = await createItems(ctx, me.access, me.ds, Array.from({ length: Math.min(N, 1000) }, (_, k) => input(N + k)));
+    const restore = await createItems(
+      ctx,
+      me.access,
+      me.ds,
+      Array.from({ length: Math.min(N, 1000) }, (_, k) => input(N + k)),
+    );
     if (ctx.caps.dialect === 'postgres') await sql`analyze`.execute(ctx.db);
 
     const searches: [string, Condition[]][] = [
@@ -110,15 +137,39 @@ async function main() {
     const { compileConditions } = await import('../src/core/conditions.ts');
     const where = compileConditions(ctx.caps, me.ds, searches[1]![1]);
     const q = sql`select count(*) from item where item.datastore_id = ${sql.lit(me.ds.id)} and ${where}`;
-    const plan = ctx.caps.dialect === 'sqlite' ? await sql<{ detail: string }>`explain query plan ${q}`.execute(ctx.db) : await sql<{ 'QUERY PLAN': string }>`explain ${q}`.execute(ctx.db);
-    log('plan of "amount range 1%":\n' + plan.rows.map((r) => '      ' + ('detail' in r ? r.detail : r['QUERY PLAN'])).join('\n'));
+    const plan =
+      ctx.caps.dialect === 'sqlite'
+        ? await sql<{ detail: string }>`explain query plan ${q}`.execute(ctx.db)
+        : await sql<{ 'QUERY PLAN': string }>`explain ${q}`.execute(ctx.db);
+    log(
+      'plan of "amount range 1%":\n' +
+        plan.rows.map((r) => '      ' + ('detail' in r ? r.detail : r['QUERY PLAN'])).join('\n'),
+    );
 
-    const wide = { ...DEF, display_id: 'wide', fields: Array.from({ length: 200 }, (_, i) => ({ display_id: `f${i}`, name: `F${i}`, type: ['text', 'number', 'date', 'select'][i % 4]!, ...(i % 4 === 3 ? { options: ['x'] } : {}) })) };
+    const wide = {
+      ...DEF,
+      display_id: 'wide',
+      fields: Array.from({ length: 200 }, (_, i) => ({
+        display_id: `f${i}`,
+        name: `F${i}`,
+        type: ['text', 'number', 'date', 'select'][i % 4]!,
+        ...(i % 4 === 3 ? { options: ['x'] } : {}),
+      })),
+    };
     const t2 = performance.now();
     await createDatastore(ctx, other.ws.id, wide);
     const createMs = performance.now() - t2;
     log(`create a 200-field datastore beside ${2 * N + restore.length} items: ${Math.round(createMs)} ms`);
-    process.stdout.write(JSON.stringify({ dialect: args.dialect, items: N, importPerSec: Math.round(N / (importMs / 1000)), updatePerSec: Math.round(N / (updateMs / 1000)), searchMs: out, createWideMs: Math.round(createMs) }) + '\n');
+    process.stdout.write(
+      JSON.stringify({
+        dialect: args.dialect,
+        items: N,
+        importPerSec: Math.round(N / (importMs / 1000)),
+        updatePerSec: Math.round(N / (updateMs / 1000)),
+        searchMs: out,
+        createWideMs: Math.round(createMs),
+      }) + '\n',
+    );
     await db.opened.close();
   } finally {
     await db.cleanup();

@@ -62,24 +62,44 @@ try {
   });
   const ds = await createDatastore(ctx, ws.id, def('hexa'));
   const floorDs = await createDatastore(ctx, ws.id, def('floor'));
-  await createItems(ctx, access, ds, Array.from({ length: N }, (_, i) => ({ title: `item ${i}`, fields: { n: i } })));
-  const floorIds = await createItems(ctx, access, floorDs, Array.from({ length: N }, (_, i) => ({ title: `item ${i}`, fields: { n: i } })));
+  await createItems(
+    ctx,
+    access,
+    ds,
+    Array.from({ length: N }, (_, i) => ({ title: `item ${i}`, fields: { n: i } })),
+  );
+  const floorIds = await createItems(
+    ctx,
+    access,
+    floorDs,
+    Array.from({ length: N }, (_, i) => ({ title: `item ${i}`, fields: { n: i } })),
+  );
 
   // --- floor: the same 300 writes, hand-written, one transaction per call ---
   const actor = { principal, workspaceId: ws.id, role: 'admin' as const };
-  const { batch: floorBatch } = await submitBatch(ctx, actor, { operation: 'action', action: 'close', target: { ids: floorIds }, dry_run: true });
+  const { batch: floorBatch } = await submitBatch(ctx, actor, {
+    operation: 'action',
+    action: 'close',
+    target: { ids: floorIds },
+    dry_run: true,
+  });
   const db = opened.sqlite!;
   const targets = db.prepare('select seq, target_id from batch_item where batch_id = ? order by seq');
   const sel = db.prepare('select id, rev_no, status_id from item where id = ?');
-  const upd = db.prepare('update item set status_id = ?, rev_no = rev_no + 1, updated_at = ?, updated_by = ? where id = ? and rev_no = ?');
+  const upd = db.prepare(
+    'update item set status_id = ?, rev_no = rev_no + 1, updated_at = ?, updated_by = ? where id = ? and rev_no = ?',
+  );
   const hist = db.prepare(
     'insert into item_history (id, workspace_id, item_id, kind, user_id, action_id, from_status_id, to_status_id, batch_id, created_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
   );
-  const out = db.prepare("update batch_item set state = 'succeeded', attempts = attempts + 1, updated_at = ? where batch_id = ? and seq = ?");
+  const out = db.prepare(
+    "update batch_item set state = 'succeeded', attempts = attempts + 1, updated_at = ? where batch_id = ? and seq = ?",
+  );
   const [fOpen, fDone] = [floorDs.statuses[0]!.id, floorDs.statuses[1]!.id];
   let hid = 5_000_000_000_000_000_000n;
   const floorOnce = (k: number) => {
-    const [from, to, action] = k % 2 === 0 ? [fOpen, fDone, floorDs.actions[0]!.id] : [fDone, fOpen, floorDs.actions[1]!.id];
+    const [from, to, action] =
+      k % 2 === 0 ? [fOpen, fDone, floorDs.actions[0]!.id] : [fDone, fOpen, floorDs.actions[1]!.id];
     let n = 0;
     db.transaction(() => {
       const now = Date.now();
@@ -107,10 +127,21 @@ try {
   const app = await buildApp({ ctx, engine });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const port = (app.server.address() as AddressInfo).port;
-  const url = (action: string) => `http://127.0.0.1:${port}/api/v0/applications/bench/datastores/hexa/items/bulkaction/${action}`;
+  const url = (action: string) =>
+    `http://127.0.0.1:${port}/api/v0/applications/bench/datastores/hexa/items/bulkaction/${action}`;
   const bodies = [
-    JSON.stringify({ conditions: [{ id: 'status', search_value: ['open'] }], max_items: 300, continue_proc: true, comment: 'bench' }),
-    JSON.stringify({ conditions: [{ id: 'status', search_value: ['done'] }], max_items: 300, continue_proc: true, comment: 'bench' }),
+    JSON.stringify({
+      conditions: [{ id: 'status', search_value: ['open'] }],
+      max_items: 300,
+      continue_proc: true,
+      comment: 'bench',
+    }),
+    JSON.stringify({
+      conditions: [{ id: 'status', search_value: ['done'] }],
+      max_items: 300,
+      continue_proc: true,
+      comment: 'bench',
+    }),
   ];
   const http: number[] = [];
   for (let k = 0; k < WARMUP + ITERATIONS; k++) {
@@ -122,7 +153,8 @@ try {
     });
     const body = (await res.json()) as { has_error: boolean; result: { matched: number; processed: number } };
     const dt = performance.now() - t0;
-    if (res.status !== 200 || body.has_error || body.result.processed !== N) throw new Error(`bulk action: ${res.status} ${JSON.stringify(body)}`);
+    if (res.status !== 200 || body.has_error || body.result.processed !== N)
+      throw new Error(`bulk action: ${res.status} ${JSON.stringify(body)}`);
     if (k >= WARMUP) http.push(dt);
   }
   await app.close();

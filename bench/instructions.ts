@@ -39,7 +39,11 @@ const ONLY = arg('--only', 'status,bare').split(',');
 const ROOT = new URL('../', import.meta.url).pathname;
 // valgrind names its control pipes after HOST and USER; the service is given HOST=127.0.0.1 to listen on, so
 // callgrind_control must be told the same, and a root shell may have no USER.
-const VG_ENV = { HOST: '127.0.0.1', USER: process.env.USER ?? 'root', LOGNAME: process.env.LOGNAME ?? process.env.USER ?? 'root' };
+const VG_ENV = {
+  HOST: '127.0.0.1',
+  USER: process.env.USER ?? 'root',
+  LOGNAME: process.env.LOGNAME ?? process.env.USER ?? 'root',
+};
 
 try {
   execFileSync('valgrind', ['--version'], { stdio: 'ignore' });
@@ -49,7 +53,7 @@ try {
 }
 
 async function waitFor(url: string, child: { exitCode: number | null }): Promise<void> {
-  for (const deadline = Date.now() + 600_000; Date.now() < deadline; ) {
+  for (const deadline = Date.now() + 600_000; Date.now() < deadline;) {
     if (child.exitCode !== null) throw new Error(`the process under callgrind exited with ${child.exitCode}`);
     try {
       if ((await fetch(url)).ok) return;
@@ -65,7 +69,13 @@ async function count(kind: 'status' | 'bare'): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), 'bg-instr-'));
   try {
     const token = `bg_instr_${'x'.repeat(32)}`;
-    const env = { DATABASE_URL: join(dir, 'bench.db'), BATCHGATE_ADMIN_TOKEN: token, BATCHGATE_DEMO: '0', LOG_LEVEL: 'warn', BATCHGATE_STATUS_CACHE_MS: String(24 * 3600_000) };
+    const env = {
+      DATABASE_URL: join(dir, 'bench.db'),
+      BATCHGATE_ADMIN_TOKEN: token,
+      BATCHGATE_DEMO: '0',
+      LOG_LEVEL: 'warn',
+      BATCHGATE_STATUS_CACHE_MS: String(24 * 3600_000),
+    };
     let request: Request = { method: 'GET', path: '/' };
     let script = ['--import', 'tsx', join(ROOT, 'bench/load/bare-fastify.ts')];
     if (kind === 'status') {
@@ -76,23 +86,39 @@ async function count(kind: 'status' | 'bare'): Promise<number> {
     }
     const port = await freePort();
     const child = track(
-      spawn('valgrind', ['--tool=callgrind', '--instr-atstart=no', `--callgrind-out-file=${dir}/callgrind.out.%p`, process.execPath, '--single-threaded', ...script], {
-        cwd: ROOT,
-        env: { ...process.env, ...env, ...VG_ENV, PORT: String(port) },
-        stdio: 'ignore',
-      }),
+      spawn(
+        'valgrind',
+        [
+          '--tool=callgrind',
+          '--instr-atstart=no',
+          `--callgrind-out-file=${dir}/callgrind.out.%p`,
+          process.execPath,
+          '--single-threaded',
+          ...script,
+        ],
+        {
+          cwd: ROOT,
+          env: { ...process.env, ...env, ...VG_ENV, PORT: String(port) },
+          stdio: 'ignore',
+        },
+      ),
     );
     try {
       const url = `http://127.0.0.1:${port}`;
       await waitFor(url + (kind === 'status' ? '/healthz' : '/'), child);
       const load = (amount: number) => autocannon({ url, connections: 16, amount, timeout: 120, requests: [request] });
       await load(WARMUP);
-      const control = (cmd: string[]) => execFileSync('callgrind_control', [...cmd, String(child.pid)], { env: { ...process.env, ...VG_ENV }, stdio: 'ignore' });
+      const control = (cmd: string[]) =>
+        execFileSync('callgrind_control', [...cmd, String(child.pid)], {
+          env: { ...process.env, ...VG_ENV },
+          stdio: 'ignore',
+        });
       control(['-i', 'on']);
       control(['-z']);
       const r = await load(REQUESTS);
       control(['-d']);
-      if (r.non2xx || r.errors) throw new Error(`${kind}: ${r.non2xx} non-2xx answers and ${r.errors} errors while counting`);
+      if (r.non2xx || r.errors)
+        throw new Error(`${kind}: ${r.non2xx} non-2xx answers and ${r.errors} errors while counting`);
       const totals = readdirSync(dir)
         .filter((f) => f.startsWith('callgrind.out.'))
         .map((f) => Number(/^(?:summary|totals): (\d+)/m.exec(readFileSync(join(dir, f), 'utf8'))?.[1] ?? 0));

@@ -68,7 +68,8 @@ const LOG_LEVEL = arg('--log-level', 'warn');
 const LEVELS = arg('--conns', '16,64').split(',').map(Number);
 const ROUNDS = Math.max(1, Math.round(num('--rounds', 3)));
 const DIALECTS = arg('--dialects', 'sqlite,postgres').split(',') as Dialect[];
-if (LEVELS.some((c) => !Number.isInteger(c) || c < 4)) throw new Error('--conns: integers ≥ 4 (split over four routes)');
+if (LEVELS.some((c) => !Number.isInteger(c) || c < 4))
+  throw new Error('--conns: integers ≥ 4 (split over four routes)');
 if (DIALECTS.some((d) => d !== 'sqlite' && d !== 'postgres')) throw new Error('--dialects: sqlite and/or postgres');
 /** The rate-limited batch the SSE watchers follow runs at this many items/s: a slice (and an event) every 250 ms. */
 const WATCHED_RATE = 20;
@@ -106,15 +107,27 @@ function pgUrl(tmp: string): { url: string; done: () => void } {
   const script = new URL('../scripts/ensure-postgres.sh', import.meta.url).pathname;
   // A directory of its own, so that a throwaway cluster the script may start is the one we stop.
   const dir = join(tmp, 'pg');
-  const url = execFileSync(script, { encoding: 'utf8', env: { ...process.env, BATCHGATE_PG_DIR: dir }, stdio: ['ignore', 'pipe', 'inherit'] }).trim();
+  const url = execFileSync(script, {
+    encoding: 'utf8',
+    env: { ...process.env, BATCHGATE_PG_DIR: dir },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  }).trim();
   return { url, done: () => execFileSync(script, ['stop', dir], { stdio: 'inherit' }) };
 }
 
 /** A bare Fastify process of its own for one measured run: see the header (2.) for why not one for the whole bench. */
 async function bareRun(level: number, duration: number): Promise<ClientResult> {
-  const bare = await startProcess(['--import', 'tsx', new URL('./load/bare-fastify.ts', import.meta.url).pathname], {}, join(tmp, 'bare.log'), '/');
+  const bare = await startProcess(
+    ['--import', 'tsx', new URL('./load/bare-fastify.ts', import.meta.url).pathname],
+    {},
+    join(tmp, 'bare.log'),
+    '/',
+  );
   try {
-    const [run] = await runClients([{ connections: level, duration, warmup: WARMUP, timeout: TIMEOUT, kind: 'bare', url: bare.url }], bare.child.pid);
+    const [run] = await runClients(
+      [{ connections: level, duration, warmup: WARMUP, timeout: TIMEOUT, kind: 'bare', url: bare.url }],
+      bare.child.pid,
+    );
     return run!;
   } finally {
     await bare.stop();
@@ -126,12 +139,26 @@ async function runLevel(dialect: Dialect, url: string, pid: number | undefined, 
   const per = Math.max(1, Math.round(level / 4));
 
   // The batch the watchers follow: rate-limited so it outlives the phase (cancelled after it).
-  const watchedItems = s.freeItemIds.slice(0, Math.min(s.freeItemIds.length, Math.ceil(WATCHED_RATE * (DURATION + 120))));
-  const watched = await ok(
-    bg.POST('/api/v1/workspaces/{ws}/batches', { params: { path: { ws: s.ws } }, body: { operation: 'update', fields: { note: 'watched' }, max_rate: WATCHED_RATE, target: { ids: watchedItems } } }),
+  const watchedItems = s.freeItemIds.slice(
+    0,
+    Math.min(s.freeItemIds.length, Math.ceil(WATCHED_RATE * (DURATION + 120))),
   );
-  const watchers = watchBatch(`${url}/api/v1/workspaces/${s.ws}/batches/${watched.id}/events`, s.approver.token, per, STALL_MS);
-  await Promise.race([watchers.ready, new Promise((_, rej) => setTimeout(() => rej(new Error('SSE watchers got no first event in 30 s')), 30_000))]);
+  const watched = await ok(
+    bg.POST('/api/v1/workspaces/{ws}/batches', {
+      params: { path: { ws: s.ws } },
+      body: { operation: 'update', fields: { note: 'watched' }, max_rate: WATCHED_RATE, target: { ids: watchedItems } },
+    }),
+  );
+  const watchers = watchBatch(
+    `${url}/api/v1/workspaces/${s.ws}/batches/${watched.id}/events`,
+    s.approver.token,
+    per,
+    STALL_MS,
+  );
+  await Promise.race([
+    watchers.ready,
+    new Promise((_, rej) => setTimeout(() => rej(new Error('SSE watchers got no first event in 30 s')), 30_000)),
+  ]);
 
   log(`${dialect} ${level} conns: mixed workload, ${DURATION} s (${per} connections per route, ${per} SSE watchers)`);
   const job = { url, connections: per, duration: DURATION, warmup: 0, timeout: TIMEOUT, seed: s };
@@ -141,22 +168,46 @@ async function runLevel(dialect: Dialect, url: string, pid: number | undefined, 
     ['submit', 'POST batches'],
     ['status', 'GET batch status'],
   ] as const;
-  const results = await runClients(kinds.map(([kind]) => ({ ...job, kind })), pid);
+  const results = await runClients(
+    kinds.map(([kind]) => ({ ...job, kind })),
+    pid,
+  );
   const mixed = results.map(({ ids: _ids, cpuUs: _cpu, ...r }, i) => ({ ...r, route: kinds[i]![1] }));
   const submitted = new Set(results[2]!.ids);
   const sse = watchers.stop();
   const backlog = await runnableCount(bg, s.ws);
-  await ok(bg.POST('/api/v1/workspaces/{ws}/batches/{id}/cancel', { params: { path: { ws: s.ws, id: watched.id } }, body: {} }));
+  await ok(
+    bg.POST('/api/v1/workspaces/{ws}/batches/{id}/cancel', {
+      params: { path: { ws: s.ws, id: watched.id } },
+      body: {},
+    }),
+  );
   // On PostgreSQL the API takes 10-item batches faster than the worker's two loops run them (60 s of submits
   // drained in about 100 s on the shared machine): wait up to three phases for them.
   const batches = await drainBatches(bg, s.ws, submitted, Math.max(60_000, DURATION * 3000));
   for (const r of mixed) rows.push({ ...r, dialect, level, phase: 'mixed' });
-  rows.push({ route: 'SSE watchers', connections: per, requests: sse.events, reqPerSec: sse.events / DURATION, p50: NaN, p99: NaN, errors: sse.errors, errorDetail: sse.errorDetail, dialect, level, phase: 'mixed' });
+  rows.push({
+    route: 'SSE watchers',
+    connections: per,
+    requests: sse.events,
+    reqPerSec: sse.events / DURATION,
+    p50: NaN,
+    p99: NaN,
+    errors: sse.errors,
+    errorDetail: sse.errorDetail,
+    dialect,
+    level,
+    phase: 'mixed',
+  });
   log(`  backlog at the end of the phase: ${backlog} batches queued or running (the watched one included)`);
-  log(`  ${batches.submitted} batches submitted, ${batches.succeeded} succeeded, all terminal ${batches.drainSeconds.toFixed(1)} s after the phase; SSE: ${sse.events} events, longest gap ${sse.maxGapMs} ms`);
+  log(
+    `  ${batches.submitted} batches submitted, ${batches.succeeded} succeeded, all terminal ${batches.drainSeconds.toFixed(1)} s after the phase; SSE: ${sse.events} events, longest gap ${sse.maxGapMs} ms`,
+  );
 
   const slice = Math.max(1, Math.round(DURATION / ROUNDS));
-  log(`${dialect} ${level} conns: GET batch status against the bare Fastify route, ${ROUNDS} paired rounds of ${slice} s each`);
+  log(
+    `${dialect} ${level} conns: GET batch status against the bare Fastify route, ${ROUNDS} paired rounds of ${slice} s each`,
+  );
   // The same client settings for both: connections, warmup, one client process.
   const alone = { connections: level, duration: slice, warmup: WARMUP, timeout: TIMEOUT };
   const statusRuns: ClientResult[] = [];
@@ -165,7 +216,9 @@ async function runLevel(dialect: Dialect, url: string, pid: number | undefined, 
     const [statusRun] = await runClients([{ ...alone, kind: 'status', url, seed: s }], pid);
     statusRuns.push(statusRun!);
     bareRuns.push(await bareRun(level, slice));
-    log(`  round ${i + 1}: status ${Math.round(statusRun!.reqPerSec)} req/s (${fmt(statusRun!.cpuUs)} µs), bare ${Math.round(bareRuns[i]!.reqPerSec)} req/s (${fmt(bareRuns[i]!.cpuUs)} µs): ${(statusRun!.reqPerSec / bareRuns[i]!.reqPerSec).toFixed(2)}`);
+    log(
+      `  round ${i + 1}: status ${Math.round(statusRun!.reqPerSec)} req/s (${fmt(statusRun!.cpuUs)} µs), bare ${Math.round(bareRuns[i]!.reqPerSec)} req/s (${fmt(bareRuns[i]!.cpuUs)} µs): ${(statusRun!.reqPerSec / bareRuns[i]!.reqPerSec).toFixed(2)}`,
+    );
   }
   const status = { ...pooled(statusRuns), route: 'GET batch status' };
   const floor = { ...pooled(bareRuns), route: 'bare Fastify GET /' };
@@ -178,7 +231,9 @@ async function runLevel(dialect: Dialect, url: string, pid: number | undefined, 
     ratio: st.reqPerSec / bareRuns[i]!.reqPerSec,
   }));
   levels.push({ dialect, level, batches, sse, ratio, cpuRatio, rounds });
-  log(`  status ${Math.round(status.reqPerSec)} req/s ÷ bare ${Math.round(floor.reqPerSec)} req/s = ${ratio.toFixed(2)} (rounds ${rounds.map((r) => r.ratio.toFixed(2)).join(', ')}); server CPU per request ${fmt(status.cpuUs)} µs vs ${fmt(floor.cpuUs)} µs`);
+  log(
+    `  status ${Math.round(status.reqPerSec)} req/s ÷ bare ${Math.round(floor.reqPerSec)} req/s = ${ratio.toFixed(2)} (rounds ${rounds.map((r) => r.ratio.toFixed(2)).join(', ')}); server CPU per request ${fmt(status.cpuUs)} µs vs ${fmt(floor.cpuUs)} µs`,
+  );
 }
 
 /**
@@ -214,14 +269,23 @@ function report(): number {
     lines.push(
       `${l.dialect} ${l.level} conns: GET batch status / bare Fastify = ${l.ratio.toFixed(2)} req/s (target ≥ ${RATIO_TARGET}) ${l.ratio >= RATIO_TARGET ? 'OK' : 'BELOW TARGET'}; by server CPU per request ${fmt(l.cpuRatio, 2)}`,
     );
-    lines.push(`  batches: ${l.batches.submitted} submitted, ${l.batches.succeeded} succeeded, drained ${l.batches.drainSeconds.toFixed(1)} s after the phase; SSE: ${l.sse.watchers} watchers, ${l.sse.events} events, longest gap ${l.sse.maxGapMs} ms`);
+    lines.push(
+      `  batches: ${l.batches.submitted} submitted, ${l.batches.succeeded} succeeded, drained ${l.batches.drainSeconds.toFixed(1)} s after the phase; SSE: ${l.sse.watchers} watchers, ${l.sse.events} events, longest gap ${l.sse.maxGapMs} ms`,
+    );
   }
   const errors = rows.reduce((n, r) => n + r.errors, 0) + levels.reduce((n, l) => n + l.batches.errors, 0);
-  const details = [...rows.flatMap((r) => r.errorDetail.map((d) => `${r.dialect} ${r.level} ${r.phase} ${r.route}: ${d}`)), ...levels.flatMap((l) => l.batches.errorDetail.map((d) => `${l.dialect} ${l.level} batches: ${d}`))];
+  const details = [
+    ...rows.flatMap((r) => r.errorDetail.map((d) => `${r.dialect} ${r.level} ${r.phase} ${r.route}: ${d}`)),
+    ...levels.flatMap((l) => l.batches.errorDetail.map((d) => `${l.dialect} ${l.level} batches: ${d}`)),
+  ];
   lines.push(errors ? `ERRORS: ${errors}\n  ${details.join('\n  ')}` : 'errors: 0');
-  lines.push(`total wall time ${elapsed()} (duration ${DURATION} s per phase, warmup ${WARMUP} s, items ${ITEMS}, node ${process.version})`);
+  lines.push(
+    `total wall time ${elapsed()} (duration ${DURATION} s per phase, warmup ${WARMUP} s, items ${ITEMS}, node ${process.version})`,
+  );
   console.log(lines.join('\n'));
-  console.log(JSON.stringify({ duration: DURATION, items: ITEMS, errors, rows, levels, wallSeconds: (Date.now() - t0) / 1000 }));
+  console.log(
+    JSON.stringify({ duration: DURATION, items: ITEMS, errors, rows, levels, wallSeconds: (Date.now() - t0) / 1000 }),
+  );
   return errors;
 }
 
@@ -244,11 +308,17 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 try {
   for (const dialect of DIALECTS) {
     if (dialect === 'postgres') pg = pgUrl(tmp);
-    const running = (svc = await startService(dialect, { pgUrl: pg?.url, logLevel: LOG_LEVEL, dir: mkdtempSync(join(tmp, `${dialect}-`)) }));
+    const running = (svc = await startService(dialect, {
+      pgUrl: pg?.url,
+      logLevel: LOG_LEVEL,
+      dir: mkdtempSync(join(tmp, `${dialect}-`)),
+    }));
     try {
       log(`${dialect}: service at ${running.url}; seeding ${ITEMS} items`);
       const s = await seed(running.url, running.adminToken, ITEMS);
-      log(`${dialect}: seeded (${s.itemIds.length} items, ${s.ticketIds.length} pending tickets, ${s.finishedBatchIds.length} finished batches)`);
+      log(
+        `${dialect}: seeded (${s.itemIds.length} items, ${s.ticketIds.length} pending tickets, ${s.finishedBatchIds.length} finished batches)`,
+      );
       for (const level of LEVELS) await runLevel(dialect, running.url, running.child.pid, s, level);
     } catch (e) {
       console.error(`${dialect}: ${(e as Error).stack}\n--- service log ---\n${running.logTail(40)}`);

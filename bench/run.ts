@@ -40,14 +40,25 @@ interface Result {
 }
 
 function run(dialect: 'sqlite' | 'postgres', mode: 'floor' | 'engine' | 'procs', n: number, workers = 1): Result {
-  const out = execFileSync(process.execPath, ['--import', 'tsx', new URL('./case.ts', import.meta.url).pathname, JSON.stringify({ dialect, mode, items: n, chunk, pgUrl, workers, concurrency: value('--concurrency', 1) })], {
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'inherit'],
-    maxBuffer: 1 << 20,
-  });
+  const out = execFileSync(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      new URL('./case.ts', import.meta.url).pathname,
+      JSON.stringify({ dialect, mode, items: n, chunk, pgUrl, workers, concurrency: value('--concurrency', 1) }),
+    ],
+    {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+      maxBuffer: 1 << 20,
+    },
+  );
   const r = JSON.parse(out.trim().split('\n').at(-1)!) as Result;
   const label = mode === 'procs' ? `${workers} proc` : mode;
-  console.log(`  ${dialect.padEnd(8)} ${label.padEnd(6)} ${String(n).padStart(9)} items  ${String(r.itemsPerSec).padStart(7)} items/s  run ${r.runMs} ms  submit ${r.submitMs} ms  peak RSS ${r.maxRssMb} MB`);
+  console.log(
+    `  ${dialect.padEnd(8)} ${label.padEnd(6)} ${String(n).padStart(9)} items  ${String(r.itemsPerSec).padStart(7)} items/s  run ${r.runMs} ms  submit ${r.submitMs} ms  peak RSS ${r.maxRssMb} MB`,
+  );
   return r;
 }
 
@@ -60,7 +71,9 @@ for (const d of dialects) {
   const engine = run(d, 'engine', items);
   const ratio = engine.itemsPerSec / floor.itemsPerSec;
   const target = d === 'sqlite' ? 0.7 : 0.6;
-  summary.push(`${d}: engine/floor = ${ratio.toFixed(2)} (target ≥ ${target}) ${ratio >= target ? 'OK' : 'BELOW TARGET'}`);
+  summary.push(
+    `${d}: engine/floor = ${ratio.toFixed(2)} (target ≥ ${target}) ${ratio >= target ? 'OK' : 'BELOW TARGET'}`,
+  );
 }
 if (pgUrl && !flag('--no-procs')) {
   const one = run('postgres', 'procs', items, 1);
@@ -74,50 +87,103 @@ if (!flag('--no-million')) {
   const small = smalls.sort((a, b) => a.itemsPerSec - b.itemsPerSec)[1]!;
   const big = run('sqlite', 'engine', 1_000_000);
   const costRatio = small.itemsPerSec / big.itemsPerSec;
-  summary.push(`sqlite 1M: ${big.itemsPerSec} items/s vs ${small.itemsPerSec} at 10k, per-item cost ×${costRatio.toFixed(2)} (target ≤ 1.3) ${costRatio <= 1.3 ? 'OK' : 'ABOVE TARGET'}`);
+  summary.push(
+    `sqlite 1M: ${big.itemsPerSec} items/s vs ${small.itemsPerSec} at 10k, per-item cost ×${costRatio.toFixed(2)} (target ≤ 1.3) ${costRatio <= 1.3 ? 'OK' : 'ABOVE TARGET'}`,
+  );
   summary.push(`sqlite 1M: peak RSS ${big.maxRssMb} MB (target ≤ 300) ${big.maxRssMb <= 300 ? 'OK' : 'ABOVE TARGET'}`);
 }
 if (!flag('--no-hexabase')) {
   // Issue 6: ExecuteBulkAction on 300 items over HTTP vs a raw floor of the same writes (bench/hexabase.ts).
-  const out = execFileSync(process.execPath, ['--import', 'tsx', new URL('./hexabase.ts', import.meta.url).pathname], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  const out = execFileSync(process.execPath, ['--import', 'tsx', new URL('./hexabase.ts', import.meta.url).pathname], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const lines = out.trimEnd().split('\n');
   console.log(lines.slice(0, -1).join('\n'));
   const h = JSON.parse(lines.at(-1)!) as { httpP50Ms: number; httpP99Ms: number; floorP50Ms: number; ratioP50: number };
-  summary.push(`hexabase bulkaction 300 over HTTP: p50 ${h.httpP50Ms} ms, p99 ${h.httpP99Ms} ms, p50 = ${h.ratioP50} × floor ${h.floorP50Ms} ms (target ≤ 4) ${h.ratioP50 <= 4 ? 'OK' : 'ABOVE TARGET'}`);
+  summary.push(
+    `hexabase bulkaction 300 over HTTP: p50 ${h.httpP50Ms} ms, p99 ${h.httpP99Ms} ms, p50 = ${h.ratioP50} × floor ${h.floorP50Ms} ms (target ≤ 4) ${h.ratioP50 <= 4 ? 'OK' : 'ABOVE TARGET'}`,
+  );
 }
 if (!flag('--no-fairness')) {
   // Issue 11: the latency of a 100-item batch submitted while a 1M-item batch runs, next to an idle engine's.
   for (const d of dialects) {
-    const out = execFileSync(process.execPath, ['--import', 'tsx', new URL('./fairness.ts', import.meta.url).pathname, JSON.stringify({ dialect: d, pgUrl })], {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    const f = JSON.parse(out.trim().split('\n').at(-1)!) as { idleEndMs: number; loadedStartMs: number; loadedEndMs: number; big: number; claimMsMany: number; readyChunks: number; claimMsFew: number };
-    summary.push(`${d}: 100 items behind ${f.big}: finished in ${f.loadedEndMs} ms (started after ${f.loadedStartMs} ms) vs ${f.idleEndMs} ms on an idle engine`);
+    const out = execFileSync(
+      process.execPath,
+      ['--import', 'tsx', new URL('./fairness.ts', import.meta.url).pathname, JSON.stringify({ dialect: d, pgUrl })],
+      {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
+    const f = JSON.parse(out.trim().split('\n').at(-1)!) as {
+      idleEndMs: number;
+      loadedStartMs: number;
+      loadedEndMs: number;
+      big: number;
+      claimMsMany: number;
+      readyChunks: number;
+      claimMsFew: number;
+    };
+    summary.push(
+      `${d}: 100 items behind ${f.big}: finished in ${f.loadedEndMs} ms (started after ${f.loadedStartMs} ms) vs ${f.idleEndMs} ms on an idle engine`,
+    );
     summary.push(`${d}: one claim ${f.claimMsMany} ms with ${f.readyChunks} ready chunks, ${f.claimMsFew} ms with 10`);
   }
 }
 if (!flag('--no-fields')) {
   // Issue 17: typed index rows cost the writes; field searches and datastore creation are what they buy.
   for (const d of dialects) {
-    const out = execFileSync(process.execPath, ['--import', 'tsx', new URL('./fields.ts', import.meta.url).pathname, JSON.stringify({ dialect: d, pgUrl, items: Math.min(items, 20_000) })], {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    const f = JSON.parse(out.trim().split('\n').at(-1)!) as { items: number; importPerSec: number; updatePerSec: number; searchMs: Record<string, number>; createWideMs: number };
-    summary.push(`${d}: ${f.items} items: import ${f.importPerSec} items/s, update batch ${f.updatePerSec} items/s, a 200-field datastore created in ${f.createWideMs} ms`);
-    summary.push(`${d}: field searches (median ms): ${Object.entries(f.searchMs).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+    const out = execFileSync(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        new URL('./fields.ts', import.meta.url).pathname,
+        JSON.stringify({ dialect: d, pgUrl, items: Math.min(items, 20_000) }),
+      ],
+      {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
+    const f = JSON.parse(out.trim().split('\n').at(-1)!) as {
+      items: number;
+      importPerSec: number;
+      updatePerSec: number;
+      searchMs: Record<string, number>;
+      createWideMs: number;
+    };
+    summary.push(
+      `${d}: ${f.items} items: import ${f.importPerSec} items/s, update batch ${f.updatePerSec} items/s, a 200-field datastore created in ${f.createWideMs} ms`,
+    );
+    summary.push(
+      `${d}: field searches (median ms): ${Object.entries(f.searchMs)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')}`,
+    );
   }
 }
 if (!flag('--no-stall')) {
   // Issue 17: another tenant's GET item p99 beside 10 worst-case searches, against the same route alone.
   for (const d of dialects) {
-    const out = execFileSync(process.execPath, ['--import', 'tsx', new URL('./stall.ts', import.meta.url).pathname, JSON.stringify({ dialect: d, pgUrl })], {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    const r = JSON.parse(out.trim().split('\n').at(-1)!) as { quietP99Ms: number; attackedP99Ms: number; ratio: number; searches: Record<string, number> };
-    summary.push(`${d}: GET item p99 ${r.attackedP99Ms} ms beside 10 worst-case searches vs ${r.quietP99Ms} ms alone = ×${r.ratio} (searches answered ${JSON.stringify(r.searches)})`);
+    const out = execFileSync(
+      process.execPath,
+      ['--import', 'tsx', new URL('./stall.ts', import.meta.url).pathname, JSON.stringify({ dialect: d, pgUrl })],
+      {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
+    const r = JSON.parse(out.trim().split('\n').at(-1)!) as {
+      quietP99Ms: number;
+      attackedP99Ms: number;
+      ratio: number;
+      searches: Record<string, number>;
+    };
+    summary.push(
+      `${d}: GET item p99 ${r.attackedP99Ms} ms beside 10 worst-case searches vs ${r.quietP99Ms} ms alone = ×${r.ratio} (searches answered ${JSON.stringify(r.searches)})`,
+    );
   }
 }
 console.log('\n' + summary.join('\n'));

@@ -22,11 +22,20 @@ const log = (s: string) => process.stderr.write(`  ${args.dialect.padEnd(8)} ${s
 /** A GET stuck behind a stalled event loop counts as this long, so one phase cannot last for minutes. */
 const CAP_MS = 60_000;
 
-async function call(base: string, token: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
+async function call(
+  base: string,
+  token: string,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; body: any }> {
   const res = await fetch(base + path, {
     method,
     signal: AbortSignal.timeout(CAP_MS),
-    headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    headers: {
+      authorization: `Bearer ${token}`,
+      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+    },
     ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
   });
   const text = await res.text();
@@ -48,7 +57,11 @@ async function main() {
       const api = (m: string, p: string, b?: unknown) => call(svc.url, token, m, p, b);
       const ws = `/api/v1/workspaces/${(await api('POST', '/api/v1/workspaces', { name })).body.id}`;
       const ds = await api('POST', `${ws}/datastores`, {
-        name: 'docs', display_id: 'docs', fields: [{ display_id: 'body', name: 'Body', type: 'text' }], statuses: [{ display_id: 'open', name: 'Open' }], actions: [],
+        name: 'docs',
+        display_id: 'docs',
+        fields: [{ display_id: 'body', name: 'Body', type: 'text' }],
+        statuses: [{ display_id: 'open', name: 'Open' }],
+        actions: [],
       });
       if (ds.status !== 201) throw new Error(`datastore: ${JSON.stringify(ds.body)}`);
       return { api, ws };
@@ -57,11 +70,18 @@ async function main() {
     const victim = await tenant('victim');
     const big = 'a'.repeat(65_535);
     for (let i = 0; i < ITEMS; i += 50) {
-      const r = await attacker.api('POST', `${attacker.ws}/datastores/docs/items`, { items: Array.from({ length: Math.min(50, ITEMS - i) }, () => ({ fields: { body: big } })) });
+      const r = await attacker.api('POST', `${attacker.ws}/datastores/docs/items`, {
+        items: Array.from({ length: Math.min(50, ITEMS - i) }, () => ({ fields: { body: big } })),
+      });
       if (r.status !== 201) throw new Error(`import: ${r.status}`);
     }
-    const item = (await victim.api('POST', `${victim.ws}/datastores/docs/items`, { title: 'mine', fields: { body: 'hello' } })).body.id as string;
-    const patterns = Array.from({ length: Math.floor(MAX_TOTAL_PATTERN_BYTES / MAX_PATTERN_BYTES) }, (_, i) => `${'a'.repeat(MAX_PATTERN_BYTES - 2)}${String.fromCharCode(98 + i)}!`);
+    const item = (
+      await victim.api('POST', `${victim.ws}/datastores/docs/items`, { title: 'mine', fields: { body: 'hello' } })
+    ).body.id as string;
+    const patterns = Array.from(
+      { length: Math.floor(MAX_TOTAL_PATTERN_BYTES / MAX_PATTERN_BYTES) },
+      (_, i) => `${'a'.repeat(MAX_PATTERN_BYTES - 2)}${String.fromCharCode(98 + i)}!`,
+    );
     const worst = { conditions: [{ id: 'body', search_value: patterns }] };
 
     const getPhase = async (): Promise<number[]> => {
@@ -110,7 +130,9 @@ async function main() {
       searches: Object.fromEntries(codes),
       searchP50Ms: Math.round([...searchMs].sort((a, b) => a - b)[Math.floor(searchMs.length / 2)] ?? 0),
     };
-    log(`GET item p99 ${result.quietP99Ms} ms alone (${result.quietN}), ${result.attackedP99Ms} ms beside ${ATTACKERS} worst-case searches (${result.attackedN}); searches ${JSON.stringify(result.searches)}, p50 ${result.searchP50Ms} ms`);
+    log(
+      `GET item p99 ${result.quietP99Ms} ms alone (${result.quietN}), ${result.attackedP99Ms} ms beside ${ATTACKERS} worst-case searches (${result.attackedN}); searches ${JSON.stringify(result.searches)}, p50 ${result.searchP50Ms} ms`,
+    );
     console.log(JSON.stringify(result));
   } finally {
     await svc.stop();

@@ -59,7 +59,8 @@ export class CellHistogram<L extends string> {
     const key = values.join('\u0000');
     let c = this.#cells.get(key);
     if (!c) {
-      if (values.length !== this.labelNames.length) throw new Error(`${this.name}: ${this.labelNames.length} label values expected`);
+      if (values.length !== this.labelNames.length)
+        throw new Error(`${this.name}: ${this.labelNames.length} label values expected`);
       c = new HistogramCell(Object.fromEntries(this.labelNames.map((n, i) => [n, values[i]!])), this.buckets);
       this.#cells.set(key, c);
     }

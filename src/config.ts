@@ -67,14 +67,19 @@ function flag(value: string | undefined, fallback: boolean): boolean {
 /** A comma-separated list of host names, lower-cased; empty or unset gives null (no allow-list). */
 /** A comma-separated list, each entry trimmed and lower-cased (directories, for connection sources, keep their case); null when empty. */
 function list(value: string | undefined): string[] | null {
-  const entries = (value ?? '').split(',').map((e) => e.trim()).filter(Boolean).map((e) => (e.startsWith('/') ? e : e.toLowerCase()));
+  const entries = (value ?? '')
+    .split(',')
+    .map((e) => e.trim())
+    .filter(Boolean)
+    .map((e) => (e.startsWith('/') ? e : e.toLowerCase()));
   return entries.length ? entries : null;
 }
 
 function int(name: string, value: string | undefined, fallback: number): number {
   if (value === undefined || value === '') return fallback;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer, got ${JSON.stringify(value)}`);
+  if (!Number.isInteger(n) || n < 0)
+    throw new Error(`${name} must be a non-negative integer, got ${JSON.stringify(value)}`);
   return n;
 }
 
@@ -87,7 +92,8 @@ export function port(name: string, value: string): number {
 /** Goes into `-c search_path=…` unquoted, so only a plain identifier is taken. */
 function schemaName(value: string | undefined): string | null {
   if (!value) return null;
-  if (!/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(value)) throw new Error(`DATABASE_SCHEMA must be a plain identifier (letters, digits, _), got ${JSON.stringify(value)}`);
+  if (!/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(value))
+    throw new Error(`DATABASE_SCHEMA must be a plain identifier (letters, digits, _), got ${JSON.stringify(value)}`);
   return value;
 }
 
@@ -105,7 +111,10 @@ function leaseMs(value: string | undefined): number {
 /** A guessable admin token is the whole service's: a short one stops the start instead. */
 function adminToken(value: string | undefined): string | null {
   if (!value) return null;
-  if (value.length < MIN_TOKEN_LENGTH) throw new Error(`BATCHGATE_ADMIN_TOKEN must be at least ${MIN_TOKEN_LENGTH} characters (got ${value.length}); generate one with: openssl rand -base64 32`);
+  if (value.length < MIN_TOKEN_LENGTH)
+    throw new Error(
+      `BATCHGATE_ADMIN_TOKEN must be at least ${MIN_TOKEN_LENGTH} characters (got ${value.length}); generate one with: openssl rand -base64 32`,
+    );
   return value;
 }
 
@@ -123,10 +132,20 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databaseSchema: schemaName(env.DATABASE_SCHEMA),
     adminToken: adminToken(env.BATCHGATE_ADMIN_TOKEN),
     logLevel: env.LOG_LEVEL || 'info',
-    sseMaxPerToken: Math.max(1, int('BATCHGATE_SSE_MAX_PER_TOKEN', env.BATCHGATE_SSE_MAX_PER_TOKEN, DEFAULT_SSE_MAX_PER_TOKEN)),
+    sseMaxPerToken: Math.max(
+      1,
+      int('BATCHGATE_SSE_MAX_PER_TOKEN', env.BATCHGATE_SSE_MAX_PER_TOKEN, DEFAULT_SSE_MAX_PER_TOKEN),
+    ),
     bodyLimit: int('BATCHGATE_BODY_LIMIT', env.BATCHGATE_BODY_LIMIT, 16 * 1024 * 1024),
     authFailureLimit: int('BATCHGATE_AUTH_FAILURE_LIMIT', env.BATCHGATE_AUTH_FAILURE_LIMIT, DEFAULT_AUTH_FAILURE_LIMIT),
-    authFailureWindowSeconds: Math.max(1, int('BATCHGATE_AUTH_FAILURE_WINDOW_SECONDS', env.BATCHGATE_AUTH_FAILURE_WINDOW_SECONDS, DEFAULT_AUTH_FAILURE_WINDOW_SECONDS)),
+    authFailureWindowSeconds: Math.max(
+      1,
+      int(
+        'BATCHGATE_AUTH_FAILURE_WINDOW_SECONDS',
+        env.BATCHGATE_AUTH_FAILURE_WINDOW_SECONDS,
+        DEFAULT_AUTH_FAILURE_WINDOW_SECONDS,
+      ),
+    ),
     demo: !['0', 'false', 'no'].includes((env.BATCHGATE_DEMO ?? '1').toLowerCase()),
     workerConcurrency: Math.max(1, int('BATCHGATE_WORKER_CONCURRENCY', env.BATCHGATE_WORKER_CONCURRENCY, 2)),
     workspaceConcurrency: int('BATCHGATE_WORKSPACE_CONCURRENCY', env.BATCHGATE_WORKSPACE_CONCURRENCY, 0),
@@ -138,8 +157,16 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     connectionSources: list(env.BATCHGATE_CONNECTION_SOURCES),
     statusCacheMs: int('BATCHGATE_STATUS_CACHE_MS', env.BATCHGATE_STATUS_CACHE_MS, DEFAULT_STATUS_CACHE_MS),
     quotas: {
-      datastoresPerWorkspace: int('BATCHGATE_MAX_DATASTORES_PER_WORKSPACE', env.BATCHGATE_MAX_DATASTORES_PER_WORKSPACE, DEFAULT_QUOTAS.datastoresPerWorkspace),
-      workspacesPerUser: int('BATCHGATE_MAX_WORKSPACES_PER_USER', env.BATCHGATE_MAX_WORKSPACES_PER_USER, DEFAULT_QUOTAS.workspacesPerUser),
+      datastoresPerWorkspace: int(
+        'BATCHGATE_MAX_DATASTORES_PER_WORKSPACE',
+        env.BATCHGATE_MAX_DATASTORES_PER_WORKSPACE,
+        DEFAULT_QUOTAS.datastoresPerWorkspace,
+      ),
+      workspacesPerUser: int(
+        'BATCHGATE_MAX_WORKSPACES_PER_USER',
+        env.BATCHGATE_MAX_WORKSPACES_PER_USER,
+        DEFAULT_QUOTAS.workspacesPerUser,
+      ),
     },
     secretKey: parseSecretKey(env.BATCHGATE_SECRET_KEY),
     webhookAllowPrivate: flag(env.BATCHGATE_WEBHOOK_ALLOW_PRIVATE, false),

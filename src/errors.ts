@@ -34,8 +34,16 @@ export const Errors = Object.freeze({
   FORBIDDEN: def('FORBIDDEN', 403, 'Your role does not allow this.'),
   ACTION_NOT_PERMITTED: def('ACTION_NOT_PERMITTED', 403, 'Your role may not run this action.'),
   NOT_ASSIGNEE: def('NOT_ASSIGNEE', 403, 'Only the assignee or a workspace admin may decide this ticket.'),
-  SELF_APPROVAL_FORBIDDEN: def('SELF_APPROVAL_FORBIDDEN', 403, 'Nobody decides a ticket they submitted unless its action allows self-approval.'),
-  TOO_MANY_AUTH_FAILURES: def('TOO_MANY_AUTH_FAILURES', 429, 'Too many failed authentications from this address; retry later.'),
+  SELF_APPROVAL_FORBIDDEN: def(
+    'SELF_APPROVAL_FORBIDDEN',
+    403,
+    'Nobody decides a ticket they submitted unless its action allows self-approval.',
+  ),
+  TOO_MANY_AUTH_FAILURES: def(
+    'TOO_MANY_AUTH_FAILURES',
+    429,
+    'Too many failed authentications from this address; retry later.',
+  ),
   TOO_MANY_STREAMS: def('TOO_MANY_STREAMS', 429, 'Too many event streams open with this token; close one first.'),
   // lookups
   NOT_FOUND: def('NOT_FOUND', 404, 'Not found.'),
@@ -49,7 +57,11 @@ export const Errors = Object.freeze({
   STATUS_NOT_FOUND: def('STATUS_NOT_FOUND', 400, 'Status not found in this datastore.'),
   TICKET_NOT_FOUND: def('TICKET_NOT_FOUND', 404, 'Ticket not found.'),
   BATCH_NOT_FOUND: def('BATCH_NOT_FOUND', 404, 'Batch not found.'),
-  ITEMS_PURGED: def('ITEMS_PURGED', 410, "The batch's per-item outcomes were purged by retention; its counters remain."),
+  ITEMS_PURGED: def(
+    'ITEMS_PURGED',
+    410,
+    "The batch's per-item outcomes were purged by retention; its counters remain.",
+  ),
   ROUTE_NOT_FOUND: def('ROUTE_NOT_FOUND', 404, 'No such route.'),
   METHOD_NOT_ALLOWED: def('METHOD_NOT_ALLOWED', 405, 'Method not allowed on this route.'),
   // conflicts and state
@@ -63,7 +75,11 @@ export const Errors = Object.freeze({
   IDEMPOTENCY_KEY_REUSED: def('IDEMPOTENCY_KEY_REUSED', 409, 'The Idempotency-Key was used with a different request.'),
   BATCH_STATE: def('BATCH_STATE', 409, 'The batch is not in a state that allows this.'),
   BATCH_CANCELLED: def('BATCH_CANCELLED', 409, 'The batch was cancelled before this item ran.'),
-  REVERT_CONFLICT: def('REVERT_CONFLICT', 409, 'The item changed since the reverted batch left it; it was not overwritten.'),
+  REVERT_CONFLICT: def(
+    'REVERT_CONFLICT',
+    409,
+    'The item changed since the reverted batch left it; it was not overwritten.',
+  ),
   NOT_REVERTIBLE: def('NOT_REVERTIBLE', 409, 'This change cannot be reverted.'),
   TOO_MANY_TARGETS: def('TOO_MANY_TARGETS', 400, 'Too many targets for this request.'),
   QUOTA_EXCEEDED: def('QUOTA_EXCEEDED', 409, 'A quota of the service does not allow creating more of these.'),
@@ -71,21 +87,37 @@ export const Errors = Object.freeze({
   CONNECTION_NOT_FOUND: def('CONNECTION_NOT_FOUND', 404, 'No such data connection in this workspace.'),
   // 422, not 502: our service is healthy; the URL given, or the database behind it, is what has to change.
   CONNECTION_FAILED: def('CONNECTION_FAILED', 422, 'The source database could not be reached or read.'),
-  CONNECTION_NOT_ALLOWED: def('CONNECTION_NOT_ALLOWED', 400, 'BATCHGATE_CONNECTION_SOURCES does not allow this source database.'),
-  SECRET_KEY_UNAVAILABLE: def('SECRET_KEY_UNAVAILABLE', 503, 'BATCHGATE_SECRET_KEY is not set, or is not the key the connection was stored with.'),
+  CONNECTION_NOT_ALLOWED: def(
+    'CONNECTION_NOT_ALLOWED',
+    400,
+    'BATCHGATE_CONNECTION_SOURCES does not allow this source database.',
+  ),
+  SECRET_KEY_UNAVAILABLE: def(
+    'SECRET_KEY_UNAVAILABLE',
+    503,
+    'BATCHGATE_SECRET_KEY is not set, or is not the key the connection was stored with.',
+  ),
   SOURCE_TABLE_NOT_FOUND: def('SOURCE_TABLE_NOT_FOUND', 404, 'The table does not exist in the source database.'),
   UNSUPPORTED_TYPE: def('UNSUPPORTED_TYPE', 400, 'The data type has no mapping to the target database.'),
   SKIPPED_BY_USER: def('SKIPPED_BY_USER', 409, 'The user excluded this target from the operation.'),
   UNCHANGED: def('UNCHANGED', 409, 'The target already matches; there was nothing to change.'),
   // webhooks
-  WEBHOOK_URL_NOT_ALLOWED: def('WEBHOOK_URL_NOT_ALLOWED', 400, 'Webhooks deliver only to http(s) URLs of allowed, public hosts.'),
+  WEBHOOK_URL_NOT_ALLOWED: def(
+    'WEBHOOK_URL_NOT_ALLOWED',
+    400,
+    'Webhooks deliver only to http(s) URLs of allowed, public hosts.',
+  ),
   WEBHOOK_NOT_FOUND: def('WEBHOOK_NOT_FOUND', 404, 'Webhook not found.'),
   DELIVERY_NOT_FOUND: def('DELIVERY_NOT_FOUND', 404, 'Webhook delivery not found.'),
   // server
   INTERNAL: def('INTERNAL', 500, 'Internal error.'),
   UNAVAILABLE: def('UNAVAILABLE', 503, 'The service is shutting down, not ready, or cannot reach its database.'),
   // 503, not 4xx: the same request may pass on a quieter service or smaller data; narrowing it is the fix either way.
-  QUERY_TIMEOUT: def('QUERY_TIMEOUT', 503, 'A query of this request took longer than BATCHGATE_QUERY_TIMEOUT_MS; nothing was changed. Narrow the search.'),
+  QUERY_TIMEOUT: def(
+    'QUERY_TIMEOUT',
+    503,
+    'A query of this request took longer than BATCHGATE_QUERY_TIMEOUT_MS; nothing was changed. Narrow the search.',
+  ),
 });
 
 export type ErrorCode = keyof typeof Errors;

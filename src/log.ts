@@ -53,7 +53,11 @@ export function urlPassword(url: string): string | null {
 }
 
 /** The values in the service's configuration that no log line may show. */
-export function configSecrets(config: { adminToken: string | null; metricsToken: string | null; databaseUrl: string }): (string | null)[] {
+export function configSecrets(config: {
+  adminToken: string | null;
+  metricsToken: string | null;
+  databaseUrl: string;
+}): (string | null)[] {
   return [config.adminToken, config.metricsToken, urlPassword(config.databaseUrl)];
 }
 
@@ -71,18 +75,24 @@ export interface LoggerOptions {
  * where no path foresaw it (inside an error message, say); the redaction paths are the rule.
  */
 export function makeLogger(opts: LoggerOptions): Logger {
-  const secrets = [...new Set((opts.secrets ?? []).filter((s): s is string => typeof s === 'string' && s.length >= MIN_SCRUBBED_LENGTH))];
+  const secrets = [
+    ...new Set(
+      (opts.secrets ?? []).filter((s): s is string => typeof s === 'string' && s.length >= MIN_SCRUBBED_LENGTH),
+    ),
+  ];
   // A secret with a quote or backslash appears JSON-escaped in the line.
-  const forms = [...new Set(secrets.flatMap((s) => [s, JSON.stringify(s).slice(1, -1), encodeURIComponent(s)]))].sort((a, b) => b.length - a.length);
+  const forms = [...new Set(secrets.flatMap((s) => [s, JSON.stringify(s).slice(1, -1), encodeURIComponent(s)]))].sort(
+    (a, b) => b.length - a.length,
+  );
   const scrub = (line: string): string => {
     let out = line.replace(TOKEN_PATTERN, `bg_${REDACTED}`);
     for (const f of forms) if (out.includes(f)) out = out.split(f).join(REDACTED);
     return out;
   };
   const options: pino.LoggerOptions = {
-      level: opts.level,
-      redact: { paths: REDACT_PATHS, censor: REDACTED },
-      hooks: { streamWrite: scrub },
+    level: opts.level,
+    redact: { paths: REDACT_PATHS, censor: REDACTED },
+    hooks: { streamWrite: scrub },
   };
   return opts.destination ? pino(options, opts.destination) : pino(options);
 }

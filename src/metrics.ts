@@ -37,7 +37,11 @@ export function makeMetrics(db: Db, log: Logger): Metrics {
     async collect() {
       this.reset();
       try {
-        const rows = await db.selectFrom('batch').select((eb) => ['state', eb.fn.countAll<number>().as('n')]).groupBy('state').execute();
+        const rows = await db
+          .selectFrom('batch')
+          .select((eb) => ['state', eb.fn.countAll<number>().as('n')])
+          .groupBy('state')
+          .execute();
         for (const s of Object.values(BATCH_STATES)) this.set({ state: s }, 0);
         for (const r of rows) this.set({ state: r.state }, Number(r.n));
       } catch (e) {

@@ -17,12 +17,19 @@ export interface DrainResult {
 export async function runnableCount(bg: BatchgateClient, ws: string): Promise<number> {
   let n = 0;
   for (const state of ['queued', 'running']) {
-    n += (await ok(bg.GET('/api/v1/workspaces/{ws}/batches', { params: { path: { ws }, query: { state, limit: 500 } } }))).batches.length;
+    n += (
+      await ok(bg.GET('/api/v1/workspaces/{ws}/batches', { params: { path: { ws }, query: { state, limit: 500 } } }))
+    ).batches.length;
   }
   return n;
 }
 
-export async function drainBatches(bg: BatchgateClient, ws: string, submitted: ReadonlySet<string>, timeoutMs: number): Promise<DrainResult> {
+export async function drainBatches(
+  bg: BatchgateClient,
+  ws: string,
+  submitted: ReadonlySet<string>,
+  timeoutMs: number,
+): Promise<DrainResult> {
   const t0 = Date.now();
   const errorDetail: string[] = [];
   let left = await runnableCount(bg, ws);
@@ -31,14 +38,21 @@ export async function drainBatches(bg: BatchgateClient, ws: string, submitted: R
     left = await runnableCount(bg, ws);
   }
   const drainSeconds = (Date.now() - t0) / 1000;
-  if (left > 0) errorDetail.push(`${left}${left >= 500 ? '+' : ''} batches still queued or running ${Math.round(timeoutMs / 1000)} s after the phase`);
+  if (left > 0)
+    errorDetail.push(
+      `${left}${left >= 500 ? '+' : ''} batches still queued or running ${Math.round(timeoutMs / 1000)} s after the phase`,
+    );
 
   const states = new Map<string, number>();
   let seen = 0;
   let before: string | undefined;
   // Newest first: stop once every submitted batch has been seen (ids are time-ordered, the seed's are older).
   while (seen < submitted.size) {
-    const { batches } = await ok(bg.GET('/api/v1/workspaces/{ws}/batches', { params: { path: { ws }, query: { limit: 500, ...(before ? { before } : {}) } } }));
+    const { batches } = await ok(
+      bg.GET('/api/v1/workspaces/{ws}/batches', {
+        params: { path: { ws }, query: { limit: 500, ...(before ? { before } : {}) } },
+      }),
+    );
     if (!batches.length) break;
     for (const b of batches) {
       if (!submitted.has(b.id)) continue;

@@ -39,7 +39,13 @@ export async function runRoute(spec: RouteSpec): Promise<RouteResult> {
       else if (detail.length < KEEP) detail.push(`${status} ${body.slice(0, 200)}`);
     },
   };
-  const inst = autocannon({ url: spec.url, connections: spec.connections, duration: spec.duration, timeout: spec.timeout ?? 10, requests: [request] });
+  const inst = autocannon({
+    url: spec.url,
+    connections: spec.connections,
+    duration: spec.duration,
+    timeout: spec.timeout ?? 10,
+    requests: [request],
+  });
   const socketErrors = new Map<string, number>();
   inst.on('reqError', (e) => socketErrors.set(e.message, (socketErrors.get(e.message) ?? 0) + 1));
   const r = await inst;

@@ -20,6 +20,10 @@ await lines.next();
 if (job.warmup > 0) await runRoute({ ...spec, duration: job.warmup });
 const ids: string[] = [];
 process.stdout.write('measuring\n');
-const result = await runRoute({ ...spec, duration: job.duration, ...(job.kind === 'submit' ? { onOk: (body: string) => ids.push((JSON.parse(body) as { id: string }).id) } : {}) });
+const result = await runRoute({
+  ...spec,
+  duration: job.duration,
+  ...(job.kind === 'submit' ? { onOk: (body: string) => ids.push((JSON.parse(body) as { id: string }).id) } : {}),
+});
 process.stdout.write(JSON.stringify({ ...result, ids }) + '\n');
 process.exit(0);

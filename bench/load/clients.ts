@@ -60,7 +60,8 @@ export function startClient(job: ClientJob, serverPid: number | undefined): Clie
     child.once('error', reject);
     child.once('close', (code) => {
       const last = out.trimEnd().split('\n').at(-1) ?? '';
-      if (code !== 0 || !last.startsWith('{')) return reject(new Error(`the ${job.kind} load client exited with ${code}: ${out.slice(-500)}`));
+      if (code !== 0 || !last.startsWith('{'))
+        return reject(new Error(`the ${job.kind} load client exited with ${code}: ${out.slice(-500)}`));
       const r = JSON.parse(last) as RouteResult & { ids: string[] };
       resolve({ ...r, cpuUs: ((c1 - c0) * 1000) / r.requests });
     });

@@ -15,11 +15,23 @@ export function requests(s: Seed) {
     headers: json(s.approver.token),
     setupRequest: (req) => {
       const lo = (k++ * 997) % Math.max(1, s.itemIds.length - 2000);
-      const body = { conditions: [{ id: 'n', search_value: [lo, lo + 2000] }, { id: 'name', search_value: [words[k % words.length]] }], per_page: 20, page: 1 };
+      const body = {
+        conditions: [
+          { id: 'n', search_value: [lo, lo + 2000] },
+          { id: 'name', search_value: [words[k % words.length]] },
+        ],
+        per_page: 20,
+        page: 1,
+      };
       return { ...req, body: JSON.stringify(body) };
     },
   };
-  const check: Request = { method: 'POST', path: `/batch_approvals/_check?user_id=${s.approver.id}`, headers: json(s.approver.token), body: JSON.stringify(s.ticketIds) };
+  const check: Request = {
+    method: 'POST',
+    path: `/batch_approvals/_check?user_id=${s.approver.id}`,
+    headers: json(s.approver.token),
+    body: JSON.stringify(s.ticketIds),
+  };
   const free = s.freeItemIds;
   const submit: Request = {
     method: 'POST',
@@ -27,13 +39,23 @@ export function requests(s: Seed) {
     headers: json(s.admin.token),
     setupRequest: (req) => {
       const from = (k++ * 10) % (free.length - 10);
-      return { ...req, body: JSON.stringify({ operation: 'update', fields: { note: `load ${k}` }, target: { ids: free.slice(from, from + 10) } }) };
+      return {
+        ...req,
+        body: JSON.stringify({
+          operation: 'update',
+          fields: { note: `load ${k}` },
+          target: { ids: free.slice(from, from + 10) },
+        }),
+      };
     },
   };
   const status: Request = {
     method: 'GET',
     headers: { authorization: `Bearer ${s.approver.token}` },
-    setupRequest: (req) => ({ ...req, path: `/api/v1/workspaces/${s.ws}/batches/${s.finishedBatchIds[k++ % s.finishedBatchIds.length]}` }),
+    setupRequest: (req) => ({
+      ...req,
+      path: `/api/v1/workspaces/${s.ws}/batches/${s.finishedBatchIds[k++ % s.finishedBatchIds.length]}`,
+    }),
   };
   return { search, check, submit, status };
 }

@@ -42,7 +42,15 @@ const DATASTORE_DEF = {
     { display_id: 'approved', name: 'Approved' },
     { display_id: 'rejected', name: 'Rejected' },
   ],
-  actions: [{ display_id: 'submit', name: 'Submit', from: ['open'], to: 'approved', approval: { pending_status: 'pending', reject_status: 'rejected', approver_role: 'approver' } }],
+  actions: [
+    {
+      display_id: 'submit',
+      name: 'Submit',
+      from: ['open'],
+      to: 'approved',
+      approval: { pending_status: 'pending', reject_status: 'rejected', approver_role: 'approver' },
+    },
+  ],
 };
 
 /** Polls each batch until it is terminal; answers the final batches. */
@@ -64,41 +72,75 @@ export async function waitTerminal(bg: BatchgateClient, ws: string, ids: readonl
 }
 
 export async function seed(baseUrl: string, adminToken: string, items: number): Promise<Seed> {
-  if (items < CHECK_IDS + FINISHED_BATCHES * 10 + 100) throw new Error(`--items must be at least ${CHECK_IDS + FINISHED_BATCHES * 10 + 100}`);
+  if (items < CHECK_IDS + FINISHED_BATCHES * 10 + 100)
+    throw new Error(`--items must be at least ${CHECK_IDS + FINISHED_BATCHES * 10 + 100}`);
   const admin = createClient({ baseUrl, token: adminToken });
   const ws = (await ok(admin.POST('/api/v1/workspaces', { body: { name: 'load' } }))).id;
-  await ok(admin.POST('/api/v1/workspaces/{ws}/datastores', { params: { path: { ws } }, body: DATASTORE_DEF as never }));
+  await ok(
+    admin.POST('/api/v1/workspaces/{ws}/datastores', { params: { path: { ws } }, body: DATASTORE_DEF as never }),
+  );
 
   const user = await ok(admin.POST('/api/v1/users', { body: { name: 'approver' } }));
-  const { token: approverToken } = await ok(admin.POST('/api/v1/users/{user_id}/tokens', { params: { path: { user_id: user.id } }, body: {} }));
-  await ok(admin.PUT('/api/v1/workspaces/{ws}/members/{user_id}', { params: { path: { ws, user_id: user.id } }, body: { role: 'approver' } }));
+  const { token: approverToken } = await ok(
+    admin.POST('/api/v1/users/{user_id}/tokens', { params: { path: { user_id: user.id } }, body: {} }),
+  );
+  await ok(
+    admin.PUT('/api/v1/workspaces/{ws}/members/{user_id}', {
+      params: { path: { ws, user_id: user.id } },
+      body: { role: 'approver' },
+    }),
+  );
 
   const itemIds: string[] = [];
   for (let from = 0; from < items; from += IMPORT_CHUNK) {
     const rows = Array.from({ length: Math.min(IMPORT_CHUNK, items - from) }, (_, k) => {
       const i = from + k;
-      return { title: `item ${i}`, fields: { n: i, name: `${WORDS[i % WORDS.length]} ${i}`, cat: ['a', 'b', 'c'][i % 3] } };
+      return {
+        title: `item ${i}`,
+        fields: { n: i, name: `${WORDS[i % WORDS.length]} ${i}`, cat: ['a', 'b', 'c'][i % 3] },
+      };
     });
-    const res = await ok(admin.POST('/api/v1/workspaces/{ws}/datastores/{ds}/items', { params: { path: { ws, ds: DATASTORE } }, body: { items: rows } as never }));
+    const res = await ok(
+      admin.POST('/api/v1/workspaces/{ws}/datastores/{ds}/items', {
+        params: { path: { ws, ds: DATASTORE } },
+        body: { items: rows } as never,
+      }),
+    );
     itemIds.push(...(res as unknown as { ids: string[] }).ids);
   }
 
   // 200 pending tickets for the approver, opened by one batch the way a client would.
   const { id: submitId } = await ok(
-    admin.POST('/api/v1/workspaces/{ws}/batches', { params: { path: { ws } }, body: { operation: 'action', action: 'submit', target: { ids: itemIds.slice(0, CHECK_IDS) } } }),
+    admin.POST('/api/v1/workspaces/{ws}/batches', {
+      params: { path: { ws } },
+      body: { operation: 'action', action: 'submit', target: { ids: itemIds.slice(0, CHECK_IDS) } },
+    }),
   );
   const finished = [];
   for (let k = 0; k < FINISHED_BATCHES; k++) {
     const ids = itemIds.slice(CHECK_IDS + k * 10, CHECK_IDS + (k + 1) * 10);
-    finished.push(await ok(admin.POST('/api/v1/workspaces/{ws}/batches', { params: { path: { ws } }, body: { operation: 'update', fields: { note: `seed ${k}` }, target: { ids } } })));
+    finished.push(
+      await ok(
+        admin.POST('/api/v1/workspaces/{ws}/batches', {
+          params: { path: { ws } },
+          body: { operation: 'update', fields: { note: `seed ${k}` }, target: { ids } },
+        }),
+      ),
+    );
   }
   const ended = await waitTerminal(admin, ws, [submitId, ...finished.map((b) => b.id)], 120_000);
   const bad = ended.filter((b) => b.state !== 'succeeded');
-  if (bad.length) throw new Error(`seed batches did not succeed: ${JSON.stringify(bad.map((b) => [b.id, b.state, b.failed]))}`);
+  if (bad.length)
+    throw new Error(`seed batches did not succeed: ${JSON.stringify(bad.map((b) => [b.id, b.state, b.failed]))}`);
 
   const approver = createClient({ baseUrl, token: approverToken });
-  const { tickets } = await ok(approver.GET('/api/v1/workspaces/{ws}/tickets', { params: { path: { ws }, query: { assignee: 'me', state: 'pending', limit: 1000 } } }));
-  if (tickets.length !== CHECK_IDS) throw new Error(`expected ${CHECK_IDS} pending tickets for the approver, got ${tickets.length}`);
+  const { tickets } = await ok(
+    approver.GET('/api/v1/workspaces/{ws}/tickets', {
+      params: { path: { ws }, query: { assignee: 'me', state: 'pending', limit: 1000 } },
+    }),
+  );
+  if (tickets.length !== CHECK_IDS)
+    throw new Error(`expected ${CHECK_IDS} pending tickets for the approver, got ${tickets.length}`);
   const ticketIds = tickets.map((t) => t.id);
   // `_check` must do its real work under load: every one of these is approvable by this user.
   const check = await fetch(`${baseUrl}/batch_approvals/_check?user_id=${user.id}`, {
@@ -107,7 +149,8 @@ export async function seed(baseUrl: string, adminToken: string, items: number): 
     body: JSON.stringify(ticketIds),
   });
   const verdicts = (await check.json()) as { supported: boolean }[];
-  if (check.status !== 200 || verdicts.length !== CHECK_IDS || verdicts.some((v) => !v.supported)) throw new Error(`_check of the seeded tickets: ${check.status} ${JSON.stringify(verdicts).slice(0, 300)}`);
+  if (check.status !== 200 || verdicts.length !== CHECK_IDS || verdicts.some((v) => !v.supported))
+    throw new Error(`_check of the seeded tickets: ${check.status} ${JSON.stringify(verdicts).slice(0, 300)}`);
 
   return {
     ws,

@@ -94,10 +94,21 @@ function stopChild(child: ChildProcess, timeoutMs = 30_000): Promise<void> {
 }
 
 /** Starts `node [args]` with its output in `logFile`, and waits until GET `healthPath` answers 2xx. */
-export async function startProcess(args: string[], env: NodeJS.ProcessEnv, logFile: string, healthPath: string): Promise<RunningProcess> {
+export async function startProcess(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  logFile: string,
+  healthPath: string,
+): Promise<RunningProcess> {
   const port = await freePort();
   const fd = openSync(logFile, 'a');
-  const child = track(spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1' }, stdio: ['ignore', fd, fd] }));
+  const child = track(
+    spawn(process.execPath, args, {
+      cwd: ROOT,
+      env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1' },
+      stdio: ['ignore', fd, fd],
+    }),
+  );
   const url = `http://127.0.0.1:${port}`;
   const logTail = (lines = 20) => readFileSync(logFile, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
   try {
@@ -123,7 +134,10 @@ async function pgAdmin<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promis
  * `batchgate serve` on a new database. `pgUrl` is a server to create the database on (scripts/ensure-postgres.sh
  * prints one). Stopping sends SIGTERM (the service drains), then removes the database.
  */
-export async function startService(dialect: Dialect, opts: { pgUrl?: string; logLevel: string; dir?: string }): Promise<RunningService> {
+export async function startService(
+  dialect: Dialect,
+  opts: { pgUrl?: string; logLevel: string; dir?: string },
+): Promise<RunningService> {
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'bg-load-'));
   let databaseUrl: string;
   let dropDatabase = async () => {};
@@ -136,7 +150,8 @@ export async function startService(dialect: Dialect, opts: { pgUrl?: string; log
     const u = new URL(opts.pgUrl);
     u.pathname = `/${name}`;
     databaseUrl = u.toString();
-    dropDatabase = () => pgAdmin(opts.pgUrl!, (c) => c.query(`drop database if exists ${name} with (force)`)).then(() => {});
+    dropDatabase = () =>
+      pgAdmin(opts.pgUrl!, (c) => c.query(`drop database if exists ${name} with (force)`)).then(() => {});
   }
   const adminToken = `bg_load_${randomBytes(18).toString('hex')}`;
   let proc: RunningProcess;

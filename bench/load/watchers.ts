@@ -37,32 +37,36 @@ export function watchBatch(url: string, token: string, n: number, stallMs: numbe
     gaps.push(0);
     let first!: () => void;
     firsts.push(new Promise<void>((r) => (first = r)));
-    const req = http.get(url, { headers: { authorization: `Bearer ${token}`, accept: 'text/event-stream' }, agent: false }, (res) => {
-      if (res.statusCode !== 200) {
-        fail(`watcher ${i}: HTTP ${res.statusCode}`);
-        first();
-        res.resume();
-        return;
-      }
-      res.setEncoding('utf8');
-      let buf = '';
-      res.on('data', (s: string) => {
-        buf += s;
-        let k;
-        while ((k = buf.indexOf('\n\n')) >= 0) {
-          const block = buf.slice(0, k);
-          buf = buf.slice(k + 2);
-          if (!block.includes('data: ')) continue;
-          const now = Date.now();
-          if (last[i]) gaps[i] = Math.max(gaps[i]!, now - last[i]!);
-          else first();
-          last[i] = now;
-          events++;
+    const req = http.get(
+      url,
+      { headers: { authorization: `Bearer ${token}`, accept: 'text/event-stream' }, agent: false },
+      (res) => {
+        if (res.statusCode !== 200) {
+          fail(`watcher ${i}: HTTP ${res.statusCode}`);
+          first();
+          res.resume();
+          return;
         }
-      });
-      res.on('end', () => fail(`watcher ${i}: the stream ended during the phase`));
-      res.on('error', (e) => fail(`watcher ${i}: ${e.message}`));
-    });
+        res.setEncoding('utf8');
+        let buf = '';
+        res.on('data', (s: string) => {
+          buf += s;
+          let k;
+          while ((k = buf.indexOf('\n\n')) >= 0) {
+            const block = buf.slice(0, k);
+            buf = buf.slice(k + 2);
+            if (!block.includes('data: ')) continue;
+            const now = Date.now();
+            if (last[i]) gaps[i] = Math.max(gaps[i]!, now - last[i]!);
+            else first();
+            last[i] = now;
+            events++;
+          }
+        });
+        res.on('end', () => fail(`watcher ${i}: the stream ended during the phase`));
+        res.on('error', (e) => fail(`watcher ${i}: ${e.message}`));
+      },
+    );
     req.on('error', (e) => {
       fail(`watcher ${i}: ${e.message}`);
       first();
@@ -78,7 +82,8 @@ export function watchBatch(url: string, token: string, n: number, stallMs: numbe
       last.forEach((t, i) => {
         if (t) gaps[i] = Math.max(gaps[i]!, now - t);
         else errorDetail.push(`watcher ${i} received no event`);
-        if (gaps[i]! > stallMs) errorDetail.push(`watcher ${i} went ${gaps[i]} ms without an event (limit ${stallMs} ms)`);
+        if (gaps[i]! > stallMs)
+          errorDetail.push(`watcher ${i} went ${gaps[i]} ms without an event (limit ${stallMs} ms)`);
       });
       return { watchers: n, events, maxGapMs: Math.max(0, ...gaps), errors: errorDetail.length, errorDetail };
     },

@@ -59,7 +59,14 @@ function makeAjv(coerce: boolean): Ajv {
   // `strict: false` also turns strictNumbers off, which lets a body's 1e400 (Infinity) pass as a number and
   // even as an integer: bodies keep it on. Text keeps it off: Ajv coerces "1e400" to Infinity and, with it on,
   // then skips minimum/maximum for a non-finite number; off, `maximum` refuses it (text integers need one).
-  const ajv = new Ajv({ coerceTypes: coerce, useDefaults: true, removeAdditional: false, allErrors: false, strict: false, strictNumbers: !coerce });
+  const ajv = new Ajv({
+    coerceTypes: coerce,
+    useDefaults: true,
+    removeAdditional: false,
+    allErrors: false,
+    strict: false,
+    strictNumbers: !coerce,
+  });
   addFormats.default(ajv);
   return ajv;
 }
@@ -104,15 +111,18 @@ export async function buildApp(opts: AppOptions): Promise<App> {
   app.decorate('routeList', routeList);
   app.addHook('onRoute', (r) => {
     for (const method of [r.method].flat()) {
-      if (method !== 'HEAD') routeList.push({ method, url: r.url, hidden: (r.schema as { hide?: boolean } | undefined)?.hide === true });
+      if (method !== 'HEAD')
+        routeList.push({ method, url: r.url, hidden: (r.schema as { hide?: boolean } | undefined)?.hide === true });
     }
     // Fastify validates an absent body as null, so `Type.Optional(Type.Object(...))` alone would still refuse
     // a POST without one: on routes whose body is optional, an absent one is validated, and handled, as `{}`.
     // Attached per route at registration, not as a hook every request runs.
-    if (isOptionalSchema(r.schema?.body)) r.preValidation = [...(r.preValidation ? [r.preValidation].flat() : []), emptyBodyAsObject];
+    if (isOptionalSchema(r.schema?.body))
+      r.preValidation = [...(r.preValidation ? [r.preValidation].flat() : []), emptyBodyAsObject];
     // Who asks before what is asked: the token is checked in onRequest, before the body is read, on every route
     // of every door that is not public. Attached per route, so public routes pay nothing for it.
-    if (!isPublicRoute(r.url, r.config)) r.onRequest = [authenticateFirst, ...(r.onRequest ? [r.onRequest].flat() : [])];
+    if (!isPublicRoute(r.url, r.config))
+      r.onRequest = [authenticateFirst, ...(r.onRequest ? [r.onRequest].flat() : [])];
   });
   const authenticateFirst = authFirst(opts.ctx);
 
@@ -139,7 +149,8 @@ export async function buildApp(opts: AppOptions): Promise<App> {
   // is refused here rather than failing in the database.
   app.addHook('onRequest', (req, _reply, done) => {
     // includes, not a regex: every request runs this, and /%00/.test cost ~1,100 instructions of it (callgrind).
-    if (req.url.includes('%00') || req.url.includes('\0')) return done(new AppError('BAD_REQUEST', 'The URL contains a NUL character (%00).'));
+    if (req.url.includes('%00') || req.url.includes('\0'))
+      return done(new AppError('BAD_REQUEST', 'The URL contains a NUL character (%00).'));
     // An unknown path needs a token too: without one it answers 401 (in its dialect), not 404, so an anonymous
     // client cannot map the routes, and its body is not read.
     if (req.is404) return authenticateFirst(req, _reply, done);
@@ -151,7 +162,9 @@ export async function buildApp(opts: AppOptions): Promise<App> {
   // content type), answers in the envelope of the dialect the path falls under; the dialects' own routes have
   // their own handlers.
   app.setErrorHandler((err, req, reply) => sendErrorByPath(err, req, reply));
-  app.setNotFoundHandler((req, reply) => sendErrorByPath(new AppError('ROUTE_NOT_FOUND', `No route ${req.method} ${req.url.split('?')[0]}.`), req, reply));
+  app.setNotFoundHandler((req, reply) =>
+    sendErrorByPath(new AppError('ROUTE_NOT_FOUND', `No route ${req.method} ${req.url.split('?')[0]}.`), req, reply),
+  );
 
   app.addSchema(ErrorResponse);
   await app.register(swagger, {
@@ -166,13 +179,23 @@ export async function buildApp(opts: AppOptions): Promise<App> {
       },
       security: [{ bearer: [] }, { authToken: [] }],
     },
-    refResolver: { buildLocalReference: (json, _base, _frag, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
+    refResolver: {
+      buildLocalReference: (json, _base, _frag, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`),
+    },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
   app.get(
     '/healthz',
-    { config: { public: true }, schema: { tags: ['ops'], summary: 'Liveness and database check', security: [], response: { 200: Type.Object({ ok: Type.Boolean(), database: Type.String() }) } } },
+    {
+      config: { public: true },
+      schema: {
+        tags: ['ops'],
+        summary: 'Liveness and database check',
+        security: [],
+        response: { 200: Type.Object({ ok: Type.Boolean(), database: Type.String() }) },
+      },
+    },
     async () => {
       await opts.ctx.db.selectFrom('bg_meta').select('key').limit(1).execute();
       return { ok: true, database: opts.ctx.caps.dialect };
@@ -181,7 +204,12 @@ export async function buildApp(opts: AppOptions): Promise<App> {
   app.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
   metricsRoute(app as unknown as App, { ctx: opts.ctx, metricsToken: opts.metricsToken ?? null });
 
-  const deps = { ctx: opts.ctx, engine: opts.engine, statusCacheMs: opts.statusCacheMs ?? DEFAULT_STATUS_CACHE_MS, streams: { ...DEFAULT_STREAM_SETTINGS, ...opts.sse } };
+  const deps = {
+    ctx: opts.ctx,
+    engine: opts.engine,
+    statusCacheMs: opts.statusCacheMs ?? DEFAULT_STATUS_CACHE_MS,
+    streams: { ...DEFAULT_STREAM_SETTINGS, ...opts.sse },
+  };
   await app.register(nativeApi(deps), { prefix: '/api/v1' });
   // The compatibility doors: each translates its dialect onto the same core and engine, in its own envelope.
   await app.register(dataartsApi(deps));

@@ -27,7 +27,13 @@ export function tokenOf(req: FastifyRequest): string | undefined {
     // `Bearer <token>` as clients send it, without the regex below (every request ran it): printable ASCII after
     // the one space and at the end, and no line break (the pattern's `.` stops at one), means trim() and the
     // pattern would give exactly the rest.
-    if (auth.startsWith('Bearer ') && printable(auth.charCodeAt(7)) && printable(auth.charCodeAt(auth.length - 1)) && !auth.includes('\n') && !auth.includes('\r')) {
+    if (
+      auth.startsWith('Bearer ') &&
+      printable(auth.charCodeAt(7)) &&
+      printable(auth.charCodeAt(auth.length - 1)) &&
+      !auth.includes('\n') &&
+      !auth.includes('\r')
+    ) {
       return auth.slice(7);
     }
     const m = /^Bearer\s+(.+)$/i.exec(auth.trim());
@@ -92,7 +98,8 @@ function settle(req: FastifyRequest, p: Principal): Principal {
 function authFailure(req: FastifyRequest, e: unknown, wait: number): unknown {
   if (isAppError(e) && e.code === 'UNAUTHENTICATED') {
     if (wait > 0) return tooManyFailures(wait);
-    if (req.server.authFailures.fail(req.ip)) req.log.warn({ ip: req.ip }, 'authentication failures from this address reached the limit');
+    if (req.server.authFailures.fail(req.ip))
+      req.log.warn({ ip: req.ip }, 'authentication failures from this address reached the limit');
   }
   return e;
 }

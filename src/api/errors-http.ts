@@ -42,7 +42,10 @@ const FASTIFY_STATUSES: Record<number, ErrorCode> = {
 export function toHttpError(err: unknown, req?: FastifyRequest): HttpError {
   const e = catalogError(err);
   if (e.status < 500 || !req) return e;
-  const details = e.details && typeof e.details === 'object' && !Array.isArray(e.details) ? { ...e.details, request_id: req.id } : { request_id: req.id };
+  const details =
+    e.details && typeof e.details === 'object' && !Array.isArray(e.details)
+      ? { ...e.details, request_id: req.id }
+      : { request_id: req.id };
   return { ...e, message: `${e.message} (request id ${req.id})`, details };
 }
 
@@ -63,7 +66,8 @@ function catalogError(err: unknown): HttpError {
   }
   if (fe && typeof fe.code === 'string' && Object.hasOwn(FASTIFY_CODES, fe.code)) {
     const code = FASTIFY_CODES[fe.code]!;
-    const message = fe.code === 'FST_ERR_BAD_URL' ? 'The URL is not valid percent-encoded UTF-8.' : Errors[code].message;
+    const message =
+      fe.code === 'FST_ERR_BAD_URL' ? 'The URL is not valid percent-encoded UTF-8.' : Errors[code].message;
     return { status: Errors[code].status, code, message };
   }
   if (fe && typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
@@ -71,8 +75,10 @@ function catalogError(err: unknown): HttpError {
     return { status: Errors[code].status, code, message: fe.message };
   }
   // PostgreSQL's statement_timeout on a request's connection (src/db/query-limits.ts).
-  if (isQueryTimeout(err)) return { status: Errors.QUERY_TIMEOUT.status, code: 'QUERY_TIMEOUT', message: Errors.QUERY_TIMEOUT.message };
-  if (isConnectionLoss(err)) return { status: 503, code: 'UNAVAILABLE', message: 'The database is unreachable; retry shortly.' };
+  if (isQueryTimeout(err))
+    return { status: Errors.QUERY_TIMEOUT.status, code: 'QUERY_TIMEOUT', message: Errors.QUERY_TIMEOUT.message };
+  if (isConnectionLoss(err))
+    return { status: 503, code: 'UNAVAILABLE', message: 'The database is unreachable; retry shortly.' };
   return { status: 500, code: 'INTERNAL', message: Errors.INTERNAL.message };
 }
 
@@ -91,5 +97,7 @@ export function sendNativeError(err: unknown, req: FastifyRequest, reply: Fastif
   // Router errors (a malformed URL) are answered before the onRequest hook that sets it.
   reply.header(REQUEST_ID_HEADER, req.id);
   if (e.headers) reply.headers(e.headers);
-  return reply.status(e.status).send({ error: { code: e.code, message: e.message, ...(e.details !== undefined ? { details: e.details } : {}) } });
+  return reply
+    .status(e.status)
+    .send({ error: { code: e.code, message: e.message, ...(e.details !== undefined ? { details: e.details } : {}) } });
 }

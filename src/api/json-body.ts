@@ -47,12 +47,17 @@ export function parseJsonBody(body: string | Uint8Array): unknown {
       } else if (c === 34 /* " */) inString = false;
     } else if (c === 34) inString = true;
     else if (c === 123 /* { */ || c === 91 /* [ */) {
-      if (++depth > MAX_JSON_DEPTH) throw new AppError('NESTING_TOO_DEEP', `JSON nests deeper than ${MAX_JSON_DEPTH} levels.`);
+      if (++depth > MAX_JSON_DEPTH)
+        throw new AppError('NESTING_TOO_DEEP', `JSON nests deeper than ${MAX_JSON_DEPTH} levels.`);
     } else if (c === 125 /* } */ || c === 93 /* ] */) depth--;
     else if (c === 45 /* - */ || isDigit(c)) {
       const end = scanNumber(text, i);
       if (end.exponent || end.intDigits > 308) mayOverflow = true;
-      if (end.integer && end.intDigits >= 16 && text.charCodeAt(end.intStart) !== 48 /* leading 0: invalid JSON, leave it */) {
+      if (
+        end.integer &&
+        end.intDigits >= 16 &&
+        text.charCodeAt(end.intStart) !== 48 /* leading 0: invalid JSON, leave it */
+      ) {
         if (!Number.isSafeInteger(Number(text.slice(i, end.end)))) unsafe.push(i, end.end);
       }
       i = end.end - 1;
@@ -86,7 +91,10 @@ function isDigit(c: number): boolean {
 }
 
 /** The extent of a number token starting at `i`: `-? digits (. digits)? ([eE] [+-]? digits)?`. */
-function scanNumber(text: string, i: number): { end: number; integer: boolean; exponent: boolean; intStart: number; intDigits: number } {
+function scanNumber(
+  text: string,
+  i: number,
+): { end: number; integer: boolean; exponent: boolean; intStart: number; intDigits: number } {
   let j = i;
   if (text.charCodeAt(j) === 45) j++;
   const intStart = j;
@@ -117,7 +125,11 @@ function refuse(path: string, must: string): never {
 }
 
 function checkString(path: string, s: string): void {
-  if (UNSTORABLE.test(s)) refuse(path, s.includes('\0') ? 'must not contain a NUL character (U+0000)' : 'must not contain an unpaired UTF-16 surrogate');
+  if (UNSTORABLE.test(s))
+    refuse(
+      path,
+      s.includes('\0') ? 'must not contain a NUL character (U+0000)' : 'must not contain an unpaired UTF-16 surrogate',
+    );
 }
 
 /** Depth is bounded by MAX_JSON_DEPTH, so the recursion is too. */

@@ -73,7 +73,9 @@ export async function buildMetricsApp(deps: MetricsDeps & AuthFailureSettings & 
   app.addSchema(ErrorResponse);
   requestContext(app, deps.ctx.metrics);
   app.setErrorHandler((e, req, reply) => sendNativeError(e, req, reply));
-  app.setNotFoundHandler((req, reply) => sendNativeError(new AppError('ROUTE_NOT_FOUND', `No route ${req.method} ${req.url.split('?')[0]}.`), req, reply));
+  app.setNotFoundHandler((req, reply) =>
+    sendNativeError(new AppError('ROUTE_NOT_FOUND', `No route ${req.method} ${req.url.split('?')[0]}.`), req, reply),
+  );
   metricsRoute(app, deps);
   return app;
 }

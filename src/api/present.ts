@@ -26,7 +26,13 @@ export function presentDatastore(ds: Datastore) {
     display_id: ds.display_id,
     name: ds.name,
     created_at: iso(ds.created_at),
-    fields: ds.fields.map((f) => ({ id: f.id, display_id: f.display_id, name: f.name, type: f.type, options: f.options })),
+    fields: ds.fields.map((f) => ({
+      id: f.id,
+      display_id: f.display_id,
+      name: f.name,
+      type: f.type,
+      options: f.options,
+    })),
     statuses: ds.statuses.map((s) => ({ id: s.id, display_id: s.display_id, name: s.name })),
     actions: ds.actions.map((a) => ({
       id: a.id,
@@ -72,7 +78,14 @@ export function presentItem(item: Item, ds: Datastore | undefined) {
 }
 
 export function presentDraft(d: Draft) {
-  return { title: d.title, fields: d.fields, created_by: d.created_by, created_at: iso(d.created_at), updated_by: d.updated_by, updated_at: iso(d.updated_at) };
+  return {
+    title: d.title,
+    fields: d.fields,
+    created_by: d.created_by,
+    created_at: iso(d.created_at),
+    updated_by: d.updated_by,
+    updated_at: iso(d.updated_at),
+  };
 }
 
 export function presentVersion(v: ItemVersion, ds: Datastore | undefined) {

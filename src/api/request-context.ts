@@ -80,7 +80,11 @@ class LazyRequestLogger {
   }
 }
 
-export function requestChildLogger(logger: FastifyBaseLogger, bindings: Record<string, unknown>, opts: object): FastifyBaseLogger {
+export function requestChildLogger(
+  logger: FastifyBaseLogger,
+  bindings: Record<string, unknown>,
+  opts: object,
+): FastifyBaseLogger {
   // Fastify's silent stand-in (no logger given) has no levels to ask: its child costs nothing anyway.
   if (typeof (logger as Partial<Logger>).isLevelEnabled !== 'function') return logger.child(bindings, opts);
   return new LazyRequestLogger(logger as unknown as Logger, bindings, opts) as unknown as FastifyBaseLogger;
@@ -125,7 +129,9 @@ export function requestContext(app: App, metrics: Metrics): void {
     done();
   });
   app.addHook('onResponse', (req, reply, done) => {
-    metrics.httpSeconds.cell(req.method, req.routeOptions.url ?? 'unmatched', String(reply.statusCode)).observe(reply.elapsedTime / 1000);
+    metrics.httpSeconds
+      .cell(req.method, req.routeOptions.url ?? 'unmatched', String(reply.statusCode))
+      .observe(reply.elapsedTime / 1000);
     done();
   });
 }

@@ -10,7 +10,11 @@ import { FIELD_TYPES } from '../core/field-values.ts';
 import { ROLES } from '../core/roles.ts';
 import { MAX_CONDITION_DEPTH, MAX_SEARCH_VALUES, type Condition } from '../core/conditions.ts';
 
-export const Id = Type.String({ pattern: ID_PATTERN, maxLength: 20, description: '19-digit decimal id (64-bit snowflake).' });
+export const Id = Type.String({
+  pattern: ID_PATTERN,
+  maxLength: 20,
+  description: '19-digit decimal id (64-bit snowflake).',
+});
 export const Key = Type.String({ minLength: 1, maxLength: 64, description: 'An id or a display_id.' });
 export const DisplayId = Type.String({ minLength: 1, maxLength: 64 });
 export const Name = Type.String({ minLength: 1, maxLength: 200 });
@@ -23,7 +27,9 @@ export const DateTimeInput = Type.String({ format: 'date-time', maxLength: 64 })
 export const Limit = Type.Integer({ minimum: 1, maximum: 1000 });
 export const Offset = Type.Integer({ minimum: 0, maximum: 1_000_000_000 });
 export const RoleSchema = Type.Union(ROLES.map((r) => Type.Literal(r)));
-export const FieldValues = Type.Record(Type.String({ maxLength: 64 }), Type.Unknown(), { description: 'Field values keyed by field display_id.' });
+export const FieldValues = Type.Record(Type.String({ maxLength: 64 }), Type.Unknown(), {
+  description: 'Field values keyed by field display_id.',
+});
 
 export const ErrorResponse = Type.Object(
   {
@@ -44,9 +50,25 @@ export function responses(ok: Record<number, TSchema>): Record<number, TSchema> 
 
 export const WsParams = Type.Object({ ws: Key });
 
-export const Workspace = Type.Object({ id: Id, name: Type.String(), project_id: Type.Union([Type.String(), Type.Null()]), created_at: Time });
-export const User = Type.Object({ id: Id, name: Type.String(), email: Type.Union([Type.String(), Type.Null()]), is_system_admin: Type.Boolean(), created_at: Time });
-export const Member = Type.Object({ user_id: Id, name: Type.String(), email: Type.Union([Type.String(), Type.Null()]), role: RoleSchema });
+export const Workspace = Type.Object({
+  id: Id,
+  name: Type.String(),
+  project_id: Type.Union([Type.String(), Type.Null()]),
+  created_at: Time,
+});
+export const User = Type.Object({
+  id: Id,
+  name: Type.String(),
+  email: Type.Union([Type.String(), Type.Null()]),
+  is_system_admin: Type.Boolean(),
+  created_at: Time,
+});
+export const Member = Type.Object({
+  user_id: Id,
+  name: Type.String(),
+  email: Type.Union([Type.String(), Type.Null()]),
+  role: RoleSchema,
+});
 
 export const FieldSchema = Type.Object({
   id: Id,
@@ -63,7 +85,9 @@ export const ApprovalSchema = Type.Object({
   approver_role: Type.Union([Type.String(), Type.Null()]),
   batch_approvable: Type.Boolean(),
   requires_comment: Type.Boolean(),
-  allow_self_approval: Type.Boolean({ description: 'Whether the submitter may decide their own ticket (four-eyes otherwise).' }),
+  allow_self_approval: Type.Boolean({
+    description: 'Whether the submitter may decide their own ticket (four-eyes otherwise).',
+  }),
 });
 export const ActionSchema = Type.Object({
   id: Id,
@@ -84,7 +108,9 @@ export const DatastoreSchema = Type.Object({
   fields: Type.Array(FieldSchema),
   statuses: Type.Array(StatusSchema),
   actions: Type.Array(ActionSchema),
-  drafts: Type.Union([Type.Object({ statuses: Type.Array(Type.String()) }), Type.Null()], { description: 'Released statuses: versions and drafts, or null.' }),
+  drafts: Type.Union([Type.Object({ statuses: Type.Array(Type.String()) }), Type.Null()], {
+    description: 'Released statuses: versions and drafts, or null.',
+  }),
   created_at: Time,
 });
 
@@ -106,7 +132,10 @@ export const DatastoreBody = Type.Object(
         { maxItems: 200 },
       ),
     ),
-    statuses: Type.Array(Type.Object({ display_id: DisplayId, name: Name }, { additionalProperties: false }), { minItems: 1, maxItems: 100 }),
+    statuses: Type.Array(Type.Object({ display_id: DisplayId, name: Name }, { additionalProperties: false }), {
+      minItems: 1,
+      maxItems: 100,
+    }),
     actions: Type.Optional(
       Type.Array(
         Type.Object(
@@ -126,7 +155,11 @@ export const DatastoreBody = Type.Object(
                   approver_role: Type.Optional(RoleSchema),
                   batch_approvable: Type.Optional(Type.Boolean()),
                   requires_comment: Type.Optional(Type.Boolean()),
-                  allow_self_approval: Type.Optional(Type.Boolean({ description: 'Let the submitter decide their own ticket; default false (four-eyes).' })),
+                  allow_self_approval: Type.Optional(
+                    Type.Boolean({
+                      description: 'Let the submitter decide their own ticket; default false (four-eyes).',
+                    }),
+                  ),
                 },
                 { additionalProperties: false },
               ),
@@ -139,7 +172,14 @@ export const DatastoreBody = Type.Object(
     ),
     drafts: Type.Optional(
       Type.Object(
-        { statuses: Type.Array(DisplayId, { minItems: 1, maxItems: 100, description: 'Released statuses: entering one records a version; an update there is kept as the item draft.' }) },
+        {
+          statuses: Type.Array(DisplayId, {
+            minItems: 1,
+            maxItems: 100,
+            description:
+              'Released statuses: entering one records a version; an update there is kept as the item draft.',
+          }),
+        },
         { additionalProperties: false },
       ),
     ),
@@ -163,7 +203,11 @@ export const ItemSchema = Type.Object({
 });
 
 export const ItemInput = Type.Object(
-  { title: Type.Optional(Type.String({ maxLength: 1000 })), fields: Type.Optional(FieldValues), status: Type.Optional(DisplayId) },
+  {
+    title: Type.Optional(Type.String({ maxLength: 1000 })),
+    fields: Type.Optional(FieldValues),
+    status: Type.Optional(DisplayId),
+  },
   { additionalProperties: false },
 );
 
@@ -204,9 +248,15 @@ export const HistorySchema = Type.Object({
   ticket_id: Type.Union([Type.String(), Type.Null()]),
   changes: Type.Union([FieldValues, Type.Null()]),
   created_at: Time,
-  rev_no: Type.Union([Type.Integer(), Type.Null()], { description: "The item's rev_no after this change (null on entries older than revert support)." }),
-  reverts_batch_id: Type.Union([Type.String(), Type.Null()], { description: 'On a `revert` entry: the batch whose change it undid (`batch_id` is the revert batch).' }),
-  on_behalf_of: Type.Union([Type.String(), Type.Null()], { description: 'When `user_id` (who really made the change) acted in another user’s name: that user.' }),
+  rev_no: Type.Union([Type.Integer(), Type.Null()], {
+    description: "The item's rev_no after this change (null on entries older than revert support).",
+  }),
+  reverts_batch_id: Type.Union([Type.String(), Type.Null()], {
+    description: 'On a `revert` entry: the batch whose change it undid (`batch_id` is the revert batch).',
+  }),
+  on_behalf_of: Type.Union([Type.String(), Type.Null()], {
+    description: 'When `user_id` (who really made the change) acted in another user’s name: that user.',
+  }),
 });
 
 export const TicketSchema = Type.Object({
@@ -225,14 +275,23 @@ export const TicketSchema = Type.Object({
   comment: Type.Union([Type.String(), Type.Null()]),
   decision_comment: Type.Union([Type.String(), Type.Null()]),
   decided_by: Type.Union([Id, Type.Null()], { description: 'Who decided: the user who really did it.' }),
-  on_behalf_of: Type.Union([Id, Type.Null()], { description: 'When `decided_by` decided in another user’s name (the batch approval API’s user_id): that user.' }),
-  allow_self_approval: Type.Boolean({ description: 'Whether its submitter may decide it (the action’s approval.allow_self_approval).' }),
+  on_behalf_of: Type.Union([Id, Type.Null()], {
+    description: 'When `decided_by` decided in another user’s name (the batch approval API’s user_id): that user.',
+  }),
+  allow_self_approval: Type.Boolean({
+    description: 'Whether its submitter may decide it (the action’s approval.allow_self_approval).',
+  }),
   decided_at: NullableTime,
   created_at: Time,
   updated_at: Time,
 });
 
-export const SearchValueSchema = Type.Union([Type.String({ maxLength: 1000 }), Type.Number(), Type.Boolean(), Type.Null()]);
+export const SearchValueSchema = Type.Union([
+  Type.String({ maxLength: 1000 }),
+  Type.Number(),
+  Type.Boolean(),
+  Type.Null(),
+]);
 
 /**
  * Recursive to MAX_CONDITION_DEPTH levels, written out because Ajv then needs no $recursiveRef support. A dialect

@@ -10,7 +10,8 @@ export const WEB_SRC = join(ROOT, 'src/web');
 export const WEB_DIST = join(ROOT, 'web-dist');
 
 /** Only our own origin: no CDN, no inline script, and the token never leaves for another host. */
-const CSP = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+const CSP =
+  "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
 /**
  * Bundles src/web into `outDir` with esbuild (minified, one file, source map). Written to a sibling temporary
@@ -59,12 +60,25 @@ export function webUi(opts: { dir?: string } = {}) {
   return async function plugin(app: App): Promise<void> {
     app.get('/', { config: { public: true }, schema: { hide: true } }, async (_req, reply) => {
       const index = join(dir, 'index.html');
-      reply.header('content-security-policy', CSP).header('cache-control', 'no-cache').header('referrer-policy', 'no-referrer');
+      reply
+        .header('content-security-policy', CSP)
+        .header('cache-control', 'no-cache')
+        .header('referrer-policy', 'no-referrer');
       if (!existsSync(index)) {
-        return reply.status(503).type('text/plain; charset=utf-8').send('The web UI is not built: run `npm run build:web`.\n');
+        return reply
+          .status(503)
+          .type('text/plain; charset=utf-8')
+          .send('The web UI is not built: run `npm run build:web`.\n');
       }
       return reply.type('text/html; charset=utf-8').send(readFileSync(index));
     });
-    await app.register(fastifyStatic, { root: join(dir, 'assets'), prefix: '/assets/', decorateReply: false, index: false, cacheControl: false, setHeaders: (res) => res.setHeader('cache-control', 'no-cache') });
+    await app.register(fastifyStatic, {
+      root: join(dir, 'assets'),
+      prefix: '/assets/',
+      decorateReply: false,
+      index: false,
+      cacheControl: false,
+      setHeaders: (res) => res.setHeader('cache-control', 'no-cache'),
+    });
   };
 }

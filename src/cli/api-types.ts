@@ -6,7 +6,11 @@ type Json<P extends keyof paths, M extends 'get' | 'post', S extends number> = p
 }
   ? T
   : never;
-type Body<P extends keyof paths> = paths[P]['post'] extends { requestBody?: { content: { 'application/json': infer B } } } ? B : never;
+type Body<P extends keyof paths> = paths[P]['post'] extends {
+  requestBody?: { content: { 'application/json': infer B } };
+}
+  ? B
+  : never;
 
 export type Batch = Json<'/api/v1/workspaces/{ws}/batches/{id}', 'get', 200>;
 export type BatchItemsPage = Json<'/api/v1/workspaces/{ws}/batches/{id}/items', 'get', 200>;
@@ -16,4 +20,7 @@ export type Datastore = Json<'/api/v1/workspaces/{ws}/datastores/{ds}', 'get', 2
 export type SubmitBody = Body<'/api/v1/workspaces/{ws}/batches'>;
 export type SearchBody = Body<'/api/v1/workspaces/{ws}/datastores/{ds}/items/search'>;
 export type Conditions = NonNullable<SearchBody['conditions']>;
-export type ItemInput = Extract<Body<'/api/v1/workspaces/{ws}/datastores/{ds}/items'>, { items: unknown }>['items'][number];
+export type ItemInput = Extract<
+  Body<'/api/v1/workspaces/{ws}/datastores/{ds}/items'>,
+  { items: unknown }
+>['items'][number];

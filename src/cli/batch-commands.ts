@@ -31,7 +31,9 @@ export function registerBatchCommands(program: Command): void {
   const batch = program.command('batch').description('Bulk operations: submit, follow and control batches');
   registerBatchSubmit(batch);
 
-  clientCommand(batch.command('get').description('A batch: counts, progress, rate and ETA').argument('<id>', 'batch id')).action(async (id: string, o: ClientOpts) => {
+  clientCommand(
+    batch.command('get').description('A batch: counts, progress, rate and ETA').argument('<id>', 'batch id'),
+  ).action(async (id: string, o: ClientOpts) => {
     const conn = connect(o);
     const b = await ok(conn.api.GET('/api/v1/workspaces/{ws}/batches/{id}', { params: { path: { ws: conn.ws, id } } }));
     if (conn.json) printJson(b);
@@ -47,13 +49,28 @@ export function registerBatchCommands(program: Command): void {
       .option('--before <id>', 'only batches older than this one (paging)'),
   ).action(async (o: ClientOpts & { state?: string; limit: string; before?: string }) => {
     const conn = connect(o);
-    const query = { limit: Math.floor(parsePositive('--limit', o.limit)), ...(o.state ? { state: o.state } : {}), ...(o.before ? { before: o.before } : {}) };
-    const { batches } = await ok(conn.api.GET('/api/v1/workspaces/{ws}/batches', { params: { path: { ws: conn.ws }, query } }));
+    const query = {
+      limit: Math.floor(parsePositive('--limit', o.limit)),
+      ...(o.state ? { state: o.state } : {}),
+      ...(o.before ? { before: o.before } : {}),
+    };
+    const { batches } = await ok(
+      conn.api.GET('/api/v1/workspaces/{ws}/batches', { params: { path: { ws: conn.ws }, query } }),
+    );
     if (conn.json) return printJson({ batches });
     if (!batches.length) return printLine('no batches');
     printTable([
       ['ID', 'OPERATION', 'STATE', 'TOTAL', 'OK', 'FAILED', 'SKIPPED', 'CREATED'],
-      ...batches.map((b) => [b.id, b.action ? `${b.operation}:${b.action}` : b.operation, b.state, b.total, b.succeeded, b.failed, b.skipped, b.created_at]),
+      ...batches.map((b) => [
+        b.id,
+        b.action ? `${b.operation}:${b.action}` : b.operation,
+        b.state,
+        b.total,
+        b.succeeded,
+        b.failed,
+        b.skipped,
+        b.created_at,
+      ]),
     ]);
   });
 
@@ -66,32 +83,52 @@ export function registerBatchCommands(program: Command): void {
       .option('--error-code <code>', 'only items that failed with this code')
       .option('--limit <n>', 'items per request (1-1000)', '1000')
       .option('--cursor <cursor>', 'start after this cursor (one page only)'),
-  ).action(async (id: string, o: ClientOpts & { state?: 'pending' | 'succeeded' | 'failed' | 'skipped'; errorCode?: string; limit: string; cursor?: string }) => {
-    const conn = connect(o);
-    const items: BatchItemsPage['items'] = [];
-    let cursor: string | null | undefined = o.cursor;
-    do {
-      const query: BatchItemsQuery = {
-        limit: Math.min(1000, Math.floor(parsePositive('--limit', o.limit))),
-        ...(o.state ? { state: o.state } : {}),
-        ...(o.errorCode ? { error_code: o.errorCode } : {}),
-        ...(cursor ? { cursor } : {}),
-      };
-      const page: BatchItemsPage = await ok(conn.api.GET('/api/v1/workspaces/{ws}/batches/{id}/items', { params: { path: { ws: conn.ws, id }, query } }));
-      items.push(...page.items);
-      cursor = o.cursor !== undefined ? null : page.next_cursor;
-    } while (cursor);
-    if (conn.json) return printJson({ items });
-    if (!items.length) return printLine('no items');
-    printTable([['SEQ', 'TARGET', 'STATE', 'ERROR', 'MESSAGE'], ...items.map((i) => [i.seq, i.target_id, i.state, i.error_code, i.error_message])]);
-  });
+  ).action(
+    async (
+      id: string,
+      o: ClientOpts & {
+        state?: 'pending' | 'succeeded' | 'failed' | 'skipped';
+        errorCode?: string;
+        limit: string;
+        cursor?: string;
+      },
+    ) => {
+      const conn = connect(o);
+      const items: BatchItemsPage['items'] = [];
+      let cursor: string | null | undefined = o.cursor;
+      do {
+        const query: BatchItemsQuery = {
+          limit: Math.min(1000, Math.floor(parsePositive('--limit', o.limit))),
+          ...(o.state ? { state: o.state } : {}),
+          ...(o.errorCode ? { error_code: o.errorCode } : {}),
+          ...(cursor ? { cursor } : {}),
+        };
+        const page: BatchItemsPage = await ok(
+          conn.api.GET('/api/v1/workspaces/{ws}/batches/{id}/items', { params: { path: { ws: conn.ws, id }, query } }),
+        );
+        items.push(...page.items);
+        cursor = o.cursor !== undefined ? null : page.next_cursor;
+      } while (cursor);
+      if (conn.json) return printJson({ items });
+      if (!items.length) return printLine('no items');
+      printTable([
+        ['SEQ', 'TARGET', 'STATE', 'ERROR', 'MESSAGE'],
+        ...items.map((i) => [i.seq, i.target_id, i.state, i.error_code, i.error_message]),
+      ]);
+    },
+  );
 
   for (const [control, description] of Object.entries(CONTROLS) as [keyof typeof CONTROLS, string][]) {
     const cmd = clientCommand(batch.command(control).description(description).argument('<id>', 'batch id'));
     if (control === 'resume' || control === 'retry') watchOptions(cmd);
     cmd.action(async (id: string, o: ClientOpts & { watch?: boolean; interval?: string }) => {
       const conn = connect(o);
-      const b = await ok(conn.api.POST(`/api/v1/workspaces/{ws}/batches/{id}/${control}`, { params: { path: { ws: conn.ws, id } }, body: {} }));
+      const b = await ok(
+        conn.api.POST(`/api/v1/workspaces/{ws}/batches/{id}/${control}`, {
+          params: { path: { ws: conn.ws, id } },
+          body: {},
+        }),
+      );
       process.exitCode = await finishBatch(conn, b, { watch: o.watch === true, interval: o.interval ?? '2' });
     });
   }
@@ -105,7 +142,12 @@ export function registerBatchCommands(program: Command): void {
   ).action(async (id: string, rate: string, o: ClientOpts) => {
     const maxRate = rate === 'none' ? null : parsePositive('<rate>', rate);
     const conn = connect(o);
-    const b = await ok(conn.api.POST('/api/v1/workspaces/{ws}/batches/{id}/rethrottle', { params: { path: { ws: conn.ws, id } }, body: { max_rate: maxRate } }));
+    const b = await ok(
+      conn.api.POST('/api/v1/workspaces/{ws}/batches/{id}/rethrottle', {
+        params: { path: { ws: conn.ws, id } },
+        body: { max_rate: maxRate },
+      }),
+    );
     if (conn.json) printJson(b);
     else printLine(`batch ${b.id} ${b.state}: max_rate ${b.max_rate ?? 'none'}`);
   });
@@ -113,12 +155,17 @@ export function registerBatchCommands(program: Command): void {
   clientCommand(
     batch
       .command('reprioritize')
-      .description('Change the batch\'s priority (1-100, default 10): its share of workers among running batches')
+      .description("Change the batch's priority (1-100, default 10): its share of workers among running batches")
       .argument('<id>', 'batch id')
       .argument('<priority>', '1 to 100'),
   ).action(async (id: string, priority: string, o: ClientOpts) => {
     const conn = connect(o);
-    const b = await ok(conn.api.POST('/api/v1/workspaces/{ws}/batches/{id}/reprioritize', { params: { path: { ws: conn.ws, id } }, body: { priority: parsePriority('<priority>', priority) } }));
+    const b = await ok(
+      conn.api.POST('/api/v1/workspaces/{ws}/batches/{id}/reprioritize', {
+        params: { path: { ws: conn.ws, id } },
+        body: { priority: parsePriority('<priority>', priority) },
+      }),
+    );
     if (conn.json) printJson(b);
     else printLine(`batch ${b.id} ${b.state}: priority ${b.priority}`);
   });
@@ -127,24 +174,38 @@ export function registerBatchCommands(program: Command): void {
     clientCommand(
       batch
         .command('revert')
-        .description('Undo what a finished or cancelled batch changed, as a new batch; items changed since fail with REVERT_CONFLICT')
+        .description(
+          'Undo what a finished or cancelled batch changed, as a new batch; items changed since fail with REVERT_CONFLICT',
+        )
         .argument('<id>', 'the batch to revert')
         .option('--dry-run', 'report what would be reverted and what conflicts; change nothing')
-        .option('--comment <text>', 'recorded in each item\'s history'),
+        .option('--comment <text>', "recorded in each item's history"),
     ),
-  ).action(async (id: string, o: ClientOpts & { dryRun?: boolean; comment?: string; watch?: boolean; interval?: string }) => {
-    const conn = connect(o);
-    const body = { ...(o.dryRun ? { dry_run: true } : {}), ...(o.comment !== undefined ? { comment: o.comment } : {}) };
-    const b = await ok(conn.api.POST('/api/v1/workspaces/{ws}/batches/{id}/revert', { params: { path: { ws: conn.ws, id } }, body }));
-    process.exitCode = await finishBatch(conn, b, { watch: o.watch === true, interval: o.interval ?? '2' });
-  });
-
-  watchOptions(clientCommand(batch.command('watch').description('Follow a batch to its end; exit 1 if items failed').argument('<id>', 'batch id'))).action(
-    async (id: string, o: ClientOpts & { interval: string }) => {
+  ).action(
+    async (id: string, o: ClientOpts & { dryRun?: boolean; comment?: string; watch?: boolean; interval?: string }) => {
       const conn = connect(o);
-      const final = await watchBatch(conn, id, { intervalMs: parsePositive('--interval', o.interval) * 1000 });
-      if (conn.json) printJson(final);
-      process.exitCode = exitCodeForState(final.state);
+      const body = {
+        ...(o.dryRun ? { dry_run: true } : {}),
+        ...(o.comment !== undefined ? { comment: o.comment } : {}),
+      };
+      const b = await ok(
+        conn.api.POST('/api/v1/workspaces/{ws}/batches/{id}/revert', { params: { path: { ws: conn.ws, id } }, body }),
+      );
+      process.exitCode = await finishBatch(conn, b, { watch: o.watch === true, interval: o.interval ?? '2' });
     },
   );
+
+  watchOptions(
+    clientCommand(
+      batch
+        .command('watch')
+        .description('Follow a batch to its end; exit 1 if items failed')
+        .argument('<id>', 'batch id'),
+    ),
+  ).action(async (id: string, o: ClientOpts & { interval: string }) => {
+    const conn = connect(o);
+    const final = await watchBatch(conn, id, { intervalMs: parsePositive('--interval', o.interval) * 1000 });
+    if (conn.json) printJson(final);
+    process.exitCode = exitCodeForState(final.state);
+  });
 }

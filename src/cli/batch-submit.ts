@@ -34,12 +34,19 @@ interface SubmitOpts extends ClientOpts {
 /** `--watch` and `--interval`, shared by the commands that can follow a batch. */
 export function watchOptions(cmd: Command): Command {
   return cmd
-    .option('--watch', 'follow the batch to its end: a progress bar on a TTY, periodic lines otherwise; exit 1 on item failures')
+    .option(
+      '--watch',
+      'follow the batch to its end: a progress bar on a TTY, periodic lines otherwise; exit 1 on item failures',
+    )
     .option('--interval <seconds>', 'seconds between progress lines when not on a TTY', '2');
 }
 
 /** Follows the batch if asked, prints it (or its summary), and answers the exit code. */
-export async function finishBatch(conn: Connection, batch: Parameters<typeof summary>[0], opts: { watch?: boolean; interval: string }): Promise<number> {
+export async function finishBatch(
+  conn: Connection,
+  batch: Parameters<typeof summary>[0],
+  opts: { watch?: boolean; interval: string },
+): Promise<number> {
   if (opts.watch) {
     const final = await watchBatch(conn, batch.id, { intervalMs: parsePositive('--interval', opts.interval) * 1000 });
     if (conn.json) printJson(final);
@@ -52,12 +59,22 @@ export async function finishBatch(conn: Connection, batch: Parameters<typeof sum
 
 async function targetOf(o: SubmitOpts): Promise<SubmitBody['target']> {
   const byIds = o.idsFile !== undefined || o.ids !== undefined;
-  if (byIds && o.datastore) usage('give targets either as ids (--ids-file, --ids) or as --datastore with --where, not both');
+  if (byIds && o.datastore)
+    usage('give targets either as ids (--ids-file, --ids) or as --datastore with --where, not both');
   if (byIds) {
-    const ids = [...(o.idsFile !== undefined ? await readIdsFile(o.idsFile) : []), ...(o.ids ? o.ids.split(',').map((s) => s.trim()).filter(Boolean) : [])];
+    const ids = [
+      ...(o.idsFile !== undefined ? await readIdsFile(o.idsFile) : []),
+      ...(o.ids
+        ? o.ids
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean)
+        : []),
+    ];
     return { ids };
   }
-  if (!o.datastore) usage(o.where ? '--where needs --datastore' : 'no targets: give --ids-file, --ids, or --datastore (with --where)');
+  if (!o.datastore)
+    usage(o.where ? '--where needs --datastore' : 'no targets: give --ids-file, --ids, or --datastore (with --where)');
   return {
     datastore: o.datastore,
     ...(o.where ? { conditions: parseJsonArray('--where', o.where) as Conditions } : {}),
@@ -75,11 +92,14 @@ export function registerBatchSubmit(batch: Command): void {
     .option('--ids-file <file>', 'target ids, one per line ("-" reads stdin)')
     .option('--ids <ids>', 'target ids, comma-separated')
     .option('--datastore <ds>', 'target the items of this datastore (id or display_id) matching --where')
-    .option('--where <json>', 'conditions (JSON array, Hexabase search language), e.g. \'[{"id":"status","search_value":["draft"]}]\'')
+    .option(
+      '--where <json>',
+      'conditions (JSON array, Hexabase search language), e.g. \'[{"id":"status","search_value":["draft"]}]\'',
+    )
     .option('--or', 'match any condition instead of all')
     .option('--limit <n>', 'at most this many matching items, in id order')
     .option('--fields <json>', 'field values to set (JSON object keyed by field display_id)')
-    .option('--comment <text>', 'comment recorded in each item\'s history')
+    .option('--comment <text>', "comment recorded in each item's history")
     .option('--dry-run', 'run every per-item check, write nothing')
     .option('--start-at <time>', 'schedule: an ISO date-time or +<n>s|m|h|d')
     .option('--max-rate <n>', 'items per second, across all workers')

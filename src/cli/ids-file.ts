@@ -12,7 +12,8 @@ export async function readIdsFile(path: string): Promise<string[]> {
       n++;
       const line = raw.trim();
       if (!line || line.startsWith('#')) continue;
-      if (!/^[0-9]{1,20}$/.test(line)) usage(`${path === '-' ? 'stdin' : path}:${n}: not an id: ${JSON.stringify(line.slice(0, 40))}`);
+      if (!/^[0-9]{1,20}$/.test(line))
+        usage(`${path === '-' ? 'stdin' : path}:${n}: not an id: ${JSON.stringify(line.slice(0, 40))}`);
       ids.push(line);
     }
   } catch (e) {

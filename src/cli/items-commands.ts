@@ -20,12 +20,14 @@ async function getDatastore(conn: Connection, ds: string): Promise<Datastore> {
 }
 
 export function registerItemCommands(program: Command): void {
-  const items = program.command('items').description('Bulk import and export of a datastore\'s items');
+  const items = program.command('items').description("Bulk import and export of a datastore's items");
 
   clientCommand(
     items
       .command('import')
-      .description('Import items from CSV (a header row of title, status and field display_ids) or NDJSON ({title, status, fields} per line)')
+      .description(
+        'Import items from CSV (a header row of title, status and field display_ids) or NDJSON ({title, status, fields} per line)',
+      )
       .argument('<datastore>', 'datastore id or display_id')
       .argument('<file>', 'the file, or - for stdin')
       .option('--format <format>', 'csv or ndjson (default: from the file extension, else ndjson)')
@@ -47,25 +49,30 @@ export function registerItemCommands(program: Command): void {
       .description('Export items as NDJSON (one item per line) or CSV, paged through search')
       .argument('<datastore>', 'datastore id or display_id')
       .option('-o, --output <file>', 'write here instead of stdout')
-      .option('--format <format>', 'ndjson or csv (default: from --output\'s extension, else ndjson)')
+      .option('--format <format>', "ndjson or csv (default: from --output's extension, else ndjson)")
       .option('--where <json>', 'only items matching these conditions (JSON array)')
       .option('--or', 'match any condition instead of all')
       .option('--per-page <n>', 'items per request (at most 1000)', '1000'),
-  ).action(async (dsKey: string, o: ClientOpts & { output?: string; format?: string; where?: string; or?: boolean; perPage: string }) => {
-    const path = o.output ?? '-';
-    const format = formatOf(path, o.format);
-    const perPage = Math.min(1000, Math.floor(parsePositive('--per-page', o.perPage)));
-    const conn = connect(o);
-    const ds = await getDatastore(conn, dsKey);
-    const n = await exportItems(conn, ds, {
-      path,
-      format,
-      perPage,
-      ...(o.where ? { where: parseJsonArray('--where', o.where) as Conditions } : {}),
-      ...(o.or ? { or: true } : {}),
-    });
-    if (path === '-') process.stderr.write(`exported ${n} item(s) from ${ds.display_id}\n`);
-    else if (conn.json) printJson({ exported: n, datastore: ds.display_id, file: path, format });
-    else printLine(`exported ${n} item(s) from ${ds.display_id} to ${path}`);
-  });
+  ).action(
+    async (
+      dsKey: string,
+      o: ClientOpts & { output?: string; format?: string; where?: string; or?: boolean; perPage: string },
+    ) => {
+      const path = o.output ?? '-';
+      const format = formatOf(path, o.format);
+      const perPage = Math.min(1000, Math.floor(parsePositive('--per-page', o.perPage)));
+      const conn = connect(o);
+      const ds = await getDatastore(conn, dsKey);
+      const n = await exportItems(conn, ds, {
+        path,
+        format,
+        perPage,
+        ...(o.where ? { where: parseJsonArray('--where', o.where) as Conditions } : {}),
+        ...(o.or ? { or: true } : {}),
+      });
+      if (path === '-') process.stderr.write(`exported ${n} item(s) from ${ds.display_id}\n`);
+      else if (conn.json) printJson({ exported: n, datastore: ds.display_id, file: path, format });
+      else printLine(`exported ${n} item(s) from ${ds.display_id} to ${path}`);
+    },
+  );
 }

@@ -48,7 +48,12 @@ export async function exportItems(conn: Connection, ds: Datastore, input: Export
       const res = await ok(
         conn.api.POST('/api/v1/workspaces/{ws}/datastores/{ds}/items/search', {
           params: { path: { ws: conn.ws, ds: ds.id } },
-          body: { ...(input.where ? { conditions: input.where } : {}), use_or_condition: input.or === true, page, per_page: input.perPage },
+          body: {
+            ...(input.where ? { conditions: input.where } : {}),
+            use_or_condition: input.or === true,
+            page,
+            per_page: input.perPage,
+          },
         }),
       );
       bar ??= progress(res.total);

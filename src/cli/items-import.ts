@@ -12,7 +12,18 @@ import { ok } from './request.ts';
 export type ImportFormat = 'csv' | 'ndjson';
 
 /** What an exported item carries besides title, status and fields: ignored on import, so export → import round-trips. */
-const EXPORTED_ONLY = new Set(['id', 'datastore_id', 'status_id', 'status_name', 'rev_no', 'created_at', 'created_by', 'updated_at', 'updated_by', 'history']);
+const EXPORTED_ONLY = new Set([
+  'id',
+  'datastore_id',
+  'status_id',
+  'status_name',
+  'rev_no',
+  'created_at',
+  'created_by',
+  'updated_at',
+  'updated_by',
+  'history',
+]);
 
 export interface ImportInput {
   path: string;
@@ -41,7 +52,12 @@ function open(path: string): Source {
   stream.setEncoding('utf8');
   let bytes = 0;
   stream.on('data', (s: string) => (bytes += Buffer.byteLength(s)));
-  return { lines: () => createInterface({ input: stream, crlfDelay: Infinity }), chunks: stream, bytesRead: () => bytes, size };
+  return {
+    lines: () => createInterface({ input: stream, crlfDelay: Infinity }),
+    chunks: stream,
+    bytesRead: () => bytes,
+    size,
+  };
 }
 
 async function* csvItems(src: Source, ds: Datastore): AsyncGenerator<ItemInput> {
@@ -53,7 +69,10 @@ async function* csvItems(src: Source, ds: Datastore): AsyncGenerator<ItemInput> 
     if (!header) {
       header = row.map((h) => h.trim().replace(/^\uFEFF/, ''));
       const unknown = header.filter((h) => h !== 'title' && h !== 'status' && !fields.has(h) && !EXPORTED_ONLY.has(h));
-      if (unknown.length) usage(`CSV header: unknown column(s) ${unknown.join(', ')}; columns are title, status, or field display_ids (${[...fields.keys()].join(', ')})`);
+      if (unknown.length)
+        usage(
+          `CSV header: unknown column(s) ${unknown.join(', ')}; columns are title, status, or field display_ids (${[...fields.keys()].join(', ')})`,
+        );
       continue;
     }
     const item: ItemInput = {};
@@ -91,8 +110,11 @@ async function* ndjsonItems(src: Source): AsyncGenerator<ItemInput> {
     }
     if (!v || typeof v !== 'object' || Array.isArray(v)) usage(`line ${line}: not a JSON object`);
     const o = v as Record<string, unknown>;
-    const unknown = Object.keys(o).filter((k) => k !== 'title' && k !== 'status' && k !== 'fields' && !EXPORTED_ONLY.has(k));
-    if (unknown.length) usage(`line ${line}: unknown key(s) ${unknown.join(', ')}; an item is {title?, status?, fields?}`);
+    const unknown = Object.keys(o).filter(
+      (k) => k !== 'title' && k !== 'status' && k !== 'fields' && !EXPORTED_ONLY.has(k),
+    );
+    if (unknown.length)
+      usage(`line ${line}: unknown key(s) ${unknown.join(', ')}; an item is {title?, status?, fields?}`);
     const item: ItemInput = {};
     if (o.title !== undefined) item.title = o.title as string;
     if (o.status !== undefined) item.status = o.status as string;
@@ -119,13 +141,19 @@ export async function importItems(conn: Connection, ds: Datastore, input: Import
     if (!chunk.length) return;
     try {
       const res = await ok(
-        conn.api.POST('/api/v1/workspaces/{ws}/datastores/{ds}/items', { params: { path: { ws: conn.ws, ds: ds.id } }, body: { items: chunk } }),
+        conn.api.POST('/api/v1/workspaces/{ws}/datastores/{ds}/items', {
+          params: { path: { ws: conn.ws, ds: ds.id } },
+          body: { items: chunk },
+        }),
       );
       if (!('ids' in res)) throw new CliError('the service answered a bulk import without ids');
       ids.push(...res.ids);
     } catch (e) {
       const first = ids.length + 1;
-      throw new CliError(`items ${first}-${first + chunk.length - 1} were refused (${ids.length} imported before them): ${(e as Error).message}`, EXIT.usage);
+      throw new CliError(
+        `items ${first}-${first + chunk.length - 1} were refused (${ids.length} imported before them): ${(e as Error).message}`,
+        EXIT.usage,
+      );
     }
     chunk = [];
     bar.update(src.size ? Math.min(src.bytesRead(), src.size) : 0, { imported: ids.length });

@@ -29,9 +29,17 @@ registerTokenCommands(program);
 // `batchgate --help` lists every client command, not only the groups.
 const clientLines = program.commands
   .filter((group) => group.commands.length)
-  .flatMap((group) => group.commands.map((c) => [`${group.name()} ${c.name()} ${c.usage().replace(/^\[options\] ?/, '')}`.trim(), c.description()]));
+  .flatMap((group) =>
+    group.commands.map((c) => [
+      `${group.name()} ${c.name()} ${c.usage().replace(/^\[options\] ?/, '')}`.trim(),
+      c.description(),
+    ]),
+  );
 const width = Math.max(...clientLines.map(([u]) => u!.length));
-program.addHelpText('after', `\nClient commands (batchgate <group> <command> --help for their options):\n${clientLines.map(([u, d]) => `  ${u!.padEnd(width)}  ${d}`).join('\n')}`);
+program.addHelpText(
+  'after',
+  `\nClient commands (batchgate <group> <command> --help for their options):\n${clientLines.map(([u, d]) => `  ${u!.padEnd(width)}  ${d}`).join('\n')}`,
+);
 
 // Usage errors exit 2 (commander's own default is 1, which is ours for item failures).
 (function exitOverride(cmd: Command): void {

@@ -32,7 +32,8 @@ export function parsePositive(what: string, text: string): number {
 /** An ISO date-time, or a delay from now: `+30s`, `+10m`, `+2h`, `+1d`. */
 export function parseStartAt(text: string, now = Date.now()): string {
   const rel = /^\+(\d+(?:\.\d+)?)([smhd])$/.exec(text);
-  if (rel) return new Date(now + Number(rel[1]) * { s: 1e3, m: 60e3, h: 3600e3, d: 86400e3 }[rel[2] as 's']).toISOString();
+  if (rel)
+    return new Date(now + Number(rel[1]) * { s: 1e3, m: 60e3, h: 3600e3, d: 86400e3 }[rel[2] as 's']).toISOString();
   const t = Date.parse(text);
   if (Number.isNaN(t)) usage(`--start-at must be an ISO date-time or +<n>s|m|h|d, got ${JSON.stringify(text)}`);
   return new Date(t).toISOString();
@@ -41,6 +42,7 @@ export function parseStartAt(text: string, now = Date.now()): string {
 /** A batch priority: an integer from 1 to 100 (the API says the same with a 400, this says it before sending). */
 export function parsePriority(what: string, text: string): number {
   const n = Number(text);
-  if (!Number.isInteger(n) || n < 1 || n > 100) usage(`${what} must be an integer from 1 to 100, got ${JSON.stringify(text)}`);
+  if (!Number.isInteger(n) || n < 1 || n > 100)
+    usage(`${what} must be an integer from 1 to 100, got ${JSON.stringify(text)}`);
   return n;
 }

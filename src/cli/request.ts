@@ -14,7 +14,10 @@ export async function ok<T>(call: Promise<{ data?: T; error?: unknown; response:
     res = await call;
   } catch (e) {
     const cause = (e as { cause?: { code?: string; message?: string } }).cause;
-    throw new CliError(`cannot reach the service: ${cause?.code ?? cause?.message ?? (e as Error).message}`, EXIT.usage);
+    throw new CliError(
+      `cannot reach the service: ${cause?.code ?? cause?.message ?? (e as Error).message}`,
+      EXIT.usage,
+    );
   }
   if (res.error !== undefined || !res.response.ok) {
     const env = (res.error ?? {}) as Envelope;

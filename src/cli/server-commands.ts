@@ -6,7 +6,13 @@ import { usage } from './exit.ts';
  * when one of them runs, so the client commands start quickly.
  */
 async function serverModules() {
-  const [{ readConfig, port, dbOptions }, { migrate }, { openDb }, { createService, printDemo, workerOptions }, { buildMetricsApp }] = await Promise.all([
+  const [
+    { readConfig, port, dbOptions },
+    { migrate },
+    { openDb },
+    { createService, printDemo, workerOptions },
+    { buildMetricsApp },
+  ] = await Promise.all([
     import('../config.ts'),
     import('../db/migrate.ts'),
     import('../db/open-db.ts'),
@@ -43,7 +49,10 @@ export function registerServerCommands(program: Command): void {
   program
     .command('worker')
     .description('Run a batch worker without the HTTP API (PostgreSQL; any number of them)')
-    .option('--metrics-port <port>', 'serve GET /metrics for Prometheus on this port (default: BATCHGATE_METRICS_PORT, else none)')
+    .option(
+      '--metrics-port <port>',
+      'serve GET /metrics for Prometheus on this port (default: BATCHGATE_METRICS_PORT, else none)',
+    )
     .action(async (opts: { metricsPort?: string }) => {
       const { readConfig, port, createService, workerOptions, buildMetricsApp } = await serverModules();
       const config = readConfig();
@@ -55,12 +64,17 @@ export function registerServerCommands(program: Command): void {
       }
       const service = await createService({ ...config, demo: false }, { listen: false, worker: false });
       if (!service.opened.caps.multiProcess) {
-        service.ctx.log.error('SQLite runs its worker inside `batchgate serve`; a second process would contend for its one writer. Use PostgreSQL (DATABASE_URL=postgres://…) for separate workers.');
+        service.ctx.log.error(
+          'SQLite runs its worker inside `batchgate serve`; a second process would contend for its one writer. Use PostgreSQL (DATABASE_URL=postgres://…) for separate workers.',
+        );
         await service.close();
         process.exit(2);
       }
       service.engine.startWorker(workerOptions(config));
-      const metrics = metricsPort === null ? null : await buildMetricsApp({
+      const metrics =
+        metricsPort === null
+          ? null
+          : await buildMetricsApp({
               ctx: service.ctx,
               metricsToken: config.metricsToken,
               logger: service.ctx.log,
@@ -68,7 +82,10 @@ export function registerServerCommands(program: Command): void {
               authFailureWindowSeconds: config.authFailureWindowSeconds,
             });
       if (metrics) await metrics.listen({ port: metricsPort!, host: config.host });
-      service.ctx.log.info({ database: service.opened.caps.dialect, metrics_port: metricsPort }, 'batchgate worker running');
+      service.ctx.log.info(
+        { database: service.opened.caps.dialect, metrics_port: metricsPort },
+        'batchgate worker running',
+      );
       let stopping = false;
       const stop = async () => {
         if (stopping) return;
@@ -83,12 +100,18 @@ export function registerServerCommands(program: Command): void {
 
   program
     .command('backup <file>')
-    .description('Online backup of the SQLite database into a new file, safe while the service runs (PostgreSQL: pg_dump)')
+    .description(
+      'Online backup of the SQLite database into a new file, safe while the service runs (PostgreSQL: pg_dump)',
+    )
     .option('--json', 'print the summary as JSON')
     .action(async (file: string, opts: { json?: boolean }) => {
       const { readConfig } = await serverModules();
       const { backupSqlite } = await import('../db/backup.ts');
-      const source = await sqliteFileOf(readConfig().databaseUrl, 'backup', 'pg_dump -Fc "$DATABASE_URL" -f batchgate.dump');
+      const source = await sqliteFileOf(
+        readConfig().databaseUrl,
+        'backup',
+        'pg_dump -Fc "$DATABASE_URL" -f batchgate.dump',
+      );
       printSummary('backup written', await refusedAsUsage(() => backupSqlite(source, file)), opts.json);
     });
 
@@ -99,35 +122,51 @@ export function registerServerCommands(program: Command): void {
     .action(async (backup: string, opts: { json?: boolean }) => {
       const { readConfig } = await serverModules();
       const { restoreSqlite } = await import('../db/backup.ts');
-      const target = await sqliteFileOf(readConfig().databaseUrl, 'restore', 'pg_restore --clean -d "$DATABASE_URL" batchgate.dump');
+      const target = await sqliteFileOf(
+        readConfig().databaseUrl,
+        'restore',
+        'pg_restore --clean -d "$DATABASE_URL" batchgate.dump',
+      );
       const summary = await refusedAsUsage(async () => restoreSqlite(backup, target));
-      printSummary(`restored ${backup}${summary.previous ? `; the previous database is kept as ${summary.previous}` : ''}`, summary, opts.json);
+      printSummary(
+        `restored ${backup}${summary.previous ? `; the previous database is kept as ${summary.previous}` : ''}`,
+        summary,
+        opts.json,
+      );
     });
 
   program
     .command('purge')
-    .description('Purge the per-item rows of batches finished more than N days ago, now (the worker also does it periodically)')
+    .description(
+      'Purge the per-item rows of batches finished more than N days ago, now (the worker also does it periodically)',
+    )
     .option('--days <n>', 'age in days (default: BATCHGATE_RETENTION_DAYS)')
     .option('--json', 'print the result as JSON')
     .action(async (opts: { days?: string; json?: boolean }) => {
       const { readConfig, dbOptions, openDb, migrate } = await serverModules();
-      const [{ makeCtx }, { makeLogger, configSecrets }, { purgeFinishedItems }, { default: pino }] = await Promise.all([
-        import('../core/make-ctx.ts'),
-        import('../log.ts'),
-        import('../engine/retention.ts'),
-        import('pino'),
-      ]);
+      const [{ makeCtx }, { makeLogger, configSecrets }, { purgeFinishedItems }, { default: pino }] = await Promise.all(
+        [import('../core/make-ctx.ts'), import('../log.ts'), import('../engine/retention.ts'), import('pino')],
+      );
       const config = readConfig();
       const days = opts.days !== undefined ? Number(opts.days) : config.retentionDays;
-      if (days === null || !Number.isInteger(days) || days < 1) usage('purge needs --days <n> (a whole number of days, at least 1) or BATCHGATE_RETENTION_DAYS.');
+      if (days === null || !Number.isInteger(days) || days < 1)
+        usage('purge needs --days <n> (a whole number of days, at least 1) or BATCHGATE_RETENTION_DAYS.');
       const opened = openDb(config.databaseUrl, dbOptions(config));
       try {
         await migrate(opened);
         // Log lines on stderr: stdout carries the result.
-        const log = makeLogger({ level: config.logLevel, secrets: configSecrets(config), destination: pino.destination(2) });
+        const log = makeLogger({
+          level: config.logLevel,
+          secrets: configSecrets(config),
+          destination: pino.destination(2),
+        });
         const ctx = makeCtx(opened, log);
         const purged = await purgeFinishedItems(ctx, days);
-        console.log(opts.json ? JSON.stringify({ ...purged, days }) : `purged the item rows of ${purged.batches} batches finished more than ${days} days ago (${purged.rows} rows)`);
+        console.log(
+          opts.json
+            ? JSON.stringify({ ...purged, days })
+            : `purged the item rows of ${purged.batches} batches finished more than ${days} days ago (${purged.rows} rows)`,
+        );
       } finally {
         await opened.close();
       }
@@ -149,7 +188,8 @@ export function registerServerCommands(program: Command): void {
 /** The SQLite file of DATABASE_URL; on PostgreSQL the command is refused (exit 2) with the tool to use instead. */
 async function sqliteFileOf(databaseUrl: string, command: string, instead: string): Promise<string> {
   const { isPostgresUrl, sqlitePath } = await import('../db/open-db.ts');
-  if (isPostgresUrl(databaseUrl)) usage(`${command} is for the SQLite database. On PostgreSQL use its own tools, e.g. ${instead}`);
+  if (isPostgresUrl(databaseUrl))
+    usage(`${command} is for the SQLite database. On PostgreSQL use its own tools, e.g. ${instead}`);
   return sqlitePath(databaseUrl);
 }
 
@@ -164,11 +204,17 @@ async function refusedAsUsage<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
-function printSummary(what: string, s: { file: string; bytes: number; migration: string | null; counts: Record<string, number> }, json?: boolean): void {
+function printSummary(
+  what: string,
+  s: { file: string; bytes: number; migration: string | null; counts: Record<string, number> },
+  json?: boolean,
+): void {
   if (json) {
     console.log(JSON.stringify(s));
     return;
   }
-  const counts = Object.entries(s.counts).map(([k, v]) => `${k.replace('_', ' ')} ${v}`).join(', ');
+  const counts = Object.entries(s.counts)
+    .map(([k, v]) => `${k.replace('_', ' ')} ${v}`)
+    .join(', ');
   console.log(`${what}: ${s.file} (${s.bytes} bytes, integrity ok, migration ${s.migration ?? 'none'}; ${counts})`);
 }

@@ -26,15 +26,24 @@ export interface Selection {
 const PAGE = 1000;
 
 export async function datastoreId(conn: Connection, ds: string): Promise<string> {
-  return (await ok(conn.api.GET('/api/v1/workspaces/{ws}/datastores/{ds}', { params: { path: { ws: conn.ws, ds } } }))).id;
+  return (await ok(conn.api.GET('/api/v1/workspaces/{ws}/datastores/{ds}', { params: { path: { ws: conn.ws, ds } } })))
+    .id;
 }
 
 /** Every pending ticket the caller may decide (assigned to them or to their role), optionally in one datastore. */
 export async function myPendingTickets(conn: Connection, dsId?: string): Promise<Ticket[]> {
   const out: Ticket[] = [];
   for (let offset = 0; ; offset += PAGE) {
-    const query = { assignee: 'me', state: 'pending' as const, limit: PAGE, offset, ...(dsId ? { datastore_id: dsId } : {}) };
-    const page = await ok(conn.api.GET('/api/v1/workspaces/{ws}/tickets', { params: { path: { ws: conn.ws }, query } }));
+    const query = {
+      assignee: 'me',
+      state: 'pending' as const,
+      limit: PAGE,
+      offset,
+      ...(dsId ? { datastore_id: dsId } : {}),
+    };
+    const page = await ok(
+      conn.api.GET('/api/v1/workspaces/{ws}/tickets', { params: { path: { ws: conn.ws }, query } }),
+    );
     out.push(...page.tickets);
     if (page.tickets.length < PAGE || out.length >= page.total) return out;
   }
@@ -57,7 +66,12 @@ async function matchingItemIds(conn: Connection, ds: string, where: Conditions, 
 /** Why a ticket named by id is not among my pending ones. */
 async function whyNotMine(conn: Connection, id: string): Promise<Undecidable> {
   const res = await conn.api.GET('/api/v1/workspaces/{ws}/tickets/{id}', { params: { path: { ws: conn.ws, id } } });
-  if (!res.data) return { id, item_id: null, reason: res.response.status === 404 ? 'no such ticket in the workspace' : `HTTP ${res.response.status}` };
+  if (!res.data)
+    return {
+      id,
+      item_id: null,
+      reason: res.response.status === 404 ? 'no such ticket in the workspace' : `HTTP ${res.response.status}`,
+    };
   const t = res.data;
   if (t.state !== 'pending') return { id, item_id: t.item_id, reason: `already ${t.state}` };
   const who = t.assignee_id ? `user ${t.assignee_id}` : t.assignee_role ? `role ${t.assignee_role}` : 'nobody';
@@ -88,8 +102,10 @@ export async function selectTickets(conn: Connection, f: TicketFilter): Promise<
   }
   const decidable: Ticket[] = [];
   for (const t of candidates) {
-    if (!t.batch_approvable) undecidable.push({ id: t.id, item_id: t.item_id, reason: t.reason ?? 'may not be decided in a batch' });
-    else if (t.requires_comment && !f.comment) undecidable.push({ id: t.id, item_id: t.item_id, reason: 'needs a comment (--comment)' });
+    if (!t.batch_approvable)
+      undecidable.push({ id: t.id, item_id: t.item_id, reason: t.reason ?? 'may not be decided in a batch' });
+    else if (t.requires_comment && !f.comment)
+      undecidable.push({ id: t.id, item_id: t.item_id, reason: 'needs a comment (--comment)' });
     else decidable.push(t);
   }
   return { decidable, undecidable };

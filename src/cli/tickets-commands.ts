@@ -63,7 +63,15 @@ export function registerTicketCommands(program: Command): void {
     if (!res.tickets.length) return printLine('no tickets');
     printTable([
       ['ID', 'ITEM', 'ACTION', 'STATE', 'ASSIGNEE', 'BATCH', 'REASON'],
-      ...res.tickets.map((t) => [t.id, t.item_id, t.action, t.state, t.assignee_id ?? (t.assignee_role ? `role:${t.assignee_role}` : null), t.batch_approvable ? 'yes' : 'no', t.reason]),
+      ...res.tickets.map((t) => [
+        t.id,
+        t.item_id,
+        t.action,
+        t.state,
+        t.assignee_id ?? (t.assignee_role ? `role:${t.assignee_role}` : null),
+        t.batch_approvable ? 'yes' : 'no',
+        t.reason,
+      ]),
     ]);
     if (res.total > res.tickets.length) printLine(`(${res.tickets.length} of ${res.total}; use --offset for more)`);
   });
@@ -71,7 +79,9 @@ export function registerTicketCommands(program: Command): void {
   for (const decision of ['approve', 'reject'] as const) {
     const cmd = tickets
       .command(decision)
-      .description(`${decision === 'approve' ? 'Approve' : 'Reject'} my pending tickets matching a filter (or named by id) as one batch`)
+      .description(
+        `${decision === 'approve' ? 'Approve' : 'Reject'} my pending tickets matching a filter (or named by id) as one batch`,
+      )
       .argument('[ids...]', 'ticket ids (default: all my pending tickets matching the filter)')
       .option('--datastore <ds>', 'only tickets on items of this datastore')
       .option('--where <json>', 'only tickets whose item matches these conditions (needs --datastore)')
@@ -94,13 +104,16 @@ export function registerTicketCommands(program: Command): void {
         if (conn.json) printJson({ decidable: sel.decidable.map((t) => t.id), undecidable: sel.undecidable });
         else {
           printLine(`${sel.decidable.length} ticket(s) can be decided in one batch; ${sel.undecidable.length} cannot.`);
-          if (sel.undecidable.length) printTable([['TICKET', 'ITEM', 'WHY NOT'], ...sel.undecidable.map((u) => [u.id, u.item_id, u.reason])]);
+          if (sel.undecidable.length)
+            printTable([['TICKET', 'ITEM', 'WHY NOT'], ...sel.undecidable.map((u) => [u.id, u.item_id, u.reason])]);
         }
         process.exitCode = sel.undecidable.length ? EXIT.itemFailures : EXIT.ok;
         return;
       }
       if (sel.undecidable.length) {
-        process.stderr.write(`batchgate: leaving out ${sel.undecidable.length} ticket(s) that cannot be decided in a batch (see --check)\n`);
+        process.stderr.write(
+          `batchgate: leaving out ${sel.undecidable.length} ticket(s) that cannot be decided in a batch (see --check)\n`,
+        );
       }
       const batch = await ok(
         conn.api.POST('/api/v1/workspaces/{ws}/batches', {

@@ -59,7 +59,9 @@ export async function watchBatch(conn: Connection, id: string, opts: { intervalM
     show(batch);
     if (!isTerminal(batch)) {
       try {
-        const stream = await ok(conn.api.GET('/api/v1/workspaces/{ws}/batches/{id}/events', { params: { path }, parseAs: 'stream' }));
+        const stream = await ok(
+          conn.api.GET('/api/v1/workspaces/{ws}/batches/{id}/events', { params: { path }, parseAs: 'stream' }),
+        );
         if (stream) {
           for await (const ev of sseEvents(stream as ReadableStream<Uint8Array>)) {
             batch = JSON.parse(ev.data) as Batch;

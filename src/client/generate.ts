@@ -50,7 +50,8 @@ function refsIn(value: unknown, out: Set<string>): void {
   if (Array.isArray(value)) for (const v of value) refsIn(v, out);
   else if (value && typeof value === 'object') {
     for (const [k, v] of Object.entries(value)) {
-      if (k === '$ref' && typeof v === 'string' && v.startsWith('#/components/schemas/')) out.add(v.slice('#/components/schemas/'.length));
+      if (k === '$ref' && typeof v === 'string' && v.startsWith('#/components/schemas/'))
+        out.add(v.slice('#/components/schemas/'.length));
       else refsIn(v, out);
     }
   }
@@ -63,11 +64,16 @@ export function nativeDocument(doc: Json): Json {
   const all = (components.schemas ?? {}) as Json;
   const keep = new Set<string>();
   refsIn(paths, keep);
-  for (let size = -1; size !== keep.size; ) {
+  for (let size = -1; size !== keep.size;) {
     size = keep.size;
     for (const name of [...keep]) refsIn(all[name], keep);
   }
-  const schemas = Object.fromEntries(Object.keys(all).filter((n) => keep.has(n)).sort().map((n) => [n, all[n]]));
+  const schemas = Object.fromEntries(
+    Object.keys(all)
+      .filter((n) => keep.has(n))
+      .sort()
+      .map((n) => [n, all[n]]),
+  );
   return { ...doc, paths, components: { ...components, schemas } };
 }
 

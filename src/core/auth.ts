@@ -61,7 +61,12 @@ interface AuthCaches {
  * The cached value for `key`, at once; else the promise of `load`'s. Inside a transaction the answer is read,
  * not kept: the transaction may yet roll back what it read.
  */
-function cached<V>(ctx: Ctx, cache: ExpiringCache<V>, key: string, load: () => Promise<V | undefined>): MaybePromise<V | undefined> {
+function cached<V>(
+  ctx: Ctx,
+  cache: ExpiringCache<V>,
+  key: string,
+  load: () => Promise<V | undefined>,
+): MaybePromise<V | undefined> {
   if (ctx.db.isTransaction) return load();
   return cache.peek(key) ?? cache.get(key, load);
 }
@@ -69,7 +74,10 @@ function cached<V>(ctx: Ctx, cache: ExpiringCache<V>, key: string, load: () => P
 function authCaches(ctx: Ctx): AuthCaches {
   let c = ctx.cache.get('auth') as AuthCaches | undefined;
   if (!c) {
-    c = { principals: new ExpiringCache(AUTH_CACHE_MS, AUTH_CACHE_ENTRIES), standings: new ExpiringCache(AUTH_CACHE_MS, AUTH_CACHE_ENTRIES) };
+    c = {
+      principals: new ExpiringCache(AUTH_CACHE_MS, AUTH_CACHE_ENTRIES),
+      standings: new ExpiringCache(AUTH_CACHE_MS, AUTH_CACHE_ENTRIES),
+    };
     ctx.cache.set('auth', c);
   }
   return c;
@@ -117,7 +125,9 @@ export function authenticate(ctx: Ctx, token: string | undefined): MaybePromise<
     );
   });
   // Not then(): a cached principal is answered without a closure or a promise.
-  return principal instanceof Promise ? principal.then((holder) => knownPrincipal(ctx, holder)) : knownPrincipal(ctx, principal);
+  return principal instanceof Promise
+    ? principal.then((holder) => knownPrincipal(ctx, holder))
+    : knownPrincipal(ctx, principal);
 }
 
 /**
@@ -169,10 +179,16 @@ export function requireCapability(access: Access, capability: Capability): void 
  * exist or belong to it. The engine runs a batch as its submitter through this, so a removed member's batch
  * stops acting for them.
  */
-export async function standingIn(ctx: Ctx, userId: string, workspaceId: string): Promise<{ principal: Principal; role: Role } | null> {
+export async function standingIn(
+  ctx: Ctx,
+  userId: string,
+  workspaceId: string,
+): Promise<{ principal: Principal; role: Role } | null> {
   const row = await ctx.db
     .selectFrom('app_user')
-    .leftJoin('membership', (j) => j.onRef('membership.user_id', '=', 'app_user.id').on('membership.workspace_id', '=', workspaceId))
+    .leftJoin('membership', (j) =>
+      j.onRef('membership.user_id', '=', 'app_user.id').on('membership.workspace_id', '=', workspaceId),
+    )
     .select(['app_user.id', 'app_user.name', 'app_user.is_system_admin', 'membership.role'])
     .where('app_user.id', '=', userId)
     .executeTakeFirst();

@@ -72,7 +72,8 @@ async function memberships(ctx: Ctx, userId: string, roles?: readonly Role[]): P
   return new Map(rows.flatMap((r) => (isRole(r.role) ? [[r.workspace_id, r.role] as const] : [])));
 }
 
-export const ACTING_REFUSED = 'user_id must be your own id, unless you administer every workspace of the tasks and that user (not a system admin) belongs to each of them.';
+export const ACTING_REFUSED =
+  'user_id must be your own id, unless you administer every workspace of the tasks and that user (not a system admin) belongs to each of them.';
 
 /**
  * Resolves whose tasks a call is about and in which workspaces. `user_id` other than the caller: a user (not a
@@ -82,12 +83,17 @@ export const ACTING_REFUSED = 'user_id must be your own id, unless you administe
  */
 export async function resolveApprovalScope(ctx: Ctx, caller: Principal, userId: string): Promise<ApprovalScope> {
   if (userId === caller.userId) {
-    if (caller.isSystemAdmin) return { user: caller, requestedBy: caller, all: true, roles: new Map(), callerSees: null, acting: false };
+    if (caller.isSystemAdmin)
+      return { user: caller, requestedBy: caller, all: true, roles: new Map(), callerSees: null, acting: false };
     const roles = await memberships(ctx, caller.userId);
     if (roles.size === 0) fail('FORBIDDEN', 'The user belongs to no workspace, so has no tasks to approve.');
     return { user: caller, requestedBy: caller, all: false, roles, callerSees: null, acting: false };
   }
-  const row = await ctx.db.selectFrom('app_user').select(['id', 'name', 'is_system_admin']).where('id', '=', userId).executeTakeFirst();
+  const row = await ctx.db
+    .selectFrom('app_user')
+    .select(['id', 'name', 'is_system_admin'])
+    .where('id', '=', userId)
+    .executeTakeFirst();
   if (!row) {
     if (caller.isSystemAdmin) fail('USER_NOT_FOUND', `No user ${userId}.`);
     fail('FORBIDDEN', ACTING_REFUSED);
@@ -123,21 +129,33 @@ export function scopeActor(scope: ApprovalScope, workspaceId: string): Actor {
  * for another user, a ticket the caller can see outside the scope refuses the whole call: the caller does not
  * administer its workspace, or the user does not belong to it.
  */
-export async function locateTickets(ctx: Ctx, scope: ApprovalScope, ids: readonly string[]): Promise<Map<string, string>> {
+export async function locateTickets(
+  ctx: Ctx,
+  scope: ApprovalScope,
+  ids: readonly string[],
+): Promise<Map<string, string>> {
   const found = new Map<string, string>();
   const distinct = [...new Set(ids)];
   for (let i = 0; i < distinct.length; i += 500) {
-    const rows = await ctx.db.selectFrom('ticket').select(['id', 'workspace_id']).where('id', 'in', distinct.slice(i, i + 500)).execute();
+    const rows = await ctx.db
+      .selectFrom('ticket')
+      .select(['id', 'workspace_id'])
+      .where('id', 'in', distinct.slice(i, i + 500))
+      .execute();
     for (const r of rows) {
       if (scopeRole(scope, r.workspace_id)) found.set(r.id, r.workspace_id);
-      else if (scope.acting && (scope.callerSees === null || scope.callerSees.has(r.workspace_id))) fail('FORBIDDEN', ACTING_REFUSED);
+      else if (scope.acting && (scope.callerSees === null || scope.callerSees.has(r.workspace_id)))
+        fail('FORBIDDEN', ACTING_REFUSED);
     }
   }
   return found;
 }
 
 /** Visible ids grouped by workspace, each group in first-seen order; `invisible` in first-seen order. */
-export function groupByWorkspace(ids: readonly string[], located: ReadonlyMap<string, string>): { byWorkspace: Map<string, string[]>; invisible: string[] } {
+export function groupByWorkspace(
+  ids: readonly string[],
+  located: ReadonlyMap<string, string>,
+): { byWorkspace: Map<string, string[]>; invisible: string[] } {
   const byWorkspace = new Map<string, string[]>();
   const invisible: string[] = [];
   for (const id of new Set(ids)) {
@@ -152,17 +170,33 @@ export function groupByWorkspace(ids: readonly string[], located: ReadonlyMap<st
  * `_check`: one verdict per position of `ids`, in request order (a repeated id gets the same verdict at each of
  * its positions). Each workspace's tickets are planned by the batch planner as a dry run, which writes nothing.
  */
-export async function checkBatchApproval(ctx: Ctx, scope: ApprovalScope, ids: readonly string[]): Promise<CheckVerdict[]> {
+export async function checkBatchApproval(
+  ctx: Ctx,
+  scope: ApprovalScope,
+  ids: readonly string[],
+): Promise<CheckVerdict[]> {
   const { byWorkspace } = groupByWorkspace(ids, await locateTickets(ctx, scope, ids));
   const verdicts = new Map<string, Omit<CheckVerdict, 'task_id'>>();
   for (const [ws, tickets] of byWorkspace) {
-    const outcomes = await decideTickets(ctx, scopeActor(scope, ws), tickets, 'approve', { ...BATCH_APPROVAL_OPTIONS, dryRun: true });
+    const outcomes = await decideTickets(ctx, scopeActor(scope, ws), tickets, 'approve', {
+      ...BATCH_APPROVAL_OPTIONS,
+      dryRun: true,
+    });
     for (const o of outcomes) {
       verdicts.set(
         o.target_id,
-        o.state === 'succeeded' ? { supported: true } : { supported: false, code: o.error_code ?? 'CONFLICT', reason: o.error_message ?? 'The task may not be approved.' },
+        o.state === 'succeeded'
+          ? { supported: true }
+          : {
+              supported: false,
+              code: o.error_code ?? 'CONFLICT',
+              reason: o.error_message ?? 'The task may not be approved.',
+            },
       );
     }
   }
-  return ids.map((id) => ({ task_id: id, ...(verdicts.get(id) ?? { supported: false, code: 'TICKET_NOT_FOUND', reason: NOT_VISIBLE_REASON }) }));
+  return ids.map((id) => ({
+    task_id: id,
+    ...(verdicts.get(id) ?? { supported: false, code: 'TICKET_NOT_FOUND', reason: NOT_VISIBLE_REASON }),
+  }));
 }

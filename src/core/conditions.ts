@@ -163,15 +163,19 @@ function spend(c: Compiler, n: number): void {
 }
 
 function budgetPatterns(c: Compiler, patterns: string[], key: string): void {
-  if (patterns.length > MAX_CONDITION_PATTERNS) invalid(`Condition "${key}": at most ${MAX_CONDITION_PATTERNS} substring patterns ("|" alternatives included).`);
+  if (patterns.length > MAX_CONDITION_PATTERNS)
+    invalid(`Condition "${key}": at most ${MAX_CONDITION_PATTERNS} substring patterns ("|" alternatives included).`);
   c.patterns += patterns.length;
-  if (c.patterns > MAX_TEXT_PATTERNS) invalid(`At most ${MAX_TEXT_PATTERNS} substring patterns in one search ("|" alternatives included).`);
+  if (c.patterns > MAX_TEXT_PATTERNS)
+    invalid(`At most ${MAX_TEXT_PATTERNS} substring patterns in one search ("|" alternatives included).`);
   for (const p of patterns) {
     const bytes = Buffer.byteLength(p);
-    if (bytes > MAX_PATTERN_BYTES) invalid(`Condition "${key}": a substring pattern is at most ${MAX_PATTERN_BYTES} bytes.`);
+    if (bytes > MAX_PATTERN_BYTES)
+      invalid(`Condition "${key}": a substring pattern is at most ${MAX_PATTERN_BYTES} bytes.`);
     c.patternBytes += bytes;
   }
-  if (c.patternBytes > MAX_TOTAL_PATTERN_BYTES) invalid(`At most ${MAX_TOTAL_PATTERN_BYTES} bytes of substring patterns in one search.`);
+  if (c.patternBytes > MAX_TOTAL_PATTERN_BYTES)
+    invalid(`At most ${MAX_TOTAL_PATTERN_BYTES} bytes of substring patterns in one search.`);
 }
 
 function textMatch(c: Compiler, expr: RawBuilder<unknown>, values: SearchValue[], exact: boolean, key: string): Pred {
@@ -181,7 +185,10 @@ function textMatch(c: Compiler, expr: RawBuilder<unknown>, values: SearchValue[]
   spend(c, Math.max(0, alternatives.length - strings.length));
   budgetPatterns(c, alternatives, key);
   if (alternatives.length === 0) return sql<boolean>`${expr} is not null`;
-  return join(alternatives.map((s) => c.caps.ilike(expr, `%${escapeLike(s)}%`)), 'or');
+  return join(
+    alternatives.map((s) => c.caps.ilike(expr, `%${escapeLike(s)}%`)),
+    'or',
+  );
 }
 
 /** Numbers: `[from, to]`, or with `exact_match` any list of values. `param` wraps each bound value. */
@@ -226,7 +233,12 @@ function exactText(c: Compiler, field: FieldDef, expr: RawBuilder<unknown>, valu
   if (strings.length === 0) return FALSE;
   // UTF-16 length ≥ characters, so a shorter string is never cut: its index row is the whole value.
   const cut = (s: string) => s.length >= INDEXED_TEXT_CHARS;
-  const pred = indexed(c, field, 'text', (v) => inList(v, strings.map((s) => (cut(s) ? indexedPrefix(c.caps.dialect, s) : s))));
+  const pred = indexed(c, field, 'text', (v) =>
+    inList(
+      v,
+      strings.map((s) => (cut(s) ? indexedPrefix(c.caps.dialect, s) : s)),
+    ),
+  );
   return strings.some(cut) ? join([pred, inList(expr, strings)], 'and') : pred;
 }
 
@@ -237,7 +249,8 @@ function fieldSubject(c: Compiler, field: FieldDef, exact: boolean): Subject {
     case 'select': {
       const expr = c.caps.jsonText('fields', key);
       // Substrings scan the datastore's own items' JSON: an index of prefixes cannot answer them.
-      const match = (values: SearchValue[]) => (exact || field.type === 'select' ? exactText(c, field, expr, values) : textMatch(c, expr, values, false, key));
+      const match = (values: SearchValue[]) =>
+        exact || field.type === 'select' ? exactText(c, field, expr, values) : textMatch(c, expr, values, false, key);
       return { expr, blankValue: '', match };
     }
     case 'number': {
@@ -252,14 +265,26 @@ function fieldSubject(c: Compiler, field: FieldDef, exact: boolean): Subject {
         expr,
         match: (values) => {
           const [from, to] = requireRange(values, key);
-          const bounds = [timeBound(from, false, key, c.now, dateOnly), timeBound(to, true, key, c.now, dateOnly)] as const;
+          const bounds = [
+            timeBound(from, false, key, c.now, dateOnly),
+            timeBound(to, true, key, c.now, dateOnly),
+          ] as const;
           return indexed(c, field, 'text', (v) => range(v, ...bounds));
         },
       };
     }
     case 'users': {
       const expr = c.caps.jsonText('fields', key);
-      return { expr, blankValue: '[]', match: (values) => c.caps.jsonArrayHasAny('fields', key, values.map((v) => asString(v, key))) };
+      return {
+        expr,
+        blankValue: '[]',
+        match: (values) =>
+          c.caps.jsonArrayHasAny(
+            'fields',
+            key,
+            values.map((v) => asString(v, key)),
+          ),
+      };
     }
     case 'json':
       invalid(`Field "${key}" holds JSON and cannot be searched.`);
@@ -271,7 +296,14 @@ function subject(c: Compiler, key: string, exact: boolean): Subject {
     case 'i_id':
     case 'id': {
       const expr = sql.ref('item.id');
-      return { expr, match: (values) => inList(expr, values.map((v) => asString(v, key))) };
+      return {
+        expr,
+        match: (values) =>
+          inList(
+            expr,
+            values.map((v) => asString(v, key)),
+          ),
+      };
     }
     case 'title': {
       const expr = sql.ref('item.title');
@@ -290,7 +322,14 @@ function subject(c: Compiler, key: string, exact: boolean): Subject {
     case 'created_by':
     case 'updated_by': {
       const expr = sql.ref(`item.${key}`);
-      return { expr, match: (values) => inList(expr, values.map((v) => asString(v, key))) };
+      return {
+        expr,
+        match: (values) =>
+          inList(
+            expr,
+            values.map((v) => asString(v, key)),
+          ),
+      };
     }
     case 'created_at':
     case 'updated_at': {
@@ -327,10 +366,14 @@ function leaf(c: Compiler, cond: Condition): Pred {
   const { expr, blankValue, match } = subject(c, key, cond.exact_match === true);
   let pred: Pred;
   if (values.length > 0) pred = match(values);
-  else if (cond.include_null === true) pred = FALSE; // blanks only
+  else if (cond.include_null === true)
+    pred = FALSE; // blanks only
   else invalid(`Condition "${key}": search_value is empty.`);
   if (cond.not_match) pred = not(pred);
-  const blank = blankValue === undefined ? sql<boolean>`${expr} is null` : sql<boolean>`(${expr} is null or ${expr} = ${blankValue})`;
+  const blank =
+    blankValue === undefined
+      ? sql<boolean>`${expr} is null`
+      : sql<boolean>`(${expr} is null or ${expr} = ${blankValue})`;
   if (cond.include_null === true) pred = join([pred, blank], 'or');
   if (cond.include_null === false) pred = join([pred, sql<boolean>`not ${blank}`], 'and');
   return pred;
@@ -394,7 +437,9 @@ export function sortExpression(caps: Capabilities, ds: Datastore, key: string): 
   const field = ds.fieldByKey.get(key);
   if (!field || field.type === 'json' || field.type === 'users') invalid(`Cannot sort by "${key}".`);
   return nullsLast(
-    field.type === 'number' ? caps.jsonNumber('fields', field.display_id) : caps.codePointOrder(caps.jsonText('fields', field.display_id)),
+    field.type === 'number'
+      ? caps.jsonNumber('fields', field.display_id)
+      : caps.codePointOrder(caps.jsonText('fields', field.display_id)),
   );
 }
 

@@ -63,7 +63,16 @@ export interface Datastore {
 
 /** Item properties that conditions and sorting address by name; no field may take these display ids. */
 export const RESERVED_KEYS = Object.freeze([
-  'i_id', 'id', 'title', 'status', 'status_id', 'rev_no', 'created_at', 'updated_at', 'created_by', 'updated_by',
+  'i_id',
+  'id',
+  'title',
+  'status',
+  'status_id',
+  'rev_no',
+  'created_at',
+  'updated_at',
+  'created_by',
+  'updated_by',
 ]);
 
 export const DISPLAY_ID_RE = /^[A-Za-z_][A-Za-z0-9_-]{0,63}$/;

@@ -62,8 +62,12 @@ function invalid(message: string): never {
 function checkDisplayIds(kind: string, list: { display_id: string }[]): void {
   const seen = new Set<string>();
   for (const { display_id } of list) {
-    if (!DISPLAY_ID_RE.test(display_id)) invalid(`${kind} display_id "${display_id}" must match ${DISPLAY_ID_RE.source}.`);
-    if (!isDisplayId(display_id)) invalid(`${kind} display_id "${display_id}" is reserved (${FORBIDDEN_DISPLAY_IDS.join(', ')} are never display_ids).`);
+    if (!DISPLAY_ID_RE.test(display_id))
+      invalid(`${kind} display_id "${display_id}" must match ${DISPLAY_ID_RE.source}.`);
+    if (!isDisplayId(display_id))
+      invalid(
+        `${kind} display_id "${display_id}" is reserved (${FORBIDDEN_DISPLAY_IDS.join(', ')} are never display_ids).`,
+      );
     if (seen.has(display_id)) invalid(`${kind} display_id "${display_id}" is used twice.`);
     seen.add(display_id);
   }
@@ -82,12 +86,17 @@ async function resolveDefinition(ctx: Ctx, workspaceId: string, input: Datastore
   checkDisplayIds('Action', actionsIn);
   for (const f of fieldsIn) {
     if (RESERVED_KEYS.includes(f.display_id)) invalid(`Field display_id "${f.display_id}" is reserved.`);
-    if (!(FIELD_TYPES as readonly string[]).includes(f.type)) invalid(`Field type "${f.type}" is not one of ${FIELD_TYPES.join(', ')}.`);
+    if (!(FIELD_TYPES as readonly string[]).includes(f.type))
+      invalid(`Field type "${f.type}" is not one of ${FIELD_TYPES.join(', ')}.`);
     if (f.options && f.type !== 'select') invalid(`Only select fields take options ("${f.display_id}").`);
   }
   const displayId = input.display_id ?? null;
-  if (displayId !== null && !DISPLAY_ID_RE.test(displayId)) invalid(`Datastore display_id must match ${DISPLAY_ID_RE.source}.`);
-  if (displayId !== null && !isDisplayId(displayId)) invalid(`Datastore display_id "${displayId}" is reserved (${FORBIDDEN_DISPLAY_IDS.join(', ')} are never display_ids).`);
+  if (displayId !== null && !DISPLAY_ID_RE.test(displayId))
+    invalid(`Datastore display_id must match ${DISPLAY_ID_RE.source}.`);
+  if (displayId !== null && !isDisplayId(displayId))
+    invalid(
+      `Datastore display_id "${displayId}" is reserved (${FORBIDDEN_DISPLAY_IDS.join(', ')} are never display_ids).`,
+    );
 
   const id = ctx.ids.next();
   const fields: FieldDef[] = fieldsIn.map((f) => ({
@@ -97,7 +106,11 @@ async function resolveDefinition(ctx: Ctx, workspaceId: string, input: Datastore
     type: f.type as FieldType,
     options: f.options ?? null,
   }));
-  const statuses: StatusDef[] = input.statuses.map((s) => ({ id: ctx.ids.next(), display_id: s.display_id, name: s.name }));
+  const statuses: StatusDef[] = input.statuses.map((s) => ({
+    id: ctx.ids.next(),
+    display_id: s.display_id,
+    name: s.name,
+  }));
   const statusId = new Map(statuses.map((s) => [s.display_id, s.id]));
   const status = (key: string, where: string): string => {
     const sid = statusId.get(key);
@@ -169,12 +182,15 @@ async function resolveDefinition(ctx: Ctx, workspaceId: string, input: Datastore
   if (input.drafts) {
     const where = 'drafts';
     if (input.drafts.statuses.length === 0) invalid(`${where}: statuses must name at least one released status.`);
-    if (new Set(input.drafts.statuses).size !== input.drafts.statuses.length) invalid(`${where}: a status is named twice.`);
+    if (new Set(input.drafts.statuses).size !== input.drafts.statuses.length)
+      invalid(`${where}: a status is named twice.`);
     const statusIds = input.drafts.statuses.map((s) => status(s, where));
     // An item under review is not released: its edit would bypass the approver.
     for (const a of actions) {
       if (a.approval && statusIds.includes(a.approval.pending_status_id)) {
-        invalid(`${where}: status "${statuses.find((s) => s.id === a.approval!.pending_status_id)!.display_id}" is the pending status of action "${a.display_id}" and cannot be released.`);
+        invalid(
+          `${where}: status "${statuses.find((s) => s.id === a.approval!.pending_status_id)!.display_id}" is the pending status of action "${a.display_id}" and cannot be released.`,
+        );
       }
     }
     drafts = { status_ids: statusIds };
@@ -218,7 +234,14 @@ async function insertDefinition(ctx: Ctx, ds: Datastore): Promise<void> {
   if (exists) fail('DUPLICATE', `A datastore with display_id "${ds.display_id}" already exists.`);
   await ctx.db
     .insertInto('datastore')
-    .values({ id: ds.id, workspace_id: workspaceId, display_id: ds.display_id, name: ds.name, created_at: ds.created_at, drafts: j(ds.drafts) })
+    .values({
+      id: ds.id,
+      workspace_id: workspaceId,
+      display_id: ds.display_id,
+      name: ds.name,
+      created_at: ds.created_at,
+      drafts: j(ds.drafts),
+    })
     .execute();
   if (ds.fields.length) {
     await ctx.db
@@ -266,7 +289,13 @@ function fromRows(
     display_id: row.display_id,
     name: row.name,
     created_at: row.created_at,
-    fields: fieldRows.map((f) => ({ id: f.id, display_id: f.display_id, name: f.name, type: f.type as FieldType, options: r<string[] | null>(f.options) })),
+    fields: fieldRows.map((f) => ({
+      id: f.id,
+      display_id: f.display_id,
+      name: f.name,
+      type: f.type as FieldType,
+      options: r<string[] | null>(f.options),
+    })),
     statuses: statusRows.map((s) => ({ id: s.id, display_id: s.display_id, name: s.name })),
     actions: actionRows.map((a) => ({
       id: a.id,
@@ -329,7 +358,11 @@ export async function getDatastoresById(ctx: Ctx, ids: readonly string[]): Promi
     return !hit;
   });
   if (need.length) {
-    const rows = await ctx.db.selectFrom('datastore').selectAll().where('id', 'in', [...new Set(need)]).execute();
+    const rows = await ctx.db
+      .selectFrom('datastore')
+      .selectAll()
+      .where('id', 'in', [...new Set(need)])
+      .execute();
     for (const ds of await loadByIds(ctx, rows)) out.set(ds.id, ds);
   }
   return out;

@@ -63,12 +63,22 @@ export async function seedDemo(ctx: Ctx): Promise<DemoSeed> {
     ds,
     Array.from({ length: 40 }, (_, i) => ({
       title: `PR-${String(i + 1).padStart(4, '0')} ${vendors[i % 5]} ${categories[i % 3]}`,
-      fields: { amount: 100 * ((i * 37) % 50) + 99, vendor: vendors[i % 5], category: categories[i % 3], needed_by: `2027-0${1 + (i % 9)}-15` },
+      fields: {
+        amount: 100 * ((i * 37) % 50) + 99,
+        vendor: vendors[i % 5],
+        category: categories[i % 3],
+        needed_by: `2027-0${1 + (i % 9)}-15`,
+      },
     })),
   );
 
   const users = [];
-  for (const [u, role] of [[admin, 'admin (system admin)'], [approver, 'approver'], [member, 'member'], [viewer, 'viewer']] as const) {
+  for (const [u, role] of [
+    [admin, 'admin (system admin)'],
+    [approver, 'approver'],
+    [member, 'member'],
+    [viewer, 'viewer'],
+  ] as const) {
     users.push({ name: u.name, role, id: u.id, token: await issueToken(ctx, u.id, 'demo') });
   }
   return { workspaceId: ws.id, projectId: 'demo', users };

@@ -58,11 +58,19 @@ export function toVersion(ctx: Ctx, row: ItemVersionRow): ItemVersion {
 const IN_CHUNK = 1000;
 
 /** The drafts of these items (only items of datastores with released statuses can have one). */
-export async function loadDrafts(ctx: Ctx, items: Iterable<Item>, datastores: ReadonlyMap<string, Datastore>): Promise<Map<string, Draft>> {
+export async function loadDrafts(
+  ctx: Ctx,
+  items: Iterable<Item>,
+  datastores: ReadonlyMap<string, Datastore>,
+): Promise<Map<string, Draft>> {
   const ids = [...items].filter((i) => datastores.get(i.datastore_id)?.drafts).map((i) => i.id);
   const out = new Map<string, Draft>();
   for (let i = 0; i < ids.length; i += IN_CHUNK) {
-    const rows = await ctx.db.selectFrom('item_draft').selectAll().where('item_id', 'in', ids.slice(i, i + IN_CHUNK)).execute();
+    const rows = await ctx.db
+      .selectFrom('item_draft')
+      .selectAll()
+      .where('item_id', 'in', ids.slice(i, i + IN_CHUNK))
+      .execute();
     for (const r of rows) out.set(r.item_id, toDraft(ctx, r));
   }
   return out;
@@ -75,12 +83,24 @@ export async function getDraft(ctx: Ctx, itemId: string): Promise<Draft | null> 
 
 /** Released versions of an item, oldest first. */
 export async function listVersions(ctx: Ctx, itemId: string, limit = 1000): Promise<ItemVersion[]> {
-  const rows = await ctx.db.selectFrom('item_version').selectAll().where('item_id', '=', itemId).orderBy('version').limit(limit).execute();
+  const rows = await ctx.db
+    .selectFrom('item_version')
+    .selectAll()
+    .where('item_id', '=', itemId)
+    .orderBy('version')
+    .limit(limit)
+    .execute();
   return rows.map((r) => toVersion(ctx, r));
 }
 
 export async function latestVersion(ctx: Ctx, itemId: string): Promise<ItemVersion | null> {
-  const row = await ctx.db.selectFrom('item_version').selectAll().where('item_id', '=', itemId).orderBy('version', 'desc').limit(1).executeTakeFirst();
+  const row = await ctx.db
+    .selectFrom('item_version')
+    .selectAll()
+    .where('item_id', '=', itemId)
+    .orderBy('version', 'desc')
+    .limit(1)
+    .executeTakeFirst();
   return row ? toVersion(ctx, row) : null;
 }
 
@@ -116,7 +136,11 @@ export async function deleteDraft(ctx: Ctx, access: Access, itemId: string, scop
     const draft = await getDraft(tx, itemId);
     if (!draft) return false;
     const [pending] = await tx.bulk.selectPendingTickets(tx.db, [itemId]);
-    if (pending) fail('ITEM_PENDING_APPROVAL', `The draft is under review in pending ticket ${pending.id}; withdraw or decide it first.`);
+    if (pending)
+      fail(
+        'ITEM_PENDING_APPROVAL',
+        `The draft is under review in pending ticket ${pending.id}; withdraw or decide it first.`,
+      );
     await tx.db.deleteFrom('item_draft').where('item_id', '=', itemId).execute();
     await insertHistory(tx, [
       {
@@ -159,7 +183,10 @@ export interface DraftDiff {
 function canonical(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
   if (v !== null && typeof v === 'object') {
-    return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`).join(',')}}`;
+    return `{${Object.keys(v)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
   }
   return JSON.stringify(v ?? null);
 }
@@ -173,11 +200,30 @@ export async function draftDiff(ctx: Ctx, access: Access, itemId: string, scope:
   if (!draft) fail('NOT_FOUND', `Item ${item.id} has no pending draft.`);
   const v = await latestVersion(ctx, item.id);
   const released: ReleasedVersion = v
-    ? { id: v.id, version: v.version, title: v.title, fields: v.fields, status_id: v.status_id, created_at: v.created_at, created_by: v.created_by }
-    : { id: null, version: null, title: item.title, fields: item.fields, status_id: item.status_id, created_at: item.updated_at, created_by: item.updated_by };
+    ? {
+        id: v.id,
+        version: v.version,
+        title: v.title,
+        fields: v.fields,
+        status_id: v.status_id,
+        created_at: v.created_at,
+        created_by: v.created_by,
+      }
+    : {
+        id: null,
+        version: null,
+        title: item.title,
+        fields: item.fields,
+        status_id: item.status_id,
+        created_at: item.updated_at,
+        created_by: item.updated_by,
+      };
   const changed: string[] = [];
   if (draft.title !== null && draft.title !== released.title) changed.push('title');
-  const keys = [...datastore.fields.map((f) => f.display_id), ...Object.keys(draft.fields).filter((k) => !datastore.fieldByKey.has(k))];
+  const keys = [
+    ...datastore.fields.map((f) => f.display_id),
+    ...Object.keys(draft.fields).filter((k) => !datastore.fieldByKey.has(k)),
+  ];
   for (const k of keys) {
     if (k in draft.fields && !sameValue(draft.fields[k], released.fields[k])) changed.push(k);
   }
@@ -185,12 +231,31 @@ export async function draftDiff(ctx: Ctx, access: Access, itemId: string, scope:
 }
 
 /** An item's draft and released versions, for the native item view. */
-export async function itemDraftAndVersions(ctx: Ctx, itemId: string): Promise<{ draft: Draft | null; versions: ItemVersion[] }> {
+export async function itemDraftAndVersions(
+  ctx: Ctx,
+  itemId: string,
+): Promise<{ draft: Draft | null; versions: ItemVersion[] }> {
   const [draft, versions] = await Promise.all([getDraft(ctx, itemId), listVersions(ctx, itemId)]);
   return { draft, versions };
 }
 
 /** Rows for the set-based draft upsert of commitChanges. */
-export function draftRow(ctx: Ctx, itemId: string, draft: { title: string | null; fields: Record<string, unknown> }, createdBy: string | null, createdAt: number, userId: string, now: number): ItemDraftRow {
-  return { item_id: itemId, title: draft.title, fields: ctx.caps.writeJson(draft.fields), created_by: createdBy, created_at: createdAt, updated_by: userId, updated_at: now };
+export function draftRow(
+  ctx: Ctx,
+  itemId: string,
+  draft: { title: string | null; fields: Record<string, unknown> },
+  createdBy: string | null,
+  createdAt: number,
+  userId: string,
+  now: number,
+): ItemDraftRow {
+  return {
+    item_id: itemId,
+    title: draft.title,
+    fields: ctx.caps.writeJson(draft.fields),
+    created_by: createdBy,
+    created_at: createdAt,
+    updated_by: userId,
+    updated_at: now,
+  };
 }

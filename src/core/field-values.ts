@@ -44,7 +44,8 @@ export function normalizeFieldValue(field: FieldDef, value: unknown): unknown {
   if (value === null) return null;
   switch (field.type) {
     case 'text':
-      if (typeof value !== 'string' || value.length > MAX_TEXT) bad(field, `a string of at most ${MAX_TEXT} characters`);
+      if (typeof value !== 'string' || value.length > MAX_TEXT)
+        bad(field, `a string of at most ${MAX_TEXT} characters`);
       return value;
     case 'number':
       if (typeof value !== 'number' || !Number.isFinite(value)) bad(field, 'a finite number');
@@ -62,7 +63,11 @@ export function normalizeFieldValue(field: FieldDef, value: unknown): unknown {
       if (field.options && !field.options.includes(value)) bad(field, `one of ${field.options.join(', ')}`);
       return value;
     case 'users':
-      if (!Array.isArray(value) || value.length > 1000 || !value.every((v) => typeof v === 'string' && /^\d{1,20}$/.test(v))) {
+      if (
+        !Array.isArray(value) ||
+        value.length > 1000 ||
+        !value.every((v) => typeof v === 'string' && /^\d{1,20}$/.test(v))
+      ) {
         bad(field, 'an array of user ids');
       }
       return value;

@@ -41,7 +41,8 @@ export function hexabaseFieldValues(
   for (const c of changes ?? []) merged[c.id] = c.value;
   for (const [key, value] of Object.entries(merged)) {
     const field = ds.fieldByKey.get(key);
-    if (field?.type === 'select' && Array.isArray(value) && value.length <= 1) merged[key] = value.length ? value[0] : null;
+    if (field?.type === 'select' && Array.isArray(value) && value.length <= 1)
+      merged[key] = value.length ? value[0] : null;
   }
   return normalizeFieldValues(ds.fieldByKey, merged);
 }
@@ -50,13 +51,18 @@ export function hexabaseFieldValues(
  * CreateItem's `item` as a new item: `title` is the item title and `status` (or `status_id`) its starting
  * status, by id, display_id or name; every other key is a field.
  */
-export function hexabaseItemInput(ds: Datastore, item: Record<string, unknown> | undefined, changes: FieldChange[] | undefined): ItemInput {
+export function hexabaseItemInput(
+  ds: Datastore,
+  item: Record<string, unknown> | undefined,
+  changes: FieldChange[] | undefined,
+): ItemInput {
   const merged: Record<string, unknown> = { ...(item ?? {}) };
   for (const c of changes ?? []) merged[c.id] = c.value;
   const { title, status, status_id: statusId, ...rest } = merged;
   const st = status ?? statusId;
   if (title !== undefined && typeof title !== 'string') fail('INVALID_FIELD_VALUE', 'title must be a string.');
-  if (st !== undefined && typeof st !== 'string') fail('INVALID_FIELD_VALUE', 'status must be a status id, display_id or name.');
+  if (st !== undefined && typeof st !== 'string')
+    fail('INVALID_FIELD_VALUE', 'status must be a status id, display_id or name.');
   return {
     ...(title !== undefined ? { title } : {}),
     ...(st !== undefined ? { status: st } : {}),
@@ -66,7 +72,13 @@ export function hexabaseItemInput(ds: Datastore, item: Record<string, unknown> |
 
 /** The newest history entry of an item (what an action just wrote). */
 export async function latestHistoryId(ctx: Ctx, itemId: string): Promise<string | null> {
-  const row = await ctx.db.selectFrom('item_history').select('id').where('item_id', '=', itemId).orderBy('id', 'desc').limit(1).executeTakeFirst();
+  const row = await ctx.db
+    .selectFrom('item_history')
+    .select('id')
+    .where('item_id', '=', itemId)
+    .orderBy('id', 'desc')
+    .limit(1)
+    .executeTakeFirst();
   return row?.id ?? null;
 }
 
@@ -92,7 +104,11 @@ export function checkHexabaseConditions(ds: Datastore, conditions: Condition[] |
   checkPatterns(ds, conditions, { chars: 0, seen: new Set() });
 }
 
-function checkPatterns(ds: Datastore, conditions: Condition[] | undefined, budget: { chars: number; seen: Set<string> }): void {
+function checkPatterns(
+  ds: Datastore,
+  conditions: Condition[] | undefined,
+  budget: { chars: number; seen: Set<string> },
+): void {
   for (const c of conditions ?? []) {
     if (c.conditions?.length) checkPatterns(ds, c.conditions, budget);
     if (!c.id || c.exact_match === true || !c.search_value) continue;
@@ -102,7 +118,11 @@ function checkPatterns(ds: Datastore, conditions: Condition[] | undefined, budge
       if (typeof v !== 'string' || !REGEX_SYNTAX.test(v) || budget.seen.has(v)) continue;
       budget.seen.add(v);
       budget.chars += v.length;
-      if (budget.chars > MAX_PATTERN_CHARS) fail('INVALID_CONDITION', `Text search values using regular-expression syntax total more than ${MAX_PATTERN_CHARS} characters.`);
+      if (budget.chars > MAX_PATTERN_CHARS)
+        fail(
+          'INVALID_CONDITION',
+          `Text search values using regular-expression syntax total more than ${MAX_PATTERN_CHARS} characters.`,
+        );
       try {
         new RegExp(v);
       } catch {
@@ -116,7 +136,8 @@ function checkPatterns(ds: Datastore, conditions: Condition[] | undefined, budge
 export function actionFor(ds: Datastore, actor: Actor, key: string): ActionDef {
   const action = ds.actionByKey.get(key);
   if (!action) fail('ACTION_NOT_FOUND', `Datastore "${ds.display_id}" has no action "${key}".`);
-  if (!actionAllowed(action, actor)) fail('ACTION_NOT_PERMITTED', `Action "${action.display_id}" is limited to ${action.roles!.join(', ')}.`);
+  if (!actionAllowed(action, actor))
+    fail('ACTION_NOT_PERMITTED', `Action "${action.display_id}" is limited to ${action.roles!.join(', ')}.`);
   return action;
 }
 
@@ -127,7 +148,8 @@ export function actionAllowed(action: ActionDef, actor: Pick<Actor, 'role'>): bo
 /** Actions an item in `statusId` can take: status actions from that status, and datastore-level (update) actions. */
 export function actionsFrom(ds: Datastore, statusId: string, actor: Pick<Actor, 'role'>): ActionDef[] {
   return ds.actions.filter(
-    (a) => actionAllowed(a, actor) && (a.kind === 'update' || !a.from_status_ids || a.from_status_ids.includes(statusId)),
+    (a) =>
+      actionAllowed(a, actor) && (a.kind === 'update' || !a.from_status_ids || a.from_status_ids.includes(statusId)),
   );
 }
 
@@ -184,14 +206,22 @@ export async function executeBulkAction(
     fail('VALIDATION_FAILED', `max_items must be 10..${MAX_ITEMS_LIMIT} in steps of 10.`);
   }
   checkHexabaseConditions(ds, input.conditions);
-  const target = { datastore: ds.id, conditions: input.conditions ?? [], use_or_condition: input.use_or_condition === true };
+  const target = {
+    datastore: ds.id,
+    conditions: input.conditions ?? [],
+    use_or_condition: input.use_or_condition === true,
+  };
   if (!input.continue_proc) {
     const { total: n } = await searchItems(ctx, ds, { ...target, return_count_only: true });
     if (n > maxItems) {
-      throw new AppError('TOO_MANY_TARGETS', `${n} items match, more than max_items ${maxItems}; nothing was processed (continue_proc: true processes the first ${maxItems}).`, {
-        matched: n,
-        max_items: maxItems,
-      });
+      throw new AppError(
+        'TOO_MANY_TARGETS',
+        `${n} items match, more than max_items ${maxItems}; nothing was processed (continue_proc: true processes the first ${maxItems}).`,
+        {
+          matched: n,
+          max_items: maxItems,
+        },
+      );
     }
   }
   const batch = await runInline(actor, {
@@ -208,7 +238,11 @@ export async function executeBulkAction(
   return { batch, matched, processed: batch.succeeded, max_items: maxItems, capped: matched > batch.total, failures };
 }
 
-async function bulkFailures(ctx: Ctx, batch: Batch, revisions: Record<string, number> | undefined): Promise<BulkFailure[]> {
+async function bulkFailures(
+  ctx: Ctx,
+  batch: Batch,
+  revisions: Record<string, number> | undefined,
+): Promise<BulkFailure[]> {
   const rows = await ctx.db
     .selectFrom('batch_item')
     .leftJoin('item', 'item.id', 'batch_item.target_id')
@@ -230,8 +264,17 @@ async function bulkFailures(ctx: Ctx, batch: Batch, revisions: Record<string, nu
  * The Hexabase datastore API group (`/api/v0/datastores/:d_id/…`) names a datastore by its id alone: the
  * caller must belong to its workspace, and any other datastore answers not found.
  */
-export async function datastoreById(ctx: Ctx, principal: Principal, id: string, capability: Capability = 'read'): Promise<{ access: Access; ds: Datastore }> {
-  const row = await ctx.db.selectFrom('datastore').select(['id', 'workspace_id']).where('id', '=', id).executeTakeFirst();
+export async function datastoreById(
+  ctx: Ctx,
+  principal: Principal,
+  id: string,
+  capability: Capability = 'read',
+): Promise<{ access: Access; ds: Datastore }> {
+  const row = await ctx.db
+    .selectFrom('datastore')
+    .select(['id', 'workspace_id'])
+    .where('id', '=', id)
+    .executeTakeFirst();
   if (!row) fail('DATASTORE_NOT_FOUND');
   let access: Access;
   try {
@@ -244,7 +287,8 @@ export async function datastoreById(ctx: Ctx, principal: Principal, id: string, 
 }
 
 export function requireRole(access: Access, capability: Capability): void {
-  if (!roleAllows(access.role, capability)) fail('FORBIDDEN', `The ${access.role} role may not ${capability} in this workspace.`);
+  if (!roleAllows(access.role, capability))
+    fail('FORBIDDEN', `The ${access.role} role may not ${capability} in this workspace.`);
 }
 
 export interface HistoryQuery {
@@ -274,7 +318,12 @@ export interface HistoryView {
 export const MAX_HISTORY_ROWS = 100;
 
 /** An item's history, newest first, rows `from_index` up to (excluding) `to_index`, with who wrote each. */
-export async function itemHistories(ctx: Ctx, workspaceId: string, itemId: string, q: HistoryQuery): Promise<HistoryView[]> {
+export async function itemHistories(
+  ctx: Ctx,
+  workspaceId: string,
+  itemId: string,
+  q: HistoryQuery,
+): Promise<HistoryView[]> {
   const from = q.from_index ?? 0;
   const to = q.to_index ?? 30;
   if (to < from) fail('VALIDATION_FAILED', 'to_index must not be below from_index.');
@@ -283,7 +332,19 @@ export async function itemHistories(ctx: Ctx, workspaceId: string, itemId: strin
   let query = ctx.db
     .selectFrom('item_history as h')
     .leftJoin('app_user as u', 'u.id', 'h.user_id')
-    .select(['h.id', 'h.kind', 'h.comment', 'h.action_id', 'h.from_status_id', 'h.to_status_id', 'h.batch_id', 'h.user_id', 'h.created_at', 'u.name as username', 'u.email'])
+    .select([
+      'h.id',
+      'h.kind',
+      'h.comment',
+      'h.action_id',
+      'h.from_status_id',
+      'h.to_status_id',
+      'h.batch_id',
+      'h.user_id',
+      'h.created_at',
+      'u.name as username',
+      'u.email',
+    ])
     .where('h.item_id', '=', itemId)
     .where('h.workspace_id', '=', workspaceId);
   if (q.from_datetime != null) query = query.where('h.created_at', '>=', q.from_datetime);
@@ -295,7 +356,13 @@ export async function itemHistories(ctx: Ctx, workspaceId: string, itemId: strin
 }
 
 /** Changes the text of a comment; only its author (or a workspace admin) may. */
-export async function updateComment(ctx: Ctx, access: Access, itemId: string, historyId: string, comment: string): Promise<void> {
+export async function updateComment(
+  ctx: Ctx,
+  access: Access,
+  itemId: string,
+  historyId: string,
+  comment: string,
+): Promise<void> {
   await ownComment(ctx, access, itemId, historyId);
   await ctx.db.updateTable('item_history').set({ comment }).where('id', '=', historyId).execute();
 }
@@ -315,5 +382,6 @@ async function ownComment(ctx: Ctx, access: Access, itemId: string, historyId: s
     .where('workspace_id', '=', access.workspaceId)
     .executeTakeFirst();
   if (!row || row.kind !== 'comment') fail('NOT_FOUND', 'No such comment on this item.');
-  if (row.user_id !== access.principal.userId && access.role !== 'admin') fail('FORBIDDEN', 'Only the author or a workspace admin may change a comment.');
+  if (row.user_id !== access.principal.userId && access.role !== 'admin')
+    fail('FORBIDDEN', 'Only the author or a workspace admin may change a comment.');
 }

@@ -9,7 +9,17 @@ import type { Undo } from './undo.ts';
  * revert (a revert batch undid the change another batch made, named by `reverts_batch_id`; see undo.ts).
  */
 export type HistoryKind =
-  | 'create' | 'action' | 'submit' | 'approve' | 'reject' | 'withdraw' | 'update' | 'comment' | 'draft' | 'draft_delete' | 'revert';
+  | 'create'
+  | 'action'
+  | 'submit'
+  | 'approve'
+  | 'reject'
+  | 'withdraw'
+  | 'update'
+  | 'comment'
+  | 'draft'
+  | 'draft_delete'
+  | 'revert';
 
 export interface HistoryEntry {
   id: string;
@@ -32,9 +42,24 @@ export interface HistoryEntry {
   on_behalf_of: string | null;
 }
 
-export type HistoryInput = Pick<HistoryRow, 'workspace_id' | 'item_id' | 'created_at'> & { kind: HistoryKind } & Partial<
-  Pick<HistoryEntry, 'user_id' | 'action_id' | 'from_status_id' | 'to_status_id' | 'comment' | 'batch_id' | 'ticket_id' | 'changes' | 'rev_no' | 'reverts_batch_id' | 'on_behalf_of'>
-> & { undo?: Undo | null };
+export type HistoryInput = Pick<HistoryRow, 'workspace_id' | 'item_id' | 'created_at'> & {
+  kind: HistoryKind;
+} & Partial<
+    Pick<
+      HistoryEntry,
+      | 'user_id'
+      | 'action_id'
+      | 'from_status_id'
+      | 'to_status_id'
+      | 'comment'
+      | 'batch_id'
+      | 'ticket_id'
+      | 'changes'
+      | 'rev_no'
+      | 'reverts_batch_id'
+      | 'on_behalf_of'
+    >
+  > & { undo?: Undo | null };
 
 const CHUNK = 500;
 
@@ -67,7 +92,10 @@ export async function insertHistory(ctx: Ctx, inputs: HistoryInput[]): Promise<H
   if (inputs.length === 0) return [];
   const rows = historyRows(ctx, inputs);
   for (let i = 0; i < rows.length; i += CHUNK) {
-    await ctx.db.insertInto('item_history').values(rows.slice(i, i + CHUNK)).execute();
+    await ctx.db
+      .insertInto('item_history')
+      .values(rows.slice(i, i + CHUNK))
+      .execute();
   }
   return rows.map((r) => toHistory(ctx, r));
 }
@@ -78,6 +106,12 @@ export function toHistory(ctx: Ctx, row: HistoryRow): HistoryEntry {
 }
 
 export async function listHistory(ctx: Ctx, itemId: string, limit = 1000): Promise<HistoryEntry[]> {
-  const rows = await ctx.db.selectFrom('item_history').selectAll().where('item_id', '=', itemId).orderBy('id').limit(limit).execute();
+  const rows = await ctx.db
+    .selectFrom('item_history')
+    .selectAll()
+    .where('item_id', '=', itemId)
+    .orderBy('id')
+    .limit(limit)
+    .execute();
   return rows.map((r) => toHistory(ctx, r));
 }

@@ -6,7 +6,12 @@ import type { IndexDelta } from '../db/bulk-writer.ts';
 import { indexedValue, indexKindOf, type IndexRow } from '../db/item-index.ts';
 import type { Datastore } from './datastore-model.ts';
 
-function rowsOf(ds: Datastore, itemId: string, fields: Record<string, unknown>, only?: (fieldKey: string) => boolean): IndexRow[] {
+function rowsOf(
+  ds: Datastore,
+  itemId: string,
+  fields: Record<string, unknown>,
+  only?: (fieldKey: string) => boolean,
+): IndexRow[] {
   const rows: IndexRow[] = [];
   for (const f of ds.fields) {
     const kind = indexKindOf(f.type);
@@ -23,7 +28,12 @@ export function indexRows(ds: Datastore, itemId: string, fields: Record<string, 
 }
 
 /** The rows to delete and add when an item's fields go from `before` to `after`. */
-export function indexDelta(ds: Datastore, itemId: string, before: Record<string, unknown>, after: Record<string, unknown>): IndexDelta {
+export function indexDelta(
+  ds: Datastore,
+  itemId: string,
+  before: Record<string, unknown>,
+  after: Record<string, unknown>,
+): IndexDelta {
   const changed = (key: string) => {
     const f = ds.fieldByKey.get(key)!;
     const kind = indexKindOf(f.type)!;

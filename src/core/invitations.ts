@@ -71,17 +71,26 @@ export function normalizeEmail(email: string): string {
  * Invites a user id or an email address (exactly one) to the workspace with `role`. Refused only for what the admin
  * can see anyway: a current member (the members list shows them).
  */
-export async function createInvitation(ctx: Ctx, access: Access, input: { user_id?: string; email?: string; role: Role }): Promise<Invitation> {
+export async function createInvitation(
+  ctx: Ctx,
+  access: Access,
+  input: { user_id?: string; email?: string; role: Role },
+): Promise<Invitation> {
   requireCapability(access, 'manage');
-  if ((input.user_id === undefined) === (input.email === undefined)) fail('VALIDATION_FAILED', 'Give exactly one of user_id and email.');
+  if ((input.user_id === undefined) === (input.email === undefined))
+    fail('VALIDATION_FAILED', 'Give exactly one of user_id and email.');
   const email = input.email !== undefined ? normalizeEmail(input.email) : null;
   let member = ctx.db
     .selectFrom('membership')
     .innerJoin('app_user', 'app_user.id', 'membership.user_id')
     .select('membership.user_id')
     .where('membership.workspace_id', '=', access.workspaceId);
-  member = input.user_id !== undefined ? member.where('membership.user_id', '=', input.user_id) : member.where((eb) => eb(eb.fn('lower', ['app_user.email']), '=', email));
-  if (await member.executeTakeFirst()) fail('DUPLICATE', 'That user is already a member: change their role with PUT …/members/{user_id}.');
+  member =
+    input.user_id !== undefined
+      ? member.where('membership.user_id', '=', input.user_id)
+      : member.where((eb) => eb(eb.fn('lower', ['app_user.email']), '=', email));
+  if (await member.executeTakeFirst())
+    fail('DUPLICATE', 'That user is already a member: change their role with PUT …/members/{user_id}.');
   const now = ctx.now();
   const row: InvitationRow = {
     id: ctx.ids.next(),
@@ -101,7 +110,13 @@ export async function createInvitation(ctx: Ctx, access: Access, input: { user_i
 
 export async function listInvitations(ctx: Ctx, access: Access): Promise<Invitation[]> {
   requireCapability(access, 'manage');
-  const rows = await ctx.db.selectFrom('invitation').selectAll().where('workspace_id', '=', access.workspaceId).orderBy('id').limit(1000).execute();
+  const rows = await ctx.db
+    .selectFrom('invitation')
+    .selectAll()
+    .where('workspace_id', '=', access.workspaceId)
+    .orderBy('id')
+    .limit(1000)
+    .execute();
   const now = ctx.now();
   return rows.map((r) => adminView(r, now));
 }
@@ -109,10 +124,20 @@ export async function listInvitations(ctx: Ctx, access: Access): Promise<Invitat
 /** Revokes an invitation not yet accepted (again: no change). An accepted one is a membership now: remove the member. */
 export async function revokeInvitation(ctx: Ctx, access: Access, id: string): Promise<void> {
   requireCapability(access, 'manage');
-  const row = await ctx.db.selectFrom('invitation').select('state').where('id', '=', id).where('workspace_id', '=', access.workspaceId).executeTakeFirst();
+  const row = await ctx.db
+    .selectFrom('invitation')
+    .select('state')
+    .where('id', '=', id)
+    .where('workspace_id', '=', access.workspaceId)
+    .executeTakeFirst();
   if (!row) fail('INVITATION_NOT_FOUND');
   if (row.state === 'accepted') fail('CONFLICT', 'The invitation was accepted: remove the member instead.');
-  await ctx.db.updateTable('invitation').set({ state: 'revoked', decided_at: ctx.now() }).where('id', '=', id).where('state', 'in', ['pending', 'declined']).execute();
+  await ctx.db
+    .updateTable('invitation')
+    .set({ state: 'revoked', decided_at: ctx.now() })
+    .where('id', '=', id)
+    .where('state', 'in', ['pending', 'declined'])
+    .execute();
 }
 
 /** Open invitations addressed to the principal: by their id, or by their email address. */
@@ -121,7 +146,9 @@ function addressedTo(ctx: Ctx, principal: Principal, email: string | null) {
     .selectFrom('invitation')
     .where('state', '=', 'pending')
     .where('expires_at', '>=', ctx.now())
-    .where((eb) => eb.or([eb('invitation.user_id', '=', principal.userId), ...(email ? [eb('invitation.email', '=', email)] : [])]));
+    .where((eb) =>
+      eb.or([eb('invitation.user_id', '=', principal.userId), ...(email ? [eb('invitation.email', '=', email)] : [])]),
+    );
 }
 
 async function emailOf(ctx: Ctx, principal: Principal): Promise<string | null> {
@@ -134,8 +161,14 @@ export async function receivedInvitations(ctx: Ctx, principal: Principal): Promi
     .innerJoin('workspace', 'workspace.id', 'invitation.workspace_id')
     .leftJoin('app_user as inviter', 'inviter.id', 'invitation.invited_by')
     .select([
-      'invitation.id', 'invitation.role', 'invitation.created_at', 'invitation.expires_at', 'invitation.invited_by',
-      'workspace.id as ws_id', 'workspace.name as ws_name', 'inviter.name as inviter_name',
+      'invitation.id',
+      'invitation.role',
+      'invitation.created_at',
+      'invitation.expires_at',
+      'invitation.invited_by',
+      'workspace.id as ws_id',
+      'workspace.name as ws_name',
+      'inviter.name as inviter_name',
     ])
     .orderBy('invitation.id')
     .limit(1000)
@@ -151,10 +184,17 @@ export async function receivedInvitations(ctx: Ctx, principal: Principal): Promi
 }
 
 /** Accepts an open invitation addressed to the caller: they become a member with its role. */
-export async function acceptInvitation(ctx: Ctx, principal: Principal, id: string): Promise<{ workspace_id: string; user_id: string; role: Role }> {
+export async function acceptInvitation(
+  ctx: Ctx,
+  principal: Principal,
+  id: string,
+): Promise<{ workspace_id: string; user_id: string; role: Role }> {
   const email = await emailOf(ctx, principal);
   const out = await withTx(ctx, async (tx) => {
-    const row = await addressedTo(tx, principal, email).selectAll('invitation').where('invitation.id', '=', id).executeTakeFirst();
+    const row = await addressedTo(tx, principal, email)
+      .selectAll('invitation')
+      .where('invitation.id', '=', id)
+      .executeTakeFirst();
     if (!row) fail('INVITATION_NOT_FOUND', NOT_FOUND);
     const now = tx.now();
     const res = await tx.db
@@ -177,7 +217,15 @@ export async function acceptInvitation(ctx: Ctx, principal: Principal, id: strin
 
 export async function declineInvitation(ctx: Ctx, principal: Principal, id: string): Promise<void> {
   const email = await emailOf(ctx, principal);
-  const row = await addressedTo(ctx, principal, email).select('invitation.id').where('invitation.id', '=', id).executeTakeFirst();
+  const row = await addressedTo(ctx, principal, email)
+    .select('invitation.id')
+    .where('invitation.id', '=', id)
+    .executeTakeFirst();
   if (!row) fail('INVITATION_NOT_FOUND', NOT_FOUND);
-  await ctx.db.updateTable('invitation').set({ state: 'declined', decided_at: ctx.now() }).where('id', '=', id).where('state', '=', 'pending').execute();
+  await ctx.db
+    .updateTable('invitation')
+    .set({ state: 'declined', decided_at: ctx.now() })
+    .where('id', '=', id)
+    .where('state', '=', 'pending')
+    .execute();
 }

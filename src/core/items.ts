@@ -35,7 +35,14 @@ export interface ItemInput {
 }
 
 /** Validates one input against the datastore; the first status is where new items start. */
-function newItemRow(ctx: Ctx, ds: Datastore, userId: string, input: ItemInput, id: string, now: number): { row: ItemRow; fields: Record<string, unknown> } {
+function newItemRow(
+  ctx: Ctx,
+  ds: Datastore,
+  userId: string,
+  input: ItemInput,
+  id: string,
+  now: number,
+): { row: ItemRow; fields: Record<string, unknown> } {
   const fields = normalizeFieldValues(ds.fieldByKey, input.fields);
   let statusId = ds.statuses[0]!.id;
   if (input.status !== undefined) {
@@ -79,7 +86,8 @@ export async function createItems(
     try {
       return newItemRow(ctx, ds, access.principal.userId, input, ids[index]!, now);
     } catch (e) {
-      if (isAppError(e)) throw new AppError(e.code, `items[${index}]: ${e.message}`, { ...(e.details as object), index });
+      if (isAppError(e))
+        throw new AppError(e.code, `items[${index}]: ${e.message}`, { ...(e.details as object), index });
       throw e;
     }
   });
@@ -89,7 +97,11 @@ export async function createItems(
     for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
       const part = rows.slice(i, i + INSERT_CHUNK);
       await tx.db.insertInto('item').values(part).execute();
-      await tx.bulk.writeIndex(tx.db, [], part.flatMap((r, k) => indexRows(ds, r.id, values[i + k]!)));
+      await tx.bulk.writeIndex(
+        tx.db,
+        [],
+        part.flatMap((r, k) => indexRows(ds, r.id, values[i + k]!)),
+      );
       await insertHistory(
         tx,
         part.map((r) => ({
@@ -110,12 +122,21 @@ export async function createItems(
 
 /** An item of the caller's workspace; another workspace's item is not found. */
 export async function getItem(ctx: Ctx, workspaceId: string, id: string): Promise<Item> {
-  const row = await ctx.db.selectFrom('item').selectAll().where('id', '=', id).where('workspace_id', '=', workspaceId).executeTakeFirst();
+  const row = await ctx.db
+    .selectFrom('item')
+    .selectAll()
+    .where('id', '=', id)
+    .where('workspace_id', '=', workspaceId)
+    .executeTakeFirst();
   if (!row) fail('ITEM_NOT_FOUND');
   return toItem(ctx, row);
 }
 
-export async function getItemWithHistory(ctx: Ctx, workspaceId: string, id: string): Promise<{ item: Item; history: HistoryEntry[] }> {
+export async function getItemWithHistory(
+  ctx: Ctx,
+  workspaceId: string,
+  id: string,
+): Promise<{ item: Item; history: HistoryEntry[] }> {
   const item = await getItem(ctx, workspaceId, id);
   return { item, history: await listHistory(ctx, item.id) };
 }
@@ -140,27 +161,60 @@ function whereFor(ctx: Ctx, ds: Datastore, input: SearchInput) {
   return sql<boolean>`item.datastore_id = ${sql.lit(ds.id)} and ${pred}`;
 }
 
-export async function searchItems(ctx: Ctx, ds: Datastore, input: SearchInput): Promise<{ items: Item[]; total: number }> {
+export async function searchItems(
+  ctx: Ctx,
+  ds: Datastore,
+  input: SearchInput,
+): Promise<{ items: Item[]; total: number }> {
   const where = whereFor(ctx, ds, input);
   // Through ctx.reader: the caller chooses these predicates' cost (src/db/query-limits.ts).
-  const [countRow] = await ctx.reader.read(ctx.db, ctx.db.selectFrom('item').select((eb) => eb.fn.countAll<number>().as('n')).where(where).compile(), ds.workspace_id);
+  const [countRow] = await ctx.reader.read(
+    ctx.db,
+    ctx.db
+      .selectFrom('item')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where(where)
+      .compile(),
+    ds.workspace_id,
+  );
   const total = Number(countRow!.n);
   if (input.return_count_only) return { items: [], total };
   const perPage = Math.min(input.per_page ?? 100, MAX_PER_PAGE);
   const page = input.page ?? 1;
   let q = ctx.db.selectFrom('item').selectAll().where(where);
-  const sorts = input.sort_fields?.length ? input.sort_fields : input.sort_field_id ? [{ id: input.sort_field_id, order: input.sort_order }] : [];
+  const sorts = input.sort_fields?.length
+    ? input.sort_fields
+    : input.sort_field_id
+      ? [{ id: input.sort_field_id, order: input.sort_order }]
+      : [];
   for (const s of sorts) {
     const dir = s.order === 'desc' ? sql`desc` : sql`asc`;
     q = q.orderBy(sql`${sortExpression(ctx.caps, ds, s.id)} ${dir}`);
   }
-  const rows = await ctx.reader.read(ctx.db, q.orderBy('item.id').limit(perPage).offset((page - 1) * perPage).compile(), ds.workspace_id);
+  const rows = await ctx.reader.read(
+    ctx.db,
+    q
+      .orderBy('item.id')
+      .limit(perPage)
+      .offset((page - 1) * perPage)
+      .compile(),
+    ds.workspace_id,
+  );
   return { items: rows.map((r) => toItem(ctx, r)), total };
 }
 
 /** Ids of every item matching the conditions, in id order: how a batch freezes its target set at submit. */
-export async function matchingItemIds(ctx: Ctx, ds: Datastore, conditions: Condition[] | undefined, useOr = false): Promise<string[]> {
-  const query = ctx.db.selectFrom('item').select('id').where(whereFor(ctx, ds, { conditions, use_or_condition: useOr })).orderBy('id');
+export async function matchingItemIds(
+  ctx: Ctx,
+  ds: Datastore,
+  conditions: Condition[] | undefined,
+  useOr = false,
+): Promise<string[]> {
+  const query = ctx.db
+    .selectFrom('item')
+    .select('id')
+    .where(whereFor(ctx, ds, { conditions, use_or_condition: useOr }))
+    .orderBy('id');
   const rows = await ctx.reader.read(ctx.db, query.compile(), ds.workspace_id);
   return rows.map((r) => r.id);
 }
@@ -168,7 +222,14 @@ export async function matchingItemIds(ctx: Ctx, ds: Datastore, conditions: Condi
 export async function addComment(ctx: Ctx, access: Access, itemId: string, comment: string): Promise<HistoryEntry> {
   const item = await getItem(ctx, access.workspaceId, itemId);
   const [entry] = await insertHistory(ctx, [
-    { workspace_id: access.workspaceId, item_id: item.id, kind: 'comment', user_id: access.principal.userId, comment, created_at: ctx.now() },
+    {
+      workspace_id: access.workspaceId,
+      item_id: item.id,
+      kind: 'comment',
+      user_id: access.principal.userId,
+      comment,
+      created_at: ctx.now(),
+    },
   ]);
   return entry!;
 }

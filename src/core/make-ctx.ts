@@ -5,7 +5,11 @@ import { makeIdGenerator } from '../ids.ts';
 import { makeMetrics } from '../metrics.ts';
 import { DEFAULT_SETTINGS, type Ctx, type Settings } from './context.ts';
 
-export function makeCtx(opened: OpenDb, log: Logger = pino({ level: 'silent' }), settings: Settings = DEFAULT_SETTINGS): Ctx {
+export function makeCtx(
+  opened: OpenDb,
+  log: Logger = pino({ level: 'silent' }),
+  settings: Settings = DEFAULT_SETTINGS,
+): Ctx {
   return {
     db: opened.db,
     caps: opened.caps,

@@ -12,10 +12,19 @@ import type { Ctx } from './context.ts';
 export async function requireDatastoreRoom(ctx: Ctx, workspaceId: string): Promise<void> {
   const max = ctx.settings.quotas.datastoresPerWorkspace;
   if (max === 0) return;
-  if (ctx.caps.rowLocks) await ctx.db.selectFrom('workspace').select('id').where('id', '=', workspaceId).forUpdate().execute();
-  const { n } = await ctx.db.selectFrom('datastore').select((eb) => eb.fn.countAll<number>().as('n')).where('workspace_id', '=', workspaceId).executeTakeFirstOrThrow();
+  if (ctx.caps.rowLocks)
+    await ctx.db.selectFrom('workspace').select('id').where('id', '=', workspaceId).forUpdate().execute();
+  const { n } = await ctx.db
+    .selectFrom('datastore')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('workspace_id', '=', workspaceId)
+    .executeTakeFirstOrThrow();
   if (Number(n) >= max) {
-    fail('QUOTA_EXCEEDED', `The workspace has ${Number(n)} datastores, the most BATCHGATE_MAX_DATASTORES_PER_WORKSPACE allows (${max}).`, { quota: 'datastores_per_workspace', limit: max });
+    fail(
+      'QUOTA_EXCEEDED',
+      `The workspace has ${Number(n)} datastores, the most BATCHGATE_MAX_DATASTORES_PER_WORKSPACE allows (${max}).`,
+      { quota: 'datastores_per_workspace', limit: max },
+    );
   }
 }
 
@@ -23,9 +32,18 @@ export async function requireDatastoreRoom(ctx: Ctx, workspaceId: string): Promi
 export async function requireWorkspaceRoom(ctx: Ctx, principal: Principal): Promise<void> {
   const max = ctx.settings.quotas.workspacesPerUser;
   if (max === 0 || principal.isSystemAdmin) return;
-  if (ctx.caps.rowLocks) await ctx.db.selectFrom('app_user').select('id').where('id', '=', principal.userId).forUpdate().execute();
-  const { n } = await ctx.db.selectFrom('workspace').select((eb) => eb.fn.countAll<number>().as('n')).where('created_by', '=', principal.userId).executeTakeFirstOrThrow();
+  if (ctx.caps.rowLocks)
+    await ctx.db.selectFrom('app_user').select('id').where('id', '=', principal.userId).forUpdate().execute();
+  const { n } = await ctx.db
+    .selectFrom('workspace')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('created_by', '=', principal.userId)
+    .executeTakeFirstOrThrow();
   if (Number(n) >= max) {
-    fail('QUOTA_EXCEEDED', `You have created ${Number(n)} workspaces, the most BATCHGATE_MAX_WORKSPACES_PER_USER allows (${max}).`, { quota: 'workspaces_per_user', limit: max });
+    fail(
+      'QUOTA_EXCEEDED',
+      `You have created ${Number(n)} workspaces, the most BATCHGATE_MAX_WORKSPACES_PER_USER allows (${max}).`,
+      { quota: 'workspaces_per_user', limit: max },
+    );
   }
 }

@@ -70,7 +70,12 @@ export function ticketRow(ctx: Ctx, t: Ticket): TicketRow {
 }
 
 export async function getTicket(ctx: Ctx, workspaceId: string, id: string): Promise<Ticket> {
-  const row = await ctx.db.selectFrom('ticket').selectAll().where('id', '=', id).where('workspace_id', '=', workspaceId).executeTakeFirst();
+  const row = await ctx.db
+    .selectFrom('ticket')
+    .selectAll()
+    .where('id', '=', id)
+    .where('workspace_id', '=', workspaceId)
+    .executeTakeFirst();
   if (!row) fail('TICKET_NOT_FOUND');
   return toTicket(ctx, row);
 }
@@ -86,7 +91,11 @@ export interface TicketQuery {
   offset?: number;
 }
 
-export async function listTickets(ctx: Ctx, access: Access, q: TicketQuery): Promise<{ tickets: Ticket[]; total: number }> {
+export async function listTickets(
+  ctx: Ctx,
+  access: Access,
+  q: TicketQuery,
+): Promise<{ tickets: Ticket[]; total: number }> {
   let base = ctx.db.selectFrom('ticket').where('workspace_id', '=', access.workspaceId);
   if (q.state) base = base.where('state', '=', q.state);
   if (q.item_id) base = base.where('item_id', '=', q.item_id);

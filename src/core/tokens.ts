@@ -31,7 +31,13 @@ export async function createToken(
 ): Promise<TokenInfo & { token: string }> {
   const now = ctx.now();
   if (opts.expiresAt !== null && opts.expiresAt <= now) fail('VALIDATION_FAILED', 'expires_at must be in the future.');
-  const info: TokenInfo = { id: ctx.ids.next(), user_id: userId, label: opts.label, created_at: now, expires_at: opts.expiresAt };
+  const info: TokenInfo = {
+    id: ctx.ids.next(),
+    user_id: userId,
+    label: opts.label,
+    created_at: now,
+    expires_at: opts.expiresAt,
+  };
   await ctx.db
     .insertInto('api_token')
     .values({ ...info, token_hash: hashToken(secret), last_used_at: null })
@@ -55,7 +61,11 @@ export async function listTokens(ctx: Ctx, userId: string): Promise<TokenInfo[]>
  * processes refuse the token once their cached entry ends (auth.ts: AUTH_CACHE_MS).
  */
 export async function revokeToken(ctx: Ctx, userId: string, tokenId: string): Promise<void> {
-  const res = await ctx.db.deleteFrom('api_token').where('id', '=', tokenId).where('user_id', '=', userId).executeTakeFirst();
+  const res = await ctx.db
+    .deleteFrom('api_token')
+    .where('id', '=', tokenId)
+    .where('user_id', '=', userId)
+    .executeTakeFirst();
   if (Number(res.numDeletedRows) === 0) fail('TOKEN_NOT_FOUND');
   forgetPrincipals(ctx);
 }
@@ -67,7 +77,11 @@ export async function revokeToken(ctx: Ctx, userId: string, tokenId: string): Pr
  */
 export async function requireTokenManager(ctx: Ctx, principal: Principal, userId: string): Promise<void> {
   if (principal.userId === userId) return;
-  const target = await ctx.db.selectFrom('app_user').select(['id', 'is_system_admin']).where('id', '=', userId).executeTakeFirst();
+  const target = await ctx.db
+    .selectFrom('app_user')
+    .select(['id', 'is_system_admin'])
+    .where('id', '=', userId)
+    .executeTakeFirst();
   if (principal.isSystemAdmin) {
     if (!target) fail('USER_NOT_FOUND');
     return;
@@ -83,7 +97,10 @@ export async function requireTokenManager(ctx: Ctx, principal: Principal, userId
     : [];
   if (!shared.length) fail('USER_NOT_FOUND');
   if (target!.is_system_admin === 1 || !shared.some((m) => m.role === 'admin')) {
-    fail('FORBIDDEN', "Only the user, a system admin or an admin of one of the user's workspaces may manage their tokens.");
+    fail(
+      'FORBIDDEN',
+      "Only the user, a system admin or an admin of one of the user's workspaces may manage their tokens.",
+    );
   }
 }
 

@@ -40,7 +40,13 @@ export interface Undo {
 }
 
 export function decisionOf(t: Ticket): TicketDecision {
-  return { state: t.state, decision_comment: t.decision_comment, decided_by: t.decided_by, on_behalf_of: t.on_behalf_of, decided_at: t.decided_at };
+  return {
+    state: t.state,
+    decision_comment: t.decision_comment,
+    decided_by: t.decided_by,
+    on_behalf_of: t.on_behalf_of,
+    decided_at: t.decided_at,
+  };
 }
 
 export function draftStateOf(d: Draft | DraftState | null | undefined): DraftState | null {
@@ -77,22 +83,40 @@ export function undoOf(c: Change, author: Author, now: number): Undo | null {
   if (c.title !== undefined && c.title !== c.before.title) u.title = c.before.title;
   if (c.draft_before !== undefined) {
     const after = c.draft
-      ? { title: c.draft.title, fields: c.draft.fields, created_by: c.draft.created_by ?? userId, created_at: c.draft.created_at ?? now }
+      ? {
+          title: c.draft.title,
+          fields: c.draft.fields,
+          created_by: c.draft.created_by ?? userId,
+          created_at: c.draft.created_at ?? now,
+        }
       : c.restore_draft
         ? c.restore_draft.to
         : null;
     u.draft = { before: draftStateOf(c.draft_before), after };
   }
-  if (c.open_ticket) u.ticket = { before: null, after: { state: 'pending', decision_comment: null, decided_by: null, decided_at: null } };
+  if (c.open_ticket)
+    u.ticket = {
+      before: null,
+      after: { state: 'pending', decision_comment: null, decided_by: null, decided_at: null },
+    };
   if (c.decide_ticket) {
     u.ticket = {
       before: decisionOf(c.decide_ticket.ticket),
-      after: { state: c.decide_ticket.state, decision_comment: c.decide_ticket.comment, decided_by: userId, on_behalf_of: onBehalfOf, decided_at: now },
+      after: {
+        state: c.decide_ticket.state,
+        decision_comment: c.decide_ticket.comment,
+        decided_by: userId,
+        on_behalf_of: onBehalfOf,
+        decided_at: now,
+      },
     };
   }
   if (c.restore_ticket) {
     const to = c.restore_ticket.to;
-    u.ticket = { before: decisionOf(c.restore_ticket.ticket), after: to === 'withdraw' ? withdrawnBy(userId, c.history.comment ?? null, now) : to };
+    u.ticket = {
+      before: decisionOf(c.restore_ticket.ticket),
+      after: to === 'withdraw' ? withdrawnBy(userId, c.history.comment ?? null, now) : to,
+    };
   }
   return Object.keys(u).length ? u : null;
 }

@@ -37,14 +37,25 @@ export async function createWorkspace(
 ): Promise<Workspace> {
   const projectId = input.project_id ?? null;
   // Workspaces are found by id or project_id: a project_id shaped like an id could shadow another workspace.
-  if (projectId !== null && /^[0-9]{16,}$/.test(projectId)) fail('VALIDATION_FAILED', 'project_id must not be a 16+ digit number: that is the shape of workspace ids.');
+  if (projectId !== null && /^[0-9]{16,}$/.test(projectId))
+    fail('VALIDATION_FAILED', 'project_id must not be a 16+ digit number: that is the shape of workspace ids.');
   return withTx(ctx, async (tx) => {
     await requireWorkspaceRoom(tx, principal);
     if (projectId !== null) {
-      const taken = await tx.db.selectFrom('workspace').select('id').where('project_id', '=', projectId).executeTakeFirst();
+      const taken = await tx.db
+        .selectFrom('workspace')
+        .select('id')
+        .where('project_id', '=', projectId)
+        .executeTakeFirst();
       if (taken) fail('DUPLICATE', 'A workspace with this project_id already exists.');
     }
-    const row: WorkspaceRow = { id: tx.ids.next(), name: input.name, project_id: projectId, created_by: principal.userId, created_at: tx.now() };
+    const row: WorkspaceRow = {
+      id: tx.ids.next(),
+      name: input.name,
+      project_id: projectId,
+      created_by: principal.userId,
+      created_at: tx.now(),
+    };
     await tx.db.insertInto('workspace').values(row).execute();
     await tx.db
       .insertInto('membership')
@@ -59,7 +70,11 @@ export async function createWorkspace(
 }
 
 export async function getWorkspace(ctx: Ctx, access: Access): Promise<Workspace> {
-  const row = await ctx.db.selectFrom('workspace').selectAll().where('id', '=', access.workspaceId).executeTakeFirstOrThrow();
+  const row = await ctx.db
+    .selectFrom('workspace')
+    .selectAll()
+    .where('id', '=', access.workspaceId)
+    .executeTakeFirstOrThrow();
   return toWorkspace(row);
 }
 
@@ -67,7 +82,9 @@ export async function getWorkspace(ctx: Ctx, access: Access): Promise<Workspace>
 export async function listWorkspaces(ctx: Ctx, principal: Principal): Promise<Workspace[]> {
   let q = ctx.db.selectFrom('workspace').selectAll('workspace');
   if (!principal.isSystemAdmin) {
-    q = q.innerJoin('membership', 'membership.workspace_id', 'workspace.id').where('membership.user_id', '=', principal.userId);
+    q = q
+      .innerJoin('membership', 'membership.workspace_id', 'workspace.id')
+      .where('membership.user_id', '=', principal.userId);
   }
   const rows = await q.orderBy('workspace.id').execute();
   return rows.map(toWorkspace);
@@ -80,7 +97,11 @@ export async function listWorkspaces(ctx: Ctx, principal: Principal): Promise<Wo
  */
 export async function setMember(ctx: Ctx, access: Access, userId: string, role: Role): Promise<Member> {
   if (access.principal.isSystemAdmin) {
-    const user = await ctx.db.selectFrom('app_user').select(['id', 'name', 'email']).where('id', '=', userId).executeTakeFirst();
+    const user = await ctx.db
+      .selectFrom('app_user')
+      .select(['id', 'name', 'email'])
+      .where('id', '=', userId)
+      .executeTakeFirst();
     if (!user) fail('USER_NOT_FOUND');
     await ctx.db
       .insertInto('membership')
@@ -90,14 +111,24 @@ export async function setMember(ctx: Ctx, access: Access, userId: string, role: 
     forgetStandings(ctx);
     return { user_id: user.id, name: user.name, email: user.email, role };
   }
-  const res = await ctx.db.updateTable('membership').set({ role }).where('workspace_id', '=', access.workspaceId).where('user_id', '=', userId).executeTakeFirst();
+  const res = await ctx.db
+    .updateTable('membership')
+    .set({ role })
+    .where('workspace_id', '=', access.workspaceId)
+    .where('user_id', '=', userId)
+    .executeTakeFirst();
   forgetStandings(ctx);
   if (Number(res.numUpdatedRows) === 0) fail('USER_NOT_FOUND', NOT_A_MEMBER);
-  const user = await ctx.db.selectFrom('app_user').select(['id', 'name', 'email']).where('id', '=', userId).executeTakeFirstOrThrow();
+  const user = await ctx.db
+    .selectFrom('app_user')
+    .select(['id', 'name', 'email'])
+    .where('id', '=', userId)
+    .executeTakeFirstOrThrow();
   return { user_id: user.id, name: user.name, email: user.email, role };
 }
 
-const NOT_A_MEMBER = 'No member of this workspace has this id. Invite users with POST /api/v1/workspaces/{ws}/invitations.';
+const NOT_A_MEMBER =
+  'No member of this workspace has this id. Invite users with POST /api/v1/workspaces/{ws}/invitations.';
 
 export async function removeMember(ctx: Ctx, access: Access, userId: string): Promise<void> {
   const res = await ctx.db

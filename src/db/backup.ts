@@ -19,7 +19,8 @@ export interface SqliteFileSummary {
 /** Tables whose row counts a backup and a restore report, so an operator can compare them with the service. */
 function summarize(db: SqliteDatabase.Database, file: string): SqliteFileSummary {
   const count = (table: string) => Number((db.prepare(`select count(*) as n from ${table}`).get() as { n: number }).n);
-  const last = db.prepare('select name from kysely_migration order by name desc limit 1').get() as { name: string } | undefined;
+  const last = db.prepare('select name from kysely_migration order by name desc limit 1').get() as
+    { name: string } | undefined;
   return {
     file,
     bytes: statSync(file).size,
@@ -38,7 +39,10 @@ function summarize(db: SqliteDatabase.Database, file: string): SqliteFileSummary
 export function verifySqliteFile(file: string, journalMode?: 'delete' | 'wal'): SqliteFileSummary {
   if (!existsSync(file)) throw new BackupRefused(`${file} does not exist.`);
   // A -wal beside it holds committed pages not yet in the file: it is open, or was not closed cleanly.
-  if (existsSync(`${file}-wal`)) throw new BackupRefused(`${file}-wal exists: ${file} is open or was not closed cleanly. Close whatever has it open (or open and close it once with sqlite3) first.`);
+  if (existsSync(`${file}-wal`))
+    throw new BackupRefused(
+      `${file}-wal exists: ${file} is open or was not closed cleanly. Close whatever has it open (or open and close it once with sqlite3) first.`,
+    );
   let db: SqliteDatabase.Database;
   try {
     db = new SqliteDatabase(file, { fileMustExist: true });
@@ -54,12 +58,18 @@ export function verifySqliteFile(file: string, journalMode?: 'delete' | 'wal'): 
       throw new BackupRefused(`${file} is not a readable SQLite database: ${(e as Error).message}`);
     }
     const problems = rows.map((r) => r.integrity_check).filter((r) => r !== 'ok');
-    if (problems.length) throw new BackupRefused(`${file} failed its integrity check: ${problems.slice(0, 5).join('; ')}`);
-    const hasMigrations = db.prepare("select 1 from sqlite_master where type = 'table' and name = 'kysely_migration'").get();
+    if (problems.length)
+      throw new BackupRefused(`${file} failed its integrity check: ${problems.slice(0, 5).join('; ')}`);
+    const hasMigrations = db
+      .prepare("select 1 from sqlite_master where type = 'table' and name = 'kysely_migration'")
+      .get();
     if (!hasMigrations) throw new BackupRefused(`${file} is not a batchgate database (it has no migrations table).`);
     const known = new Set(knownMigrations(sqliteCapabilities));
-    const unknown = (db.prepare('select name from kysely_migration').all() as { name: string }[]).map((r) => r.name).filter((n) => !known.has(n));
-    if (unknown.length) throw new BackupRefused(`${file} was migrated by a newer batchgate (${unknown.join(', ')}); use that version.`);
+    const unknown = (db.prepare('select name from kysely_migration').all() as { name: string }[])
+      .map((r) => r.name)
+      .filter((n) => !known.has(n));
+    if (unknown.length)
+      throw new BackupRefused(`${file} was migrated by a newer batchgate (${unknown.join(', ')}); use that version.`);
     return summarize(db, file);
   } finally {
     db.close();
@@ -126,7 +136,10 @@ function lockUnused(target: string): SqliteDatabase.Database {
     } catch {
       mode = 'busy';
     }
-    if (mode !== 'delete') throw new BackupRefused(`${target} is in use by another process (is batchgate running?). Stop the service first.`);
+    if (mode !== 'delete')
+      throw new BackupRefused(
+        `${target} is in use by another process (is batchgate running?). Stop the service first.`,
+      );
     db.pragma('locking_mode = exclusive');
     db.exec('begin exclusive');
     return db;
@@ -143,7 +156,11 @@ function lockUnused(target: string): SqliteDatabase.Database {
  * (`<target>.before-restore-<time>`) and its `-wal`/`-shm` files go with it, since a stale WAL left next to the
  * restored file would be replayed into it and corrupt it.
  */
-export function restoreSqlite(backup: string, target: string, now: number = Date.now()): SqliteFileSummary & { previous: string | null } {
+export function restoreSqlite(
+  backup: string,
+  target: string,
+  now: number = Date.now(),
+): SqliteFileSummary & { previous: string | null } {
   if (target === ':memory:') throw new BackupRefused('Cannot restore into an in-memory database.');
   verifySqliteFile(backup);
   const stamp = new Date(now).toISOString().replace(/[:.]/g, '-');

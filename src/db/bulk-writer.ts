@@ -61,8 +61,23 @@ export interface BulkWriter {
 }
 
 const HISTORY_COLUMNS = [
-  'id', 'workspace_id', 'item_id', 'kind', 'user_id', 'action_id', 'from_status_id', 'to_status_id', 'comment', 'batch_id', 'ticket_id', 'changes', 'created_at',
-  'rev_no', 'undo', 'reverts_batch_id', 'on_behalf_of',
+  'id',
+  'workspace_id',
+  'item_id',
+  'kind',
+  'user_id',
+  'action_id',
+  'from_status_id',
+  'to_status_id',
+  'comment',
+  'batch_id',
+  'ticket_id',
+  'changes',
+  'created_at',
+  'rev_no',
+  'undo',
+  'reverts_batch_id',
+  'on_behalf_of',
 ] as const;
 
 export function sqliteBulkWriter(handle: SqliteDatabase.Database): BulkWriter {
@@ -87,12 +102,16 @@ export function sqliteBulkWriter(handle: SqliteDatabase.Database): BulkWriter {
     async selectItems(db, workspaceId, ids) {
       owned(db);
       const s = stmt('select * from item where id = ? and workspace_id = ?');
-      return ids.map((id) => s.get(id, workspaceId) as ItemRow | undefined).filter((r): r is ItemRow => r !== undefined);
+      return ids
+        .map((id) => s.get(id, workspaceId) as ItemRow | undefined)
+        .filter((r): r is ItemRow => r !== undefined);
     },
     async selectTickets(db, workspaceId, ids) {
       owned(db);
       const s = stmt('select * from ticket where id = ? and workspace_id = ?');
-      return ids.map((id) => s.get(id, workspaceId) as TicketRow | undefined).filter((r): r is TicketRow => r !== undefined);
+      return ids
+        .map((id) => s.get(id, workspaceId) as TicketRow | undefined)
+        .filter((r): r is TicketRow => r !== undefined);
     },
     async selectPendingTickets(db, itemIds) {
       owned(db);
@@ -102,11 +121,18 @@ export function sqliteBulkWriter(handle: SqliteDatabase.Database): BulkWriter {
     },
     async updateItems(db, rows, now, userId) {
       owned(db);
-      const withFields = stmt('update item set status_id = ?, fields = ?, rev_no = rev_no + 1, updated_at = ?, updated_by = ? where id = ? and rev_no = ?');
-      const statusOnly = stmt('update item set status_id = ?, rev_no = rev_no + 1, updated_at = ?, updated_by = ? where id = ? and rev_no = ?');
+      const withFields = stmt(
+        'update item set status_id = ?, fields = ?, rev_no = rev_no + 1, updated_at = ?, updated_by = ? where id = ? and rev_no = ?',
+      );
+      const statusOnly = stmt(
+        'update item set status_id = ?, rev_no = rev_no + 1, updated_at = ?, updated_by = ? where id = ? and rev_no = ?',
+      );
       const done = new Set<string>();
       for (const r of rows) {
-        const res = r.fields === null ? statusOnly.run(r.status_id, now, userId, r.id, r.rev) : withFields.run(r.status_id, r.fields, now, userId, r.id, r.rev);
+        const res =
+          r.fields === null
+            ? statusOnly.run(r.status_id, now, userId, r.id, r.rev)
+            : withFields.run(r.status_id, r.fields, now, userId, r.id, r.rev);
         if (res.changes === 1) done.add(r.id);
       }
       await writeIndex(db, ...deltasOf(rows, done));
@@ -115,7 +141,9 @@ export function sqliteBulkWriter(handle: SqliteDatabase.Database): BulkWriter {
     writeIndex,
     async insertHistory(db, rows) {
       owned(db);
-      const s = stmt(`insert into item_history (${HISTORY_COLUMNS.join(', ')}) values (${HISTORY_COLUMNS.map(() => '?').join(', ')})`);
+      const s = stmt(
+        `insert into item_history (${HISTORY_COLUMNS.join(', ')}) values (${HISTORY_COLUMNS.map(() => '?').join(', ')})`,
+      );
       for (const r of rows) s.run(...HISTORY_COLUMNS.map((c) => r[c] as unknown));
     },
     async insertVersions(db, rows) {
@@ -124,11 +152,14 @@ export function sqliteBulkWriter(handle: SqliteDatabase.Database): BulkWriter {
         'insert into item_version (id, item_id, version, title, fields, status_id, created_at, created_by, batch_id) ' +
           'select ?, ?, coalesce((select max(version) from item_version where item_id = ?), 0) + 1, ?, ?, ?, ?, ?, ?',
       );
-      for (const r of rows) s.run(r.id, r.item_id, r.item_id, r.title, r.fields, r.status_id, r.created_at, r.created_by, r.batch_id);
+      for (const r of rows)
+        s.run(r.id, r.item_id, r.item_id, r.title, r.fields, r.status_id, r.created_at, r.created_by, r.batch_id);
     },
     async recordOutcomes(db, batchId, rows, now) {
       owned(db);
-      const s = stmt("update batch_item set state = ?, error_code = ?, error_message = ?, attempts = attempts + 1, updated_at = ? where batch_id = ? and seq = ? and state = 'pending'");
+      const s = stmt(
+        "update batch_item set state = ?, error_code = ?, error_message = ?, attempts = attempts + 1, updated_at = ? where batch_id = ? and seq = ? and state = 'pending'",
+      );
       let n = 0;
       for (const r of rows) n += s.run(r.state, r.code, r.message, now, batchId, r.seq).changes;
       return n;
@@ -162,8 +193,14 @@ async function writeIndex(db: Db, del: readonly IndexRow[], add: readonly IndexR
     const table = sql.table(INDEX_TABLES[kind]);
     const d = del.filter((r) => r.kind === kind);
     const a = add.filter((r) => r.kind === kind);
-    if (d.length) parts.push(sql`${sql.raw(`${kind}_del`)} as (delete from ${table} x using ${arrays(d, kind)} where x.datastore_id = d.ds and x.field_id = d.f and x.value = d.v and x.item_id = d.i)`);
-    if (a.length) parts.push(sql`${sql.raw(`${kind}_add`)} as (insert into ${table} (datastore_id, field_id, value, item_id) select d.ds, d.f, d.v, d.i from ${arrays(a, kind)} on conflict do nothing)`);
+    if (d.length)
+      parts.push(
+        sql`${sql.raw(`${kind}_del`)} as (delete from ${table} x using ${arrays(d, kind)} where x.datastore_id = d.ds and x.field_id = d.f and x.value = d.v and x.item_id = d.i)`,
+      );
+    if (a.length)
+      parts.push(
+        sql`${sql.raw(`${kind}_add`)} as (insert into ${table} (datastore_id, field_id, value, item_id) select d.ds, d.f, d.v, d.i from ${arrays(a, kind)} on conflict do nothing)`,
+      );
   }
   if (parts.length) await sql`with ${sql.join(parts)} select 1`.execute(db);
 }
@@ -174,17 +211,26 @@ export function postgresBulkWriter(): BulkWriter {
       if (ids.length === 0) return [];
       // Locked in id order: two batches over the same items in opposite orders then queue instead of
       // deadlocking, and the plan cannot go stale before the guarded update.
-      const res = await sql<ItemRow>`select * from item where workspace_id = ${workspaceId} and id = any(${ids}::text[]) order by id for update`.execute(db);
+      const res =
+        await sql<ItemRow>`select * from item where workspace_id = ${workspaceId} and id = any(${ids}::text[]) order by id for update`.execute(
+          db,
+        );
       return res.rows;
     },
     async selectTickets(db, workspaceId, ids) {
       if (ids.length === 0) return [];
-      const res = await sql<TicketRow>`select * from ticket where workspace_id = ${workspaceId} and id = any(${ids}::text[])`.execute(db);
+      const res =
+        await sql<TicketRow>`select * from ticket where workspace_id = ${workspaceId} and id = any(${ids}::text[])`.execute(
+          db,
+        );
       return res.rows;
     },
     async selectPendingTickets(db, itemIds) {
       if (itemIds.length === 0) return [];
-      const res = await sql<TicketRow>`select * from ticket where item_id = any(${itemIds}::text[]) and state = 'pending'`.execute(db);
+      const res =
+        await sql<TicketRow>`select * from ticket where item_id = any(${itemIds}::text[]) and state = 'pending'`.execute(
+          db,
+        );
       return res.rows;
     },
     async updateItems(db, rows, now, userId) {

@@ -57,7 +57,15 @@ export interface Capabilities {
 }
 
 /** Socket errors of a database connection that went away or cannot be made (refused, reset, timed out). */
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+]);
 /**
  * SQLSTATEs of a server that is going or not there yet: class 08 (connection exception), 57P01 admin_shutdown
  * (`pg_ctl stop/restart -m fast` terminates every session), 57P02 crash_shutdown (another backend crashed),
@@ -65,7 +73,8 @@ const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT
  */
 const UNREACHABLE_SQLSTATES = /^(08...|57P0[123]|53300)$/;
 /** node-postgres raises these without a code when the socket closes under a client or a connect times out. */
-const UNREACHABLE_MESSAGES = /^(Connection terminated|Client has encountered a connection error|timeout exceeded when trying to connect|Connection terminated due to connection timeout)/;
+const UNREACHABLE_MESSAGES =
+  /^(Connection terminated|Client has encountered a connection error|timeout exceeded when trying to connect|Connection terminated due to connection timeout)/;
 
 /**
  * The database is unreachable: the connection broke or cannot be made (a PostgreSQL restart, failover or network
@@ -76,7 +85,8 @@ const UNREACHABLE_MESSAGES = /^(Connection terminated|Client has encountered a c
 export function isConnectionLoss(e: unknown, depth = 0): boolean {
   if (!e || typeof e !== 'object' || depth > 3) return false;
   const err = e as { code?: unknown; message?: unknown; errors?: unknown; cause?: unknown };
-  if (typeof err.code === 'string' && (NETWORK_CODES.has(err.code) || UNREACHABLE_SQLSTATES.test(err.code))) return true;
+  if (typeof err.code === 'string' && (NETWORK_CODES.has(err.code) || UNREACHABLE_SQLSTATES.test(err.code)))
+    return true;
   if (typeof err.message === 'string' && UNREACHABLE_MESSAGES.test(err.message)) return true;
   if (Array.isArray(err.errors) && err.errors.some((x) => isConnectionLoss(x, depth + 1))) return true;
   return isConnectionLoss(err.cause, depth + 1);
@@ -108,16 +118,20 @@ export const sqliteCapabilities: Capabilities = Object.freeze({
   multiProcess: false,
   jsonType: 'text' as const,
   maxParams: 32766,
-  jsonText: (column: string, key: string) => sql<string | null>`json_extract(${sql.ref(column)}, ${sql.lit(`$.${safeKey(key)}`)})`,
-  jsonPathText: (column: string, path: readonly string[]) => sql<string | null>`json_extract(${sql.ref(column)}, ${sql.lit(`$.${path.map(safeKey).join('.')}`)})`,
-  jsonNumber: (column: string, key: string) => sql<number | null>`json_extract(${sql.ref(column)}, ${sql.lit(`$.${safeKey(key)}`)})`,
+  jsonText: (column: string, key: string) =>
+    sql<string | null>`json_extract(${sql.ref(column)}, ${sql.lit(`$.${safeKey(key)}`)})`,
+  jsonPathText: (column: string, path: readonly string[]) =>
+    sql<string | null>`json_extract(${sql.ref(column)}, ${sql.lit(`$.${path.map(safeKey).join('.')}`)})`,
+  jsonNumber: (column: string, key: string) =>
+    sql<number | null>`json_extract(${sql.ref(column)}, ${sql.lit(`$.${safeKey(key)}`)})`,
   jsonArrayHasAny: (column: string, key: string, values: readonly string[]) =>
     sql<boolean>`exists (select 1 from json_each(${sql.ref(column)}, ${sql.lit(`$.${safeKey(key)}`)}) where value in (${sql.join(values)}))`,
   ilike: (expr: RawBuilder<unknown>, pattern: string) => sql<boolean>`${expr} like ${pattern} escape '\\'`,
   deadlineCheck: (row: RawBuilder<unknown>) => sql<boolean>`bg_alive(${row})`,
   codePointOrder: (expr: RawBuilder<unknown>) => expr,
   isTransient: (e: unknown) => (e as { code?: string } | null)?.code === 'SQLITE_BUSY',
-  isUniqueViolation: (e: unknown) => ['SQLITE_CONSTRAINT_UNIQUE', 'SQLITE_CONSTRAINT_PRIMARYKEY'].includes((e as { code?: string } | null)?.code ?? ''),
+  isUniqueViolation: (e: unknown) =>
+    ['SQLITE_CONSTRAINT_UNIQUE', 'SQLITE_CONSTRAINT_PRIMARYKEY'].includes((e as { code?: string } | null)?.code ?? ''),
   greatest: (a: RawBuilder<unknown>, b: RawBuilder<unknown>) => sql<number>`max(${a}, ${b})`,
   readJson,
   writeJson,
@@ -132,14 +146,18 @@ export const postgresCapabilities: Capabilities = Object.freeze({
   jsonType: 'jsonb' as const,
   maxParams: 65535,
   jsonText: (column: string, key: string) => sql<string | null>`(${sql.ref(column)} ->> ${sql.lit(safeKey(key))})`,
-  jsonPathText: (column: string, path: readonly string[]) => sql<string | null>`(${sql.ref(column)} #>> ${sql.lit(`{${path.map(safeKey).join(',')}}`)})`,
-  jsonNumber: (column: string, key: string) => sql<number | null>`((${sql.ref(column)} ->> ${sql.lit(safeKey(key))})::numeric)`,
+  jsonPathText: (column: string, path: readonly string[]) =>
+    sql<string | null>`(${sql.ref(column)} #>> ${sql.lit(`{${path.map(safeKey).join(',')}}`)})`,
+  jsonNumber: (column: string, key: string) =>
+    sql<number | null>`((${sql.ref(column)} ->> ${sql.lit(safeKey(key))})::numeric)`,
   jsonArrayHasAny: (column: string, key: string, values: readonly string[]) =>
     sql<boolean>`(${sql.ref(column)} -> ${sql.lit(safeKey(key))}) ?| array[${sql.join(values)}]::text[]`,
-  ilike: (expr: RawBuilder<unknown>, pattern: string) => sql<boolean>`(${expr}) collate "C" ilike ${pattern} escape '\\'`,
+  ilike: (expr: RawBuilder<unknown>, pattern: string) =>
+    sql<boolean>`(${expr}) collate "C" ilike ${pattern} escape '\\'`,
   deadlineCheck: () => null,
   codePointOrder: (expr: RawBuilder<unknown>) => sql`(${expr}) collate "C"`,
-  isTransient: (e: unknown) => ['40P01', '40001'].includes((e as { code?: string } | null)?.code ?? '') || isConnectionLoss(e),
+  isTransient: (e: unknown) =>
+    ['40P01', '40001'].includes((e as { code?: string } | null)?.code ?? '') || isConnectionLoss(e),
   isUniqueViolation: (e: unknown) => (e as { code?: string } | null)?.code === '23505',
   greatest: (a: RawBuilder<unknown>, b: RawBuilder<unknown>) => sql<number>`greatest(${a}, ${b})`,
   readJson,

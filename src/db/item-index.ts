@@ -52,7 +52,8 @@ function indexRowsSql(dialect: Dialect, kind: IndexKind): string {
       from item i cross join json_each(i.fields) e cross join ds_field f
       where f.datastore_id = i.datastore_id and f.display_id = e.key and e.type in (${jsonTypes}) and f.type in (${types(kind)})`;
   }
-  const value = kind === 'text' ? `left(e.value #>> '{}', ${INDEXED_TEXT_CHARS})` : `(e.value #>> '{}')::double precision`;
+  const value =
+    kind === 'text' ? `left(e.value #>> '{}', ${INDEXED_TEXT_CHARS})` : `(e.value #>> '{}')::double precision`;
   return `select i.datastore_id as datastore_id, f.id as field_id, ${value} as value, i.id as item_id
     from item i cross join lateral jsonb_each(i.fields) e join ds_field f on f.datastore_id = i.datastore_id and f.display_id = e.key
     where jsonb_typeof(e.value) = '${kind === 'text' ? 'string' : 'number'}' and f.type in (${types(kind)})`;
@@ -90,15 +91,22 @@ export function indexedValue(kind: IndexKind, v: unknown): string | number | und
 /** SQLite statements on one row, by kind: delete by the full key, insert (a row already there stays). */
 export function sqliteRowSql(kind: IndexKind): { del: string; ins: string } {
   const t = INDEX_TABLES[kind];
-  return { del: `delete from ${t} where datastore_id = ? and field_id = ? and value = ? and item_id = ?`, ins: `insert or ignore into ${t} ${COLUMNS} values (?, ?, ?, ?)` };
+  return {
+    del: `delete from ${t} where datastore_id = ? and field_id = ? and value = ? and item_id = ?`,
+    ins: `insert or ignore into ${t} ${COLUMNS} values (?, ?, ?, ?)`,
+  };
 }
 
 /** Statements (no parameters) that index every item: the migration's backfill, and benches that seed items in SQL. */
 export function backfillSql(dialect: Dialect): string[] {
-  return (['text', 'num'] as const).map((kind) => `insert into ${INDEX_TABLES[kind]} ${COLUMNS} ${indexRowsSql(dialect, kind)}`);
+  return (['text', 'num'] as const).map(
+    (kind) => `insert into ${INDEX_TABLES[kind]} ${COLUMNS} ${indexRowsSql(dialect, kind)}`,
+  );
 }
 
 /** A search value as the text index holds it: its first INDEXED_TEXT_CHARS characters, counted as the writes count them. */
 export function indexedPrefix(dialect: Dialect, value: string): RawBuilder<string> {
-  return dialect === 'sqlite' ? sql<string>`substr(${value}, 1, ${sql.lit(INDEXED_TEXT_CHARS)})` : sql<string>`left(${value}, ${sql.lit(INDEXED_TEXT_CHARS)})`;
+  return dialect === 'sqlite'
+    ? sql<string>`substr(${value}, 1, ${sql.lit(INDEXED_TEXT_CHARS)})`
+    : sql<string>`left(${value}, ${sql.lit(INDEXED_TEXT_CHARS)})`;
 }

@@ -6,7 +6,15 @@ import pg from 'pg';
 import { postgresCapabilities, sqliteCapabilities, type Capabilities } from './capabilities.ts';
 import { postgresBulkWriter, sqliteBulkWriter, type BulkWriter } from './bulk-writer.ts';
 import { OwnSchemaPostgresDialect } from './own-schema-dialect.ts';
-import { aliveCheck, directReader, fairReader, postgresReader, sqliteReader, type QueryLimits, type SqliteGuard } from './query-limits.ts';
+import {
+  aliveCheck,
+  directReader,
+  fairReader,
+  postgresReader,
+  sqliteReader,
+  type QueryLimits,
+  type SqliteGuard,
+} from './query-limits.ts';
 import { sqliteReaders } from './sqlite-readers.ts';
 import type { Schema } from './schema.ts';
 
@@ -80,12 +88,14 @@ export function sqlitePath(url: string): string {
   const m = /^file:(.*)$/i.exec(url);
   if (!m) return url.replace(/^sqlite:(\/\/)?/, '');
   let rest = m[1]!;
-  if (rest.includes('?') || rest.includes('#')) throw new Error('DATABASE_URL: a file: URI with parameters (?…) is not supported; name the file alone');
+  if (rest.includes('?') || rest.includes('#'))
+    throw new Error('DATABASE_URL: a file: URI with parameters (?…) is not supported; name the file alone');
   // file://host/path: only an empty host or localhost names this machine.
   if (rest.startsWith('//')) {
     const slash = rest.indexOf('/', 2);
     const host = slash < 0 ? rest.slice(2) : rest.slice(2, slash);
-    if (host !== '' && host.toLowerCase() !== 'localhost') throw new Error(`DATABASE_URL: a file: URI must name a file on this machine, not on ${JSON.stringify(host)}`);
+    if (host !== '' && host.toLowerCase() !== 'localhost')
+      throw new Error(`DATABASE_URL: a file: URI must name a file on this machine, not on ${JSON.stringify(host)}`);
     rest = slash < 0 ? '' : rest.slice(slash);
   }
   const path = decodeURIComponent(rest);
@@ -94,7 +104,10 @@ export function sqlitePath(url: string): string {
 }
 
 /** One QueryLimits per opened database, whatever the number of callers; the first timeout asked wins. */
-function once(make: (timeoutMs: number) => QueryLimits): { get(timeoutMs: number): QueryLimits; close(): Promise<void> } {
+function once(make: (timeoutMs: number) => QueryLimits): {
+  get(timeoutMs: number): QueryLimits;
+  close(): Promise<void>;
+} {
   let made: QueryLimits | null = null;
   return { get: (timeoutMs) => (made ??= make(timeoutMs)), close: async () => made?.close() };
 }
@@ -164,14 +177,20 @@ function postgresLocation(url: string, schema: string): DbLocation {
   return { kind: 'postgres', host: c.host, port: c.port, database: c.database ?? '', schema };
 }
 
-function postgresPool(url: string, options: OpenDbOptions, limit?: { statementTimeoutMs: number; max: number }): pg.Pool {
+function postgresPool(
+  url: string,
+  options: OpenDbOptions,
+  limit?: { statementTimeoutMs: number; max: number },
+): pg.Pool {
   const pool = new pg.Pool({
     connectionString: url,
     max: limit?.max ?? options.poolSize ?? 10,
     types: pgTypes,
     ...(options.schema ? { options: `-c search_path=${options.schema}` } : {}),
     // Sent in the startup message: no statement per query. Waiting for a connection counts too.
-    ...(limit ? { statement_timeout: limit.statementTimeoutMs, connectionTimeoutMillis: limit.statementTimeoutMs } : {}),
+    ...(limit
+      ? { statement_timeout: limit.statementTimeoutMs, connectionTimeoutMillis: limit.statementTimeoutMs }
+      : {}),
   });
   // An idle client's network error must not crash the process; the pool replaces it.
   pool.on('error', () => {});
@@ -184,7 +203,8 @@ function postgresPool(url: string, options: OpenDbOptions, limit?: { statementTi
 
 function openPostgres(url: string, options: OpenDbOptions): OpenDb {
   const pool = postgresPool(url, options);
-  const kysely = (p: pg.Pool) => new Kysely<Schema>({ dialect: new OwnSchemaPostgresDialect({ pool: p }, options.schema ?? 'public') });
+  const kysely = (p: pg.Pool) =>
+    new Kysely<Schema>({ dialect: new OwnSchemaPostgresDialect({ pool: p }, options.schema ?? 'public') });
   const db = kysely(pool);
   const limits = once((timeoutMs) => {
     if (timeoutMs <= 0) return { db, reader: directReader, close: async () => {} };

@@ -54,7 +54,10 @@ export const directReader: Reader = Object.freeze({
 });
 
 export function queryTimeout(timeoutMs: number): AppError {
-  return new AppError('QUERY_TIMEOUT', `A query of this request took longer than ${timeoutMs} ms (BATCHGATE_QUERY_TIMEOUT_MS); nothing was changed. Narrow the search.`);
+  return new AppError(
+    'QUERY_TIMEOUT',
+    `A query of this request took longer than ${timeoutMs} ms (BATCHGATE_QUERY_TIMEOUT_MS); nothing was changed. Narrow the search.`,
+  );
 }
 
 /** PostgreSQL's query_canceled: statement_timeout struck (or an operator cancelled the statement). */

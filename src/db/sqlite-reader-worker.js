@@ -30,7 +30,9 @@ parentPort.on('message', (job) => {
   try {
     parentPort.postMessage({ rows: prepared(job.sql).all(job.params) });
   } catch (e) {
-    parentPort.postMessage(e && e.code === TIMEOUT ? { timeout: true } : { error: { message: String(e && e.message), code: e && e.code } });
+    parentPort.postMessage(
+      e && e.code === TIMEOUT ? { timeout: true } : { error: { message: String(e && e.message), code: e && e.code } },
+    );
   } finally {
     deadline = Infinity;
   }

@@ -32,7 +32,10 @@ export interface SqliteReaders {
 
 const WORKER_URL = new URL('./sqlite-reader-worker.js', import.meta.url);
 
-export function sqliteReaders(path: string, opts: { size: number; timeoutMs: number; graceMs?: number }): SqliteReaders {
+export function sqliteReaders(
+  path: string,
+  opts: { size: number; timeoutMs: number; graceMs?: number },
+): SqliteReaders {
   const slots: Slot[] = [];
   const queue: Job[] = [];
   const graceMs = opts.graceMs ?? Math.max(1_000, opts.timeoutMs);
@@ -47,7 +50,11 @@ export function sqliteReaders(path: string, opts: { size: number; timeoutMs: num
 
   function spawn(): Slot {
     // No execArgv: the thread is plain JavaScript, and a TypeScript loader (`--import tsx`) would only slow its start.
-    const slot: Slot = { worker: new Worker(WORKER_URL, { workerData: { path }, execArgv: [] }), job: null, overrun: null };
+    const slot: Slot = {
+      worker: new Worker(WORKER_URL, { workerData: { path }, execArgv: [] }),
+      job: null,
+      overrun: null,
+    };
     slot.worker.unref();
     slot.worker.on('message', (m: { rows?: unknown[]; timeout?: true; error?: { message: string; code?: string } }) => {
       const job = slot.job;
@@ -65,7 +72,10 @@ export function sqliteReaders(path: string, opts: { size: number; timeoutMs: num
     });
     const lost = (e: unknown) => {
       remove(slot);
-      if (slot.job) settle(slot.job, () => slot.job!.reject(e instanceof Error ? e : new Error(`SQLite reader thread exited (${String(e)})`)));
+      if (slot.job)
+        settle(slot.job, () =>
+          slot.job!.reject(e instanceof Error ? e : new Error(`SQLite reader thread exited (${String(e)})`)),
+        );
       pump();
     };
     slot.worker.on('error', lost);
@@ -109,7 +119,15 @@ export function sqliteReaders(path: string, opts: { size: number; timeoutMs: num
     all(sql, params, deadline) {
       if (closed) return Promise.reject(new Error('SQLite readers closed'));
       return new Promise<unknown[]>((resolve, reject) => {
-        const job: Job = { sql, params, deadline, resolve, reject, done: false, timer: undefined as unknown as NodeJS.Timeout };
+        const job: Job = {
+          sql,
+          params,
+          deadline,
+          resolve,
+          reject,
+          done: false,
+          timer: undefined as unknown as NodeJS.Timeout,
+        };
         job.timer = setTimeout(() => expire(job), Math.max(0, deadline - Date.now()));
         queue.push(job);
         pump();

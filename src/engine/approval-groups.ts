@@ -61,7 +61,10 @@ export async function submitBatchApproval(
     const host = byWorkspace.keys().next().value ?? (await firstWorkspace(ctx, scope));
     if (host === undefined) fail('FORBIDDEN', 'The user belongs to no workspace, so has no tasks to approve.');
     const hosted = new Set(invisible);
-    byWorkspace.set(host, [...new Set(ids)].filter((id) => hosted.has(id) || located.get(id) === host));
+    byWorkspace.set(
+      host,
+      [...new Set(ids)].filter((id) => hosted.has(id) || located.get(id) === host),
+    );
   }
   const batchNumber = ctx.ids.next();
   const batches = await withTx(ctx, async (tx) => {
@@ -99,11 +102,20 @@ function groupState(batches: readonly Batch[], processed: number): BatchState {
  * Progress of a `batch_number`. Only the user who submitted it (or someone acting for them whose scope holds every
  * workspace of the group) sees it; any other batch_number, a native or DataArts group included, is not found.
  */
-export async function batchApprovalProgress(ctx: Ctx, scope: ApprovalScope, batchNumber: string): Promise<ApprovalProgress> {
+export async function batchApprovalProgress(
+  ctx: Ctx,
+  scope: ApprovalScope,
+  batchNumber: string,
+): Promise<ApprovalProgress> {
   const batches = await groupBatches(ctx, batchNumber);
   const visible =
     batches.length > 0 &&
-    batches.every((b) => b.source === BATCH_APPROVAL_SOURCE && b.submitted_by === scope.user.userId && scopeRole(scope, b.workspace_id) !== null);
+    batches.every(
+      (b) =>
+        b.source === BATCH_APPROVAL_SOURCE &&
+        b.submitted_by === scope.user.userId &&
+        scopeRole(scope, b.workspace_id) !== null,
+    );
   if (!visible) fail('BATCH_NOT_FOUND', `No batch_number ${batchNumber} submitted by this user.`);
   const byId = new Map(batches.map((b) => [b.id, b]));
   const rows = await ctx.db
@@ -117,7 +129,9 @@ export async function batchApprovalProgress(ctx: Ctx, scope: ApprovalScope, batc
     .where((eb) => {
       const cancelled = batches.filter((b) => b.state === 'cancelled').map((b) => b.id);
       const done = eb('state', 'in', ['failed', 'skipped']);
-      return cancelled.length ? eb.or([done, eb.and([eb('state', '=', 'pending'), eb('batch_id', 'in', cancelled)])]) : done;
+      return cancelled.length
+        ? eb.or([done, eb.and([eb('state', '=', 'pending'), eb('batch_id', 'in', cancelled)])])
+        : done;
     })
     .execute()
     .then((found) => found.map((r) => outcomeOf(byId.get(r.batch_id)!, { ...r, state: r.state as string })));
@@ -131,6 +145,10 @@ export async function batchApprovalProgress(ctx: Ctx, scope: ApprovalScope, batc
     processed,
     failed_tasks: rows.map((r) => r.target_id),
     state: groupState(batches, processed),
-    failed_reasons: rows.map((r) => ({ task_id: r.target_id, code: r.error_code ?? 'INTERNAL', reason: r.error_message ?? 'The task was not approved.' })),
+    failed_reasons: rows.map((r) => ({
+      task_id: r.target_id,
+      code: r.error_code ?? 'INTERNAL',
+      reason: r.error_message ?? 'The task was not approved.',
+    })),
   };
 }

@@ -14,7 +14,12 @@ export interface BatchItemView {
   attempts: number;
   updated_at: number | null;
   /** Errors of earlier attempts of a retried item, oldest first. */
-  previous_errors: { attempt: number; error_code: string | null; error_message: string | null; finished_at: number | null }[];
+  previous_errors: {
+    attempt: number;
+    error_code: string | null;
+    error_message: string | null;
+    finished_at: number | null;
+  }[];
 }
 
 /** `batch_item.seq` is a 32-bit integer column: no item comes after this seq. */
@@ -31,9 +36,17 @@ export function cancelledUnrun(batchState: BatchState | string, itemState: strin
 }
 
 /** The outcome a batch-item row stands for (see cancelledUnrun). */
-export function outcomeOf<T extends { state: string; error_code: string | null; error_message: string | null }>(batch: Pick<Batch, 'state'>, row: T): T {
+export function outcomeOf<T extends { state: string; error_code: string | null; error_message: string | null }>(
+  batch: Pick<Batch, 'state'>,
+  row: T,
+): T {
   if (!cancelledUnrun(batch.state, row.state)) return row;
-  return { ...row, state: 'skipped', error_code: Errors.BATCH_CANCELLED.code, error_message: Errors.BATCH_CANCELLED.message };
+  return {
+    ...row,
+    state: 'skipped',
+    error_code: Errors.BATCH_CANCELLED.code,
+    error_message: Errors.BATCH_CANCELLED.message,
+  };
 }
 
 /** A filter on batch_item rows for the items whose outcome is `state` (and `errorCode`), cancelled ones included. */
@@ -46,7 +59,10 @@ export function outcomeIs(batch: Pick<Batch, 'state'>, state: string | undefined
       if (errorCode !== undefined) plain.push(eb('error_code', '=', errorCode));
       stored.push(eb.and(plain));
     } else stored.push(eb.lit(true));
-    const unrunMatches = batch.state === 'cancelled' && (state === undefined || state === 'skipped') && (errorCode === undefined || errorCode === Errors.BATCH_CANCELLED.code);
+    const unrunMatches =
+      batch.state === 'cancelled' &&
+      (state === undefined || state === 'skipped') &&
+      (errorCode === undefined || errorCode === Errors.BATCH_CANCELLED.code);
     const notUnrun = batch.state === 'cancelled' ? eb('state', '<>', 'pending') : eb.lit(true);
     return eb.or([eb.and([...stored, notUnrun]), ...(unrunMatches ? [eb('state', '=', 'pending')] : [])]);
   };
@@ -68,8 +84,12 @@ export async function listBatchItems(
     .select(['seq', 'target_id', 'state', 'error_code', 'error_message', 'attempts', 'updated_at'])
     .where('batch_id', '=', batchId)
     .where('seq', '>', Math.min(q.after, MAX_SEQ));
-  if (q.state || q.errorCode || batch.state === 'cancelled') query = query.where(outcomeIs(batch, q.state || undefined, q.errorCode || undefined));
-  const rows = await query.orderBy('seq').limit(q.limit + 1).execute();
+  if (q.state || q.errorCode || batch.state === 'cancelled')
+    query = query.where(outcomeIs(batch, q.state || undefined, q.errorCode || undefined));
+  const rows = await query
+    .orderBy('seq')
+    .limit(q.limit + 1)
+    .execute();
   const page = rows.slice(0, q.limit);
   const seqs = page.filter((r) => r.attempts > 1 || r.state === 'pending').map((r) => r.seq);
   const attempts = seqs.length
@@ -85,7 +105,12 @@ export async function listBatchItems(
   const bySeq = new Map<number, BatchItemView['previous_errors']>();
   for (const a of attempts) {
     const list = bySeq.get(a.seq) ?? [];
-    list.push({ attempt: a.attempt, error_code: a.error_code, error_message: a.error_message, finished_at: a.finished_at });
+    list.push({
+      attempt: a.attempt,
+      error_code: a.error_code,
+      error_message: a.error_message,
+      finished_at: a.finished_at,
+    });
     bySeq.set(a.seq, list);
   }
   return {

@@ -23,7 +23,12 @@ export type BatchState = (typeof BATCH_STATES)[keyof typeof BATCH_STATES];
 
 /** States in which workers take the batch's chunks. */
 export const RUNNABLE: readonly BatchState[] = Object.freeze(['queued', 'scheduled', 'running']);
-export const TERMINAL: readonly BatchState[] = Object.freeze(['succeeded', 'completed_with_errors', 'failed', 'cancelled']);
+export const TERMINAL: readonly BatchState[] = Object.freeze([
+  'succeeded',
+  'completed_with_errors',
+  'failed',
+  'cancelled',
+]);
 export const CANCELLABLE: readonly BatchState[] = Object.freeze(['queued', 'scheduled', 'running', 'paused']);
 export const PAUSABLE: readonly BatchState[] = Object.freeze(['queued', 'scheduled', 'running']);
 export const RETRYABLE: readonly BatchState[] = Object.freeze(['completed_with_errors', 'failed']);
@@ -50,7 +55,12 @@ export function isModelOperation(op: string): op is ModelOperation {
 }
 
 /** States a batch can be reverted from: whatever it changed is final. */
-export const REVERTIBLE: readonly BatchState[] = Object.freeze(['succeeded', 'completed_with_errors', 'failed', 'cancelled']);
+export const REVERTIBLE: readonly BatchState[] = Object.freeze([
+  'succeeded',
+  'completed_with_errors',
+  'failed',
+  'cancelled',
+]);
 
 /**
  * A batch's weight in the fair share of workers (src/engine/sql/claim-chunk.ts): among batches with work ready,
@@ -63,5 +73,10 @@ export const PRIORITY = Object.freeze({ min: 1, max: 100, default: 10 });
 export const CHUNK_STATES = Object.freeze({ ready: 'ready', running: 'running', done: 'done' } as const);
 
 /** Batch-item states; `pending` until its chunk runs it. */
-export const ITEM_STATES = Object.freeze({ pending: 'pending', succeeded: 'succeeded', failed: 'failed', skipped: 'skipped' } as const);
+export const ITEM_STATES = Object.freeze({
+  pending: 'pending',
+  succeeded: 'succeeded',
+  failed: 'failed',
+  skipped: 'skipped',
+} as const);
 export type ItemState = (typeof ITEM_STATES)[keyof typeof ITEM_STATES];

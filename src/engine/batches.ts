@@ -93,7 +93,12 @@ export async function findBatch(ctx: Ctx, id: string): Promise<Batch | null> {
 
 /** A batch of the workspace; another workspace's batch is not found. */
 export async function getBatch(ctx: Ctx, workspaceId: string, id: string): Promise<Batch> {
-  const row = await ctx.db.selectFrom('batch').selectAll().where('id', '=', id).where('workspace_id', '=', workspaceId).executeTakeFirst();
+  const row = await ctx.db
+    .selectFrom('batch')
+    .selectAll()
+    .where('id', '=', id)
+    .where('workspace_id', '=', workspaceId)
+    .executeTakeFirst();
   if (!row) fail('BATCH_NOT_FOUND');
   return toBatch(ctx, row);
 }
@@ -112,7 +117,10 @@ export async function listBatches(
   let query = ctx.db.selectFrom('batch').selectAll().where('workspace_id', '=', workspaceId);
   if (q.state) query = query.where('state', '=', q.state);
   if (q.before) query = query.where('id', '<', q.before);
-  const rows = await query.orderBy('id', 'desc').limit(Math.min(q.limit ?? 50, 500)).execute();
+  const rows = await query
+    .orderBy('id', 'desc')
+    .limit(Math.min(q.limit ?? 50, 500))
+    .execute();
   return rows.map((r) => toBatch(ctx, r));
 }
 
@@ -138,13 +146,31 @@ export async function finalizeIfDone(ctx: Ctx, batchId: string): Promise<boolean
       })
       .where('id', '=', batchId)
       .where('state', 'in', ['queued', 'scheduled', 'running'])
-      .where((eb) => eb.not(eb.exists(eb.selectFrom('work_chunk').select('id').where('batch_id', '=', batchId).where('state', '<>', 'done'))))
+      .where((eb) =>
+        eb.not(
+          eb.exists(
+            eb.selectFrom('work_chunk').select('id').where('batch_id', '=', batchId).where('state', '<>', 'done'),
+          ),
+        ),
+      )
       .returningAll()
       .executeTakeFirst();
     if (!ended) return false;
     await emitBatchEnd(tx, toBatch(tx, ended));
     const { state, total, succeeded, failed, skipped, started_at, attempt } = ended;
-    tx.log.info({ batch_id: batchId, state, total, succeeded, failed, skipped, attempt, duration_ms: started_at === null ? null : now - started_at }, 'batch finished');
+    tx.log.info(
+      {
+        batch_id: batchId,
+        state,
+        total,
+        succeeded,
+        failed,
+        skipped,
+        attempt,
+        duration_ms: started_at === null ? null : now - started_at,
+      },
+      'batch finished',
+    );
     return true;
   });
 }

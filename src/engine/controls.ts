@@ -8,7 +8,13 @@ import { lowestPassSql } from './sql/lowest-pass.ts';
 import { checkPriority } from './submit.ts';
 
 /** Moves the batch from one of `from` to `to` and returns it so, or answers BATCH_STATE naming the state it is in. */
-async function transition(ctx: Ctx, batch: Batch, from: readonly BatchState[], to: BatchState, extra: Record<string, unknown> = {}): Promise<Batch> {
+async function transition(
+  ctx: Ctx,
+  batch: Batch,
+  from: readonly BatchState[],
+  to: BatchState,
+  extra: Record<string, unknown> = {},
+): Promise<Batch> {
   const row = await ctx.db
     .updateTable('batch')
     .set({ state: to, updated_at: ctx.now(), ...extra })
@@ -35,7 +41,10 @@ async function transition(ctx: Ctx, batch: Batch, from: readonly BatchState[], t
 export async function cancelBatch(ctx: Ctx, batch: Batch): Promise<Batch> {
   await withTx(ctx, async (tx) => {
     if (tx.caps.rowLocks) await tx.db.selectFrom('batch').select('id').where('id', '=', batch.id).forUpdate().execute();
-    const cancelled = await transition(tx, batch, CANCELLABLE, 'cancelled', { finished_at: tx.now(), skipped: sql`total - succeeded - failed` });
+    const cancelled = await transition(tx, batch, CANCELLABLE, 'cancelled', {
+      finished_at: tx.now(),
+      skipped: sql`total - succeeded - failed`,
+    });
     await emitBatchEnd(tx, cancelled);
   });
   return logged(ctx, batch.id, 'batch cancelled');
@@ -76,7 +85,10 @@ export async function pauseBatch(ctx: Ctx, batch: Batch): Promise<Batch> {
 export async function resumeBatch(ctx: Ctx, batch: Batch): Promise<Batch> {
   await withTx(ctx, async (tx) => {
     // Back level with the batches that ran meanwhile (claim-chunk.ts): no catch-up burst, no queueing behind them.
-    await transition(tx, batch, ['paused'], 'queued', { pass: sql`coalesce(${lowestPassSql(batch.id)}, pass)`, base_pass: sql`coalesce(${lowestPassSql(batch.id)}, pass)` });
+    await transition(tx, batch, ['paused'], 'queued', {
+      pass: sql`coalesce(${lowestPassSql(batch.id)}, pass)`,
+      base_pass: sql`coalesce(${lowestPassSql(batch.id)}, pass)`,
+    });
     // Paused right as its last chunk finished: nothing is left to claim, so end it here.
     await finalizeIfDone(tx, batch.id);
   });
@@ -98,8 +110,10 @@ export async function retryBatch(ctx: Ctx, batch: Batch): Promise<Batch> {
   await withTx(ctx, async (tx) => {
     const now = tx.now();
     const current = (await findBatch(tx, batch.id))!;
-    if (!RETRYABLE.includes(current.state)) fail('BATCH_STATE', `The batch is ${current.state}; only ${RETRYABLE.join(' or ')} batches can be retried.`);
-    if (current.items_purged_at !== null) fail('ITEMS_PURGED', 'The failed items of this batch were purged by retention; submit a new batch instead.');
+    if (!RETRYABLE.includes(current.state))
+      fail('BATCH_STATE', `The batch is ${current.state}; only ${RETRYABLE.join(' or ')} batches can be retried.`);
+    if (current.items_purged_at !== null)
+      fail('ITEMS_PURGED', 'The failed items of this batch were purged by retention; submit a new batch instead.');
     if (current.failed === 0) fail('BATCH_STATE', 'The batch has no failed items to retry.');
     await tx.db
       .insertInto('batch_item_attempt')
@@ -140,7 +154,13 @@ export async function retryBatch(ctx: Ctx, batch: Batch): Promise<Batch> {
     const requeued = await tx.db
       .updateTable('batch')
       .set((eb) => ({
-        state: 'queued', failed: eb('failed', '-', n), attempt: eb('attempt', '+', 1), error: null, finished_at: null, not_before: now, updated_at: now,
+        state: 'queued',
+        failed: eb('failed', '-', n),
+        attempt: eb('attempt', '+', 1),
+        error: null,
+        finished_at: null,
+        not_before: now,
+        updated_at: now,
         pass: sql<number>`coalesce(${lowestPassSql(batch.id)}, pass)`,
         base_pass: sql<number>`coalesce(${lowestPassSql(batch.id)}, pass)`,
       }))
@@ -148,7 +168,8 @@ export async function retryBatch(ctx: Ctx, batch: Batch): Promise<Batch> {
       .where('state', 'in', [...RETRYABLE])
       .where('items_purged_at', 'is', null)
       .executeTakeFirst();
-    if (Number(requeued.numUpdatedRows) !== 1) fail('BATCH_STATE', 'The batch changed while it was being retried; read it again.');
+    if (Number(requeued.numUpdatedRows) !== 1)
+      fail('BATCH_STATE', 'The batch changed while it was being retried; read it again.');
   });
   return logged(ctx, batch.id, 'batch retried');
 }

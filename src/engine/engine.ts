@@ -27,7 +27,11 @@ export interface Engine {
   rethrottle(batch: Batch, maxRate: number | null, requestId?: string): Promise<Batch>;
   reprioritize(batch: Batch, priority: number, requestId?: string): Promise<Batch>;
   /** A new `revert` batch undoing what `batch` (finished or cancelled) changed, run by workers like any other. */
-  revert(actor: Actor, batch: Batch, opts: { dry_run?: boolean; comment?: string; priority?: number; source?: string }): Promise<Batch>;
+  revert(
+    actor: Actor,
+    batch: Batch,
+    opts: { dry_run?: boolean; comment?: string; priority?: number; source?: string },
+  ): Promise<Batch>;
   startWorker(opts?: WorkerOptions): Worker;
   close(): Promise<void>;
 }
@@ -55,7 +59,8 @@ export async function makeEngine(ctx: Ctx, opened: OpenDb, opts: EngineOptions =
     const runner = { ctx, owner, leaseMs, stopping: () => false, onProgress: (id: string) => notifier.progress(id) };
     for (;;) {
       const current = (await findBatch(ctx, batch.id))!;
-      if (TERMINAL.includes(current.state) || current.state === 'paused' || current.state === 'scheduled') return current;
+      if (TERMINAL.includes(current.state) || current.state === 'paused' || current.state === 'scheduled')
+        return current;
       const chunk = await claimChunk(ctx, owner, leaseMs, { batchId: batch.id });
       // Another worker holds the rest of the chunks: wait for it to finish them.
       if (!chunk) await new Promise((r) => setTimeout(r, 20));
@@ -76,7 +81,12 @@ export async function makeEngine(ctx: Ctx, opened: OpenDb, opts: EngineOptions =
     rethrottle: (b, rate, rid) => changed(wake(rethrottleBatch(tagged(rid), b, rate))),
     reprioritize: (b, priority, rid) => changed(reprioritizeBatch(tagged(rid), b, priority)),
     revert: async (actor, b, o) => {
-      const input: SubmitInput = { operation: 'revert', target: { revert_of: b.id }, dry_run: o.dry_run === true, source: o.source ?? 'native' };
+      const input: SubmitInput = {
+        operation: 'revert',
+        target: { revert_of: b.id },
+        dry_run: o.dry_run === true,
+        source: o.source ?? 'native',
+      };
       if (o.comment !== undefined) input.comment = o.comment;
       if (o.priority !== undefined) input.priority = o.priority;
       return (await wake(submitBatch(tagged(actor.principal.requestId), actor, input, tuning))).batch;

@@ -82,7 +82,8 @@ export async function makeNotifier(opened: OpenDb): Promise<Notifier> {
   return {
     workAvailable() {
       bus.emit('work');
-      if (opened.caps.listenNotify && opened.pool) opened.pool.query('select pg_notify($1, $2)', [channel, '']).catch(() => {});
+      if (opened.caps.listenNotify && opened.pool)
+        opened.pool.query('select pg_notify($1, $2)', [channel, '']).catch(() => {});
     },
     progress(batchId) {
       bus.emit('progress', batchId);

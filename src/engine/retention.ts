@@ -43,7 +43,12 @@ export async function purgeFinishedItems(ctx: Ctx, days: number, opts: PurgeOpti
   const stopping = () => opts.stopping?.(result) === true;
   const sliceRows = opts.sliceRows ?? PURGE_SLICE_ROWS;
 
-  const interrupted = await ctx.db.selectFrom('batch').select('id').where('items_purge_pending', '=', 1).orderBy('id').execute();
+  const interrupted = await ctx.db
+    .selectFrom('batch')
+    .select('id')
+    .where('items_purge_pending', '=', 1)
+    .orderBy('id')
+    .execute();
   for (const b of interrupted) {
     if (stopping()) return result;
     if (await purgeRows(ctx, b.id, result, stopping, sliceRows)) result.batches++;
@@ -82,7 +87,13 @@ export async function purgeFinishedItems(ctx: Ctx, days: number, opts: PurgeOpti
 }
 
 /** Deletes one marked batch's rows slice by slice; false when stopped before the last slice. */
-async function purgeRows(ctx: Ctx, batchId: string, result: PurgeResult, stopping: () => boolean, sliceRows: number): Promise<boolean> {
+async function purgeRows(
+  ctx: Ctx,
+  batchId: string,
+  result: PurgeResult,
+  stopping: () => boolean,
+  sliceRows: number,
+): Promise<boolean> {
   for (const table of ['batch_item', 'batch_item_attempt'] as const) {
     for (;;) {
       if (stopping()) return false;

@@ -7,7 +7,13 @@ import type { WorkChunkRow } from '../db/schema.ts';
 import { coerceError } from '../errors.ts';
 import { isModelOperation, RUNNABLE } from './batch-states.ts';
 import { finalizeIfDone, findBatch, sliceSize, type Batch } from './batches.ts';
-import { applyModelOp, MODEL_SLICE_ITEMS, prepareModelSlice, readsBeforeSlices, type ModelSlicePrep } from './model-ops/run-model-op.ts';
+import {
+  applyModelOp,
+  MODEL_SLICE_ITEMS,
+  prepareModelSlice,
+  readsBeforeSlices,
+  type ModelSlicePrep,
+} from './model-ops/run-model-op.ts';
 import { completeChunk } from './sql/complete-chunk.ts';
 import { failChunk } from './sql/fail-chunk.ts';
 import { heartbeat } from './sql/heartbeat.ts';
@@ -35,7 +41,12 @@ export type ChunkResult = 'done' | 'released' | 'lost';
 /** Outcomes a committed slice recorded, for the items-processed counter (counted only once it commits). */
 type Counts = Record<'succeeded' | 'failed' | 'skipped', number>;
 
-type Slice = { kind: 'progress'; counts: Counts } | { kind: 'done'; counts: Counts } | { kind: 'lost' } | { kind: 'paused' } | { kind: 'wait'; until: number };
+type Slice =
+  | { kind: 'progress'; counts: Counts }
+  | { kind: 'done'; counts: Counts }
+  | { kind: 'lost' }
+  | { kind: 'paused' }
+  | { kind: 'wait'; until: number };
 
 interface PendingItem {
   seq: number;
@@ -54,7 +65,10 @@ export async function runChunk(r: ChunkRunner, chunk: WorkChunkRow): Promise<Chu
   const ids = { batch_id: chunk.batch_id, chunk_id: chunk.id };
   const { metrics, log } = r.ctx;
   // One line per chunk (1000 items) at debug, never one per item: the hot path stays quiet at info.
-  log.debug({ ...ids, seq_from: chunk.seq_from, seq_to: chunk.seq_to, attempt: chunk.attempts, owner: r.owner }, 'chunk claimed');
+  log.debug(
+    { ...ids, seq_from: chunk.seq_from, seq_to: chunk.seq_to, attempt: chunk.attempts, owner: r.owner },
+    'chunk claimed',
+  );
   let actor: Actor | null | undefined;
   // Only a reverse reads anything before its slices: other batches pay one query per chunk for knowing it.
   const prepares = readsBeforeSlices((await findBatch(r.ctx, chunk.batch_id))?.operation ?? '');
@@ -109,7 +123,10 @@ export async function runChunk(r: ChunkRunner, chunk: WorkChunkRow): Promise<Chu
           return 'lost';
         }
         const pauseMs = Math.min(MAX_RETRY_PAUSE_MS, 50 * 2 ** retries++, Math.max(1, leaseUntil - r.ctx.now()));
-        log.warn({ err, ...ids, retry: retries, pause_ms: pauseMs }, 'chunk slice failed on a transient error; retrying');
+        log.warn(
+          { err, ...ids, retry: retries, pause_ms: pauseMs },
+          'chunk slice failed on a transient error; retrying',
+        );
         await new Promise((resolve) => setTimeout(resolve, pauseMs));
         continue;
       }
@@ -123,7 +140,10 @@ export async function runChunk(r: ChunkRunner, chunk: WorkChunkRow): Promise<Chu
         });
         if (failed !== null) {
           metrics.itemsProcessed.inc({ outcome: 'failed' }, failed);
-          log.error({ ...ids, attempts: chunk.attempts, items_failed: failed }, 'chunk failed: its pending items failed with INTERNAL');
+          log.error(
+            { ...ids, attempts: chunk.attempts, items_failed: failed },
+            'chunk failed: its pending items failed with INTERNAL',
+          );
         }
         r.onProgress?.(chunk.batch_id);
         return 'done';
@@ -182,7 +202,10 @@ async function holdBatch(tx: Ctx, batchId: string): Promise<void> {
  * second's worth under a rate limit.
  */
 function sliceLimit(batch: Batch, chunk: WorkChunkRow): number {
-  return sliceSize(batch.max_rate, Math.min(chunk.seq_to - chunk.seq_from + 1, isModelOperation(batch.operation) ? MODEL_SLICE_ITEMS : Infinity));
+  return sliceSize(
+    batch.max_rate,
+    Math.min(chunk.seq_to - chunk.seq_from + 1, isModelOperation(batch.operation) ? MODEL_SLICE_ITEMS : Infinity),
+  );
 }
 
 function pendingItems(ctx: Ctx, batch: Batch, chunk: WorkChunkRow, lock: boolean): Promise<PendingItem[]> {
@@ -204,10 +227,22 @@ async function prepareSlice(ctx: Ctx, chunk: WorkChunkRow): Promise<ModelSlicePr
   const batch = await findBatch(ctx, chunk.batch_id);
   if (!batch || !RUNNABLE.includes(batch.state) || batch.not_before > ctx.now()) return undefined;
   const pending = await pendingItems(ctx, batch, chunk, false);
-  return pending.length ? prepareModelSlice(ctx, batch, pending.map((p) => p.target_id)) : undefined;
+  return pending.length
+    ? prepareModelSlice(
+        ctx,
+        batch,
+        pending.map((p) => p.target_id),
+      )
+    : undefined;
 }
 
-async function runSlice(tx: Ctx, batch: Batch, chunk: WorkChunkRow, actor: Actor | null, prep: ModelSlicePrep | undefined): Promise<Slice> {
+async function runSlice(
+  tx: Ctx,
+  batch: Batch,
+  chunk: WorkChunkRow,
+  actor: Actor | null,
+  prep: ModelSlicePrep | undefined,
+): Promise<Slice> {
   const limit = sliceLimit(batch, chunk);
   // Locked so a concurrent cancel waits for this slice instead of skipping items it is changing.
   const pending = await pendingItems(tx, batch, chunk, true);
@@ -222,7 +257,10 @@ async function runSlice(tx: Ctx, batch: Batch, chunk: WorkChunkRow, actor: Actor
   // the row as it is now. Computed from the row read at the slice's start, concurrent slices (which start together
   // at the same not_before) each wrote the same value, and N loops ran the batch at N times its max_rate.
   const share = Math.round((pending.length / (batch.max_rate ?? 1)) * 1000);
-  const notBefore = batch.max_rate && pending.length ? sql<number>`(case when not_before > ${now} then not_before else ${now} end) + ${share}` : sql<number>`not_before`;
+  const notBefore =
+    batch.max_rate && pending.length
+      ? sql<number>`(case when not_before > ${now} then not_before else ${now} end) + ${share}`
+      : sql<number>`not_before`;
   await tx.db
     .updateTable('batch')
     .set((eb) => ({
@@ -256,12 +294,30 @@ async function batchActor(tx: Ctx, batch: Batch): Promise<Actor | null> {
   return by && by.role === 'admin' ? { ...actor, by: by.principal } : null;
 }
 
-function applyOperation(tx: Ctx, batch: Batch, actor: Actor | null, pending: PendingItem[], prep: ModelSlicePrep | undefined): Promise<Outcome[]> | Outcome[] {
+function applyOperation(
+  tx: Ctx,
+  batch: Batch,
+  actor: Actor | null,
+  pending: PendingItem[],
+  prep: ModelSlicePrep | undefined,
+): Promise<Outcome[]> | Outcome[] {
   if (!actor) {
-    return pending.map((p) => ({ target_id: p.target_id, state: 'failed', error_code: 'FORBIDDEN', error_message: 'The submitter no longer belongs to this workspace, or the admin who acted for them no longer administers it.' }));
+    return pending.map((p) => ({
+      target_id: p.target_id,
+      state: 'failed',
+      error_code: 'FORBIDDEN',
+      error_message:
+        'The submitter no longer belongs to this workspace, or the admin who acted for them no longer administers it.',
+    }));
   }
   const p = batch.params;
-  const opts = { comment: p.comment ?? null, batchId: batch.id, dryRun: batch.dry_run, inBatch: true, notify: p.notify !== false };
+  const opts = {
+    comment: p.comment ?? null,
+    batchId: batch.id,
+    dryRun: batch.dry_run,
+    inBatch: true,
+    notify: p.notify !== false,
+  };
   const targets = pending.map((x) => ({
     id: x.target_id,
     ...(x.expected_rev === null ? {} : { rev_no: x.expected_rev }),
@@ -270,7 +326,18 @@ function applyOperation(tx: Ctx, batch: Batch, actor: Actor | null, pending: Pen
   const ids = pending.map((x) => x.target_id);
   switch (batch.operation) {
     case 'action':
-      return runAction(tx, actor, targets, { action: p.action!, fields: p.fields ?? null, skipApproval: p.skip_approval === true, approverUserId: p.approver_user_id ?? null }, opts);
+      return runAction(
+        tx,
+        actor,
+        targets,
+        {
+          action: p.action!,
+          fields: p.fields ?? null,
+          skipApproval: p.skip_approval === true,
+          approverUserId: p.approver_user_id ?? null,
+        },
+        opts,
+      );
     case 'update':
       return updateItems(tx, actor, targets, p.fields ?? {}, opts);
     case 'approve':
@@ -293,5 +360,6 @@ async function recordOutcomes(tx: Ctx, batchId: string, pending: PendingItem[], 
     return { seq: p.seq, state: o.state, code: o.error_code, message: o.error_message };
   });
   const n = await tx.bulk.recordOutcomes(tx.db, batchId, rows, tx.now());
-  if (n !== pending.length) throw new Error(`recorded ${n} of ${pending.length} outcomes: an item left pending under the lease`);
+  if (n !== pending.length)
+    throw new Error(`recorded ${n} of ${pending.length} outcomes: an item left pending under the lease`);
 }

@@ -84,7 +84,9 @@ const ROWS_PER_INSERT = 1000;
 function canonical(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
   if (value && typeof value === 'object') {
-    const entries = Object.entries(value).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : 1));
+    const entries = Object.entries(value)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : 1));
     return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
   }
   return JSON.stringify(value ?? null);
@@ -92,7 +94,9 @@ function canonical(value: unknown): string {
 
 function requestHash(input: SubmitInput): string {
   const { idempotency_key: _k, source: _s, request, ...rest } = input;
-  return createHash('sha256').update(canonical(request === undefined ? rest : { operation: input.operation, request })).digest('hex');
+  return createHash('sha256')
+    .update(canonical(request === undefined ? rest : { operation: input.operation, request }))
+    .digest('hex');
 }
 
 export function checkPriority(priority: number): void {
@@ -117,7 +121,13 @@ export async function submitBatch(
   input: SubmitInput,
   tuning: EngineTuning = DEFAULT_TUNING,
 ): Promise<{ batch: Batch; created: boolean }> {
-  if ((input.operation === 'action' || input.operation === 'update' || input.operation === 'revert' || isModelOperation(input.operation)) && !roleAllows(actor.role, 'write')) {
+  if (
+    (input.operation === 'action' ||
+      input.operation === 'update' ||
+      input.operation === 'revert' ||
+      isModelOperation(input.operation)) &&
+    !roleAllows(actor.role, 'write')
+  ) {
     fail('FORBIDDEN', `The ${actor.role} role may not change items.`);
   }
   if (input.operation === 'action' && !input.action) fail('VALIDATION_FAILED', 'An action batch needs `action`.');
@@ -142,7 +152,8 @@ export async function submitBatch(
     checkTargetAction(ds, input);
     const { from, key } = conditionSource(ctx, actor.workspaceId, input.operation, ds, input.target, ctx.now());
     const read = <R>(q: RawBuilder<R>) => ctx.reader.read(ctx.db, q.compile(ctx.db), actor.workspaceId);
-    if (!ctx.reader.offEventLoop || input.target.limit !== undefined) counted = Number((await read(sql<{ n: number }>`select count(*) as n ${from}`))[0]!.n);
+    if (!ctx.reader.offEventLoop || input.target.limit !== undefined)
+      counted = Number((await read(sql<{ n: number }>`select count(*) as n ${from}`))[0]!.n);
     if (ctx.reader.offEventLoop) {
       const ordered = input.target.limit !== undefined ? capTo(key, input.target.limit) : sql`order by ${key}`;
       resolved = (await read(sql<{ k: string }>`select ${key} as k ${from} ${ordered}`)).map((r) => r.k);
@@ -203,17 +214,22 @@ export async function submitBatch(
         const { from, key } = conditionSource(tx, actor.workspaceId, input.operation, ds, input.target, now);
         const limit = input.target.limit;
         if (limit !== undefined) {
-          matched = counted ?? Number((await sql<{ n: number }>`select count(*) as n ${from}`.execute(tx.db)).rows[0]!.n);
+          matched =
+            counted ?? Number((await sql<{ n: number }>`select count(*) as n ${from}`.execute(tx.db)).rows[0]!.n);
         }
         if (resolved) {
           for (let i = 0; i < resolved.length; i += ROWS_PER_INSERT) {
-            const part = resolved.slice(i, i + ROWS_PER_INSERT).map((t, j) => ({ batch_id: id, seq: i + j + 1, target_id: t, state: 'pending', attempts: 0 }));
+            const part = resolved
+              .slice(i, i + ROWS_PER_INSERT)
+              .map((t, j) => ({ batch_id: id, seq: i + j + 1, target_id: t, state: 'pending', attempts: 0 }));
             await tx.db.insertInto('batch_item').values(part).execute();
           }
           total = resolved.length;
         } else {
           const res = await sql`insert into batch_item (batch_id, seq, target_id, state, attempts)
-            select ${id}, row_number() over (order by t.k), t.k, 'pending', 0 from (select ${key} as k ${from} ${capTo(key, limit)}) t`.execute(tx.db);
+            select ${id}, row_number() over (order by t.k), t.k, 'pending', 0 from (select ${key} as k ${from} ${capTo(key, limit)}) t`.execute(
+            tx.db,
+          );
           total = Number(res.numAffectedRows ?? 0n);
         }
         if (revisions && total > 0) {
@@ -222,9 +238,18 @@ export async function submitBatch(
             const part = entries.slice(i, i + 500);
             await tx.db
               .updateTable('batch_item')
-              .set({ expected_rev: sql<number>`case target_id ${sql.join(part.map(([t, rev]) => sql`when ${t} then cast(${rev} as integer)`), sql` `)} end` })
+              .set({
+                expected_rev: sql<number>`case target_id ${sql.join(
+                  part.map(([t, rev]) => sql`when ${t} then cast(${rev} as integer)`),
+                  sql` `,
+                )} end`,
+              })
               .where('batch_id', '=', id)
-              .where('target_id', 'in', part.map(([t]) => t))
+              .where(
+                'target_id',
+                'in',
+                part.map(([t]) => t),
+              )
               .execute();
           }
         }
@@ -270,11 +295,23 @@ export async function submitBatch(
       const chunks = [];
       for (let from = 1; from <= total; from += tuning.chunkSize) {
         chunks.push({
-          id: tx.ids.next(), batch_id: id, workspace_id: actor.workspaceId, seq_from: from, seq_to: Math.min(total, from + tuning.chunkSize - 1),
-          state: 'ready', lease_owner: null, lease_until: null, attempts: 0, slot: null,
+          id: tx.ids.next(),
+          batch_id: id,
+          workspace_id: actor.workspaceId,
+          seq_from: from,
+          seq_to: Math.min(total, from + tuning.chunkSize - 1),
+          state: 'ready',
+          lease_owner: null,
+          lease_until: null,
+          attempts: 0,
+          slot: null,
         });
       }
-      for (let i = 0; i < chunks.length; i += 500) await tx.db.insertInto('work_chunk').values(chunks.slice(i, i + 500)).execute();
+      for (let i = 0; i < chunks.length; i += 500)
+        await tx.db
+          .insertInto('work_chunk')
+          .values(chunks.slice(i, i + 500))
+          .execute();
       const batch = toBatch(tx, row);
       await emitBatchEvent(tx, 'batch.created', batch);
       // Nothing matched: the batch is born finished, and says so.
@@ -282,7 +319,18 @@ export async function submitBatch(
       return { batch, created: true };
     });
     const b = submitted.batch;
-    ctx.log.info({ batch_id: b.id, workspace_id: b.workspace_id, operation: b.operation, state: b.state, total: b.total, source: b.source, group_id: b.group_id }, 'batch submitted');
+    ctx.log.info(
+      {
+        batch_id: b.id,
+        workspace_id: b.workspace_id,
+        operation: b.operation,
+        state: b.state,
+        total: b.total,
+        source: b.source,
+        group_id: b.group_id,
+      },
+      'batch submitted',
+    );
     return submitted;
   } catch (e) {
     // Two submits with one key raced: the unique index let one through; answer as a replay of it.
@@ -306,7 +354,14 @@ function checkTargetAction(ds: Datastore, input: SubmitInput): void {
 }
 
 /** The rows a target by conditions selects: items, or for ticket operations the pending tickets of the items. */
-function conditionSource(c: Ctx, workspaceId: string, operation: Operation, ds: Datastore, target: { conditions?: Condition[]; use_or_condition?: boolean }, now: number) {
+function conditionSource(
+  c: Ctx,
+  workspaceId: string,
+  operation: Operation,
+  ds: Datastore,
+  target: { conditions?: Condition[]; use_or_condition?: boolean },
+  now: number,
+) {
   const where = sql<boolean>`item.datastore_id = ${sql.lit(ds.id)} and ${compileConditions(c.caps, ds, target.conditions, target.use_or_condition === true, now)}`;
   const from = isTicketOperation(operation)
     ? sql`from ticket join item on item.id = ticket.item_id where ticket.workspace_id = ${workspaceId} and ticket.state = 'pending' and ${where}`
@@ -331,7 +386,12 @@ export async function findReplay(ctx: Ctx, workspaceId: string, input: SubmitInp
  * item once), in id order. Checked in the submit's transaction, so a retry that just requeued the batch is seen.
  */
 async function freezeRevertTargets(tx: Ctx, workspaceId: string, revertOf: string, batchId: string): Promise<number> {
-  const target = await tx.db.selectFrom('batch').select(['state', 'dry_run']).where('id', '=', revertOf).where('workspace_id', '=', workspaceId).executeTakeFirst();
+  const target = await tx.db
+    .selectFrom('batch')
+    .select(['state', 'dry_run'])
+    .where('id', '=', revertOf)
+    .where('workspace_id', '=', workspaceId)
+    .executeTakeFirst();
   if (!target) fail('BATCH_NOT_FOUND');
   if (!REVERTIBLE.includes(target.state as BatchState)) {
     fail('BATCH_STATE', `The batch is ${target.state}; only a ${REVERTIBLE.join(', ')} batch can be reverted.`);
@@ -339,12 +399,19 @@ async function freezeRevertTargets(tx: Ctx, workspaceId: string, revertOf: strin
   if (target.dry_run) fail('NOT_REVERTIBLE', 'The batch was a dry run: it changed nothing to revert.');
   const res = await sql`insert into batch_item (batch_id, seq, target_id, state, attempts)
     select ${batchId}, row_number() over (order by t.item_id), t.item_id, 'pending', 0
-    from (select distinct h.item_id from item_history h where h.batch_id = ${revertOf} and h.workspace_id = ${workspaceId}) t`.execute(tx.db);
+    from (select distinct h.item_id from item_history h where h.batch_id = ${revertOf} and h.workspace_id = ${workspaceId}) t`.execute(
+    tx.db,
+  );
   return Number(res.numAffectedRows ?? 0n);
 }
 
 async function findByKey(ctx: Ctx, workspaceId: string, key: string): Promise<Batch | null> {
-  const row = await ctx.db.selectFrom('batch').select('id').where('workspace_id', '=', workspaceId).where('idempotency_key', '=', key).executeTakeFirst();
+  const row = await ctx.db
+    .selectFrom('batch')
+    .select('id')
+    .where('workspace_id', '=', workspaceId)
+    .where('idempotency_key', '=', key)
+    .executeTakeFirst();
   return row ? findBatch(ctx, row.id) : null;
 }
 

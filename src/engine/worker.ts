@@ -59,7 +59,11 @@ export function startWorker(ctx: Ctx, notifier: Notifier, opts: WorkerOptions = 
     const reaped = await reapExpired(ctx);
     if (reaped.length) {
       ctx.metrics.leaseReclaims.inc(reaped.length);
-      for (const c of reaped) ctx.log.warn({ batch_id: c.batch_id, chunk_id: c.id, previous_owner: c.lease_owner }, 'chunk reclaimed: its lease expired');
+      for (const c of reaped)
+        ctx.log.warn(
+          { batch_id: c.batch_id, chunk_id: c.id, previous_owner: c.lease_owner },
+          'chunk reclaimed: its lease expired',
+        );
     }
     // A batch whose every chunk is done but that is still runnable (its finisher died between commits, or it
     // was resumed empty) is ended here.
@@ -67,7 +71,17 @@ export function startWorker(ctx: Ctx, notifier: Notifier, opts: WorkerOptions = 
       .selectFrom('batch')
       .select('id')
       .where('state', 'in', ['queued', 'running'])
-      .where((eb) => eb.not(eb.exists(eb.selectFrom('work_chunk').select('id').whereRef('work_chunk.batch_id', '=', 'batch.id').where('work_chunk.state', '<>', 'done'))))
+      .where((eb) =>
+        eb.not(
+          eb.exists(
+            eb
+              .selectFrom('work_chunk')
+              .select('id')
+              .whereRef('work_chunk.batch_id', '=', 'batch.id')
+              .where('work_chunk.state', '<>', 'done'),
+          ),
+        ),
+      )
       .limit(100)
       .execute();
     for (const b of stragglers) await finalizeIfDone(ctx, b.id);
@@ -115,7 +129,9 @@ export function startWorker(ctx: Ctx, notifier: Notifier, opts: WorkerOptions = 
           // workspace limit does; the next poll (or a notification) will tell.
           const due = await nextDue(ctx);
           const now = ctx.now();
-          await notifier.waitForWork(due === null || due <= claimedAt ? idlePollMs : Math.min(idlePollMs, Math.max(0, due - now)));
+          await notifier.waitForWork(
+            due === null || due <= claimedAt ? idlePollMs : Math.min(idlePollMs, Math.max(0, due - now)),
+          );
           continue;
         }
         // Lost: reaped, cancelled, or given up during an outage, when it may still be leased to us.

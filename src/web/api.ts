@@ -45,7 +45,12 @@ function headers(extra: Record<string, string> = {}): Record<string, string> {
 /** Listeners told when the server refuses the token, so the shell can send the user back to sign-in. */
 export const onUnauthorized = new Set<() => void>();
 
-export async function api<T>(method: string, path: string, body?: unknown, extraHeaders: Record<string, string> = {}): Promise<T> {
+export async function api<T>(
+  method: string,
+  path: string,
+  body?: unknown,
+  extraHeaders: Record<string, string> = {},
+): Promise<T> {
   let res: Response;
   try {
     res = await fetch(`/api/v1${path}`, {
@@ -67,7 +72,11 @@ export async function api<T>(method: string, path: string, body?: unknown, extra
     const err = (parsed as { error?: { code?: string; message?: string } } | undefined)?.error;
     // The stored token was refused (expired, revoked): not a sign-in attempt, which passes its own header.
     if (res.status === 401 && session.token && !extraHeaders.authorization) for (const f of onUnauthorized) f();
-    throw new ApiError(res.status, err?.code ?? `HTTP_${res.status}`, err?.message ?? `${method} ${path} answered ${res.status}.`);
+    throw new ApiError(
+      res.status,
+      err?.code ?? `HTTP_${res.status}`,
+      err?.message ?? `${method} ${path} answered ${res.status}.`,
+    );
   }
   return parsed as T;
 }
@@ -89,8 +98,13 @@ export interface SseEvent {
  * Resolves when the server ends the stream or `signal` aborts; rejects on an HTTP or network error.
  */
 export async function readEvents(path: string, onEvent: (e: SseEvent) => void, signal: AbortSignal): Promise<void> {
-  const res = await fetch(`/api/v1${path}`, { headers: headers({ accept: 'text/event-stream' }), signal, cache: 'no-store' });
-  if (!res.ok || !res.body) throw new ApiError(res.status, `HTTP_${res.status}`, `The progress stream answered ${res.status}.`);
+  const res = await fetch(`/api/v1${path}`, {
+    headers: headers({ accept: 'text/event-stream' }),
+    signal,
+    cache: 'no-store',
+  });
+  if (!res.ok || !res.body)
+    throw new ApiError(res.status, `HTTP_${res.status}`, `The progress stream answered ${res.status}.`);
   const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
   let buf = '';
   try {

@@ -21,7 +21,13 @@ export interface Subject {
 
 export function subjects(ds: Datastore): Subject[] {
   const out: Subject[] = [
-    { key: 'status', label: 'Status', kind: 'status', options: ds.statuses.map((s) => ({ value: s.display_id, label: s.name })), blankable: false },
+    {
+      key: 'status',
+      label: 'Status',
+      kind: 'status',
+      options: ds.statuses.map((s) => ({ value: s.display_id, label: s.name })),
+      blankable: false,
+    },
     { key: 'title', label: 'Title', kind: 'text', blankable: true },
     { key: 'created_at', label: 'Created', kind: 'date', blankable: false },
     { key: 'updated_at', label: 'Updated', kind: 'date', blankable: false },
@@ -45,12 +51,22 @@ export function operators(s: Subject): { op: Op; label: string }[] {
   const blank = s.blankable ? [{ op: 'blank' as const, label: 'is blank' }] : [];
   switch (s.kind) {
     case 'text':
-      return [{ op: 'contains', label: 'contains' }, { op: 'equals', label: 'equals' }, { op: 'not', label: 'does not contain' }, ...blank];
+      return [
+        { op: 'contains', label: 'contains' },
+        { op: 'equals', label: 'equals' },
+        { op: 'not', label: 'does not contain' },
+        ...blank,
+      ];
     case 'select':
     case 'status':
       return [{ op: 'equals', label: 'is' }, { op: 'not', label: 'is not' }, ...blank];
     case 'number':
-      return [{ op: 'between', label: 'between' }, { op: 'equals', label: 'equals' }, { op: 'not', label: 'does not equal' }, ...blank];
+      return [
+        { op: 'between', label: 'between' },
+        { op: 'equals', label: 'equals' },
+        { op: 'not', label: 'does not equal' },
+        ...blank,
+      ];
     case 'date':
       return [{ op: 'between', label: 'between' }, { op: 'not', label: 'not between' }, ...blank];
     case 'users':

@@ -49,7 +49,14 @@ function render(): void {
 function renderNav(path: string | null): void {
   if (path === null) return replace(nav);
   const link = (href: string, label: string) =>
-    h('a', { href: `#${href}`, ...(path === href || (href === '/batches' && path.startsWith('/batches/')) ? { 'aria-current': 'page' } : {}) }, label);
+    h(
+      'a',
+      {
+        href: `#${href}`,
+        ...(path === href || (href === '/batches' && path.startsWith('/batches/')) ? { 'aria-current': 'page' } : {}),
+      },
+      label,
+    );
   replace(
     nav,
     link('/inbox', 'Inbox'),
@@ -57,7 +64,11 @@ function renderNav(path: string | null): void {
     link('/batches', 'Batches'),
     link('/webhooks', 'Webhooks'),
     h('span', { class: 'spacer' }),
-    h('a', { href: '#/signin', class: 'ws', title: 'Change workspace' }, sessionStorage.getItem('batchgate.workspaceName') ?? 'Workspace'),
+    h(
+      'a',
+      { href: '#/signin', class: 'ws', title: 'Change workspace' },
+      sessionStorage.getItem('batchgate.workspaceName') ?? 'Workspace',
+    ),
     h('button', { type: 'button', class: 'link', onclick: () => signOut() }, 'Sign out'),
   );
 }
@@ -76,7 +87,11 @@ onUnauthorized.add(() => {
 });
 
 document.body.replaceChildren(
-  h('a', { href: '#main', class: 'skip', onclick: (e: Event) => (e.preventDefault(), main.focus()) }, 'Skip to content'),
+  h(
+    'a',
+    { href: '#main', class: 'skip', onclick: (e: Event) => (e.preventDefault(), main.focus()) },
+    'Skip to content',
+  ),
   h('header', null, h('span', { class: 'brand' }, 'batchgate'), nav),
   main,
 );

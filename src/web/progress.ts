@@ -10,7 +10,13 @@ export function progressBar(label: string): { el: HTMLElement; update(b: Batch):
   const ok = h('span', { class: 'seg ok' });
   const bad = h('span', { class: 'seg bad' });
   const skip = h('span', { class: 'seg skip' });
-  const bar = h('div', { class: 'bar', role: 'progressbar', 'aria-label': label, 'aria-valuemin': '0', 'aria-valuemax': '100' }, ok, bad, skip);
+  const bar = h(
+    'div',
+    { class: 'bar', role: 'progressbar', 'aria-label': label, 'aria-valuemin': '0', 'aria-valuemax': '100' },
+    ok,
+    bad,
+    skip,
+  );
   const pct = h('span', { class: 'num pct' });
   const el = h('div', { class: 'progress' }, bar, pct);
   return {
@@ -21,7 +27,10 @@ export function progressBar(label: string): { el: HTMLElement; update(b: Batch):
       bad.style.width = `${(100 * b.failed) / t}%`;
       skip.style.width = `${(100 * b.skipped) / t}%`;
       bar.setAttribute('aria-valuenow', String(b.percent));
-      bar.setAttribute('aria-valuetext', `${b.percent}% — ${b.succeeded} succeeded, ${b.failed} failed, ${b.skipped} skipped of ${b.total}`);
+      bar.setAttribute(
+        'aria-valuetext',
+        `${b.percent}% — ${b.succeeded} succeeded, ${b.failed} failed, ${b.skipped} skipped of ${b.total}`,
+      );
       pct.textContent = `${b.percent.toFixed(1)}%`;
     },
   };

@@ -100,4 +100,6 @@ export const TERMINAL = ['succeeded', 'completed_with_errors', 'failed', 'cancel
 type Json<R> = R extends { content: { 'application/json': infer B } } ? B : never;
 export type Webhook = Json<paths['/api/v1/workspaces/{ws}/webhooks/{id}']['get']['responses'][200]>;
 export type CreatedWebhook = Json<paths['/api/v1/workspaces/{ws}/webhooks']['post']['responses'][201]>;
-export type Delivery = Json<paths['/api/v1/workspaces/{ws}/webhooks/{id}/deliveries']['get']['responses'][200]>['deliveries'][number];
+export type Delivery = Json<
+  paths['/api/v1/workspaces/{ws}/webhooks/{id}/deliveries']['get']['responses'][200]
+>['deliveries'][number];

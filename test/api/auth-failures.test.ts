@@ -72,8 +72,20 @@ describeEachDialect('failed authentications per client address', (dialect) => {
   /** A fresh client address per test, so tests do not share a count. */
   const nextAddress = () => `198.51.100.${++n}`;
 
-  const send = async (ip: string, method: string, url: string, headers: Record<string, string> = {}, payload?: string) => {
-    const r = await app.inject({ method: method as 'GET', url, remoteAddress: ip, headers, ...(payload !== undefined ? { payload } : {}) });
+  const send = async (
+    ip: string,
+    method: string,
+    url: string,
+    headers: Record<string, string> = {},
+    payload?: string,
+  ) => {
+    const r = await app.inject({
+      method: method as 'GET',
+      url,
+      remoteAddress: ip,
+      headers,
+      ...(payload !== undefined ? { payload } : {}),
+    });
     let body: any = r.body;
     try {
       body = JSON.parse(r.body);
@@ -108,7 +120,12 @@ describeEachDialect('failed authentications per client address', (dialect) => {
     const ip = nextAddress();
     const before = await fingerprint(s.db);
     await exhaust(ip);
-    const variants: Record<string, string>[] = [bad, {}, { 'x-auth-token': 'nope' }, { authorization: 'Basic dXNlcjpwYXNz' }];
+    const variants: Record<string, string>[] = [
+      bad,
+      {},
+      { 'x-auth-token': 'nope' },
+      { authorization: 'Basic dXNlcjpwYXNz' },
+    ];
     for (const headers of variants) {
       const r = await send(ip, 'GET', '/api/v1/me', headers);
       assert.equal(r.status, 429, JSON.stringify(r.body));
@@ -140,11 +157,27 @@ describeEachDialect('failed authentications per client address', (dialect) => {
     const before = await fingerprint(s.db);
     const json = { 'content-type': 'application/json' };
     // Native, with a body that would otherwise be a 400.
-    const native = await send(ip, 'POST', `/api/v1/workspaces/${ws}/datastores/x/items`, { ...bad, ...json }, '{not json');
-    assert.deepEqual([native.status, native.body.error?.code], [429, 'TOO_MANY_AUTH_FAILURES'], JSON.stringify(native.body));
+    const native = await send(
+      ip,
+      'POST',
+      `/api/v1/workspaces/${ws}/datastores/x/items`,
+      { ...bad, ...json },
+      '{not json',
+    );
+    assert.deepEqual(
+      [native.status, native.body.error?.code],
+      [429, 'TOO_MANY_AUTH_FAILURES'],
+      JSON.stringify(native.body),
+    );
     assert.ok(Number(native.retryAfter) >= 1);
     // DataArts: the API gateway's throttling code.
-    const da = await send(ip, 'POST', '/v1/rate/design/approvals/batch-publish', { 'x-auth-token': 'bad', workspace: ws, ...json }, '{}');
+    const da = await send(
+      ip,
+      'POST',
+      '/v1/rate/design/approvals/batch-publish',
+      { 'x-auth-token': 'bad', workspace: ws, ...json },
+      '{}',
+    );
     assert.equal(da.status, 429, JSON.stringify(da.body));
     assert.deepEqual(Object.keys(da.body).sort(), ['error_code', 'error_msg']);
     assert.equal(da.body.error_code, 'APIG.0308');
@@ -156,7 +189,13 @@ describeEachDialect('failed authentications per client address', (dialect) => {
     assert.equal(ba.body.error, undefined);
     assert.ok(Number(ba.retryAfter) >= 1);
     // Hexabase.
-    const hx = await send(ip, 'POST', '/api/v0/applications/rate/datastores/x/items/search', { ...bad, ...json }, '[[[');
+    const hx = await send(
+      ip,
+      'POST',
+      '/api/v0/applications/rate/datastores/x/items/search',
+      { ...bad, ...json },
+      '[[[',
+    );
     assert.equal(hx.status, 429, JSON.stringify(hx.body));
     assert.equal(hx.body.error_code, 'NO_PRIVILEGES');
     assert.equal(hx.body.errors[0].error_code, 'NO_PRIVILEGES');
@@ -168,12 +207,22 @@ describeEachDialect('failed authentications per client address', (dialect) => {
 
   it('counts failures in every dialect, and lets the address try again when the window ends', async () => {
     let now = 1_000_000;
-    const short = await buildApp({ ctx: s.db.ctx, engine: s.engine, authFailureLimit: LIMIT, authFailureWindowSeconds: 1, authFailureNow: () => now });
+    const short = await buildApp({
+      ctx: s.db.ctx,
+      engine: s.engine,
+      authFailureLimit: LIMIT,
+      authFailureWindowSeconds: 1,
+      authFailureNow: () => now,
+    });
     await short.ready();
     try {
       const ip = nextAddress();
-      const hit = (method: string, url: string, headers: Record<string, string>) => short.inject({ method: method as 'GET', url, remoteAddress: ip, headers });
-      assert.equal((await hit('GET', `/v2/rate/design/approvals`, { 'x-auth-token': 'bad', workspace: ws })).statusCode, 401);
+      const hit = (method: string, url: string, headers: Record<string, string>) =>
+        short.inject({ method: method as 'GET', url, remoteAddress: ip, headers });
+      assert.equal(
+        (await hit('GET', `/v2/rate/design/approvals`, { 'x-auth-token': 'bad', workspace: ws })).statusCode,
+        401,
+      );
       assert.equal((await hit('GET', '/batch_approvals/_submit?user_id=1&batch_number=1', {})).statusCode, 401);
       assert.equal((await hit('GET', '/api/v0/datastores/1/fields', bad)).statusCode, 401);
       const blocked = await hit('GET', '/api/v1/me', bad);

@@ -4,7 +4,14 @@ import { buildApp } from '../../src/api/app.ts';
 import { MAX_JSON_DEPTH } from '../../src/api/json-body.ts';
 import { Errors } from '../../src/errors.ts';
 import { describeEachDialect } from '../helpers/db.ts';
-import { PURCHASE_DS, makeClient, startTestService, type Client, type Res, type TestService } from '../helpers/service.ts';
+import {
+  PURCHASE_DS,
+  makeClient,
+  startTestService,
+  type Client,
+  type Res,
+  type TestService,
+} from '../helpers/service.ts';
 
 /**
  * Bad input on every native route: a clear 4xx with a catalog code, in the `{error}` envelope, and nothing
@@ -36,7 +43,7 @@ const NASTY = [
   "Robert'); DROP TABLE item;--",
   "' OR '1'='1",
   '" OR ""="',
-  "1; SELECT pg_sleep(5); --",
+  '1; SELECT pg_sleep(5); --',
   '<script>alert("x")</script>',
   '<img src=x onerror=alert(1)>',
   '%_\\%\\_ 100% a_c',
@@ -77,7 +84,12 @@ describeEachDialect('bad input over the native API', (dialect) => {
       users: (await root.get('/api/v1/users')).body.users.length,
       members: (await root.get(`${W}/members`)).body.members,
       tickets: (await root.get(`${W}/tickets`)).body.tickets.map((t: any) => `${t.id}:${t.state}`),
-      item: { rev_no: item.body.rev_no, fields: item.body.fields, history: item.body.history.length, status: item.body.status },
+      item: {
+        rev_no: item.body.rev_no,
+        fields: item.body.fields,
+        history: item.body.history.length,
+        status: item.body.status,
+      },
     };
   }
 
@@ -99,17 +111,40 @@ describeEachDialect('bad input over the native API', (dialect) => {
   function bodyRoutes(): BodyRoute[] {
     return [
       { name: 'create user', method: 'POST', url: '/api/v1/users', valid: { name: 'u' } },
-      { name: 'issue token', method: 'POST', url: `/api/v1/users/${approverId}/tokens`, valid: { label: 'x' }, optional: true },
+      {
+        name: 'issue token',
+        method: 'POST',
+        url: `/api/v1/users/${approverId}/tokens`,
+        valid: { label: 'x' },
+        optional: true,
+      },
       { name: 'create workspace', method: 'POST', url: '/api/v1/workspaces', valid: { name: 'w' } },
       { name: 'set member', method: 'PUT', url: `${W}/members/${approverId}`, valid: { role: 'viewer' } },
-      { name: 'create datastore', method: 'POST', url: `${W}/datastores`, valid: { ...PURCHASE_DS, display_id: 'other' } },
+      {
+        name: 'create datastore',
+        method: 'POST',
+        url: `${W}/datastores`,
+        valid: { ...PURCHASE_DS, display_id: 'other' },
+      },
       { name: 'create item', method: 'POST', url: `${DS}/items`, valid: { title: 'x' } },
       { name: 'import items', method: 'POST', url: `${DS}/items`, valid: { items: [{ title: 'x' }] } },
       { name: 'search items', method: 'POST', url: `${DS}/items/search`, valid: { page: 1 } },
       { name: 'update item', method: 'PATCH', url: `${W}/items/${itemId}`, valid: { fields: { vendor: 'v' } } },
-      { name: 'run action', method: 'POST', url: `${W}/items/${itemId}/actions/touch`, valid: { comment: 'c' }, optional: true },
+      {
+        name: 'run action',
+        method: 'POST',
+        url: `${W}/items/${itemId}/actions/touch`,
+        valid: { comment: 'c' },
+        optional: true,
+      },
       { name: 'comment', method: 'POST', url: `${W}/items/${itemId}/comments`, valid: { comment: 'c' } },
-      { name: 'decide ticket', method: 'POST', url: `${W}/tickets/${ticketId}/approve`, valid: { comment: 'c' }, optional: true },
+      {
+        name: 'decide ticket',
+        method: 'POST',
+        url: `${W}/tickets/${ticketId}/approve`,
+        valid: { comment: 'c' },
+        optional: true,
+      },
     ];
   }
 
@@ -125,7 +160,10 @@ describeEachDialect('bad input over the native API', (dialect) => {
     approverId = a.user.id;
     approver = a.api;
     assert.equal((await root.post(`${W}/datastores`, PURCHASE_DS)).status, 201);
-    const it1 = await root.post(`${DS}/items`, { title: 'probe', fields: { amount: 5, vendor: 'Acme', extra: { a: [1, 'x'] } } });
+    const it1 = await root.post(`${DS}/items`, {
+      title: 'probe',
+      fields: { amount: 5, vendor: 'Acme', extra: { a: [1, 'x'] } },
+    });
     assert.equal(it1.status, 201);
     itemId = it1.body.id;
     const it2 = await root.post(`${DS}/items`, { title: 'awaiting approval' });
@@ -160,7 +198,8 @@ describeEachDialect('bad input over the native API', (dialect) => {
     ];
     await unchanged(async () => {
       for (const r of bodyRoutes()) {
-        for (const body of malformed) refused(await root.raw(r.method, r.url, body, JSON_CT), 400, 'INVALID_JSON', `${r.name} ${body}`);
+        for (const body of malformed)
+          refused(await root.raw(r.method, r.url, body, JSON_CT), 400, 'INVALID_JSON', `${r.name} ${body}`);
       }
     });
   });
@@ -169,7 +208,8 @@ describeEachDialect('bad input over the native API', (dialect) => {
     const bare = ['"abc"', '12', '-1.5', '12345678901234567890', '[]', '[{"name":"a"}]', 'true', 'null'];
     await unchanged(async () => {
       for (const r of bodyRoutes()) {
-        for (const body of bare) refused(await root.raw(r.method, r.url, body, JSON_CT), 400, 'VALIDATION_FAILED', `${r.name} ${body}`);
+        for (const body of bare)
+          refused(await root.raw(r.method, r.url, body, JSON_CT), 400, 'VALIDATION_FAILED', `${r.name} ${body}`);
       }
     });
   });
@@ -182,9 +222,17 @@ describeEachDialect('bad input over the native API', (dialect) => {
     });
     const empty = await root.raw('POST', `${W}/items/${itemId}/actions/touch`, '', JSON_CT);
     assert.equal(empty.status, 200, JSON.stringify(empty.body));
-    const none = await s.app.inject({ method: 'POST', url: `${W}/items/${itemId}/actions/touch`, headers: { authorization: `Bearer ${root.token}` } });
+    const none = await s.app.inject({
+      method: 'POST',
+      url: `${W}/items/${itemId}/actions/touch`,
+      headers: { authorization: `Bearer ${root.token}` },
+    });
     assert.equal(none.statusCode, 200, none.body);
-    const token = await s.app.inject({ method: 'POST', url: `/api/v1/users/${approverId}/tokens`, headers: { authorization: `Bearer ${root.token}` } });
+    const token = await s.app.inject({
+      method: 'POST',
+      url: `/api/v1/users/${approverId}/tokens`,
+      headers: { authorization: `Bearer ${root.token}` },
+    });
     assert.equal(token.statusCode, 201, token.body);
   });
 
@@ -205,7 +253,12 @@ describeEachDialect('bad input over the native API', (dialect) => {
       for (const r of bodyRoutes()) {
         for (const ct of types) {
           const payload = ct.startsWith('application/x-www') ? 'name=a&role=admin' : JSON.stringify(r.valid);
-          refused(await root.raw(r.method, r.url, payload, { 'content-type': ct }), 415, 'UNSUPPORTED_MEDIA_TYPE', `${r.name} ${ct}`);
+          refused(
+            await root.raw(r.method, r.url, payload, { 'content-type': ct }),
+            415,
+            'UNSUPPORTED_MEDIA_TYPE',
+            `${r.name} ${ct}`,
+          );
         }
       }
     });
@@ -231,21 +284,58 @@ describeEachDialect('bad input over the native API', (dialect) => {
       ['POST', `${W}/datastores`, 'name number', { ...PURCHASE_DS, display_id: 'x', name: 12 }],
       ['POST', `${W}/datastores`, 'statuses object', { ...PURCHASE_DS, display_id: 'x', statuses: { draft: 'Draft' } }],
       ['POST', `${W}/datastores`, 'fields string', { ...PURCHASE_DS, display_id: 'x', fields: 'amount' }],
-      ['POST', `${W}/datastores`, 'field type number', { ...PURCHASE_DS, display_id: 'x', fields: [{ display_id: 'a', name: 'A', type: 1 }] }],
-      ['POST', `${W}/datastores`, 'from string', { ...PURCHASE_DS, display_id: 'x', actions: [{ display_id: 'a', name: 'A', from: 'draft', to: 'draft' }] }],
+      [
+        'POST',
+        `${W}/datastores`,
+        'field type number',
+        { ...PURCHASE_DS, display_id: 'x', fields: [{ display_id: 'a', name: 'A', type: 1 }] },
+      ],
+      [
+        'POST',
+        `${W}/datastores`,
+        'from string',
+        { ...PURCHASE_DS, display_id: 'x', actions: [{ display_id: 'a', name: 'A', from: 'draft', to: 'draft' }] },
+      ],
       [
         'POST',
         `${W}/datastores`,
         'batch_approvable string',
-        { ...PURCHASE_DS, display_id: 'x', actions: [{ display_id: 'a', name: 'A', to: 'approved', approval: { pending_status: 'submitted', batch_approvable: 'true' } }] },
+        {
+          ...PURCHASE_DS,
+          display_id: 'x',
+          actions: [
+            {
+              display_id: 'a',
+              name: 'A',
+              to: 'approved',
+              approval: { pending_status: 'submitted', batch_approvable: 'true' },
+            },
+          ],
+        },
       ],
       [
         'POST',
         `${W}/datastores`,
         'requires_comment number',
-        { ...PURCHASE_DS, display_id: 'x', actions: [{ display_id: 'a', name: 'A', to: 'approved', approval: { pending_status: 'submitted', requires_comment: 1 } }] },
+        {
+          ...PURCHASE_DS,
+          display_id: 'x',
+          actions: [
+            {
+              display_id: 'a',
+              name: 'A',
+              to: 'approved',
+              approval: { pending_status: 'submitted', requires_comment: 1 },
+            },
+          ],
+        },
       ],
-      ['POST', `${W}/datastores`, 'set_fields array', { ...PURCHASE_DS, display_id: 'x', actions: [{ display_id: 'a', name: 'A', set_fields: [] }] }],
+      [
+        'POST',
+        `${W}/datastores`,
+        'set_fields array',
+        { ...PURCHASE_DS, display_id: 'x', actions: [{ display_id: 'a', name: 'A', set_fields: [] }] },
+      ],
       ['POST', `${DS}/items`, 'title number', { title: 5 }],
       ['POST', `${DS}/items`, 'title null', { title: null }],
       ['POST', `${DS}/items`, 'title boolean', { title: true }],
@@ -261,8 +351,18 @@ describeEachDialect('bad input over the native API', (dialect) => {
       ['POST', `${DS}/items/search`, 'conditions object', { conditions: { id: 'vendor' } }],
       ['POST', `${DS}/items/search`, 'condition id number', { conditions: [{ id: 5, search_value: ['a'] }] }],
       ['POST', `${DS}/items/search`, 'search_value string', { conditions: [{ id: 'vendor', search_value: 'a' }] }],
-      ['POST', `${DS}/items/search`, 'search_value object', { conditions: [{ id: 'vendor', search_value: [{ a: 1 }] }] }],
-      ['POST', `${DS}/items/search`, 'exact_match string', { conditions: [{ id: 'vendor', search_value: ['a'], exact_match: 'yes' }] }],
+      [
+        'POST',
+        `${DS}/items/search`,
+        'search_value object',
+        { conditions: [{ id: 'vendor', search_value: [{ a: 1 }] }] },
+      ],
+      [
+        'POST',
+        `${DS}/items/search`,
+        'exact_match string',
+        { conditions: [{ id: 'vendor', search_value: ['a'], exact_match: 'yes' }] },
+      ],
       ['POST', `${DS}/items/search`, 'sort_order other', { sort_order: 'sideways' }],
       ['PATCH', `${W}/items/${itemId}`, 'rev_no string', { fields: { vendor: 'v' }, rev_no: '1' }],
       ['PATCH', `${W}/items/${itemId}`, 'fields null', { fields: null }],
@@ -283,8 +383,18 @@ describeEachDialect('bad input over the native API', (dialect) => {
         refused(await root.raw(method, url, JSON.stringify(body), JSON_CT), 400, 'VALIDATION_FAILED', what);
       }
       // Numbers beyond a double and exponent forms are not integers either.
-      for (const body of ['{"rev_no": 1e400}', '{"rev_no": -1e400}', '{"rev_no": 12345678901234567890}', '{"rev_no": 1e0, "comment": 1}']) {
-        refused(await root.raw('POST', `${W}/items/${itemId}/actions/touch`, body, JSON_CT), 400, 'VALIDATION_FAILED', body);
+      for (const body of [
+        '{"rev_no": 1e400}',
+        '{"rev_no": -1e400}',
+        '{"rev_no": 12345678901234567890}',
+        '{"rev_no": 1e0, "comment": 1}',
+      ]) {
+        refused(
+          await root.raw('POST', `${W}/items/${itemId}/actions/touch`, body, JSON_CT),
+          400,
+          'VALIDATION_FAILED',
+          body,
+        );
       }
     });
   });
@@ -314,13 +424,24 @@ describeEachDialect('bad input over the native API', (dialect) => {
         const what = JSON.stringify(fields);
         refused(await root.post(`${DS}/items`, { fields }), 400, 'INVALID_FIELD_VALUE', `create ${what}`);
         refused(await root.patch(`${W}/items/${itemId}`, { fields }), 400, 'INVALID_FIELD_VALUE', `update ${what}`);
-        refused(await root.post(`${W}/items/${itemId}/actions/touch`, { fields }), 400, 'INVALID_FIELD_VALUE', `action ${what}`);
+        refused(
+          await root.post(`${W}/items/${itemId}/actions/touch`, { fields }),
+          400,
+          'INVALID_FIELD_VALUE',
+          `action ${what}`,
+        );
       }
       refused(await root.post(`${DS}/items`, { fields: { nope: 1 } }), 400, 'UNKNOWN_FIELD');
-      refused(await root.raw('POST', `${DS}/items`, '{"fields": {"__proto__": {"amount": 1}}}', JSON_CT), 400, 'UNKNOWN_FIELD');
+      refused(
+        await root.raw('POST', `${DS}/items`, '{"fields": {"__proto__": {"amount": 1}}}', JSON_CT),
+        400,
+        'UNKNOWN_FIELD',
+      );
       refused(await root.post(`${DS}/items`, { status: "draft' --" }), 400, 'STATUS_NOT_FOUND');
       // A bulk request with one invalid element is refused whole, naming the element.
-      const r = await root.post(`${DS}/items`, { items: [{ title: 'ok' }, { title: 'ok' }, { fields: { amount: '10' } }] });
+      const r = await root.post(`${DS}/items`, {
+        items: [{ title: 'ok' }, { title: 'ok' }, { fields: { amount: '10' } }],
+      });
       refused(r, 400, 'INVALID_FIELD_VALUE');
       assert.equal(r.body.error.details.index, 2);
     });
@@ -330,23 +451,72 @@ describeEachDialect('bad input over the native API', (dialect) => {
     const extra = { bogus: 1 };
     await unchanged(async () => {
       for (const r of bodyRoutes()) {
-        refused(await root.raw(r.method, r.url, JSON.stringify({ ...r.valid, ...extra }), JSON_CT), 400, 'VALIDATION_FAILED', r.name);
+        refused(
+          await root.raw(r.method, r.url, JSON.stringify({ ...r.valid, ...extra }), JSON_CT),
+          400,
+          'VALIDATION_FAILED',
+          r.name,
+        );
       }
       const nested: [string, unknown][] = [
         ['status', { ...PURCHASE_DS, display_id: 'x', statuses: [{ display_id: 'a', name: 'A', color: 'red' }] }],
-        ['field', { ...PURCHASE_DS, display_id: 'x', fields: [{ display_id: 'a', name: 'A', type: 'text', required: true }] }],
-        ['action', { ...PURCHASE_DS, display_id: 'x', actions: [{ display_id: 'a', name: 'A', to: 'draft', when: 'now' }] }],
-        ['approval', { ...PURCHASE_DS, display_id: 'x', actions: [{ display_id: 'a', name: 'A', to: 'approved', approval: { pending_status: 'submitted', approver: 'me' } }] }],
+        [
+          'field',
+          { ...PURCHASE_DS, display_id: 'x', fields: [{ display_id: 'a', name: 'A', type: 'text', required: true }] },
+        ],
+        [
+          'action',
+          { ...PURCHASE_DS, display_id: 'x', actions: [{ display_id: 'a', name: 'A', to: 'draft', when: 'now' }] },
+        ],
+        [
+          'approval',
+          {
+            ...PURCHASE_DS,
+            display_id: 'x',
+            actions: [
+              { display_id: 'a', name: 'A', to: 'approved', approval: { pending_status: 'submitted', approver: 'me' } },
+            ],
+          },
+        ],
       ];
-      for (const [what, body] of nested) refused(await root.post(`${W}/datastores`, body), 400, 'VALIDATION_FAILED', what);
-      refused(await root.post(`${DS}/items`, { items: [{ title: 'a' }, { title: 'b', bogus: 1 }] }), 400, 'VALIDATION_FAILED');
-      refused(await root.post(`${DS}/items/search`, { conditions: [{ id: 'vendor', search_value: ['a'], regex: true }] }), 400, 'VALIDATION_FAILED');
-      refused(await root.post(`${DS}/items/search`, { conditions: [{ conditions: [{ id: 'vendor', search_value: ['a'], bogus: 1 }] }] }), 400, 'VALIDATION_FAILED');
+      for (const [what, body] of nested)
+        refused(await root.post(`${W}/datastores`, body), 400, 'VALIDATION_FAILED', what);
+      refused(
+        await root.post(`${DS}/items`, { items: [{ title: 'a' }, { title: 'b', bogus: 1 }] }),
+        400,
+        'VALIDATION_FAILED',
+      );
+      refused(
+        await root.post(`${DS}/items/search`, { conditions: [{ id: 'vendor', search_value: ['a'], regex: true }] }),
+        400,
+        'VALIDATION_FAILED',
+      );
+      refused(
+        await root.post(`${DS}/items/search`, {
+          conditions: [{ conditions: [{ id: 'vendor', search_value: ['a'], bogus: 1 }] }],
+        }),
+        400,
+        'VALIDATION_FAILED',
+      );
       // A revisions key that is no item id (patternProperties alone let it through unchecked).
       for (const key of ['', 'abc', '1'.repeat(21)]) {
         const target = { ids: [itemId], revisions: { [key]: 1 } };
-        refused(await root.post(`${W}/batches`, { operation: 'update', fields: { vendor: 'v' }, target }), 400, 'VALIDATION_FAILED', `revisions ${key}`);
-        refused(await root.post(`${W}/batches`, { operation: 'update', fields: { vendor: 'v' }, target: { datastore: 'pr', revisions: { [key]: 1 } } }), 400, 'VALIDATION_FAILED', `revisions ${key}`);
+        refused(
+          await root.post(`${W}/batches`, { operation: 'update', fields: { vendor: 'v' }, target }),
+          400,
+          'VALIDATION_FAILED',
+          `revisions ${key}`,
+        );
+        refused(
+          await root.post(`${W}/batches`, {
+            operation: 'update',
+            fields: { vendor: 'v' },
+            target: { datastore: 'pr', revisions: { [key]: 1 } },
+          }),
+          400,
+          'VALIDATION_FAILED',
+          `revisions ${key}`,
+        );
       }
     });
   });
@@ -363,7 +533,11 @@ describeEachDialect('bad input over the native API', (dialect) => {
           // Over the limit is refused before parsing, whatever the bytes.
           refused(await c.raw(r.method, r.url, `{${'['.repeat(5000)}`, JSON_CT), 413, 'BODY_TOO_LARGE', r.name);
         }
-        refused(await c.post(`${DS}/items`, { items: Array.from({ length: 100 }, (_, i) => ({ title: `item ${i}` })) }), 413, 'BODY_TOO_LARGE');
+        refused(
+          await c.post(`${DS}/items`, { items: Array.from({ length: 100 }, (_, i) => ({ title: `item ${i}` })) }),
+          413,
+          'BODY_TOO_LARGE',
+        );
       });
       // Under the limit, the same app works.
       assert.equal((await c.post(`${DS}/items/search`, { per_page: 1 })).status, 200);
@@ -383,19 +557,52 @@ describeEachDialect('bad input over the native API', (dialect) => {
       refused(r, 400, 'VALIDATION_FAILED', '10,001 items');
       refused(await root.post(`${DS}/items`, { items: [] }), 400, 'VALIDATION_FAILED', 'no items');
       const values = Array.from({ length: 1001 }, (_, i) => `v${i}`);
-      refused(await root.post(`${DS}/items/search`, { conditions: [{ id: 'vendor', search_value: values }] }), 400, 'VALIDATION_FAILED', '1001 values');
+      refused(
+        await root.post(`${DS}/items/search`, { conditions: [{ id: 'vendor', search_value: values }] }),
+        400,
+        'VALIDATION_FAILED',
+        '1001 values',
+      );
       const conds = Array.from({ length: 101 }, () => ({ id: 'vendor', search_value: ['a'] }));
       refused(await root.post(`${DS}/items/search`, { conditions: conds }), 400, 'VALIDATION_FAILED', '101 conditions');
-      const many = Array.from({ length: 100 }, () => ({ conditions: [{ id: 'vendor', search_value: ['a'] }, { id: 'vendor', search_value: ['b'] }] }));
-      refused(await root.post(`${DS}/items/search`, { conditions: many }), 400, 'INVALID_CONDITION', '300 conditions in all');
+      const many = Array.from({ length: 100 }, () => ({
+        conditions: [
+          { id: 'vendor', search_value: ['a'] },
+          { id: 'vendor', search_value: ['b'] },
+        ],
+      }));
+      refused(
+        await root.post(`${DS}/items/search`, { conditions: many }),
+        400,
+        'INVALID_CONDITION',
+        '300 conditions in all',
+      );
       const statuses = Array.from({ length: 101 }, (_, i) => ({ display_id: `s${i}`, name: `S${i}` }));
-      refused(await root.post(`${W}/datastores`, { name: 'x', display_id: 'x', statuses }), 400, 'VALIDATION_FAILED', '101 statuses');
+      refused(
+        await root.post(`${W}/datastores`, { name: 'x', display_id: 'x', statuses }),
+        400,
+        'VALIDATION_FAILED',
+        '101 statuses',
+      );
       const fields = Array.from({ length: 201 }, (_, i) => ({ display_id: `f${i}`, name: `F${i}`, type: 'text' }));
-      refused(await root.post(`${W}/datastores`, { name: 'x', display_id: 'x', statuses: [{ display_id: 'a', name: 'A' }], fields }), 400, 'VALIDATION_FAILED', '201 fields');
+      refused(
+        await root.post(`${W}/datastores`, {
+          name: 'x',
+          display_id: 'x',
+          statuses: [{ display_id: 'a', name: 'A' }],
+          fields,
+        }),
+        400,
+        'VALIDATION_FAILED',
+        '201 fields',
+      );
       const owners = Array.from({ length: 1001 }, () => approverId);
       refused(await root.post(`${DS}/items`, { fields: { owners } }), 400, 'INVALID_FIELD_VALUE', '1001 owners');
       // 10,000 items with the last one invalid: the whole import is refused.
-      const items: Record<string, unknown>[] = Array.from({ length: 10_000 }, (_, i) => ({ title: `bulk ${i}`, fields: { amount: i } }));
+      const items: Record<string, unknown>[] = Array.from({ length: 10_000 }, (_, i) => ({
+        title: `bulk ${i}`,
+        fields: { amount: i },
+      }));
       items[9999] = { title: 'bad', fields: { amount: 'ten' } };
       const bulk = await root.post(`${DS}/items`, { items });
       refused(bulk, 400, 'INVALID_FIELD_VALUE', 'bulk with one invalid element');
@@ -419,7 +626,10 @@ describeEachDialect('bad input over the native API', (dialect) => {
       // Conditions nest at most 8 levels even where the JSON is shallow enough.
       let cond: Record<string, unknown> = { id: 'vendor', search_value: ['a'] };
       for (let i = 0; i < 20; i++) cond = { conditions: [cond] };
-      refused(await root.post(`${DS}/items/search`, { conditions: [cond] }), 400, ['VALIDATION_FAILED', 'INVALID_CONDITION']);
+      refused(await root.post(`${DS}/items/search`, { conditions: [cond] }), 400, [
+        'VALIDATION_FAILED',
+        'INVALID_CONDITION',
+      ]);
     });
     // Exactly the limit is accepted and stored as sent.
     const ok = await root.raw('POST', `${DS}/items`, inField(MAX_JSON_DEPTH), JSON_CT);
@@ -441,12 +651,17 @@ describeEachDialect('bad input over the native API', (dialect) => {
         { display_id: 'js', name: NASTY[10], type: 'json' },
       ],
       statuses: NASTY.slice(0, 5).map((name, i) => ({ display_id: `s${i}`, name })),
-      actions: [{ display_id: 'go', name: NASTY[3], to: 's1', approval: { pending_status: 's2', reject_status: 's3' } }],
+      actions: [
+        { display_id: 'go', name: NASTY[3], to: 's1', approval: { pending_status: 's2', reject_status: 's3' } },
+      ],
     });
     assert.equal(ds.status, 201, JSON.stringify(ds.body));
     const got = await root.get(`${W}/datastores/nasty`);
     assert.equal(got.body.name, NASTY[0]);
-    assert.deepEqual(got.body.statuses.map((x: any) => x.name), NASTY.slice(0, 5));
+    assert.deepEqual(
+      got.body.statuses.map((x: any) => x.name),
+      NASTY.slice(0, 5),
+    );
     assert.deepEqual(got.body.fields.find((f: any) => f.display_id === 'sel').options, options);
     assert.equal(got.body.fields.find((f: any) => f.display_id === 'txt').name, NASTY[4]);
     assert.equal(got.body.actions[0].name, NASTY[3]);
@@ -455,7 +670,10 @@ describeEachDialect('bad input over the native API', (dialect) => {
     const ids: string[] = [];
     for (const [i, str] of NASTY.entries()) {
       const js = { [str]: [str, { nested: str }], n: i };
-      const r = await root.post(`${base}/items`, { title: str, fields: { txt: str, sel: options[i % options.length], js } });
+      const r = await root.post(`${base}/items`, {
+        title: str,
+        fields: { txt: str, sel: options[i % options.length], js },
+      });
       assert.equal(r.status, 201, `${JSON.stringify(str)}: ${JSON.stringify(r.body)}`);
       ids.push(r.body.id);
       const back = await root.get(`${W}/items/${r.body.id}`);
@@ -464,15 +682,31 @@ describeEachDialect('bad input over the native API', (dialect) => {
       assert.equal(back.body.fields.sel, options[i % options.length]);
       assert.deepEqual(back.body.fields.js, js);
       // Exact search finds exactly this item: the string reached SQL as a value, not as syntax.
-      const found = await root.post(`${base}/items/search`, { conditions: [{ id: 'txt', search_value: [str], exact_match: true }] });
+      const found = await root.post(`${base}/items/search`, {
+        conditions: [{ id: 'txt', search_value: [str], exact_match: true }],
+      });
       assert.equal(found.status, 200, JSON.stringify(found.body));
-      assert.deepEqual(found.body.items.map((x: any) => x.id), [r.body.id], JSON.stringify(str));
+      assert.deepEqual(
+        found.body.items.map((x: any) => x.id),
+        [r.body.id],
+        JSON.stringify(str),
+      );
     }
     // LIKE wildcards in a substring search are literal.
-    for (const [needle, expected] of [['%', [6, 8]], ['_', [3, 6]], ["'", [0, 1]], ['\\', [6, 7]], ['<script>', [4]]] as const) {
+    for (const [needle, expected] of [
+      ['%', [6, 8]],
+      ['_', [3, 6]],
+      ["'", [0, 1]],
+      ['\\', [6, 7]],
+      ['<script>', [4]],
+    ] as const) {
       const found = await root.post(`${base}/items/search`, { conditions: [{ id: 'txt', search_value: [needle] }] });
       assert.equal(found.status, 200);
-      assert.deepEqual(found.body.items.map((x: any) => x.id).sort(), expected.map((i) => ids[i]).sort(), `substring ${needle}`);
+      assert.deepEqual(
+        found.body.items.map((x: any) => x.id).sort(),
+        expected.map((i) => ids[i]).sort(),
+        `substring ${needle}`,
+      );
     }
     // Names of users and workspaces, comments and history.
     for (const str of NASTY) {
@@ -493,7 +727,9 @@ describeEachDialect('bad input over the native API', (dialect) => {
     const dec = await approver.post(`${W}/tickets/${sub.body.ticket.id}/reject`, { comment: NASTY[9] });
     assert.equal(dec.status, 200, JSON.stringify(dec.body));
     assert.equal(dec.body.ticket.decision_comment, NASTY[9]);
-    const hist = (await root.get(`${W}/items/${ids[0]}`)).body.history.filter((h: any) => h.kind === 'comment').map((h: any) => h.comment);
+    const hist = (await root.get(`${W}/items/${ids[0]}`)).body.history
+      .filter((h: any) => h.kind === 'comment')
+      .map((h: any) => h.comment);
     assert.deepEqual(hist, NASTY);
 
     // Long strings: at the limit stored whole, one over refused.
@@ -505,28 +741,81 @@ describeEachDialect('bad input over the native API', (dialect) => {
     assert.equal((await root.post('/api/v1/workspaces', { name: '😀'.repeat(200) })).status, 201);
     await unchanged(async () => {
       refused(await root.post(`${DS}/items`, { title: 'ä'.repeat(1001) }), 400, 'VALIDATION_FAILED', 'title 1001');
-      refused(await root.post(`${DS}/items`, { fields: { vendor: `${long}x` } }), 400, 'INVALID_FIELD_VALUE', 'text 65537');
+      refused(
+        await root.post(`${DS}/items`, { fields: { vendor: `${long}x` } }),
+        400,
+        'INVALID_FIELD_VALUE',
+        'text 65537',
+      );
       refused(await root.post('/api/v1/workspaces', { name: 'x'.repeat(201) }), 400, 'VALIDATION_FAILED', 'name 201');
-      refused(await root.post(`${W}/items/${itemId}/comments`, { comment: 'x'.repeat(4001) }), 400, 'VALIDATION_FAILED', 'comment 4001');
-      refused(await root.post(`${W}/datastores`, { ...PURCHASE_DS, display_id: 'd'.repeat(65) }), 400, 'VALIDATION_FAILED', 'display_id 65');
-      refused(await root.post(`${DS}/items/search`, { conditions: [{ id: 'vendor', search_value: ['x'.repeat(1001)] }] }), 400, 'VALIDATION_FAILED');
+      refused(
+        await root.post(`${W}/items/${itemId}/comments`, { comment: 'x'.repeat(4001) }),
+        400,
+        'VALIDATION_FAILED',
+        'comment 4001',
+      );
+      refused(
+        await root.post(`${W}/datastores`, { ...PURCHASE_DS, display_id: 'd'.repeat(65) }),
+        400,
+        'VALIDATION_FAILED',
+        'display_id 65',
+      );
+      refused(
+        await root.post(`${DS}/items/search`, { conditions: [{ id: 'vendor', search_value: ['x'.repeat(1001)] }] }),
+        400,
+        'VALIDATION_FAILED',
+      );
     });
   });
 
   it('refuses identifiers that are not identifiers, whatever they contain', async () => {
     await unchanged(async () => {
       for (const display_id of ["pr'--", '<script>', 'a b', 'ü', '1abc', '', 'a;drop']) {
-        refused(await root.post(`${W}/datastores`, { ...PURCHASE_DS, display_id }), 400, ['INVALID_DEFINITION', 'VALIDATION_FAILED'], `datastore ${display_id}`);
+        refused(
+          await root.post(`${W}/datastores`, { ...PURCHASE_DS, display_id }),
+          400,
+          ['INVALID_DEFINITION', 'VALIDATION_FAILED'],
+          `datastore ${display_id}`,
+        );
         const fields = [{ display_id, name: 'F', type: 'text' }];
-        refused(await root.post(`${W}/datastores`, { ...PURCHASE_DS, display_id: 'y', fields }), 400, ['INVALID_DEFINITION', 'VALIDATION_FAILED'], `field ${display_id}`);
+        refused(
+          await root.post(`${W}/datastores`, { ...PURCHASE_DS, display_id: 'y', fields }),
+          400,
+          ['INVALID_DEFINITION', 'VALIDATION_FAILED'],
+          `field ${display_id}`,
+        );
       }
       refused(await root.post('/api/v1/workspaces', { name: 'x', project_id: "p' or 1=1" }), 400, 'VALIDATION_FAILED');
       refused(await root.post('/api/v1/users', { name: 'x', email: '<script>@' }), 400, 'VALIDATION_FAILED');
-      refused(await root.post(`${DS}/items/search`, { conditions: [{ id: "vendor' or 1=1 --", search_value: ['a'] }] }), 400, 'INVALID_CONDITION');
-      refused(await root.post(`${DS}/items/search`, { conditions: [{ id: 'status', search_value: ["'; drop table item; --"] }] }), 400, 'INVALID_CONDITION');
-      refused(await root.post(`${DS}/items/search`, { sort_field_id: 'amount; drop table item' }), 400, 'INVALID_CONDITION');
-      refused(await root.post(`${DS}/items/search`, { conditions: [{ id: 'amount', search_value: ["1 or 1=1", null] }] }), 400, 'INVALID_CONDITION');
-      refused(await root.post(`${DS}/items/search`, { conditions: [{ id: 'due', search_value: ["2020-01-01' or '1'='1", null] }] }), 400, 'INVALID_CONDITION');
+      refused(
+        await root.post(`${DS}/items/search`, { conditions: [{ id: "vendor' or 1=1 --", search_value: ['a'] }] }),
+        400,
+        'INVALID_CONDITION',
+      );
+      refused(
+        await root.post(`${DS}/items/search`, {
+          conditions: [{ id: 'status', search_value: ["'; drop table item; --"] }],
+        }),
+        400,
+        'INVALID_CONDITION',
+      );
+      refused(
+        await root.post(`${DS}/items/search`, { sort_field_id: 'amount; drop table item' }),
+        400,
+        'INVALID_CONDITION',
+      );
+      refused(
+        await root.post(`${DS}/items/search`, { conditions: [{ id: 'amount', search_value: ['1 or 1=1', null] }] }),
+        400,
+        'INVALID_CONDITION',
+      );
+      refused(
+        await root.post(`${DS}/items/search`, {
+          conditions: [{ id: 'due', search_value: ["2020-01-01' or '1'='1", null] }],
+        }),
+        400,
+        'INVALID_CONDITION',
+      );
     });
   });
 
@@ -545,7 +834,11 @@ describeEachDialect('bad input over the native API', (dialect) => {
       ['POST', '/api/v1/users', '{"name": "a\\u0000"}'],
       ['POST', '/api/v1/workspaces', '{"name": "\\u0000"}'],
       ['POST', `${W}/datastores`, JSON.stringify({ ...PURCHASE_DS, display_id: 'z', name: 'a\u0000' })],
-      ['POST', `${W}/datastores`, JSON.stringify({ ...PURCHASE_DS, display_id: 'z', statuses: [{ display_id: 'a', name: '\ud800' }] })],
+      [
+        'POST',
+        `${W}/datastores`,
+        JSON.stringify({ ...PURCHASE_DS, display_id: 'z', statuses: [{ display_id: 'a', name: '\ud800' }] }),
+      ],
       ['POST', `${DS}/items/search`, '{"conditions": [{"id": "vendor", "search_value": ["\\u0000"]}]}'],
       ['POST', `${DS}/items/search`, '{"conditions": [{"id": "status", "search_value": ["draft\\u0000"]}]}'],
       ['PATCH', `${W}/items/${itemId}`, '{"fields": {"vendor": "x\\u0000"}}'],
@@ -554,7 +847,8 @@ describeEachDialect('bad input over the native API', (dialect) => {
       ['POST', `${W}/tickets/${ticketId}/approve`, '{"comment": "\\u0000"}'],
     ];
     await unchanged(async () => {
-      for (const [method, url, body] of bodies) refused(await root.raw(method, url, body, JSON_CT), 400, 'VALIDATION_FAILED', body);
+      for (const [method, url, body] of bodies)
+        refused(await root.raw(method, url, body, JSON_CT), 400, 'VALIDATION_FAILED', body);
       for (const bytes of [[0xff, 0xfe], [0xc3], [0xed, 0xa0, 0x80], [0xc0, 0xaf]]) {
         const body = Buffer.concat([Buffer.from('{"title": "'), Buffer.from(bytes), Buffer.from('"}')]);
         refused(await root.raw('POST', `${DS}/items`, body, JSON_CT), 400, 'INVALID_JSON', `bytes ${bytes}`);
@@ -568,11 +862,27 @@ describeEachDialect('bad input over the native API', (dialect) => {
 
   it('refuses path params and query strings that are not ids, in the error envelope', async () => {
     const item = `${W}/items`;
-    const badIds = ['abc', '1%27%20or%201=1', '-1', '1.5', '1e5', '%20', '123456789012345678901', '%3Cscript%3E', '0x10', '1;drop'];
+    const badIds = [
+      'abc',
+      '1%27%20or%201=1',
+      '-1',
+      '1.5',
+      '1e5',
+      '%20',
+      '123456789012345678901',
+      '%3Cscript%3E',
+      '0x10',
+      '1;drop',
+    ];
     await unchanged(async () => {
       for (const id of badIds) {
         refused(await root.get(`${item}/${id}`), 400, 'VALIDATION_FAILED', `item ${id}`);
-        refused(await root.raw('PATCH', `${item}/${id}`, '{"fields": {}}', JSON_CT), 400, 'VALIDATION_FAILED', `patch ${id}`);
+        refused(
+          await root.raw('PATCH', `${item}/${id}`, '{"fields": {}}', JSON_CT),
+          400,
+          'VALIDATION_FAILED',
+          `patch ${id}`,
+        );
         refused(await root.post(`${item}/${id}/actions/touch`, {}), 400, 'VALIDATION_FAILED', `action ${id}`);
         refused(await root.post(`${item}/${id}/comments`, { comment: 'c' }), 400, 'VALIDATION_FAILED', `comment ${id}`);
         refused(await root.get(`${W}/tickets/${id}`), 400, 'VALIDATION_FAILED', `ticket ${id}`);
@@ -582,18 +892,33 @@ describeEachDialect('bad input over the native API', (dialect) => {
         refused(await root.post(`/api/v1/users/${id}/tokens`, {}), 400, 'VALIDATION_FAILED', `token ${id}`);
       }
       // Keys (ids or display_ids) that name nothing are not found; none reaches SQL as syntax.
-      for (const key of ["1'%20or%20'1'='1", '%3Cscript%3E', 'a%22b', '%E4%B8%AD%E6%96%87', '..%2F..%2Fetc', '99999999999999999999']) {
+      for (const key of [
+        "1'%20or%20'1'='1",
+        '%3Cscript%3E',
+        'a%22b',
+        '%E4%B8%AD%E6%96%87',
+        '..%2F..%2Fetc',
+        '99999999999999999999',
+      ]) {
         clientError(await root.get(`/api/v1/workspaces/${key}`), `workspace ${key}`);
         clientError(await root.get(`${W}/datastores/${key}`), `datastore ${key}`);
         clientError(await root.post(`${W}/datastores/${key}/items`, { title: 'x' }), `items of ${key}`);
         clientError(await root.post(`${W}/datastores/${key}/items/search`, {}), `search ${key}`);
         clientError(await root.post(`${item}/${itemId}/actions/${key}`, {}), `action ${key}`);
-        clientError(await root.put(`/api/v1/workspaces/${key}/members/${approverId}`, { role: 'admin' }), `members of ${key}`);
+        clientError(
+          await root.put(`/api/v1/workspaces/${key}/members/${approverId}`, { role: 'admin' }),
+          `members of ${key}`,
+        );
       }
       refused(await root.post(`${W}/tickets/${ticketId}/bogus`, {}), 400, 'VALIDATION_FAILED');
       refused(await root.get(`${item}/99999999999999999999`), 404, 'ITEM_NOT_FOUND');
       // NUL, bad percent-encoding and over-long segments: refused before any route runs.
-      for (const url of [`/api/v1/workspaces/%00`, `${W}/datastores/pr%00`, `${item}/${itemId}/actions/touch%00`, `${W}/tickets?assignee=%00`]) {
+      for (const url of [
+        `/api/v1/workspaces/%00`,
+        `${W}/datastores/pr%00`,
+        `${item}/${itemId}/actions/touch%00`,
+        `${W}/tickets?assignee=%00`,
+      ]) {
         refused(await root.get(url), 400, 'BAD_REQUEST', url);
       }
       refused(await root.post(`${item}/${itemId}/actions/to%00uch`, {}), 400, 'BAD_REQUEST');
@@ -602,8 +927,26 @@ describeEachDialect('bad input over the native API', (dialect) => {
         refused(await root.get(url), 400, 'BAD_REQUEST', url);
       }
       refused(await root.get(`/api/v1/workspaces/${'x'.repeat(300)}`), 414, 'URI_TOO_LONG');
-      refused(await root.put(`/api/v1/workspaces/${'x'.repeat(300)}/members/${approverId}`, { role: 'admin' }), 414, 'URI_TOO_LONG');
-      const queries = ['limit=abc', 'limit=0', 'limit=1001', 'limit=1.5', 'limit=1e400', 'offset=-1', 'offset=1e300', 'offset=99999999999999999999', 'state=bogus', "assignee=1'", 'assignee=you', 'item_id=abc', "datastore_id=1%20or%201"];
+      refused(
+        await root.put(`/api/v1/workspaces/${'x'.repeat(300)}/members/${approverId}`, { role: 'admin' }),
+        414,
+        'URI_TOO_LONG',
+      );
+      const queries = [
+        'limit=abc',
+        'limit=0',
+        'limit=1001',
+        'limit=1.5',
+        'limit=1e400',
+        'offset=-1',
+        'offset=1e300',
+        'offset=99999999999999999999',
+        'state=bogus',
+        "assignee=1'",
+        'assignee=you',
+        'item_id=abc',
+        'datastore_id=1%20or%201',
+      ];
       for (const q of queries) refused(await root.get(`${W}/tickets?${q}`), 400, 'VALIDATION_FAILED', q);
     });
   });
@@ -614,7 +957,14 @@ describeEachDialect('bad input over the native API', (dialect) => {
     const def = JSON.stringify({
       ...PURCHASE_DS,
       display_id: 'byid',
-      actions: [{ display_id: 'ask', name: 'Ask', to: 'approved', approval: { pending_status: 'submitted', approver_user_id: '@ID@' } }],
+      actions: [
+        {
+          display_id: 'ask',
+          name: 'Ask',
+          to: 'approved',
+          approval: { pending_status: 'submitted', approver_user_id: '@ID@' },
+        },
+      ],
     }).replace('"@ID@"', approverId);
     assert.ok(def.includes(`"approver_user_id":${approverId}`));
     const ds = await root.raw('POST', `${W}/datastores`, def, JSON_CT);
@@ -622,7 +972,12 @@ describeEachDialect('bad input over the native API', (dialect) => {
     assert.equal(ds.body.actions[0].approval.approver_user_id, approverId);
     // 1234567890123456789 is not a double: JSON.parse would read 1234567890123456768.
     const owners = `[${approverId}, "${approverId}", 1234567890123456789]`;
-    const item = await root.raw('POST', `${W}/datastores/byid/items`, `{"title": "by number", "fields": {"owners": ${owners}}}`, JSON_CT);
+    const item = await root.raw(
+      'POST',
+      `${W}/datastores/byid/items`,
+      `{"title": "by number", "fields": {"owners": ${owners}}}`,
+      JSON_CT,
+    );
     assert.equal(item.status, 201, JSON.stringify(item.body));
     assert.deepEqual(item.body.fields.owners, [approverId, approverId, '1234567890123456789']);
     const sub = await root.post(`${W}/items/${item.body.id}/actions/ask`, {});
@@ -630,13 +985,34 @@ describeEachDialect('bad input over the native API', (dialect) => {
     assert.equal(sub.body.ticket.assignee_id, approverId);
     const mine = await approver.get(`${W}/tickets?assignee=me&state=pending`);
     assert.ok(mine.body.tickets.some((t: any) => t.id === sub.body.ticket.id));
-    const search = await root.raw('POST', `${W}/datastores/byid/items/search`, `{"conditions": [{"id": "owners", "search_value": [${approverId}]}]}`, JSON_CT);
+    const search = await root.raw(
+      'POST',
+      `${W}/datastores/byid/items/search`,
+      `{"conditions": [{"id": "owners", "search_value": [${approverId}]}]}`,
+      JSON_CT,
+    );
     assert.equal(search.status, 200, JSON.stringify(search.body));
-    assert.deepEqual(search.body.items.map((x: any) => x.id), [item.body.id]);
+    assert.deepEqual(
+      search.body.items.map((x: any) => x.id),
+      [item.body.id],
+    );
 
     // Floats with 17 significant digits, exponents and negative numbers are numbers, read back exactly.
-    for (const literal of ['0.30000000000000004', '-1.5e-7', '1e21', '-12.000000000000001', '123456789.12345678', '9007199254740991', '-9007199254740991']) {
-      const r = await root.raw('POST', `${DS}/items`, `{"fields": {"amount": ${literal}, "extra": [${literal}]}}`, JSON_CT);
+    for (const literal of [
+      '0.30000000000000004',
+      '-1.5e-7',
+      '1e21',
+      '-12.000000000000001',
+      '123456789.12345678',
+      '9007199254740991',
+      '-9007199254740991',
+    ]) {
+      const r = await root.raw(
+        'POST',
+        `${DS}/items`,
+        `{"fields": {"amount": ${literal}, "extra": [${literal}]}}`,
+        JSON_CT,
+      );
       assert.equal(r.status, 201, `${literal}: ${JSON.stringify(r.body)}`);
       const back = await root.get(`${W}/items/${r.body.id}`);
       assert.equal(back.body.fields.amount, Number(literal), literal);
@@ -653,8 +1029,16 @@ describeEachDialect('bad input over the native API', (dialect) => {
       const stranger = def.replace(`"byid"`, '"stranger"').replace(approverId, '1234567890123456789');
       refused(await root.raw('POST', `${W}/datastores`, stranger, JSON_CT), 400, 'INVALID_DEFINITION');
       // A long integer where a number is expected would lose digits: refused.
-      refused(await root.raw('POST', `${DS}/items`, '{"fields": {"amount": 12345678901234567890}}', JSON_CT), 400, 'INVALID_FIELD_VALUE');
-      refused(await root.raw('PATCH', `${W}/items/${itemId}`, '{"fields": {}, "rev_no": 12345678901234567890}', JSON_CT), 400, 'VALIDATION_FAILED');
+      refused(
+        await root.raw('POST', `${DS}/items`, '{"fields": {"amount": 12345678901234567890}}', JSON_CT),
+        400,
+        'INVALID_FIELD_VALUE',
+      );
+      refused(
+        await root.raw('PATCH', `${W}/items/${itemId}`, '{"fields": {}, "rev_no": 12345678901234567890}', JSON_CT),
+        400,
+        'VALIDATION_FAILED',
+      );
       // An id-looking string in a number field is still a string.
       refused(await root.post(`${DS}/items`, { fields: { amount: approverId } }), 400, 'INVALID_FIELD_VALUE');
     });
@@ -662,8 +1046,31 @@ describeEachDialect('bad input over the native API', (dialect) => {
 
   it('answers every refusal above without a single 500', async () => {
     // A sweep of odd requests across routes and methods; anything 5xx is a bug.
-    const urls = ['/api/v1/users', `/api/v1/users/${approverId}/tokens`, '/api/v1/workspaces', `${W}/members/${approverId}`, `${W}/datastores`, `${DS}/items`, `${DS}/items/search`, `${W}/items/${itemId}`, `${W}/items/${itemId}/actions/touch`, `${W}/items/${itemId}/comments`, `${W}/tickets`, `${W}/tickets/${ticketId}/approve`];
-    const bodies = ['[]', 'null', '{"a":', '{"items": null}', '{"fields": {"amount": "1"}}', '{"conditions": [null]}', '{"statuses": [null]}', `{"x": ${'1'.repeat(400)}}`, `{"x": 1${'0'.repeat(400)}.5}`];
+    const urls = [
+      '/api/v1/users',
+      `/api/v1/users/${approverId}/tokens`,
+      '/api/v1/workspaces',
+      `${W}/members/${approverId}`,
+      `${W}/datastores`,
+      `${DS}/items`,
+      `${DS}/items/search`,
+      `${W}/items/${itemId}`,
+      `${W}/items/${itemId}/actions/touch`,
+      `${W}/items/${itemId}/comments`,
+      `${W}/tickets`,
+      `${W}/tickets/${ticketId}/approve`,
+    ];
+    const bodies = [
+      '[]',
+      'null',
+      '{"a":',
+      '{"items": null}',
+      '{"fields": {"amount": "1"}}',
+      '{"conditions": [null]}',
+      '{"statuses": [null]}',
+      `{"x": ${'1'.repeat(400)}}`,
+      `{"x": 1${'0'.repeat(400)}.5}`,
+    ];
     await unchanged(async () => {
       for (const url of urls) {
         for (const method of ['GET', 'POST', 'PUT', 'PATCH', 'DELETE']) {
@@ -675,7 +1082,10 @@ describeEachDialect('bad input over the native API', (dialect) => {
               break;
             }
             const r = await root.raw(method, url, body, JSON_CT);
-            assert.ok(r.status >= 400 && r.status < 500, `${method} ${url} ${body}: ${r.status} ${JSON.stringify(r.body)}`);
+            assert.ok(
+              r.status >= 400 && r.status < 500,
+              `${method} ${url} ${body}: ${r.status} ${JSON.stringify(r.body)}`,
+            );
             refused(r, r.status, undefined, `${method} ${url} ${body}`);
           }
         }

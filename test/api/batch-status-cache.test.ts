@@ -6,7 +6,13 @@
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
 import { describeEachDialect } from '../helpers/db.ts';
-import { startTestService, waitForBatch, workspaceWithRoles, type RolesWorkspace, type TestService } from '../helpers/service.ts';
+import {
+  startTestService,
+  waitForBatch,
+  workspaceWithRoles,
+  type RolesWorkspace,
+  type TestService,
+} from '../helpers/service.ts';
 
 describeEachDialect('batch status cache', (dialect) => {
   let s: TestService;
@@ -20,7 +26,9 @@ describeEachDialect('batch status cache', (dialect) => {
   after(() => s.close());
 
   async function later(): Promise<string> {
-    const items = await w.member.post(`/api/v1/workspaces/${w.ws}/datastores/pr/items`, { items: [{ title: 'a' }, { title: 'b' }] });
+    const items = await w.member.post(`/api/v1/workspaces/${w.ws}/datastores/pr/items`, {
+      items: [{ title: 'a' }, { title: 'b' }],
+    });
     assert.equal(items.status, 201, JSON.stringify(items.body));
     const b = await w.member.post(`/api/v1/workspaces/${w.ws}/batches`, {
       operation: 'update',
@@ -68,10 +76,16 @@ describeEachDialect('batch status cache', (dialect) => {
   });
 
   it('follows a batch the worker here runs, to its end', async () => {
-    const items = await w.member.post(`/api/v1/workspaces/${w.ws}/datastores/pr/items`, { items: Array.from({ length: 50 }, (_, i) => ({ title: `t${i}` })) });
-    const b = await w.member.post(`/api/v1/workspaces/${w.ws}/batches`, { operation: 'update', fields: { vendor: 'x' }, target: { ids: items.body.ids } });
+    const items = await w.member.post(`/api/v1/workspaces/${w.ws}/datastores/pr/items`, {
+      items: Array.from({ length: 50 }, (_, i) => ({ title: `t${i}` })),
+    });
+    const b = await w.member.post(`/api/v1/workspaces/${w.ws}/batches`, {
+      operation: 'update',
+      fields: { vendor: 'x' },
+      target: { ids: items.body.ids },
+    });
     const seen = new Set<string>();
-    for (const deadline = Date.now() + 20_000; Date.now() < deadline; ) {
+    for (const deadline = Date.now() + 20_000; Date.now() < deadline;) {
       const st = (await w.member.get(url(b.body.id))).body;
       seen.add(st.state);
       if (st.state === 'succeeded') break;
@@ -98,7 +112,11 @@ describeEachDialect('batch status cache', (dialect) => {
     // Cold entries, asked at once: the foreign caller's miss starts the read first, then second.
     for (const foreignFirst of [true, false]) {
       const id = await later();
-      const calls = [() => other.admin.get(url(id, other.ws)), () => w.member.get(url(id)), () => other.viewer.get(url(id, other.ws))];
+      const calls = [
+        () => other.admin.get(url(id, other.ws)),
+        () => w.member.get(url(id)),
+        () => other.viewer.get(url(id, other.ws)),
+      ];
       if (!foreignFirst) calls.reverse();
       const answers = await Promise.all(calls.map((c) => c()));
       const byStatus = answers.map((a) => `${a.status} ${a.body.error?.code ?? a.body.id}`);

@@ -18,7 +18,11 @@ it('the error catalog is consistent and README lists every code with its status,
   const start = readme.indexOf('### Errors');
   const section = readme.slice(start, readme.indexOf('\n### ', start + 1));
   const listed = [...section.matchAll(/^\| `([A-Z_]+)` \|/gm)].map((m) => m[1]);
-  assert.deepEqual(listed.filter((c) => !(c! in Errors)), [], 'README lists no code the catalog lacks');
+  assert.deepEqual(
+    listed.filter((c) => !(c! in Errors)),
+    [],
+    'README lists no code the catalog lacks',
+  );
 });
 
 describeEachDialect('API contract', (dialect) => {
@@ -51,14 +55,21 @@ describeEachDialect('API contract', (dialect) => {
   it('serves the docs page and health without a token', async () => {
     const docs = await s.app.inject({ method: 'GET', url: '/docs' });
     assert.ok([200, 302].includes(docs.statusCode));
-    const page = await s.app.inject({ method: 'GET', url: docs.statusCode === 302 ? String(docs.headers.location) : '/docs' });
+    const page = await s.app.inject({
+      method: 'GET',
+      url: docs.statusCode === 302 ? String(docs.headers.location) : '/docs',
+    });
     assert.match(page.body, /swagger|<html/i);
     const h = await s.app.inject({ method: 'GET', url: '/healthz' });
     assert.deepEqual(JSON.parse(h.body), { ok: true, database: dialect });
   });
 
   it('answers unknown routes in the catalog envelope', async () => {
-    const r = await s.app.inject({ method: 'GET', url: '/api/v1/nope', headers: { authorization: `Bearer ${s.root.token}` } });
+    const r = await s.app.inject({
+      method: 'GET',
+      url: '/api/v1/nope',
+      headers: { authorization: `Bearer ${s.root.token}` },
+    });
     assert.equal(r.statusCode, 404);
     assert.equal(JSON.parse(r.body).error.code, 'ROUTE_NOT_FOUND');
   });

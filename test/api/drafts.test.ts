@@ -1,7 +1,14 @@
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
 import { describeEachDialect } from '../helpers/db.ts';
-import { CATALOG_DS, startTestService, waitForBatch, workspaceWithRoles, type Client, type TestService } from '../helpers/service.ts';
+import {
+  CATALOG_DS,
+  startTestService,
+  waitForBatch,
+  workspaceWithRoles,
+  type Client,
+  type TestService,
+} from '../helpers/service.ts';
 
 describeEachDialect('drafts and released versions over the native API', (dialect) => {
   let s: TestService;
@@ -59,7 +66,12 @@ describeEachDialect('drafts and released versions over the native API', (dialect
     assert.equal(g.body.draft, null);
     assert.equal(g.body.versions.length, 1);
     assert.deepEqual(
-      { version: g.body.versions[0].version, status: g.body.versions[0].status, fields: g.body.versions[0].fields, title: g.body.versions[0].title },
+      {
+        version: g.body.versions[0].version,
+        status: g.body.versions[0].status,
+        fields: g.body.versions[0].fields,
+        title: g.body.versions[0].title,
+      },
       { version: 1, status: 'live', fields: { price: 11, label: 'a' }, title: 'x' },
     );
     assert.match(g.body.versions[0].id, /^\d{19}$/);
@@ -75,7 +87,10 @@ describeEachDialect('drafts and released versions over the native API', (dialect
     assert.deepEqual(p.body.fields, { price: 10, label: 'a' });
     assert.deepEqual(p.body.draft.fields, { price: 20 });
     // rev_no is still checked against the (unchanged) item.
-    assert.equal((await member.patch(item(id), { fields: { label: 'b' }, rev_no: before.rev_no - 1 })).body.error.code, 'REVISION_CONFLICT');
+    assert.equal(
+      (await member.patch(item(id), { fields: { label: 'b' }, rev_no: before.rev_no - 1 })).body.error.code,
+      'REVISION_CONFLICT',
+    );
     // A bad value is refused as for any update.
     assert.equal((await member.patch(item(id), { fields: { price: 'x' } })).status, 400);
     await member.patch(item(id), { fields: { label: 'b' } });
@@ -84,7 +99,10 @@ describeEachDialect('drafts and released versions over the native API', (dialect
     assert.deepEqual(g.fields, { price: 10, label: 'a' });
     assert.deepEqual(g.draft.fields, { price: 20, label: 'b' });
     assert.equal(g.draft.created_by, g.draft.updated_by);
-    assert.deepEqual(g.history.filter((h: any) => h.kind === 'draft').map((h: any) => h.changes), [{ price: 20 }, { label: 'b' }]);
+    assert.deepEqual(
+      g.history.filter((h: any) => h.kind === 'draft').map((h: any) => h.changes),
+      [{ price: 20 }, { label: 'b' }],
+    );
     assert.equal(g.history.find((h: any) => h.kind === 'draft').comment, 'raise');
 
     assert.equal((await viewer.delete(`${item(id)}/draft`)).status, 403);
@@ -110,7 +128,13 @@ describeEachDialect('drafts and released versions over the native API', (dialect
     assert.deepEqual(r.body.item.fields, { price: 30, label: 'a' });
     const g = (await member.get(item(id))).body;
     assert.equal(g.draft, null);
-    assert.deepEqual(g.versions.map((v: any) => [v.version, v.fields.price]), [[1, 10], [2, 30]]);
+    assert.deepEqual(
+      g.versions.map((v: any) => [v.version, v.fields.price]),
+      [
+        [1, 10],
+        [2, 30],
+      ],
+    );
     assert.equal((await act(id, 'release')).body.error.code, 'WRONG_STATUS');
     // A draft survives leaving the released status and is applied by the next release.
     await member.patch(item(id), { fields: { label: 'z' } });
@@ -128,7 +152,9 @@ describeEachDialect('drafts and released versions over the native API', (dialect
   it('re-publishing with approval: reject keeps the item released and the draft; approve applies it', async () => {
     const id = await create('cat', { price: 1, label: 'p' });
     await act(id, 'publish');
-    const t1 = (await approver.get(`/api/v1/workspaces/${ws}/tickets?state=pending&assignee=me`)).body.tickets.find((t: any) => t.item_id === id);
+    const t1 = (await approver.get(`/api/v1/workspaces/${ws}/tickets?state=pending&assignee=me`)).body.tickets.find(
+      (t: any) => t.item_id === id,
+    );
     assert.equal((await approver.post(`/api/v1/workspaces/${ws}/tickets/${t1.id}/approve`, {})).status, 200);
     assert.equal((await member.get(item(id))).body.versions.length, 1);
 
@@ -139,7 +165,10 @@ describeEachDialect('drafts and released versions over the native API', (dialect
     // Under review: no edit, and the draft cannot be deleted.
     assert.equal((await member.patch(item(id), { fields: { price: 3 } })).body.error.code, 'ITEM_PENDING_APPROVAL');
     assert.equal((await member.delete(`${item(id)}/draft`)).body.error.code, 'ITEM_PENDING_APPROVAL');
-    assert.equal((await approver.post(`/api/v1/workspaces/${ws}/tickets/${sub.body.ticket.id}/reject`, { comment: 'no' })).status, 200);
+    assert.equal(
+      (await approver.post(`/api/v1/workspaces/${ws}/tickets/${sub.body.ticket.id}/reject`, { comment: 'no' })).status,
+      200,
+    );
     let g = (await member.get(item(id))).body;
     assert.equal(g.status, 'live');
     assert.deepEqual(g.fields, { price: 1, label: 'p' });
@@ -147,18 +176,27 @@ describeEachDialect('drafts and released versions over the native API', (dialect
     assert.equal(g.versions.length, 1);
 
     const again = await act(id, 'publish');
-    assert.equal((await member.post(`/api/v1/workspaces/${ws}/tickets/${again.body.ticket.id}/withdraw`, {})).status, 200);
+    assert.equal(
+      (await member.post(`/api/v1/workspaces/${ws}/tickets/${again.body.ticket.id}/withdraw`, {})).status,
+      200,
+    );
     g = (await member.get(item(id))).body;
     assert.equal(g.status, 'live');
     assert.deepEqual(g.draft.fields, { price: 2 });
 
     const third = await act(id, 'publish');
-    assert.equal((await approver.post(`/api/v1/workspaces/${ws}/tickets/${third.body.ticket.id}/approve`, {})).status, 200);
+    assert.equal(
+      (await approver.post(`/api/v1/workspaces/${ws}/tickets/${third.body.ticket.id}/approve`, {})).status,
+      200,
+    );
     g = (await member.get(item(id))).body;
     assert.equal(g.status, 'live');
     assert.deepEqual(g.fields, { price: 2, label: 'p' });
     assert.equal(g.draft, null);
-    assert.deepEqual(g.versions.map((v: any) => v.fields.price), [1, 2]);
+    assert.deepEqual(
+      g.versions.map((v: any) => v.fields.price),
+      [1, 2],
+    );
   });
 
   it('an update batch keeps drafts for released items and edits the others', async () => {
@@ -166,15 +204,28 @@ describeEachDialect('drafts and released versions over the native API', (dialect
     for (const id of live) await act(id, 'release');
     const plain = await create('cat', { price: 7 });
     const revs = await Promise.all([...live, plain].map(async (id) => (await member.get(item(id))).body.rev_no));
-    const b = await member.post(`/api/v1/workspaces/${ws}/batches`, { operation: 'update', target: { ids: [...live, plain] }, fields: { label: 'bulk' } });
+    const b = await member.post(`/api/v1/workspaces/${ws}/batches`, {
+      operation: 'update',
+      target: { ids: [...live, plain] },
+      fields: { label: 'bulk' },
+    });
     assert.equal(b.status, 202, JSON.stringify(b.body));
     const done = await waitForBatch(member, ws, b.body.id);
     assert.equal(done.state, 'succeeded');
     assert.equal(done.succeeded, 3);
     const got = await Promise.all([...live, plain].map(async (id) => (await member.get(item(id))).body));
-    assert.deepEqual(got.map((g) => g.rev_no), [revs[0], revs[1], revs[2] + 1]);
-    assert.deepEqual(got.map((g) => g.fields.label ?? null), [null, null, 'bulk']);
-    assert.deepEqual(got.map((g) => g.draft?.fields ?? null), [{ label: 'bulk' }, { label: 'bulk' }, null]);
+    assert.deepEqual(
+      got.map((g) => g.rev_no),
+      [revs[0], revs[1], revs[2] + 1],
+    );
+    assert.deepEqual(
+      got.map((g) => g.fields.label ?? null),
+      [null, null, 'bulk'],
+    );
+    assert.deepEqual(
+      got.map((g) => g.draft?.fields ?? null),
+      [{ label: 'bulk' }, { label: 'bulk' }, null],
+    );
     assert.ok(got[0].history.some((h: any) => h.kind === 'draft' && h.batch_id === b.body.id));
   });
 
@@ -182,7 +233,9 @@ describeEachDialect('drafts and released versions over the native API', (dialect
     const r = await member.post(items('pr'), { title: 'pc', fields: { amount: 1 } });
     const id = r.body.id;
     await member.post(`${item(id)}/actions/submit`, {});
-    const t = (await approver.get(`/api/v1/workspaces/${ws}/tickets?state=pending&assignee=me`)).body.tickets.find((x: any) => x.item_id === id);
+    const t = (await approver.get(`/api/v1/workspaces/${ws}/tickets?state=pending&assignee=me`)).body.tickets.find(
+      (x: any) => x.item_id === id,
+    );
     await approver.post(`/api/v1/workspaces/${ws}/tickets/${t.id}/approve`, {});
     const p = await member.patch(item(id), { fields: { amount: 2 } });
     assert.equal(p.body.fields.amount, 2);

@@ -43,15 +43,19 @@ describe('parseJsonBody', () => {
       '9223372036854775807',
       '18446744073709551615',
     ]);
-    assert.deepEqual(parseJsonBody('{"a":{"b":[{"c":12345678901234567890}]},"d":1}'), { a: { b: [{ c: '12345678901234567890' }] }, d: 1 });
+    assert.deepEqual(parseJsonBody('{"a":{"b":[{"c":12345678901234567890}]},"d":1}'), {
+      a: { b: [{ c: '12345678901234567890' }] },
+      d: 1,
+    });
     // 2^53 itself is not safe (2^53 + 1 reads as 2^53).
     assert.deepEqual(parseJsonBody('[9007199254740992, 9007199254740993]'), ['9007199254740992', '9007199254740993']);
   });
 
   it('keeps safe integers as numbers', () => {
-    assert.deepEqual(parseJsonBody('[9007199254740991, -9007199254740991, 1000000000000000, 0, -1, 42]'), [
-      9007199254740991, -9007199254740991, 1000000000000000, 0, -1, 42,
-    ]);
+    assert.deepEqual(
+      parseJsonBody('[9007199254740991, -9007199254740991, 1000000000000000, 0, -1, 42]'),
+      [9007199254740991, -9007199254740991, 1000000000000000, 0, -1, 42],
+    );
     const v = parseJsonBody('{"rev_no": 7}') as { rev_no: unknown };
     assert.equal(typeof v.rev_no, 'number');
   });
@@ -138,13 +142,25 @@ describe('parseJsonBody', () => {
     refusedWith('NESTING_TOO_DEEP', objects(100_000));
     refusedWith('NESTING_TOO_DEEP', '['.repeat(1_000_000));
     // Siblings do not add up, and brackets inside strings do not count.
-    assert.equal((parseJsonBody(`[${Array(1000).fill(arrays(MAX_JSON_DEPTH - 1)).join(',')}]`) as unknown[]).length, 1000);
+    assert.equal(
+      (
+        parseJsonBody(
+          `[${Array(1000)
+            .fill(arrays(MAX_JSON_DEPTH - 1))
+            .join(',')}]`,
+        ) as unknown[]
+      ).length,
+      1000,
+    );
     assert.equal(parseJsonBody(`"${'['.repeat(1000)}"`), '['.repeat(1000));
     assert.equal(parseJsonBody(`"${'\\"['.repeat(1000)}"`), '"['.repeat(1000));
   });
 
   it('decodes UTF-8 bytes and refuses bytes that are not UTF-8', () => {
-    assert.deepEqual(parseJsonBody(Buffer.from('{"a": "中文 😀 é", "id": 1234567890123456789}')), { a: '中文 😀 é', id: '1234567890123456789' });
+    assert.deepEqual(parseJsonBody(Buffer.from('{"a": "中文 😀 é", "id": 1234567890123456789}')), {
+      a: '中文 😀 é',
+      id: '1234567890123456789',
+    });
     assert.deepEqual(parseJsonBody(Buffer.from('\ufeff{"a": 1}')), { a: 1 }, 'a byte order mark is ignored');
     for (const bytes of [[0xff], [0xc3], [0xed, 0xa0, 0x80], [0xc0, 0xaf], [0xf8, 0x88, 0x80, 0x80, 0x80]]) {
       const body = Buffer.concat([Buffer.from('{"a": "'), Buffer.from(bytes), Buffer.from('"}')]);
@@ -169,6 +185,10 @@ describe('parseJsonBody', () => {
     // A raw NUL or lone surrogate handed over as a string (not from the wire) is refused too.
     refusedWith('VALIDATION_FAILED', '{"a": "\ud800"}');
     // A well-formed pair, U+FFFF and an escaped backslash followed by "u0000" are fine.
-    assert.deepEqual(parseJsonBody('{"a": "\\ud83d\\ude00", "b": "\\uffff", "c": "\\\\u0000"}'), { a: '😀', b: '\uffff', c: '\\u0000' });
+    assert.deepEqual(parseJsonBody('{"a": "\\ud83d\\ude00", "b": "\\uffff", "c": "\\\\u0000"}'), {
+      a: '😀',
+      b: '\uffff',
+      c: '\\u0000',
+    });
   });
 });

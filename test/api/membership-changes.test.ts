@@ -22,7 +22,12 @@ describeEachDialect('membership changes take effect at once', (dialect) => {
 
   it('demotes, removes and re-adds a member between two requests', async () => {
     const { user, api } = await s.user('someone', ws, 'member');
-    const submit = () => api.post(`/api/v1/workspaces/${ws}/batches`, { operation: 'update', fields: { vendor: 'x' }, target: { ids: [] } });
+    const submit = () =>
+      api.post(`/api/v1/workspaces/${ws}/batches`, {
+        operation: 'update',
+        fields: { vendor: 'x' },
+        target: { ids: [] },
+      });
     assert.equal((await submit()).status, 202);
     assert.equal((await api.get(`/api/v1/workspaces/${ws}`)).status, 200);
 

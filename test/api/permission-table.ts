@@ -95,8 +95,12 @@ export function parsePermissionTable(markdown: string): TableRow[] {
     const where = `docs/permissions.md:${i + 1}`;
     if (line.startsWith('| route |') && line !== HEADER) throw new Error(`${where}: the header must be ${HEADER}`);
     if (!line.startsWith('| `')) return;
-    const cells = line.slice(1, -1).split('|').map((c) => c.trim());
-    if (cells.length !== COLUMNS.length + 1) throw new Error(`${where}: ${cells.length - 1} cells, expected ${COLUMNS.length}`);
+    const cells = line
+      .slice(1, -1)
+      .split('|')
+      .map((c) => c.trim());
+    if (cells.length !== COLUMNS.length + 1)
+      throw new Error(`${where}: ${cells.length - 1} cells, expected ${COLUMNS.length}`);
     const route = /^`([A-Z]+) (\S+)`(?: \(([^)]+)\))?$/.exec(cells[0]!);
     if (!route) throw new Error(`${where}: cannot read the route "${cells[0]}"`);
     rows.push({
@@ -104,7 +108,10 @@ export function parsePermissionTable(markdown: string): TableRow[] {
       pattern: route[2]!,
       variant: route[3] ?? null,
       paths: expandBraces(route[2]!),
-      cells: Object.fromEntries(COLUMNS.map((c, j) => [c, parseCell(cells[j + 1]!, `${where} (${c})`)])) as Record<Column, Cell | null>,
+      cells: Object.fromEntries(COLUMNS.map((c, j) => [c, parseCell(cells[j + 1]!, `${where} (${c})`)])) as Record<
+        Column,
+        Cell | null
+      >,
       line: i + 1,
     });
   });

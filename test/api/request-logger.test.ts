@@ -13,9 +13,15 @@ it('writes lines its level lets through with the request id, and follows a level
   log.info('hidden');
   assert.equal(logs.lines().length, 0);
   log.warn({ a: 1 }, 'shown');
-  assert.deepEqual(logs.lines().map((l) => [l.msg, l.request_id, l.a]), [['shown', 'r-1', 1]]);
+  assert.deepEqual(
+    logs.lines().map((l) => [l.msg, l.request_id, l.a]),
+    [['shown', 'r-1', 1]],
+  );
   log.level = 'debug';
   log.debug('now shown');
-  assert.deepEqual(logs.lines().map((l) => l.msg), ['shown', 'now shown']);
+  assert.deepEqual(
+    logs.lines().map((l) => l.msg),
+    ['shown', 'now shown'],
+  );
   assert.equal(parent.level, 'warn', 'the service logger keeps its level');
 });

@@ -21,13 +21,30 @@ const piece = fc.oneof(
 
 it('answers the pattern’s token for any Authorization header', () => {
   fc.assert(
-    fc.property(fc.array(piece, { maxLength: 6 }).map((p) => p.join('')), (auth) => {
-      const req = { headers: { authorization: auth } } as unknown as FastifyRequest;
-      assert.equal(tokenOf(req), byPattern(auth));
-    }),
+    fc.property(
+      fc.array(piece, { maxLength: 6 }).map((p) => p.join('')),
+      (auth) => {
+        const req = { headers: { authorization: auth } } as unknown as FastifyRequest;
+        assert.equal(tokenOf(req), byPattern(auth));
+      },
+    ),
     { numRuns: 5000 },
   );
-  for (const auth of ['Bearer a\nb', 'Bearer a\rb', 'Bearer bg_abc', 'Bearer  bg_abc', 'Bearer \u00a0bg_abc', 'Bearer bg_abc\u00a0', 'bearer bg_abc', 'Bearer a b', 'Bearer ']) {
-    assert.equal(tokenOf({ headers: { authorization: auth } } as unknown as FastifyRequest), byPattern(auth), JSON.stringify(auth));
+  for (const auth of [
+    'Bearer a\nb',
+    'Bearer a\rb',
+    'Bearer bg_abc',
+    'Bearer  bg_abc',
+    'Bearer \u00a0bg_abc',
+    'Bearer bg_abc\u00a0',
+    'bearer bg_abc',
+    'Bearer a b',
+    'Bearer ',
+  ]) {
+    assert.equal(
+      tokenOf({ headers: { authorization: auth } } as unknown as FastifyRequest),
+      byPattern(auth),
+      JSON.stringify(auth),
+    );
   }
 });

@@ -29,7 +29,10 @@ describeEachDialect('workflow over the native API', (dialect) => {
     member = m.api;
     memberId = m.user.id;
     // The workspace admin (not only the system admin) manages members: by invitation, which the user accepts.
-    for (const [id, api, role] of [[approverId, approver, 'approver'], [memberId, member, 'member']] as const) {
+    for (const [id, api, role] of [
+      [approverId, approver, 'approver'],
+      [memberId, member, 'member'],
+    ] as const) {
       const inv = await admin.post(`/api/v1/workspaces/${ws}/invitations`, { user_id: id, role });
       assert.equal(inv.status, 201, JSON.stringify(inv.body));
       const r = await api.post(`/api/v1/invitations/${inv.body.id}/accept`, {});
@@ -45,7 +48,10 @@ describeEachDialect('workflow over the native API', (dialect) => {
   it('creates a datastore answering statuses and actions with ids and display_ids', async () => {
     const r = await admin.get(`/api/v1/workspaces/${ws}/datastores/pr`);
     assert.equal(r.status, 200);
-    assert.deepEqual(r.body.statuses.map((x: any) => x.display_id), ['draft', 'submitted', 'approved', 'rejected', 'ordered']);
+    assert.deepEqual(
+      r.body.statuses.map((x: any) => x.display_id),
+      ['draft', 'submitted', 'approved', 'rejected', 'ordered'],
+    );
     const submit = r.body.actions.find((a: any) => a.display_id === 'submit');
     assert.match(submit.id, /^\d{19}$/);
     assert.deepEqual(submit.from, ['draft', 'rejected']);
@@ -54,7 +60,11 @@ describeEachDialect('workflow over the native API', (dialect) => {
   });
 
   it('refuses an inconsistent definition and writes nothing', async () => {
-    const bad = { ...PURCHASE_DS, display_id: 'bad', actions: [{ display_id: 'x', name: 'X', from: ['nope'], to: 'draft' }] };
+    const bad = {
+      ...PURCHASE_DS,
+      display_id: 'bad',
+      actions: [{ display_id: 'x', name: 'X', from: ['nope'], to: 'draft' }],
+    };
     const r = await admin.post(`/api/v1/workspaces/${ws}/datastores`, bad);
     assert.equal(r.status, 400);
     assert.equal(r.body.error.code, 'INVALID_DEFINITION');
@@ -65,7 +75,10 @@ describeEachDialect('workflow over the native API', (dialect) => {
   });
 
   it('creates items in the first status and imports many in input order', async () => {
-    const one = await member.post(`/api/v1/workspaces/${ws}/datastores/pr/items`, { title: 'Laptop', fields: { amount: 1200, vendor: 'Acme' } });
+    const one = await member.post(`/api/v1/workspaces/${ws}/datastores/pr/items`, {
+      title: 'Laptop',
+      fields: { amount: 1200, vendor: 'Acme' },
+    });
     assert.equal(one.status, 201, JSON.stringify(one.body));
     assert.equal(one.body.status, 'draft');
     assert.equal(one.body.rev_no, 1);
@@ -98,7 +111,10 @@ describeEachDialect('workflow over the native API', (dialect) => {
     const conflict = await member.post(`/api/v1/workspaces/${ws}/items/${it1.body.id}/actions/order`, { rev_no: 7 });
     assert.equal(conflict.status, 409);
     assert.equal(conflict.body.error.code, 'REVISION_CONFLICT');
-    const ok = await member.post(`/api/v1/workspaces/${ws}/items/${it1.body.id}/actions/order`, { rev_no: 1, comment: 'go' });
+    const ok = await member.post(`/api/v1/workspaces/${ws}/items/${it1.body.id}/actions/order`, {
+      rev_no: 1,
+      comment: 'go',
+    });
     assert.equal(ok.status, 200, JSON.stringify(ok.body));
     assert.equal(ok.body.item.status, 'ordered');
     assert.equal(ok.body.item.rev_no, 2);
@@ -129,8 +145,14 @@ describeEachDialect('workflow over the native API', (dialect) => {
   });
 
   it('opens a ticket for an action needing approval; the approver resolves it', async () => {
-    const it1 = await member.post(`/api/v1/workspaces/${ws}/datastores/pr/items`, { title: 'z', fields: { amount: 5 } });
-    const sub = await member.post(`/api/v1/workspaces/${ws}/items/${it1.body.id}/actions/submit`, { comment: 'please', fields: { vendor: 'Globex' } });
+    const it1 = await member.post(`/api/v1/workspaces/${ws}/datastores/pr/items`, {
+      title: 'z',
+      fields: { amount: 5 },
+    });
+    const sub = await member.post(`/api/v1/workspaces/${ws}/items/${it1.body.id}/actions/submit`, {
+      comment: 'please',
+      fields: { vendor: 'Globex' },
+    });
     assert.equal(sub.status, 200, JSON.stringify(sub.body));
     assert.equal(sub.body.item.status, 'submitted');
     assert.equal(sub.body.item.fields.vendor, undefined, 'submitted fields wait for the approval');
@@ -164,7 +186,10 @@ describeEachDialect('workflow over the native API', (dialect) => {
     assert.equal(twice.status, 409);
     assert.equal(twice.body.error.code, 'TICKET_ALREADY_DECIDED');
     const h = await member.get(`/api/v1/workspaces/${ws}/items/${it1.body.id}`);
-    assert.deepEqual(h.body.history.map((x: any) => x.kind), ['create', 'submit', 'approve']);
+    assert.deepEqual(
+      h.body.history.map((x: any) => x.kind),
+      ['create', 'submit', 'approve'],
+    );
   });
 
   it('rejects to the reject status and withdraws to the previous one', async () => {
@@ -187,7 +212,11 @@ describeEachDialect('workflow over the native API', (dialect) => {
     const ows = (await other.api.post('/api/v1/workspaces', { name: 'Other' })).body.id;
     await other.api.post(`/api/v1/workspaces/${ows}/datastores`, PURCHASE_DS);
     const oitem = (await other.api.post(`/api/v1/workspaces/${ows}/datastores/pr/items`, { title: 'secret' })).body.id;
-    for (const url of [`/api/v1/workspaces/${ows}`, `/api/v1/workspaces/${ows}/datastores`, `/api/v1/workspaces/${ows}/tickets`]) {
+    for (const url of [
+      `/api/v1/workspaces/${ows}`,
+      `/api/v1/workspaces/${ows}/datastores`,
+      `/api/v1/workspaces/${ows}/tickets`,
+    ]) {
       const r = await member.get(url);
       assert.equal(r.status, 404, url);
       assert.equal(r.body.error.code, 'WORKSPACE_NOT_FOUND');
@@ -200,7 +229,10 @@ describeEachDialect('workflow over the native API', (dialect) => {
     const still = await other.api.get(`/api/v1/workspaces/${ows}/items/${oitem}`);
     assert.equal(still.body.rev_no, 1);
     const list = await member.get('/api/v1/workspaces');
-    assert.deepEqual(list.body.workspaces.map((w: any) => w.id), [ws]);
+    assert.deepEqual(
+      list.body.workspaces.map((w: any) => w.id),
+      [ws],
+    );
   });
 
   it('refuses a project_id shaped like a workspace id', async () => {
@@ -217,7 +249,11 @@ describeEachDialect('workflow over the native API', (dialect) => {
     assert.equal(JSON.parse(none.body).error.code, 'UNAUTHENTICATED');
     const bad = await s.client('bg_nope').get('/api/v1/workspaces');
     assert.equal(bad.status, 401);
-    const xauth = await s.app.inject({ method: 'GET', url: '/api/v1/workspaces', headers: { 'x-auth-token': admin.token } });
+    const xauth = await s.app.inject({
+      method: 'GET',
+      url: '/api/v1/workspaces',
+      headers: { 'x-auth-token': admin.token },
+    });
     assert.equal(xauth.statusCode, 200);
     const notAdmin = await member.post('/api/v1/users', { name: 'x' });
     assert.equal(notAdmin.status, 403);

@@ -39,7 +39,12 @@ describeEachDialect('batch approvals: bad input', (dialect) => {
       tickets: await db.selectFrom('ticket').select(['id', 'state']).orderBy('id').execute(),
       items: await db.selectFrom('item').select(['id', 'rev_no', 'status_id']).orderBy('id').execute(),
       batches: await db.selectFrom('batch').select(['id', 'state', 'total']).orderBy('id').execute(),
-      batchItems: (await db.selectFrom('batch_item').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n,
+      batchItems: (
+        await db
+          .selectFrom('batch_item')
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .executeTakeFirstOrThrow()
+      ).n,
     };
   }
   async function unchanged(fn: () => Promise<void>): Promise<void> {
@@ -50,7 +55,10 @@ describeEachDialect('batch approvals: bad input', (dialect) => {
     assert.deepEqual(await snapshot(), before, 'a refused request changed state');
   }
 
-  const routes = () => [`/batch_approvals/_check?user_id=${f.approver.id}`, `/batch_approvals/_submit?user_id=${f.approver.id}`];
+  const routes = () => [
+    `/batch_approvals/_check?user_id=${f.approver.id}`,
+    `/batch_approvals/_submit?user_id=${f.approver.id}`,
+  ];
 
   it('refuses wrong types, non-arrays, objects in the array and malformed JSON, whole', async () => {
     const api = f.approver.api;
@@ -85,11 +93,22 @@ describeEachDialect('batch approvals: bad input', (dialect) => {
     ];
     await unchanged(async () => {
       for (const url of routes()) {
-        for (const [body, code] of bodies) refused(await api.raw('POST', url, body, { 'content-type': 'application/json' }), 400, code, `${url} ${body.slice(0, 80)}`);
+        for (const [body, code] of bodies)
+          refused(
+            await api.raw('POST', url, body, { 'content-type': 'application/json' }),
+            400,
+            code,
+            `${url} ${body.slice(0, 80)}`,
+          );
       }
       // An empty list: nothing to submit (a _check of nothing answers nothing).
       refused(await api.raw('POST', routes()[1]!, '[]'), 400, 'VALIDATION_FAILED', '_submit []');
-      refused(await api.raw('POST', routes()[1]!, '{"task_ids": []}'), 400, 'VALIDATION_FAILED', '_submit {task_ids: []}');
+      refused(
+        await api.raw('POST', routes()[1]!, '{"task_ids": []}'),
+        400,
+        'VALIDATION_FAILED',
+        '_submit {task_ids: []}',
+      );
     });
     const empty = await api.raw('POST', routes()[0]!, '[]');
     assert.deepEqual([empty.status, empty.body], [200, []]);
@@ -99,7 +118,12 @@ describeEachDialect('batch approvals: bad input', (dialect) => {
     await unchanged(async () => {
       for (const url of routes()) {
         for (const type of ['text/plain', 'application/x-www-form-urlencoded', 'application/xml']) {
-          refused(await f.approver.api.raw('POST', url, JSON.stringify(ids), { 'content-type': type }), 415, 'UNSUPPORTED_MEDIA_TYPE', `${url} ${type}`);
+          refused(
+            await f.approver.api.raw('POST', url, JSON.stringify(ids), { 'content-type': type }),
+            415,
+            'UNSUPPORTED_MEDIA_TYPE',
+            `${url} ${type}`,
+          );
         }
       }
     });
@@ -110,15 +134,38 @@ describeEachDialect('batch approvals: bad input', (dialect) => {
     const body = JSON.stringify(ids);
     await unchanged(async () => {
       for (const route of ['_check', '_submit']) {
-        for (const q of ['', '?', '?user_id=', `?userId=${f.approver.id}`, '?user_id=a%20b', `?user_id=${'9'.repeat(65)}`, `?user_id=${f.approver.id}&user_id=${f.approver.id}`]) {
-          refused(await api.raw('POST', `/batch_approvals/${route}${q}`, body), 400, 'VALIDATION_FAILED', `${route}${q}`);
+        for (const q of [
+          '',
+          '?',
+          '?user_id=',
+          `?userId=${f.approver.id}`,
+          '?user_id=a%20b',
+          `?user_id=${'9'.repeat(65)}`,
+          `?user_id=${f.approver.id}&user_id=${f.approver.id}`,
+        ]) {
+          refused(
+            await api.raw('POST', `/batch_approvals/${route}${q}`, body),
+            400,
+            'VALIDATION_FAILED',
+            `${route}${q}`,
+          );
         }
       }
-      for (const q of [`?user_id=${f.approver.id}`, `?batch_number=${batchNumber}`, `?user_id=${f.approver.id}&batch_number=`, `?user_id=${f.approver.id}&batch_number=a%2Fb`]) {
+      for (const q of [
+        `?user_id=${f.approver.id}`,
+        `?batch_number=${batchNumber}`,
+        `?user_id=${f.approver.id}&batch_number=`,
+        `?user_id=${f.approver.id}&batch_number=a%2Fb`,
+      ]) {
         refused(await api.get(`/batch_approvals/_submit${q}`), 400, 'VALIDATION_FAILED', `progress ${q}`);
       }
       // NUL in the query string.
-      refused(await api.raw('POST', `/batch_approvals/_check?user_id=${f.approver.id}%00`, body), 400, 'BAD_REQUEST', 'NUL');
+      refused(
+        await api.raw('POST', `/batch_approvals/_check?user_id=${f.approver.id}%00`, body),
+        400,
+        'BAD_REQUEST',
+        'NUL',
+      );
     });
   });
 
@@ -129,14 +176,49 @@ describeEachDialect('batch approvals: bad input', (dialect) => {
         [f.approver, f.approver2.id],
         [f.member3, f.member.id],
       ] as const) {
-        refused(await caller.api.post(`/batch_approvals/_check?user_id=${target}`, ids), 403, 'FORBIDDEN', 'check for another');
-        refused(await caller.api.post(`/batch_approvals/_submit?user_id=${target}`, ids), 403, 'FORBIDDEN', 'submit for another');
-        refused(await caller.api.get(`/batch_approvals/_submit?user_id=${target}&batch_number=${batchNumber}`), 403, 'FORBIDDEN', 'progress for another');
+        refused(
+          await caller.api.post(`/batch_approvals/_check?user_id=${target}`, ids),
+          403,
+          'FORBIDDEN',
+          'check for another',
+        );
+        refused(
+          await caller.api.post(`/batch_approvals/_submit?user_id=${target}`, ids),
+          403,
+          'FORBIDDEN',
+          'submit for another',
+        );
+        refused(
+          await caller.api.get(`/batch_approvals/_submit?user_id=${target}&batch_number=${batchNumber}`),
+          403,
+          'FORBIDDEN',
+          'progress for another',
+        );
       }
-      refused(await f.approver2.api.get(`/batch_approvals/_submit?user_id=${f.approver2.id}&batch_number=${batchNumber}`), 404, 'BATCH_NOT_FOUND', "another's batch_number");
-      refused(await f.member3.api.get(`/batch_approvals/_submit?user_id=${f.member3.id}&batch_number=${batchNumber}`), 404, 'BATCH_NOT_FOUND', "another workspace's batch_number");
-      const anon = await f.s.app.inject({ method: 'POST', url: routes()[1]!, headers: { 'content-type': 'application/json', authorization: 'Bearer nope' }, payload: JSON.stringify(ids) });
-      refused({ status: anon.statusCode, body: JSON.parse(anon.body), headers: anon.headers }, 401, 'UNAUTHENTICATED', 'bad token');
+      refused(
+        await f.approver2.api.get(`/batch_approvals/_submit?user_id=${f.approver2.id}&batch_number=${batchNumber}`),
+        404,
+        'BATCH_NOT_FOUND',
+        "another's batch_number",
+      );
+      refused(
+        await f.member3.api.get(`/batch_approvals/_submit?user_id=${f.member3.id}&batch_number=${batchNumber}`),
+        404,
+        'BATCH_NOT_FOUND',
+        "another workspace's batch_number",
+      );
+      const anon = await f.s.app.inject({
+        method: 'POST',
+        url: routes()[1]!,
+        headers: { 'content-type': 'application/json', authorization: 'Bearer nope' },
+        payload: JSON.stringify(ids),
+      });
+      refused(
+        { status: anon.statusCode, body: JSON.parse(anon.body), headers: anon.headers },
+        401,
+        'UNAUTHENTICATED',
+        'bad token',
+      );
     });
   });
 
@@ -149,8 +231,18 @@ describeEachDialect('batch approvals: bad input', (dialect) => {
       assert.ok(big.length > 1024);
       await unchanged(async () => {
         for (const url of routes()) {
-          refused(await api.raw('POST', url, big, { 'content-type': 'application/json' }), 413, 'BODY_TOO_LARGE', `${url} over the limit`);
-          refused(await api.raw('POST', url, `{"task_ids": ${big}}`, { 'content-type': 'application/json' }), 413, 'BODY_TOO_LARGE', `${url} over the limit`);
+          refused(
+            await api.raw('POST', url, big, { 'content-type': 'application/json' }),
+            413,
+            'BODY_TOO_LARGE',
+            `${url} over the limit`,
+          );
+          refused(
+            await api.raw('POST', url, `{"task_ids": ${big}}`, { 'content-type': 'application/json' }),
+            413,
+            'BODY_TOO_LARGE',
+            `${url} over the limit`,
+          );
         }
       });
       assert.equal((await api.post(routes()[0]!, ids)).status, 200, 'under the limit the same app answers');
@@ -160,7 +252,13 @@ describeEachDialect('batch approvals: bad input', (dialect) => {
     // 201..10,000 ids are a readable TOO_MANY_TARGETS (above); past the schema's bound the request is not even read.
     const many = JSON.stringify(Array.from({ length: 10_001 }, (_, i) => i + 1));
     await unchanged(async () => {
-      for (const url of routes()) refused(await f.approver.api.raw('POST', url, many, { 'content-type': 'application/json' }), 400, 'VALIDATION_FAILED', `${url} 10,001 ids`);
+      for (const url of routes())
+        refused(
+          await f.approver.api.raw('POST', url, many, { 'content-type': 'application/json' }),
+          400,
+          'VALIDATION_FAILED',
+          `${url} 10,001 ids`,
+        );
     });
   });
 });

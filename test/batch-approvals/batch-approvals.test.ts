@@ -21,7 +21,11 @@ describeEachDialect('batch approval open API', (dialect) => {
   it("replays the seed's examples", async () => {
     const { approver } = f;
     // 8.1 with the seed's request body, verbatim.
-    const c = await approver.api.raw('POST', `/batch_approvals/_check?user_id=${approver.id}`, JSON.stringify(SEED_IDS));
+    const c = await approver.api.raw(
+      'POST',
+      `/batch_approvals/_check?user_id=${approver.id}`,
+      JSON.stringify(SEED_IDS),
+    );
     assert.equal(c.status, 200, JSON.stringify(c.body));
     assert.deepEqual(
       c.body.map((v: any) => [v.task_id, v.supported, v.code, typeof v.reason]),
@@ -33,16 +37,32 @@ describeEachDialect('batch approval open API', (dialect) => {
     const c2 = await check(approver.api, approver.id, [ok.id, manual.id]);
     assert.deepEqual(c2.body, [
       { task_id: ok.id, supported: true },
-      { task_id: manual.id, supported: false, code: 'NOT_BATCH_APPROVABLE', reason: 'The action does not allow batch decisions.' },
+      {
+        task_id: manual.id,
+        supported: false,
+        code: 'NOT_BATCH_APPROVABLE',
+        reason: 'The action does not allow batch decisions.',
+      },
     ]);
     // 8.2 with the seed's body: a batch_number at once.
-    const s = await approver.api.raw('POST', `/batch_approvals/_submit?user_id=${approver.id}`, JSON.stringify(SEED_IDS));
+    const s = await approver.api.raw(
+      'POST',
+      `/batch_approvals/_submit?user_id=${approver.id}`,
+      JSON.stringify(SEED_IDS),
+    );
     assert.equal(s.status, 200, JSON.stringify(s.body));
     assert.deepEqual(Object.keys(s.body), ['batch_number']);
     assert.equal(typeof s.body.batch_number, 'string');
     // 8.3: the seed's fields, plus state and failed_reasons.
     const p = await waitForGroup(approver.api, approver.id, s.body.batch_number);
-    assert.deepEqual(Object.keys(p).sort(), ['batch_number', 'failed_reasons', 'failed_tasks', 'processed', 'state', 'total']);
+    assert.deepEqual(Object.keys(p).sort(), [
+      'batch_number',
+      'failed_reasons',
+      'failed_tasks',
+      'processed',
+      'state',
+      'total',
+    ]);
     assert.equal(p.batch_number, s.body.batch_number);
     assert.equal(p.total, 2);
     assert.equal(p.processed, 2);
@@ -61,20 +81,44 @@ describeEachDialect('batch approval open API', (dialect) => {
     const explain = await f.ticket(W1, 'explain');
     const direct = await f.ticket(W1, 'direct'); // assigned to approver2
     const decided = await f.ticket(W1);
-    assert.equal((await f.approver2.api.post(`/api/v1/workspaces/${W1}/tickets/${decided.id}/approve`, {})).status, 200);
+    assert.equal(
+      (await f.approver2.api.post(`/api/v1/workspaces/${W1}/tickets/${decided.id}/approve`, {})).status,
+      200,
+    );
     const withdrawn = await f.ticket(W1);
-    assert.equal((await f.member.api.post(`/api/v1/workspaces/${W1}/tickets/${withdrawn.id}/withdraw`, {})).status, 200);
+    assert.equal(
+      (await f.member.api.post(`/api/v1/workspaces/${W1}/tickets/${withdrawn.id}/withdraw`, {})).status,
+      200,
+    );
     const other = await f.ticket(W3); // a workspace the approver is not in
     const ok2 = await f.ticket(W2);
     const missing = '1234567890123456789';
     const ids = [ok1.id, manual.id, explain.id, direct.id, decided.id, withdrawn.id, other.id, missing, ok2.id, ok1.id];
-    const expected = [null, 'NOT_BATCH_APPROVABLE', 'NOT_BATCH_APPROVABLE', 'NOT_ASSIGNEE', 'TICKET_ALREADY_DECIDED', 'TICKET_ALREADY_DECIDED', 'TICKET_NOT_FOUND', 'TICKET_NOT_FOUND', null, null];
+    const expected = [
+      null,
+      'NOT_BATCH_APPROVABLE',
+      'NOT_BATCH_APPROVABLE',
+      'NOT_ASSIGNEE',
+      'TICKET_ALREADY_DECIDED',
+      'TICKET_ALREADY_DECIDED',
+      'TICKET_NOT_FOUND',
+      'TICKET_NOT_FOUND',
+      null,
+      null,
+    ];
 
     const before = await f.item(W1, ok1.item);
     const r = await check(approver.api, approver.id, ids);
     assert.equal(r.status, 200, JSON.stringify(r.body));
-    assert.deepEqual(r.body.map((v: any) => v.task_id), ids, 'one answer per position, in order');
-    assert.deepEqual(r.body.map((v: any) => v.code ?? null), expected);
+    assert.deepEqual(
+      r.body.map((v: any) => v.task_id),
+      ids,
+      'one answer per position, in order',
+    );
+    assert.deepEqual(
+      r.body.map((v: any) => v.code ?? null),
+      expected,
+    );
     for (const v of r.body) {
       assert.equal(v.supported, v.code === undefined);
       if (!v.supported) assert.ok(typeof v.reason === 'string' && v.reason.length > 0, JSON.stringify(v));
@@ -116,7 +160,11 @@ describeEachDialect('batch approval open API', (dialect) => {
         ['42', false],
       ],
     );
-    const w = await f.approver.api.raw('POST', `/batch_approvals/_check?user_id=${f.approver.id}`, `{"task_ids":[${t.id}]}`);
+    const w = await f.approver.api.raw(
+      'POST',
+      `/batch_approvals/_check?user_id=${f.approver.id}`,
+      `{"task_ids":[${t.id}]}`,
+    );
     assert.deepEqual(w.body, [{ task_id: t.id, supported: true }]);
   });
 
@@ -128,14 +176,24 @@ describeEachDialect('batch approval open API', (dialect) => {
     assert.equal(c.body.length, 200);
     assert.equal(c.body.filter((v: any) => v.supported).length, 5);
 
-    const batches = async () => Number((await f.s.db.ctx.db.selectFrom('batch').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
+    const batches = async () =>
+      Number(
+        (
+          await f.s.db.ctx.db
+            .selectFrom('batch')
+            .select((eb) => eb.fn.countAll<number>().as('n'))
+            .executeTakeFirstOrThrow()
+        ).n,
+      );
     const n0 = await batches();
     for (const route of ['_check', '_submit']) {
       const r = await f.approver.api.post(`/batch_approvals/${route}?user_id=${f.approver.id}`, [...ids, 'one-more']);
       assert.equal(r.status, 400, JSON.stringify(r.body));
       assert.equal(r.body.code, 'TOO_MANY_TARGETS');
       assert.match(r.body.message, /200/);
-      const w = await f.approver.api.post(`/batch_approvals/${route}?user_id=${f.approver.id}`, { task_ids: [...ids, 'one-more'] });
+      const w = await f.approver.api.post(`/batch_approvals/${route}?user_id=${f.approver.id}`, {
+        task_ids: [...ids, 'one-more'],
+      });
       assert.equal(w.body.code, 'TOO_MANY_TARGETS');
     }
     assert.equal(await batches(), n0, 'nothing submitted');
@@ -153,7 +211,10 @@ describeEachDialect('batch approval open API', (dialect) => {
     const [a, b] = await f.tickets(f.W1, 2);
     const ids = [a!.id, a!.id, b!.id, a!.id];
     const c = await check(f.approver.api, f.approver.id, ids);
-    assert.deepEqual(c.body, ids.map((id) => ({ task_id: id, supported: true })));
+    assert.deepEqual(
+      c.body,
+      ids.map((id) => ({ task_id: id, supported: true })),
+    );
     const s = await submit(f.approver.api, f.approver.id, ids);
     const p = await waitForGroup(f.approver.api, f.approver.id, s.body.batch_number);
     assert.deepEqual([p.total, p.processed, p.failed_tasks, p.state], [2, 2, [], 'succeeded']);
@@ -177,7 +238,10 @@ describeEachDialect('batch approval open API', (dialect) => {
     const p = await waitForGroup(f.approver.api, f.approver.id, s.body.batch_number);
     assert.equal(p.total, 5);
     assert.deepEqual(p.failed_tasks, ids.slice(0, 4));
-    assert.ok(p.failed_reasons.every((r: any) => r.code === 'TICKET_ALREADY_DECIDED' && r.reason), JSON.stringify(p.failed_reasons));
+    assert.ok(
+      p.failed_reasons.every((r: any) => r.code === 'TICKET_ALREADY_DECIDED' && r.reason),
+      JSON.stringify(p.failed_reasons),
+    );
     assert.equal(p.state, 'completed_with_errors');
     const statuses = [];
     for (const t of ts) statuses.push((await f.item(W1, t.item)).status);
@@ -200,8 +264,12 @@ describeEachDialect('batch approval open API', (dialect) => {
     assert.deepEqual([p.total, p.processed, p.failed_tasks], [4, 4, [x.id]]);
     assert.equal(p.failed_reasons[0].code, 'TICKET_NOT_FOUND');
     // One engine batch per workspace, joined by the batch_number; the invisible id rode in the first.
-    const w1 = (await approver.api.get(`/api/v1/workspaces/${W1}/batches`)).body.batches.filter((bt: any) => bt.group_id === n);
-    const w2 = (await approver.api.get(`/api/v1/workspaces/${W2}/batches`)).body.batches.filter((bt: any) => bt.group_id === n);
+    const w1 = (await approver.api.get(`/api/v1/workspaces/${W1}/batches`)).body.batches.filter(
+      (bt: any) => bt.group_id === n,
+    );
+    const w2 = (await approver.api.get(`/api/v1/workspaces/${W2}/batches`)).body.batches.filter(
+      (bt: any) => bt.group_id === n,
+    );
     assert.deepEqual(
       w1.map((bt: any) => [bt.operation, bt.source, bt.total, bt.succeeded, bt.failed]),
       [['approve', 'batch-approvals', 3, 2, 1]],
@@ -250,13 +318,25 @@ describeEachDialect('batch approval open API', (dialect) => {
     const p = await waitForGroup(owner1.api, approver.id, n);
     assert.deepEqual(p.failed_tasks, [t2.id]);
     const h = await approvals(W1, t1.item);
-    assert.deepEqual([h[0].user_id, h[0].on_behalf_of], [owner1.id, approver.id], 'recorded as the admin’s decision on the approver’s behalf');
+    assert.deepEqual(
+      [h[0].user_id, h[0].on_behalf_of],
+      [owner1.id, approver.id],
+      'recorded as the admin’s decision on the approver’s behalf',
+    );
     assert.equal((await f.item(W2, t2.item)).status, 'submitted', 'W2 is not the admin’s to act in');
-    const rows = await f.s.db.ctx.db.selectFrom('batch').select(['params', 'submitted_by']).where('group_id', '=', n).execute();
+    const rows = await f.s.db.ctx.db
+      .selectFrom('batch')
+      .select(['params', 'submitted_by'])
+      .where('group_id', '=', n)
+      .execute();
     assert.equal(rows.length, 1);
     assert.equal(rows[0]!.submitted_by, approver.id);
     const meta = f.s.db.ctx.caps.readJson<any>(rows[0]!.params).meta;
-    assert.deepEqual(meta, { batch_number: n, user_id: approver.id, requested_by: owner1.id }, 'who really asked is kept');
+    assert.deepEqual(
+      meta,
+      { batch_number: n, user_id: approver.id, requested_by: owner1.id },
+      'who really asked is kept',
+    );
     // The approver sees the group as their own; owner2 (admin where the approver also is) does not.
     assert.equal((await progress(approver.api, approver.id, n)).status, 200);
     assert.equal((await progress(owner2.api, approver.id, n)).status, 404);
@@ -269,7 +349,11 @@ describeEachDialect('batch approval open API', (dialect) => {
       [owner1, f.member3.id],
       [approver, member.id],
     ] as const) {
-      for (const r of [await check(caller.api, target, [t1.id]), await submit(caller.api, target, [t1.id]), await progress(caller.api, target, n)]) {
+      for (const r of [
+        await check(caller.api, target, [t1.id]),
+        await submit(caller.api, target, [t1.id]),
+        await progress(caller.api, target, n),
+      ]) {
         assert.equal(r.status, 403, JSON.stringify(r.body));
         assert.equal(r.body.code, 'FORBIDDEN');
       }
@@ -288,7 +372,10 @@ describeEachDialect('batch approval open API', (dialect) => {
     const t = await f.ticket(f.W1);
     const s = await submit(f.approver.api, f.approver.id, [t.id]);
     await waitForGroup(f.approver.api, f.approver.id, s.body.batch_number);
-    const native = await f.approver.api.post(`/api/v1/workspaces/${f.W1}/batches`, { operation: 'approve', target: { ids: ['1234567890123456789'] } });
+    const native = await f.approver.api.post(`/api/v1/workspaces/${f.W1}/batches`, {
+      operation: 'approve',
+      target: { ids: ['1234567890123456789'] },
+    });
     assert.equal(native.status, 202);
     for (const [who, n] of [
       [f.approver2, s.body.batch_number],
@@ -305,7 +392,12 @@ describeEachDialect('batch approval open API', (dialect) => {
 
   it('authenticates with our tokens, Bearer or X-Auth-Token', async () => {
     const t = await f.ticket(f.W1);
-    const none = await f.s.app.inject({ method: 'POST', url: `/batch_approvals/_check?user_id=${f.approver.id}`, headers: { 'content-type': 'application/json' }, payload: JSON.stringify([t.id]) });
+    const none = await f.s.app.inject({
+      method: 'POST',
+      url: `/batch_approvals/_check?user_id=${f.approver.id}`,
+      headers: { 'content-type': 'application/json' },
+      payload: JSON.stringify([t.id]),
+    });
     assert.equal(none.statusCode, 401);
     assert.equal(JSON.parse(none.body).code, 'UNAUTHENTICATED');
     const x = await f.s.app.inject({
@@ -332,7 +424,14 @@ describeEachDialect('batch approval progress', (dialect) => {
     const s = await submit(f.approver.api, f.approver.id, ids);
     assert.equal(s.status, 200);
     const p0 = (await progress(f.approver.api, f.approver.id, s.body.batch_number)).body;
-    assert.deepEqual(p0, { batch_number: s.body.batch_number, total: 31, processed: 0, failed_tasks: [], state: 'queued', failed_reasons: [] });
+    assert.deepEqual(p0, {
+      batch_number: s.body.batch_number,
+      total: 31,
+      processed: 0,
+      failed_tasks: [],
+      state: 'queued',
+      failed_reasons: [],
+    });
     assert.equal((await f.item(f.W1, ts[0]!.item)).status, 'submitted');
     f.s.engine.startWorker({ idlePollMs: 50 });
     const p = await waitForGroup(f.approver.api, f.approver.id, s.body.batch_number);

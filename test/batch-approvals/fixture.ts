@@ -42,7 +42,11 @@ export interface Person {
 const TERMINAL = ['succeeded', 'completed_with_errors', 'failed', 'cancelled'];
 
 function approvalDs(directTo: string) {
-  const approval = (extra: Record<string, unknown> = {}) => ({ pending_status: 'submitted', reject_status: 'rejected', ...extra });
+  const approval = (extra: Record<string, unknown> = {}) => ({
+    pending_status: 'submitted',
+    reject_status: 'rejected',
+    ...extra,
+  });
   return {
     name: 'Requests',
     display_id: 'req',
@@ -54,16 +58,43 @@ function approvalDs(directTo: string) {
       { display_id: 'rejected', name: 'Rejected' },
     ],
     actions: [
-      { display_id: 'submit', name: 'Submit', from: ['draft'], to: 'approved', approval: approval({ approver_role: 'approver' }) },
-      { display_id: 'manual', name: 'Submit (one by one)', from: ['draft'], to: 'approved', approval: approval({ approver_role: 'approver', batch_approvable: false }) },
-      { display_id: 'explain', name: 'Submit (comment)', from: ['draft'], to: 'approved', approval: approval({ approver_role: 'approver', requires_comment: true }) },
-      { display_id: 'direct', name: 'Submit (direct)', from: ['draft'], to: 'approved', approval: approval({ approver_user_id: directTo }) },
+      {
+        display_id: 'submit',
+        name: 'Submit',
+        from: ['draft'],
+        to: 'approved',
+        approval: approval({ approver_role: 'approver' }),
+      },
+      {
+        display_id: 'manual',
+        name: 'Submit (one by one)',
+        from: ['draft'],
+        to: 'approved',
+        approval: approval({ approver_role: 'approver', batch_approvable: false }),
+      },
+      {
+        display_id: 'explain',
+        name: 'Submit (comment)',
+        from: ['draft'],
+        to: 'approved',
+        approval: approval({ approver_role: 'approver', requires_comment: true }),
+      },
+      {
+        display_id: 'direct',
+        name: 'Submit (direct)',
+        from: ['draft'],
+        to: 'approved',
+        approval: approval({ approver_user_id: directTo }),
+      },
     ],
   };
 }
 
 export async function makeFixture(dialect: Dialect, opts: { worker?: boolean } = {}): Promise<Fixture> {
-  const s = await startTestService(dialect, { worker: opts.worker !== false, workerOptions: { concurrency: 2, idlePollMs: 50 } });
+  const s = await startTestService(dialect, {
+    worker: opts.worker !== false,
+    workerOptions: { concurrency: 2, idlePollMs: 50 },
+  });
   const person = async (name: string, ws?: string, role?: string): Promise<Person> => {
     const { user, api } = await s.user(name, ws, role);
     return { id: user.id, api };
@@ -131,8 +162,10 @@ export async function makeFixture(dialect: Dialect, opts: { worker?: boolean } =
   };
 }
 
-export const check = (api: Client, userId: string, body: unknown): Promise<Res> => api.post(`/batch_approvals/_check?user_id=${userId}`, body);
-export const submit = (api: Client, userId: string, body: unknown): Promise<Res> => api.post(`/batch_approvals/_submit?user_id=${userId}`, body);
+export const check = (api: Client, userId: string, body: unknown): Promise<Res> =>
+  api.post(`/batch_approvals/_check?user_id=${userId}`, body);
+export const submit = (api: Client, userId: string, body: unknown): Promise<Res> =>
+  api.post(`/batch_approvals/_submit?user_id=${userId}`, body);
 export const progress = (api: Client, userId: string, batchNumber: string): Promise<Res> =>
   api.get(`/batch_approvals/_submit?user_id=${userId}&batch_number=${batchNumber}`);
 

@@ -55,13 +55,24 @@ export const FLOW = {
   ],
   actions: [
     { display_id: 'finish', name: 'Finish', from: ['draft'], to: 'done' },
-    { display_id: 'submit', name: 'Submit', from: ['draft'], to: 'approved', approval: { pending_status: 'pending', reject_status: 'rejected', approver_role: 'approver' } },
+    {
+      display_id: 'submit',
+      name: 'Submit',
+      from: ['draft'],
+      to: 'approved',
+      approval: { pending_status: 'pending', reject_status: 'rejected', approver_role: 'approver' },
+    },
     {
       display_id: 'escalate',
       name: 'Escalate',
       from: ['draft'],
       to: 'approved',
-      approval: { pending_status: 'pending', reject_status: 'rejected', approver_role: 'approver', batch_approvable: false },
+      approval: {
+        pending_status: 'pending',
+        reject_status: 'rejected',
+        approver_role: 'approver',
+        batch_approvable: false,
+      },
     },
   ],
 };
@@ -70,14 +81,19 @@ export const FLOW = {
 export async function startHarness(dialect: Dialect = 'sqlite'): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'bg-cli-client-'));
   const pg = dialect === 'postgres' ? await createPgSchema() : null;
-  const database: Record<string, string> = pg ? { DATABASE_URL: PG_URL, DATABASE_SCHEMA: pg.schema } : { DATABASE_URL: join(dir, 'bg.db') };
+  const database: Record<string, string> = pg
+    ? { DATABASE_URL: PG_URL, DATABASE_SCHEMA: pg.schema }
+    : { DATABASE_URL: join(dir, 'bg.db') };
   const server = await serveProcess({ ...database, BATCHGATE_ADMIN_TOKEN: ADMIN, BATCHGATE_DEMO: '0' });
   const base = server.base;
 
   async function api(method: string, path: string, body?: unknown, token = ADMIN): Promise<any> {
     const res = await fetch(base + path, {
       method,
-      headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      headers: {
+        authorization: `Bearer ${token}`,
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+      },
       ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
     });
     const text = await res.text();
@@ -111,7 +127,11 @@ export async function startHarness(dialect: Dialect = 'sqlite'): Promise<Harness
       return path;
     },
     cli(args, opts = {}) {
-      return runBatchgate(args, { env: { BATCHGATE_URL: base, BATCHGATE_TOKEN: ADMIN, BATCHGATE_WORKSPACE: ws.id, ...opts.env }, stdin: opts.stdin ?? '', track: running });
+      return runBatchgate(args, {
+        env: { BATCHGATE_URL: base, BATCHGATE_TOKEN: ADMIN, BATCHGATE_WORKSPACE: ws.id, ...opts.env },
+        stdin: opts.stdin ?? '',
+        track: running,
+      });
     },
     async close() {
       // A command a failed test left running (a watch) would hold an event stream open: end it first.
@@ -127,7 +147,10 @@ export async function startHarness(dialect: Dialect = 'sqlite'): Promise<Harness
  * `node bin/batchgate.js <args>` in a clean environment plus `env`; resolves when it exits. Asynchronous, so the test
  * process keeps running (and writing) meanwhile. `track` holds the child while it runs, for a cleanup to kill.
  */
-export async function runBatchgate(args: string[], opts: { env?: Record<string, string>; stdin?: string; track?: Set<Run> } = {}): Promise<CliResult> {
+export async function runBatchgate(
+  args: string[],
+  opts: { env?: Record<string, string>; stdin?: string; track?: Set<Run> } = {},
+): Promise<CliResult> {
   const run = spawnBatchgate(args, opts.env ?? {}, { stdin: opts.stdin ?? '' });
   opts.track?.add(run);
   const { code } = await run.closed;
@@ -156,7 +179,9 @@ export async function seedItems(h: Harness, ds: string, n: number): Promise<stri
 }
 
 export async function statusesOf(h: Harness, ds: string): Promise<Record<string, number>> {
-  const res = await h.api('POST', `/api/v1/workspaces/${h.workspace}/datastores/${ds}/items/search`, { per_page: 1000 });
+  const res = await h.api('POST', `/api/v1/workspaces/${h.workspace}/datastores/${ds}/items/search`, {
+    per_page: 1000,
+  });
   const counts: Record<string, number> = {};
   for (const i of res.items) counts[i.status] = (counts[i.status] ?? 0) + 1;
   return counts;

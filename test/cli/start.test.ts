@@ -3,7 +3,16 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { DIALECTS } from '../helpers/db.ts';
-import { cleanupProcesses, ROOT, runBatchgate as cli, serveProcess, stop, tempDir, waitUntil as waitFor, type Server } from '../helpers/processes.ts';
+import {
+  cleanupProcesses,
+  ROOT,
+  runBatchgate as cli,
+  serveProcess,
+  stop,
+  tempDir,
+  waitUntil as waitFor,
+  type Server,
+} from '../helpers/processes.ts';
 
 /**
  * The real process, as `npm start` runs it: `node bin/batchgate.js serve` in the repository root, spoken to
@@ -19,7 +28,13 @@ function serve(dbFile: string, env: Record<string, string> = {}): Promise<Server
   return serveProcess({ DATABASE_URL: dbFile, ...env });
 }
 
-async function call(server: Server, method: string, path: string, token?: string, body?: unknown): Promise<{ status: number; body: any }> {
+async function call(
+  server: Server,
+  method: string,
+  path: string,
+  token?: string,
+  body?: unknown,
+): Promise<{ status: number; body: any }> {
   const headers: Record<string, string> = {};
   if (token !== undefined) headers.authorization = `Bearer ${token}`;
   if (body !== undefined) headers['content-type'] = 'application/json';
@@ -89,33 +104,49 @@ describe('batchgate CLI as a process', { skip: !DIALECTS.includes('sqlite') && '
       const s = await serve(dbFile);
       const list = await call(s, 'GET', '/api/v1/workspaces', adminToken);
       assert.equal(list.status, 200, JSON.stringify(list.body));
-      assert.deepEqual(list.body.workspaces.map((w: any) => w.id), [workspaceId]);
+      assert.deepEqual(
+        list.body.workspaces.map((w: any) => w.id),
+        [workspaceId],
+      );
       await stop(s);
       // Read after exit, so nothing printed late is missed.
       assert.doesNotMatch(s.stdout(), /bg_|demo workspace/);
     });
   });
 
-  it('BATCHGATE_ADMIN_TOKEN is a working system-admin token, at every start; a new value retires the old', TEST, async () => {
-    const dbFile = join(tempDir(), 'batchgate.db');
-    const first = 'some-secret-long-enough-0123456789abcdef';
-    const second = 'another-secret-long-enough-0123456789abcd';
-    for (const [start, token] of [['first', first], ['second', first], ['third', second]] as const) {
-      const s = await serve(dbFile, { BATCHGATE_ADMIN_TOKEN: token });
-      const me = await call(s, 'GET', '/api/v1/me', token);
-      assert.equal(me.status, 200, `${start} start: ${JSON.stringify(me.body)}`);
-      assert.equal(me.body.is_system_admin, true);
-      const user = await call(s, 'POST', '/api/v1/users', token, { name: `made at ${start} start` });
-      assert.equal(user.status, 201, `${start} start: ${JSON.stringify(user.body)}`);
-      assert.equal((await call(s, 'GET', '/api/v1/me', 'some-other-secret')).status, 401);
-      if (token === second) assert.equal((await call(s, 'GET', '/api/v1/me', first)).status, 401, 'the previous admin token is revoked');
-      await stop(s);
-      assert.doesNotMatch(s.stdout() + s.stderr(), /some-secret|another-secret/, 'the secret is never echoed');
-    }
-  });
+  it(
+    'BATCHGATE_ADMIN_TOKEN is a working system-admin token, at every start; a new value retires the old',
+    TEST,
+    async () => {
+      const dbFile = join(tempDir(), 'batchgate.db');
+      const first = 'some-secret-long-enough-0123456789abcdef';
+      const second = 'another-secret-long-enough-0123456789abcd';
+      for (const [start, token] of [
+        ['first', first],
+        ['second', first],
+        ['third', second],
+      ] as const) {
+        const s = await serve(dbFile, { BATCHGATE_ADMIN_TOKEN: token });
+        const me = await call(s, 'GET', '/api/v1/me', token);
+        assert.equal(me.status, 200, `${start} start: ${JSON.stringify(me.body)}`);
+        assert.equal(me.body.is_system_admin, true);
+        const user = await call(s, 'POST', '/api/v1/users', token, { name: `made at ${start} start` });
+        assert.equal(user.status, 201, `${start} start: ${JSON.stringify(user.body)}`);
+        assert.equal((await call(s, 'GET', '/api/v1/me', 'some-other-secret')).status, 401);
+        if (token === second)
+          assert.equal((await call(s, 'GET', '/api/v1/me', first)).status, 401, 'the previous admin token is revoked');
+        await stop(s);
+        assert.doesNotMatch(s.stdout() + s.stderr(), /some-secret|another-secret/, 'the secret is never echoed');
+      }
+    },
+  );
 
   it('refuses to start with a BATCHGATE_ADMIN_TOKEN shorter than 32 characters, saying why', TEST, async () => {
-    const run = cli(['serve'], { DATABASE_URL: join(tempDir(), 'batchgate.db'), BATCHGATE_ADMIN_TOKEN: 'short-secret', PORT: '1' });
+    const run = cli(['serve'], {
+      DATABASE_URL: join(tempDir(), 'batchgate.db'),
+      BATCHGATE_ADMIN_TOKEN: 'short-secret',
+      PORT: '1',
+    });
     const exit = await run.closed;
     assert.notEqual(exit.code, 0);
     assert.match(run.stderr(), /BATCHGATE_ADMIN_TOKEN must be at least 32 characters/);

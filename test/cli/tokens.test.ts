@@ -17,7 +17,10 @@ describeEachDialect('batchgate tokens (client commands as processes)', (dialect)
   after(() => h?.close());
 
   it('creates a labelled, expiring token, lists it without its secret, and revokes it', T, async () => {
-    const created = exits(await h.cli(['tokens', 'create', '--label', 'ci', '--expires-at', '2099-01-01T00:00:00Z'], as(member)), 0);
+    const created = exits(
+      await h.cli(['tokens', 'create', '--label', 'ci', '--expires-at', '2099-01-01T00:00:00Z'], as(member)),
+      0,
+    );
     const secret = created.stdout.trim();
     assert.match(secret, /^bg_\S+$/);
     assert.equal((await h.api('GET', '/api/v1/me', undefined, secret)).id, member.id);
@@ -33,6 +36,9 @@ describeEachDialect('batchgate tokens (client commands as processes)', (dialect)
     assert.equal(json(exits(await h.cli(['tokens', 'list', '--json'], as(member)), 0)).tokens.length, 1);
     const refused = exits(await h.cli(['tokens', 'list'], { env: { BATCHGATE_TOKEN: secret } }), 2);
     assert.match(refused.stderr, /UNAUTHENTICATED/);
-    assert.match(exits(await h.cli(['tokens', 'create', '--expires-at', 'soon'], as(member)), 2).stderr, /--expires-at/);
+    assert.match(
+      exits(await h.cli(['tokens', 'create', '--expires-at', 'soon'], as(member)), 2).stderr,
+      /--expires-at/,
+    );
   });
 });

@@ -22,7 +22,9 @@ describeEachDialect('typed client over real HTTP', (dialect) => {
     assert.equal(me.data?.id, svc.admin.id);
     const ws = await bg.POST('/api/v1/workspaces', { body: { name: 'typed' } });
     assert.equal(ws.response.status, 201);
-    const missing = await bg.GET('/api/v1/workspaces/{ws}/batches/{id}', { params: { path: { ws: ws.data!.id, id: '1' } } });
+    const missing = await bg.GET('/api/v1/workspaces/{ws}/batches/{id}', {
+      params: { path: { ws: ws.data!.id, id: '1' } },
+    });
     assert.equal(missing.response.status, 404);
     assert.equal(missing.error?.error.code, 'BATCH_NOT_FOUND');
     const anonymous = await createClient({ baseUrl }).GET('/api/v1/me');

@@ -7,24 +7,36 @@ import { GENERATED_SCHEMA, generateSchemaTypes, isNativePath, nativeDocument } f
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 describe('typed client', () => {
-  it('src/client/schema.d.ts is what the served OpenAPI document generates (else: npm run gen:client)', { timeout: 60_000 }, async () => {
-    const fresh = await generateSchemaTypes();
-    const committed = readFileSync(ROOT + GENERATED_SCHEMA, 'utf8');
-    if (fresh !== committed) {
-      const a = committed.split('\n');
-      const b = fresh.split('\n');
-      const at = a.findIndex((line, i) => line !== b[i]);
-      assert.fail(
-        `${GENERATED_SCHEMA} drifted from the served document at line ${at + 1}:\n  committed: ${a[at]}\n  served:    ${b[at]}\nRun \`npm run gen:client\` and commit the result.`,
-      );
-    }
-  });
+  it(
+    'src/client/schema.d.ts is what the served OpenAPI document generates (else: npm run gen:client)',
+    { timeout: 60_000 },
+    async () => {
+      const fresh = await generateSchemaTypes();
+      const committed = readFileSync(ROOT + GENERATED_SCHEMA, 'utf8');
+      if (fresh !== committed) {
+        const a = committed.split('\n');
+        const b = fresh.split('\n');
+        const at = a.findIndex((line, i) => line !== b[i]);
+        assert.fail(
+          `${GENERATED_SCHEMA} drifted from the served document at line ${at + 1}:\n  committed: ${a[at]}\n  served:    ${b[at]}\nRun \`npm run gen:client\` and commit the result.`,
+        );
+      }
+    },
+  );
 
   it('is generated from the native API only, with the component schemas it reaches', () => {
     const doc = {
       openapi: '3.0.3',
-      paths: { '/healthz': { get: {} }, '/api/v1/me': { get: { responses: { 400: { $ref: '#/components/schemas/A' } } } }, '/v1/hexabase': { get: { x: { $ref: '#/components/schemas/C' } } }, '/openapi.json': {} },
-      components: { schemas: { A: { properties: { b: { $ref: '#/components/schemas/B' } } }, B: {}, C: {} }, securitySchemes: { bearer: {} } },
+      paths: {
+        '/healthz': { get: {} },
+        '/api/v1/me': { get: { responses: { 400: { $ref: '#/components/schemas/A' } } } },
+        '/v1/hexabase': { get: { x: { $ref: '#/components/schemas/C' } } },
+        '/openapi.json': {},
+      },
+      components: {
+        schemas: { A: { properties: { b: { $ref: '#/components/schemas/B' } } }, B: {}, C: {} },
+        securitySchemes: { bearer: {} },
+      },
     };
     const out = nativeDocument(doc) as { paths: object; components: { schemas: object; securitySchemes: object } };
     assert.deepEqual(Object.keys(out.paths), ['/healthz', '/api/v1/me']);

@@ -58,7 +58,11 @@ describeEachDialect('catastrophic-backtracking patterns', (dialect) => {
     assert.ok(ms < PROMPT_MS, `${what}: ${Math.round(ms)} ms`);
     return r;
   }
-  const expected = (pattern: string) => Object.keys(VENDORS).filter((k) => matches(VENDORS[k]!, pattern)).map((k) => idOf.get(k)!).sort();
+  const expected = (pattern: string) =>
+    Object.keys(VENDORS)
+      .filter((k) => matches(VENDORS[k]!, pattern))
+      .map((k) => idOf.get(k)!)
+      .sort();
   const cond = (pattern: string) => [{ id: 'vendor', search_value: [pattern] }];
 
   before(async () => {
@@ -68,7 +72,9 @@ describeEachDialect('catastrophic-backtracking patterns', (dialect) => {
     W = `/api/v1/workspaces/${ws}`;
     assert.equal((await api.post(`${W}/datastores`, PURCHASE_DS)).status, 201);
     const keys = Object.keys(VENDORS);
-    const r = await api.post(`${W}/datastores/pr/items`, { items: keys.map((k, i) => ({ title: i === 1 ? `${'a'.repeat(999)}!` : k, fields: { vendor: VENDORS[k] } })) });
+    const r = await api.post(`${W}/datastores/pr/items`, {
+      items: keys.map((k, i) => ({ title: i === 1 ? `${'a'.repeat(999)}!` : k, fields: { vendor: VENDORS[k] } })),
+    });
     assert.equal(r.status, 201, JSON.stringify(r.body));
     keys.forEach((k, i) => {
       idOf.set(k, r.body.ids[i]);
@@ -80,24 +86,58 @@ describeEachDialect('catastrophic-backtracking patterns', (dialect) => {
   it('native search matches each pattern as literal substrings, at once', async () => {
     let literalHits = 0;
     for (const p of PATTERNS) {
-      const r = await timed(() => api.post(`${W}/datastores/pr/items/search`, { conditions: cond(p), per_page: 100 }), `search ${p}`);
+      const r = await timed(
+        () => api.post(`${W}/datastores/pr/items/search`, { conditions: cond(p), per_page: 100 }),
+        `search ${p}`,
+      );
       assert.equal(r.status, 200, JSON.stringify(r.body));
       assert.deepEqual(r.body.items.map((i: any) => i.id).sort(), expected(p), p);
       literalHits += r.body.total;
       // On the title too (up to 1000 characters), and among other conditions.
-      const t = await timed(() => api.post(`${W}/datastores/pr/items/search`, { conditions: [{ id: 'title', search_value: [p, 'zzz'] }, { id: 'amount', search_value: [null, null], include_null: true }] }), `title ${p}`);
+      const t = await timed(
+        () =>
+          api.post(`${W}/datastores/pr/items/search`, {
+            conditions: [
+              { id: 'title', search_value: [p, 'zzz'] },
+              { id: 'amount', search_value: [null, null], include_null: true },
+            ],
+          }),
+        `title ${p}`,
+      );
       assert.equal(t.status, 200, JSON.stringify(t.body));
-      assert.deepEqual(t.body.items.map((i: any) => i.id).sort(), [...titleOf].filter(([, title]) => matches(title, p) || matches(title, 'zzz')).map(([k]) => idOf.get(k)!).sort(), `title ${p}`);
+      assert.deepEqual(
+        t.body.items.map((i: any) => i.id).sort(),
+        [...titleOf]
+          .filter(([, title]) => matches(title, p) || matches(title, 'zzz'))
+          .map(([k]) => idOf.get(k)!)
+          .sort(),
+        `title ${p}`,
+      );
     }
     assert.ok(literalHits >= 4, 'the literal texts and the long runs (for the plain run pattern) were found');
     // An invalid pattern is plain text here: native search never compiles anything.
-    const open = await timed(() => api.post(`${W}/datastores/pr/items/search`, { conditions: cond('(a+') }), 'unbalanced');
-    assert.deepEqual(open.body.items.map((i: any) => i.id), [idOf.get('literal1')]);
+    const open = await timed(
+      () => api.post(`${W}/datastores/pr/items/search`, { conditions: cond('(a+') }),
+      'unbalanced',
+    );
+    assert.deepEqual(
+      open.body.items.map((i: any) => i.id),
+      [idOf.get('literal1')],
+    );
   });
 
   it('a batch submitted by conditions freezes the same targets at once', async () => {
     for (const p of PATTERNS) {
-      const r = await timed(() => api.post(`${W}/batches`, { operation: 'update', fields: { category: 'services' }, dry_run: true, target: { datastore: 'pr', conditions: cond(p) } }), `batch ${p}`);
+      const r = await timed(
+        () =>
+          api.post(`${W}/batches`, {
+            operation: 'update',
+            fields: { category: 'services' },
+            dry_run: true,
+            target: { datastore: 'pr', conditions: cond(p) },
+          }),
+        `batch ${p}`,
+      );
       assert.equal(r.status, 202, JSON.stringify(r.body));
       assert.equal(r.body.total, expected(p).length, p);
     }
@@ -106,10 +146,16 @@ describeEachDialect('catastrophic-backtracking patterns', (dialect) => {
   it('Hexabase search and ExecuteBulkAction answer at once, with the same matches', async () => {
     const base = '/api/v0/applications/pat/datastores/pr/items';
     for (const p of PATTERNS) {
-      const r = await timed(() => api.post(`${base}/search`, { conditions: cond(p), per_page: 100 }), `hexabase search ${p}`);
+      const r = await timed(
+        () => api.post(`${base}/search`, { conditions: cond(p), per_page: 100 }),
+        `hexabase search ${p}`,
+      );
       assert.equal(r.status, 200, JSON.stringify(r.body));
       assert.deepEqual(r.body.items.map((i: any) => i.i_id).sort(), expected(p), p);
-      const b = await timed(() => api.post(`${base}/bulkaction/touch`, { conditions: cond(p), max_items: 300, continue_proc: true }), `bulk ${p}`);
+      const b = await timed(
+        () => api.post(`${base}/bulkaction/touch`, { conditions: cond(p), max_items: 300, continue_proc: true }),
+        `bulk ${p}`,
+      );
       assert.equal(b.status, 200, JSON.stringify(b.body));
       assert.equal(b.body.result.matched, expected(p).length, p);
       assert.equal(b.body.result.processed, expected(p).length, p);
@@ -138,17 +184,36 @@ describeEachDialect('catastrophic-backtracking patterns', (dialect) => {
     }
     // Distinct 1000-character patterns past the budget: refused before compiling them all.
     const n = Math.ceil(MAX_PATTERN_CHARS / 1000) + 1;
-    const many = Array.from({ length: n }, (_, i) => `${String(i).padStart(4, '0')}${'('.repeat(498)}${')'.repeat(498)}`);
-    const over = await timed(() => api.post(`${base}/search`, { conditions: [{ id: 'vendor', search_value: many }] }), 'over the budget');
+    const many = Array.from(
+      { length: n },
+      (_, i) => `${String(i).padStart(4, '0')}${'('.repeat(498)}${')'.repeat(498)}`,
+    );
+    const over = await timed(
+      () => api.post(`${base}/search`, { conditions: [{ id: 'vendor', search_value: many }] }),
+      'over the budget',
+    );
     assert.equal(over.status, 400, JSON.stringify(over.body).slice(0, 300));
     assert.match(over.body.message, /more than 65536 characters/);
     // The same pattern, as often as the budgets allow, is compiled once.
     const repeated = `(${'a'.repeat(MAX_TOTAL_PATTERN_BYTES / MAX_CONDITION_PATTERNS - 2)})`;
-    const same = await timed(() => api.post(`${base}/search`, { conditions: [{ id: 'vendor', search_value: Array.from({ length: MAX_CONDITION_PATTERNS }, () => repeated) }] }), 'repeated');
+    const same = await timed(
+      () =>
+        api.post(`${base}/search`, {
+          conditions: [{ id: 'vendor', search_value: Array.from({ length: MAX_CONDITION_PATTERNS }, () => repeated) }],
+        }),
+      'repeated',
+    );
     assert.equal(same.status, 200, JSON.stringify(same.body).slice(0, 300));
     // DataArts matches names with LIKE, escaped: a pattern is text there too.
     const da = await timed(
-      () => s.app.inject({ method: 'GET', url: `/v2/pat/design/approvals?name=${encodeURIComponent('(a+)+$')}`, headers: { 'x-auth-token': api.token, workspace: W.split('/').pop()! } }).then((x) => ({ status: x.statusCode, body: JSON.parse(x.body), headers: x.headers })),
+      () =>
+        s.app
+          .inject({
+            method: 'GET',
+            url: `/v2/pat/design/approvals?name=${encodeURIComponent('(a+)+$')}`,
+            headers: { 'x-auth-token': api.token, workspace: W.split('/').pop()! },
+          })
+          .then((x) => ({ status: x.statusCode, body: JSON.parse(x.body), headers: x.headers })),
       'dataarts name',
     );
     assert.equal(da.status, 200, JSON.stringify(da.body));

@@ -18,11 +18,66 @@ type Row = { title: string; status: string; fields: Record<string, unknown> };
 
 /** T01–T10 are imported by the workspace owner, T11–T20 a moment later by a member. */
 const FIXTURE: Row[] = [
-  { title: 'T01', status: 'draft', fields: { amount: 10, vendor: 'Acme Corp', category: 'hardware', due: '2024-01-01', seen_at: '2024-01-01T00:00:00.000Z', owners: [U1] } },
-  { title: 'T02', status: 'draft', fields: { amount: 20, vendor: 'ACME', category: 'software', due: '2024-01-15', seen_at: '2024-01-15T12:30:00.000Z', owners: [U1, U2] } },
-  { title: 'T03', status: 'submitted', fields: { amount: 30, vendor: 'acme labs', category: 'services', due: '2024-01-31', seen_at: '2024-01-31T23:59:59.999Z', owners: [U2] } },
-  { title: 'T04', status: 'submitted', fields: { amount: 40, vendor: 'Globex', category: 'hardware', due: '2024-02-01', seen_at: '2024-02-01T00:00:00.000Z', owners: [U3] } },
-  { title: 'T05', status: 'approved', fields: { amount: 50, vendor: 'Initech', category: 'software', due: '2024-02-29', seen_at: '2024-02-29T08:00:00+02:00', owners: [] } },
+  {
+    title: 'T01',
+    status: 'draft',
+    fields: {
+      amount: 10,
+      vendor: 'Acme Corp',
+      category: 'hardware',
+      due: '2024-01-01',
+      seen_at: '2024-01-01T00:00:00.000Z',
+      owners: [U1],
+    },
+  },
+  {
+    title: 'T02',
+    status: 'draft',
+    fields: {
+      amount: 20,
+      vendor: 'ACME',
+      category: 'software',
+      due: '2024-01-15',
+      seen_at: '2024-01-15T12:30:00.000Z',
+      owners: [U1, U2],
+    },
+  },
+  {
+    title: 'T03',
+    status: 'submitted',
+    fields: {
+      amount: 30,
+      vendor: 'acme labs',
+      category: 'services',
+      due: '2024-01-31',
+      seen_at: '2024-01-31T23:59:59.999Z',
+      owners: [U2],
+    },
+  },
+  {
+    title: 'T04',
+    status: 'submitted',
+    fields: {
+      amount: 40,
+      vendor: 'Globex',
+      category: 'hardware',
+      due: '2024-02-01',
+      seen_at: '2024-02-01T00:00:00.000Z',
+      owners: [U3],
+    },
+  },
+  {
+    title: 'T05',
+    status: 'approved',
+    fields: {
+      amount: 50,
+      vendor: 'Initech',
+      category: 'software',
+      due: '2024-02-29',
+      seen_at: '2024-02-29T08:00:00+02:00',
+      owners: [],
+    },
+  },
   { title: 'T06', status: 'approved', fields: { amount: 0, vendor: '100% Natural', category: 'services' } },
   { title: 'T07', status: 'rejected', fields: { amount: -5.5, vendor: '100 Natural' } },
   { title: 'T08', status: 'rejected', fields: { amount: 1.25, vendor: 'snake_case' } },
@@ -37,7 +92,11 @@ const FIXTURE: Row[] = [
   { title: 'T17', status: 'ordered', fields: { amount: 70, vendor: 'Acme|Globex' } },
   { title: 'T18', status: 'rejected', fields: { amount: 80, vendor: 'apple' } },
   { title: 'T19', status: 'approved', fields: { amount: 90, vendor: 'Banana' } },
-  { title: 'T20', status: 'draft', fields: { amount: 60, vendor: 'Café Zürich', due: TODAY, seen_at: `${TODAY}T12:00:00.000Z`, owners: [U3] } },
+  {
+    title: 'T20',
+    status: 'draft',
+    fields: { amount: 60, vendor: 'Café Zürich', due: TODAY, seen_at: `${TODAY}T12:00:00.000Z`, owners: [U3] },
+  },
 ];
 
 const ALL = FIXTURE.map((r) => r.title);
@@ -73,7 +132,10 @@ describeEachDialect('search conditions', (dialect) => {
   const where = (...conditions: Cond[]) => found({ conditions });
   const expect = async (body: Promise<string[]>, titles: string[]) => assert.deepEqual(await body, [...titles].sort());
 
-  async function refused(body: Record<string, unknown>, code: 'INVALID_CONDITION' | 'VALIDATION_FAILED'): Promise<void> {
+  async function refused(
+    body: Record<string, unknown>,
+    code: 'INVALID_CONDITION' | 'VALIDATION_FAILED',
+  ): Promise<void> {
     const r = await search(body);
     assert.equal(r.status, 400, JSON.stringify(r.body));
     assert.equal(r.body.error.code, code, JSON.stringify(r.body));
@@ -100,13 +162,21 @@ describeEachDialect('search conditions', (dialect) => {
     await sleep(15);
     secondImportAt = await imp(member, FIXTURE.slice(10));
     await sleep(15);
-    const p = await owner.patch(`/api/v1/workspaces/${ws}/items/${ids.get('T05')}`, { fields: { extra: { note: 'touched' } } });
+    const p = await owner.patch(`/api/v1/workspaces/${ws}/items/${ids.get('T05')}`, {
+      fields: { extra: { note: 'touched' } },
+    });
     assert.equal(p.status, 200, JSON.stringify(p.body));
     patchedAt = p.body.updated_at;
 
     // Another datastore of the same workspace with look-alike items: never part of a search on `pr`.
-    assert.equal((await owner.post(`/api/v1/workspaces/${ws}/datastores`, { ...PURCHASE_DS, display_id: 'other' })).status, 201);
-    const o = await owner.post(`/api/v1/workspaces/${ws}/datastores/other/items`, { title: 'OTHER', fields: { vendor: 'Acme', amount: 10 } });
+    assert.equal(
+      (await owner.post(`/api/v1/workspaces/${ws}/datastores`, { ...PURCHASE_DS, display_id: 'other' })).status,
+      201,
+    );
+    const o = await owner.post(`/api/v1/workspaces/${ws}/datastores/other/items`, {
+      title: 'OTHER',
+      fields: { vendor: 'Acme', amount: 10 },
+    });
     assert.equal(o.status, 201);
     ids.set('OTHER', o.body.id);
   });
@@ -118,7 +188,10 @@ describeEachDialect('search conditions', (dialect) => {
   });
 
   it('selects i_id lists (unknown ids and ids of another datastore match nothing)', async () => {
-    await expect(where(c('i_id', [ids.get('T01'), ids.get('T06'), '1234567890123456789', ids.get('OTHER')])), ['T01', 'T06']);
+    await expect(where(c('i_id', [ids.get('T01'), ids.get('T06'), '1234567890123456789', ids.get('OTHER')])), [
+      'T01',
+      'T06',
+    ]);
     await expect(where(c('id', [ids.get('T20')])), ['T20']);
   });
 
@@ -156,14 +229,35 @@ describeEachDialect('search conditions', (dialect) => {
     await expect(where(c('vendor', ['_'])), ['T08']);
     await expect(where(c('vendor', ['c:\\t'])), ['T10']);
     await expect(where(c('vendor', ['\\'])), ['T10']);
-    await expect(where(c('vendor', ['C:\\temp', 'snake_case', '100% Natural'], { exact_match: true })), ['T06', 'T08', 'T10']);
+    await expect(where(c('vendor', ['C:\\temp', 'snake_case', '100% Natural'], { exact_match: true })), [
+      'T06',
+      'T08',
+      'T10',
+    ]);
   });
 
   it('negates with not_match (blanks do not match, so their negation does)', async () => {
     await expect(where(c('vendor', ['acme'], { not_match: true })), except(ACME));
-    await expect(where(c('vendor', ['acme'], { not_match: true, include_null: false })), except([...ACME, ...VENDOR_BLANK]));
-    await expect(where(c('amount', [null, 50], { not_match: true })), ['T09', 'T10', 'T11', 'T12', 'T13', 'T14', 'T17', 'T18', 'T19', 'T20']);
-    await expect(where(c('status', ['draft'], { not_match: true })), except(['T01', 'T02', 'T11', 'T12', 'T13', 'T14', 'T20']));
+    await expect(
+      where(c('vendor', ['acme'], { not_match: true, include_null: false })),
+      except([...ACME, ...VENDOR_BLANK]),
+    );
+    await expect(where(c('amount', [null, 50], { not_match: true })), [
+      'T09',
+      'T10',
+      'T11',
+      'T12',
+      'T13',
+      'T14',
+      'T17',
+      'T18',
+      'T19',
+      'T20',
+    ]);
+    await expect(
+      where(c('status', ['draft'], { not_match: true })),
+      except(['T01', 'T02', 'T11', 'T12', 'T13', 'T14', 'T20']),
+    );
     await expect(where(c('owners', [U1, U3], { not_match: true })), except(['T01', 'T02', 'T04', 'T20']));
   });
 
@@ -257,7 +351,10 @@ describeEachDialect('search conditions', (dialect) => {
   it('combines nested conditions with use_or_condition at several levels', async () => {
     // draft AND (acme OR amount >= 900)
     await expect(
-      where(c('status', ['draft']), { use_or_condition: true, conditions: [c('vendor', ['acme']), c('amount', [900, null])] }),
+      where(c('status', ['draft']), {
+        use_or_condition: true,
+        conditions: [c('vendor', ['acme']), c('amount', [900, null])],
+      }),
       ['T01', 'T02', 'T11'],
     );
     // (hardware AND (amount <= 10 OR owners has U3)) OR (rejected AND NOT (vendor contains "snake"))
@@ -265,7 +362,12 @@ describeEachDialect('search conditions', (dialect) => {
       where({
         use_or_condition: true,
         conditions: [
-          { conditions: [c('category', ['hardware']), { use_or_condition: true, conditions: [c('amount', [null, 10]), c('owners', [U3])] }] },
+          {
+            conditions: [
+              c('category', ['hardware']),
+              { use_or_condition: true, conditions: [c('amount', [null, 10]), c('owners', [U3])] },
+            ],
+          },
           { conditions: [c('status', ['rejected']), { conditions: [c('vendor', ['snake'])], not_match: true }] },
         ],
       }),
@@ -290,14 +392,41 @@ describeEachDialect('search conditions', (dialect) => {
       assert.equal(r.status, 200);
       return r.body.items.map((i: any) => i.title);
     };
-    const byAmount = ['T07', 'T06', 'T08', 'T01', 'T15', 'T02', 'T16', 'T03', 'T04', 'T05', 'T20', 'T17', 'T18', 'T19', 'T09', 'T11', 'T10'];
+    const byAmount = [
+      'T07',
+      'T06',
+      'T08',
+      'T01',
+      'T15',
+      'T02',
+      'T16',
+      'T03',
+      'T04',
+      'T05',
+      'T20',
+      'T17',
+      'T18',
+      'T19',
+      'T09',
+      'T11',
+      'T10',
+    ];
     assert.deepEqual(await sorted('asc'), [...byAmount, ...AMOUNT_BLANK]);
     assert.deepEqual(await sorted('desc'), [...byAmount.reverse(), ...AMOUNT_BLANK]);
   });
 
   it('sorts by a text field in code-point order, blanks last', async () => {
     const sorted = async (sort_field_id: string, sort_order: 'asc' | 'desc') => {
-      const r = await search({ conditions: [c('i_id', ['T02', 'T03', 'T18', 'T19', 'T13', 'T12'].map((t) => ids.get(t)))], sort_field_id, sort_order });
+      const r = await search({
+        conditions: [
+          c(
+            'i_id',
+            ['T02', 'T03', 'T18', 'T19', 'T13', 'T12'].map((t) => ids.get(t)),
+          ),
+        ],
+        sort_field_id,
+        sort_order,
+      });
       assert.equal(r.status, 200);
       return r.body.items.map((i: any) => i.title);
     };
@@ -385,7 +514,7 @@ describeEachDialect('search conditions', (dialect) => {
   });
 
   it('keeps SQL out of search values and condition ids', async () => {
-    const attacks = ["'; drop table item; --", '") or 1=1 --', "' or '1'='1", 'x\') or 1=1 --', '1; delete from item'];
+    const attacks = ["'; drop table item; --", '") or 1=1 --', "' or '1'='1", "x') or 1=1 --", '1; delete from item'];
     for (const a of attacks) {
       await expect(where(c('vendor', [a])), []);
       await expect(where(c('vendor', [a], { exact_match: true })), []);
@@ -393,7 +522,13 @@ describeEachDialect('search conditions', (dialect) => {
       await expect(where(c('i_id', [a])), []);
       await expect(where(c('created_by', [a])), []);
       await expect(where(c('owners', [a])), []);
-      for (const cond of [c(a, ['x']), c('status', [a]), c('amount', [a, null]), c('due', [a, null]), c('seen_at', [null, a])]) {
+      for (const cond of [
+        c(a, ['x']),
+        c('status', [a]),
+        c('amount', [a, null]),
+        c('due', [a, null]),
+        c('seen_at', [null, a]),
+      ]) {
         const r = await search({ conditions: [cond] });
         assert.equal(r.status, 400, JSON.stringify(cond));
         assert.equal(r.body.error.code, 'INVALID_CONDITION');
@@ -403,7 +538,10 @@ describeEachDialect('search conditions', (dialect) => {
     }
     // The table and every row are still there.
     await expect(found({}), ALL);
-    const n = await s.db.ctx.db.selectFrom('item').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    const n = await s.db.ctx.db
+      .selectFrom('item')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
     assert.equal(Number(n.n), 21);
   });
 
@@ -411,10 +549,20 @@ describeEachDialect('search conditions', (dialect) => {
     // As many substring patterns as a condition may hold (MAX_CONDITION_PATTERNS), as values or "|" alternatives.
     const values = Array.from({ length: MAX_CONDITION_PATTERNS - 1 }, (_, i) => `no-such-vendor-${i}`);
     await expect(where(c('vendor', [...values, 'globex'])), ['T04', 'T17']);
-    await expect(where(c('vendor', [Array.from({ length: MAX_CONDITION_PATTERNS - 1 }, (_, i) => `zz${i}`).join('|') + '|initech'])), ['T05']);
+    await expect(
+      where(
+        c('vendor', [Array.from({ length: MAX_CONDITION_PATTERNS - 1 }, (_, i) => `zz${i}`).join('|') + '|initech']),
+      ),
+      ['T05'],
+    );
     await refused({ conditions: [c('vendor', [...values, 'globex', 'one-too-many'])] }, 'INVALID_CONDITION');
     // A thousand exact values are equality tests, not patterns: allowed.
-    await expect(where(c('vendor', [...Array.from({ length: 999 }, (_, i) => `no-such-vendor-${i}`), 'Globex'], { exact_match: true })), ['T04']);
+    await expect(
+      where(
+        c('vendor', [...Array.from({ length: 999 }, (_, i) => `no-such-vendor-${i}`), 'Globex'], { exact_match: true }),
+      ),
+      ['T04'],
+    );
     // 10,000 bound values in all is the limit: here ten i_id lists of 1,000, each naming one of T01–T10.
     const unknownIds = (list: number) => Array.from({ length: 999 }, (_, i) => `${list}${String(i).padStart(18, '0')}`);
     const tenThousand = ALL.slice(0, 10).map((title, list) => c('i_id', [...unknownIds(list + 1), ids.get(title)]));
@@ -422,8 +570,24 @@ describeEachDialect('search conditions', (dialect) => {
     await refused({ conditions: [...tenThousand, c('vendor', ['x'])], use_or_condition: true }, 'INVALID_CONDITION');
     // Each "A|B" alternative counts: three values of 500 alternatives are 1,500 values.
     const alternatives = 'q|'.repeat(499) + 'x';
-    await expect(found({ conditions: [c('vendor', ['qq', 'qqq', 'globex']), { use_or_condition: true, conditions: tenThousand.slice(1) }] }), ['T04']);
-    await refused({ conditions: [c('vendor', [alternatives, alternatives, alternatives]), { use_or_condition: true, conditions: tenThousand.slice(1) }] }, 'INVALID_CONDITION');
+    await expect(
+      found({
+        conditions: [
+          c('vendor', ['qq', 'qqq', 'globex']),
+          { use_or_condition: true, conditions: tenThousand.slice(1) },
+        ],
+      }),
+      ['T04'],
+    );
+    await refused(
+      {
+        conditions: [
+          c('vendor', [alternatives, alternatives, alternatives]),
+          { use_or_condition: true, conditions: tenThousand.slice(1) },
+        ],
+      },
+      'INVALID_CONDITION',
+    );
   });
 
   it('answers the same through a member token (read access)', async () => {

@@ -30,7 +30,10 @@ it('shares one load between the callers that miss while it runs, and keeps its v
 it('loads other keys on their own', async () => {
   const cache = new ExpiringCache<string>(60_000, 10);
   let loads = 0;
-  const [a, b] = await Promise.all([cache.get('a', async () => (loads++, 'A')), cache.get('b', async () => (loads++, 'B'))]);
+  const [a, b] = await Promise.all([
+    cache.get('a', async () => (loads++, 'A')),
+    cache.get('b', async () => (loads++, 'B')),
+  ]);
   assert.deepEqual([a, b, loads], ['A', 'B', 2]);
 });
 
@@ -59,14 +62,18 @@ it('shares a failed load with the callers that waited on it, keeps nothing, and 
   const g = gate<string>();
   const asked = [cache.get('k', () => g.promise), cache.get('k', () => g.promise)];
   g.fail(new Error('down'));
-  for (const r of await Promise.allSettled(asked)) assert.equal(r.status === 'rejected' && (r.reason as Error).message, 'down');
+  for (const r of await Promise.allSettled(asked))
+    assert.equal(r.status === 'rejected' && (r.reason as Error).message, 'down');
   assert.equal(await cache.get('k', async () => 'up'), 'up');
 });
 
 it('keeps at most maxEntries, the oldest out first', async () => {
   const cache = new ExpiringCache<number>(60_000, 2);
   for (const k of ['a', 'b', 'c']) await cache.get(k, async () => k.charCodeAt(0));
-  assert.deepEqual(['a', 'b', 'c'].map((k) => cache.peek(k)), [undefined, 98, 99]);
+  assert.deepEqual(
+    ['a', 'b', 'c'].map((k) => cache.peek(k)),
+    [undefined, 98, 99],
+  );
 });
 
 it('drops expired entries as new ones come in, so a key asked once is not held long after its ttl', async () => {

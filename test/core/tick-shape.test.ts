@@ -22,7 +22,11 @@ function run(settle: boolean): string {
     const settled = tickShapeSettled();
     console.log(JSON.stringify({ applied: settled !== null, early: settled ? %HaveSameMap(settled, early) : null, late: settled ? %HaveSameMap(settled, late) : null, ids: typeof late[Object.getOwnPropertySymbols(late)[0]] }));
   `;
-  return execFileSync(process.execPath, ['--allow-natives-syntax', '--import', 'tsx', '--input-type=module', '-e', code], { encoding: 'utf8' }).trim();
+  return execFileSync(
+    process.execPath,
+    ['--allow-natives-syntax', '--import', 'tsx', '--input-type=module', '-e', code],
+    { encoding: 'utf8' },
+  ).trim();
 }
 
 it('settles the hidden class of Node’s tick objects once, for interpreted and optimized nextTick alike', () => {

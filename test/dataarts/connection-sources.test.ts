@@ -17,21 +17,38 @@ it('matches directories by prefix and hosts by name, suffix and port', () => {
   assert.ok(!sourceAllowed(list, { kind: 'file', path: '/srv/exports-evil/a.db' }), 'a sibling with the same prefix');
   assert.ok(!sourceAllowed(list, { kind: 'file', path: '/etc/passwd' }));
   assert.ok(sourceAllowed(list, { kind: 'host', host: 'DB.internal', port: 5432, database: 'd' }));
-  assert.ok(sourceAllowed(list, { kind: 'host', host: 'db.internal', port: 1, database: 'd' }), 'no port listed: any port');
+  assert.ok(
+    sourceAllowed(list, { kind: 'host', host: 'db.internal', port: 1, database: 'd' }),
+    'no port listed: any port',
+  );
   assert.ok(sourceAllowed(list, { kind: 'host', host: 'x.analytics.internal', port: 5432, database: 'd' }));
   assert.ok(!sourceAllowed(list, { kind: 'host', host: 'analytics.internal.evil.com', port: 5432, database: 'd' }));
   assert.ok(sourceAllowed(list, { kind: 'host', host: 'pg.local', port: 6543, database: 'd' }));
   assert.ok(!sourceAllowed(list, { kind: 'host', host: 'pg.local', port: 5432, database: 'd' }));
-  assert.ok(!sourceAllowed(list, { kind: 'host', host: 'srv', port: 5432, database: 'd' }), 'a directory entry is no host');
+  assert.ok(
+    !sourceAllowed(list, { kind: 'host', host: 'srv', port: 5432, database: 'd' }),
+    'a directory entry is no host',
+  );
   assert.ok(!sourceAllowed(null, { kind: 'file', path: '/anything' }), 'no list: nothing');
-  assert.ok(sourceAllowed(['[::1]:5432', '10.0.0.1'], { kind: 'host', host: '::1', port: 5432, database: 'd' }), 'an IPv6 entry');
-  assert.ok(sourceAllowed(['10.0.0.1'], { kind: 'host', host: '::ffff:10.0.0.1', port: 5432, database: 'd' }), 'one address in two spellings');
+  assert.ok(
+    sourceAllowed(['[::1]:5432', '10.0.0.1'], { kind: 'host', host: '::1', port: 5432, database: 'd' }),
+    'an IPv6 entry',
+  );
+  assert.ok(
+    sourceAllowed(['10.0.0.1'], { kind: 'host', host: '::ffff:10.0.0.1', port: 5432, database: 'd' }),
+    'one address in two spellings',
+  );
 });
 
 it('reads BATCHGATE_CONNECTION_SOURCES as a list: directories keep their case, hosts are lower-cased', () => {
-  assert.deepEqual(readConfig({ BATCHGATE_CONNECTION_SOURCES: ' /Srv/Exports , DB.Internal:6543,, ' }).connectionSources, ['/Srv/Exports', 'db.internal:6543']);
+  assert.deepEqual(
+    readConfig({ BATCHGATE_CONNECTION_SOURCES: ' /Srv/Exports , DB.Internal:6543,, ' }).connectionSources,
+    ['/Srv/Exports', 'db.internal:6543'],
+  );
   assert.equal(readConfig({}).connectionSources, null);
-  assert.deepEqual(readConfig({ BATCHGATE_WEBHOOK_ALLOWED_HOSTS: 'Hooks.Example.com' }).webhookAllowedHosts, ['hooks.example.com']);
+  assert.deepEqual(readConfig({ BATCHGATE_WEBHOOK_ALLOWED_HOSTS: 'Hooks.Example.com' }).webhookAllowedHosts, [
+    'hooks.example.com',
+  ]);
 });
 
 describeEachDialect('data connection sources', (dialect) => {
@@ -41,7 +58,10 @@ describeEachDialect('data connection sources', (dialect) => {
   before(async () => {
     allowed = sqliteSource(2);
     other = sqliteSource(2);
-    s = await startTestService(dialect, { worker: false, settings: { secretKey: newSecretKey(), connectionSources: [allowed.dir, 'db.internal'] } });
+    s = await startTestService(dialect, {
+      worker: false,
+      settings: { secretKey: newSecretKey(), connectionSources: [allowed.dir, 'db.internal'] },
+    });
   });
   after(async () => {
     await s.close();
@@ -59,9 +79,16 @@ describeEachDialect('data connection sources', (dialect) => {
       assert.deepEqual([refused.status, refused.body.error.code], [400, 'CONNECTION_NOT_ALLOWED'], url);
       assert.ok(!JSON.stringify(refused.body).includes('secret-pw'), 'the URL is not echoed');
     }
-    assert.deepEqual((await s.root.get(base)).body.connections.map((c: any) => c.name), ['ok']);
+    assert.deepEqual(
+      (await s.root.get(base)).body.connections.map((c: any) => c.name),
+      ['ok'],
+    );
     // The list narrowed after registration: the stored connection is refused at its next use.
-    const narrowed = await startTestService(dialect, { db: s.db, worker: false, settings: { secretKey: s.db.ctx.settings.secretKey, connectionSources: ['db.internal'] } });
+    const narrowed = await startTestService(dialect, {
+      db: s.db,
+      worker: false,
+      settings: { secretKey: s.db.ctx.settings.secretKey, connectionSources: ['db.internal'] },
+    });
     try {
       const tables = await narrowed.client(s.root.token).get(`${base}/${ok.body.id}/tables`);
       assert.deepEqual([tables.status, tables.body.error.code], [400, 'CONNECTION_NOT_ALLOWED']);

@@ -8,9 +8,31 @@ const PID = 'p-drafts';
 
 /** PublishVersionVO keys (reference/dataarts.md §3.10, the SDK's attribute order). */
 const VERSION_VO_KEYS = [
-  'id', 'version_name', 'version_tag', 'description', 'biz_id', 'biz_type', 'biz_info', 'biz_info_vo', 'effect_objs', 'change_props',
-  'sql_ddl', 'physical_table', 'dev_physical_table', 'technical_asset', 'business_asset', 'meta_data_link', 'data_quality', 'dlf_task',
-  'materialization', 'publish_to_dlm', 'biz_metric', 'summary_status', 'is_current_version', 'create_time', 'create_by',
+  'id',
+  'version_name',
+  'version_tag',
+  'description',
+  'biz_id',
+  'biz_type',
+  'biz_info',
+  'biz_info_vo',
+  'effect_objs',
+  'change_props',
+  'sql_ddl',
+  'physical_table',
+  'dev_physical_table',
+  'technical_asset',
+  'business_asset',
+  'meta_data_link',
+  'data_quality',
+  'dlf_task',
+  'materialization',
+  'publish_to_dlm',
+  'biz_metric',
+  'summary_status',
+  'is_current_version',
+  'create_time',
+  'create_by',
 ];
 
 describeEachDialect('DataArts: the pending edit (下展) of a published entity, #9 delete and #10 diff', (dialect) => {
@@ -25,11 +47,16 @@ describeEachDialect('DataArts: the pending edit (下展) of a published entity, 
   let approverId: string;
   const base = (v = 'v2') => `/${v}/${PID}/design`;
   const native = (id: string) => `/api/v1/workspaces/${ws}/items/${id}`;
-  const business = (id: string, bizType = 'TABLE_MODEL', v = 'v2') => `${base(v)}/approvals/business/${id}?biz_type=${bizType}`;
-  const diffUrl = (id: string, bizType = 'TABLE_MODEL', v = 'v2') => `${base(v)}/approvals/business/${id}/diff?biz_type=${bizType}`;
+  const business = (id: string, bizType = 'TABLE_MODEL', v = 'v2') =>
+    `${base(v)}/approvals/business/${id}?biz_type=${bizType}`;
+  const diffUrl = (id: string, bizType = 'TABLE_MODEL', v = 'v2') =>
+    `${base(v)}/approvals/business/${id}/diff?biz_type=${bizType}`;
 
   async function entity(name: string, info: Record<string, unknown>, bizType = 'TABLE_MODEL'): Promise<string> {
-    const r = await owner.post(`/api/v1/workspaces/${ws}/datastores/${bizType}/items`, { title: name, fields: { biz_info: info } });
+    const r = await owner.post(`/api/v1/workspaces/${ws}/datastores/${bizType}/items`, {
+      title: name,
+      fields: { biz_info: info },
+    });
     assert.equal(r.status, 201, JSON.stringify(r.body));
     return r.body.id;
   }
@@ -63,7 +90,9 @@ describeEachDialect('DataArts: the pending edit (下展) of a published entity, 
   after(() => s.close());
 
   it('the biz_type datastores declare PUBLISHED as released', async () => {
-    assert.deepEqual((await owner.get(`/api/v1/workspaces/${ws}/datastores/TABLE_MODEL`)).body.drafts, { statuses: ['PUBLISHED'] });
+    assert.deepEqual((await owner.get(`/api/v1/workspaces/${ws}/datastores/TABLE_MODEL`)).body.drafts, {
+      statuses: ['PUBLISHED'],
+    });
   });
 
   it('an edit of a PUBLISHED entity is its pending edit: the entity stays; diff shows it; delete answers 1, then 0', async () => {
@@ -90,7 +119,14 @@ describeEachDialect('DataArts: the pending edit (下展) of a published entity, 
       assert.equal(vo.biz_id, id);
       assert.equal(vo.biz_type, 'TABLE_MODEL');
       assert.equal(vo.biz_info, '{"code":"ord2","owner":"ann","comment":"new"}');
-      assert.deepEqual(vo.biz_info_vo, { code: 'ord2', owner: 'ann', comment: 'new', id, name: 'orders', status: 'PUBLISHED' });
+      assert.deepEqual(vo.biz_info_vo, {
+        code: 'ord2',
+        owner: 'ann',
+        comment: 'new',
+        id,
+        name: 'orders',
+        status: 'PUBLISHED',
+      });
       assert.deepEqual(JSON.parse(vo.change_props), [
         { prop: 'code', before: 'ord', after: 'ord2' },
         { prop: 'comment', before: null, after: 'new' },
@@ -98,7 +134,8 @@ describeEachDialect('DataArts: the pending edit (下展) of a published entity, 
       assert.equal(vo.is_current_version, false);
       assert.equal(vo.create_by, 'memb');
       assert.match(vo.create_time, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
-      for (const k of ['version_tag', 'description', 'effect_objs', 'sql_ddl', 'physical_table', 'summary_status']) assert.equal(vo[k], null, k);
+      for (const k of ['version_tag', 'description', 'effect_objs', 'sql_ddl', 'physical_table', 'summary_status'])
+        assert.equal(vo[k], null, k);
     }
 
     // A viewer may read the diff but not delete.
@@ -145,10 +182,13 @@ describeEachDialect('DataArts: the pending edit (下展) of a published entity, 
     assert.deepEqual(it2.fields.biz_info, { code: 'f2' });
     assert.equal(it2.rev_no, rev + 1);
     assert.equal(it2.draft, null);
-    assert.deepEqual(it2.versions.map((v: any) => [v.version, v.fields.biz_info.code, v.batch_id]), [
-      [1, 'f1', it2.versions[0].batch_id],
-      [2, 'f2', r.group_id],
-    ]);
+    assert.deepEqual(
+      it2.versions.map((v: any) => [v.version, v.fields.biz_info.code, v.batch_id]),
+      [
+        [1, 'f1', it2.versions[0].batch_id],
+        [2, 'f2', r.group_id],
+      ],
+    );
     assert.equal((await member.get(diffUrl(id))).status, 404);
   });
 
@@ -165,9 +205,15 @@ describeEachDialect('DataArts: the pending edit (下展) of a published entity, 
     const del = await member.delete(business(id));
     assert.equal(del.status, 400);
     assert.equal(del.body.error_code, 'DS.6002');
-    assert.equal((await memberApi.patch(native(id), { fields: { biz_info: { code: 'a3' } } })).body.error.code, 'ITEM_PENDING_APPROVAL');
+    assert.equal(
+      (await memberApi.patch(native(id), { fields: { biz_info: { code: 'a3' } } })).body.error.code,
+      'ITEM_PENDING_APPROVAL',
+    );
 
-    const rej = await approver.put(`${base()}/approvals/action?action-id=reject`, { ids: [await pendingTicket(id)], msg: 'no' });
+    const rej = await approver.put(`${base()}/approvals/action?action-id=reject`, {
+      ids: [await pendingTicket(id)],
+      msg: 'no',
+    });
     assert.equal(rej.body.data.value.operation_status, 'SUCCESS');
     assert.deepEqual(await statusesOf(s, [id]), ['PUBLISHED']);
     let cur = await itemOf(id);
@@ -175,18 +221,26 @@ describeEachDialect('DataArts: the pending edit (下展) of a published entity, 
     assert.deepEqual(cur.draft.fields.biz_info, { code: 'a2' });
 
     await member.post(`${base()}/approvals/batch-publish`, body([id], false));
-    assert.deepEqual((await member.put(`${base()}/approvals?ids=${await pendingTicket(id)}`)).body, { data: { value: 1 } });
+    assert.deepEqual((await member.put(`${base()}/approvals?ids=${await pendingTicket(id)}`)).body, {
+      data: { value: 1 },
+    });
     assert.deepEqual(await statusesOf(s, [id]), ['PUBLISHED']);
     assert.deepEqual((await itemOf(id)).draft.fields.biz_info, { code: 'a2' });
 
     await member.post(`${base()}/approvals/batch-publish`, body([id], false));
-    const ok = await approver.put(`${base()}/approvals/action?action-id=resolve`, { ids: [await pendingTicket(id)], msg: 'ok' });
+    const ok = await approver.put(`${base()}/approvals/action?action-id=resolve`, {
+      ids: [await pendingTicket(id)],
+      msg: 'ok',
+    });
     assert.equal(ok.body.data.value.operation_status, 'SUCCESS');
     cur = await itemOf(id);
     assert.equal(cur.status, 'PUBLISHED');
     assert.deepEqual(cur.fields.biz_info, { code: 'a2' });
     assert.equal(cur.draft, null);
-    assert.deepEqual(cur.versions.map((v: any) => v.fields.biz_info.code), ['a1', 'a2']);
+    assert.deepEqual(
+      cur.versions.map((v: any) => v.fields.biz_info.code),
+      ['a1', 'a2'],
+    );
   });
 
   it('a first publish through approval records version 1; offline keeps the versions', async () => {
@@ -209,7 +263,8 @@ describeEachDialect('DataArts: the pending edit (下展) of a published entity, 
     const other = await s.user('stranger');
     const ows = (await other.api.post('/api/v1/workspaces', { name: 'O', project_id: 'p-stranger' })).body.id;
     const before = await snapshot(s);
-    const drafts = async () => JSON.stringify(await s.db.ctx.db.selectFrom('item_draft').selectAll().orderBy('item_id').execute());
+    const drafts = async () =>
+      JSON.stringify(await s.db.ctx.db.selectFrom('item_draft').selectAll().orderBy('item_id').execute());
     const draftsBefore = await drafts();
 
     const refused = async (p: Promise<{ status: number; body: any }>, status: number, code: string, what: string) => {
@@ -218,15 +273,28 @@ describeEachDialect('DataArts: the pending edit (下展) of a published entity, 
       assert.equal(r.body.error_code, code, what);
       assert.equal(typeof r.body.error_msg, 'string', what);
     };
-    for (const [method, url] of [['delete', business], ['get', diffUrl]] as const) {
+    for (const [method, url] of [
+      ['delete', business],
+      ['get', diffUrl],
+    ] as const) {
       const call = (u: string, c: DataartsClient = member) => (method === 'delete' ? c.delete(u) : c.get(u));
       await refused(call(url(id, 'CODE_TABLE')), 404, 'DS.6042', `${method}: another biz_type`);
       await refused(call(url('1234567890123456789')), 404, 'DS.6042', `${method}: unknown biz_id`);
       await refused(call(url(id, 'NOT_A_TYPE')), 400, 'DS.6001', `${method}: unknown biz_type`);
-      await refused(call(`${base()}/approvals/business/${id}${method === 'get' ? '/diff' : ''}`), 400, 'DS.6001', `${method}: no biz_type`);
+      await refused(
+        call(`${base()}/approvals/business/${id}${method === 'get' ? '/diff' : ''}`),
+        400,
+        'DS.6001',
+        `${method}: no biz_type`,
+      );
       await refused(call(url('12ab')), 400, 'DS.6001', `${method}: a biz_id that is no id`);
       await refused(call(url(id), dataartsClient(s, null, ws)), 401, 'DS.6010', `${method}: no token`);
-      await refused(call(url(id), dataartsClient(s, owner.token, null)), 400, 'DS.6001', `${method}: no workspace header`);
+      await refused(
+        call(url(id), dataartsClient(s, owner.token, null)),
+        400,
+        'DS.6001',
+        `${method}: no workspace header`,
+      );
       await refused(call(url(id).replace(PID, 'p-other')), 404, 'DS.6040', `${method}: another project`);
     }
 
@@ -235,7 +303,12 @@ describeEachDialect('DataArts: the pending edit (下展) of a published entity, 
     await refused(stranger.delete(theirs(business(id))), 404, 'DS.6042', 'another tenant: delete');
     await refused(stranger.get(theirs(diffUrl(id))), 404, 'DS.6042', 'another tenant: diff');
     // Naming our workspace in the header does not help them.
-    await refused(dataartsClient(s, other.api.token, ws).delete(business(id)), 404, 'DS.6040', 'another tenant: our workspace');
+    await refused(
+      dataartsClient(s, other.api.token, ws).delete(business(id)),
+      404,
+      'DS.6040',
+      'another tenant: our workspace',
+    );
 
     assert.equal(await snapshot(s), before);
     assert.equal(await drafts(), draftsBefore);
@@ -248,7 +321,9 @@ describeEachDialect('DataArts: the pending edit (下展) of a published entity, 
     const d = await member.get(diffUrl('1217123755210469376', 'CODE_TABLE'));
     assert.equal(d.status, 200, JSON.stringify(d.body));
     assert.equal(d.body.data.value.version_name, 'V1');
-    assert.deepEqual(JSON.parse(d.body.data.value.change_props), [{ prop: 'biz_info', before: null, after: { code: 'new' } }]);
+    assert.deepEqual(JSON.parse(d.body.data.value.change_props), [
+      { prop: 'biz_info', before: null, after: { code: 'new' } },
+    ]);
     // Reference §3.9 example request.
     const r = await member.delete(`/v2/${PID}/design/approvals/business/1217123755210469376?biz_type=CODE_TABLE`);
     assert.deepEqual(r.body, { data: { value: 1 } });

@@ -8,7 +8,12 @@ export interface DaRes {
 
 /** A DataArts client: X-Auth-Token and the `workspace` header, bodies sent as the exact text given. */
 export function dataartsClient(s: TestService, token: string | null, workspace: string | null) {
-  async function send(method: string, url: string, payload?: unknown, headers: Record<string, string> = {}): Promise<DaRes> {
+  async function send(
+    method: string,
+    url: string,
+    payload?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<DaRes> {
     const res = await s.app.inject({
       method: method as 'GET',
       url,
@@ -72,10 +77,26 @@ export async function dataartsWorld(s: TestService, name: string, projectId: str
 }
 
 /** Creates DataArts entities with given ids (the seeds' biz_ids) directly, in a status of the lifecycle. */
-export async function insertEntities(s: TestService, ws: string, bizType: string, entities: { id: string; name: string }[], status = 'DRAFT'): Promise<void> {
+export async function insertEntities(
+  s: TestService,
+  ws: string,
+  bizType: string,
+  entities: { id: string; name: string }[],
+  status = 'DRAFT',
+): Promise<void> {
   const db = s.db.ctx.db;
-  const ds = await db.selectFrom('datastore').select('id').where('workspace_id', '=', ws).where('display_id', '=', bizType).executeTakeFirstOrThrow();
-  const st = await db.selectFrom('ds_status').select('id').where('datastore_id', '=', ds.id).where('display_id', '=', status).executeTakeFirstOrThrow();
+  const ds = await db
+    .selectFrom('datastore')
+    .select('id')
+    .where('workspace_id', '=', ws)
+    .where('display_id', '=', bizType)
+    .executeTakeFirstOrThrow();
+  const st = await db
+    .selectFrom('ds_status')
+    .select('id')
+    .where('datastore_id', '=', ds.id)
+    .where('display_id', '=', status)
+    .executeTakeFirstOrThrow();
   const now = Date.now();
   await db
     .insertInto('item')
@@ -122,7 +143,24 @@ export async function snapshot(s: TestService): Promise<string> {
   return JSON.stringify({ batches, tickets, approvers, items, datastores });
 }
 
-const VO_KEYS = ['id', 'tenant_id', 'group_id', 'biz_name', 'biz_id', 'operation_status', 'operation_type', 'biz_info', 'create_by', 'remark', 'total', 'success', 'failed', 'rate', 'logs', 'groups'];
+const VO_KEYS = [
+  'id',
+  'tenant_id',
+  'group_id',
+  'biz_name',
+  'biz_id',
+  'operation_status',
+  'operation_type',
+  'biz_info',
+  'create_by',
+  'remark',
+  'total',
+  'success',
+  'failed',
+  'rate',
+  'logs',
+  'groups',
+];
 
 /**
  * Compares a BatchOperationVO with a documented example field by field: the same keys in the same order, the

@@ -19,7 +19,10 @@ describeEachDialect('DataArts: lifecycle, tickets, per-item failures, schedule',
   /** DataArts entities are created through the native API in the biz_type's datastore; they start in DRAFT. */
   async function entities(n: number, bizType = 'CODE_TABLE', prefix = 'e'): Promise<string[]> {
     const r = await owner.post(`/api/v1/workspaces/${ws}/datastores/${bizType}/items`, {
-      items: Array.from({ length: n }, (_, i) => ({ title: `${prefix}${i}`, fields: { biz_info: { code: `${prefix}${i}` } } })),
+      items: Array.from({ length: n }, (_, i) => ({
+        title: `${prefix}${i}`,
+        fields: { biz_info: { code: `${prefix}${i}` } },
+      })),
     });
     assert.equal(r.status, 201, JSON.stringify(r.body));
     return r.body.ids;
@@ -43,17 +46,45 @@ describeEachDialect('DataArts: lifecycle, tickets, per-item failures, schedule',
     const r = await member.post(`${base()}/approvals/batch-publish`, batchBody(ids, { fast_approval: false }));
     assert.equal(r.status, 200, JSON.stringify(r.body));
     assert.equal(r.body.data.value.operation_status, 'SUCCESS');
-    assert.deepEqual(r.body.data.value.groups.map((g: any) => g.remark), ['PASSED', 'PASSED']);
+    assert.deepEqual(
+      r.body.data.value.groups.map((g: any) => g.remark),
+      ['PASSED', 'PASSED'],
+    );
     assert.deepEqual(await statusesOf(s, ids), ['PUBLISH_DEVELOPING', 'PUBLISH_DEVELOPING']);
 
     // Reference §3.4 example query.
-    const list = await approver.get(`${base()}/approvals?offset=0&limit=10&approval_status=DEVELOPING&is_approval_time=false&biz_id=${ids[0]}`);
+    const list = await approver.get(
+      `${base()}/approvals?offset=0&limit=10&approval_status=DEVELOPING&is_approval_time=false&biz_id=${ids[0]}`,
+    );
     assert.equal(list.status, 200, JSON.stringify(list.body));
     assert.equal(list.body.data.value.total, 1);
     const rec = list.body.data.value.records[0];
     assert.deepEqual(
       Object.keys(rec).sort(),
-      ['id', 'tenant_id', 'name_ch', 'name_en', 'biz_id', 'biz_type', 'biz_info', 'biz_info_obj', 'biz_version', 'biz_status', 'approval_status', 'approval_type', 'submit_time', 'create_by', 'l1', 'l2', 'l3', 'approval_time', 'approver', 'email', 'msg', 'directory_path'].sort(),
+      [
+        'id',
+        'tenant_id',
+        'name_ch',
+        'name_en',
+        'biz_id',
+        'biz_type',
+        'biz_info',
+        'biz_info_obj',
+        'biz_version',
+        'biz_status',
+        'approval_status',
+        'approval_type',
+        'submit_time',
+        'create_by',
+        'l1',
+        'l2',
+        'l3',
+        'approval_time',
+        'approver',
+        'email',
+        'msg',
+        'directory_path',
+      ].sort(),
     );
     assert.equal(rec.biz_id, ids[0]);
     assert.equal(rec.biz_type, 'CODE_TABLE');
@@ -66,7 +97,9 @@ describeEachDialect('DataArts: lifecycle, tickets, per-item failures, schedule',
     assert.equal(rec.biz_info, '{"code":"pub0"}');
     assert.equal(rec.biz_info_obj.status, 'PUBLISH_DEVELOPING');
     assert.match(rec.submit_time, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/);
-    const all = await approver.get(`${base()}/approvals?approval_status=DEVELOPING&approval_type=PUBLISH&create_by=memb&approver=appr&name=PUB&biz_type=CODE_TABLE`);
+    const all = await approver.get(
+      `${base()}/approvals?approval_status=DEVELOPING&approval_type=PUBLISH&create_by=memb&approver=appr&name=PUB&biz_type=CODE_TABLE`,
+    );
     const tickets = all.body.data.value.records.map((x: any) => x.id);
     assert.equal(tickets.length, 2);
 
@@ -76,7 +109,10 @@ describeEachDialect('DataArts: lifecycle, tickets, per-item failures, schedule',
     assert.equal(byMember.body.data.value.operation_status, 'FAILED');
     assert.equal(byMember.body.data.value.failed, 2);
     // Ids as JSON numbers (the 2022 form) are accepted.
-    const ok = await approver.put(`${base()}/approvals/action?action-id=resolve`, `{"ids":[${tickets.join(',')}],"msg":"approved"}`);
+    const ok = await approver.put(
+      `${base()}/approvals/action?action-id=resolve`,
+      `{"ids":[${tickets.join(',')}],"msg":"approved"}`,
+    );
     assert.equal(ok.status, 200, JSON.stringify(ok.body));
     const v = ok.body.data.value;
     assert.equal(v.operation_type, 'APPROVAL');
@@ -84,20 +120,32 @@ describeEachDialect('DataArts: lifecycle, tickets, per-item failures, schedule',
     assert.equal(v.total, 2);
     assert.equal(v.rate, '1.00');
     assert.deepEqual(new Set(v.groups.map((g: any) => g.biz_id)), new Set(ids));
-    assert.ok(v.groups.every((g: any) => g.remark === 'PASSED' && g.operation_type === 'APPROVAL' && g.biz_name.startsWith('pub')));
+    assert.ok(
+      v.groups.every(
+        (g: any) => g.remark === 'PASSED' && g.operation_type === 'APPROVAL' && g.biz_name.startsWith('pub'),
+      ),
+    );
     assert.deepEqual(await statusesOf(s, ids), ['PUBLISHED', 'PUBLISHED']);
     const done = await approver.get(`${base()}/approvals?approval_status_detail=APPROVED&biz_id=${ids[0]}`);
     assert.equal(done.body.data.value.records[0].approval_status, 'APPROVED');
     assert.equal(done.body.data.value.records[0].msg, 'approved');
-    assert.equal((await approver.get(`${base()}/approvals?approval_status=FINISHED&biz_id=${ids[0]}`)).body.data.value.total, 1);
+    assert.equal(
+      (await approver.get(`${base()}/approvals?approval_status=FINISHED&biz_id=${ids[0]}`)).body.data.value.total,
+      1,
+    );
   });
 
   it('reject moves the entity to REJECT; offline + reject returns it to PUBLISHED; withdraw restores', async () => {
     const ids = await entities(3, 'TABLE_MODEL', 'rej');
     await member.post(`${base()}/approvals/batch-publish`, batchBody(ids, {}, 'TABLE_MODEL'));
-    const pending = (await approver.get(`${base()}/approvals?approval_status=DEVELOPING&biz_type=TABLE_MODEL&limit=100`)).body.data.value.records;
+    const pending = (
+      await approver.get(`${base()}/approvals?approval_status=DEVELOPING&biz_type=TABLE_MODEL&limit=100`)
+    ).body.data.value.records;
     const ticketOf = (id: string) => pending.find((p: any) => p.biz_id === id).id;
-    const rej = await approver.put(`${base()}/approvals/action?action-id=reject`, { ids: [ticketOf(ids[0]!)], msg: 'no' });
+    const rej = await approver.put(`${base()}/approvals/action?action-id=reject`, {
+      ids: [ticketOf(ids[0]!)],
+      msg: 'no',
+    });
     assert.equal(rej.body.data.value.operation_status, 'SUCCESS');
     assert.equal(rej.body.data.value.operation_type, 'APPROVAL');
     // Reference §3.5: withdraw by the submitter answers the count.
@@ -107,15 +155,21 @@ describeEachDialect('DataArts: lifecycle, tickets, per-item failures, schedule',
     const r = await approver.get(`${base()}/approvals?approval_status_detail=REJECT&biz_id=${ids[0]}`);
     assert.equal(r.body.data.value.records[0].approval_status, 'REJECT');
     // A rejected entity and a withdrawn one may be submitted again.
-    const again = await member.post(`${base()}/approvals/batch-publish`, batchBody([ids[0]!, ids[1]!], {}, 'TABLE_MODEL'));
+    const again = await member.post(
+      `${base()}/approvals/batch-publish`,
+      batchBody([ids[0]!, ids[1]!], {}, 'TABLE_MODEL'),
+    );
     assert.equal(again.body.data.value.operation_status, 'SUCCESS');
     // Offline of a published one, rejected: back to PUBLISHED.
     await approver.post(`${base()}/approvals/batch-publish`, batchBody([ids[2]!], {}, 'TABLE_MODEL')); // pending already: fails per item
-    const t2 = (await approver.get(`${base()}/approvals?approval_status=DEVELOPING&biz_id=${ids[2]}`)).body.data.value.records[0].id;
+    const t2 = (await approver.get(`${base()}/approvals?approval_status=DEVELOPING&biz_id=${ids[2]}`)).body.data.value
+      .records[0].id;
     await approver.put(`${base()}/approvals/action?action-id=resolve`, { ids: [t2], msg: 'ok' });
     await member.post(`${base()}/approvals/batch-offline`, batchBody([ids[2]!], {}, 'TABLE_MODEL'));
     assert.deepEqual(await statusesOf(s, [ids[2]!]), ['OFFLINE_DEVELOPING']);
-    const t3 = (await approver.get(`${base()}/approvals?approval_status=DEVELOPING&approval_type=OFFLINE&biz_id=${ids[2]}`)).body.data.value.records[0].id;
+    const t3 = (
+      await approver.get(`${base()}/approvals?approval_status=DEVELOPING&approval_type=OFFLINE&biz_id=${ids[2]}`)
+    ).body.data.value.records[0].id;
     await approver.put(`${base()}/approvals/action?action-id=reject`, { ids: [t3], msg: 'keep it' });
     assert.deepEqual(await statusesOf(s, [ids[2]!]), ['PUBLISHED']);
   });
@@ -163,12 +217,19 @@ describeEachDialect('DataArts: lifecycle, tickets, per-item failures, schedule',
 
   it('schedule_time schedules the batch: RUNNING with rate "0.00", read back later through operation-results', async () => {
     const ids = await entities(3, 'DIMENSION', 'sch');
-    const r = await adm.post(`${base()}/approvals/batch-publish`, batchBody(ids, { fast_approval: true, schedule_time: '30_18' }, 'DIMENSION'));
+    const r = await adm.post(
+      `${base()}/approvals/batch-publish`,
+      batchBody(ids, { fast_approval: true, schedule_time: '30_18' }, 'DIMENSION'),
+    );
     assert.equal(r.status, 200, JSON.stringify(r.body));
     const v = r.body.data.value;
     assert.deepEqual([v.operation_status, v.rate, v.total, v.success, v.failed], ['RUNNING', '0.00', 3, 0, 0]);
     assert.ok(v.groups.every((g: any) => g.operation_status === 'RUNNING' && g.remark === null));
-    const batch = await s.db.ctx.db.selectFrom('batch').selectAll().where('id', '=', v.group_id).executeTakeFirstOrThrow();
+    const batch = await s.db.ctx.db
+      .selectFrom('batch')
+      .selectAll()
+      .where('id', '=', v.group_id)
+      .executeTakeFirstOrThrow();
     assert.equal(batch.state, 'scheduled');
     const at = new Date(Number(batch.start_at));
     assert.deepEqual([at.getUTCHours(), at.getUTCMinutes(), at.getUTCSeconds()], [18, 30, 0]);
@@ -176,7 +237,11 @@ describeEachDialect('DataArts: lifecycle, tickets, per-item failures, schedule',
     assert.deepEqual(await statusesOf(s, ids), ['DRAFT', 'DRAFT', 'DRAFT']);
 
     // The clock reaches 18:30: the worker runs it.
-    await s.db.ctx.db.updateTable('batch').set({ not_before: Date.now(), start_at: Date.now() }).where('id', '=', v.group_id).execute();
+    await s.db.ctx.db
+      .updateTable('batch')
+      .set({ not_before: Date.now(), start_at: Date.now() })
+      .where('id', '=', v.group_id)
+      .execute();
     s.engine.notifier.workAvailable();
     const url = `/v1/${PID}/design/operation-results?operation_type=PUBLISH&operation_id=${v.group_id}`;
     let res;
@@ -192,15 +257,24 @@ describeEachDialect('DataArts: lifecycle, tickets, per-item failures, schedule',
     // limit/offset page the children; an offset that is not a multiple of limit is rounded down.
     const page = await adm.get(`${url}&limit=2&offset=3`);
     assert.equal(page.body.data.value.total, 3, 'the parent counts the whole batch');
-    assert.deepEqual(page.body.data.value.groups.map((g: any) => g.biz_id), [ids[2]]);
+    assert.deepEqual(
+      page.body.data.value.groups.map((g: any) => g.biz_id),
+      [ids[2]],
+    );
     const first = await adm.get(`${url}&limit=1`);
-    assert.deepEqual(first.body.data.value.groups.map((g: any) => g.biz_id), [ids[0]]);
+    assert.deepEqual(
+      first.body.data.value.groups.map((g: any) => g.biz_id),
+      [ids[0]],
+    );
   });
 
   it('the biz_type datastores are addressable natively and created when first needed', async () => {
     const ds = await owner.get(`/api/v1/workspaces/${ws}/datastores/TAG`);
     assert.equal(ds.status, 200);
-    assert.deepEqual(ds.body.statuses.map((x: any) => x.display_id), ['DRAFT', 'PUBLISH_DEVELOPING', 'PUBLISHED', 'OFFLINE_DEVELOPING', 'OFFLINE', 'REJECT']);
+    assert.deepEqual(
+      ds.body.statuses.map((x: any) => x.display_id),
+      ['DRAFT', 'PUBLISH_DEVELOPING', 'PUBLISHED', 'OFFLINE_DEVELOPING', 'OFFLINE', 'REJECT'],
+    );
     // Remove one, then a publish naming that biz_type provisions it again.
     await s.db.ctx.db.deleteFrom('datastore').where('id', '=', ds.body.id).execute();
     s.db.ctx.cache.clear();

@@ -18,7 +18,10 @@ import type { TestService } from '../helpers/service.ts';
  * BATCHGATE_CONNECTION_SOURCES for tests (closed by default otherwise): the temporary directory sqliteSource
  * writes under, and TEST_PG_URL's host.
  */
-export const TEST_CONNECTION_SOURCES: readonly string[] = Object.freeze([realpathSync(tmpdir()), ...(PG_URL ? [new URL(PG_URL).hostname] : [])]);
+export const TEST_CONNECTION_SOURCES: readonly string[] = Object.freeze([
+  realpathSync(tmpdir()),
+  ...(PG_URL ? [new URL(PG_URL).hostname] : []),
+]);
 
 /** A random 32-byte BATCHGATE_SECRET_KEY. */
 export const newSecretKey = (): Buffer => randomBytes(32);
@@ -74,7 +77,9 @@ export function pgTableSql(schema: string, i: number): string {
 }
 
 /** A schema of our own in the test PostgreSQL database, with `n` tables p000…; dropped by `drop`. */
-export async function pgSource(n: number): Promise<{ schema: string; exec(sql: string): Promise<void>; drop(): Promise<void> }> {
+export async function pgSource(
+  n: number,
+): Promise<{ schema: string; exec(sql: string): Promise<void>; drop(): Promise<void> }> {
   const schema = `src_${randomBytes(5).toString('hex')}`;
   const exec = async (sql: string) => {
     const c = new pg.Client({ connectionString: PG_URL });
@@ -85,7 +90,9 @@ export async function pgSource(n: number): Promise<{ schema: string; exec(sql: s
       await c.end();
     }
   };
-  await exec(`create schema ${schema};\n${Array.from({ length: n }, (_, i) => `${pgTableSql(schema, i)};`).join('\n')}`);
+  await exec(
+    `create schema ${schema};\n${Array.from({ length: n }, (_, i) => `${pgTableSql(schema, i)};`).join('\n')}`,
+  );
   return { schema, exec, drop: () => exec(`drop schema if exists ${schema} cascade`) };
 }
 
@@ -126,7 +133,11 @@ export async function drive(s: TestService, batchId: string, opts: { slices?: nu
 }
 
 /** A model's TABLE_MODEL entities by table name (title), read straight from the database. */
-export async function tableModelsOf(s: TestService, ws: string, modelId: string): Promise<Map<string, { id: string; rev: number; info: any }>> {
+export async function tableModelsOf(
+  s: TestService,
+  ws: string,
+  modelId: string,
+): Promise<Map<string, { id: string; rev: number; info: any }>> {
   const { db, caps } = s.db.ctx;
   const rows = await db
     .selectFrom('item')

@@ -24,19 +24,57 @@ const SEED_001_REQUEST = `{
 const SEED_001_RESPONSE = {
   data: {
     value: {
-      id: null, tenant_id: '0833a5737480d53b2f25c010dc1a7b88-workspace-9ce2cfd08fda4f3b95faa5ba65fa5ec3', group_id: '1230939932055457792',
-      biz_name: null, biz_id: null, operation_status: 'SUCCESS', operation_type: 'OFFLINE', biz_info: null, create_by: 'test_uesr', remark: null,
-      total: 2, success: 2, failed: 0, rate: '1.00', logs: null,
+      id: null,
+      tenant_id: '0833a5737480d53b2f25c010dc1a7b88-workspace-9ce2cfd08fda4f3b95faa5ba65fa5ec3',
+      group_id: '1230939932055457792',
+      biz_name: null,
+      biz_id: null,
+      operation_status: 'SUCCESS',
+      operation_type: 'OFFLINE',
+      biz_info: null,
+      create_by: 'test_uesr',
+      remark: null,
+      total: 2,
+      success: 2,
+      failed: 0,
+      rate: '1.00',
+      logs: null,
       groups: [
         {
-          id: '1230939939395489792', tenant_id: '0833a5737480d53b2f25c010dc1a7b88-workspace-9ce2cfd08fda4f3b95faa5ba65fa5ec3', group_id: '1230939932055457792',
-          biz_name: 'test_czh_0416', biz_id: '1229920251379118081', operation_status: 'SUCCESS', operation_type: 'OFFLINE', biz_info: '{}',
-          create_by: 'test_uesr', remark: 'PASSED', total: 0, success: 0, failed: 0, rate: null, logs: null, groups: null,
+          id: '1230939939395489792',
+          tenant_id: '0833a5737480d53b2f25c010dc1a7b88-workspace-9ce2cfd08fda4f3b95faa5ba65fa5ec3',
+          group_id: '1230939932055457792',
+          biz_name: 'test_czh_0416',
+          biz_id: '1229920251379118081',
+          operation_status: 'SUCCESS',
+          operation_type: 'OFFLINE',
+          biz_info: '{}',
+          create_by: 'test_uesr',
+          remark: 'PASSED',
+          total: 0,
+          success: 0,
+          failed: 0,
+          rate: null,
+          logs: null,
+          groups: null,
         },
         {
-          id: '1230939939395489793', tenant_id: '0833a5737480d53b2f25c010dc1a7b88-workspace-9ce2cfd08fda4f3b95faa5ba65fa5ec3', group_id: '1230939932055457792',
-          biz_name: 'test_czh_0328', biz_id: '1222853173564289024', operation_status: 'SUCCESS', operation_type: 'OFFLINE', biz_info: '{}',
-          create_by: 'test_uesr', remark: 'PASSED', total: 0, success: 0, failed: 0, rate: null, logs: null, groups: null,
+          id: '1230939939395489793',
+          tenant_id: '0833a5737480d53b2f25c010dc1a7b88-workspace-9ce2cfd08fda4f3b95faa5ba65fa5ec3',
+          group_id: '1230939932055457792',
+          biz_name: 'test_czh_0328',
+          biz_id: '1222853173564289024',
+          operation_status: 'SUCCESS',
+          operation_type: 'OFFLINE',
+          biz_info: '{}',
+          create_by: 'test_uesr',
+          remark: 'PASSED',
+          total: 0,
+          success: 0,
+          failed: 0,
+          rate: null,
+          logs: null,
+          groups: null,
         },
       ],
     },
@@ -60,19 +98,57 @@ const SEED_000_REQUEST = `{
 
 // reference §3.1: batch publish (children of the abridged example; the second one's fields as the first's).
 const REF_PUBLISH_RESPONSE = {
-  id: null, tenant_id: '<pid>-workspace-<ws>', group_id: '1230938450061053952', biz_name: null, biz_id: null,
-  operation_status: 'SUCCESS', operation_type: 'PUBLISH', biz_info: null, create_by: 'test_uesr', remark: null,
-  total: 2, success: 2, failed: 0, rate: '1.00', logs: null,
+  id: null,
+  tenant_id: '<pid>-workspace-<ws>',
+  group_id: '1230938450061053952',
+  biz_name: null,
+  biz_id: null,
+  operation_status: 'SUCCESS',
+  operation_type: 'PUBLISH',
+  biz_info: null,
+  create_by: 'test_uesr',
+  remark: null,
+  total: 2,
+  success: 2,
+  failed: 0,
+  rate: '1.00',
+  logs: null,
   groups: [
     {
-      id: '1230938456012771328', tenant_id: '<same>', group_id: '1230938450061053952', biz_name: 'test_czh_0328', biz_id: '1222853173564289024',
-      operation_status: 'SUCCESS', operation_type: 'PUBLISH', biz_info: '{}', create_by: 'test_uesr', remark: 'PASSED',
-      total: 0, success: 0, failed: 0, rate: null, logs: null, groups: null,
+      id: '1230938456012771328',
+      tenant_id: '<same>',
+      group_id: '1230938450061053952',
+      biz_name: 'test_czh_0328',
+      biz_id: '1222853173564289024',
+      operation_status: 'SUCCESS',
+      operation_type: 'PUBLISH',
+      biz_info: '{}',
+      create_by: 'test_uesr',
+      remark: 'PASSED',
+      total: 0,
+      success: 0,
+      failed: 0,
+      rate: null,
+      logs: null,
+      groups: null,
     },
     {
-      id: '1230938456012771329', tenant_id: '<same>', group_id: '1230938450061053952', biz_name: 'test_czh_0416', biz_id: '1229920251379118081',
-      operation_status: 'SUCCESS', operation_type: 'PUBLISH', biz_info: '{}', create_by: 'test_uesr', remark: 'PASSED',
-      total: 0, success: 0, failed: 0, rate: null, logs: null, groups: null,
+      id: '1230938456012771329',
+      tenant_id: '<same>',
+      group_id: '1230938450061053952',
+      biz_name: 'test_czh_0416',
+      biz_id: '1229920251379118081',
+      operation_status: 'SUCCESS',
+      operation_type: 'PUBLISH',
+      biz_info: '{}',
+      create_by: 'test_uesr',
+      remark: 'PASSED',
+      total: 0,
+      success: 0,
+      failed: 0,
+      rate: null,
+      logs: null,
+      groups: null,
     },
   ],
 };
@@ -109,7 +185,16 @@ describeEachDialect('DataArts: seed and reference examples', (dialect) => {
 
   it('seed 001: batch offline of published TABLE_MODELs answers the documented BatchOperationVO', async () => {
     const ids = ['1229920251379118081', '1222853173564289024'];
-    await insertEntities(s, ws, 'TABLE_MODEL', [{ id: ids[0]!, name: 'test_czh_0416' }, { id: ids[1]!, name: 'test_czh_0328' }], 'PUBLISHED');
+    await insertEntities(
+      s,
+      ws,
+      'TABLE_MODEL',
+      [
+        { id: ids[0]!, name: 'test_czh_0416' },
+        { id: ids[1]!, name: 'test_czh_0328' },
+      ],
+      'PUBLISHED',
+    );
     const r = await da.post(`/v2/${PID}/design/approvals/batch-offline?from=standard`, SEED_001_REQUEST);
     assert.equal(r.status, 200, JSON.stringify(r.body));
     assert.deepEqual(Object.keys(r.body), ['data']);
@@ -117,19 +202,38 @@ describeEachDialect('DataArts: seed and reference examples', (dialect) => {
     assertSameShape(r.body.data.value, SEED_001_RESPONSE.data.value, VARY);
     checkTenant(r.body.data.value);
     assert.deepEqual(await statusesOf(s, ids), ['OFFLINE', 'OFFLINE']);
-    const batch = await s.db.ctx.db.selectFrom('batch').selectAll().where('id', '=', r.body.data.value.group_id).executeTakeFirstOrThrow();
+    const batch = await s.db.ctx.db
+      .selectFrom('batch')
+      .selectAll()
+      .where('id', '=', r.body.data.value.group_id)
+      .executeTakeFirstOrThrow();
     assert.equal(batch.source, 'dataarts');
     assert.equal(batch.state, 'succeeded');
   });
 
   it('seed 000: batch offline with ids as strings, and again with the older Long form (numbers above 2^53)', async () => {
     const ids = ['885123875376193536', '885123958788317184'];
-    await insertEntities(s, ws, 'CODE_TABLE', [{ id: ids[0]!, name: 'ct1' }, { id: ids[1]!, name: 'ct2' }], 'PUBLISHED');
+    await insertEntities(
+      s,
+      ws,
+      'CODE_TABLE',
+      [
+        { id: ids[0]!, name: 'ct1' },
+        { id: ids[1]!, name: 'ct2' },
+      ],
+      'PUBLISHED',
+    );
     const r = await da.post(`/v2/${PID}/design/approvals/batch-offline`, SEED_000_REQUEST);
     assert.equal(r.status, 200, JSON.stringify(r.body));
     const v = r.body.data.value;
     assert.equal(v.operation_status, 'SUCCESS');
-    assert.deepEqual(v.groups.map((g: any) => [g.biz_id, g.biz_name, g.remark]), [[ids[0], 'ct1', 'PASSED'], [ids[1], 'ct2', 'PASSED']]);
+    assert.deepEqual(
+      v.groups.map((g: any) => [g.biz_id, g.biz_name, g.remark]),
+      [
+        [ids[0], 'ct1', 'PASSED'],
+        [ids[1], 'ct2', 'PASSED'],
+      ],
+    );
     assert.deepEqual(await statusesOf(s, ids), ['OFFLINE', 'OFFLINE']);
 
     // Publish them back with the Long form: unquoted 18- and 19-digit numbers keep every digit.
@@ -137,7 +241,11 @@ describeEachDialect('DataArts: seed and reference examples', (dialect) => {
     assert.ok(long.includes('"biz_id" : 885123875376193536'));
     const p = await da.post(`/v2/${PID}/design/approvals/batch-publish`, long);
     assert.equal(p.status, 200, JSON.stringify(p.body));
-    assert.deepEqual(p.body.data.value.groups.map((g: any) => g.biz_id), ids, 'emitted as strings, no precision lost');
+    assert.deepEqual(
+      p.body.data.value.groups.map((g: any) => g.biz_id),
+      ids,
+      'emitted as strings, no precision lost',
+    );
     assert.deepEqual(await statusesOf(s, ids), ['PUBLISHED', 'PUBLISHED']);
   });
 
@@ -155,7 +263,11 @@ describeEachDialect('DataArts: seed and reference examples', (dialect) => {
     assert.equal(r.status, 200, JSON.stringify(r.body));
     assertSameShape(r.body.data.value, REF_PUBLISH_RESPONSE, VARY);
     checkTenant(r.body.data.value);
-    const batch = await s.db.ctx.db.selectFrom('batch').select('params').where('id', '=', r.body.data.value.group_id).executeTakeFirstOrThrow();
+    const batch = await s.db.ctx.db
+      .selectFrom('batch')
+      .select('params')
+      .where('id', '=', r.body.data.value.group_id)
+      .executeTakeFirstOrThrow();
     const meta = s.db.ctx.caps.readJson<any>(batch.params).meta;
     assert.equal(meta.env_type, 'DEV_TYPE', 'env_type is recorded');
     assert.equal(meta.operation_type, 'PUBLISH');
@@ -177,12 +289,17 @@ describeEachDialect('DataArts: seed and reference examples', (dialect) => {
     const byModel = await da.get(`/v1/${PID}/design/operation-results?operation_type=OFFLINE&operation_id=${ids[0]}`);
     assert.equal(byModel.body.data.value.group_id, group);
     // The seed's own request: no such TRANSFORM_LOGIC_MODEL operation here.
-    const seed = await da.get(`/v1/${PID}/design/operation-results?operation_type=TRANSFORM_LOGIC_MODEL&operation_id=1184439352260976640`);
+    const seed = await da.get(
+      `/v1/${PID}/design/operation-results?operation_type=TRANSFORM_LOGIC_MODEL&operation_id=1184439352260976640`,
+    );
     assert.equal(seed.status, 404);
     assert.deepEqual(Object.keys(seed.body), ['error_code', 'error_msg']);
     assert.equal(seed.body.error_code, 'DS.6042');
     // The wrong type for an existing group is not found either.
-    assert.equal((await da.get(`/v1/${PID}/design/operation-results?operation_type=PUBLISH&operation_id=${group}`)).status, 404);
+    assert.equal(
+      (await da.get(`/v1/${PID}/design/operation-results?operation_type=PUBLISH&operation_id=${group}`)).status,
+      404,
+    );
   });
 
   it('reference §3.6-3.8: create, list (masked), filter and delete approvers', async () => {
@@ -196,7 +313,23 @@ describeEachDialect('DataArts: seed and reference examples', (dialect) => {
     const ok = await adm.post(`/v2/${PID}/design/approvals/users`, body);
     assert.equal(ok.status, 200, JSON.stringify(ok.body));
     const a = ok.body.data.value;
-    assert.deepEqual(Object.keys(a).sort(), ['app_name', 'approver_name', 'create_by', 'create_time', 'email', 'id', 'phone_number', 'project_id', 'topic_urn', 'user_id', 'user_name', 'user_type'].sort());
+    assert.deepEqual(
+      Object.keys(a).sort(),
+      [
+        'app_name',
+        'approver_name',
+        'create_by',
+        'create_time',
+        'email',
+        'id',
+        'phone_number',
+        'project_id',
+        'topic_urn',
+        'user_id',
+        'user_name',
+        'user_type',
+      ].sort(),
+    );
     assert.equal(a.user_id, approverId);
     assert.equal(a.user_name, 'test_uesr');
     assert.equal(a.user_type, 'APPROVER');
@@ -213,6 +346,8 @@ describeEachDialect('DataArts: seed and reference examples', (dialect) => {
     assert.equal(again.body.error_code, 'DS.6002');
     const del = await adm.delete(`/v2/${PID}/design/approvals/users?approver_ids=${a.id}`);
     assert.deepEqual(del.body, { data: { value: 1 } });
-    assert.deepEqual((await adm.delete(`/v2/${PID}/design/approvals/users?approver_ids=${a.id}`)).body, { data: { value: 0 } });
+    assert.deepEqual((await adm.delete(`/v2/${PID}/design/approvals/users?approver_ids=${a.id}`)).body, {
+      data: { value: 0 },
+    });
   });
 });

@@ -23,7 +23,12 @@ describeEachDialect('batches', (dialect) => {
   /** The clock reaches a scheduled batch's start: its start is moved to now, as time would, and the worker told. */
   async function becomesDue(id: string): Promise<number> {
     const now = Date.now();
-    await s.db.ctx.db.updateTable('batch').set({ start_at: now, not_before: now }).where('id', '=', id).where('state', '=', 'scheduled').execute();
+    await s.db.ctx.db
+      .updateTable('batch')
+      .set({ start_at: now, not_before: now })
+      .where('id', '=', id)
+      .where('state', '=', 'scheduled')
+      .execute();
     s.engine.notifier.workAvailable();
     return now;
   }
@@ -41,7 +46,11 @@ describeEachDialect('batches', (dialect) => {
   it('runs an action on ids; items in the wrong status fail with a stable code', async () => {
     const ok = await items(5, 'approved');
     const wrong = await items(2, 'draft');
-    const r = await member.post(`${base()}/batches`, { operation: 'action', action: 'order', target: { ids: [...ok, ...wrong] } });
+    const r = await member.post(`${base()}/batches`, {
+      operation: 'action',
+      action: 'order',
+      target: { ids: [...ok, ...wrong] },
+    });
     assert.equal(r.status, 202, JSON.stringify(r.body));
     assert.equal(r.body.total, 7);
     const b = await waitForBatch(member, ws, r.body.id);
@@ -84,26 +93,42 @@ describeEachDialect('batches', (dialect) => {
     const b = await waitForBatch(member, ws, r.body.id);
     assert.equal(b.succeeded, 2, 'the item without a revision is not checked');
     const f = await member.get(`${base()}/batches/${b.id}/items?state=failed`);
-    assert.deepEqual(f.body.items.map((i: any) => [i.target_id, i.error_code]), [[ids[1], 'REVISION_CONFLICT']]);
+    assert.deepEqual(
+      f.body.items.map((i: any) => [i.target_id, i.error_code]),
+      [[ids[1], 'REVISION_CONFLICT']],
+    );
 
     const more = await items(5, 'approved', { vendor: 'capped' });
     const l = await member.post(`${base()}/batches`, {
       operation: 'action',
       action: 'order',
-      target: { datastore: 'pr', conditions: [{ id: 'vendor', search_value: ['capped'], exact_match: true }], limit: 2 },
+      target: {
+        datastore: 'pr',
+        conditions: [{ id: 'vendor', search_value: ['capped'], exact_match: true }],
+        limit: 2,
+      },
     });
     assert.equal(l.body.total, 2);
     assert.equal(l.body.matched, 5);
     const lb = await waitForBatch(member, ws, l.body.id);
     assert.equal(lb.succeeded, 2);
     const done = await member.get(`${base()}/batches/${lb.id}/items`);
-    assert.deepEqual(done.body.items.map((i: any) => i.target_id), more.slice(0, 2), 'the first matches in id order');
+    assert.deepEqual(
+      done.body.items.map((i: any) => i.target_id),
+      more.slice(0, 2),
+      'the first matches in id order',
+    );
   });
 
   it('runs a batch as its submitter stands now: a member removed before it runs acts no more', async () => {
     const leaver = await s.user('leaver', ws, 'member');
     const ids = await items(2, 'approved');
-    const r = await leaver.api.post(`${base()}/batches`, { operation: 'action', action: 'order', target: { ids }, start_at: new Date(Date.now() + 3_600_000).toISOString() });
+    const r = await leaver.api.post(`${base()}/batches`, {
+      operation: 'action',
+      action: 'order',
+      target: { ids },
+      start_at: new Date(Date.now() + 3_600_000).toISOString(),
+    });
     assert.equal(r.body.state, 'scheduled');
     assert.equal((await admin.delete(`${base()}/members/${leaver.user.id}`)).status, 204);
     await becomesDue(r.body.id);
@@ -134,13 +159,20 @@ describeEachDialect('batches', (dialect) => {
       const t = await member.post(`${base()}/items/${id}/actions/submit`, {});
       tickets.push(t.body.ticket.id);
     }
-    const byMember = await member.post(`${base()}/batches`, { operation: 'approve', target: { ids: tickets.slice(0, 1) } });
+    const byMember = await member.post(`${base()}/batches`, {
+      operation: 'approve',
+      target: { ids: tickets.slice(0, 1) },
+    });
     const bm = await waitForBatch(member, ws, byMember.body.id);
     assert.equal(bm.failed, 1);
     const f = await member.get(`${base()}/batches/${bm.id}/items?state=failed`);
     assert.equal(f.body.items[0].error_code, 'NOT_ASSIGNEE');
 
-    const r = await approver.post(`${base()}/batches`, { operation: 'approve', comment: 'ok', target: { ids: tickets } });
+    const r = await approver.post(`${base()}/batches`, {
+      operation: 'approve',
+      comment: 'ok',
+      target: { ids: tickets },
+    });
     const b = await waitForBatch(approver, ws, r.body.id);
     assert.equal(b.succeeded, 4, JSON.stringify(b));
     for (const id of ids) assert.equal((await member.get(`${base()}/items/${id}`)).body.status, 'approved');
@@ -158,7 +190,12 @@ describeEachDialect('batches', (dialect) => {
   it('dry run checks every item and writes nothing', async () => {
     const ok = await items(3, 'approved');
     const wrong = await items(1, 'draft');
-    const r = await member.post(`${base()}/batches`, { operation: 'action', action: 'order', dry_run: true, target: { ids: [...ok, ...wrong] } });
+    const r = await member.post(`${base()}/batches`, {
+      operation: 'action',
+      action: 'order',
+      dry_run: true,
+      target: { ids: [...ok, ...wrong] },
+    });
     const b = await waitForBatch(member, ws, r.body.id);
     assert.equal(b.dry_run, true);
     assert.equal(b.succeeded, 3);
@@ -174,7 +211,11 @@ describeEachDialect('batches', (dialect) => {
     const ids = await items(2, 'approved');
     const body = { operation: 'action', action: 'order', target: { ids } };
     const a = await member.post(`${base()}/batches`, body, { 'idempotency-key': 'k1' });
-    const b = await member.post(`${base()}/batches`, { target: { ids }, action: 'order', operation: 'action' }, { 'idempotency-key': 'k1' });
+    const b = await member.post(
+      `${base()}/batches`,
+      { target: { ids }, action: 'order', operation: 'action' },
+      { 'idempotency-key': 'k1' },
+    );
     assert.equal(a.status, 202);
     assert.equal(b.status, 202);
     assert.equal(a.body.id, b.body.id);
@@ -188,10 +229,19 @@ describeEachDialect('batches', (dialect) => {
   it('schedules a batch for later', async () => {
     const ids = await items(2, 'approved');
     const startAt = new Date(Date.now() + 3_600_000).toISOString();
-    const r = await member.post(`${base()}/batches`, { operation: 'action', action: 'order', start_at: startAt, target: { ids } });
+    const r = await member.post(`${base()}/batches`, {
+      operation: 'action',
+      action: 'order',
+      start_at: startAt,
+      target: { ids },
+    });
     assert.equal(r.body.state, 'scheduled');
     // A batch submitted after it runs to its end: the worker has claimed since, and left the scheduled one alone.
-    const later = await member.post(`${base()}/batches`, { operation: 'action', action: 'order', target: { ids: await items(1, 'approved') } });
+    const later = await member.post(`${base()}/batches`, {
+      operation: 'action',
+      action: 'order',
+      target: { ids: await items(1, 'approved') },
+    });
     assert.equal((await waitForBatch(member, ws, later.body.id)).state, 'succeeded');
     assert.equal((await member.get(`${base()}/batches/${r.body.id}`)).body.state, 'scheduled');
     const due = await becomesDue(r.body.id);
@@ -202,7 +252,12 @@ describeEachDialect('batches', (dialect) => {
 
   it('pauses, resumes, cancels and rethrottles', async () => {
     const ids = await items(40, 'approved');
-    const r = await member.post(`${base()}/batches`, { operation: 'action', action: 'reopen', max_rate: 20, target: { ids } });
+    const r = await member.post(`${base()}/batches`, {
+      operation: 'action',
+      action: 'reopen',
+      max_rate: 20,
+      target: { ids },
+    });
     await waitForBatch(member, ws, r.body.id, ['running']);
     const p = await member.post(`${base()}/batches/${r.body.id}/pause`, {});
     assert.equal(p.status, 200, JSON.stringify(p.body));
@@ -221,7 +276,12 @@ describeEachDialect('batches', (dialect) => {
     assert.equal(b.succeeded, 40);
 
     const ids2 = await items(50, 'approved');
-    const r2 = await member.post(`${base()}/batches`, { operation: 'action', action: 'reopen', max_rate: 10, target: { ids: ids2 } });
+    const r2 = await member.post(`${base()}/batches`, {
+      operation: 'action',
+      action: 'reopen',
+      max_rate: 10,
+      target: { ids: ids2 },
+    });
     await waitForBatch(member, ws, r2.body.id, ['running']);
     const c = await member.post(`${base()}/batches/${r2.body.id}/cancel`, {});
     assert.equal(c.status, 200);
@@ -238,12 +298,20 @@ describeEachDialect('batches', (dialect) => {
   it('retries only the failed items in the same batch and keeps the earlier error', async () => {
     const ok = await items(2, 'approved');
     const wrong = await items(2, 'draft');
-    const r = await member.post(`${base()}/batches`, { operation: 'action', action: 'order', target: { ids: [...ok, ...wrong] } });
+    const r = await member.post(`${base()}/batches`, {
+      operation: 'action',
+      action: 'order',
+      target: { ids: [...ok, ...wrong] },
+    });
     const b = await waitForBatch(member, ws, r.body.id);
     assert.equal(b.failed, 2);
     // Fix the cause, then retry.
     for (const id of wrong) await admin.patch(`${base()}/items/${id}`, { fields: {} });
-    const fix = await admin.post(`${base()}/batches`, { operation: 'action', action: 'reopen', target: { ids: wrong } });
+    const fix = await admin.post(`${base()}/batches`, {
+      operation: 'action',
+      action: 'reopen',
+      target: { ids: wrong },
+    });
     await waitForBatch(admin, ws, fix.body.id);
     // reopen moved them draft -> ... no: reopen runs from rejected/approved/ordered, so use a status import instead.
     for (const id of wrong) {
@@ -258,9 +326,19 @@ describeEachDialect('batches', (dialect) => {
     assert.equal(b2.succeeded, 4);
     const all = await member.get(`${base()}/batches/${r.body.id}/items`);
     const retried = all.body.items.filter((i: any) => wrong.includes(i.target_id));
-    assert.ok(retried.every((i: any) => i.state === 'succeeded' && i.previous_errors.length === 1 && i.previous_errors[0].error_code === 'WRONG_STATUS'));
+    assert.ok(
+      retried.every(
+        (i: any) =>
+          i.state === 'succeeded' &&
+          i.previous_errors.length === 1 &&
+          i.previous_errors[0].error_code === 'WRONG_STATUS',
+      ),
+    );
     const first = all.body.items.filter((i: any) => ok.includes(i.target_id));
-    assert.ok(first.every((i: any) => i.attempts === 1), 'succeeded items were not run again');
+    assert.ok(
+      first.every((i: any) => i.attempts === 1),
+      'succeeded items were not run again',
+    );
     const no = await member.post(`${base()}/batches/${r.body.id}/retry`, {});
     assert.equal(no.status, 409);
   });
@@ -286,12 +364,21 @@ describeEachDialect('batches', (dialect) => {
     // other batch queued on SQLite. Two slow batches: as many as a PostgreSQL worker's loops, more than SQLite's one.
     const slow: string[] = [];
     for (const ids of [await items(60, 'approved'), await items(60, 'approved')]) {
-      const r = await member.post(`${base()}/batches`, { operation: 'update', fields: { vendor: 'slow' }, max_rate: 4, target: { ids } });
+      const r = await member.post(`${base()}/batches`, {
+        operation: 'update',
+        fields: { vendor: 'slow' },
+        max_rate: 4,
+        target: { ids },
+      });
       assert.equal(r.status, 202, JSON.stringify(r.body));
       slow.push(r.body.id);
     }
     for (const id of slow) await waitForBatch(member, ws, id, ['running']);
-    const fast = await member.post(`${base()}/batches`, { operation: 'update', fields: { vendor: 'fast' }, target: { ids: await items(5, 'approved') } });
+    const fast = await member.post(`${base()}/batches`, {
+      operation: 'update',
+      fields: { vendor: 'fast' },
+      target: { ids: await items(5, 'approved') },
+    });
     assert.equal(fast.status, 202);
     // At 4 items/s the slow ones need 15 s: held loops would keep this one queued at least that long.
     assert.equal((await waitForBatch(member, ws, fast.body.id, undefined, 10_000)).state, 'succeeded');
@@ -314,11 +401,30 @@ describeEachDialect('batches', (dialect) => {
 
   it('streams progress as server-sent events until the batch ends', async () => {
     const ids = await items(30, 'approved');
-    const r = await member.post(`${base()}/batches`, { operation: 'action', action: 'reopen', max_rate: 40, target: { ids } });
-    const res = await s.app.inject({ method: 'GET', url: `${base()}/batches/${r.body.id}/events`, headers: { authorization: `Bearer ${member.token}` } });
+    const r = await member.post(`${base()}/batches`, {
+      operation: 'action',
+      action: 'reopen',
+      max_rate: 40,
+      target: { ids },
+    });
+    const res = await s.app.inject({
+      method: 'GET',
+      url: `${base()}/batches/${r.body.id}/events`,
+      headers: { authorization: `Bearer ${member.token}` },
+    });
     assert.equal(res.statusCode, 200);
     assert.match(String(res.headers['content-type']), /text\/event-stream/);
-    const events = res.body.split('\n\n').filter(Boolean).map((e) => JSON.parse(e.split('\n').find((l) => l.startsWith('data: '))!.slice(6)));
+    const events = res.body
+      .split('\n\n')
+      .filter(Boolean)
+      .map((e) =>
+        JSON.parse(
+          e
+            .split('\n')
+            .find((l) => l.startsWith('data: '))!
+            .slice(6),
+        ),
+      );
     assert.ok(events.length >= 3, `got ${events.length} events`);
     assert.equal(events.at(-1).state, 'succeeded');
     for (const e of events) {
@@ -326,7 +432,10 @@ describeEachDialect('batches', (dialect) => {
       assert.ok(e.percent >= 0 && e.percent <= 100 && 'eta_seconds' in e);
     }
     assert.equal(events.at(-1).percent, 100);
-    assert.ok(events.some((e) => e.progress > 0 && e.progress < 1), 'intermediate progress');
+    assert.ok(
+      events.some((e) => e.progress > 0 && e.progress < 1),
+      'intermediate progress',
+    );
   });
 
   it('runs a small batch inline through the same chunk code and records it like any other', async () => {
@@ -354,9 +463,16 @@ describeEachDialect('batches', (dialect) => {
       const ows = (await o.post('/api/v1/workspaces', { name: 'S' })).body.id;
       await o.post(`/api/v1/workspaces/${ows}/datastores`, PURCHASE_DS);
       const ids = (await o.post(`/api/v1/workspaces/${ows}/datastores/pr/items`, { items: [{ title: 'x' }] })).body.ids;
-      const b = await o.post(`/api/v1/workspaces/${ows}/batches`, { operation: 'update', fields: { vendor: 'v' }, target: { ids }, start_at: new Date(Date.now() + 3_600_000).toISOString() });
+      const b = await o.post(`/api/v1/workspaces/${ows}/batches`, {
+        operation: 'update',
+        fields: { vendor: 'v' },
+        target: { ids },
+        start_at: new Date(Date.now() + 3_600_000).toISOString(),
+      });
       const address = await own.app.listen({ port: 0, host: '127.0.0.1' });
-      const res = await fetch(`${address}/api/v1/workspaces/${ows}/batches/${b.body.id}/events`, { headers: { authorization: `Bearer ${o.token}` } });
+      const res = await fetch(`${address}/api/v1/workspaces/${ows}/batches/${b.body.id}/events`, {
+        headers: { authorization: `Bearer ${o.token}` },
+      });
       const reader = res.body!.getReader();
       await reader.read();
       const t0 = Date.now();
@@ -374,7 +490,11 @@ describeEachDialect('batches', (dialect) => {
     const ids = await items(1, 'approved');
     const r = await member.post(`${base()}/batches`, { operation: 'action', action: 'order', target: { ids } });
     assert.equal((await other.api.get(`/api/v1/workspaces/${ows}/batches/${r.body.id}`)).status, 404);
-    const x = await other.api.post(`/api/v1/workspaces/${ows}/batches`, { operation: 'action', action: 'order', target: { ids } });
+    const x = await other.api.post(`/api/v1/workspaces/${ows}/batches`, {
+      operation: 'action',
+      action: 'order',
+      target: { ids },
+    });
     const xb = await waitForBatch(other.api, ows, x.body.id);
     assert.equal(xb.failed, 1);
     const f = await other.api.get(`/api/v1/workspaces/${ows}/batches/${x.body.id}/items`);
@@ -397,11 +517,22 @@ describeEachDialect('batches', (dialect) => {
   it('refuses a max_rate below 0.001 item/s (a stop, and more than PostgreSQL real holds) with 400', async () => {
     const ids = await items(1, 'approved');
     for (const max_rate of [4.6e-220, 1e-38, 0.0009]) {
-      const sub = await member.post(`${base()}/batches`, { operation: 'action', action: 'order', max_rate, target: { ids } });
+      const sub = await member.post(`${base()}/batches`, {
+        operation: 'action',
+        action: 'order',
+        max_rate,
+        target: { ids },
+      });
       assert.equal(sub.status, 400, JSON.stringify(sub.body));
       assert.equal(sub.body.error.code, 'VALIDATION_FAILED');
     }
-    const r = await member.post(`${base()}/batches`, { operation: 'action', action: 'order', max_rate: 0.001, start_at: new Date(Date.now() + 3_600_000).toISOString(), target: { ids } });
+    const r = await member.post(`${base()}/batches`, {
+      operation: 'action',
+      action: 'order',
+      max_rate: 0.001,
+      start_at: new Date(Date.now() + 3_600_000).toISOString(),
+      target: { ids },
+    });
     assert.equal(r.status, 202, JSON.stringify(r.body));
     const slow = await member.post(`${base()}/batches/${r.body.id}/rethrottle`, { max_rate: 4.6e-220 });
     assert.equal(slow.status, 400, JSON.stringify(slow.body));

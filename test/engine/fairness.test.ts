@@ -22,14 +22,22 @@ async function twoWorkspaces(ctx: Ctx): Promise<[Actor, Actor]> {
   const principal = { userId: user.id, name: user.name, isSystemAdmin: true };
   const a = await createWorkspace(ctx, principal, { name: 'a' });
   const b = await createWorkspace(ctx, principal, { name: 'b' });
-  return [{ principal, workspaceId: a.id, role: 'admin' }, { principal, workspaceId: b.id, role: 'admin' }];
+  return [
+    { principal, workspaceId: a.id, role: 'admin' },
+    { principal, workspaceId: b.id, role: 'admin' },
+  ];
 }
 
 let fake = 0;
 /** A batch of `chunks` ten-target chunks. The claim never reads the targets, so they need not exist. */
 async function batchOf(ctx: Ctx, actor: Actor, chunks: number, extra: Partial<SubmitInput> = {}): Promise<string> {
   const ids = Array.from({ length: chunks * 10 }, () => String(7_000_000_000_000_000_000n + BigInt(++fake)));
-  const { batch } = await submitBatch(ctx, actor, { operation: 'update', fields: { x: 1 }, target: { ids }, ...extra }, { chunkSize: 10 });
+  const { batch } = await submitBatch(
+    ctx,
+    actor,
+    { operation: 'update', fields: { x: 1 }, target: { ids }, ...extra },
+    { chunkSize: 10 },
+  );
   return batch.id;
 }
 
@@ -73,7 +81,8 @@ describeEachDialect('fair scheduling: who gets the next chunk', (dialect) => {
     // 30 : 10 priorities pay 334 and 1000 pass per ten-item chunk: three chunks of one per chunk of the other.
     assert.ok(Math.abs(count(seq, hi) - 30) <= 1, `priority 30 got ${count(seq, hi)} of 40`);
     assert.ok(Math.abs(count(seq, lo) - 10) <= 1, `priority 10 got ${count(seq, lo)} of 40`);
-    for (let i = 0; i + 4 <= seq.length; i += 4) assert.ok(seq.slice(i, i + 4).includes(lo), `no window of four without the low priority: ${i}`);
+    for (let i = 0; i + 4 <= seq.length; i += 4)
+      assert.ok(seq.slice(i, i + 4).includes(lo), `no window of four without the low priority: ${i}`);
 
     const x = await batchOf(db.ctx, a, 10);
     const y = await batchOf(db.ctx, a, 10);
@@ -82,7 +91,8 @@ describeEachDialect('fair scheduling: who gets the next chunk', (dialect) => {
     await pauseBatch(db.ctx, (await findBatch(db.ctx, lo))!);
     const even = await claimSequence(db.ctx, 20);
     assert.equal(even.length, 20);
-    for (let i = 1; i < even.length; i++) assert.notEqual(even[i], even[i - 1], `equal priorities alternate: ${even.join(' ')}`);
+    for (let i = 1; i < even.length; i++)
+      assert.notEqual(even[i], even[i - 1], `equal priorities alternate: ${even.join(' ')}`);
     assert.equal(count(even, x), 10);
     assert.equal(count(even, y), 10);
   });
@@ -103,7 +113,10 @@ describeEachDialect('fair scheduling: who gets the next chunk', (dialect) => {
     await resumeBatch(db.ctx, (await findBatch(db.ctx, paused))!);
     const afterResume = await claimSequence(db.ctx, 10);
     assert.equal(afterResume[0], paused);
-    assert.ok(count(afterResume, paused) <= 6 && longestRun(afterResume, paused) <= 2, `after resume: ${afterResume.map((x) => (x === big ? 'B' : 'p')).join('')}`);
+    assert.ok(
+      count(afterResume, paused) <= 6 && longestRun(afterResume, paused) <= 2,
+      `after resume: ${afterResume.map((x) => (x === big ? 'B' : 'p')).join('')}`,
+    );
 
     // Scheduled while the big batch ran 30 chunks: once due, it is lifted level with the others on its first claim.
     // The clock is the context's, moved by hand: the claim reads no other.
@@ -116,7 +129,10 @@ describeEachDialect('fair scheduling: who gets the next chunk', (dialect) => {
     const afterDue = await claimSequence(clocked, 10);
     assert.equal(afterDue[0], later);
     // Without the lift it would take all 10 (it is 30 chunks behind); with it, at most two in a row.
-    assert.ok(count(afterDue, later) <= 6 && longestRun(afterDue, later) <= 2, `once due: ${afterDue.map((x) => (x === big ? 'B' : 'l')).join('')}`);
+    assert.ok(
+      count(afterDue, later) <= 6 && longestRun(afterDue, later) <= 2,
+      `once due: ${afterDue.map((x) => (x === big ? 'B' : 'l')).join('')}`,
+    );
   });
 
   it('holds each workspace to its concurrency limit, over concurrent claims too', async () => {
@@ -126,7 +142,10 @@ describeEachDialect('fair scheduling: who gets the next chunk', (dialect) => {
     for (let i = 0; i < 5; i++) held.push(await claimChunk(db.ctx, 'w', 60_000, { workspaceLimit: 2 }));
     assert.equal(held[4], null, 'both workspaces are at their limit');
     const running = held.slice(0, 4).map((c) => c!);
-    for (const [ws, batch] of [[a.workspaceId, x], [b.workspaceId, y]] as const) {
+    for (const [ws, batch] of [
+      [a.workspaceId, x],
+      [b.workspaceId, y],
+    ] as const) {
       const mine = running.filter((c) => c.batch_id === batch);
       assert.equal(mine.length, 2, `workspace ${ws} runs two`);
       assert.deepEqual(mine.map((c) => c.slot).sort(), [0, 1]);
@@ -147,7 +166,9 @@ describeEachDialect('fair scheduling: who gets the next chunk', (dialect) => {
     const solo = await batchOf(db.ctx, { ...a, workspaceId: c.id }, 12);
     await pauseBatch(db.ctx, (await findBatch(db.ctx, x))!);
     await pauseBatch(db.ctx, (await findBatch(db.ctx, y))!);
-    const got = await Promise.all(Array.from({ length: 8 }, (_, i) => claimChunk(db.ctx, `c${i}`, 60_000, { workspaceLimit: 3 })));
+    const got = await Promise.all(
+      Array.from({ length: 8 }, (_, i) => claimChunk(db.ctx, `c${i}`, 60_000, { workspaceLimit: 3 })),
+    );
     const soloRunning = got.filter((g) => g?.batch_id === solo);
     assert.equal(soloRunning.length, 3, `got ${got.map((g) => g?.batch_id === solo).join(',')}`);
     assert.deepEqual(soloRunning.map((g) => g!.slot).sort(), [0, 1, 2]);
@@ -173,15 +194,26 @@ describeEachDialect('fair scheduling: a worker is never held by one batch', (dia
   after(() => s.close());
 
   async function items(n: number): Promise<string[]> {
-    const r = await admin.post(`${base()}/datastores/pr/items`, { items: Array.from({ length: n }, (_, i) => ({ title: `t${i}`, status: 'approved' })) });
+    const r = await admin.post(`${base()}/datastores/pr/items`, {
+      items: Array.from({ length: n }, (_, i) => ({ title: `t${i}`, status: 'approved' })),
+    });
     assert.equal(r.status, 201, JSON.stringify(r.body));
     return r.body.ids;
   }
 
   it('runs a batch submitted behind a rate-limited one while that one waits', async () => {
-    const slow = await admin.post(`${base()}/batches`, { operation: 'action', action: 'reopen', max_rate: 2, target: { ids: await items(30) } });
+    const slow = await admin.post(`${base()}/batches`, {
+      operation: 'action',
+      action: 'reopen',
+      max_rate: 2,
+      target: { ids: await items(30) },
+    });
     await waitForBatch(admin, ws, slow.body.id, ['running']);
-    const quick = await admin.post(`${base()}/batches`, { operation: 'action', action: 'order', target: { ids: await items(5) } });
+    const quick = await admin.post(`${base()}/batches`, {
+      operation: 'action',
+      action: 'order',
+      target: { ids: await items(5) },
+    });
     const done = await waitForBatch(admin, ws, quick.body.id, undefined, 10_000);
     assert.equal(done.state, 'succeeded');
     const still = (await admin.get(`${base()}/batches/${slow.body.id}`)).body;
@@ -191,7 +223,11 @@ describeEachDialect('fair scheduling: a worker is never held by one batch', (dia
   });
 
   it('cancels a big batch at once, and workers settle a cancel an earlier batchgate cut short', async () => {
-    const actor: Actor = { principal: { userId: s.admin.id, name: s.admin.name, isSystemAdmin: true }, workspaceId: ws, role: 'admin' };
+    const actor: Actor = {
+      principal: { userId: s.admin.id, name: s.admin.name, isSystemAdmin: true },
+      workspaceId: ws,
+      role: 'admin',
+    };
     const later = { start_at: Date.now() + 3_600_000 };
     const big = await batchOf(s.db.ctx, actor, 1200, later);
     const cancelled = await cancelBatch(s.db.ctx, (await findBatch(s.db.ctx, big))!);
@@ -209,7 +245,13 @@ describeEachDialect('fair scheduling: a worker is never held by one batch', (dia
   });
 
   it('changes priority while running, and refuses it once finished', async () => {
-    const r = await admin.post(`${base()}/batches`, { operation: 'action', action: 'reopen', max_rate: 5, priority: 3, target: { ids: await items(10) } });
+    const r = await admin.post(`${base()}/batches`, {
+      operation: 'action',
+      action: 'reopen',
+      max_rate: 5,
+      priority: 3,
+      target: { ids: await items(10) },
+    });
     assert.equal(r.status, 202, JSON.stringify(r.body));
     assert.equal(r.body.priority, 3);
     const p = await admin.post(`${base()}/batches/${r.body.id}/reprioritize`, { priority: 40 });
@@ -223,7 +265,12 @@ describeEachDialect('fair scheduling: a worker is never held by one batch', (dia
     const late = await admin.post(`${base()}/batches/${r.body.id}/reprioritize`, { priority: 5 });
     assert.equal(late.status, 409);
     assert.equal(late.body.error.code, 'BATCH_STATE');
-    const def = await admin.post(`${base()}/batches`, { operation: 'action', action: 'order', dry_run: true, target: { ids: await items(1) } });
+    const def = await admin.post(`${base()}/batches`, {
+      operation: 'action',
+      action: 'order',
+      dry_run: true,
+      target: { ids: await items(1) },
+    });
     assert.equal(def.body.priority, 10, 'the default priority');
   });
 });
@@ -238,7 +285,16 @@ describeEachDialect('fair scheduling: 100 items behind 1,000,000', (dialect) => 
 
   before(async () => {
     ({ s, ws, admin } = await serviceWithWorkspace(dialect));
-    const bulk = { name: 'Bulk', display_id: 'bulk', fields: [], statuses: [{ display_id: 'open', name: 'Open' }, { display_id: 'done', name: 'Done' }], actions: [{ display_id: 'close', name: 'Close', from: ['open'], to: 'done' }] };
+    const bulk = {
+      name: 'Bulk',
+      display_id: 'bulk',
+      fields: [],
+      statuses: [
+        { display_id: 'open', name: 'Open' },
+        { display_id: 'done', name: 'Done' },
+      ],
+      actions: [{ display_id: 'close', name: 'Close', from: ['open'], to: 'done' }],
+    };
     assert.equal((await admin.post(`${base()}/datastores`, bulk)).status, 201);
     // A million items, generated inside the database: the API would take minutes to import them.
     const ds = await getDatastore(s.db.ctx, ws, 'bulk');
@@ -247,22 +303,35 @@ describeEachDialect('fair scheduling: 100 items behind 1,000,000', (dialect) => 
       ctx.caps.dialect === 'sqlite'
         ? sql`with recursive n(i) as (select 1 union all select i + 1 from n where i < ${MILLION}) select i from n`
         : sql`select i from generate_series(1, ${MILLION}) as i`;
-    const id = ctx.caps.dialect === 'sqlite' ? sql`printf('%019d', 3000000000000000000 + i)` : sql`(3000000000000000000 + i)::text`;
+    const id =
+      ctx.caps.dialect === 'sqlite'
+        ? sql`printf('%019d', 3000000000000000000 + i)`
+        : sql`(3000000000000000000 + i)::text`;
     const now = Date.now();
     await sql`insert into item (id, workspace_id, datastore_id, title, status_id, fields, rev_no, created_at, created_by, updated_at, updated_by)
-      select ${id}, ${ws}, ${ds.id}, 'bulk', ${ds.statuses[0]!.id}, '{}', 1, ${now}, null, ${now}, null from (${series}) t`.execute(ctx.db);
+      select ${id}, ${ws}, ${ds.id}, 'bulk', ${ds.statuses[0]!.id}, '{}', 1, ${now}, null, ${now}, null from (${series}) t`.execute(
+      ctx.db,
+    );
     if (ctx.caps.dialect === 'postgres') await sql`analyze item`.execute(ctx.db);
   });
   after(() => s.close());
 
   it('starts the small batch at once and finishes it long before the big one', async () => {
     // The big batch goes through the real submit path: its million targets and thousand chunks are real.
-    const big = await admin.post(`${base()}/batches`, { operation: 'action', action: 'close', target: { datastore: 'bulk', conditions: [] } });
+    const big = await admin.post(`${base()}/batches`, {
+      operation: 'action',
+      action: 'close',
+      target: { datastore: 'bulk', conditions: [] },
+    });
     assert.equal(big.status, 202, JSON.stringify(big.body));
     assert.equal(big.body.total, MILLION);
     await waitForBatch(admin, ws, big.body.id, ['running'], 60_000);
 
-    const ids = (await admin.post(`${base()}/datastores/pr/items`, { items: Array.from({ length: 100 }, (_, i) => ({ title: `s${i}`, status: 'approved' })) })).body.ids;
+    const ids = (
+      await admin.post(`${base()}/datastores/pr/items`, {
+        items: Array.from({ length: 100 }, (_, i) => ({ title: `s${i}`, status: 'approved' })),
+      })
+    ).body.ids;
     const small = await admin.post(`${base()}/batches`, { operation: 'action', action: 'order', target: { ids } });
     assert.equal(small.status, 202);
     const done = await waitForBatch(admin, ws, small.body.id, undefined, 30_000);
@@ -272,7 +341,9 @@ describeEachDialect('fair scheduling: 100 items behind 1,000,000', (dialect) => 
     assert.equal(done.succeeded, 100);
     const startedMs = Date.parse(done.started_at) - Date.parse(done.created_at);
     const finishedMs = Date.parse(done.finished_at) - Date.parse(done.created_at);
-    console.log(`# ${dialect}: 100 items behind 1M: started after ${startedMs} ms, finished after ${finishedMs} ms; the big batch had ${bigNow.succeeded} done`);
+    console.log(
+      `# ${dialect}: 100 items behind 1M: started after ${startedMs} ms, finished after ${finishedMs} ms; the big batch had ${bigNow.succeeded} done`,
+    );
     // Counted, not timed: the big batch's items that ran between the small one's submit and its start. The next
     // claim after the submit is the small batch's, so at most the chunk each worker loop had in hand (1000 items)
     // ran in between, and a slice begun just before; oldest-batch-first ran all million first.
@@ -284,9 +355,15 @@ describeEachDialect('fair scheduling: 100 items behind 1,000,000', (dialect) => 
       .where('created_at', '<', Date.parse(done.started_at))
       .executeTakeFirstOrThrow();
     const loops = dialect === 'sqlite' ? 1 : 2;
-    assert.ok(Number(between.n) <= 2 * loops * 1000, `${between.n} items of the big batch ran before the small one started`);
+    assert.ok(
+      Number(between.n) <= 2 * loops * 1000,
+      `${between.n} items of the big batch ran before the small one started`,
+    );
     assert.equal(bigNow.state, 'running', 'the big batch is still running');
-    assert.ok(bigNow.pending > MILLION / 2, `the small batch finished with ${bigNow.pending} of the big one's items to go`);
+    assert.ok(
+      bigNow.pending > MILLION / 2,
+      `the small batch finished with ${bigNow.pending} of the big one's items to go`,
+    );
 
     const c = await admin.post(`${base()}/batches/${big.body.id}/cancel`, {});
     assert.equal(c.status, 200);

@@ -19,10 +19,18 @@ describeEachDialect('the API while a large batch runs', (dialect) => {
     s = await startTestService(dialect);
     admin = (await s.user('owner')).api;
     ws = (await admin.post('/api/v1/workspaces', { name: 'R' })).body.id;
-    const ds = { name: 'Big', display_id: 'big', fields: [{ display_id: 'n', name: 'N', type: 'number' }], statuses: [{ display_id: 'open', name: 'Open' }], actions: [] };
+    const ds = {
+      name: 'Big',
+      display_id: 'big',
+      fields: [{ display_id: 'n', name: 'N', type: 'number' }],
+      statuses: [{ display_id: 'open', name: 'Open' }],
+      actions: [],
+    };
     assert.equal((await admin.post(`/api/v1/workspaces/${ws}/datastores`, ds)).status, 201);
     for (let i = 0; i < N; i += 5000) {
-      const r = await admin.post(`/api/v1/workspaces/${ws}/datastores/big/items`, { items: Array.from({ length: 5000 }, (_, k) => ({ title: `i${i + k}`, fields: { n: i + k } })) });
+      const r = await admin.post(`/api/v1/workspaces/${ws}/datastores/big/items`, {
+        items: Array.from({ length: 5000 }, (_, k) => ({ title: `i${i + k}`, fields: { n: i + k } })),
+      });
       assert.equal(r.status, 201, JSON.stringify(r.body));
     }
     await s.app.listen({ port: 0, host: '127.0.0.1' });
@@ -31,7 +39,11 @@ describeEachDialect('the API while a large batch runs', (dialect) => {
   after(() => s.close());
 
   it('answers over HTTP between the chunks of a 20-chunk batch', async () => {
-    const r = await admin.post(`/api/v1/workspaces/${ws}/batches`, { operation: 'update', fields: { n: -1 }, target: { datastore: 'big', conditions: [] } });
+    const r = await admin.post(`/api/v1/workspaces/${ws}/batches`, {
+      operation: 'update',
+      fields: { n: -1 },
+      target: { datastore: 'big', conditions: [] },
+    });
     assert.equal(r.status, 202, JSON.stringify(r.body));
     const url = `${base}/api/v1/workspaces/${ws}/batches/${r.body.id}`;
     let answers = 0;

@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
 import { describeEachDialect } from '../helpers/db.ts';
-import { startTestService, waitForBatch, workspaceWithRoles, type Client, type TestService } from '../helpers/service.ts';
+import {
+  startTestService,
+  waitForBatch,
+  workspaceWithRoles,
+  type Client,
+  type TestService,
+} from '../helpers/service.ts';
 
 describeEachDialect('revert', (dialect) => {
   let s: TestService;
@@ -12,8 +18,15 @@ describeEachDialect('revert', (dialect) => {
   let viewer: Client;
   const base = () => `/api/v1/workspaces/${ws}`;
 
-  async function items(n: number, status: string, fields: (i: number) => Record<string, unknown> = () => ({}), ds = 'pr'): Promise<string[]> {
-    const r = await member.post(`${base()}/datastores/${ds}/items`, { items: Array.from({ length: n }, (_, i) => ({ title: `t${i}`, status, fields: fields(i) })) });
+  async function items(
+    n: number,
+    status: string,
+    fields: (i: number) => Record<string, unknown> = () => ({}),
+    ds = 'pr',
+  ): Promise<string[]> {
+    const r = await member.post(`${base()}/datastores/${ds}/items`, {
+      items: Array.from({ length: n }, (_, i) => ({ title: `t${i}`, status, fields: fields(i) })),
+    });
     assert.equal(r.status, 201, JSON.stringify(r.body));
     return r.body.ids;
   }
@@ -31,7 +44,12 @@ describeEachDialect('revert', (dialect) => {
     return waitForBatch(api, ws, r.body.id);
   }
   const failures = async (api: Client, id: string) =>
-    Object.fromEntries((await api.get(`${base()}/batches/${id}/items?state=failed`)).body.items.map((i: any) => [i.target_id, i.error_code]));
+    Object.fromEntries(
+      (await api.get(`${base()}/batches/${id}/items?state=failed`)).body.items.map((i: any) => [
+        i.target_id,
+        i.error_code,
+      ]),
+    );
 
   before(async () => {
     s = await startTestService(dialect);
@@ -41,7 +59,11 @@ describeEachDialect('revert', (dialect) => {
 
   it('puts back the values a batch set, except on items changed since, which are reported, not overwritten', async () => {
     const ids = await items(6, 'approved', (i) => ({ vendor: `v${i}`, amount: i }));
-    const x = await run(member, { operation: 'update', fields: { vendor: 'x', category: 'hardware' }, target: { ids } });
+    const x = await run(member, {
+      operation: 'update',
+      fields: { vendor: 'x', category: 'hardware' },
+      target: { ids },
+    });
     assert.equal(x.succeeded, 6);
     // Changed since: one edited, one moved on by an action.
     assert.equal((await member.patch(`${base()}/items/${ids[0]}`, { fields: { vendor: 'manual' } })).status, 200);
@@ -53,24 +75,37 @@ describeEachDialect('revert', (dialect) => {
     assert.deepEqual([dry.total, dry.succeeded, dry.failed], [6, 4, 2]);
     assert.deepEqual(await failures(member, dry.id), conflicts);
     const untouched = await get(ids[2]!);
-    assert.deepEqual([untouched.fields.vendor, untouched.fields.category, untouched.rev_no], ['x', 'hardware', 2], 'a dry run changes nothing');
+    assert.deepEqual(
+      [untouched.fields.vendor, untouched.fields.category, untouched.rev_no],
+      ['x', 'hardware', 2],
+      'a dry run changes nothing',
+    );
 
     const r = await revert(member, x.id, { comment: 'undo the vendor sweep' });
     assert.deepEqual([r.state, r.succeeded, r.failed], ['completed_with_errors', 4, 2]);
     assert.deepEqual(await failures(member, r.id), conflicts);
-    const conflictMessage = (await member.get(`${base()}/batches/${r.id}/items?state=failed&limit=1`)).body.items[0].error_message;
+    const conflictMessage = (await member.get(`${base()}/batches/${r.id}/items?state=failed&limit=1`)).body.items[0]
+      .error_message;
     assert.match(conflictMessage, /rev_no/);
     for (const [i, id] of ids.entries()) {
       const it = await get(id);
       if (i === 0) assert.deepEqual([it.fields.vendor, it.rev_no], ['manual', 3], 'the later edit is kept');
-      else if (i === 1) assert.deepEqual([it.status, it.fields.vendor, it.rev_no], ['ordered', 'ordered-vendor', 3], 'the later action is kept');
+      else if (i === 1)
+        assert.deepEqual(
+          [it.status, it.fields.vendor, it.rev_no],
+          ['ordered', 'ordered-vendor', 3],
+          'the later action is kept',
+        );
       else {
         assert.equal(it.fields.vendor, `v${i}`);
         assert.equal(it.fields.amount, i);
         assert.ok(!('category' in it.fields), 'a field the batch added is removed again');
         assert.equal(it.rev_no, 3);
         const h = it.history.at(-1);
-        assert.deepEqual([h.kind, h.batch_id, h.reverts_batch_id, h.rev_no, h.comment], ['revert', r.id, x.id, 3, 'undo the vendor sweep']);
+        assert.deepEqual(
+          [h.kind, h.batch_id, h.reverts_batch_id, h.rev_no, h.comment],
+          ['revert', r.id, x.id, 3, 'undo the vendor sweep'],
+        );
         assert.deepEqual(h.changes, { vendor: `v${i}`, category: null });
       }
     }
@@ -93,7 +128,9 @@ describeEachDialect('revert', (dialect) => {
     const ids = await items(3, 'draft');
     const opened = await run(member, { operation: 'action', action: 'submit', target: { ids } });
     assert.equal(opened.succeeded, 3);
-    const tickets = (await member.get(`${base()}/tickets?state=pending&limit=1000`)).body.tickets.filter((t: any) => ids.includes(t.item_id)).map((t: any) => t.id);
+    const tickets = (await member.get(`${base()}/tickets?state=pending&limit=1000`)).body.tickets
+      .filter((t: any) => ids.includes(t.item_id))
+      .map((t: any) => t.id);
     assert.equal(tickets.length, 3);
     const approved = await run(approver, { operation: 'approve', comment: 'fine', target: { ids: tickets } });
     assert.equal(approved.succeeded, 3);
@@ -109,7 +146,11 @@ describeEachDialect('revert', (dialect) => {
       const it = await get(id);
       assert.equal(it.status, 'submitted', 'back in the pending status');
       const t = (await member.get(`${base()}/tickets/${tickets[i]}`)).body;
-      assert.deepEqual([t.state, t.decided_by, t.decision_comment], ['pending', null, null], 'the ticket is open again');
+      assert.deepEqual(
+        [t.state, t.decided_by, t.decision_comment],
+        ['pending', null, null],
+        'the ticket is open again',
+      );
       assert.equal(it.history.at(-1).ticket_id, tickets[i]);
     }
     // The reopened tickets are decided as any pending ticket is.
@@ -117,7 +158,11 @@ describeEachDialect('revert', (dialect) => {
 
     // Reverting the submit batch now: the rejected item moved on; the two still pending are withdrawn.
     const unsubmitted = await revert(member, opened.id);
-    assert.deepEqual([unsubmitted.succeeded, unsubmitted.failed], [0, 3], 'every item changed since the submit batch (approve, revert)');
+    assert.deepEqual(
+      [unsubmitted.succeeded, unsubmitted.failed],
+      [0, 3],
+      'every item changed since the submit batch (approve, revert)',
+    );
 
     const more = await items(2, 'draft');
     const sub2 = await run(member, { operation: 'action', action: 'submit', target: { ids: more } });
@@ -153,12 +198,20 @@ describeEachDialect('revert', (dialect) => {
     assert.equal((await admin.put(`${base()}/members/${who.user_id}`, { role: 'approver' })).status, 200);
     const allowed = await revert(approver, reopened.id);
     assert.equal(allowed.succeeded, 1);
-    assert.equal((await member.get(`${base()}/tickets/${t3}`)).body.state, 'approved', 'an approver puts the approval back');
+    assert.equal(
+      (await member.get(`${base()}/tickets/${t3}`)).body.state,
+      'approved',
+      'an approver puts the approval back',
+    );
   });
 
   it('puts back a draft a batch changed, and the draft a re-publish applied', async () => {
     const [a, b] = await items(2, 'live', (i) => ({ price: 10 + i, label: 'orig' }), 'cat');
-    assert.equal((await member.patch(`${base()}/items/${b}`, { fields: { label: 'first edit' } })).status, 200, 'b has a draft already');
+    assert.equal(
+      (await member.patch(`${base()}/items/${b}`, { fields: { label: 'first edit' } })).status,
+      200,
+      'b has a draft already',
+    );
     const edit = await run(member, { operation: 'update', fields: { price: 99 }, target: { ids: [a, b] } });
     assert.equal(edit.succeeded, 2);
     assert.deepEqual((await get(a!)).draft.fields, { price: 99 });
@@ -189,13 +242,22 @@ describeEachDialect('revert', (dialect) => {
 
   it('refuses what cannot be reverted, and answers other workspaces with 404', async () => {
     const ids = await items(2, 'approved');
-    const running = await member.post(`${base()}/batches`, { operation: 'action', action: 'order', target: { ids }, start_at: '2999-01-01T00:00:00Z' });
+    const running = await member.post(`${base()}/batches`, {
+      operation: 'action',
+      action: 'order',
+      target: { ids },
+      start_at: '2999-01-01T00:00:00Z',
+    });
     const busy = await member.post(`${base()}/batches/${running.body.id}/revert`, {});
     assert.equal(busy.status, 409);
     assert.equal(busy.body.error.code, 'BATCH_STATE');
     assert.equal((await member.post(`${base()}/batches/${running.body.id}/cancel`, {})).status, 200);
     const nothing = await revert(member, running.body.id);
-    assert.deepEqual([nothing.total, nothing.state], [0, 'succeeded'], 'a cancelled batch that changed nothing has nothing to revert');
+    assert.deepEqual(
+      [nothing.total, nothing.state],
+      [0, 'succeeded'],
+      'a cancelled batch that changed nothing has nothing to revert',
+    );
 
     const dry = await run(member, { operation: 'action', action: 'order', dry_run: true, target: { ids } });
     const d = await member.post(`${base()}/batches/${dry.id}/revert`, {});

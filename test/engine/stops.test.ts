@@ -6,7 +6,13 @@
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
 import pg from 'pg';
-import { assertBatchSettled, seedApproved, waitForBatchRow, waitForChunksReleased, type Seeded } from '../helpers/batch-invariants.ts';
+import {
+  assertBatchSettled,
+  seedApproved,
+  waitForBatchRow,
+  waitForChunksReleased,
+  type Seeded,
+} from '../helpers/batch-invariants.ts';
 import { describeEachDialect, type TestDb } from '../helpers/db.ts';
 import { httpClient, startTestService, waitForBatch, type Client, type TestService } from '../helpers/service.ts';
 
@@ -35,13 +41,17 @@ describeEachDialect('pause and cancel stop the batch', (dialect) => {
     return Number(r.n);
   }
 
-
   async function run(action: 'order' | 'reopen', verb: 'pause' | 'cancel'): Promise<{ id: string; answer: any }> {
     const gate = dialect === 'postgres' ? await itemLock(s.db, seeded.ids[2500]!) : null;
     try {
       // Throttled, so that while one slice is held the other worker loop cannot run every other chunk and end the
       // batch before the control arrives.
-      const r = await api.post(`${base()}/batches`, { operation: 'action', action, max_rate: 4000, target: { ids: seeded.ids } });
+      const r = await api.post(`${base()}/batches`, {
+        operation: 'action',
+        action,
+        max_rate: 4000,
+        target: { ids: seeded.ids },
+      });
       assert.equal(r.status, 202, JSON.stringify(r.body));
       const id: string = r.body.id;
       if (!gate) {
@@ -87,10 +97,19 @@ describeEachDialect('pause and cancel stop the batch', (dialect) => {
     assert.equal(b.succeeded, c.body.succeeded, 'no slice committed after the cancel answered');
     assert.equal(b.skipped, c.body.skipped);
     const outcomes = await api.get(`${base()}/batches/${id}/items?state=skipped&limit=5`);
-    assert.deepEqual(outcomes.body.items.map((i: any) => i.error_code), Array(5).fill('BATCH_CANCELLED'), 'items never run read as skipped by the cancel');
+    assert.deepEqual(
+      outcomes.body.items.map((i: any) => i.error_code),
+      Array(5).fill('BATCH_CANCELLED'),
+      'items never run read as skipped by the cancel',
+    );
     // The cancel changed only the batch row; the workers' maintenance retires its chunks.
     for (;;) {
-      const left = await s.db.ctx.db.selectFrom('work_chunk').select('id').where('batch_id', '=', id).where('state', '<>', 'done').execute();
+      const left = await s.db.ctx.db
+        .selectFrom('work_chunk')
+        .select('id')
+        .where('batch_id', '=', id)
+        .where('state', '<>', 'done')
+        .execute();
       if (left.length === 0) break;
       await new Promise((r) => setTimeout(r, 50));
     }
@@ -147,11 +166,18 @@ describeEachDialect('concurrent submits with one Idempotency-Key', (dialect) => 
   after(() => s.close());
 
   it('make one batch, and every caller gets it as the first one made it', async () => {
-    const body = { operation: 'action', action: 'order', target: { datastore: seeded.ds.id, conditions: [{ id: 'status', search_value: ['approved'] }] }, dry_run: true };
+    const body = {
+      operation: 'action',
+      action: 'order',
+      target: { datastore: seeded.ds.id, conditions: [{ id: 'status', search_value: ['approved'] }] },
+      dry_run: true,
+    };
     const url = `/api/v1/workspaces/${seeded.workspaceId}/batches`;
     for (let round = 0; round < 5; round++) {
       const key = `race-${round}`;
-      const answers = await Promise.all(Array.from({ length: 16 }, () => api.post(url, body, { 'idempotency-key': key })));
+      const answers = await Promise.all(
+        Array.from({ length: 16 }, () => api.post(url, body, { 'idempotency-key': key })),
+      );
       assert.deepEqual(
         answers.filter((a) => a.status !== 202),
         [],
@@ -159,8 +185,17 @@ describeEachDialect('concurrent submits with one Idempotency-Key', (dialect) => 
       );
       const ids = new Set(answers.map((a) => a.body.id));
       assert.equal(ids.size, 1, `one batch for all: ${[...ids].join(', ')}`);
-      assert.equal(answers.filter((a) => a.headers['idempotent-replayed'] !== 'true').length, 1, 'the others are replays');
-      const rows = await s.db.ctx.db.selectFrom('batch').select('id').where('workspace_id', '=', seeded.workspaceId).where('idempotency_key', '=', key).execute();
+      assert.equal(
+        answers.filter((a) => a.headers['idempotent-replayed'] !== 'true').length,
+        1,
+        'the others are replays',
+      );
+      const rows = await s.db.ctx.db
+        .selectFrom('batch')
+        .select('id')
+        .where('workspace_id', '=', seeded.workspaceId)
+        .where('idempotency_key', '=', key)
+        .execute();
       assert.equal(rows.length, 1, 'exactly one batch exists for the key');
       // The replay answered later equals them.
       const replay = await api.post(url, body, { 'idempotency-key': key });

@@ -7,7 +7,16 @@ import { after, before, type TestContext } from 'node:test';
 import type { Dialect } from '../../src/db/capabilities.ts';
 import { findBatch, type Batch } from '../../src/engine/batches.ts';
 import { openTestDb, type TestDb } from '../helpers/db.ts';
-import { cleanupProcesses, kill, restartablePort, runBatchgate, serveProcess, waitUntil, type Run, type Server } from '../helpers/processes.ts';
+import {
+  cleanupProcesses,
+  kill,
+  restartablePort,
+  runBatchgate,
+  serveProcess,
+  waitUntil,
+  type Run,
+  type Server,
+} from '../helpers/processes.ts';
 import type { Client } from '../helpers/service.ts';
 
 function size(name: string, fallback: number): number {
@@ -67,7 +76,10 @@ export function dbEnv(db: TestDb, extra: Record<string, string> = {}): Record<st
 }
 
 /** `batchgate serve` on the test's database, on `port` or on a port it can be started again on after a kill. */
-export async function serve(db: TestDb, opts: { args?: string[]; port?: number; env?: Record<string, string> } = {}): Promise<Server> {
+export async function serve(
+  db: TestDb,
+  opts: { args?: string[]; port?: number; env?: Record<string, string> } = {},
+): Promise<Server> {
   return serveProcess(dbEnv(db, opts.env), opts.args, opts.port ?? (await restartablePort()));
 }
 
@@ -99,7 +111,12 @@ export function crew(): Crew {
   const starts: Promise<unknown>[] = [];
   function launch(start: () => Promise<Run>): Promise<Run> {
     const started = start().then((run) => (live.set(run, start), run));
-    starts.push(started.then(() => undefined, (e: unknown) => e));
+    starts.push(
+      started.then(
+        () => undefined,
+        (e: unknown) => e,
+      ),
+    );
     return started;
   }
   return {
@@ -116,7 +133,8 @@ export function crew(): Crew {
       return victim;
     },
     async settled() {
-      for (const failed of await Promise.all(starts)) assert.equal(failed, undefined, `a replacement did not start: ${String(failed)}`);
+      for (const failed of await Promise.all(starts))
+        assert.equal(failed, undefined, `a replacement did not start: ${String(failed)}`);
       return [...live.keys()];
     },
   };

@@ -3,7 +3,12 @@ import { request } from 'node:http';
 import { connect } from 'node:net';
 import { it } from 'node:test';
 import { sseEvents } from '../../src/cli/sse.ts';
-import { assertCountersMatchOutcomes, assertEachChangedOnce, seedApproved, waitForBatchRow } from '../helpers/batch-invariants.ts';
+import {
+  assertCountersMatchOutcomes,
+  assertEachChangedOnce,
+  seedApproved,
+  waitForBatchRow,
+} from '../helpers/batch-invariants.ts';
 import { describeEachDialect } from '../helpers/db.ts';
 import { stop, tail, terminate } from '../helpers/processes.ts';
 import { httpClient } from '../helpers/service.ts';
@@ -89,50 +94,75 @@ async function refusedWithin(port: number, ms: number): Promise<void> {
 describeEachDialect('faults: SIGTERM drains the server', (dialect) => {
   const suite = suiteDb(dialect);
 
-  it('finishes in-flight requests, ends event streams, gives the chunk back, exits 0; a new process finishes the batch', { timeout: 180_000 }, async (t) => {
-    const db = suite();
-    const seeded = await seedApproved(db, SIZES.items);
-    const server = await serve(db);
-    const api = httpClient(server.base, seeded.token);
-    const ws = `/api/v1/workspaces/${seeded.workspaceId}`;
-    const batch = await submitOrderAll(api, seeded.workspaceId, { max_rate: steadyRate(SIZES.items) });
-    await waitForBatchRow(db, batch.id, (b) => b.succeeded >= SIZES.items / 4);
+  it(
+    'finishes in-flight requests, ends event streams, gives the chunk back, exits 0; a new process finishes the batch',
+    { timeout: 180_000 },
+    async (t) => {
+      const db = suite();
+      const seeded = await seedApproved(db, SIZES.items);
+      const server = await serve(db);
+      const api = httpClient(server.base, seeded.token);
+      const ws = `/api/v1/workspaces/${seeded.workspaceId}`;
+      const batch = await submitOrderAll(api, seeded.workspaceId, { max_rate: steadyRate(SIZES.items) });
+      await waitForBatchRow(db, batch.id, (b) => b.succeeded >= SIZES.items / 4);
 
-    const stream = await openStream(`${server.base}${ws}/batches/${batch.id}/events`, seeded.token);
-    const items = Array.from({ length: IMPORT_ITEMS }, (_, i) => ({ title: `late ${i}`, fields: { vendor: `v${i}`, amount: i } }));
-    const slow = slowPost(server.port, `${ws}/datastores/pr/items`, seeded.token, JSON.stringify({ items }));
-    // The first half has reached the server: the request is in flight.
-    await new Promise((r) => setTimeout(r, 300));
+      const stream = await openStream(`${server.base}${ws}/batches/${batch.id}/events`, seeded.token);
+      const items = Array.from({ length: IMPORT_ITEMS }, (_, i) => ({
+        title: `late ${i}`,
+        fields: { vendor: `v${i}`, amount: i },
+      }));
+      const slow = slowPost(server.port, `${ws}/datastores/pr/items`, seeded.token, JSON.stringify({ items }));
+      // The first half has reached the server: the request is in flight.
+      await new Promise((r) => setTimeout(r, 300));
 
-    const sigterm = Date.now();
-    const exited = terminate(server, EXIT_WITHIN_MS);
-    await refusedWithin(server.port, 5_000);
-    t.diagnostic(`new connections refused ${Date.now() - sigterm} ms after SIGTERM`);
-    slow.finish();
-    const imported = await slow.response;
-    assert.equal(imported.status, 201, JSON.stringify(imported.body));
-    assert.equal(imported.body.ids.length, IMPORT_ITEMS);
+      const sigterm = Date.now();
+      const exited = terminate(server, EXIT_WITHIN_MS);
+      await refusedWithin(server.port, 5_000);
+      t.diagnostic(`new connections refused ${Date.now() - sigterm} ms after SIGTERM`);
+      slow.finish();
+      const imported = await slow.response;
+      assert.equal(imported.status, 201, JSON.stringify(imported.body));
+      assert.equal(imported.body.ids.length, IMPORT_ITEMS);
 
-    assert.equal(await stream.ended, 'clean', 'the event stream ends, not cut');
-    assert.ok(stream.events.length >= 1 && stream.events.every((e) => e.total === e.succeeded + e.failed + e.skipped + e.pending));
+      assert.equal(await stream.ended, 'clean', 'the event stream ends, not cut');
+      assert.ok(
+        stream.events.length >= 1 &&
+          stream.events.every((e) => e.total === e.succeeded + e.failed + e.skipped + e.pending),
+      );
 
-    const exit = await exited;
-    assert.notEqual(exit, 'timeout', `no exit within ${EXIT_WITHIN_MS} ms of SIGTERM:\n${tail(server.stderr())}`);
-    assert.deepEqual(exit, { code: 0, signal: null }, tail(server.stdout() + server.stderr()));
-    t.diagnostic(`exited 0 ${Date.now() - sigterm} ms after SIGTERM`);
+      const exit = await exited;
+      assert.notEqual(exit, 'timeout', `no exit within ${EXIT_WITHIN_MS} ms of SIGTERM:\n${tail(server.stderr())}`);
+      assert.deepEqual(exit, { code: 0, signal: null }, tail(server.stdout() + server.stderr()));
+      t.diagnostic(`exited 0 ${Date.now() - sigterm} ms after SIGTERM`);
 
-    const leased = await db.ctx.db.selectFrom('work_chunk').select(['seq_from', 'lease_owner', 'lease_until']).where('batch_id', '=', batch.id).where('state', '=', 'running').execute();
-    assert.deepEqual(leased, [], 'no chunk left leased by the process that drained');
-    const mid = await assertCountersMatchOutcomes(db, batch.id);
-    assert.equal(mid.state, 'running', 'stopped mid-batch');
-    const stored = await db.ctx.db.selectFrom('item').select((eb) => eb.fn.countAll<number>().as('n')).where('id', 'in', imported.body.ids).executeTakeFirstOrThrow();
-    assert.equal(Number(stored.n), IMPORT_ITEMS, 'the import that was in flight is committed');
+      const leased = await db.ctx.db
+        .selectFrom('work_chunk')
+        .select(['seq_from', 'lease_owner', 'lease_until'])
+        .where('batch_id', '=', batch.id)
+        .where('state', '=', 'running')
+        .execute();
+      assert.deepEqual(leased, [], 'no chunk left leased by the process that drained');
+      const mid = await assertCountersMatchOutcomes(db, batch.id);
+      assert.equal(mid.state, 'running', 'stopped mid-batch');
+      const stored = await db.ctx.db
+        .selectFrom('item')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('id', 'in', imported.body.ids)
+        .executeTakeFirstOrThrow();
+      assert.equal(Number(stored.n), IMPORT_ITEMS, 'the import that was in flight is committed');
 
-    const next = await serve(db, { port: server.port });
-    // Given back, the chunk is claimable at once: the rest runs at the batch's rate, no lease to wait out.
-    const done = await waitForBatchRow(db, batch.id, (b) => b.state !== 'running' && b.state !== 'queued', 120_000, 50);
-    assert.equal(done.state, 'succeeded', JSON.stringify(done));
-    await assertEachChangedOnce(db, seeded.ids, [batch.id]);
-    await stop(next, EXIT_WITHIN_MS);
-  });
+      const next = await serve(db, { port: server.port });
+      // Given back, the chunk is claimable at once: the rest runs at the batch's rate, no lease to wait out.
+      const done = await waitForBatchRow(
+        db,
+        batch.id,
+        (b) => b.state !== 'running' && b.state !== 'queued',
+        120_000,
+        50,
+      );
+      assert.equal(done.state, 'succeeded', JSON.stringify(done));
+      await assertEachChangedOnce(db, seeded.ids, [batch.id]);
+      await stop(next, EXIT_WITHIN_MS);
+    },
+  );
 });

@@ -1,10 +1,26 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { assertCountersMatchOutcomes, assertEachChangedOnce, seedApproved, waitForBatchRow } from '../helpers/batch-invariants.ts';
+import {
+  assertCountersMatchOutcomes,
+  assertEachChangedOnce,
+  seedApproved,
+  waitForBatchRow,
+} from '../helpers/batch-invariants.ts';
 import { DIALECTS } from '../helpers/db.ts';
 import { stop } from '../helpers/processes.ts';
 import { httpClient, type Client } from '../helpers/service.ts';
-import { crew, killPoints, seededRandom, serve, SIZES, steadyRate, submitOrderAll, suiteDb, insideNextSlice, worker } from './fixture.ts';
+import {
+  crew,
+  killPoints,
+  seededRandom,
+  serve,
+  SIZES,
+  steadyRate,
+  submitOrderAll,
+  suiteDb,
+  insideNextSlice,
+  worker,
+} from './fixture.ts';
 
 /**
  * The scale-out shape (PostgreSQL): an API node without a worker and two `batchgate worker` processes. One of
@@ -36,39 +52,59 @@ function keepReading(api: Client, paths: string[]): { stop(): Promise<{ reads: n
   };
 }
 
-describe('postgres: faults: batchgate worker processes SIGKILLed during a large batch', { skip: !DIALECTS.includes('postgres') && 'PostgreSQL not in DIALECTS' }, () => {
-  const suite = suiteDb('postgres');
+describe(
+  'postgres: faults: batchgate worker processes SIGKILLed during a large batch',
+  { skip: !DIALECTS.includes('postgres') && 'PostgreSQL not in DIALECTS' },
+  () => {
+    const suite = suiteDb('postgres');
 
-  it(`finishes ${SIZES.items} items across ${SIZES.kills} worker kills while the API node keeps answering`, { timeout: 180_000 }, async (t) => {
-    const db = suite();
-    const random = seededRandom(t);
-    const seeded = await seedApproved(db, SIZES.items);
-    const server = await serve(db, { args: ['serve', '--no-worker'] });
-    const workers = crew();
-    await Promise.all([workers.launch(() => worker(db)), workers.launch(() => worker(db))]);
-    const api = httpClient(server.base, seeded.token, 10_000);
-    const batch = await submitOrderAll(api, seeded.workspaceId, { max_rate: steadyRate(SIZES.items) });
-    const ws = `/api/v1/workspaces/${seeded.workspaceId}`;
-    const reader = keepReading(api, ['/healthz', `${ws}/batches/${batch.id}`, `${ws}/batches/${batch.id}/items?state=succeeded`]);
-    try {
-      for (const at of killPoints(SIZES.items, SIZES.kills, random)) {
-        await waitForBatchRow(db, batch.id, (b) => b.succeeded >= at);
-        await insideNextSlice(db, batch.id, random);
-        // Progress was made, so a worker is up.
-        const victim = await workers.killOne(random);
-        const mid = await assertCountersMatchOutcomes(db, batch.id);
-        assert.equal(mid.state, 'running', `killed mid-batch: ${JSON.stringify(mid)}`);
-        t.diagnostic(`worker pid ${victim.child.pid} killed at ${mid.succeeded}/${mid.total}; ${workers.live().length} left running`);
-      }
-      const done = await waitForBatchRow(db, batch.id, (b) => b.state !== 'running' && b.state !== 'queued', 120_000, 50);
-      assert.equal(done.state, 'succeeded', JSON.stringify(done));
-    } finally {
-      // Also on failure: its timers would keep the test process alive.
-      const { reads, failures } = await reader.stop();
-      assert.deepEqual(failures.slice(0, 5), [], `${failures.length} of ${reads} reads failed while workers died`);
-    }
-    assert.ok(!server.exited(), 'the API node ran throughout');
-    await assertEachChangedOnce(db, seeded.ids, [batch.id]);
-    await Promise.all([...(await workers.settled()), server].map((p) => stop(p, 15_000)));
-  });
-});
+    it(
+      `finishes ${SIZES.items} items across ${SIZES.kills} worker kills while the API node keeps answering`,
+      { timeout: 180_000 },
+      async (t) => {
+        const db = suite();
+        const random = seededRandom(t);
+        const seeded = await seedApproved(db, SIZES.items);
+        const server = await serve(db, { args: ['serve', '--no-worker'] });
+        const workers = crew();
+        await Promise.all([workers.launch(() => worker(db)), workers.launch(() => worker(db))]);
+        const api = httpClient(server.base, seeded.token, 10_000);
+        const batch = await submitOrderAll(api, seeded.workspaceId, { max_rate: steadyRate(SIZES.items) });
+        const ws = `/api/v1/workspaces/${seeded.workspaceId}`;
+        const reader = keepReading(api, [
+          '/healthz',
+          `${ws}/batches/${batch.id}`,
+          `${ws}/batches/${batch.id}/items?state=succeeded`,
+        ]);
+        try {
+          for (const at of killPoints(SIZES.items, SIZES.kills, random)) {
+            await waitForBatchRow(db, batch.id, (b) => b.succeeded >= at);
+            await insideNextSlice(db, batch.id, random);
+            // Progress was made, so a worker is up.
+            const victim = await workers.killOne(random);
+            const mid = await assertCountersMatchOutcomes(db, batch.id);
+            assert.equal(mid.state, 'running', `killed mid-batch: ${JSON.stringify(mid)}`);
+            t.diagnostic(
+              `worker pid ${victim.child.pid} killed at ${mid.succeeded}/${mid.total}; ${workers.live().length} left running`,
+            );
+          }
+          const done = await waitForBatchRow(
+            db,
+            batch.id,
+            (b) => b.state !== 'running' && b.state !== 'queued',
+            120_000,
+            50,
+          );
+          assert.equal(done.state, 'succeeded', JSON.stringify(done));
+        } finally {
+          // Also on failure: its timers would keep the test process alive.
+          const { reads, failures } = await reader.stop();
+          assert.deepEqual(failures.slice(0, 5), [], `${failures.length} of ${reads} reads failed while workers died`);
+        }
+        assert.ok(!server.exited(), 'the API node ran throughout');
+        await assertEachChangedOnce(db, seeded.ids, [batch.id]);
+        await Promise.all([...(await workers.settled()), server].map((p) => stop(p, 15_000)));
+      },
+    );
+  },
+);

@@ -16,10 +16,18 @@ export function dialectOf(url: string): Dialect {
   return 'native';
 }
 
-const HEXABASE_CODES = new Set(['INVALID_PARAMS', 'NO_PRIVILEGES', 'NOT_FOUND', 'ITEM_REV_CONFLICT', 'INVALID_VALUE', 'SYSTEM_ERROR']);
+const HEXABASE_CODES = new Set([
+  'INVALID_PARAMS',
+  'NO_PRIVILEGES',
+  'NOT_FOUND',
+  'ITEM_REV_CONFLICT',
+  'INVALID_VALUE',
+  'SYSTEM_ERROR',
+]);
 
 function catalog(code: unknown, status: number): string | null {
-  if (typeof code !== 'string' || !Object.hasOwn(Errors, code)) return `code ${JSON.stringify(code)} is not in the catalog`;
+  if (typeof code !== 'string' || !Object.hasOwn(Errors, code))
+    return `code ${JSON.stringify(code)} is not in the catalog`;
   const want = Errors[code as keyof typeof Errors].status;
   return want === status ? null : `catalog status of ${code} is ${want}, answered ${status}`;
 }
@@ -29,7 +37,8 @@ export function envelopeProblem(dialect: Dialect, status: number, body: any): st
   if (!body || typeof body !== 'object') return 'not a JSON object';
   switch (dialect) {
     case 'native':
-      if (!body.error || typeof body.error !== 'object' || typeof body.error.message !== 'string') return 'no {error: {code, message}}';
+      if (!body.error || typeof body.error !== 'object' || typeof body.error.message !== 'string')
+        return 'no {error: {code, message}}';
       return catalog(body.error.code, status);
     case 'batch-approvals':
       if (typeof body.message !== 'string' || 'error' in body) return 'no flat {code, message}';
@@ -42,9 +51,16 @@ export function envelopeProblem(dialect: Dialect, status: number, body: any): st
     case 'hexabase': {
       // ExecuteAction's revision conflict (409) and ExecuteBulkAction over max_items (400) have their own shapes.
       if (status === 409 && Array.isArray(body.error) && body.error[0]?.error_code === 'ITEM_REV_CONFLICT') return null;
-      if (status === 400 && body.has_error === true && body.result?.processed === 0 && Array.isArray(body.errors)) return null;
-      if (!HEXABASE_CODES.has(body.error_code)) return `error_code ${JSON.stringify(body.error_code)} is not a Hexabase code`;
-      if (typeof body.message !== 'string' || !Array.isArray(body.errors) || body.errors[0]?.error_code !== body.error_code) return 'not the Hexabase error envelope';
+      if (status === 400 && body.has_error === true && body.result?.processed === 0 && Array.isArray(body.errors))
+        return null;
+      if (!HEXABASE_CODES.has(body.error_code))
+        return `error_code ${JSON.stringify(body.error_code)} is not a Hexabase code`;
+      if (
+        typeof body.message !== 'string' ||
+        !Array.isArray(body.errors) ||
+        body.errors[0]?.error_code !== body.error_code
+      )
+        return 'not the Hexabase error envelope';
       return null;
     }
   }

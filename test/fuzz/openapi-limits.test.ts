@@ -16,16 +16,19 @@ function unbounded(doc: any, schema: Schema | undefined, where: string, out: str
   if (!schema || typeof schema !== 'object' || seen.has(schema)) return;
   seen.add(schema);
   if (schema.$ref) return unbounded(doc, doc.components.schemas[schema.$ref.split('/').pop()], where, out, seen);
-  for (const k of ['anyOf', 'oneOf', 'allOf']) (schema[k] ?? []).forEach((s: Schema) => unbounded(doc, s, where, out, seen));
+  for (const k of ['anyOf', 'oneOf', 'allOf'])
+    (schema[k] ?? []).forEach((s: Schema) => unbounded(doc, s, where, out, seen));
   const enumerated = schema.enum !== undefined || schema.const !== undefined;
-  if (schema.type === 'string' && !enumerated && schema.maxLength === undefined) out.push(`${where}: string without maxLength`);
+  if (schema.type === 'string' && !enumerated && schema.maxLength === undefined)
+    out.push(`${where}: string without maxLength`);
   if (schema.type === 'array') {
     if (schema.maxItems === undefined) out.push(`${where}: array without maxItems`);
     unbounded(doc, schema.items, `${where}[]`, out, seen);
   }
   for (const [k, v] of Object.entries<Schema>(schema.properties ?? {})) unbounded(doc, v, `${where}.${k}`, out, seen);
   for (const v of Object.values<Schema>(schema.patternProperties ?? {})) unbounded(doc, v, `${where}.*`, out, seen);
-  if (schema.additionalProperties && typeof schema.additionalProperties === 'object') unbounded(doc, schema.additionalProperties, `${where}.*`, out, seen);
+  if (schema.additionalProperties && typeof schema.additionalProperties === 'object')
+    unbounded(doc, schema.additionalProperties, `${where}.*`, out, seen);
 }
 
 it('every string a client sends has a maxLength and every array a maxItems', async () => {
@@ -42,5 +45,8 @@ it('every string a client sends has a maxLength and every array a maxItems', asy
     }
   }
   assert.ok(checked >= 70, `${checked} operations`);
-  assert.deepEqual(found.filter((f) => !Object.keys(EXCEPTIONS).some((e) => f.startsWith(e))), []);
+  assert.deepEqual(
+    found.filter((f) => !Object.keys(EXCEPTIONS).some((e) => f.startsWith(e))),
+    [],
+  );
 });

@@ -28,7 +28,12 @@ import { buildWorld, type World } from './world.ts';
 const RUNS = Number(process.env.FUZZ_RUNS ?? 25);
 // CI replays one fixed seed, so a red run is the code's doing and replays as it was; elsewhere each run explores.
 const CI_SEED = 20261207;
-const SEED = process.env.FUZZ_SEED !== undefined ? Number(process.env.FUZZ_SEED) : process.env.CI ? CI_SEED : Math.floor(Math.random() * 2 ** 31);
+const SEED =
+  process.env.FUZZ_SEED !== undefined
+    ? Number(process.env.FUZZ_SEED)
+    : process.env.CI
+      ? CI_SEED
+      : Math.floor(Math.random() * 2 ** 31);
 /** Shrinking replays requests against a database the failing run already changed: a few steps, not hundreds. */
 const MAX_SHRINKS = Number(process.env.FUZZ_SHRINKS ?? 40);
 /** Generous: the slowest legitimate request here provisions a DataArts workspace (40 datastores) on a loaded box. */
@@ -43,7 +48,15 @@ async function send(w: World, req: FuzzRequest) {
     timer = setTimeout(() => reject(new Error(`no answer within ${TIMEOUT_MS} ms`)), TIMEOUT_MS);
   });
   try {
-    return await Promise.race([w.app.inject({ method: req.method as 'GET', url: req.url, headers: req.headers, ...(req.payload !== undefined ? { payload: req.payload } : {}) }), timeout]);
+    return await Promise.race([
+      w.app.inject({
+        method: req.method as 'GET',
+        url: req.url,
+        headers: req.headers,
+        ...(req.payload !== undefined ? { payload: req.payload } : {}),
+      }),
+      timeout,
+    ]);
   } finally {
     clearTimeout(timer);
   }
@@ -69,7 +82,9 @@ describeEachDialect('route fuzzing', (dialect) => {
   it('has an OpenAPI operation for every visible route it fuzzes', () => {
     const routes = w.app.routeList;
     assert.ok(routes.length >= 70, `${routes.length} routes`);
-    const undocumented = routes.filter((r) => !r.hidden && !doc.paths[r.url.replace(/:(\w+)/g, '{$1}')]?.[r.method.toLowerCase()]);
+    const undocumented = routes.filter(
+      (r) => !r.hidden && !doc.paths[r.url.replace(/:(\w+)/g, '{$1}')]?.[r.method.toLowerCase()],
+    );
     assert.deepEqual(undocumented, []);
   });
 
@@ -88,7 +103,10 @@ describeEachDialect('route fuzzing', (dialect) => {
             const k = `${route.method} ${route.url}`;
             (stats[k] ??= {})[res.statusCode] = (stats[k]![res.statusCode] ?? 0) + 1;
             const what = `${describeRequest(req)}\n  -> ${res.statusCode} ${res.body.slice(0, 500)}`;
-            assert.ok(res.statusCode < 500, `5xx: ${what}\n  payload: ${String(req.payload ?? '').slice(0, 4000)}\n  logged: ${w.errors.join('').slice(0, 2000)}`);
+            assert.ok(
+              res.statusCode < 500,
+              `5xx: ${what}\n  payload: ${String(req.payload ?? '').slice(0, 4000)}\n  logged: ${w.errors.join('').slice(0, 2000)}`,
+            );
             let body: unknown;
             try {
               body = res.body ? JSON.parse(res.body) : undefined;
@@ -108,7 +126,8 @@ describeEachDialect('route fuzzing', (dialect) => {
         await w.heal();
         last = await fingerprint(w.s.db);
         // The report names the seed, the shrunk request and the assertion it broke.
-        if (out.failed) assert.fail(`${fc.defaultReportMessage(out)}\n${(out.errorInstance as Error | null)?.message ?? ''}`);
+        if (out.failed)
+          assert.fail(`${fc.defaultReportMessage(out)}\n${(out.errorInstance as Error | null)?.message ?? ''}`);
       });
     }
   });

@@ -90,7 +90,12 @@ function stringArb(s: Schema, h: Hints, name: string | undefined): Arb {
     const fits = h.anyKey.filter((k) => re.test(k) && lengthOk(s, k));
     if (fits.length) parts.push({ arbitrary: fc.constantFrom(...fits), weight: 2 });
   } else if (s.format === 'date-time') {
-    parts.push({ arbitrary: fc.date({ min: new Date('1970-01-01T00:00:00Z'), max: new Date('2100-01-01T00:00:00Z'), noInvalidDate: true }).map((d) => d.toISOString()), weight: 3 });
+    parts.push({
+      arbitrary: fc
+        .date({ min: new Date('1970-01-01T00:00:00Z'), max: new Date('2100-01-01T00:00:00Z'), noInvalidDate: true })
+        .map((d) => d.toISOString()),
+      weight: 3,
+    });
   } else {
     const max = Math.min(s.maxLength ?? 24, Math.max(24, s.minLength ?? 0));
     parts.push({ arbitrary: fc.string({ minLength: s.minLength ?? 0, maxLength: max, unit: 'grapheme' }), weight: 3 });
@@ -100,7 +105,10 @@ function stringArb(s: Schema, h: Hints, name: string | undefined): Arb {
     const fits = h.anyKey.filter((k) => lengthOk(s, k));
     if (fits.length) parts.push({ arbitrary: fc.constantFrom(...fits), weight: 2 });
     if (s.maxLength !== undefined && s.maxLength <= 100_000) {
-      parts.push({ arbitrary: fc.constantFrom('a', 'é', '😀').map((c) => c.repeat(s.maxLength / c.length)), weight: 1 });
+      parts.push({
+        arbitrary: fc.constantFrom('a', 'é', '😀').map((c) => c.repeat(s.maxLength / c.length)),
+        weight: 1,
+      });
     }
   }
   return fc.oneof(...parts);
@@ -120,9 +128,13 @@ function integerArb(s: Schema, h: Hints, name: string | undefined): Arb {
     const m = s.multipleOf;
     return fc.integer({ min: Math.ceil(lo / m), max: Math.floor(Math.min(hi, lo + 1000 * m) / m) }).map((k) => k * m);
   }
-  const named = (name ? h.byName[name] : undefined)?.map(Number).filter((n) => Number.isSafeInteger(n) && n >= lo && n <= hi) ?? [];
+  const named =
+    (name ? h.byName[name] : undefined)?.map(Number).filter((n) => Number.isSafeInteger(n) && n >= lo && n <= hi) ?? [];
   return fc.oneof(
-    { arbitrary: fc.integer({ min: Math.max(lo, -1000), max: Math.max(Math.min(hi, 1000), Math.max(lo, -1000)) }), weight: 4 },
+    {
+      arbitrary: fc.integer({ min: Math.max(lo, -1000), max: Math.max(Math.min(hi, 1000), Math.max(lo, -1000)) }),
+      weight: 4,
+    },
     { arbitrary: fc.constantFrom(lo, hi), weight: 1 },
     { arbitrary: fc.integer({ min: Math.max(lo, -(2 ** 31)), max: Math.min(hi, 2 ** 31) }), weight: 1 },
     ...(named.length ? [{ arbitrary: fc.constantFrom(...named), weight: 4 }] : []),
@@ -131,8 +143,23 @@ function integerArb(s: Schema, h: Hints, name: string | undefined): Arb {
 
 function numberArb(s: Schema): Arb {
   const { min, max } = bounds(s);
-  const d = fc.double({ min, max, noNaN: true, noDefaultInfinity: true, minExcluded: s.exclusiveMinimum !== undefined, maxExcluded: s.exclusiveMaximum !== undefined });
-  return fc.oneof({ arbitrary: d, weight: 3 }, { arbitrary: fc.integer({ min: Math.ceil(Math.max(min, -1000)), max: Math.floor(Math.min(max, 1000)) }).filter((n) => n > (s.exclusiveMinimum ?? -Infinity)), weight: 2 });
+  const d = fc.double({
+    min,
+    max,
+    noNaN: true,
+    noDefaultInfinity: true,
+    minExcluded: s.exclusiveMinimum !== undefined,
+    maxExcluded: s.exclusiveMaximum !== undefined,
+  });
+  return fc.oneof(
+    { arbitrary: d, weight: 3 },
+    {
+      arbitrary: fc
+        .integer({ min: Math.ceil(Math.max(min, -1000)), max: Math.floor(Math.min(max, 1000)) })
+        .filter((n) => n > (s.exclusiveMinimum ?? -Infinity)),
+      weight: 2,
+    },
+  );
 }
 
 /** An object's optional keys come and go; an open record gets keys from the hints (field names, item ids). */
@@ -154,7 +181,11 @@ function objectArb(s: Schema, h: Hints, depth: number): Arb {
 /** A value the schema accepts (up to the body parser's own refusals of NUL, lone surrogates and 1e400). */
 export function valid(s: Schema, h: Hints, depth = 0, name?: string): Arb {
   const whole = h.plausible && name ? h.values?.[name] : undefined;
-  if (whole?.length) return fc.oneof({ arbitrary: fc.constantFrom(...whole), weight: 3 }, { arbitrary: valid(s, { ...h, values: {} }, depth, name), weight: 1 });
+  if (whole?.length)
+    return fc.oneof(
+      { arbitrary: fc.constantFrom(...whole), weight: 3 },
+      { arbitrary: valid(s, { ...h, values: {} }, depth, name), weight: 1 },
+    );
   if (s.enum) return fc.constantFrom(...s.enum);
   if (s.const !== undefined) return fc.constant(s.const);
   const alts = s.anyOf ?? s.oneOf;
@@ -173,7 +204,8 @@ export function valid(s: Schema, h: Hints, depth = 0, name?: string): Arb {
       return fc.constant(null);
     case 'array': {
       const minLength = s.minItems ?? 0;
-      const maxLength = depth >= MAX_DEPTH ? minLength : Math.max(minLength, Math.min(s.maxItems ?? MAX_ITEMS, MAX_ITEMS));
+      const maxLength =
+        depth >= MAX_DEPTH ? minLength : Math.max(minLength, Math.min(s.maxItems ?? MAX_ITEMS, MAX_ITEMS));
       return fc.array(valid(s.items ?? {}, h, depth + 1, name), { minLength, maxLength });
     }
     case 'object':
@@ -216,7 +248,8 @@ function pastLimit(s: Schema, h: Hints, depth: number): Arb[] {
     if (s.maxLength !== undefined && s.maxLength < 200_000) out.push(fc.constant('x'.repeat(s.maxLength + 1)));
     if (s.minLength) out.push(fc.constant(''));
     if (s.pattern) out.push(fc.constantFrom('', ' ', 'abc', '1 2', '-1', '١٢٣', '1'.repeat(21)));
-    if (s.format === 'date-time') out.push(fc.constantFrom('2020-13-01T00:00:00Z', 'yesterday', '2020-01-01', '+275760-09-13T00:00:00.001Z'));
+    if (s.format === 'date-time')
+      out.push(fc.constantFrom('2020-13-01T00:00:00Z', 'yesterday', '2020-01-01', '+275760-09-13T00:00:00.001Z'));
     if (s.enum) out.push(fc.constantFrom('', 'bogus', String(s.enum[0]).toUpperCase()));
   }
   if (s.type === 'integer' || s.type === 'number') {
@@ -253,24 +286,30 @@ export function invalid(s: Schema, h: Hints, depth = 0, name?: string): Arb {
     const props: Record<string, Schema> = s.properties ?? {};
     const required: string[] = s.required ?? [];
     for (const k of required) {
-      options.push(valid(s, h, depth).map((o) => {
-        const c = { ...(o as object) } as Record<string, unknown>;
-        delete c[k];
-        return c;
-      }));
+      options.push(
+        valid(s, h, depth).map((o) => {
+          const c = { ...(o as object) } as Record<string, unknown>;
+          delete c[k];
+          return c;
+        }),
+      );
     }
     if (depth < MAX_DEPTH) {
       for (const [k, p] of Object.entries(props)) {
-        options.push(fc.tuple(valid(s, h, depth), invalid(p, h, depth + 1, k)).map(([o, bad]) => ({ ...(o as object), [k]: bad })));
+        options.push(
+          fc.tuple(valid(s, h, depth), invalid(p, h, depth + 1, k)).map(([o, bad]) => ({ ...(o as object), [k]: bad })),
+        );
       }
     }
   }
   if (s.type === 'array' && s.items && depth < MAX_DEPTH) {
-    options.push(fc.tuple(valid(s, h, depth, name), invalid(s.items, h, depth + 1, name), fc.nat()).map(([arr, bad, i]) => {
-      const a = [...(arr as unknown[])];
-      a.splice(a.length ? i % (a.length + 1) : 0, 0, bad);
-      return a;
-    }));
+    options.push(
+      fc.tuple(valid(s, h, depth, name), invalid(s.items, h, depth + 1, name), fc.nat()).map(([arr, bad, i]) => {
+        const a = [...(arr as unknown[])];
+        a.splice(a.length ? i % (a.length + 1) : 0, 0, bad);
+        return a;
+      }),
+    );
   }
   return options.length ? fc.oneof(...options) : fc.constant(null);
 }

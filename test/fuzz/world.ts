@@ -11,7 +11,13 @@ import pino from 'pino';
 import { buildApp } from '../../src/api/app.ts';
 import type { App } from '../../src/api/native/types.ts';
 import type { Dialect } from '../../src/db/capabilities.ts';
-import { PURCHASE_DS, startTestService, TEST_AUTH_FAILURE_LIMIT, type Client, type TestService } from '../helpers/service.ts';
+import {
+  PURCHASE_DS,
+  startTestService,
+  TEST_AUTH_FAILURE_LIMIT,
+  type Client,
+  type TestService,
+} from '../helpers/service.ts';
 import type { Hints } from './schema-arbitraries.ts';
 
 export const PROJECT = 'fz';
@@ -50,7 +56,8 @@ export async function buildWorld(dialect: Dialect): Promise<World> {
   const people = {} as Record<'admin' | 'member' | 'approver' | 'viewer', { user: any; api: Client }>;
   for (const role of ['admin', 'member', 'approver', 'viewer'] as const) people[role] = await s.user(role, ws, role);
   const stranger = await s.user('stranger');
-  const otherWs = (await ok(stranger.api.post('/api/v1/workspaces', { name: 'Other', project_id: OTHER_PROJECT }), 201)).id;
+  const otherWs = (await ok(stranger.api.post('/api/v1/workspaces', { name: 'Other', project_id: OTHER_PROJECT }), 201))
+    .id;
   const O = `/api/v1/workspaces/${otherWs}`;
 
   const ds = await ok(root.post(`${W}/datastores`, PURCHASE_DS), 201);
@@ -59,42 +66,79 @@ export async function buildWorld(dialect: Dialect): Promise<World> {
   const items: string[] = (
     await ok(
       member.post(`${W}/datastores/pr/items`, {
-        items: Array.from({ length: 8 }, (_, i) => ({ title: `item ${i}`, fields: { amount: i * 10, vendor: i % 2 ? 'Acme' : 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!', category: 'hardware' } })),
+        items: Array.from({ length: 8 }, (_, i) => ({
+          title: `item ${i}`,
+          fields: { amount: i * 10, vendor: i % 2 ? 'Acme' : 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!', category: 'hardware' },
+        })),
       }),
       201,
     )
   ).ids;
-  const otherItems: string[] = (await ok(stranger.api.post(`${O}/datastores/pr/items`, { items: [{ title: 'theirs' }, { title: 'theirs too' }] }), 201)).ids;
+  const otherItems: string[] = (
+    await ok(
+      stranger.api.post(`${O}/datastores/pr/items`, { items: [{ title: 'theirs' }, { title: 'theirs too' }] }),
+      201,
+    )
+  ).ids;
 
   // Tickets: pending (two), approved, rejected.
   const tickets: string[] = [];
-  for (const id of items.slice(0, 4)) tickets.push((await ok(member.post(`${W}/items/${id}/actions/submit`, { comment: 'please' }))).ticket.id);
+  for (const id of items.slice(0, 4))
+    tickets.push((await ok(member.post(`${W}/items/${id}/actions/submit`, { comment: 'please' }))).ticket.id);
   await ok(root.post(`${W}/tickets/${tickets[2]}/approve`, { comment: 'ok' }));
   await ok(root.post(`${W}/tickets/${tickets[3]}/reject`, { comment: 'no' }));
   const otherTicket = (await ok(stranger.api.post(`${O}/items/${otherItems[0]}/actions/submit`, {}))).ticket.id;
   await ok(member.post(`${W}/items/${items[5]}/comments`, { comment: 'a comment' }), 201);
 
   // Batches: queued (no worker runs here), cancelled, and succeeded ones run inline by the Hexabase bulk action.
-  await ok(member.post(`${W}/batches`, { operation: 'action', action: 'touch', target: { ids: items.slice(4, 6) } }), 202);
-  const cancelled = (await ok(member.post(`${W}/batches`, { operation: 'update', fields: { vendor: 'x' }, target: { ids: [items[6]] } }), 202)).id;
+  await ok(
+    member.post(`${W}/batches`, { operation: 'action', action: 'touch', target: { ids: items.slice(4, 6) } }),
+    202,
+  );
+  const cancelled = (
+    await ok(
+      member.post(`${W}/batches`, { operation: 'update', fields: { vendor: 'x' }, target: { ids: [items[6]] } }),
+      202,
+    )
+  ).id;
   await ok(member.post(`${W}/batches/${cancelled}/cancel`, {}));
   const hexBase = `/api/v0/applications/${PROJECT}/datastores/pr/items`;
-  await ok(member.post(`${hexBase}/bulkaction/touch`, { conditions: [{ id: 'i_id', search_value: [items[7]] }], max_items: 10 }));
+  await ok(
+    member.post(`${hexBase}/bulkaction/touch`, {
+      conditions: [{ id: 'i_id', search_value: [items[7]] }],
+      max_items: 10,
+    }),
+  );
   await ok(member.post(`${hexBase}/histories/${items[7]}`, { comment: 'hexabase comment' }));
-  const group = (await ok(people.approver.api.post(`/batch_approvals/_submit?user_id=${people.approver.user.id}`, [tickets[0]]))).batch_number;
-  const otherBatch = (await ok(stranger.api.post(`${O}/batches`, { operation: 'action', action: 'touch', target: { ids: otherItems } }), 202)).id;
+  const group = (
+    await ok(people.approver.api.post(`/batch_approvals/_submit?user_id=${people.approver.user.id}`, [tickets[0]]))
+  ).batch_number;
+  const otherBatch = (
+    await ok(
+      stranger.api.post(`${O}/batches`, { operation: 'action', action: 'touch', target: { ids: otherItems } }),
+      202,
+    )
+  ).id;
   // Cancelled, so its event stream ends at once even for its own tenant.
   await ok(stranger.api.post(`${O}/batches/${otherBatch}/cancel`, {}));
 
   // DataArts: a registered approver, entities published at once (a succeeded batch) and one awaiting a ticket.
   const da = (token: string) => ({ 'x-auth-token': token, workspace: ws, 'content-type': 'application/json' });
-  const entities: string[] = (await ok(root.post(`${W}/datastores/CODE_TABLE/items`, { items: [{ title: 'e0' }, { title: 'e1' }, { title: 'e2' }] }), 201)).ids;
+  const entities: string[] = (
+    await ok(
+      root.post(`${W}/datastores/CODE_TABLE/items`, { items: [{ title: 'e0' }, { title: 'e1' }, { title: 'e2' }] }),
+      201,
+    )
+  ).ids;
   const daPost = async (url: string, body: unknown, token = root.token) => {
     const r = await s.app.inject({ method: 'POST', url, headers: da(token), payload: JSON.stringify(body) });
     assert.equal(r.statusCode, 200, r.body);
     return JSON.parse(r.body);
   };
-  const approverReg = await daPost(`/v2/${PROJECT}/design/approvals/users`, { approver_name: 'approver', user_id: people.approver.user.id });
+  const approverReg = await daPost(`/v2/${PROJECT}/design/approvals/users`, {
+    approver_name: 'approver',
+    user_id: people.approver.user.id,
+  });
   const publish = (ids: string[], fast: boolean) =>
     daPost(`/v1/${PROJECT}/design/approvals/batch-publish`, {
       biz_infos: ids.map((biz_id) => ({ biz_id, biz_type: 'CODE_TABLE' })),
@@ -105,12 +149,25 @@ export async function buildWorld(dialect: Dialect): Promise<World> {
   const published = (await publish([entities[0]!], true)).data.value.group_id;
   await publish([entities[1]!], false);
 
-  const rows = await s.db.ctx.db.selectFrom('batch').select(['id', 'state', 'group_id']).where('workspace_id', '=', ws).execute();
+  const rows = await s.db.ctx.db
+    .selectFrom('batch')
+    .select(['id', 'state', 'group_id'])
+    .where('workspace_id', '=', ws)
+    .execute();
   const settledBatches = rows.filter((b) => b.state === 'succeeded' || b.state === 'cancelled').map((b) => b.id);
   assert.ok(settledBatches.includes(cancelled) && settledBatches.includes(published), JSON.stringify(rows));
   const batches = rows.map((b) => b.id);
-  const allTickets = (await s.db.ctx.db.selectFrom('ticket').select('id').where('workspace_id', '=', ws).execute()).map((t) => t.id);
-  const histories = (await s.db.ctx.db.selectFrom('item_history').select('id').where('workspace_id', '=', ws).where('kind', '=', 'comment').execute()).map((h) => h.id);
+  const allTickets = (await s.db.ctx.db.selectFrom('ticket').select('id').where('workspace_id', '=', ws).execute()).map(
+    (t) => t.id,
+  );
+  const histories = (
+    await s.db.ctx.db
+      .selectFrom('item_history')
+      .select('id')
+      .where('workspace_id', '=', ws)
+      .where('kind', '=', 'comment')
+      .execute()
+  ).map((h) => h.id);
   const fieldIds = ds.fields.map((f: any) => f.id);
   const statusIds = ds.statuses.map((f: any) => f.id);
   const actionIds = ds.actions.map((f: any) => f.id);
@@ -152,7 +209,19 @@ export async function buildWorld(dialect: Dialect): Promise<World> {
     task_ids: [...allTickets, otherTicket],
     // A condition's `id`: a field or an item property (a path's `:id` is drawn by route kind instead).
     id: condIds,
-    search_value: ['Acme', 'aaaa', 'draft', 'Draft', 'hardware', 'A|B', '(a+)+$', 'TODAY', items[0]!, userIds.member, '10'],
+    search_value: [
+      'Acme',
+      'aaaa',
+      'draft',
+      'Draft',
+      'hardware',
+      'A|B',
+      '(a+)+$',
+      'TODAY',
+      items[0]!,
+      userIds.member,
+      '10',
+    ],
     status_id: statusIds,
     operation: ['action', 'update', 'approve', 'reject', 'withdraw'],
     sort_field_id: [...fields, 'title', 'status', 'created_at', 'i_id'],
@@ -181,12 +250,33 @@ export async function buildWorld(dialect: Dialect): Promise<World> {
     [],
     [{ id: 'vendor', search_value: ['Acme'] }],
     [{ id: 'status', search_value: ['draft', 'Submitted'] }],
-    [{ id: 'amount', search_value: [0, 50] }, { id: 'category', search_value: ['hardware'], exact_match: true }],
+    [
+      { id: 'amount', search_value: [0, 50] },
+      { id: 'category', search_value: ['hardware'], exact_match: true },
+    ],
     [{ id: 'vendor', search_value: ['(a+)+$', 'A|B'] }],
-    [{ id: 'due', search_value: [null, 'TODAY'] }, { id: 'vendor', search_value: ['x'], not_match: true, include_null: true }],
-    [{ conditions: [{ id: 'title', search_value: ['item'] }, { id: 'i_id', search_value: items.slice(0, 2) }], use_or_condition: true }],
+    [
+      { id: 'due', search_value: [null, 'TODAY'] },
+      { id: 'vendor', search_value: ['x'], not_match: true, include_null: true },
+    ],
+    [
+      {
+        conditions: [
+          { id: 'title', search_value: ['item'] },
+          { id: 'i_id', search_value: items.slice(0, 2) },
+        ],
+        use_or_condition: true,
+      },
+    ],
   ];
-  const fieldSets = [{ vendor: 'Acme 2' }, { amount: 5 }, { category: 'software', due: '2030-01-01' }, { owners: [userIds.member] }, { extra: { a: [1] } }, { seen_at: '2030-01-01T00:00:00Z' }];
+  const fieldSets = [
+    { vendor: 'Acme 2' },
+    { amount: 5 },
+    { category: 'software', due: '2030-01-01' },
+    { owners: [userIds.member] },
+    { extra: { a: [1] } },
+    { seen_at: '2030-01-01T00:00:00Z' },
+  ];
   const values: Record<string, readonly unknown[]> = {
     conditions,
     fields: fieldSets,
@@ -195,11 +285,35 @@ export async function buildWorld(dialect: Dialect): Promise<World> {
     changes: [[{ id: 'vendor', value: 'changed' }], [{ id: 'amount', value: 7 }]],
     revisions: [{ [items[0]!]: 1 }],
     item_revisions: [{ [items[0]!]: 1, [items[1]!]: 9 }],
-    target: [{ ids: items.slice(0, 3) }, { datastore: 'pr', conditions: conditions[1] }, { datastore: 'pr', conditions: conditions[2], limit: 2 }],
-    biz_infos: [[{ biz_id: entities[2], biz_type: 'CODE_TABLE' }], [{ biz_id: entities[0], biz_type: 'CODE_TABLE' }, { biz_id: items[0], biz_type: 'CODE_TABLE' }]],
+    target: [
+      { ids: items.slice(0, 3) },
+      { datastore: 'pr', conditions: conditions[1] },
+      { datastore: 'pr', conditions: conditions[2], limit: 2 },
+    ],
+    biz_infos: [
+      [{ biz_id: entities[2], biz_type: 'CODE_TABLE' }],
+      [
+        { biz_id: entities[0], biz_type: 'CODE_TABLE' },
+        { biz_id: items[0], biz_type: 'CODE_TABLE' },
+      ],
+    ],
     task_ids: [allTickets.slice(0, 2), [allTickets[0]!, otherTicket]],
   };
-  const anyKey = [ws, otherWs, PROJECT, ...items, ...allTickets, ...batches, ...users, ...fields, ...statuses, ...actions, ...fieldIds, ...statusIds, ...actionIds];
+  const anyKey = [
+    ws,
+    otherWs,
+    PROJECT,
+    ...items,
+    ...allTickets,
+    ...batches,
+    ...users,
+    ...fields,
+    ...statuses,
+    ...actions,
+    ...fieldIds,
+    ...statusIds,
+    ...actionIds,
+  ];
   const errors: string[] = [];
   const sink = new Writable({
     write(chunk, _enc, done) {
@@ -208,7 +322,12 @@ export async function buildWorld(dialect: Dialect): Promise<World> {
     },
   });
   // The fuzzer sends thousands of bad tokens from one address: the failure limit (tested on its own) stays out of the way.
-  const app = await buildApp({ ctx: s.db.ctx, engine: s.engine, logger: pino({ level: 'error' }, sink), authFailureLimit: TEST_AUTH_FAILURE_LIMIT });
+  const app = await buildApp({
+    ctx: s.db.ctx,
+    engine: s.engine,
+    logger: pino({ level: 'error' }, sink),
+    authFailureLimit: TEST_AUTH_FAILURE_LIMIT,
+  });
   await app.ready();
   return {
     s,
@@ -226,7 +345,11 @@ export async function buildWorld(dialect: Dialect): Promise<World> {
     },
     userIds,
     settledBatches,
-    hints: { byName: { ...byName, ...Object.fromEntries(Object.entries(pathIds).map(([k, v]) => [`$${k}`, v])) }, anyKey, values },
+    hints: {
+      byName: { ...byName, ...Object.fromEntries(Object.entries(pathIds).map(([k, v]) => [`$${k}`, v])) },
+      anyKey,
+      values,
+    },
     foreign,
     async heal() {
       for (const role of ['admin', 'member', 'approver', 'viewer'] as const) {

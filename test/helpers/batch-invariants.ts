@@ -40,19 +40,40 @@ export async function seedApproved(db: TestDb, n: number): Promise<Seeded> {
   const ids: string[] = [];
   // 5000 rows per call stays under SQLite's 32766 bound parameters.
   for (let i = 0; i < n; i += 5000) {
-    ids.push(...(await createItems(ctx, access, ds, Array.from({ length: Math.min(5000, n - i) }, (_, j) => ({ title: `i${i + j}`, status: 'approved' })))));
+    ids.push(
+      ...(await createItems(
+        ctx,
+        access,
+        ds,
+        Array.from({ length: Math.min(5000, n - i) }, (_, j) => ({ title: `i${i + j}`, status: 'approved' })),
+      )),
+    );
   }
-  return { actor: { principal, workspaceId: ws.id, role: 'admin' }, workspaceId: ws.id, token: await issueToken(ctx, user.id), ids, ds };
+  return {
+    actor: { principal, workspaceId: ws.id, role: 'admin' },
+    workspaceId: ws.id,
+    token: await issueToken(ctx, user.id),
+    ids,
+    ds,
+  };
 }
 
 /**
  * Polls the batch rows until `pred` holds (every `pollMs`), checking at every read that their counters add up;
  * fails with the last rows after `timeoutMs`.
  */
-export async function waitForBatchRows(db: TestDb, batchIds: string[], pred: (bs: Batch[]) => boolean, timeoutMs = 60_000, pollMs = 5): Promise<Batch[]> {
+export async function waitForBatchRows(
+  db: TestDb,
+  batchIds: string[],
+  pred: (bs: Batch[]) => boolean,
+  timeoutMs = 60_000,
+  pollMs = 5,
+): Promise<Batch[]> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const bs = await Promise.all(batchIds.map(async (id) => (await findBatch(db.ctx, id)) ?? assert.fail(`batch ${id} not found`)));
+    const bs = await Promise.all(
+      batchIds.map(async (id) => (await findBatch(db.ctx, id)) ?? assert.fail(`batch ${id} not found`)),
+    );
     for (const b of bs) assert.equal(b.total, b.succeeded + b.failed + b.skipped + b.pending, 'counters add up');
     if (pred(bs)) return bs;
     if (Date.now() > deadline) assert.fail(`timed out after ${timeoutMs} ms: ${JSON.stringify(bs)}`);
@@ -62,13 +83,28 @@ export async function waitForBatchRows(db: TestDb, batchIds: string[], pred: (bs
 
 /** Waits until no worker holds a chunk of the batch: after a pause or cancel, each has seen it and let go. */
 export async function waitForChunksReleased(db: TestDb, batchId: string): Promise<void> {
-  while ((await db.ctx.db.selectFrom('work_chunk').select('id').where('batch_id', '=', batchId).where('lease_owner', 'is not', null).execute()).length) {
+  while (
+    (
+      await db.ctx.db
+        .selectFrom('work_chunk')
+        .select('id')
+        .where('batch_id', '=', batchId)
+        .where('lease_owner', 'is not', null)
+        .execute()
+    ).length
+  ) {
     await new Promise((r) => setTimeout(r, 10));
   }
 }
 
 /** waitForBatchRows for one batch. */
-export async function waitForBatchRow(db: TestDb, batchId: string, pred: (b: Batch) => boolean, timeoutMs = 60_000, pollMs = 5): Promise<Batch> {
+export async function waitForBatchRow(
+  db: TestDb,
+  batchId: string,
+  pred: (b: Batch) => boolean,
+  timeoutMs = 60_000,
+  pollMs = 5,
+): Promise<Batch> {
   const [b] = await waitForBatchRows(db, [batchId], ([one]) => pred(one!), timeoutMs, pollMs);
   return b!;
 }
@@ -120,11 +156,23 @@ export async function assertBatchSettled(db: TestDb, batchId: string): Promise<B
     .groupBy('item_id')
     .execute();
   const entries = new Map(history.map((h) => [h.item_id, Number(h.n)]));
-  const targets = await db.ctx.db.selectFrom('batch_item').select(['target_id', 'state']).where('batch_id', '=', batchId).execute();
+  const targets = await db.ctx.db
+    .selectFrom('batch_item')
+    .select(['target_id', 'state'])
+    .where('batch_id', '=', batchId)
+    .execute();
   const wrong = targets.filter((t) => (entries.get(t.target_id) ?? 0) !== (t.state === 'succeeded' ? 1 : 0));
-  assert.deepEqual(wrong.slice(0, 5).map((t) => ({ ...t, entries: entries.get(t.target_id) ?? 0 })), [], `${wrong.length} targets with a wrong number of history entries for their outcome`);
+  assert.deepEqual(
+    wrong.slice(0, 5).map((t) => ({ ...t, entries: entries.get(t.target_id) ?? 0 })),
+    [],
+    `${wrong.length} targets with a wrong number of history entries for their outcome`,
+  );
   const targetIds = new Set(targets.map((t) => t.target_id));
-  assert.deepEqual(history.filter((h) => !targetIds.has(h.item_id)).slice(0, 5), [], 'no history entry for an item outside the batch');
+  assert.deepEqual(
+    history.filter((h) => !targetIds.has(h.item_id)).slice(0, 5),
+    [],
+    'no history entry for an item outside the batch',
+  );
   return b;
 }
 
@@ -140,7 +188,11 @@ export async function assertEachChangedOnce(db: TestDb, ids: string[], batchIds:
     .where('id', 'in', db.ctx.db.selectFrom('batch_item').select('target_id').where('batch_id', 'in', batchIds))
     .groupBy('rev_no')
     .execute();
-  assert.deepEqual(revs.map((r) => [r.rev_no, Number(r.n)]), [[2, ids.length]], 'every item at rev_no 2');
+  assert.deepEqual(
+    revs.map((r) => [r.rev_no, Number(r.n)]),
+    [[2, ids.length]],
+    'every item at rev_no 2',
+  );
   const succeeded = await db.ctx.db
     .selectFrom('batch_item')
     .select((eb) => eb.fn.countAll<number>().as('n'))

@@ -87,6 +87,10 @@ export async function createPgSchema(pgUrl = PG_URL): Promise<{ schema: string; 
 }
 
 /** `describe` once per dialect, named `sqlite: …` / `postgres: …` (Kysely's DIALECTS loop). */
-export function describeEachDialect(name: string, fn: (dialect: Dialect) => void, options: { skip?: string | false; timeout?: number } = {}): void {
+export function describeEachDialect(
+  name: string,
+  fn: (dialect: Dialect) => void,
+  options: { skip?: string | false; timeout?: number } = {},
+): void {
   for (const dialect of DIALECTS) describe(`${dialect}: ${name}`, options, () => fn(dialect));
 }

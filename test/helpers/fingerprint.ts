@@ -11,9 +11,13 @@ export async function fingerprint(db: TestDb): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
   if (db.opened.sqlite) {
     const sqlite = db.opened.sqlite;
-    const tables = sqlite.prepare("select name from sqlite_master where type = 'table' and name not like 'sqlite_%' order by name").all() as { name: string }[];
+    const tables = sqlite
+      .prepare("select name from sqlite_master where type = 'table' and name not like 'sqlite_%' order by name")
+      .all() as { name: string }[];
     for (const { name } of tables) {
-      const rows = (sqlite.prepare(`select * from "${name}"`).raw().all() as unknown[][]).map((r) => JSON.stringify(r, (_k, v) => (typeof v === 'bigint' ? String(v) : v)));
+      const rows = (sqlite.prepare(`select * from "${name}"`).raw().all() as unknown[][]).map((r) =>
+        JSON.stringify(r, (_k, v) => (typeof v === 'bigint' ? String(v) : v)),
+      );
       rows.sort();
       out[name] = `${rows.length}:${createHash('sha1').update(rows.join('\n')).digest('hex')}`;
     }
@@ -26,7 +30,10 @@ export async function fingerprint(db: TestDb): Promise<Record<string, string>> {
       'select table_name as name from information_schema.tables where table_schema = current_schema() order by table_name',
     );
     const q = tables
-      .map(({ name }) => `select '${name}' as name, count(*)::text || ':' || coalesce(md5(string_agg(x::text, E'\\n' order by x::text)), '') as digest from "${name}" x`)
+      .map(
+        ({ name }) =>
+          `select '${name}' as name, count(*)::text || ':' || coalesce(md5(string_agg(x::text, E'\\n' order by x::text)), '') as digest from "${name}" x`,
+      )
       .join(' union all ');
     const { rows } = await client.query<{ name: string; digest: string }>(q);
     for (const r of rows) out[r.name] = r.digest;

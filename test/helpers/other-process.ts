@@ -44,4 +44,3 @@ export async function waitForStatus(probe: () => Promise<number>, status: number
     await new Promise((r) => setTimeout(r, 50));
   }
 }
-

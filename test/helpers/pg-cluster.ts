@@ -45,7 +45,10 @@ export async function startCluster(): Promise<Cluster> {
   const dir = mkdtempSync(join(tmpdir(), 'bg-pg-'));
   let url: string;
   try {
-    const { stdout } = await run(SCRIPT, [], { env: { ...process.env, BATCHGATE_PG_THROWAWAY: '1', BATCHGATE_PG_DIR: dir }, timeout: 120_000 });
+    const { stdout } = await run(SCRIPT, [], {
+      env: { ...process.env, BATCHGATE_PG_THROWAWAY: '1', BATCHGATE_PG_DIR: dir },
+      timeout: 120_000,
+    });
     url = stdout.trim();
   } catch (e) {
     await run(SCRIPT, ['stop', dir]).catch(() => {});

@@ -29,7 +29,9 @@ export function tempDir(prefix = 'bg-proc-'): string {
 /** Binds `port` (0: any) on 127.0.0.1 and lets it go; answers the port, or null when it is taken. */
 async function tryPort(port: number): Promise<number | null> {
   const server = createServer();
-  const bound = await new Promise<boolean>((resolve) => server.once('error', () => resolve(false)).listen(port, '127.0.0.1', () => resolve(true)));
+  const bound = await new Promise<boolean>((resolve) =>
+    server.once('error', () => resolve(false)).listen(port, '127.0.0.1', () => resolve(true)),
+  );
   if (!bound) return null;
   const got = (server.address() as { port: number }).port;
   await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -65,7 +67,11 @@ export async function restartablePort(): Promise<number> {
 export function cleanEnv(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const key of Object.keys(env)) {
-    if (key.startsWith('BATCHGATE_') || ['DATABASE_URL', 'DATABASE_SCHEMA', 'PORT', 'HOST', 'NODE_TEST_CONTEXT'].includes(key)) delete env[key];
+    if (
+      key.startsWith('BATCHGATE_') ||
+      ['DATABASE_URL', 'DATABASE_SCHEMA', 'PORT', 'HOST', 'NODE_TEST_CONTEXT'].includes(key)
+    )
+      delete env[key];
   }
   return env;
 }
@@ -110,12 +116,19 @@ export function runBatchgate(args: string[], env: Record<string, string>, opts: 
 }
 
 /** Polls `check` until it holds; fails with the process's output if it exits first or time runs out. */
-export async function waitUntil(what: string, run: Run, check: () => Promise<boolean> | boolean, timeoutMs = READY_TIMEOUT_MS): Promise<void> {
+export async function waitUntil(
+  what: string,
+  run: Run,
+  check: () => Promise<boolean> | boolean,
+  timeoutMs = READY_TIMEOUT_MS,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (await check()) return;
-    if (run.exited()) assert.fail(`batchgate exited before ${what}.\nstdout:\n${tail(run.stdout())}\nstderr:\n${tail(run.stderr())}`);
-    if (Date.now() > deadline) assert.fail(`no ${what} within ${timeoutMs} ms.\nstdout:\n${tail(run.stdout())}\nstderr:\n${tail(run.stderr())}`);
+    if (run.exited())
+      assert.fail(`batchgate exited before ${what}.\nstdout:\n${tail(run.stdout())}\nstderr:\n${tail(run.stderr())}`);
+    if (Date.now() > deadline)
+      assert.fail(`no ${what} within ${timeoutMs} ms.\nstdout:\n${tail(run.stdout())}\nstderr:\n${tail(run.stderr())}`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }
@@ -140,7 +153,11 @@ export async function healthy(base: string): Promise<boolean> {
 }
 
 /** `batchgate serve` (or `args`) on a free port of 127.0.0.1, once GET /healthz answers 200. */
-export async function serveProcess(env: Record<string, string>, args: string[] = ['serve'], port?: number): Promise<Server> {
+export async function serveProcess(
+  env: Record<string, string>,
+  args: string[] = ['serve'],
+  port?: number,
+): Promise<Server> {
   port ??= await freePort();
   const run = runBatchgate(args, { PORT: String(port), HOST: '127.0.0.1', ...env });
   const base = `http://127.0.0.1:${port}`;
@@ -161,7 +178,11 @@ export async function terminate(run: Run, timeoutMs: number): Promise<Exit | 'ti
 /** SIGTERM, and the process must exit by itself with code 0 within `timeoutMs`. */
 export async function stop(run: Run, timeoutMs = 5_000): Promise<void> {
   const result = await terminate(run, timeoutMs);
-  assert.notEqual(result, 'timeout', `batchgate did not exit within ${timeoutMs} ms of SIGTERM.\nstderr:\n${tail(run.stderr())}`);
+  assert.notEqual(
+    result,
+    'timeout',
+    `batchgate did not exit within ${timeoutMs} ms of SIGTERM.\nstderr:\n${tail(run.stderr())}`,
+  );
   assert.deepEqual(result, { code: 0, signal: null }, `exit after SIGTERM.\nstderr:\n${tail(run.stderr())}`);
 }
 

@@ -32,7 +32,9 @@ export interface Receiver {
   close(): Promise<void>;
 }
 
-export async function startReceiver(answer: Receiver['answer'] = () => ({ status: 200, body: 'ok' })): Promise<Receiver> {
+export async function startReceiver(
+  answer: Receiver['answer'] = () => ({ status: 200, body: 'ok' }),
+): Promise<Receiver> {
   const received: Received[] = [];
   const timers = new Set<NodeJS.Timeout>();
   const r: Receiver = {
@@ -43,7 +45,10 @@ export async function startReceiver(answer: Receiver['answer'] = () => ({ status
     async waitFor(pred, ms = 30_000, what = 'deliveries') {
       const deadline = Date.now() + ms;
       while (!pred(received)) {
-        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; received ${received.length}: ${received.map((x) => x.json?.type).join(', ')}`);
+        if (Date.now() > deadline)
+          throw new Error(
+            `timed out waiting for ${what}; received ${received.length}: ${received.map((x) => x.json?.type).join(', ')}`,
+          );
         await new Promise((res) => setTimeout(res, 20));
       }
     },
@@ -90,7 +95,12 @@ export async function startReceiver(answer: Receiver['answer'] = () => ({ status
  * README's receiver check: `t=<unix s>,v1=<hex>`; v1 must be HMAC-SHA256(secret, `${t}.${raw body}`), compared in
  * constant time, and t within `toleranceS` of now (replays of an old delivery are refused).
  */
-export function verifySignature(secret: string, header: string | string[] | undefined, body: string, toleranceS = 300): boolean {
+export function verifySignature(
+  secret: string,
+  header: string | string[] | undefined,
+  body: string,
+  toleranceS = 300,
+): boolean {
   if (typeof header !== 'string') return false;
   const parts = new Map(header.split(',').map((p) => p.split('=', 2) as [string, string]));
   const t = parts.get('t');

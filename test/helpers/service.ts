@@ -26,7 +26,12 @@ export interface Client {
   patch<T = any>(url: string, body?: unknown): Promise<Res<T>>;
   delete<T = any>(url: string): Promise<Res<T>>;
   /** A raw request: body sent as given (strings unencoded), for malformed-input tests. */
-  raw<T = any>(method: string, url: string, payload?: string | Buffer, headers?: Record<string, string>): Promise<Res<T>>;
+  raw<T = any>(
+    method: string,
+    url: string,
+    payload?: string | Buffer,
+    headers?: Record<string, string>,
+  ): Promise<Res<T>>;
 }
 
 export interface TestService {
@@ -42,7 +47,13 @@ export interface TestService {
   close(): Promise<void>;
 }
 
-type Send = (method: string, url: string, body: unknown, headers: Record<string, string> | undefined, raw: boolean) => Promise<Res>;
+type Send = (
+  method: string,
+  url: string,
+  body: unknown,
+  headers: Record<string, string> | undefined,
+  raw: boolean,
+) => Promise<Res>;
 
 function parsed(text: string): any {
   try {
@@ -53,7 +64,11 @@ function parsed(text: string): any {
 }
 
 function requestHeaders(token: string, body: unknown, headers: Record<string, string> = {}): Record<string, string> {
-  return { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers };
+  return {
+    authorization: `Bearer ${token}`,
+    ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+    ...headers,
+  };
 }
 
 /** A client of the app through Fastify inject. */
@@ -113,7 +128,11 @@ export interface TestServiceOptions {
 export async function startTestService(dialect: Dialect, opts: TestServiceOptions = {}): Promise<TestService> {
   const shared = opts.db;
   const db = shared ? { ...shared } : await openTestDb(dialect);
-  db.ctx = { ...db.ctx, settings: { ...db.ctx.settings, ...opts.settings }, ...(opts.logger ? { log: opts.logger } : {}) };
+  db.ctx = {
+    ...db.ctx,
+    settings: { ...db.ctx.settings, ...opts.settings },
+    ...(opts.logger ? { log: opts.logger } : {}),
+  };
   // As createService wires them: routes under the query limits, the engine's reads too.
   const forRequests = requestCtx(db.ctx, db.opened);
   const engine = await makeEngine({ ...db.ctx, reader: forRequests.reader }, db.opened);
@@ -183,7 +202,13 @@ export async function workspaceWithRoles(s: TestService, name: string): Promise<
 /** Polls a batch through the API until it reaches one of `states` (terminal by default), checking its counters add up. */
 const TERMINAL_STATES = ['succeeded', 'completed_with_errors', 'failed', 'cancelled'];
 
-export async function waitForBatch(api: Client, ws: string, id: string, states = TERMINAL_STATES, timeoutMs = 20_000): Promise<any> {
+export async function waitForBatch(
+  api: Client,
+  ws: string,
+  id: string,
+  states = TERMINAL_STATES,
+  timeoutMs = 20_000,
+): Promise<any> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const r = await api.get(`/api/v1/workspaces/${ws}/batches/${id}`);
@@ -224,7 +249,14 @@ export const PURCHASE_DS = {
       to: 'approved',
       approval: { pending_status: 'submitted', reject_status: 'rejected', approver_role: 'approver' },
     },
-    { display_id: 'order', name: 'Order', from: ['approved'], to: 'ordered', roles: ['admin', 'member'], set_fields: { vendor: 'ordered-vendor' } },
+    {
+      display_id: 'order',
+      name: 'Order',
+      from: ['approved'],
+      to: 'ordered',
+      roles: ['admin', 'member'],
+      set_fields: { vendor: 'ordered-vendor' },
+    },
     { display_id: 'reopen', name: 'Reopen', from: ['rejected', 'approved', 'ordered'], to: 'draft' },
     { display_id: 'touch', name: 'Touch', set_fields: { category: 'services' } },
   ],
@@ -258,4 +290,3 @@ export const CATALOG_DS = {
   ],
   drafts: { statuses: ['live'] },
 };
-

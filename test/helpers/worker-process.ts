@@ -21,5 +21,7 @@ export function spawnWorker(db: TestDb, env: Record<string, string> = {}): Promi
 }
 
 export function exited(child: ChildProcess): Promise<number | null> {
-  return new Promise((resolve) => (child.exitCode !== null || child.signalCode ? resolve(child.exitCode) : child.once('exit', (c) => resolve(c))));
+  return new Promise((resolve) =>
+    child.exitCode !== null || child.signalCode ? resolve(child.exitCode) : child.once('exit', (c) => resolve(c)),
+  );
 }

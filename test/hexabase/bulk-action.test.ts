@@ -12,7 +12,8 @@ import { importItems, itemOf, setupHexabase, SAMPLE_DS, type HexWorld } from './
 describeEachDialect('hexabase ExecuteBulkAction', (dialect) => {
   let s: TestService;
   let w: HexWorld;
-  const bulk = (action: string, body: unknown, api = w.member) => api.post(`${w.base}/items/bulkaction/${action}`, body);
+  const bulk = (action: string, body: unknown, api = w.member) =>
+    api.post(`${w.base}/items/bulkaction/${action}`, body);
   const ofTag = (tag: string) => [{ id: 'TEXT_FIELD_1', search_value: [tag], exact_match: true }];
 
   async function batchRows() {
@@ -100,7 +101,10 @@ describeEachDialect('hexabase ExecuteBulkAction', (dialect) => {
     const before_ = (await batchRows()).length;
     const r = await bulk('UpdateAction', {
       conditions: [
-        { id: 'i_id', search_value: ['58272f4efb90a148d850qwer', '5846636efb90a1024d29as12', '5846636efb90a1024d29asdf'] },
+        {
+          id: 'i_id',
+          search_value: ['58272f4efb90a148d850qwer', '5846636efb90a1024d29as12', '5846636efb90a1024d29asdf'],
+        },
         { id: 'status', search_value: ['New'] },
       ],
       item: { TEXT_FIELD_1: '更新データサンプル' },
@@ -111,7 +115,11 @@ describeEachDialect('hexabase ExecuteBulkAction', (dialect) => {
       continue_proc: true,
     });
     assert.equal(r.status, 200, JSON.stringify(r.body));
-    assert.deepEqual(r.body, { errors: [{ description: 'target was not found.', error: '', error_level: 'WARN' }], has_error: false, result: { matched: 0, processed: 0 } });
+    assert.deepEqual(r.body, {
+      errors: [{ description: 'target was not found.', error: '', error_level: 'WARN' }],
+      has_error: false,
+      result: { matched: 0, processed: 0 },
+    });
     const rows = await batchRows();
     assert.equal(rows.length, before_ + 1, 'recorded as a batch even when nothing matched');
     assert.equal(rows.at(-1)!.state, 'succeeded');
@@ -123,7 +131,11 @@ describeEachDialect('hexabase ExecuteBulkAction', (dialect) => {
     const wrong = (await importItems(w.member, w.ws, 1, 'Approved', { TEXT_FIELD_1: 'partial' }))[0]!;
     const stale = (await importItems(w.member, w.ws, 1, 'New', { TEXT_FIELD_1: 'partial' }))[0]!;
     // Someone edits two items after the client read them at rev_no 1.
-    for (const id of [conflicted, stale]) assert.equal((await w.owner.patch(`/api/v1/workspaces/${w.ws}/items/${id}`, { fields: { amount: 7 } })).status, 200);
+    for (const id of [conflicted, stale])
+      assert.equal(
+        (await w.owner.patch(`/api/v1/workspaces/${w.ws}/items/${id}`, { fields: { amount: 7 } })).status,
+        200,
+      );
     const r = await bulk('UpdateAction', {
       conditions: ofTag('partial'),
       item_revisions: { [stale]: 1, [ok[0]!]: 1 },
@@ -173,13 +185,23 @@ describeEachDialect('hexabase ExecuteBulkAction', (dialect) => {
         processed: 20,
         max_items: 100,
         capped: false,
-        failures: [{ item_id: '5c6a674f84f4be1f241ff4af', code: 'INTERNAL', message: 'boom', rev_no: 1, expected_rev: null }],
+        failures: [
+          { item_id: '5c6a674f84f4be1f241ff4af', code: 'INTERNAL', message: 'boom', rev_no: 1, expected_rev: null },
+        ],
       },
       ds,
       action,
     );
     assert.deepEqual(body, {
-      errors: [{ description: 'error occurred when execute action: boom', error: 'Error', error_code: 'SYSTEM_ERROR', error_level: 'ERROR', reference_id: '5c6a674f84f4be1f241ff4af' }],
+      errors: [
+        {
+          description: 'error occurred when execute action: boom',
+          error: 'Error',
+          error_code: 'SYSTEM_ERROR',
+          error_level: 'ERROR',
+          reference_id: '5c6a674f84f4be1f241ff4af',
+        },
+      ],
       has_error: true,
       result: { matched: 21, processed: 20 },
     });
@@ -198,8 +220,16 @@ describeEachDialect('hexabase ExecuteBulkAction', (dialect) => {
 
     const r = await bulk('UpdateAction', { conditions: ofTag('capped'), max_items: 10, continue_proc: true });
     assert.equal(r.status, 200);
-    assert.deepEqual(r.body, { errors: [{ description: 'the number of items has reached max_items 10', error_level: 'WARN' }], has_error: true, result: { matched: 15, processed: 10 } });
-    const again = await bulk('UpdateAction', { conditions: [...ofTag('capped'), { id: 'status', search_value: ['New'] }], max_items: 10, continue_proc: true });
+    assert.deepEqual(r.body, {
+      errors: [{ description: 'the number of items has reached max_items 10', error_level: 'WARN' }],
+      has_error: true,
+      result: { matched: 15, processed: 10 },
+    });
+    const again = await bulk('UpdateAction', {
+      conditions: [...ofTag('capped'), { id: 'status', search_value: ['New'] }],
+      max_items: 10,
+      continue_proc: true,
+    });
     assert.deepEqual(again.body, { has_error: false, result: { matched: 5, processed: 5 } });
   });
 
@@ -214,7 +244,13 @@ describeEachDialect('hexabase ExecuteBulkAction', (dialect) => {
       if (r.body.result.matched === r.body.result.processed) break;
       assert.ok(rounds.length < 10);
     }
-    assert.deepEqual(rounds, [[95, 20], [75, 20], [55, 20], [35, 20], [15, 15]]);
+    assert.deepEqual(rounds, [
+      [95, 20],
+      [75, 20],
+      [55, 20],
+      [35, 20],
+      [15, 15],
+    ]);
     const hist = await s.db.ctx.db
       .selectFrom('item_history')
       .select(['item_id', (eb) => eb.fn.countAll<number>().as('n')])
@@ -223,7 +259,10 @@ describeEachDialect('hexabase ExecuteBulkAction', (dialect) => {
       .groupBy('item_id')
       .execute();
     assert.equal(hist.length, 95);
-    assert.ok(hist.every((h) => Number(h.n) === 1), 'one action entry per item');
+    assert.ok(
+      hist.every((h) => Number(h.n) === 1),
+      'one action entry per item',
+    );
     const done = await w.member.post(`${w.base}/items/search`, { conditions: ofTag('loop'), return_count_only: true });
     assert.equal(done.body.totalItems, 95);
     const stillNew = await w.member.post(`${w.base}/items/search`, { conditions, return_count_only: true });
@@ -255,7 +294,11 @@ describeEachDialect('hexabase ExecuteBulkAction', (dialect) => {
       { conditions: [{ id: 'TEXT_FIELD_1', search_value: ['(unclosed'] }] },
       { conditions: [{ id: 'TEXT_FIELD_1', search_value: ['*x'] }] },
       { conditions: [{ id: 'title', search_value: ['[a-'] }] },
-      { conditions: [{ id: 'TEXT_FIELD_1', search_value: Array.from({ length: 1001 }, (_, i) => `v${i}`), exact_match: true }] },
+      {
+        conditions: [
+          { id: 'TEXT_FIELD_1', search_value: Array.from({ length: 1001 }, (_, i) => `v${i}`), exact_match: true },
+        ],
+      },
       { conditions: [{ id: 'TEXT_FIELD_1', search_value: 'bad' }] },
       { conditions: [{ id: 'TEXT_FIELD_1', search_value: [{ x: 1 }] }] },
       { conditions: [{ id: 'no_such_field', search_value: ['x'] }] },
@@ -270,7 +313,9 @@ describeEachDialect('hexabase ExecuteBulkAction', (dialect) => {
       assert.equal(r.body.errors[0].error_code, 'INVALID_PARAMS');
       assert.equal(r.body.errors[0].error_level, 'ERROR');
     }
-    const notJson = await w.member.raw('POST', `${w.base}/items/bulkaction/UpdateAction`, '{"conditions": [', { 'content-type': 'application/json' });
+    const notJson = await w.member.raw('POST', `${w.base}/items/bulkaction/UpdateAction`, '{"conditions": [', {
+      'content-type': 'application/json',
+    });
     assert.equal(notJson.status, 400);
     assert.equal(notJson.body.error_code, 'INVALID_PARAMS');
     assert.equal((await batchRows()).length, batches, 'no batch was recorded');
@@ -297,10 +342,19 @@ describeEachDialect('hexabase ExecuteBulkAction', (dialect) => {
     const adminOnly = await bulk('CloseAction', body);
     assert.equal(adminOnly.status, 403, 'an action limited to other roles');
     assert.equal(adminOnly.body.error_code, 'NO_PRIVILEGES');
-    const noDs = await w.member.post(`/api/v0/applications/TestApp/datastores/Nope/items/bulkaction/UpdateAction`, body);
+    const noDs = await w.member.post(
+      `/api/v0/applications/TestApp/datastores/Nope/items/bulkaction/UpdateAction`,
+      body,
+    );
     assert.equal(noDs.status, 404);
     assert.deepEqual(
-      { error: noDs.body.error, error_code: noDs.body.error_code, e: noDs.body.errors[0].error_code, lvl: noDs.body.errors[0].error_level, err: noDs.body.errors[0].error },
+      {
+        error: noDs.body.error,
+        error_code: noDs.body.error_code,
+        e: noDs.body.errors[0].error_code,
+        lvl: noDs.body.errors[0].error_level,
+        err: noDs.body.errors[0].error,
+      },
       { error: 'NOT_FOUND', error_code: 'NOT_FOUND', e: 'NOT_FOUND', lvl: 'ERROR', err: 'not found' },
     );
     const stranger = (await s.user('stranger')).api;
@@ -309,7 +363,10 @@ describeEachDialect('hexabase ExecuteBulkAction', (dialect) => {
     // By ids instead of display ids; the app by workspace id as well as project_id.
     const ds = (await w.owner.get(`/api/v1/workspaces/${w.ws}/datastores/SampleDB`)).body;
     const actionId = ds.actions.find((a: any) => a.display_id === 'UpdateAction').id;
-    const byId = await w.member.post(`/api/v0/applications/${w.ws}/datastores/${ds.id}/items/bulkaction/${actionId}`, body);
+    const byId = await w.member.post(
+      `/api/v0/applications/${w.ws}/datastores/${ds.id}/items/bulkaction/${actionId}`,
+      body,
+    );
     assert.deepEqual(byId.body, { has_error: false, result: { matched: 1, processed: 1 } });
     assert.equal(SAMPLE_DS.actions.length, ds.actions.length);
   });

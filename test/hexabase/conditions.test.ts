@@ -53,13 +53,34 @@ describeEachDialect('hexabase conditions', (dialect) => {
   it('text: substring (case-insensitive), "A|B", exact_match, not_match, include_null', async () => {
     assert.deepEqual(await where({ id: 'TEXT_FIELD_1', search_value: ['acme'] }), ['H01', 'H02']);
     assert.deepEqual(await where({ id: 'TEXT_FIELD_1', search_value: ['glob|init'] }), ['H03', 'H04']);
-    assert.deepEqual(await where({ id: 'TEXT_FIELD_1', search_value: ['ACME', 'Globex'], exact_match: true }), ['H02', 'H03']);
-    assert.deepEqual(await where({ id: 'TEXT_FIELD_1', search_value: ['acme'], not_match: true }), ['H03', 'H04', 'H05', 'H06', 'H07', 'H08']);
-    assert.deepEqual(await where({ id: 'TEXT_FIELD_1', search_value: ['acme'], not_match: true, include_null: false }), ['H03', 'H04', 'H07', 'H08']);
-    assert.deepEqual(await where({ id: 'TEXT_FIELD_1', search_value: ['globex'], include_null: true }), ['H03', 'H05', 'H06']);
+    assert.deepEqual(await where({ id: 'TEXT_FIELD_1', search_value: ['ACME', 'Globex'], exact_match: true }), [
+      'H02',
+      'H03',
+    ]);
+    assert.deepEqual(await where({ id: 'TEXT_FIELD_1', search_value: ['acme'], not_match: true }), [
+      'H03',
+      'H04',
+      'H05',
+      'H06',
+      'H07',
+      'H08',
+    ]);
+    assert.deepEqual(
+      await where({ id: 'TEXT_FIELD_1', search_value: ['acme'], not_match: true, include_null: false }),
+      ['H03', 'H04', 'H07', 'H08'],
+    );
+    assert.deepEqual(await where({ id: 'TEXT_FIELD_1', search_value: ['globex'], include_null: true }), [
+      'H03',
+      'H05',
+      'H06',
+    ]);
     assert.deepEqual(await where({ id: 'TEXT_FIELD_1', search_value: ['100%'] }), ['H07'], '% is a character');
     assert.deepEqual(await where({ id: 'TEXT_FIELD_1', search_value: ['e_c'] }), ['H08'], '_ is a character');
-    assert.deepEqual(await where({ id: 'title', search_value: ['H0[1]'] }), [], 'a valid pattern beyond "|" matches literally');
+    assert.deepEqual(
+      await where({ id: 'title', search_value: ['H0[1]'] }),
+      [],
+      'a valid pattern beyond "|" matches literally',
+    );
   });
 
   it('numbers, dates and item properties: ranges, exact lists, i_id, status, created_by', async () => {
@@ -67,10 +88,22 @@ describeEachDialect('hexabase conditions', (dialect) => {
     assert.deepEqual(await where({ id: 'amount', search_value: [null, 0] }), ['H06']);
     assert.deepEqual(await where({ id: 'amount', search_value: ['50', null] }), ['H05', 'H07']);
     assert.deepEqual(await where({ id: 'amount', search_value: [10, 100], exact_match: true }), ['H01', 'H07']);
-    assert.deepEqual(await where({ id: 'amount', search_value: [10, 100], not_match: true, include_null: false }), ['H06']);
-    assert.deepEqual(await where({ id: 'i_id', search_value: [idOf.get('H03'), idOf.get('H08'), 'not-an-id'] }), ['H03', 'H08']);
+    assert.deepEqual(await where({ id: 'amount', search_value: [10, 100], not_match: true, include_null: false }), [
+      'H06',
+    ]);
+    assert.deepEqual(await where({ id: 'i_id', search_value: [idOf.get('H03'), idOf.get('H08'), 'not-an-id'] }), [
+      'H03',
+      'H08',
+    ]);
     assert.deepEqual(await where({ id: 'status', search_value: ['Closed'] }), ['H05', 'H08']);
-    assert.deepEqual(await where({ id: 'status_id', search_value: ['Approved'], not_match: true }), ['H01', 'H02', 'H05', 'H06', 'H07', 'H08']);
+    assert.deepEqual(await where({ id: 'status_id', search_value: ['Approved'], not_match: true }), [
+      'H01',
+      'H02',
+      'H05',
+      'H06',
+      'H07',
+      'H08',
+    ]);
     assert.deepEqual(await where({ id: 'kind', search_value: ['a'] }), ['H01', 'H03']);
     assert.equal((await where({ id: 'created_at', search_value: [TODAY, null] })).length, 8);
     assert.equal((await where({ id: 'created_at', search_value: ['TODAY', 'TODAY'] })).length, 8);
@@ -88,17 +121,31 @@ describeEachDialect('hexabase conditions', (dialect) => {
           conditions: [
             { id: 'amount', search_value: ['15', '25'] },
             { id: 'TEXT_FIELD_1', search_value: ['natural'] },
-            { conditions: [{ id: 'kind', search_value: ['a'] }, { id: 'amount', search_value: [null, '10'] }] },
+            {
+              conditions: [
+                { id: 'kind', search_value: ['a'] },
+                { id: 'amount', search_value: [null, '10'] },
+              ],
+            },
           ],
         },
       ],
     };
     assert.deepEqual(await found(nested), ['H01', 'H02', 'H07']);
     assert.deepEqual(
-      await found({ use_or_condition: true, conditions: [{ id: 'status', search_value: ['Closed'] }, { id: 'amount', search_value: [null, 0] }] }),
+      await found({
+        use_or_condition: true,
+        conditions: [
+          { id: 'status', search_value: ['Closed'] },
+          { id: 'amount', search_value: [null, 0] },
+        ],
+      }),
       ['H05', 'H06', 'H08'],
     );
-    assert.deepEqual(await found({ conditions: [{ not_match: true, conditions: [{ id: 'status', search_value: ['New'] }] }] }), ['H03', 'H04', 'H05', 'H08']);
+    assert.deepEqual(
+      await found({ conditions: [{ not_match: true, conditions: [{ id: 'status', search_value: ['New'] }] }] }),
+      ['H03', 'H04', 'H05', 'H08'],
+    );
 
     const r = await w.member.post(`${w.base}/items/bulkaction/UpdateAction`, { ...nested, comment: 'nested' });
     assert.deepEqual(r.body, { has_error: false, result: { matched: 3, processed: 3 } });

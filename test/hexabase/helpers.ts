@@ -45,11 +45,25 @@ export async function setupHexabase(s: TestService, projectId: string): Promise<
   const viewer = (await s.user('viewer', ws, 'viewer')).api;
   const ds = await owner.post(`/api/v1/workspaces/${ws}/datastores`, SAMPLE_DS);
   assert.equal(ds.status, 201, JSON.stringify(ds.body));
-  return { ws, dsId: ds.body.id, owner, member: m.api, viewer, memberId: m.user.id, base: `/api/v0/applications/${projectId}/datastores/SampleDB` };
+  return {
+    ws,
+    dsId: ds.body.id,
+    owner,
+    member: m.api,
+    viewer,
+    memberId: m.user.id,
+    base: `/api/v0/applications/${projectId}/datastores/SampleDB`,
+  };
 }
 
 /** Imports `n` items through the native API; returns their ids in order. */
-export async function importItems(api: Client, ws: string, n: number, status = 'New', fields: Record<string, unknown> = {}): Promise<string[]> {
+export async function importItems(
+  api: Client,
+  ws: string,
+  n: number,
+  status = 'New',
+  fields: Record<string, unknown> = {},
+): Promise<string[]> {
   const r = await api.post(`/api/v1/workspaces/${ws}/datastores/SampleDB/items`, {
     items: Array.from({ length: n }, (_, i) => ({ title: `item ${i}`, status, fields: { amount: i, ...fields } })),
   });

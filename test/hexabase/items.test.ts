@@ -27,12 +27,26 @@ describeEachDialect('hexabase items API', (dialect) => {
 
   it('searches with paging, sorting, display ids, number values and count only', async () => {
     const ids = await importItems(w.member, w.ws, 12, 'New', { TEXT_FIELD_1: 'search', kind: 'a' });
-    const search = (body: Record<string, unknown>) => w.member.post(`${w.base}/items/search`, { conditions: [{ id: 'TEXT_FIELD_1', search_value: ['search'], exact_match: true }], ...body });
+    const search = (body: Record<string, unknown>) =>
+      w.member.post(`${w.base}/items/search`, {
+        conditions: [{ id: 'TEXT_FIELD_1', search_value: ['search'], exact_match: true }],
+        ...body,
+      });
 
-    const page = await search({ per_page: 5, page: 2, sort_field_id: 'amount', sort_order: 'desc', use_display_id: true });
+    const page = await search({
+      per_page: 5,
+      page: 2,
+      sort_field_id: 'amount',
+      sort_order: 'desc',
+      use_display_id: true,
+    });
     assert.equal(page.status, 200, JSON.stringify(page.body));
     assert.equal(page.body.totalItems, 12);
-    assert.deepEqual(page.body.items.map((i: any) => i.amount), ['6', '5', '4', '3', '2'], 'numbers as strings by default');
+    assert.deepEqual(
+      page.body.items.map((i: any) => i.amount),
+      ['6', '5', '4', '3', '2'],
+      'numbers as strings by default',
+    );
     const first = page.body.items[0];
     assert.equal(first.i_id, ids[6]);
     assert.equal(first.d_id, w.dsId);
@@ -45,19 +59,34 @@ describeEachDialect('hexabase items API', (dialect) => {
     assert.equal(first.TEXT_FIELD_1, 'search');
     assert.match(first.created_at, /^\d{4}-\d\d-\d\dT/);
 
-    const numbers = await search({ per_page: 3, sort_fields: [{ id: 'amount', order: 'asc' }], return_number_value: true });
-    assert.deepEqual(numbers.body.items.map((i: any) => i[fid('amount')]), [0, 1, 2], 'keyed by field id without use_display_id');
+    const numbers = await search({
+      per_page: 3,
+      sort_fields: [{ id: 'amount', order: 'asc' }],
+      return_number_value: true,
+    });
+    assert.deepEqual(
+      numbers.body.items.map((i: any) => i[fid('amount')]),
+      [0, 1, 2],
+      'keyed by field id without use_display_id',
+    );
     assert.equal(numbers.body.items[0].rev_no, 1);
     assert.equal(numbers.body.items[0].amount, undefined);
 
-    const multi = await search({ per_page: 0, sort_fields: [{ id: 'kind' }, { id: 'amount', order: 'desc' }], use_display_id: true });
+    const multi = await search({
+      per_page: 0,
+      sort_fields: [{ id: 'kind' }, { id: 'amount', order: 'desc' }],
+      use_display_id: true,
+    });
     assert.equal(multi.body.items.length, 12, 'per_page 0 = all');
     assert.deepEqual(multi.body.items.map((i: any) => i.amount).slice(0, 3), ['11', '10', '9']);
 
     const count = await search({ return_count_only: true });
     assert.deepEqual(count.body, { items: [], totalItems: 12 });
     const slim = await search({ per_page: 1, use_display_id: true, select_fields: ['amount'] });
-    assert.deepEqual(Object.keys(slim.body.items[0]).filter((k) => k === 'amount' || k === 'TEXT_FIELD_1'), ['amount']);
+    assert.deepEqual(
+      Object.keys(slim.body.items[0]).filter((k) => k === 'amount' || k === 'TEXT_FIELD_1'),
+      ['amount'],
+    );
     const noTotal = await search({ per_page: 1, omit_total_items: true });
     assert.equal(noTotal.body.totalItems, 0);
 
@@ -70,7 +99,11 @@ describeEachDialect('hexabase items API', (dialect) => {
   });
 
   it('creates an item with CreateItem', async () => {
-    const r = await w.member.post(`${w.base}/items/new`, { item: { title: 'created', TEXT_FIELD_1: 'hello', amount: 3, kind: ['b'] }, return_item_result: true, use_display_id: true });
+    const r = await w.member.post(`${w.base}/items/new`, {
+      item: { title: 'created', TEXT_FIELD_1: 'hello', amount: 3, kind: ['b'] },
+      return_item_result: true,
+      use_display_id: true,
+    });
     assert.equal(r.status, 200, JSON.stringify(r.body));
     assert.equal(r.body.error, null);
     assert.match(r.body.item_id, /^\d{19}$/);
@@ -143,7 +176,12 @@ describeEachDialect('hexabase items API', (dialect) => {
     });
     assert.equal((await itemOf(w.owner, w.ws, b!)).rev_no, 1);
 
-    const forced = await w.member.post(url(b!, aid('UpdateAction')), { rev_no: 5, is_force_update: true, return_item_result: true, use_display_id: true });
+    const forced = await w.member.post(url(b!, aid('UpdateAction')), {
+      rev_no: 5,
+      is_force_update: true,
+      return_item_result: true,
+      use_display_id: true,
+    });
     assert.equal(forced.status, 200, JSON.stringify(forced.body));
     assert.equal(forced.body.item.status, 'Approved');
     assert.equal(forced.body.item_id, b);
@@ -176,14 +214,29 @@ describeEachDialect('hexabase items API', (dialect) => {
     assert.equal(all.body[0].action_id, aid('UpdateAction'));
     assert.equal(all.body[0].operation, 'update');
     const fromNew = await w.member.get(`/api/v0/datastores/${w.dsId}/actions?status_id=${sid('New')}`);
-    assert.deepEqual(fromNew.body.map((a: any) => a.display_id), ['UpdateAction', 'EditAction']);
+    assert.deepEqual(
+      fromNew.body.map((a: any) => a.display_id),
+      ['UpdateAction', 'EditAction'],
+    );
     const memberApproved = await w.member.get(`/api/v0/datastores/${w.dsId}/actions?status_id=Approved`);
-    assert.deepEqual(memberApproved.body.map((a: any) => a.display_id), ['EditAction'], 'CloseAction is for admins only');
+    assert.deepEqual(
+      memberApproved.body.map((a: any) => a.display_id),
+      ['EditAction'],
+      'CloseAction is for admins only',
+    );
     const badStatus = await w.member.get(`/api/v0/datastores/${w.dsId}/actions?status_id=nope`);
     assert.equal(badStatus.status, 400);
 
     const statuses = await w.member.get(`/api/v0/datastores/${w.dsId}/statuses`);
-    assert.deepEqual(statuses.body[0], { display_id: 'New', name: { en: 'New', ja: 'New' }, displayed_name: 'New', status_id: sid('New'), sort_id: 1, x: 0, y: 0 });
+    assert.deepEqual(statuses.body[0], {
+      display_id: 'New',
+      name: { en: 'New', ja: 'New' },
+      displayed_name: 'New',
+      status_id: sid('New'),
+      sort_id: 1,
+      x: 0,
+      y: 0,
+    });
 
     const fields = await w.member.get(`${w.base}/fields`);
     assert.equal(fields.status, 200);
@@ -191,12 +244,20 @@ describeEachDialect('hexabase items API', (dialect) => {
     assert.equal(amount.display_id, 'amount');
     assert.equal(amount.dataType, 'number');
     assert.equal(fields.body.fields.status.dataType, 'status');
-    assert.deepEqual(fields.body.fields[fid('kind')].options.map((o: any) => o.o_id), ['a', 'b']);
+    assert.deepEqual(
+      fields.body.fields[fid('kind')].options.map((o: any) => o.o_id),
+      ['a', 'b'],
+    );
     const byId = await w.member.get(`/api/v0/datastores/${w.dsId}/fields`);
     assert.deepEqual(byId.body, fields.body);
 
     const stranger = (await s.user('stranger2')).api;
-    for (const url of [`/api/v0/datastores/${w.dsId}/actions`, `/api/v0/datastores/${w.dsId}/statuses`, `/api/v0/datastores/${w.dsId}/fields`, `${w.base}/fields`]) {
+    for (const url of [
+      `/api/v0/datastores/${w.dsId}/actions`,
+      `/api/v0/datastores/${w.dsId}/statuses`,
+      `/api/v0/datastores/${w.dsId}/fields`,
+      `${w.base}/fields`,
+    ]) {
       const r = await stranger.get(url);
       assert.equal(r.status, 404, url);
       assert.equal(r.body.error_code, 'NOT_FOUND');
@@ -217,7 +278,11 @@ describeEachDialect('hexabase items API', (dialect) => {
     assert.equal(r.status, 200, JSON.stringify(r.body));
     assert.equal(r.body.unread, 0);
     const list = r.body.histories;
-    assert.deepEqual(list.map((x: any) => x.comment), ['approved it', 'first comment', ''], 'newest first');
+    assert.deepEqual(
+      list.map((x: any) => x.comment),
+      ['approved it', 'first comment', ''],
+      'newest first',
+    );
     assert.equal(list[0].action_id, aid('UpdateAction'));
     assert.equal(list[0].action_name, 'Approve');
     assert.equal(list[0].is_status_action, true);
@@ -225,9 +290,15 @@ describeEachDialect('hexabase items API', (dialect) => {
     assert.equal(list[1].action_id, undefined, 'a comment has no action');
     assert.equal(list[0].datastore_id, w.dsId);
     const onlyComments = await w.member.get(`${h}?exclude_action_history=true`);
-    assert.deepEqual(onlyComments.body.histories.map((x: any) => x.comment), ['first comment']);
+    assert.deepEqual(
+      onlyComments.body.histories.map((x: any) => x.comment),
+      ['first comment'],
+    );
     const noComments = await w.member.get(`${h}?exclude_comment_history=true&from_index=0&to_index=1`);
-    assert.deepEqual(noComments.body.histories.map((x: any) => x.comment), ['approved it']);
+    assert.deepEqual(
+      noComments.body.histories.map((x: any) => x.comment),
+      ['approved it'],
+    );
 
     const commentId = list[1].history_id;
     const other = (await s.user('other-member', w.ws, 'member')).api;
@@ -267,7 +338,8 @@ describeEachDialect('hexabase items API', (dialect) => {
         ['items/bulkaction/EditAction', { comment: pad }],
         [`items/histories/${id}`, { comment: pad }],
       ];
-      for (const [path, body] of bodies) expectRefusal(await api.post(`${w.base}/${path}`, body), 413, `${path} over the limit`);
+      for (const [path, body] of bodies)
+        expectRefusal(await api.post(`${w.base}/${path}`, body), 413, `${path} over the limit`);
       assert.equal((await api.post(`${w.base}/items/search`, {})).status, 200, 'under the limit the same app answers');
     } finally {
       await small.close();
@@ -276,15 +348,29 @@ describeEachDialect('hexabase items API', (dialect) => {
     const arrays: [string, unknown][] = [
       ['items/search', { conditions: Array.from({ length: 101 }, () => cond) }],
       ['items/search', { conditions: [{ conditions: Array.from({ length: 101 }, () => cond) }] }],
-      ['items/search', { conditions: [{ id: 'TEXT_FIELD_1', search_value: Array.from({ length: 1001 }, (_, i) => `v${i}`) }] }],
+      [
+        'items/search',
+        { conditions: [{ id: 'TEXT_FIELD_1', search_value: Array.from({ length: 1001 }, (_, i) => `v${i}`) }] },
+      ],
       ['items/search', { select_fields: Array.from({ length: 501 }, () => 'amount') }],
       ['items/search', { sort_fields: Array.from({ length: 11 }, () => ({ id: 'amount' })) }],
       ['items/new', { changes: Array.from({ length: 501 }, () => ({ id: 'amount', value: 1 })) }],
       ['items/bulkaction/EditAction', { changes: Array.from({ length: 501 }, () => ({ id: 'amount', value: 1 })) }],
-      ['items/bulkaction/EditAction', { item_revisions: Object.fromEntries(Array.from({ length: 1001 }, (_, i) => [`${i + 1}`, 1])) }],
-      ['items/bulkaction/EditAction', { access_key_updates: { users_to_publish: Array.from({ length: 1001 }, () => 'u') } }],
+      [
+        'items/bulkaction/EditAction',
+        { item_revisions: Object.fromEntries(Array.from({ length: 1001 }, (_, i) => [`${i + 1}`, 1])) },
+      ],
+      [
+        'items/bulkaction/EditAction',
+        { access_key_updates: { users_to_publish: Array.from({ length: 1001 }, () => 'u') } },
+      ],
     ];
-    for (const [path, body] of arrays) expectRefusal(await w.member.post(`${w.base}/${path}`, body), 400, `${path} ${JSON.stringify(body).slice(0, 60)}`);
+    for (const [path, body] of arrays)
+      expectRefusal(
+        await w.member.post(`${w.base}/${path}`, body),
+        400,
+        `${path} ${JSON.stringify(body).slice(0, 60)}`,
+      );
     assert.deepEqual(await fingerprint(s.db), before, 'nothing changed');
   });
 });

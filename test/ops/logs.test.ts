@@ -36,7 +36,8 @@ describeEachDialect('request ids and engine lines in the logs', (dialect) => {
   let ws: string;
 
   const linesOf = (requestId: string) => logs.lines().filter((l) => l.request_id === requestId);
-  const get = (url: string, headers: Record<string, string> = {}) => app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${root.token}`, ...headers } });
+  const get = (url: string, headers: Record<string, string> = {}) =>
+    app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${root.token}`, ...headers } });
 
   before(async () => {
     logs = captureLogs();
@@ -72,7 +73,10 @@ describeEachDialect('request ids and engine lines in the logs', (dialect) => {
     assert.equal(r.statusCode, 200);
     assert.equal(r.headers['x-request-id'], id);
     const lines = linesOf(id);
-    assert.deepEqual(lines.map((l) => l.msg), ['incoming request', 'request completed']);
+    assert.deepEqual(
+      lines.map((l) => l.msg),
+      ['incoming request', 'request completed'],
+    );
     const done = lines[1]!;
     assert.equal(done.level, 30, 'one info line per request');
     assert.equal(done.route, '/api/v1/me');
@@ -105,7 +109,11 @@ describeEachDialect('request ids and engine lines in the logs', (dialect) => {
     const badUrl = await get('/api/v1/workspaces/%E0%A4%A', { 'x-request-id': 'bad-url-1' });
     assert.equal(badUrl.statusCode, 400);
     assert.equal(badUrl.headers['x-request-id'], 'bad-url-1');
-    const sub = await root.post(`/api/v1/workspaces/${ws}/batches`, { operation: 'action', action: 'order', target: { ids: [] } });
+    const sub = await root.post(`/api/v1/workspaces/${ws}/batches`, {
+      operation: 'action',
+      action: 'order',
+      target: { ids: [] },
+    });
     const sse = await get(`/api/v1/workspaces/${ws}/batches/${sub.body.id}/events`, { 'x-request-id': 'sse-1' });
     assert.equal(sse.statusCode, 200);
     assert.equal(sse.headers['x-request-id'], 'sse-1');
@@ -130,42 +138,80 @@ describeEachDialect('request ids and engine lines in the logs', (dialect) => {
     assert.deepEqual([ba.code, ba.details.request_id], ['INTERNAL', 'ba-2']);
   });
 
-  it('logs batch and chunk lines with batch_id, the submit with its request id, and nothing per item at info', { timeout: 30_000 }, async () => {
-    const created = await root.post(`/api/v1/workspaces/${ws}/datastores/pr/items`, { items: Array.from({ length: 60 }, (_, i) => ({ title: `i${i}`, status: i < 50 ? 'approved' : 'draft' })) });
-    const r = await root.post(`/api/v1/workspaces/${ws}/batches`, { operation: 'action', action: 'order', target: { ids: created.body.ids } }, { 'x-request-id': 'submit-req-1' });
-    assert.equal(r.status, 202);
-    const b = await waitForBatch(root, ws, r.body.id);
-    assert.equal(b.state, 'completed_with_errors');
-    // The last line is written by the worker right after the commit that the poll saw.
-    const deadline = Date.now() + 5000;
-    while (!logs.lines().some((l) => l.batch_id === b.id && l.msg === 'batch finished') && Date.now() < deadline) await new Promise((res) => setTimeout(res, 20));
+  it(
+    'logs batch and chunk lines with batch_id, the submit with its request id, and nothing per item at info',
+    { timeout: 30_000 },
+    async () => {
+      const created = await root.post(`/api/v1/workspaces/${ws}/datastores/pr/items`, {
+        items: Array.from({ length: 60 }, (_, i) => ({ title: `i${i}`, status: i < 50 ? 'approved' : 'draft' })),
+      });
+      const r = await root.post(
+        `/api/v1/workspaces/${ws}/batches`,
+        { operation: 'action', action: 'order', target: { ids: created.body.ids } },
+        { 'x-request-id': 'submit-req-1' },
+      );
+      assert.equal(r.status, 202);
+      const b = await waitForBatch(root, ws, r.body.id);
+      assert.equal(b.state, 'completed_with_errors');
+      // The last line is written by the worker right after the commit that the poll saw.
+      const deadline = Date.now() + 5000;
+      while (!logs.lines().some((l) => l.batch_id === b.id && l.msg === 'batch finished') && Date.now() < deadline)
+        await new Promise((res) => setTimeout(res, 20));
 
-    const mine = logs.lines().filter((l) => l.batch_id === b.id);
-    const byMsg = (msg: string) => mine.filter((l) => l.msg === msg);
-    const submitted = byMsg('batch submitted');
-    assert.equal(submitted.length, 1);
-    assert.equal(submitted[0]!.request_id, 'submit-req-1', 'the engine line logged inside the request carries its id');
-    assert.equal(submitted[0]!.total, 60);
-    assert.equal(byMsg('batch started').length, 1);
-    assert.equal(byMsg('batch started')[0]!.request_id, undefined, 'the worker runs the batch outside any request');
-    const finished = byMsg('batch finished');
-    assert.equal(finished.length, 1);
-    assert.deepEqual([finished[0]!.state, finished[0]!.succeeded, finished[0]!.failed], ['completed_with_errors', 50, 10]);
-    assert.equal(typeof finished[0]!.duration_ms, 'number');
-    const claimed = byMsg('chunk claimed');
-    assert.equal(claimed.length, 1);
-    assert.equal(claimed[0]!.level, 20, 'chunk lines are debug');
-    assert.ok(claimed[0]!.chunk_id);
-    assert.equal(byMsg('chunk done')[0]?.chunk_id, claimed[0]!.chunk_id);
-    assert.ok(mine.filter((l) => l.level >= 30).length <= 3, `info lines for a 60-item batch: ${mine.filter((l) => l.level >= 30).map((l) => l.msg)}`);
-    assert.ok(!logs.text().includes(created.body.ids[0]), 'no item id in any line');
+      const mine = logs.lines().filter((l) => l.batch_id === b.id);
+      const byMsg = (msg: string) => mine.filter((l) => l.msg === msg);
+      const submitted = byMsg('batch submitted');
+      assert.equal(submitted.length, 1);
+      assert.equal(
+        submitted[0]!.request_id,
+        'submit-req-1',
+        'the engine line logged inside the request carries its id',
+      );
+      assert.equal(submitted[0]!.total, 60);
+      assert.equal(byMsg('batch started').length, 1);
+      assert.equal(byMsg('batch started')[0]!.request_id, undefined, 'the worker runs the batch outside any request');
+      const finished = byMsg('batch finished');
+      assert.equal(finished.length, 1);
+      assert.deepEqual(
+        [finished[0]!.state, finished[0]!.succeeded, finished[0]!.failed],
+        ['completed_with_errors', 50, 10],
+      );
+      assert.equal(typeof finished[0]!.duration_ms, 'number');
+      const claimed = byMsg('chunk claimed');
+      assert.equal(claimed.length, 1);
+      assert.equal(claimed[0]!.level, 20, 'chunk lines are debug');
+      assert.ok(claimed[0]!.chunk_id);
+      assert.equal(byMsg('chunk done')[0]?.chunk_id, claimed[0]!.chunk_id);
+      assert.ok(
+        mine.filter((l) => l.level >= 30).length <= 3,
+        `info lines for a 60-item batch: ${mine.filter((l) => l.level >= 30).map((l) => l.msg)}`,
+      );
+      assert.ok(!logs.text().includes(created.body.ids[0]), 'no item id in any line');
 
-    // A control's line carries its request's id too, once.
-    const later = await root.post(`/api/v1/workspaces/${ws}/batches`, { operation: 'action', action: 'order', target: { ids: created.body.ids }, start_at: new Date(Date.now() + 3_600_000).toISOString() });
-    assert.equal((await root.post(`/api/v1/workspaces/${ws}/batches/${later.body.id}/cancel`, {}, { 'x-request-id': 'cancel-req-1' })).status, 200);
-    const cancelled = logs.text().split('\n').filter((l) => l.includes(later.body.id) && l.includes('"batch cancelled"'));
-    assert.equal(cancelled.length, 1);
-    assert.equal(cancelled[0]!.split('"request_id"').length - 1, 1, cancelled[0]);
-    assert.equal(JSON.parse(cancelled[0]!).request_id, 'cancel-req-1');
-  });
+      // A control's line carries its request's id too, once.
+      const later = await root.post(`/api/v1/workspaces/${ws}/batches`, {
+        operation: 'action',
+        action: 'order',
+        target: { ids: created.body.ids },
+        start_at: new Date(Date.now() + 3_600_000).toISOString(),
+      });
+      assert.equal(
+        (
+          await root.post(
+            `/api/v1/workspaces/${ws}/batches/${later.body.id}/cancel`,
+            {},
+            { 'x-request-id': 'cancel-req-1' },
+          )
+        ).status,
+        200,
+      );
+      const cancelled = logs
+        .text()
+        .split('\n')
+        .filter((l) => l.includes(later.body.id) && l.includes('"batch cancelled"'));
+      assert.equal(cancelled.length, 1);
+      assert.equal(cancelled[0]!.split('"request_id"').length - 1, 1, cancelled[0]);
+      assert.equal(JSON.parse(cancelled[0]!).request_id, 'cancel-req-1');
+    },
+  );
 });

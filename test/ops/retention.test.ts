@@ -19,12 +19,26 @@ describeEachDialect('retention', (dialect) => {
   const rowsOf = async (batchId: string) => {
     const db = s.db.ctx.db;
     const count = async (table: 'batch_item' | 'batch_item_attempt' | 'work_chunk') =>
-      Number((await db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).where('batch_id', '=', batchId).executeTakeFirstOrThrow()).n);
-    return { items: await count('batch_item'), attempts: await count('batch_item_attempt'), chunks: await count('work_chunk') };
+      Number(
+        (
+          await db
+            .selectFrom(table)
+            .select((eb) => eb.fn.countAll<number>().as('n'))
+            .where('batch_id', '=', batchId)
+            .executeTakeFirstOrThrow()
+        ).n,
+      );
+    return {
+      items: await count('batch_item'),
+      attempts: await count('batch_item_attempt'),
+      chunks: await count('work_chunk'),
+    };
   };
 
   async function items(n: number, status: string): Promise<string[]> {
-    const r = await member.post(`${base()}/datastores/pr/items`, { items: Array.from({ length: n }, (_, i) => ({ title: `r${i}`, status })) });
+    const r = await member.post(`${base()}/datastores/pr/items`, {
+      items: Array.from({ length: n }, (_, i) => ({ title: `r${i}`, status })),
+    });
     assert.equal(r.status, 201, JSON.stringify(r.body));
     return r.body.ids;
   }
@@ -42,47 +56,64 @@ describeEachDialect('retention', (dialect) => {
   });
   after(() => s.close());
 
-  it('purges the item rows of batches finished more than N days ago, keeps the batch and its counters, and says so', { timeout: 60_000 }, async () => {
-    const ok = await items(20, 'approved');
-    const draft = await items(5, 'draft');
-    // Failed once and retried, so it has earlier attempts too.
-    let withErrors = await finished({ operation: 'action', action: 'order', target: { ids: [...ok, ...draft] } });
-    assert.equal((await member.post(`${base()}/batches/${withErrors.id}/retry`)).status, 200);
-    withErrors = await waitForBatch(member, ws, withErrors.id);
-    assert.equal(withErrors.state, 'completed_with_errors');
-    const clean = await finished({ operation: 'action', action: 'reopen', target: { ids: ok } });
-    const paused = await member.post(`${base()}/batches`, { operation: 'action', action: 'touch', target: { ids: ok }, start_at: '2999-01-01T00:00:00Z' });
-    assert.equal((await member.post(`${base()}/batches/${paused.body.id}/pause`)).status, 200);
-    const before = await rowsOf(withErrors.id);
-    assert.deepEqual(before, { items: 25, attempts: 5, chunks: 1 });
+  it(
+    'purges the item rows of batches finished more than N days ago, keeps the batch and its counters, and says so',
+    { timeout: 60_000 },
+    async () => {
+      const ok = await items(20, 'approved');
+      const draft = await items(5, 'draft');
+      // Failed once and retried, so it has earlier attempts too.
+      let withErrors = await finished({ operation: 'action', action: 'order', target: { ids: [...ok, ...draft] } });
+      assert.equal((await member.post(`${base()}/batches/${withErrors.id}/retry`)).status, 200);
+      withErrors = await waitForBatch(member, ws, withErrors.id);
+      assert.equal(withErrors.state, 'completed_with_errors');
+      const clean = await finished({ operation: 'action', action: 'reopen', target: { ids: ok } });
+      const paused = await member.post(`${base()}/batches`, {
+        operation: 'action',
+        action: 'touch',
+        target: { ids: ok },
+        start_at: '2999-01-01T00:00:00Z',
+      });
+      assert.equal((await member.post(`${base()}/batches/${paused.body.id}/pause`)).status, 200);
+      const before = await rowsOf(withErrors.id);
+      assert.deepEqual(before, { items: 25, attempts: 5, chunks: 1 });
 
-    // 29 days on, nothing has aged out of a 30-day retention.
-    assert.deepEqual(await purgeFinishedItems(inDays(29), 30), { batches: 0, rows: 0 });
-    assert.equal((await member.get(`${base()}/batches/${withErrors.id}/items`)).status, 200);
+      // 29 days on, nothing has aged out of a 30-day retention.
+      assert.deepEqual(await purgeFinishedItems(inDays(29), 30), { batches: 0, rows: 0 });
+      assert.equal((await member.get(`${base()}/batches/${withErrors.id}/items`)).status, 200);
 
-    const later = inDays(31);
-    const purged = await purgeFinishedItems(later, 30);
-    assert.deepEqual(purged, { batches: 2, rows: 25 + 5 + 20 });
-    assert.deepEqual(await rowsOf(withErrors.id), { items: 0, attempts: 0, chunks: 0 });
-    assert.deepEqual(await rowsOf(clean.id), { items: 0, attempts: 0, chunks: 0 });
-    assert.deepEqual(await rowsOf(paused.body.id), { items: 20, attempts: 0, chunks: 1 }, 'an unfinished batch keeps its rows');
+      const later = inDays(31);
+      const purged = await purgeFinishedItems(later, 30);
+      assert.deepEqual(purged, { batches: 2, rows: 25 + 5 + 20 });
+      assert.deepEqual(await rowsOf(withErrors.id), { items: 0, attempts: 0, chunks: 0 });
+      assert.deepEqual(await rowsOf(clean.id), { items: 0, attempts: 0, chunks: 0 });
+      assert.deepEqual(
+        await rowsOf(paused.body.id),
+        { items: 20, attempts: 0, chunks: 1 },
+        'an unfinished batch keeps its rows',
+      );
 
-    const b = (await member.get(`${base()}/batches/${withErrors.id}`)).body;
-    assert.deepEqual([b.state, b.total, b.succeeded, b.failed, b.skipped, b.pending], ['completed_with_errors', 25, 20, 5, 0, 0], 'counters kept');
-    const day31 = Date.parse(b.items_purged_at) - Date.now();
-    assert.ok(day31 > 30.9 * DAY && day31 < 31.1 * DAY, 'purged at the (faked) now');
-    assert.equal((await member.get(`${base()}/batches/${paused.body.id}`)).body.items_purged_at, null);
-    const gone = await member.get(`${base()}/batches/${withErrors.id}/items?state=failed`);
-    assert.equal(gone.status, 410);
-    assert.equal(gone.body.error.code, 'ITEMS_PURGED');
-    assert.match(gone.body.error.message, /purged on \d{4}-\d\d-\d\dT.*counters remain/);
-    const retry = await member.post(`${base()}/batches/${withErrors.id}/retry`);
-    assert.equal(retry.status, 410);
-    assert.equal(retry.body.error.code, 'ITEMS_PURGED');
+      const b = (await member.get(`${base()}/batches/${withErrors.id}`)).body;
+      assert.deepEqual(
+        [b.state, b.total, b.succeeded, b.failed, b.skipped, b.pending],
+        ['completed_with_errors', 25, 20, 5, 0, 0],
+        'counters kept',
+      );
+      const day31 = Date.parse(b.items_purged_at) - Date.now();
+      assert.ok(day31 > 30.9 * DAY && day31 < 31.1 * DAY, 'purged at the (faked) now');
+      assert.equal((await member.get(`${base()}/batches/${paused.body.id}`)).body.items_purged_at, null);
+      const gone = await member.get(`${base()}/batches/${withErrors.id}/items?state=failed`);
+      assert.equal(gone.status, 410);
+      assert.equal(gone.body.error.code, 'ITEMS_PURGED');
+      assert.match(gone.body.error.message, /purged on \d{4}-\d\d-\d\dT.*counters remain/);
+      const retry = await member.post(`${base()}/batches/${withErrors.id}/retry`);
+      assert.equal(retry.status, 410);
+      assert.equal(retry.body.error.code, 'ITEMS_PURGED');
 
-    assert.deepEqual(await purgeFinishedItems(later, 30), { batches: 0, rows: 0 }, 'a second pass finds nothing');
-    assert.equal((await member.get(`${base()}/batches/${paused.body.id}/items`)).status, 200);
-  });
+      assert.deepEqual(await purgeFinishedItems(later, 30), { batches: 0, rows: 0 }, 'a second pass finds nothing');
+      assert.equal((await member.get(`${base()}/batches/${paused.body.id}/items`)).status, 200);
+    },
+  );
 
   it('purges in slices; a pass stopped between two resumes where it stopped, and the API never shows a half list', async () => {
     const ids = await items(35, 'approved');
@@ -92,14 +123,22 @@ describeEachDialect('retention', (dialect) => {
     assert.equal((await rowsOf(b.id)).items, 25);
     const meanwhile = await member.get(`${base()}/batches/${b.id}/items`);
     assert.equal(meanwhile.status, 410, 'marked before its first slice');
-    const pending = await s.db.ctx.db.selectFrom('batch').select('items_purge_pending').where('id', '=', b.id).executeTakeFirstOrThrow();
+    const pending = await s.db.ctx.db
+      .selectFrom('batch')
+      .select('items_purge_pending')
+      .where('id', '=', b.id)
+      .executeTakeFirstOrThrow();
     assert.equal(pending.items_purge_pending, 1);
 
     // The next pass (any process, any day) finishes it first, in slices of 10.
     const resumed = await purgeFinishedItems(inDays(0.5), 30, { sliceRows: 10 });
     assert.deepEqual(resumed, { batches: 1, rows: 25 });
     assert.deepEqual(await rowsOf(b.id), { items: 0, attempts: 0, chunks: 0 });
-    const done = await s.db.ctx.db.selectFrom('batch').select('items_purge_pending').where('id', '=', b.id).executeTakeFirstOrThrow();
+    const done = await s.db.ctx.db
+      .selectFrom('batch')
+      .select('items_purge_pending')
+      .where('id', '=', b.id)
+      .executeTakeFirstOrThrow();
     assert.equal(done.items_purge_pending, 0);
   });
 
@@ -127,7 +166,11 @@ describeEachDialect('retention', (dialect) => {
     const ids = await items(4, 'approved');
     const b = await finished({ operation: 'action', action: 'order', target: { ids } });
     // Another process cannot share a faked clock: the batch is made old instead.
-    await s.db.ctx.db.updateTable('batch').set({ finished_at: Date.now() - 40 * DAY }).where('id', '=', b.id).execute();
+    await s.db.ctx.db
+      .updateTable('batch')
+      .set({ finished_at: Date.now() - 40 * DAY })
+      .where('id', '=', b.id)
+      .execute();
     const usage = exits(await runBatchgate(['purge'], { env }), 2);
     assert.match(usage.stderr, /--days/);
     const r = exits(await runBatchgate(['purge', '--days', '30', '--json'], { env: { ...env, LOG_LEVEL: 'info' } }), 0);

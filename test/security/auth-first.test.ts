@@ -12,7 +12,14 @@ import { startTestService, type TestService } from '../helpers/service.ts';
 
 /** Routes that answer without a token: health, the OpenAPI document and its UI, the web UI's static files. */
 function isPublic(url: string): boolean {
-  return url === '/healthz' || url === '/openapi.json' || url === '/' || url === '/docs' || url.startsWith('/docs/') || url.startsWith('/assets/');
+  return (
+    url === '/healthz' ||
+    url === '/openapi.json' ||
+    url === '/' ||
+    url === '/docs' ||
+    url.startsWith('/docs/') ||
+    url.startsWith('/assets/')
+  );
 }
 
 /** A concrete path for a route pattern: every parameter and wildcard filled in. */
@@ -30,7 +37,11 @@ function assertUnauthenticated(path: string, status: number, text: string): void
   else assert.equal(body.error.code, 'UNAUTHENTICATED', text);
   // Nothing of the schema: Ajv's messages ("must have required property", "must NOT have additional
   // properties") and the probe's own property name never come back.
-  assert.doesNotMatch(text, /must|probe|additional propert|required propert|schema/i, `${path} leaks validation details: ${text}`);
+  assert.doesNotMatch(
+    text,
+    /must|probe|additional propert|required propert|schema/i,
+    `${path} leaks validation details: ${text}`,
+  );
 }
 
 describeEachDialect('authentication comes first', (dialect) => {
@@ -39,7 +50,13 @@ describeEachDialect('authentication comes first', (dialect) => {
 
   before(async () => {
     s = await startTestService(dialect, { worker: false });
-    limited = await buildApp({ ctx: s.db.ctx, engine: s.engine, authFailureLimit: 3, authFailureWindowSeconds: 60, bodyLimit: 1024 });
+    limited = await buildApp({
+      ctx: s.db.ctx,
+      engine: s.engine,
+      authFailureLimit: 3,
+      authFailureWindowSeconds: 60,
+      bodyLimit: 1024,
+    });
     await limited.ready();
   });
   after(async () => {
@@ -69,17 +86,29 @@ describeEachDialect('authentication comes first', (dialect) => {
         assert.equal(head.statusCode, 401, `HEAD ${path}`);
       }
     }
-    for (const door of ['api', 'v1', 'v2', 'batch_approvals', 'metrics']) assert.ok(doors.has(door), `door ${door} tried`);
+    for (const door of ['api', 'v1', 'v2', 'batch_approvals', 'metrics'])
+      assert.ok(doors.has(door), `door ${door} tried`);
   });
 
   it('answers 401 before the body is parsed: malformed JSON, a wrong content type, a body over the limit', async () => {
     let n = 0;
     // An address per request: the limited app would answer 429 past its third failure from one.
     const post = (url: string, payload: string, contentType = 'application/json') =>
-      limited.inject({ method: 'POST', url, remoteAddress: `203.0.113.${++n}`, headers: { 'content-type': contentType }, payload });
+      limited.inject({
+        method: 'POST',
+        url,
+        remoteAddress: `203.0.113.${++n}`,
+        headers: { 'content-type': contentType },
+        payload,
+      });
     const big = JSON.stringify({ name: 'x'.repeat(4096) });
     // Over bodyLimit: Fastify would answer 413 when it reads the body; the token is asked for before that.
-    for (const url of ['/api/v1/workspaces', '/batch_approvals/_check?user_id=1', '/api/v0/applications/1/datastores/1/items/search', '/v1/p/design/approvals/batch-publish']) {
+    for (const url of [
+      '/api/v1/workspaces',
+      '/batch_approvals/_check?user_id=1',
+      '/api/v0/applications/1/datastores/1/items/search',
+      '/v1/p/design/approvals/batch-publish',
+    ]) {
       const over = await post(url, big);
       assertUnauthenticated(url, over.statusCode, over.body);
     }
@@ -91,9 +120,18 @@ describeEachDialect('authentication comes first', (dialect) => {
 
   it('answers 401 on an unknown path to a caller without a token, and 404 to one with a token', async () => {
     for (const path of ['/api/v1/nope', '/api/v0/nope', '/v1/p/design/nope', '/batch_approvals/nope', '/nope']) {
-      const anonymous = await s.app.inject({ method: 'POST', url: path, headers: { 'content-type': 'application/json' }, payload: '{"probe":1}' });
+      const anonymous = await s.app.inject({
+        method: 'POST',
+        url: path,
+        headers: { 'content-type': 'application/json' },
+        payload: '{"probe":1}',
+      });
       assertUnauthenticated(path, anonymous.statusCode, anonymous.body);
-      const known = await s.app.inject({ method: 'GET', url: path, headers: { authorization: `Bearer ${s.root.token}` } });
+      const known = await s.app.inject({
+        method: 'GET',
+        url: path,
+        headers: { authorization: `Bearer ${s.root.token}` },
+      });
       assert.equal(known.statusCode, 404, `${path}: ${known.body}`);
     }
     assert.equal((await s.app.inject({ method: 'GET', url: '/healthz' })).statusCode, 200);
@@ -103,7 +141,13 @@ describeEachDialect('authentication comes first', (dialect) => {
   it('counts each of these failures toward the auth-failure limit, in every door', async () => {
     const ip = '198.51.100.9';
     const send = (url: string, payload: string) =>
-      limited.inject({ method: 'POST', url, remoteAddress: ip, headers: { 'content-type': 'application/json' }, payload });
+      limited.inject({
+        method: 'POST',
+        url,
+        remoteAddress: ip,
+        headers: { 'content-type': 'application/json' },
+        payload,
+      });
     assert.equal((await send('/api/v1/workspaces', '{"probe":1}')).statusCode, 401);
     assert.equal((await send('/api/v0/applications/1/datastores/1/items/search', '[[')).statusCode, 401);
     assert.equal((await send('/batch_approvals/_check?user_id=1', '{"task_ids": "no"}')).statusCode, 401);

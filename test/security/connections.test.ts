@@ -17,16 +17,33 @@ const pg = PG_URL ? new URL(PG_URL) : null;
 
 it('reads a PostgreSQL URL once into the target the driver is configured with', () => {
   assert.deepEqual(parsePostgresUrl('postgresql://Alice:p%40ss@DB.Example.com./sales?sslmode=verify-full'), {
-    host: 'db.example.com', port: 5432, database: 'sales', user: 'Alice', password: 'p@ss', sslmode: 'verify-full',
+    host: 'db.example.com',
+    port: 5432,
+    database: 'sales',
+    user: 'Alice',
+    password: 'p@ss',
+    sslmode: 'verify-full',
   });
   assert.equal(parsePostgresUrl('postgres://u@[::1]:6543')!.database, 'u', "libpq's default database: the user's name");
   assert.equal(parsePostgresUrl('postgres://u@[0:0::1]:6543/d')!.host, '::1');
-  for (const url of ['postgres://u@127.1/d', 'postgres://u@2130706433/d', 'postgres://u@0x7f.0.0.1/d', 'postgres:///d', 'postgres://h/d', 'postgres://u@h/d/e', 'postgres://u@h/d#x', 'postgres://u@h/d?sslmode=require&sslmode=disable']) {
+  for (const url of [
+    'postgres://u@127.1/d',
+    'postgres://u@2130706433/d',
+    'postgres://u@0x7f.0.0.1/d',
+    'postgres:///d',
+    'postgres://h/d',
+    'postgres://u@h/d/e',
+    'postgres://u@h/d#x',
+    'postgres://u@h/d?sslmode=require&sslmode=disable',
+  ]) {
     assert.throws(() => parsePostgresUrl(url), { code: 'VALIDATION_FAILED' }, url);
   }
   const config = pgClientConfig(parsePostgresUrl('postgres://u@db.internal:6000/d')!);
   assert.equal(config.connectionString, undefined, 'never the URL string');
-  assert.deepEqual([config.host, config.port, config.database, config.user, config.ssl], ['db.internal', 6000, 'd', 'u', false]);
+  assert.deepEqual(
+    [config.host, config.port, config.database, config.user, config.ssl],
+    ['db.internal', 6000, 'd', 'u', false],
+  );
   assert.equal(typeof config.password, 'function', 'no password is none, not PGPASSWORD or ~/.pgpass');
 });
 
@@ -92,7 +109,10 @@ describeEachDialect('data connection targets', (dialect) => {
     // A unix socket directory is a place like any other: not listed, not reached.
     await refused('postgres://postgres:secret-pw@%2Fvar%2Frun%2Fpostgresql/test', 'CONNECTION_NOT_ALLOWED');
     // Listed, the check passes and the connection is tried at the listed host (which does not resolve).
-    const tried = await s.root.post(base, { name: 'tried', url: 'postgres://u:secret-pw@allowed.invalid/db?sslmode=disable' });
+    const tried = await s.root.post(base, {
+      name: 'tried',
+      url: 'postgres://u:secret-pw@allowed.invalid/db?sslmode=disable',
+    });
     assert.deepEqual([tried.status, tried.body.error.code], [422, 'CONNECTION_FAILED'], JSON.stringify(tried.body));
   });
 
@@ -115,11 +135,19 @@ describeEachDialect('data connection targets', (dialect) => {
       const own = s.db.url;
       // The directory of the service's own file is listed on purpose: the file is refused all the same.
       const dir = dirname(own);
-      const listed = await startTestService(dialect, { db: s.db, worker: false, settings: { secretKey: key, connectionSources: [dir, src.dir] } });
+      const listed = await startTestService(dialect, {
+        db: s.db,
+        worker: false,
+        settings: { secretKey: key, connectionSources: [dir, src.dir] },
+      });
       try {
         for (const url of [own, `sqlite:${own}`, `${own}-wal`, `${own}-shm`, `${dir}/./${own.split('/').pop()}`]) {
           const r = await listed.client(s.root.token).post(base, { name: 'own', url });
-          assert.deepEqual([r.status, r.body.error?.code], [400, 'CONNECTION_NOT_ALLOWED'], `${url}: ${JSON.stringify(r.body)}`);
+          assert.deepEqual(
+            [r.status, r.body.error?.code],
+            [400, 'CONNECTION_NOT_ALLOWED'],
+            `${url}: ${JSON.stringify(r.body)}`,
+          );
         }
         const link = join(src.dir, 'own.db');
         symlinkSync(own, link);
@@ -136,10 +164,22 @@ describeEachDialect('data connection targets', (dialect) => {
       const u = new URL(PG_URL);
       const schema = s.db.schema!;
       for (const host of [u.hostname, 'localhost']) {
-        const listed = await startTestService(dialect, { db: s.db, worker: false, settings: { secretKey: key, connectionSources: [host] } });
+        const listed = await startTestService(dialect, {
+          db: s.db,
+          worker: false,
+          settings: { secretKey: key, connectionSources: [host] },
+        });
         try {
-          const r = await listed.client(s.root.token).post(base, { name: 'own', url: `postgres://${u.username || 'postgres'}:secret-pw@${host}:${u.port || 5432}${u.pathname}`, schema });
-          assert.deepEqual([r.status, r.body.error?.code], [400, 'CONNECTION_NOT_ALLOWED'], `${host}: ${JSON.stringify(r.body)}`);
+          const r = await listed.client(s.root.token).post(base, {
+            name: 'own',
+            url: `postgres://${u.username || 'postgres'}:secret-pw@${host}:${u.port || 5432}${u.pathname}`,
+            schema,
+          });
+          assert.deepEqual(
+            [r.status, r.body.error?.code],
+            [400, 'CONNECTION_NOT_ALLOWED'],
+            `${host}: ${JSON.stringify(r.body)}`,
+          );
         } finally {
           await listed.close();
         }
@@ -149,17 +189,32 @@ describeEachDialect('data connection targets', (dialect) => {
 
   it('stores and shows the effective target: host, port, database and user, never the password', async () => {
     if (!pg) return;
-    const r = await s.root.post(base, { name: 'pg', url: `postgres://${pg.username || 'postgres'}:secret-pw@${pg.hostname}${pg.pathname}`, schema: pgSrc!.schema });
+    const r = await s.root.post(base, {
+      name: 'pg',
+      url: `postgres://${pg.username || 'postgres'}:secret-pw@${pg.hostname}${pg.pathname}`,
+      schema: pgSrc!.schema,
+    });
     assert.equal(r.status, 201, JSON.stringify(r.body));
     assert.equal(r.body.url, `postgres://${pg.username || 'postgres'}:****@${pg.hostname}:5432${pg.pathname}`);
     assert.ok(!JSON.stringify((await s.root.get(`${base}/${r.body.id}`)).body).includes('secret-pw'));
     // A listed socket directory is reached through the socket.
-    const sock = await startTestService(dialect, { db: s.db, worker: false, settings: { secretKey: key, connectionSources: ['/var/run/postgresql'] } });
+    const sock = await startTestService(dialect, {
+      db: s.db,
+      worker: false,
+      settings: { secretKey: key, connectionSources: ['/var/run/postgresql'] },
+    });
     try {
-      const viaSocket = await sock.client(s.root.token).post(base, { name: 'sock', url: `postgres://${pg.username || 'postgres'}@%2Fvar%2Frun%2Fpostgresql${pg.pathname}`, schema: pgSrc!.schema });
+      const viaSocket = await sock.client(s.root.token).post(base, {
+        name: 'sock',
+        url: `postgres://${pg.username || 'postgres'}@%2Fvar%2Frun%2Fpostgresql${pg.pathname}`,
+        schema: pgSrc!.schema,
+      });
       assert.equal(viaSocket.status, 201, JSON.stringify(viaSocket.body));
       // Shown as the directory really is, symlinks resolved (/var/run is often a link to /run).
-      assert.equal(viaSocket.body.url, `postgres://${pg.username || 'postgres'}@${encodeURIComponent(realpathSync('/var/run/postgresql'))}:5432${pg.pathname}`);
+      assert.equal(
+        viaSocket.body.url,
+        `postgres://${pg.username || 'postgres'}@${encodeURIComponent(realpathSync('/var/run/postgresql'))}:5432${pg.pathname}`,
+      );
     } finally {
       await sock.close();
     }
@@ -186,7 +241,11 @@ describeEachDialect('data connections closed by default', (dialect) => {
       assert.match(r.body.error.message, /BATCHGATE_CONNECTION_SOURCES/);
     }
     // Registered while a list allowed it, then the list is removed: the stored connection is refused at use.
-    const open = await startTestService(dialect, { db: s.db, worker: false, settings: { secretKey: s.db.ctx.settings.secretKey, connectionSources: [src.dir] } });
+    const open = await startTestService(dialect, {
+      db: s.db,
+      worker: false,
+      settings: { secretKey: s.db.ctx.settings.secretKey, connectionSources: [src.dir] },
+    });
     let id: string;
     try {
       const r = await open.client(s.root.token).post(base, { name: 'y', url: src.path });
@@ -196,6 +255,10 @@ describeEachDialect('data connections closed by default', (dialect) => {
       await open.close();
     }
     const tables = await s.root.get(`${base}/${id}/tables`);
-    assert.deepEqual([tables.status, tables.body.error?.code], [400, 'CONNECTION_NOT_ALLOWED'], JSON.stringify(tables.body));
+    assert.deepEqual(
+      [tables.status, tables.body.error?.code],
+      [400, 'CONNECTION_NOT_ALLOWED'],
+      JSON.stringify(tables.body),
+    );
   });
 });

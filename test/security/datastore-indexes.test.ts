@@ -76,7 +76,11 @@ describeEachDialect('datastore indexes', (dialect) => {
     const rows =
       dialect === 'sqlite'
         ? await sql<{ name: string }>`select name from sqlite_master where type = 'index' order by name`.execute(db)
-        : await sql<{ name: string }>`select indexname as name from pg_indexes where schemaname = current_schema() order by indexname`.execute(db);
+        : await sql<{
+            name: string;
+          }>`select indexname as name from pg_indexes where schemaname = current_schema() order by indexname`.execute(
+            db,
+          );
     return rows.rows.map((r) => r.name);
   }
 
@@ -101,7 +105,8 @@ describeEachDialect('datastore indexes', (dialect) => {
     for (const table of ['item_index_text', 'item_index_num']) {
       const rows = await sql<{ datastore_id: string; field_id: string; value: string | number; item_id: string }>`
         select datastore_id, field_id, value, item_id from ${sql.table(table)}`.execute(db);
-      for (const r of rows.rows) actual.push([r.datastore_id, r.field_id, table === 'item_index_num' ? Number(r.value) : r.value, r.item_id]);
+      for (const r of rows.rows)
+        actual.push([r.datastore_id, r.field_id, table === 'item_index_num' ? Number(r.value) : r.value, r.item_id]);
     }
     return { actual: actual.map(key).sort(), expected: expected.map(key).sort() };
   }
@@ -127,7 +132,18 @@ describeEachDialect('datastore indexes', (dialect) => {
   });
 
   it('keeps the typed index rows equal to the fields through create, import, update, actions, batches and revert', async () => {
-    const one = await owner.post(`${base()}/datastores/idx/items`, { title: 'one', fields: { code: 'X-1', amount: 1.5, due: '2024-03-01', seen_at: '2024-03-01T10:00:00+02:00', kind: 'a', owners: ['1'], extra: { code: 'not indexed' } } });
+    const one = await owner.post(`${base()}/datastores/idx/items`, {
+      title: 'one',
+      fields: {
+        code: 'X-1',
+        amount: 1.5,
+        due: '2024-03-01',
+        seen_at: '2024-03-01T10:00:00+02:00',
+        kind: 'a',
+        owners: ['1'],
+        extra: { code: 'not indexed' },
+      },
+    });
     assert.equal(one.status, 201, JSON.stringify(one.body));
     await assertConsistent('single create');
 
@@ -144,7 +160,9 @@ describeEachDialect('datastore indexes', (dialect) => {
     await assertConsistent('bulk import');
     const [two, three] = imported.body.ids as string[];
 
-    const patched = await owner.patch(`${base()}/items/${two}`, { fields: { code: 'X-2b', amount: null, due: '2025-01-01' } });
+    const patched = await owner.patch(`${base()}/items/${two}`, {
+      fields: { code: 'X-2b', amount: null, due: '2025-01-01' },
+    });
     assert.equal(patched.status, 200, JSON.stringify(patched.body));
     await assertConsistent('update');
 
@@ -152,11 +170,22 @@ describeEachDialect('datastore indexes', (dialect) => {
     assert.equal(acted.status, 200, JSON.stringify(acted.body));
     await assertConsistent('action with set_fields');
 
-    const batch = await owner.post(`${base()}/batches`, { operation: 'update', target: { datastore: 'idx', conditions: [] }, fields: { kind: 'b', amount: 42, code: 'bulk' } });
+    const batch = await owner.post(`${base()}/batches`, {
+      operation: 'update',
+      target: { datastore: 'idx', conditions: [] },
+      fields: { kind: 'b', amount: 42, code: 'bulk' },
+    });
     assert.equal(batch.status, 202, JSON.stringify(batch.body));
     assert.equal((await waitForBatch(owner, ws, batch.body.id)).state, 'succeeded');
     await assertConsistent('batch update');
-    assert.deepEqual(await titles([{ id: 'amount', search_value: [42], exact_match: true }]), ['empty', 'long-a', 'long-b', 'one', 'three', 'two']);
+    assert.deepEqual(await titles([{ id: 'amount', search_value: [42], exact_match: true }]), [
+      'empty',
+      'long-a',
+      'long-b',
+      'one',
+      'three',
+      'two',
+    ]);
 
     const revert = await owner.post(`${base()}/batches/${batch.body.id}/revert`, {});
     assert.equal(revert.status, 202, JSON.stringify(revert.body));
@@ -164,7 +193,11 @@ describeEachDialect('datastore indexes', (dialect) => {
     await assertConsistent('revert');
     assert.deepEqual(await titles([{ id: 'amount', search_value: [42], exact_match: true }]), []);
 
-    const actions = await owner.post(`${base()}/batches`, { operation: 'action', action: 'close', target: { datastore: 'idx', conditions: [{ id: 'status', search_value: ['open'] }] } });
+    const actions = await owner.post(`${base()}/batches`, {
+      operation: 'action',
+      action: 'close',
+      target: { datastore: 'idx', conditions: [{ id: 'status', search_value: ['open'] }] },
+    });
     assert.equal(actions.status, 202, JSON.stringify(actions.body));
     assert.equal((await waitForBatch(owner, ws, actions.body.id)).state, 'succeeded');
     await assertConsistent('batch action with set_fields');
@@ -172,7 +205,10 @@ describeEachDialect('datastore indexes', (dialect) => {
 
   it('keeps them through a draft kept and then applied', async () => {
     assert.equal((await owner.post(`${base()}/datastores`, CATALOG_DS)).status, 201);
-    const created = await owner.post(`${base()}/datastores/cat/items`, { title: 'c1', fields: { price: 10, label: 'first' } });
+    const created = await owner.post(`${base()}/datastores/cat/items`, {
+      title: 'c1',
+      fields: { price: 10, label: 'first' },
+    });
     const id = created.body.id as string;
     assert.equal((await owner.post(`${base()}/items/${id}/actions/release`, {})).status, 200);
     const edit = await owner.patch(`${base()}/items/${id}`, { fields: { price: 11, label: 'second' } });
@@ -191,15 +227,25 @@ describeEachDialect('datastore indexes', (dialect) => {
     assert.equal(r.status, 201, JSON.stringify(r.body));
     const imported = await owner.post(`${base()}/datastores/srch/items`, {
       items: [
-        { title: 'a', fields: { code: LONG_A, amount: 1, due: '2024-01-01', seen_at: '2024-01-01T00:00:00.000Z', kind: 'a' } },
-        { title: 'b', fields: { code: LONG_B, amount: 2.5, due: '2024-02-01', seen_at: '2024-02-01T12:00:00.000Z', kind: 'b' } },
+        {
+          title: 'a',
+          fields: { code: LONG_A, amount: 1, due: '2024-01-01', seen_at: '2024-01-01T00:00:00.000Z', kind: 'a' },
+        },
+        {
+          title: 'b',
+          fields: { code: LONG_B, amount: 2.5, due: '2024-02-01', seen_at: '2024-02-01T12:00:00.000Z', kind: 'b' },
+        },
         { title: 'c', fields: { code: 'short', amount: -1, due: '2024-03-01', kind: 'a' } },
         { title: 'd', fields: { code: '', amount: 0 } },
         { title: 'e', fields: {} },
       ],
     });
     assert.equal(imported.status, 201, JSON.stringify(imported.body));
-    const c = (id: string, search_value: unknown[], opts: Record<string, unknown> = {}) => ({ id, search_value, ...opts });
+    const c = (id: string, search_value: unknown[], opts: Record<string, unknown> = {}) => ({
+      id,
+      search_value,
+      ...opts,
+    });
     const cases: [unknown[], string[]][] = [
       [[c('code', [LONG_A], { exact_match: true })], ['a']],
       [[c('code', [LONG_B, 'short'], { exact_match: true })], ['b', 'c']],
@@ -223,10 +269,11 @@ describeEachDialect('datastore indexes', (dialect) => {
       [[c('kind', ['a', 'b'], { not_match: true })], ['d', 'e']],
       [[{ conditions: [c('kind', ['b']), c('amount', [null, 0])], use_or_condition: true }], ['b', 'c', 'd']],
     ];
-    for (const [conditions, expected] of cases) assert.deepEqual(await titles(conditions, 'srch'), expected, JSON.stringify(conditions));
+    for (const [conditions, expected] of cases)
+      assert.deepEqual(await titles(conditions, 'srch'), expected, JSON.stringify(conditions));
   });
 
-  it('limits datastores per workspace, counting a DataArts workspace\'s own', async () => {
+  it("limits datastores per workspace, counting a DataArts workspace's own", async () => {
     const mine = await owner.post('/api/v1/workspaces', { name: 'quota', project_id: 'quota-p' });
     assert.equal(mine.status, 201, JSON.stringify(mine.body));
     const listed = await owner.get(`/api/v1/workspaces/${mine.body.id}/datastores`);
@@ -236,7 +283,10 @@ describeEachDialect('datastore indexes', (dialect) => {
       const r = await owner.post(`/api/v1/workspaces/${mine.body.id}/datastores`, { ...DS, display_id: `q${i}` });
       assert.equal(r.status, 201, JSON.stringify(r.body));
     }
-    const over = await owner.post(`/api/v1/workspaces/${mine.body.id}/datastores`, { ...DS, display_id: 'one_too_many' });
+    const over = await owner.post(`/api/v1/workspaces/${mine.body.id}/datastores`, {
+      ...DS,
+      display_id: 'one_too_many',
+    });
     assert.equal(over.status, 409, JSON.stringify(over.body));
     assert.equal(over.body.error.code, 'QUOTA_EXCEEDED');
     assert.match(over.body.error.message, /BATCHGATE_MAX_DATASTORES_PER_WORKSPACE/);
@@ -252,18 +302,25 @@ describeEachDialect('datastore indexes', (dialect) => {
     assert.equal(over.body.error.code, 'QUOTA_EXCEEDED');
     assert.match(over.body.error.message, /BATCHGATE_MAX_WORKSPACES_PER_USER/);
     assert.equal((await u.get('/api/v1/workspaces')).body.workspaces.length, 2);
-    for (let i = 0; i < 3; i++) assert.equal((await s.root.post('/api/v1/workspaces', { name: `root-${i}` })).status, 201);
+    for (let i = 0; i < 3; i++)
+      assert.equal((await s.root.post('/api/v1/workspaces', { name: `root-${i}` })).status, 201);
   });
 
   it('refuses a DataArts workspace whose datastores exceed the quota, and creates none of it', async () => {
-    const small = await startTestService(dialect, { settings: { quotas: { datastoresPerWorkspace: 10, workspacesPerUser: 5 } } });
+    const small = await startTestService(dialect, {
+      settings: { quotas: { datastoresPerWorkspace: 10, workspacesPerUser: 5 } },
+    });
     try {
       const u = (await small.user('dataarts')).api;
       const r = await u.post('/api/v1/workspaces', { name: 'da', project_id: 'too-many' });
       assert.equal(r.status, 409, JSON.stringify(r.body));
       assert.equal(r.body.error.code, 'QUOTA_EXCEEDED');
       assert.deepEqual((await u.get('/api/v1/workspaces')).body.workspaces, []);
-      assert.equal((await small.db.ctx.db.selectFrom('workspace').select('id').where('project_id', '=', 'too-many').execute()).length, 0);
+      assert.equal(
+        (await small.db.ctx.db.selectFrom('workspace').select('id').where('project_id', '=', 'too-many').execute())
+          .length,
+        0,
+      );
     } finally {
       await small.close();
     }
@@ -272,7 +329,10 @@ describeEachDialect('datastore indexes', (dialect) => {
 
 it('reads the quotas from the environment', () => {
   assert.deepEqual(readConfig({}).quotas, { datastoresPerWorkspace: 100, workspacesPerUser: 20 });
-  assert.deepEqual(readConfig({ BATCHGATE_MAX_DATASTORES_PER_WORKSPACE: '50', BATCHGATE_MAX_WORKSPACES_PER_USER: '0' }).quotas, { datastoresPerWorkspace: 50, workspacesPerUser: 0 });
+  assert.deepEqual(
+    readConfig({ BATCHGATE_MAX_DATASTORES_PER_WORKSPACE: '50', BATCHGATE_MAX_WORKSPACES_PER_USER: '0' }).quotas,
+    { datastoresPerWorkspace: 50, workspacesPerUser: 0 },
+  );
   assert.throws(() => readConfig({ BATCHGATE_MAX_WORKSPACES_PER_USER: '-1' }), /BATCHGATE_MAX_WORKSPACES_PER_USER/);
 });
 
@@ -280,21 +340,34 @@ describeEachDialect('migration 0010', (dialect) => {
   it('drops the per-field indexes and indexes the items written before it', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'bg-mig-'));
     const pgSchema = dialect === 'postgres' ? await createPgSchema() : null;
-    const opened = dialect === 'sqlite' ? openDb(join(dir, 'm.db')) : openDb(PG_URL, { schema: pgSchema!.schema, poolSize: 2 });
+    const opened =
+      dialect === 'sqlite' ? openDb(join(dir, 'm.db')) : openDb(PG_URL, { schema: pgSchema!.schema, poolSize: 2 });
     try {
       await migrate(opened, '0009-webhooks');
       const db = opened.db;
       const j = opened.caps.writeJson;
-      await db.insertInto('workspace').values({ id: 'w1', name: 'w', project_id: null, created_by: null, created_at: 1 }).execute();
-      await db.insertInto('datastore').values({ id: 'd1', workspace_id: 'w1', display_id: 'd', name: 'd', created_at: 1, drafts: null }).execute();
+      await db
+        .insertInto('workspace')
+        .values({ id: 'w1', name: 'w', project_id: null, created_by: null, created_at: 1 })
+        .execute();
+      await db
+        .insertInto('datastore')
+        .values({ id: 'd1', workspace_id: 'w1', display_id: 'd', name: 'd', created_at: 1, drafts: null })
+        .execute();
       const fields = [
         { id: 'f1', display_id: 'code', type: 'text' },
         { id: 'f2', display_id: 'amount', type: 'number' },
         { id: 'f3', display_id: 'due', type: 'date' },
         { id: 'f4', display_id: 'owners', type: 'users' },
       ];
-      await db.insertInto('ds_field').values(fields.map((f, i) => ({ ...f, datastore_id: 'd1', name: f.display_id, options: null, position: i }))).execute();
-      await db.insertInto('ds_status').values({ id: 's1', datastore_id: 'd1', display_id: 'open', name: 'Open', position: 0 }).execute();
+      await db
+        .insertInto('ds_field')
+        .values(fields.map((f, i) => ({ ...f, datastore_id: 'd1', name: f.display_id, options: null, position: i })))
+        .execute();
+      await db
+        .insertInto('ds_status')
+        .values({ id: 's1', datastore_id: 'd1', display_id: 'open', name: 'Open', position: 0 })
+        .execute();
       const values = [
         { code: LONG_A, amount: 1.5, due: '2024-01-01', owners: ['1'] },
         { code: 'x', amount: -2, extra: 'not a field' },
@@ -303,7 +376,21 @@ describeEachDialect('migration 0010', (dialect) => {
       ];
       await db
         .insertInto('item')
-        .values(values.map((v, i) => ({ id: `i${i}`, workspace_id: 'w1', datastore_id: 'd1', title: `t${i}`, status_id: 's1', fields: j(v)!, rev_no: 1, created_at: 1, created_by: null, updated_at: 1, updated_by: null })))
+        .values(
+          values.map((v, i) => ({
+            id: `i${i}`,
+            workspace_id: 'w1',
+            datastore_id: 'd1',
+            title: `t${i}`,
+            status_id: 's1',
+            fields: j(v)!,
+            rev_no: 1,
+            created_at: 1,
+            created_by: null,
+            updated_at: 1,
+            updated_by: null,
+          })),
+        )
         .execute();
       const expr = dialect === 'sqlite' ? sql.raw(`json_extract(fields, '$.code')`) : sql.raw(`(fields ->> 'code')`);
       await sql`create index item_f_f1 on item (${expr}) where datastore_id = 'd1'`.execute(db);
@@ -312,17 +399,40 @@ describeEachDialect('migration 0010', (dialect) => {
       const indexes =
         dialect === 'sqlite'
           ? await sql<{ name: string }>`select name from sqlite_master where type = 'index'`.execute(db)
-          : await sql<{ name: string }>`select indexname as name from pg_indexes where schemaname = current_schema()`.execute(db);
-      assert.deepEqual(indexes.rows.filter((r) => r.name.startsWith('item_f_')), []);
-      const text = await sql<{ field_id: string; value: string; item_id: string }>`select field_id, value, item_id from item_index_text order by item_id, field_id`.execute(db);
-      const num = await sql<{ field_id: string; value: number; item_id: string }>`select field_id, value, item_id from item_index_num order by item_id`.execute(db);
-      assert.deepEqual(text.rows.map((r) => [r.item_id, r.field_id, r.value]), [
-        ['i0', 'f1', [...LONG_A].slice(0, INDEXED_TEXT_CHARS).join('')],
-        ['i0', 'f3', '2024-01-01'],
-        ['i1', 'f1', 'x'],
-        ['i2', 'f1', ''],
-      ]);
-      assert.deepEqual(num.rows.map((r) => [r.item_id, r.field_id, Number(r.value)]), [['i0', 'f2', 1.5], ['i1', 'f2', -2], ['i2', 'f2', 1e21]]);
+          : await sql<{
+              name: string;
+            }>`select indexname as name from pg_indexes where schemaname = current_schema()`.execute(db);
+      assert.deepEqual(
+        indexes.rows.filter((r) => r.name.startsWith('item_f_')),
+        [],
+      );
+      const text = await sql<{
+        field_id: string;
+        value: string;
+        item_id: string;
+      }>`select field_id, value, item_id from item_index_text order by item_id, field_id`.execute(db);
+      const num = await sql<{
+        field_id: string;
+        value: number;
+        item_id: string;
+      }>`select field_id, value, item_id from item_index_num order by item_id`.execute(db);
+      assert.deepEqual(
+        text.rows.map((r) => [r.item_id, r.field_id, r.value]),
+        [
+          ['i0', 'f1', [...LONG_A].slice(0, INDEXED_TEXT_CHARS).join('')],
+          ['i0', 'f3', '2024-01-01'],
+          ['i1', 'f1', 'x'],
+          ['i2', 'f1', ''],
+        ],
+      );
+      assert.deepEqual(
+        num.rows.map((r) => [r.item_id, r.field_id, Number(r.value)]),
+        [
+          ['i0', 'f2', 1.5],
+          ['i1', 'f2', -2],
+          ['i2', 'f2', 1e21],
+        ],
+      );
     } finally {
       await opened.close();
       await pgSchema?.drop();

@@ -23,7 +23,10 @@ describeEachDialect('security: four-eyes keeps DataArts fast_approval as documen
 
   async function entities(n: number, prefix: string): Promise<string[]> {
     const r = await owner.post(`/api/v1/workspaces/${ws}/datastores/CODE_TABLE/items`, {
-      items: Array.from({ length: n }, (_, i) => ({ title: `${prefix}${i}`, fields: { biz_info: { code: `${prefix}${i}` } } })),
+      items: Array.from({ length: n }, (_, i) => ({
+        title: `${prefix}${i}`,
+        fields: { biz_info: { code: `${prefix}${i}` } },
+      })),
     });
     assert.equal(r.status, 201, JSON.stringify(r.body));
     return r.body.ids;
@@ -46,7 +49,10 @@ describeEachDialect('security: four-eyes keeps DataArts fast_approval as documen
     const fast = await entities(2, 'fast');
     const r = await publish(fast, true);
     assert.equal(r.status, 200, JSON.stringify(r.body));
-    assert.deepEqual(r.body.data.value.groups.map((g: any) => g.remark), ['PASSED', 'PASSED']);
+    assert.deepEqual(
+      r.body.data.value.groups.map((g: any) => g.remark),
+      ['PASSED', 'PASSED'],
+    );
     assert.deepEqual(await statusesOf(s, fast), ['PUBLISHED', 'PUBLISHED']);
 
     const slow = await entities(1, 'slow');
@@ -61,11 +67,24 @@ describeEachDialect('security: four-eyes keeps DataArts fast_approval as documen
 
   it('without the flag (a datastore provisioned before 0011) fast_approval is refused; migration 0011 restores it', async () => {
     const db = s.db.ctx.db;
-    const ds = await db.selectFrom('datastore').select('id').where('workspace_id', '=', ws).where('display_id', '=', 'CODE_TABLE').executeTakeFirstOrThrow();
-    const rows = await db.selectFrom('ds_action').select(['id', 'approval']).where('datastore_id', '=', ds.id).execute();
+    const ds = await db
+      .selectFrom('datastore')
+      .select('id')
+      .where('workspace_id', '=', ws)
+      .where('display_id', '=', 'CODE_TABLE')
+      .executeTakeFirstOrThrow();
+    const rows = await db
+      .selectFrom('ds_action')
+      .select(['id', 'approval'])
+      .where('datastore_id', '=', ds.id)
+      .execute();
     for (const r of rows) {
       const { allow_self_approval: _dropped, ...old } = s.db.ctx.caps.readJson<Record<string, unknown>>(r.approval);
-      await db.updateTable('ds_action').set({ approval: s.db.ctx.caps.writeJson(old) }).where('id', '=', r.id).execute();
+      await db
+        .updateTable('ds_action')
+        .set({ approval: s.db.ctx.caps.writeJson(old) })
+        .where('id', '=', r.id)
+        .execute();
     }
     s.db.ctx.cache.clear(); // datastore definitions are cached; this test edited one underneath
 
@@ -79,7 +98,10 @@ describeEachDialect('security: four-eyes keeps DataArts fast_approval as documen
     await allowSelfApprovalOnDataarts(db as never, s.db.ctx.caps);
     s.db.ctx.cache.clear();
     const again = await publish(refused, true);
-    assert.deepEqual(again.body.data.value.groups.map((g: any) => g.remark), ['PASSED']);
+    assert.deepEqual(
+      again.body.data.value.groups.map((g: any) => g.remark),
+      ['PASSED'],
+    );
     assert.deepEqual(await statusesOf(s, refused), ['PUBLISHED']);
   });
 });

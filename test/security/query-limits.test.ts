@@ -13,7 +13,12 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, it } from 'node:test';
 import { readConfig } from '../../src/config.ts';
-import { MAX_CONDITION_PATTERNS, MAX_PATTERN_BYTES, MAX_TEXT_PATTERNS, MAX_TOTAL_PATTERN_BYTES } from '../../src/core/conditions.ts';
+import {
+  MAX_CONDITION_PATTERNS,
+  MAX_PATTERN_BYTES,
+  MAX_TEXT_PATTERNS,
+  MAX_TOTAL_PATTERN_BYTES,
+} from '../../src/core/conditions.ts';
 import { createPgSchema, describeEachDialect, PG_URL } from '../helpers/db.ts';
 import { cleanupProcesses, serveProcess, stop, tempDir, type Server } from '../helpers/processes.ts';
 import { httpClient, type Client } from '../helpers/service.ts';
@@ -28,14 +33,19 @@ const DS = {
   name: 'Documents',
   display_id: 'docs',
   fields: [{ display_id: 'body', name: 'Body', type: 'text' }],
-  statuses: [{ display_id: 'open', name: 'Open' }, { display_id: 'done', name: 'Done' }],
+  statuses: [
+    { display_id: 'open', name: 'Open' },
+    { display_id: 'done', name: 'Done' },
+  ],
   actions: [{ display_id: 'close', name: 'Close', from: ['open'], to: 'done' }],
 };
 
 /** The worst search the budgets allow: MAX_TOTAL_PATTERN_BYTES of patterns, each as long as allowed. */
 function worstConditions() {
   const n = Math.floor(MAX_TOTAL_PATTERN_BYTES / MAX_PATTERN_BYTES);
-  const patterns = Array.from({ length: n }, (_, i) => `${'a'.repeat(MAX_PATTERN_BYTES - 2)}${String.fromCharCode(98 + i)}!`.slice(-MAX_PATTERN_BYTES));
+  const patterns = Array.from({ length: n }, (_, i) =>
+    `${'a'.repeat(MAX_PATTERN_BYTES - 2)}${String.fromCharCode(98 + i)}!`.slice(-MAX_PATTERN_BYTES),
+  );
   return [{ id: 'body', search_value: patterns }];
 }
 
@@ -68,7 +78,12 @@ describeEachDialect('query limits', (dialect) => {
     } else {
       env = { DATABASE_URL: join(tempDir('bg-qlimit-'), 'bg.db') };
     }
-    server = await serveProcess({ ...env, BATCHGATE_ADMIN_TOKEN: ADMIN, BATCHGATE_DEMO: '0', BATCHGATE_QUERY_TIMEOUT_MS: String(TIMEOUT_MS) });
+    server = await serveProcess({
+      ...env,
+      BATCHGATE_ADMIN_TOKEN: ADMIN,
+      BATCHGATE_DEMO: '0',
+      BATCHGATE_QUERY_TIMEOUT_MS: String(TIMEOUT_MS),
+    });
     const root = httpClient(server.base, ADMIN, 120_000);
     const userWithToken = async (name: string) => {
       const u = await root.post('/api/v1/users', { name });
@@ -78,14 +93,19 @@ describeEachDialect('query limits', (dialect) => {
     };
     attacker = await userWithToken('attacker');
     victim = await userWithToken('victim');
-    for (const [api, set] of [[attacker, (w: string) => (A = w)], [victim, (w: string) => (V = w)]] as const) {
+    for (const [api, set] of [
+      [attacker, (w: string) => (A = w)],
+      [victim, (w: string) => (V = w)],
+    ] as const) {
       const ws = await api.post('/api/v1/workspaces', { name: 'ws' });
       assert.equal(ws.status, 201, JSON.stringify(ws.body));
       set(`/api/v1/workspaces/${ws.body.id}`);
     }
     for (const W of [A, V]) assert.equal((await (W === A ? attacker : victim).post(`${W}/datastores`, DS)).status, 201);
     const big = 'a'.repeat(65_535);
-    const imported = await attacker.post(`${A}/datastores/docs/items`, { items: Array.from({ length: ITEMS }, (_, i) => ({ title: `doc ${i}`, fields: { body: big } })) });
+    const imported = await attacker.post(`${A}/datastores/docs/items`, {
+      items: Array.from({ length: ITEMS }, (_, i) => ({ title: `doc ${i}`, fields: { body: big } })),
+    });
     assert.equal(imported.status, 201, JSON.stringify(imported.body).slice(0, 500));
     attackerItems = imported.body.ids;
     const mine = await victim.post(`${V}/datastores/docs/items`, { title: 'mine', fields: { body: 'hello' } });
@@ -100,7 +120,9 @@ describeEachDialect('query limits', (dialect) => {
 
   it('a worst-case search answers 503 QUERY_TIMEOUT, and another tenant is answered while it runs', async () => {
     const order: string[] = [];
-    const slow = attacker.post(`${A}/datastores/docs/items/search`, { conditions: worstConditions() }).then((r) => (order.push('search'), r));
+    const slow = attacker
+      .post(`${A}/datastores/docs/items/search`, { conditions: worstConditions() })
+      .then((r) => (order.push('search'), r));
     // Let the search reach the database before the other tenant asks (the search is seconds long unbounded).
     await new Promise((r) => setTimeout(r, 150));
     const got = await victim.get(`${V}/items/${victimItem}`).then((r) => (order.push('get'), r));
@@ -113,9 +135,15 @@ describeEachDialect('query limits', (dialect) => {
 
   it("one tenant's many slow searches leave readers for another tenant's search", async () => {
     const order: string[] = [];
-    const slow = Array.from({ length: 10 }, () => attacker.post(`${A}/datastores/docs/items/search`, { conditions: worstConditions() }).then((r) => (order.push('slow'), r)));
+    const slow = Array.from({ length: 10 }, () =>
+      attacker
+        .post(`${A}/datastores/docs/items/search`, { conditions: worstConditions() })
+        .then((r) => (order.push('slow'), r)),
+    );
     await new Promise((r) => setTimeout(r, 150));
-    const mine = await victim.post(`${V}/datastores/docs/items/search`, { conditions: [{ id: 'body', search_value: ['hell'] }] }).then((r) => (order.push('other'), r));
+    const mine = await victim
+      .post(`${V}/datastores/docs/items/search`, { conditions: [{ id: 'body', search_value: ['hell'] }] })
+      .then((r) => (order.push('other'), r));
     assert.equal(mine.status, 200, JSON.stringify(mine.body));
     assert.equal(mine.body.total, 1);
     const answers = await Promise.all(slow);
@@ -125,7 +153,10 @@ describeEachDialect('query limits', (dialect) => {
 
   it('the Hexabase door answers the same search with its 503, in its envelope', async () => {
     const ws = A.split('/').at(-1);
-    const r = await attacker.post(`/api/v0/applications/${ws}/datastores/docs/items/search`, { conditions: worstConditions(), per_page: 10 });
+    const r = await attacker.post(`/api/v0/applications/${ws}/datastores/docs/items/search`, {
+      conditions: worstConditions(),
+      per_page: 10,
+    });
     assert.equal(r.status, 503, JSON.stringify(r.body));
     assert.equal(r.body.error_code, 'SYSTEM_ERROR');
   });
@@ -133,12 +164,22 @@ describeEachDialect('query limits', (dialect) => {
   it('a batch submitted by such conditions answers QUERY_TIMEOUT and nothing changes', async () => {
     const before = await attacker.get(`${A}/batches`);
     const order: string[] = [];
-    const submit = attacker.post(`${A}/batches`, { operation: 'update', fields: { body: 'x' }, target: { datastore: 'docs', conditions: worstConditions() } }).then((r) => (order.push('batch'), r));
+    const submit = attacker
+      .post(`${A}/batches`, {
+        operation: 'update',
+        fields: { body: 'x' },
+        target: { datastore: 'docs', conditions: worstConditions() },
+      })
+      .then((r) => (order.push('batch'), r));
     await new Promise((r) => setTimeout(r, 150));
     const got = await victim.get(`${V}/items/${victimItem}`).then((r) => (order.push('get'), r));
     assert.equal(got.status, 200);
     const r = await submit;
-    assert.deepEqual(order, ['get', 'batch'], "the other tenant's GET item is answered while the batch's conditions are matched");
+    assert.deepEqual(
+      order,
+      ['get', 'batch'],
+      "the other tenant's GET item is answered while the batch's conditions are matched",
+    );
     assert.equal(r.status, 503, JSON.stringify(r.body));
     assert.equal(r.body.error.code, 'QUERY_TIMEOUT');
     const afterList = await attacker.get(`${A}/batches`);
@@ -146,7 +187,12 @@ describeEachDialect('query limits', (dialect) => {
     const item = await attacker.get(`${A}/items/${attackerItems[0]}`);
     assert.equal(item.body.rev_no, 1, 'no item changed');
     // The same request within the budgets and fast (a short pattern) still works.
-    const ok = await attacker.post(`${A}/batches`, { operation: 'update', fields: { body: 'x' }, dry_run: true, target: { datastore: 'docs', conditions: [{ id: 'body', search_value: ['aaa'] }] } });
+    const ok = await attacker.post(`${A}/batches`, {
+      operation: 'update',
+      fields: { body: 'x' },
+      dry_run: true,
+      target: { datastore: 'docs', conditions: [{ id: 'body', search_value: ['aaa'] }] },
+    });
     assert.equal(ok.status, 202, JSON.stringify(ok.body));
     assert.equal(ok.body.total, ITEMS);
   });
@@ -154,7 +200,8 @@ describeEachDialect('query limits', (dialect) => {
   it('text conditions over their budgets answer 400 INVALID_CONDITION, through every door', async () => {
     const search = (conditions: unknown) => attacker.post(`${A}/datastores/docs/items/search`, { conditions });
     const ws = A.split('/').at(-1);
-    const hexa = (conditions: unknown) => attacker.post(`/api/v0/applications/${ws}/datastores/docs/items/search`, { conditions, per_page: 10 });
+    const hexa = (conditions: unknown) =>
+      attacker.post(`/api/v0/applications/${ws}/datastores/docs/items/search`, { conditions, per_page: 10 });
     const overBudget = [
       // One pattern too long.
       [{ id: 'body', search_value: ['x'.repeat(MAX_PATTERN_BYTES + 1)] }],
@@ -163,9 +210,18 @@ describeEachDialect('query limits', (dialect) => {
       // Too many patterns in one condition.
       [{ id: 'body', search_value: Array.from({ length: MAX_CONDITION_PATTERNS + 1 }, (_, i) => `p${i}`) }],
       // Too many patterns in one search, spread over conditions.
-      Array.from({ length: MAX_TEXT_PATTERNS + 1 }, (_, i) => ({ id: 'body', search_value: [`p${i}`], not_match: true })),
+      Array.from({ length: MAX_TEXT_PATTERNS + 1 }, (_, i) => ({
+        id: 'body',
+        search_value: [`p${i}`],
+        not_match: true,
+      })),
       // Too many characters in all, each pattern within its own limit.
-      [0, 1].map((j) => ({ id: 'body', search_value: Array.from({ length: Math.floor(MAX_TOTAL_PATTERN_BYTES / 200) + 1 }, (_, i) => `${j}-${i}`.padEnd(100, 'z')) })),
+      [0, 1].map((j) => ({
+        id: 'body',
+        search_value: Array.from({ length: Math.floor(MAX_TOTAL_PATTERN_BYTES / 200) + 1 }, (_, i) =>
+          `${j}-${i}`.padEnd(100, 'z'),
+        ),
+      })),
       // Bytes, not characters: 129 two-byte characters are over 256 bytes.
       [{ id: 'body', search_value: ['é'.repeat(Math.floor(MAX_PATTERN_BYTES / 2) + 1)] }],
     ];
@@ -176,17 +232,26 @@ describeEachDialect('query limits', (dialect) => {
       const h = await hexa(conditions);
       assert.equal(h.status, 400, JSON.stringify(h.body).slice(0, 300));
       assert.equal(h.body.error_code, 'INVALID_PARAMS');
-      const b = await attacker.post(`${A}/batches`, { operation: 'update', fields: { body: 'x' }, dry_run: true, target: { datastore: 'docs', conditions } });
+      const b = await attacker.post(`${A}/batches`, {
+        operation: 'update',
+        fields: { body: 'x' },
+        dry_run: true,
+        target: { datastore: 'docs', conditions },
+      });
       assert.equal(b.status, 400, JSON.stringify(b.body).slice(0, 300));
       assert.equal(b.body.error.code, 'INVALID_CONDITION');
     }
     // Exactly at the budgets is accepted (and fast: short runs of text).
     const half = MAX_TEXT_PATTERNS / 2;
     assert.ok(half <= MAX_CONDITION_PATTERNS);
-    const atLimit = await search([0, 1].map((j) => ({ id: 'body', search_value: Array.from({ length: half }, (_, i) => `zz${j}-${i}`) })));
+    const atLimit = await search(
+      [0, 1].map((j) => ({ id: 'body', search_value: Array.from({ length: half }, (_, i) => `zz${j}-${i}`) })),
+    );
     assert.equal(atLimit.status, 200, JSON.stringify(atLimit.body).slice(0, 300));
     // Exact matches are equality tests, not patterns: long lists of them stay allowed.
-    const exact = await search([{ id: 'title', exact_match: true, search_value: Array.from({ length: 500 }, (_, i) => `doc ${i}`) }]);
+    const exact = await search([
+      { id: 'title', exact_match: true, search_value: Array.from({ length: 500 }, (_, i) => `doc ${i}`) },
+    ]);
     assert.equal(exact.status, 200);
     assert.equal(exact.body.total, ITEMS);
   });

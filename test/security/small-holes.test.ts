@@ -26,18 +26,37 @@ describeEachDialect('prototype names', (dialect) => {
   after(() => s.close());
 
   it('refuses __proto__, constructor and prototype as field, status, action and datastore display_ids', async () => {
-    const simple = { name: 'P', fields: [{ display_id: 'amount', name: 'A', type: 'number' }], statuses: [{ display_id: 'open', name: 'Open' }], actions: [{ display_id: 'go', name: 'Go', to: 'open' }] };
+    const simple = {
+      name: 'P',
+      fields: [{ display_id: 'amount', name: 'A', type: 'number' }],
+      statuses: [{ display_id: 'open', name: 'Open' }],
+      actions: [{ display_id: 'go', name: 'Go', to: 'open' }],
+    };
     for (const id of PROTO_NAMES) {
       const variants = [
-        { ...simple, display_id: `f_${id.length}`, fields: [...simple.fields, { display_id: id, name: 'X', type: 'text' }] },
+        {
+          ...simple,
+          display_id: `f_${id.length}`,
+          fields: [...simple.fields, { display_id: id, name: 'X', type: 'text' }],
+        },
         { ...simple, display_id: `s_${id.length}`, statuses: [...simple.statuses, { display_id: id, name: 'X' }] },
-        { ...simple, display_id: `a_${id.length}`, actions: [...simple.actions, { display_id: id, name: 'X', to: 'open' }] },
+        {
+          ...simple,
+          display_id: `a_${id.length}`,
+          actions: [...simple.actions, { display_id: id, name: 'X', to: 'open' }],
+        },
         { ...simple, display_id: id },
       ];
       for (const body of variants) {
         // Sent as text: a JSON object literal would take "__proto__" as its prototype rather than as a key.
-        const r = await s.root.raw('POST', `${base}/datastores`, JSON.stringify(body), { 'content-type': 'application/json' });
-        assert.deepEqual([r.status, r.body?.error?.code], [400, 'INVALID_DEFINITION'], `${id} in ${JSON.stringify(body)}: ${JSON.stringify(r.body)}`);
+        const r = await s.root.raw('POST', `${base}/datastores`, JSON.stringify(body), {
+          'content-type': 'application/json',
+        });
+        assert.deepEqual(
+          [r.status, r.body?.error?.code],
+          [400, 'INVALID_DEFINITION'],
+          `${id} in ${JSON.stringify(body)}: ${JSON.stringify(r.body)}`,
+        );
       }
     }
   });
@@ -65,7 +84,7 @@ it('builds field values in null-prototype objects: a "__proto__" key stays a key
   const field = { id: '1', display_id: '__proto__', name: 'P', type: 'json' as const, options: null };
   const out = normalizeFieldValues(new Map([['__proto__', field]]), JSON.parse('{"__proto__": {"polluted": 1}}'));
   assert.deepEqual(Object.keys(out), ['__proto__']);
-  assert.equal((out as any).polluted, undefined, 'the value is not the object\'s prototype');
+  assert.equal((out as any).polluted, undefined, "the value is not the object's prototype");
   assert.equal(JSON.stringify(out), '{"__proto__":{"polluted":1}}');
 });
 

@@ -13,7 +13,13 @@ import { describeEachDialect } from '../helpers/db.ts';
 import { PURCHASE_DS, startTestService, TEST_AUTH_FAILURE_LIMIT, type TestService } from '../helpers/service.ts';
 
 /** A batch scheduled an hour ahead: its stream would stay open for that hour. */
-async function scheduledBatch(s: TestService, ws: string, token: string, vendor = 'v', comment?: string): Promise<string> {
+async function scheduledBatch(
+  s: TestService,
+  ws: string,
+  token: string,
+  vendor = 'v',
+  comment?: string,
+): Promise<string> {
   const api = s.client(token);
   const items = await api.post(`/api/v1/workspaces/${ws}/datastores/pr/items`, { items: [{ title: 'a' }] });
   assert.equal(items.status, 201, JSON.stringify(items.body));
@@ -38,7 +44,9 @@ interface Stream {
 /** A raw HTTP/1.1 request for an event stream, read (or not) as the test says. */
 function openStream(base: URL, path: string, token: string, { read = true } = {}): Stream {
   const socket = connect(Number(base.port), base.hostname);
-  socket.write(`GET ${path} HTTP/1.1\r\nHost: ${base.host}\r\nAuthorization: Bearer ${token}\r\nAccept: text/event-stream\r\n\r\n`);
+  socket.write(
+    `GET ${path} HTTP/1.1\r\nHost: ${base.host}\r\nAuthorization: Bearer ${token}\r\nAccept: text/event-stream\r\n\r\n`,
+  );
   let text = '';
   let resolveStatus: (n: number) => void;
   const status = new Promise<number>((r) => (resolveStatus = r));
@@ -63,7 +71,9 @@ function openStream(base: URL, path: string, token: string, { read = true } = {}
 /** `p`, or a failure after a bound far above what it should take (a failing test ends; a passing one never waits for it). */
 async function within<T>(p: Promise<T>, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
-  const bound = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), 30_000)));
+  const bound = new Promise<never>(
+    (_, reject) => (timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), 30_000)),
+  );
   try {
     return await Promise.race([p, bound]);
   } finally {
@@ -73,7 +83,7 @@ async function within<T>(p: Promise<T>, what: string): Promise<T> {
 
 async function waitFor(what: string, check: () => boolean): Promise<void> {
   // A bound so a failure ends the test, not a threshold the test relies on.
-  for (const deadline = Date.now() + 30_000; !check(); ) {
+  for (const deadline = Date.now() + 30_000; !check();) {
     if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 10));
   }
@@ -115,7 +125,7 @@ describeEachDialect('event streams', (dialect) => {
     const removed = openStream(base, `/api/v1/workspaces/${ws}/batches/${id}/events`, api.token);
     assert.equal(await removed.status, 200);
     assert.equal((await s.root.delete(`/api/v1/workspaces/${ws}/members/${user.id}`)).status, 204);
-    const text = await within(removed.ended, 'the removed member\'s stream to end');
+    const text = await within(removed.ended, "the removed member's stream to end");
     assert.match(text, /event: error\ndata: .*WORKSPACE_NOT_FOUND/);
 
     const other = await s.user('other', ws, 'member');
@@ -123,14 +133,21 @@ describeEachDialect('event streams', (dialect) => {
     assert.equal(await revoked.status, 200);
     const tokenId = (await other.api.get(`/api/v1/users/${other.user.id}/tokens`)).body.tokens[0].id;
     assert.equal((await other.api.delete(`/api/v1/users/${other.user.id}/tokens/${tokenId}`)).status, 204);
-    assert.match(await within(revoked.ended, 'the revoked token\'s stream to end'), /event: error\ndata: .*UNAUTHENTICATED/);
+    assert.match(
+      await within(revoked.ended, "the revoked token's stream to end"),
+      /event: error\ndata: .*UNAUTHENTICATED/,
+    );
   });
 
   it('caps the streams one token holds open: TOO_MANY_STREAMS past it, and a closed one frees its place', async () => {
     const { api } = await s.user('greedy', ws, 'member');
     const id = await scheduledBatch(s, ws, api.token);
     const path = `/api/v1/workspaces/${ws}/batches/${id}/events`;
-    const open = [openStream(base, path, api.token), openStream(base, path, api.token), openStream(base, path, api.token)];
+    const open = [
+      openStream(base, path, api.token),
+      openStream(base, path, api.token),
+      openStream(base, path, api.token),
+    ];
     for (const o of open) assert.equal(await o.status, 200);
     const refused = await fetch(new URL(path, base), { headers: { authorization: `Bearer ${api.token}` } });
     assert.equal(refused.status, 429);
@@ -144,7 +161,7 @@ describeEachDialect('event streams', (dialect) => {
     await within(open[0]!.ended, 'the closed stream');
     // The server notices the close on its next write; then a new stream is taken.
     let status = 0;
-    for (const deadline = Date.now() + 30_000; status !== 200 && Date.now() < deadline; ) {
+    for (const deadline = Date.now() + 30_000; status !== 200 && Date.now() < deadline;) {
       const next = openStream(base, path, api.token);
       status = await within(next.status, 'an answer');
       if (status !== 200) await new Promise((r) => setTimeout(r, 20));

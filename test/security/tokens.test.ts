@@ -16,7 +16,10 @@ import { makeClient, startTestService, type Client, type TestService } from '../
 const LONG = 'a-long-enough-admin-token-0123456789';
 
 it('refuses a BATCHGATE_ADMIN_TOKEN shorter than 32 characters at start, naming the variable', () => {
-  assert.throws(() => readConfig({ BATCHGATE_ADMIN_TOKEN: 'some-secret' }), /BATCHGATE_ADMIN_TOKEN must be at least 32 characters/);
+  assert.throws(
+    () => readConfig({ BATCHGATE_ADMIN_TOKEN: 'some-secret' }),
+    /BATCHGATE_ADMIN_TOKEN must be at least 32 characters/,
+  );
   assert.throws(() => readConfig({ BATCHGATE_ADMIN_TOKEN: 'x'.repeat(31) }), /BATCHGATE_ADMIN_TOKEN/);
   assert.equal(readConfig({ BATCHGATE_ADMIN_TOKEN: 'x'.repeat(32) }).adminToken, 'x'.repeat(32));
   assert.equal(readConfig({}).adminToken, null);
@@ -36,7 +39,10 @@ describeEachDialect('API tokens', (dialect) => {
 
   it('lists, labels and revokes my own tokens, and never shows a secret', async () => {
     const { user, api } = await s.user('me');
-    const created = await api.post(`/api/v1/users/${user.id}/tokens`, { label: 'laptop', expires_at: new Date(Date.now() + 86_400_000).toISOString() });
+    const created = await api.post(`/api/v1/users/${user.id}/tokens`, {
+      label: 'laptop',
+      expires_at: new Date(Date.now() + 86_400_000).toISOString(),
+    });
     assert.equal(created.status, 201, JSON.stringify(created.body));
     assert.match(created.body.token, /^bg_/);
     assert.equal(created.body.label, 'laptop');
@@ -46,7 +52,8 @@ describeEachDialect('API tokens', (dialect) => {
     assert.equal(list.body.tokens.length, 2);
     const text = JSON.stringify(list.body);
     assert.ok(!text.includes(created.body.token) && !text.includes(api.token), 'no secret listed');
-    for (const t of list.body.tokens) assert.deepEqual(Object.keys(t).sort(), ['created_at', 'expires_at', 'id', 'label', 'user_id']);
+    for (const t of list.body.tokens)
+      assert.deepEqual(Object.keys(t).sort(), ['created_at', 'expires_at', 'id', 'label', 'user_id']);
     const laptop = makeClient(s.app, created.body.token);
     assert.equal((await laptop.get('/api/v1/me')).status, 200);
 
@@ -57,11 +64,13 @@ describeEachDialect('API tokens', (dialect) => {
     assert.equal((await api.get('/api/v1/me')).status, 200, 'the other token still works');
     const again = await api.delete(`/api/v1/users/${user.id}/tokens/${created.body.id}`);
     assert.deepEqual([again.status, again.body.error.code], [404, 'TOKEN_NOT_FOUND']);
-    const past = await api.post(`/api/v1/users/${user.id}/tokens`, { expires_at: new Date(Date.now() - 1000).toISOString() });
+    const past = await api.post(`/api/v1/users/${user.id}/tokens`, {
+      expires_at: new Date(Date.now() - 1000).toISOString(),
+    });
     assert.equal(past.status, 400, JSON.stringify(past.body));
   });
 
-  it('lets a workspace admin revoke its members\' tokens, and nobody else\'s', async () => {
+  it("lets a workspace admin revoke its members' tokens, and nobody else's", async () => {
     const member = await s.user('member', ws, 'member');
     const colleague = await s.user('colleague', ws, 'member');
     const stranger = await s.user('stranger');
@@ -87,7 +96,10 @@ describeEachDialect('API tokens', (dialect) => {
     // A system admin manages anyone's.
     const strangers = await s.root.get(`/api/v1/users/${stranger.user.id}/tokens`);
     assert.equal(strangers.status, 200);
-    assert.equal((await s.root.delete(`/api/v1/users/${stranger.user.id}/tokens/${strangers.body.tokens[0].id}`)).status, 204);
+    assert.equal(
+      (await s.root.delete(`/api/v1/users/${stranger.user.id}/tokens/${strangers.body.tokens[0].id}`)).status,
+      204,
+    );
     assert.equal((await stranger.api.get('/api/v1/me')).status, 401);
   });
 
@@ -102,7 +114,11 @@ describeEachDialect('API tokens', (dialect) => {
       const id = (await api.get(`/api/v1/users/${user.id}/tokens`)).body.tokens[0].id;
       assert.equal((await api.delete(`/api/v1/users/${user.id}/tokens/${id}`)).status, 204);
       assert.equal((await api.get('/api/v1/me')).status, 401, 'here at once');
-      await waitForStatus(async () => (await there.get(`/api/v1/workspaces/${ws}`)).status, 401, 'the other process refuses it');
+      await waitForStatus(
+        async () => (await there.get(`/api/v1/workspaces/${ws}`)).status,
+        401,
+        'the other process refuses it',
+      );
       assert.equal((await there.get('/api/v1/me')).status, 401);
     } finally {
       await other.close();
@@ -115,7 +131,10 @@ describeEachDialect('API tokens', (dialect) => {
     const other = await otherProcess(s, () => now);
     try {
       const expiresAt = now + 60 * 60_000;
-      const created = await api.post(`/api/v1/users/${user.id}/tokens`, { label: 'an hour', expires_at: new Date(expiresAt).toISOString() });
+      const created = await api.post(`/api/v1/users/${user.id}/tokens`, {
+        label: 'an hour',
+        expires_at: new Date(expiresAt).toISOString(),
+      });
       assert.equal(created.status, 201, JSON.stringify(created.body));
       const there = makeClient(other.app, created.body.token);
       assert.equal((await there.get('/api/v1/me')).status, 200, 'valid, and now cached there');
@@ -126,7 +145,9 @@ describeEachDialect('API tokens', (dialect) => {
       assert.equal(refused.status, 401, 'refused from the cache at its expiry, not a cache lifetime later');
       assert.equal(refused.body.error.code, 'UNAUTHENTICATED');
       // Expired tokens stay listed (until revoked), with their expiry.
-      const listed = (await api.get(`/api/v1/users/${user.id}/tokens`)).body.tokens.find((t: any) => t.id === created.body.id);
+      const listed = (await api.get(`/api/v1/users/${user.id}/tokens`)).body.tokens.find(
+        (t: any) => t.id === created.body.id,
+      );
       assert.equal(listed.expires_at, new Date(expiresAt).toISOString());
     } finally {
       await other.close();
@@ -135,7 +156,14 @@ describeEachDialect('API tokens', (dialect) => {
 
   it('retires the previous BATCHGATE_ADMIN_TOKEN when it changes, at the next start', async () => {
     const db = await openTestDb(dialect);
-    const env = (token: string) => readConfig({ DATABASE_URL: db.url, ...(db.schema ? { DATABASE_SCHEMA: db.schema } : {}), BATCHGATE_ADMIN_TOKEN: token, BATCHGATE_DEMO: '0', LOG_LEVEL: 'silent' });
+    const env = (token: string) =>
+      readConfig({
+        DATABASE_URL: db.url,
+        ...(db.schema ? { DATABASE_SCHEMA: db.schema } : {}),
+        BATCHGATE_ADMIN_TOKEN: token,
+        BATCHGATE_DEMO: '0',
+        LOG_LEVEL: 'silent',
+      });
     const start = (token: string) => createService(env(token), { listen: false, worker: false });
     try {
       const first = await start(`${LONG}-first`);
@@ -148,7 +176,9 @@ describeEachDialect('API tokens', (dialect) => {
         assert.equal(old.status, 401, 'the previous admin token no longer works');
         // The same value again changes nothing; the admin's other tokens are kept.
         const me = (await makeClient(second.app, `${LONG}-second`).get('/api/v1/me')).body;
-        const extra = await makeClient(second.app, `${LONG}-second`).post(`/api/v1/users/${me.id}/tokens`, { label: 'ci' });
+        const extra = await makeClient(second.app, `${LONG}-second`).post(`/api/v1/users/${me.id}/tokens`, {
+          label: 'ci',
+        });
         assert.equal(extra.status, 201);
         await second.close();
         const third = await start(`${LONG}-second`);

@@ -38,7 +38,13 @@ const REFUSED_URLS = [
   'http://192.0.0.8/x',
   'http://255.255.255.255/x',
 ];
-const PUBLIC_URLS = ['http://8.8.8.8/x', 'http://[2606:4700::1111]/x', 'http://[::ffff:8.8.8.8]/x', 'http://[64:ff9b::8.8.8.8]/x', 'http://[2002:808:808::1]/x'];
+const PUBLIC_URLS = [
+  'http://8.8.8.8/x',
+  'http://[2606:4700::1111]/x',
+  'http://[::ffff:8.8.8.8]/x',
+  'http://[64:ff9b::8.8.8.8]/x',
+  'http://[2002:808:808::1]/x',
+];
 
 it('classifies every spelling of an address by the address it reaches, at save and at connect', () => {
   for (const u of REFUSED_URLS) {
@@ -49,7 +55,8 @@ it('classifies every spelling of an address by the address it reaches, at save a
     assert.ok(addressRefusal(STRICT, address), `connect to ${address}`);
   }
   for (const u of PUBLIC_URLS) assert.equal(urlRefusal(STRICT, new URL(u)), null, u);
-  for (const a of ['::ffff:7f00:1', '::1', '64:ff9b::a9fe:a9fe', 'fe80::1%eth0']) assert.ok(addressRefusal(STRICT, a), a);
+  for (const a of ['::ffff:7f00:1', '::1', '64:ff9b::a9fe:a9fe', 'fe80::1%eth0'])
+    assert.ok(addressRefusal(STRICT, a), a);
 });
 
 describeEachDialect('webhook addresses', (dialect) => {
@@ -64,7 +71,11 @@ describeEachDialect('webhook addresses', (dialect) => {
   it('refuses a webhook to any spelling of a non-public address with WEBHOOK_URL_NOT_ALLOWED', async () => {
     for (const url of REFUSED_URLS) {
       const r = await s.root.post(base, { url, events: ['batch.created'] });
-      assert.deepEqual([r.status, r.body.error?.code], [400, 'WEBHOOK_URL_NOT_ALLOWED'], `${url}: ${JSON.stringify(r.body)}`);
+      assert.deepEqual(
+        [r.status, r.body.error?.code],
+        [400, 'WEBHOOK_URL_NOT_ALLOWED'],
+        `${url}: ${JSON.stringify(r.body)}`,
+      );
     }
     const ok = await s.root.post(base, { url: 'http://[64:ff9b::8.8.8.8]/x', events: ['batch.created'] });
     assert.equal(ok.status, 201, JSON.stringify(ok.body));

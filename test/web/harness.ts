@@ -22,9 +22,12 @@ export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const ARTIFACTS = join(ROOT, 'test-artifacts/web');
 
 const haveChromium = existsSync(CHROMIUM);
-if (!haveChromium && process.env.CI) throw new Error(`CI is set but there is no Chromium at ${CHROMIUM}: .ci/run installs the chromium package.`);
+if (!haveChromium && process.env.CI)
+  throw new Error(`CI is set but there is no Chromium at ${CHROMIUM}: .ci/run installs the chromium package.`);
 /** The `skip` option for a browser-test suite: a reason, or false. */
-export const skip = !haveChromium ? `no Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)` : false;
+export const skip = !haveChromium
+  ? `no Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`
+  : false;
 if (skip && DIALECTS.length) console.warn(`# test/web skipped: ${skip}`);
 
 export interface WebHarness {
@@ -48,13 +51,22 @@ export interface WebHarness {
  * and Chromium before the tests, screenshot a failed test, and stop both after. The returned object is filled in
  * by the `before` hook, so read its fields in the suite's own `before` hooks and tests (registered after this).
  */
-export function useWebHarness(opts: { dialect: Dialect; admin: string; tmpPrefix: string; shotPrefix?: string; env?: Record<string, string> }): WebHarness {
+export function useWebHarness(opts: {
+  dialect: Dialect;
+  admin: string;
+  tmpPrefix: string;
+  shotPrefix?: string;
+  env?: Record<string, string>;
+}): WebHarness {
   let dropSchema: (() => Promise<void>) | undefined;
   const web = {
     async api(method: string, path: string, body?: unknown, token = opts.admin): Promise<any> {
       const res = await fetch(`${web.base}/api/v1${path}`, {
         method,
-        headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+        headers: {
+          authorization: `Bearer ${token}`,
+          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+        },
         ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
       });
       const text = await res.text();
@@ -68,7 +80,8 @@ export function useWebHarness(opts: { dialect: Dialect; admin: string; tmpPrefix
       }
       throw new Error(`batch ${id} did not finish`);
     },
-    shot: (name: string) => web.page.screenshot({ path: join(ARTIFACTS, `${opts.shotPrefix ?? ''}${name}.png`), fullPage: true }),
+    shot: (name: string) =>
+      web.page.screenshot({ path: join(ARTIFACTS, `${opts.shotPrefix ?? ''}${name}.png`), fullPage: true }),
   } as WebHarness;
 
   before(async () => {
@@ -83,13 +96,30 @@ export function useWebHarness(opts: { dialect: Dialect; admin: string; tmpPrefix
       dropSchema = drop;
       database = { DATABASE_URL: PG_URL, DATABASE_SCHEMA: schema };
     }
-    const config = readConfig({ PORT: String(port), HOST: '127.0.0.1', ...database, BATCHGATE_ADMIN_TOKEN: opts.admin, BATCHGATE_DEMO: '0', LOG_LEVEL: 'warn', ...opts.env });
+    const config = readConfig({
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      ...database,
+      BATCHGATE_ADMIN_TOKEN: opts.admin,
+      BATCHGATE_DEMO: '0',
+      LOG_LEVEL: 'warn',
+      ...opts.env,
+    });
     web.service = await createService(config);
 
     // A fresh profile in the test's temporary folder: no state from an earlier run or the user's own browser.
     web.browser = await chromium.launchPersistentContext(join(web.dir, 'chromium-profile'), {
       executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
       viewport: { width: 1280, height: 800 },
       reducedMotion: 'reduce', // no bar animation: screenshots show the final state
       acceptDownloads: true,
@@ -101,7 +131,8 @@ export function useWebHarness(opts: { dialect: Dialect; admin: string; tmpPrefix
 
   afterEach(async (t) => {
     // What the page showed when a step failed: the first thing to look at.
-    if (web.page && (t as unknown as { passed?: boolean }).passed === false) await web.shot(`failed-${t.name.slice(0, 40).replace(/\W+/g, '-')}`).catch(() => {});
+    if (web.page && (t as unknown as { passed?: boolean }).passed === false)
+      await web.shot(`failed-${t.name.slice(0, 40).replace(/\W+/g, '-')}`).catch(() => {});
   });
 
   after(async () => {

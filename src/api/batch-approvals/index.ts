@@ -1,6 +1,11 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import { checkBatchApproval, normalizeTaskIds, resolveApprovalScope, type ApprovalScope } from '../../core/batch-check.ts';
+import {
+  checkBatchApproval,
+  normalizeTaskIds,
+  resolveApprovalScope,
+  type ApprovalScope,
+} from '../../core/batch-check.ts';
 import { batchApprovalProgress, submitBatchApproval } from '../../engine/approval-groups.ts';
 import { principalOf } from '../auth-hook.ts';
 import { logServerError, toHttpError } from '../errors-http.ts';
@@ -14,7 +19,12 @@ import type { App, RouteDeps } from '../native/types.ts';
  */
 
 /** A task id: a string (our 19-digit ids, or any other client's id form), or a JSON integer. */
-const TaskIdString = Type.String({ minLength: 1, maxLength: 64, pattern: '^[0-9A-Za-z_-]+$', description: 'A task (ticket) id.' });
+const TaskIdString = Type.String({
+  minLength: 1,
+  maxLength: 64,
+  pattern: '^[0-9A-Za-z_-]+$',
+  description: 'A task (ticket) id.',
+});
 const TaskId = Type.Union([TaskIdString, Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER })]);
 /** The seed's limit (200) is checked in the core (TOO_MANY_TARGETS); this bound only keeps validation cheap. */
 const TaskIds = (minItems: number) => Type.Array(TaskId, { minItems, maxItems: 10_000 });
@@ -61,7 +71,9 @@ export function sendBatchApprovalError(err: unknown, req: FastifyRequest, reply:
   const e = toHttpError(err, req);
   logServerError(req, err, e);
   if (e.headers) reply.headers(e.headers);
-  return reply.status(e.status).send({ code: e.code, message: e.message, ...(e.details !== undefined ? { details: e.details } : {}) });
+  return reply
+    .status(e.status)
+    .send({ code: e.code, message: e.message, ...(e.details !== undefined ? { details: e.details } : {}) });
 }
 
 export function batchApprovalsApi({ ctx, engine }: RouteDeps) {

@@ -4,7 +4,14 @@ import { dataartsPage } from '../../core/dataarts/paging.ts';
 import { runApprovalAction, runBizBatch, runWithdraw } from '../../engine/dataarts/run-biz-batch.ts';
 import type { App, RouteDeps } from '../native/types.ts';
 import {
-  ApprovalBatchParam, ApprovalInfoParam, IdList, ProjectParams, SearchApprovalsQuery, envelope, idText, splitIds,
+  ApprovalBatchParam,
+  ApprovalInfoParam,
+  IdList,
+  ProjectParams,
+  SearchApprovalsQuery,
+  envelope,
+  idText,
+  splitIds,
 } from './schemas.ts';
 import { scopeOf } from './scope-of.ts';
 
@@ -12,7 +19,10 @@ const tags = ['dataarts'];
 
 /** Batch publish/offline, decisions, the approvals list and withdraw: parse, call the engine, wrap in data.value. */
 export function approvalRoutes(app: App, { ctx, engine }: RouteDeps): void {
-  for (const [path, operation] of [['batch-publish', 'PUBLISH'], ['batch-offline', 'OFFLINE']] as const) {
+  for (const [path, operation] of [
+    ['batch-publish', 'PUBLISH'],
+    ['batch-offline', 'OFFLINE'],
+  ] as const) {
     app.post(
       `/:project_id/design/approvals/${path}`,
       {
@@ -27,7 +37,11 @@ export function approvalRoutes(app: App, { ctx, engine }: RouteDeps): void {
         const scope = await scopeOf(ctx, req);
         const b = req.body;
         const vo = await runBizBatch(engine, scope, operation, {
-          biz_infos: b.biz_infos.map((i) => ({ biz_id: idText(i.biz_id), biz_type: i.biz_type, ...(i.env_type != null ? { env_type: i.env_type } : {}) })),
+          biz_infos: b.biz_infos.map((i) => ({
+            biz_id: idText(i.biz_id),
+            biz_type: i.biz_type,
+            ...(i.env_type != null ? { env_type: i.env_type } : {}),
+          })),
           approver_user_id: b.approver_user_id,
           approver_user_name: b.approver_user_name,
           email: b.email ?? null,
@@ -60,7 +74,14 @@ export function approvalRoutes(app: App, { ctx, engine }: RouteDeps): void {
 
   app.get(
     '/:project_id/design/approvals',
-    { schema: { tags, summary: 'DataArts: list tickets (SearchApprovals)', params: ProjectParams, querystring: SearchApprovalsQuery } },
+    {
+      schema: {
+        tags,
+        summary: 'DataArts: list tickets (SearchApprovals)',
+        params: ProjectParams,
+        querystring: SearchApprovalsQuery,
+      },
+    },
     async (req) => {
       const scope = await scopeOf(ctx, req);
       const q = req.query;

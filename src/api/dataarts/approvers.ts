@@ -11,7 +11,14 @@ const tags = ['dataarts'];
 export function approverRoutes(app: App, { ctx }: RouteDeps): void {
   app.post(
     '/:project_id/design/approvals/users',
-    { schema: { tags, summary: 'DataArts: register an approver (a member who may decide)', params: ProjectParams, body: ApproverParam } },
+    {
+      schema: {
+        tags,
+        summary: 'DataArts: register an approver (a member who may decide)',
+        params: ProjectParams,
+        body: ApproverParam,
+      },
+    },
     async (req) => {
       const scope = await scopeOf(ctx, req);
       const b = req.body;
@@ -36,12 +43,21 @@ export function approverRoutes(app: App, { ctx }: RouteDeps): void {
         tags,
         summary: 'DataArts: list approvers',
         params: ProjectParams,
-        querystring: Type.Object({ approver_name: Type.Optional(Type.String({ maxLength: 200 })), limit: Limit, offset: Offset }),
+        querystring: Type.Object({
+          approver_name: Type.Optional(Type.String({ maxLength: 200 })),
+          limit: Limit,
+          offset: Offset,
+        }),
       },
     },
     async (req) => {
       const scope = await scopeOf(ctx, req);
-      return envelope(await listApprovers(ctx, scope, { approver_name: req.query.approver_name, ...dataartsPage(req.query.limit, req.query.offset) }));
+      return envelope(
+        await listApprovers(ctx, scope, {
+          approver_name: req.query.approver_name,
+          ...dataartsPage(req.query.limit, req.query.offset),
+        }),
+      );
     },
   );
 

@@ -10,20 +10,52 @@ import { logServerError, toHttpError } from '../errors-http.ts';
  * authentication-failure limit answers that. Listed in README.md, "DataArts Architecture approvals".
  */
 export const DS_ERRORS = Object.freeze({
-  'DS.6000': { status: 400, codes: ['BAD_REQUEST', 'INVALID_JSON', 'NESTING_TOO_DEEP', 'BODY_TOO_LARGE', 'URI_TOO_LONG', 'UNSUPPORTED_MEDIA_TYPE'] },
+  'DS.6000': {
+    status: 400,
+    codes: [
+      'BAD_REQUEST',
+      'INVALID_JSON',
+      'NESTING_TOO_DEEP',
+      'BODY_TOO_LARGE',
+      'URI_TOO_LONG',
+      'UNSUPPORTED_MEDIA_TYPE',
+    ],
+  },
   'DS.6001': {
     status: 400,
     codes: [
-      'VALIDATION_FAILED', 'TOO_MANY_TARGETS', 'INVALID_CONDITION', 'INVALID_FIELD_VALUE', 'UNKNOWN_FIELD', 'INVALID_DEFINITION', 'COMMENT_REQUIRED', 'STATUS_NOT_FOUND',
-      'UNSUPPORTED_TYPE', 'WEBHOOK_URL_NOT_ALLOWED', 'CONNECTION_FAILED', 'CONNECTION_NOT_ALLOWED',
+      'VALIDATION_FAILED',
+      'TOO_MANY_TARGETS',
+      'INVALID_CONDITION',
+      'INVALID_FIELD_VALUE',
+      'UNKNOWN_FIELD',
+      'INVALID_DEFINITION',
+      'COMMENT_REQUIRED',
+      'STATUS_NOT_FOUND',
+      'UNSUPPORTED_TYPE',
+      'WEBHOOK_URL_NOT_ALLOWED',
+      'CONNECTION_FAILED',
+      'CONNECTION_NOT_ALLOWED',
     ],
   },
   'DS.6002': {
     status: 400,
     codes: [
-      'CONFLICT', 'DUPLICATE', 'REVISION_CONFLICT', 'WRONG_STATUS', 'TICKET_ALREADY_DECIDED', 'ITEM_PENDING_APPROVAL', 'NOT_BATCH_APPROVABLE',
-      'IDEMPOTENCY_KEY_REUSED', 'BATCH_STATE', 'BATCH_CANCELLED', 'SKIPPED_BY_USER', 'UNCHANGED',
-      'REVERT_CONFLICT', 'NOT_REVERTIBLE', 'QUOTA_EXCEEDED',
+      'CONFLICT',
+      'DUPLICATE',
+      'REVISION_CONFLICT',
+      'WRONG_STATUS',
+      'TICKET_ALREADY_DECIDED',
+      'ITEM_PENDING_APPROVAL',
+      'NOT_BATCH_APPROVABLE',
+      'IDEMPOTENCY_KEY_REUSED',
+      'BATCH_STATE',
+      'BATCH_CANCELLED',
+      'SKIPPED_BY_USER',
+      'UNCHANGED',
+      'REVERT_CONFLICT',
+      'NOT_REVERTIBLE',
+      'QUOTA_EXCEEDED',
     ],
   },
   'DS.6010': { status: 401, codes: ['UNAUTHENTICATED'] },
@@ -34,9 +66,20 @@ export const DS_ERRORS = Object.freeze({
   'DS.6042': {
     status: 404,
     codes: [
-      'NOT_FOUND', 'USER_NOT_FOUND', 'DATASTORE_NOT_FOUND', 'ITEM_NOT_FOUND', 'ACTION_NOT_FOUND', 'TICKET_NOT_FOUND', 'BATCH_NOT_FOUND',
-      'CONNECTION_NOT_FOUND', 'SOURCE_TABLE_NOT_FOUND', 'ITEMS_PURGED',
-      'WEBHOOK_NOT_FOUND', 'DELIVERY_NOT_FOUND', 'TOKEN_NOT_FOUND', 'INVITATION_NOT_FOUND',
+      'NOT_FOUND',
+      'USER_NOT_FOUND',
+      'DATASTORE_NOT_FOUND',
+      'ITEM_NOT_FOUND',
+      'ACTION_NOT_FOUND',
+      'TICKET_NOT_FOUND',
+      'BATCH_NOT_FOUND',
+      'CONNECTION_NOT_FOUND',
+      'SOURCE_TABLE_NOT_FOUND',
+      'ITEMS_PURGED',
+      'WEBHOOK_NOT_FOUND',
+      'DELIVERY_NOT_FOUND',
+      'TOKEN_NOT_FOUND',
+      'INVITATION_NOT_FOUND',
     ],
   },
   'DS.6050': { status: 500, codes: ['INTERNAL'] },
@@ -46,7 +89,9 @@ export const DS_ERRORS = Object.freeze({
 export type DsCode = keyof typeof DS_ERRORS;
 
 const BY_CODE: ReadonlyMap<ErrorCode, { code: DsCode; status: number }> = new Map(
-  Object.entries(DS_ERRORS).flatMap(([code, d]) => d.codes.map((c) => [c as ErrorCode, { code: code as DsCode, status: d.status }])),
+  Object.entries(DS_ERRORS).flatMap(([code, d]) =>
+    d.codes.map((c) => [c as ErrorCode, { code: code as DsCode, status: d.status }]),
+  ),
 );
 
 export function dsErrorOf(code: ErrorCode): { code: DsCode; status: number } {
@@ -63,5 +108,8 @@ export function sendDataartsError(err: unknown, req: FastifyRequest, reply: Fast
 }
 
 export function routeNotFound(req: FastifyRequest): AppError {
-  return new AppError('ROUTE_NOT_FOUND', `The User Request API does not exist: ${req.method} ${req.url.split('?')[0]}.`);
+  return new AppError(
+    'ROUTE_NOT_FOUND',
+    `The User Request API does not exist: ${req.method} ${req.url.split('?')[0]}.`,
+  );
 }

@@ -8,11 +8,24 @@ import { scopeOf } from './scope-of.ts';
 export function operationResultRoutes(app: App, { ctx }: RouteDeps): void {
   app.get(
     '/:project_id/design/operation-results',
-    { schema: { tags: ['dataarts'], summary: 'DataArts: the result of a batch operation', params: ProjectParams, querystring: OperationResultQuery } },
+    {
+      schema: {
+        tags: ['dataarts'],
+        summary: 'DataArts: the result of a batch operation',
+        params: ProjectParams,
+        querystring: OperationResultQuery,
+      },
+    },
     async (req) => {
       const scope = await scopeOf(ctx, req);
       const q = req.query;
-      return envelope(await findOperationResult(ctx, scope, { operation_type: q.operation_type, operation_id: q.operation_id, ...dataartsPage(q.limit, q.offset) }));
+      return envelope(
+        await findOperationResult(ctx, scope, {
+          operation_type: q.operation_type,
+          operation_id: q.operation_id,
+          ...dataartsPage(q.limit, q.offset),
+        }),
+      );
     },
   );
 }

@@ -23,10 +23,10 @@ export const OperationTypeSchema = Type.Union(OPERATION_TYPES.map((t) => Type.Li
 export const ProjectParams = Type.Object({ project_id: Type.String({ minLength: 1, maxLength: 64 }) });
 
 export const ApprovalBatchParam = Type.Object({
-  biz_infos: Type.Array(
-    Type.Object({ biz_id: LongId, biz_type: BizTypeSchema, env_type: Nullable(EnvTypeSchema) }),
-    { minItems: 1, maxItems: MAX_BIZ_INFOS },
-  ),
+  biz_infos: Type.Array(Type.Object({ biz_id: LongId, biz_type: BizTypeSchema, env_type: Nullable(EnvTypeSchema) }), {
+    minItems: 1,
+    maxItems: MAX_BIZ_INFOS,
+  }),
   approver_user_id: Type.String({ minLength: 1, maxLength: 64 }),
   approver_user_name: Type.String({ maxLength: 200 }),
   email: Nullable(Type.String({ maxLength: 320 })),
@@ -44,7 +44,10 @@ export const ApprovalInfoParam = Type.Object({
  * A comma-separated list of at most MAX_IDS ids in a query string (`ids`, `approver_ids`). The count is in the
  * pattern: a length bound alone let 1001 short ids through (and ~10,000 one-digit ones).
  */
-export const IdList = Type.String({ pattern: `^[0-9]{1,20}(,[0-9]{1,20}){0,${MAX_IDS - 1}}$`, maxLength: MAX_IDS * 21 });
+export const IdList = Type.String({
+  pattern: `^[0-9]{1,20}(,[0-9]{1,20}){0,${MAX_IDS - 1}}$`,
+  maxLength: MAX_IDS * 21,
+});
 export const splitIds = (s: string): string[] => [...new Set(s.split(','))];
 
 export const Limit = Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_LIMIT }));
@@ -56,7 +59,9 @@ export const SearchApprovalsQuery = Type.Object({
   create_by: Type.Optional(Type.String({ maxLength: 200 })),
   approver: Type.Optional(Type.String({ maxLength: 200 })),
   approval_status: Type.Optional(Type.Union([Type.Literal('DEVELOPING'), Type.Literal('FINISHED')])),
-  approval_status_detail: Type.Optional(Type.Union([Type.Literal('DEVELOPING'), Type.Literal('APPROVED'), Type.Literal('REJECT')])),
+  approval_status_detail: Type.Optional(
+    Type.Union([Type.Literal('DEVELOPING'), Type.Literal('APPROVED'), Type.Literal('REJECT')]),
+  ),
   approval_type: Type.Optional(Type.Union([Type.Literal('PUBLISH'), Type.Literal('OFFLINE')])),
   biz_type: Type.Optional(BizTypeSchema),
   begin_time: Type.Optional(DateTimeInput),

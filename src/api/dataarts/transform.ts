@@ -20,7 +20,10 @@ const WorkspaceTransformVO = Type.Object({
   schema: Nullable(Type.String({ maxLength: 200 })),
 });
 
-const TransformParams = Type.Object({ project_id: ProjectParams.properties.project_id, model_id: Type.String({ pattern: '^[0-9]{1,20}$', maxLength: 20 }) });
+const TransformParams = Type.Object({
+  project_id: ProjectParams.properties.project_id,
+  model_id: Type.String({ pattern: '^[0-9]{1,20}$', maxLength: 20 }),
+});
 
 /**
  * BatchCreateDesignTableModelsFromLogic: converts the logical model `model_id` into a physical one as a batch

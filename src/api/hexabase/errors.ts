@@ -10,13 +10,22 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ErrorCode } from '../../errors.ts';
 import { logServerError, toHttpError } from '../errors-http.ts';
 
-export type HexabaseCode = 'INVALID_PARAMS' | 'NO_PRIVILEGES' | 'NOT_FOUND' | 'ITEM_REV_CONFLICT' | 'INVALID_VALUE' | 'SYSTEM_ERROR';
+export type HexabaseCode =
+  'INVALID_PARAMS' | 'NO_PRIVILEGES' | 'NOT_FOUND' | 'ITEM_REV_CONFLICT' | 'INVALID_VALUE' | 'SYSTEM_ERROR';
 
 /**
  * An action that is unknown, limited to other roles, or not valid from the item's status is one Hexabase
  * error: 403 NO_PRIVILEGES "invalid action_id or has no privileges to the user or current item status".
  */
-const NO_PRIVILEGES: readonly ErrorCode[] = ['FORBIDDEN', 'ACTION_NOT_PERMITTED', 'NOT_ASSIGNEE', 'SELF_APPROVAL_FORBIDDEN', 'ACTION_NOT_FOUND', 'WRONG_STATUS', 'ITEM_PENDING_APPROVAL'];
+const NO_PRIVILEGES: readonly ErrorCode[] = [
+  'FORBIDDEN',
+  'ACTION_NOT_PERMITTED',
+  'NOT_ASSIGNEE',
+  'SELF_APPROVAL_FORBIDDEN',
+  'ACTION_NOT_FOUND',
+  'WRONG_STATUS',
+  'ITEM_PENDING_APPROVAL',
+];
 
 /** The Hexabase status and code of a catalog code. */
 export function hexabaseCode(code: ErrorCode, status: number): { status: number; code: HexabaseCode } {
@@ -31,11 +40,18 @@ export function hexabaseCode(code: ErrorCode, status: number): { status: number;
   return { status: status === 400 ? 400 : status, code: 'INVALID_PARAMS' };
 }
 
-const ACTION_REFUSALS: readonly ErrorCode[] = ['ACTION_NOT_PERMITTED', 'ACTION_NOT_FOUND', 'WRONG_STATUS', 'ITEM_PENDING_APPROVAL'];
+const ACTION_REFUSALS: readonly ErrorCode[] = [
+  'ACTION_NOT_PERMITTED',
+  'ACTION_NOT_FOUND',
+  'WRONG_STATUS',
+  'ITEM_PENDING_APPROVAL',
+];
 
 /** Hexabase's wording for an action refusal, with batchgate's reason after it. */
 export function hexabaseMessage(code: ErrorCode, message: string): string {
-  return ACTION_REFUSALS.includes(code) ? `invalid action_id or has no privileges to the user or current item status. ${message}` : message;
+  return ACTION_REFUSALS.includes(code)
+    ? `invalid action_id or has no privileges to the user or current item status. ${message}`
+    : message;
 }
 
 export function hexabaseErrorBody(status: number, code: HexabaseCode, short: string, referenceId?: string) {
@@ -64,7 +80,8 @@ export function sendHexabaseError(err: unknown, req: FastifyRequest, reply: Fast
   const { status, code } = hexabaseCode(e.code, e.status);
   const params = (req.params ?? {}) as Record<string, string | undefined>;
   const ref = params.item_id ?? params.action_id ?? params.datastore_id ?? params.d_id;
-  const message = e.code === 'VALIDATION_FAILED' && Array.isArray(e.details) ? validationMessage(e.message, e.details) : e.message;
+  const message =
+    e.code === 'VALIDATION_FAILED' && Array.isArray(e.details) ? validationMessage(e.message, e.details) : e.message;
   return reply.status(status).send(hexabaseErrorBody(status, code, hexabaseMessage(e.code, message), ref));
 }
 

@@ -12,7 +12,13 @@ import { itemRoutes } from './items.ts';
 export function hexabaseApi(deps: RouteDeps) {
   return async function plugin(app: App): Promise<void> {
     app.setErrorHandler((err, req, reply) => sendHexabaseError(err, req, reply));
-    app.setNotFoundHandler((req, reply) => sendHexabaseError(new AppError('ROUTE_NOT_FOUND', `No route ${req.method} ${req.url.split('?')[0]}.`), req, reply));
+    app.setNotFoundHandler((req, reply) =>
+      sendHexabaseError(
+        new AppError('ROUTE_NOT_FOUND', `No route ${req.method} ${req.url.split('?')[0]}.`),
+        req,
+        reply,
+      ),
+    );
     itemRoutes(app, deps);
     datastoreRoutes(app, deps);
   };

@@ -46,7 +46,12 @@ const TAGS = ['hexabase'];
 const ITEMS = '/applications/:app_id/datastores/:datastore_id/items';
 
 /** `:app_id` (workspace id or project_id) and `:datastore_id` (id or display_id) resolved for the caller. */
-async function appDatastore(ctx: Ctx, req: { params: { app_id: string; datastore_id: string } }, capability: Capability, principal: Awaited<ReturnType<typeof principalOf>>) {
+async function appDatastore(
+  ctx: Ctx,
+  req: { params: { app_id: string; datastore_id: string } },
+  capability: Capability,
+  principal: Awaited<ReturnType<typeof principalOf>>,
+) {
   const access = await workspaceAccess(ctx, principal, req.params.app_id, capability);
   const ds = await getDatastore(ctx, access.workspaceId, req.params.datastore_id);
   return { access, ds };
@@ -65,7 +70,14 @@ const JSON_NULL = 'null';
 export function itemRoutes(app: App, { ctx, engine }: RouteDeps): void {
   app.post(
     `${ITEMS}/search`,
-    { schema: { tags: TAGS, summary: 'ItemList / GetItems: search items with conditions, paged and sorted', params: AppDsParams, body: SearchBody } },
+    {
+      schema: {
+        tags: TAGS,
+        summary: 'ItemList / GetItems: search items with conditions, paged and sorted',
+        params: AppDsParams,
+        body: SearchBody,
+      },
+    },
     async (req) => {
       const { ds } = await appDatastore(ctx, req, 'read', await principalOf(ctx, req));
       const b = req.body;
@@ -82,32 +94,63 @@ export function itemRoutes(app: App, { ctx, engine }: RouteDeps): void {
         sort_fields: b.sort_fields,
         return_count_only: b.return_count_only,
       });
-      const opts = { useDisplayId: b.use_display_id, numbers: b.return_number_value, omitFields: b.omit_fields_data, selectFields: b.select_fields };
+      const opts = {
+        useDisplayId: b.use_display_id,
+        numbers: b.return_number_value,
+        omitFields: b.omit_fields_data,
+        selectFields: b.select_fields,
+      };
       return { items: items.map((i) => hexabaseItem(i, ds, opts)), totalItems: b.omit_total_items ? 0 : total };
     },
   );
 
   app.post(
     `${ITEMS}/new`,
-    { schema: { tags: TAGS, summary: 'CreateItem: a new item in the first status (or item.status)', params: AppDsParams, body: Type.Optional(CreateItemBody) } },
+    {
+      schema: {
+        tags: TAGS,
+        summary: 'CreateItem: a new item in the first status (or item.status)',
+        params: AppDsParams,
+        body: Type.Optional(CreateItemBody),
+      },
+    },
     async (req) => {
       const { access, ds } = await appDatastore(ctx, req, 'write', await principalOf(ctx, req));
       const b = req.body ?? {};
       const [id] = await createItems(ctx, access, ds, [hexabaseItemInput(ds, b.item, b.changes)]);
       const out: Record<string, unknown> = { error: null, history_id: await latestHistoryId(ctx, id!), item_id: id };
-      if (b.return_item_result) out.item = hexabaseItem(await getItem(ctx, access.workspaceId, id!), ds, { useDisplayId: b.use_display_id || b.return_display_id, numbers: b.return_number_value });
+      if (b.return_item_result)
+        out.item = hexabaseItem(await getItem(ctx, access.workspaceId, id!), ds, {
+          useDisplayId: b.use_display_id || b.return_display_id,
+          numbers: b.return_number_value,
+        });
       return out;
     },
   );
 
-  const details = async (access: Access, ds: Datastore, itemId: string, q: { use_display_id?: boolean; return_number_value?: boolean }) => {
+  const details = async (
+    access: Access,
+    ds: Datastore,
+    itemId: string,
+    q: { use_display_id?: boolean; return_number_value?: boolean },
+  ) => {
     const item = await itemIn(ctx, access, ds, itemId);
-    return itemDetails(item, ds, actionsFrom(ds, item.status_id, access), { useDisplayId: q.use_display_id, numbers: q.return_number_value });
+    return itemDetails(item, ds, actionsFrom(ds, item.status_id, access), {
+      useDisplayId: q.use_display_id,
+      numbers: q.return_number_value,
+    });
   };
 
   app.get(
     `${ITEMS}/details/:item_id`,
-    { schema: { tags: TAGS, summary: 'GetItemDetails (map format): fields, statuses and the actions available now', params: AppDsItemParams, querystring: DetailsQuery } },
+    {
+      schema: {
+        tags: TAGS,
+        summary: 'GetItemDetails (map format): fields, statuses and the actions available now',
+        params: AppDsItemParams,
+        querystring: DetailsQuery,
+      },
+    },
     async (req) => {
       const { access, ds } = await appDatastore(ctx, req, 'read', await principalOf(ctx, req));
       return details(access, ds, req.params.item_id, req.query);
@@ -116,7 +159,14 @@ export function itemRoutes(app: App, { ctx, engine }: RouteDeps): void {
 
   app.get(
     '/datastores/:d_id/items/:item_id',
-    { schema: { tags: TAGS, summary: 'GetItemDetails by datastore id', params: Type.Object({ d_id: Seg, item_id: Seg }), querystring: DetailsQuery } },
+    {
+      schema: {
+        tags: TAGS,
+        summary: 'GetItemDetails by datastore id',
+        params: Type.Object({ d_id: Seg, item_id: Seg }),
+        querystring: DetailsQuery,
+      },
+    },
     async (req) => {
       const { access, ds } = await datastoreById(ctx, await principalOf(ctx, req), req.params.d_id);
       return details(access, ds, req.params.item_id, req.query);
@@ -141,18 +191,34 @@ export function itemRoutes(app: App, { ctx, engine }: RouteDeps): void {
       const item = await itemIn(ctx, access, ds, req.params.item_id);
       const fields = hexabaseFieldValues(ds, b.item, b.changes);
       const rev = b.is_force_update ? undefined : b.rev_no;
-      const [o] = await runAction(ctx, actor, [{ id: item.id, rev_no: rev }], { action: action.id, fields }, { comment: b.comment || null });
+      const [o] = await runAction(
+        ctx,
+        actor,
+        [{ id: item.id, rev_no: rev }],
+        { action: action.id, fields },
+        { comment: b.comment || null },
+      );
       if (o!.state !== 'succeeded') {
         if (o!.error_code === 'REVISION_CONFLICT') {
           const now = await getItem(ctx, access.workspaceId, item.id);
           const description = `item:${item.id}(d_id:${ds.id}) has rev_no:${now.rev_no} but specified rev_no:${rev ?? item.rev_no}`;
-          const e = { description, error: 'Revision number mismatch', error_code: 'ITEM_REV_CONFLICT', error_level: 'ERROR', reference_id: item.id };
+          const e = {
+            description,
+            error: 'Revision number mismatch',
+            error_code: 'ITEM_REV_CONFLICT',
+            error_level: 'ERROR',
+            reference_id: item.id,
+          };
           return reply.status(409).send({ error: [e], history_id: '', item: null, item_id: item.id });
         }
         throw new AppError(o!.error_code ?? 'CONFLICT', o!.error_message ?? undefined);
       }
       if (!b.return_item_result) return reply.type('application/json').send(JSON_NULL);
-      return { history_id: await latestHistoryId(ctx, item.id), item_id: item.id, item: hexabaseItem(o!.item!, ds, { useDisplayId: b.use_display_id, numbers: b.return_number_value }) };
+      return {
+        history_id: await latestHistoryId(ctx, item.id),
+        item_id: item.id,
+        item: hexabaseItem(o!.item!, ds, { useDisplayId: b.use_display_id, numbers: b.return_number_value }),
+      };
     },
   );
 
@@ -161,10 +227,16 @@ export function itemRoutes(app: App, { ctx, engine }: RouteDeps): void {
     {
       schema: {
         tags: TAGS,
-        summary: 'ExecuteBulkAction: run an action on up to max_items items matching conditions, inline, recorded as a batch',
+        summary:
+          'ExecuteBulkAction: run an action on up to max_items items matching conditions, inline, recorded as a batch',
         params: Type.Object({ app_id: Key, datastore_id: Key, action_id: Seg }),
         body: Type.Optional(BulkActionBody),
-        response: { 200: BulkActionResponse, 400: Type.Unknown({ description: 'Hexabase error body; over max_items without continue_proc: the bulk shape with processed 0.' }) },
+        response: {
+          200: BulkActionResponse,
+          400: Type.Unknown({
+            description: 'Hexabase error body; over max_items without continue_proc: the bulk shape with processed 0.',
+          }),
+        },
       },
       // The schema documents the answer; keys go out in the order Hexabase's documentation shows them.
       serializerCompiler: () => (data) => JSON.stringify(data),
@@ -204,20 +276,38 @@ export function itemRoutes(app: App, { ctx, engine }: RouteDeps): void {
 
   app.get(
     `${ITEMS}/histories/:item_id`,
-    { schema: { tags: TAGS, summary: 'GetItemHistories: newest first, from_index..to_index (at most 100)', params: AppDsItemParams, querystring: HistoriesQuery } },
+    {
+      schema: {
+        tags: TAGS,
+        summary: 'GetItemHistories: newest first, from_index..to_index (at most 100)',
+        params: AppDsItemParams,
+        querystring: HistoriesQuery,
+      },
+    },
     async (req) => {
       const { access, ds } = await appDatastore(ctx, req, 'read', await principalOf(ctx, req));
       const item = await itemIn(ctx, access, ds, req.params.item_id);
       const q = req.query;
       const ms = (s: string | undefined) => (s === undefined ? null : Date.parse(s));
-      const entries = await itemHistories(ctx, access.workspaceId, item.id, { ...q, from_datetime: ms(q.from_datetime), to_datetime: ms(q.to_datetime) });
+      const entries = await itemHistories(ctx, access.workspaceId, item.id, {
+        ...q,
+        from_datetime: ms(q.from_datetime),
+        to_datetime: ms(q.to_datetime),
+      });
       return historyList(entries, ds, q.from_index ?? 0);
     },
   );
 
   app.post(
     `${ITEMS}/histories/:item_id`,
-    { schema: { tags: TAGS, summary: 'PostComment: comment on an item (answers null)', params: AppDsItemParams, body: CommentBody } },
+    {
+      schema: {
+        tags: TAGS,
+        summary: 'PostComment: comment on an item (answers null)',
+        params: AppDsItemParams,
+        body: CommentBody,
+      },
+    },
     async (req, reply) => {
       const { access, ds } = await appDatastore(ctx, req, 'write', await principalOf(ctx, req));
       const item = await itemIn(ctx, access, ds, req.params.item_id);
@@ -229,7 +319,14 @@ export function itemRoutes(app: App, { ctx, engine }: RouteDeps): void {
   const HistoryParams = Type.Object({ app_id: Key, datastore_id: Key, item_id: Seg, history_id: Seg });
   app.put(
     `${ITEMS}/histories/:item_id/:history_id`,
-    { schema: { tags: TAGS, summary: 'UpdateComment: change your comment (answers null)', params: HistoryParams, body: CommentBody } },
+    {
+      schema: {
+        tags: TAGS,
+        summary: 'UpdateComment: change your comment (answers null)',
+        params: HistoryParams,
+        body: CommentBody,
+      },
+    },
     async (req, reply) => {
       const { access, ds } = await appDatastore(ctx, req, 'write', await principalOf(ctx, req));
       const item = await itemIn(ctx, access, ds, req.params.item_id);

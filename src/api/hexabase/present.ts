@@ -70,7 +70,13 @@ function hexabaseError(f: BulkFailure, ds: Datastore, action: ActionDef): BulkEr
       f.expected_rev !== null
         ? `item:${f.item_id}(d_id:${ds.id}) has rev_no:${f.rev_no} but specified rev_no:${f.expected_rev}`
         : `item:${f.item_id}(d_id:${ds.id}) was changed by another request while the action ran (rev_no:${f.rev_no})`;
-    return { description, error: 'Revision number mismatch', error_code: 'ITEM_REV_CONFLICT', error_level: 'ERROR', reference_id: f.item_id };
+    return {
+      description,
+      error: 'Revision number mismatch',
+      error_code: 'ITEM_REV_CONFLICT',
+      error_level: 'ERROR',
+      reference_id: f.item_id,
+    };
   }
   if (NO_PRIVILEGES.includes(f.code)) {
     return {
@@ -81,10 +87,22 @@ function hexabaseError(f: BulkFailure, ds: Datastore, action: ActionDef): BulkEr
       reference_id: f.item_id,
     };
   }
-  return { description: `error occurred when execute action: ${f.message}`, error: 'Error', error_code: 'SYSTEM_ERROR', error_level: 'ERROR', reference_id: f.item_id };
+  return {
+    description: `error occurred when execute action: ${f.message}`,
+    error: 'Error',
+    error_code: 'SYSTEM_ERROR',
+    error_level: 'ERROR',
+    reference_id: f.item_id,
+  };
 }
 
-const NO_PRIVILEGES: readonly ErrorCode[] = ['WRONG_STATUS', 'ACTION_NOT_PERMITTED', 'ACTION_NOT_FOUND', 'ITEM_PENDING_APPROVAL', 'FORBIDDEN'];
+const NO_PRIVILEGES: readonly ErrorCode[] = [
+  'WRONG_STATUS',
+  'ACTION_NOT_PERMITTED',
+  'ACTION_NOT_FOUND',
+  'ITEM_PENDING_APPROVAL',
+  'FORBIDDEN',
+];
 
 /**
  * ExecuteBulkAction's four documented answers: success `{has_error:false, result}`; partial
@@ -94,10 +112,15 @@ const NO_PRIVILEGES: readonly ErrorCode[] = ['WRONG_STATUS', 'ACTION_NOT_PERMITT
 export function bulkActionResponse(r: BulkActionResult, ds: Datastore, action: ActionDef) {
   const result = { matched: r.matched, processed: r.processed };
   if (r.matched === 0) {
-    return { errors: [{ description: 'target was not found.', error: '', error_level: 'WARN' }], has_error: false, result };
+    return {
+      errors: [{ description: 'target was not found.', error: '', error_level: 'WARN' }],
+      has_error: false,
+      result,
+    };
   }
   const errors: BulkError[] = r.failures.map((f) => hexabaseError(f, ds, action));
-  if (r.capped) errors.push({ description: `the number of items has reached max_items ${r.max_items}`, error_level: 'WARN' });
+  if (r.capped)
+    errors.push({ description: `the number of items has reached max_items ${r.max_items}`, error_level: 'WARN' });
   if (errors.length === 0) return { has_error: false, result };
   return { errors, has_error: true, result };
 }
@@ -105,7 +128,14 @@ export function bulkActionResponse(r: BulkActionResult, ds: Datastore, action: A
 /** continue_proc false and more matches than max_items: nothing ran (HTTP 400, same body shape). */
 export function bulkRefusedResponse(matched: number, maxItems: number, message: string) {
   return {
-    errors: [{ description: message, error: `the number of items exceeds max_items ${maxItems}`, error_code: 'INVALID_PARAMS', error_level: 'ERROR' }],
+    errors: [
+      {
+        description: message,
+        error: `the number of items exceeds max_items ${maxItems}`,
+        error_code: 'INVALID_PARAMS',
+        error_level: 'ERROR',
+      },
+    ],
     has_error: true,
     result: { matched, processed: 0 },
   };
@@ -143,11 +173,24 @@ export function itemDetails(item: Item, ds: Datastore, actions: ActionDef[], o: 
   const status = ds.statusByKey.get(item.status_id);
   const fieldValues: Record<string, unknown> = {
     title: { field_id: 'title', display_id: 'title', field_name: 'Title', dataType: 'text', value: item.title },
-    status: { field_id: 'status', display_id: 'status', field_name: 'Status', dataType: 'status', value: status?.name ?? item.status_id, status_id: item.status_id },
+    status: {
+      field_id: 'status',
+      display_id: 'status',
+      field_name: 'Status',
+      dataType: 'status',
+      value: status?.name ?? item.status_id,
+      status_id: item.status_id,
+    },
   };
   for (const f of ds.fields) {
     const v = item.fields[f.display_id];
-    fieldValues[key(f)] = { field_id: f.id, display_id: f.display_id, field_name: f.name, dataType: DATA_TYPES[f.type], value: v === undefined ? null : fieldValue(f, v, o.numbers) };
+    fieldValues[key(f)] = {
+      field_id: f.id,
+      display_id: f.display_id,
+      field_name: f.name,
+      dataType: DATA_TYPES[f.type],
+      value: v === undefined ? null : fieldValue(f, v, o.numbers),
+    };
   }
   const order = new Map(ds.actions.map((a, i) => [a.id, i + 1]));
   const statusActions = actions.filter((a) => a.kind === 'status');
@@ -178,28 +221,61 @@ export function itemDetails(item: Item, ds: Datastore, actions: ActionDef[], o: 
  * `statusId`; datastore-level (update) actions with `is_status_action: false` and `set_status: ""`.
  */
 export function actionList(ds: Datastore, actions: ActionDef[], statusId: string | null) {
-  const base = (a: ActionDef) => ({ workspace_id: ds.workspace_id, project_id: ds.workspace_id, datastore_id: ds.id, action_id: a.id });
+  const base = (a: ActionDef) => ({
+    workspace_id: ds.workspace_id,
+    project_id: ds.workspace_id,
+    datastore_id: ds.id,
+    action_id: a.id,
+  });
   const out: Record<string, unknown>[] = [];
   for (const a of actions) {
     if (a.kind !== 'status') {
-      out.push({ ...base(a), is_status_action: false, display_id: a.display_id, operation: 'update', set_status: '', name: a.name });
+      out.push({
+        ...base(a),
+        is_status_action: false,
+        display_id: a.display_id,
+        operation: 'update',
+        set_status: '',
+        name: a.name,
+      });
       continue;
     }
     const froms = statusId !== null ? [statusId] : (a.from_status_ids ?? ds.statuses.map((s) => s.id));
     for (const from of froms) {
-      out.push({ ...base(a), status_id: from, is_status_action: true, display_id: a.display_id, operation: 'update', set_status: a.to_status_id ?? '', name: a.name });
+      out.push({
+        ...base(a),
+        status_id: from,
+        is_status_action: true,
+        display_id: a.display_id,
+        operation: 'update',
+        set_status: a.to_status_id ?? '',
+        name: a.name,
+      });
     }
   }
   return out;
 }
 
 export function statusList(ds: Datastore) {
-  return ds.statuses.map((s, i) => ({ display_id: s.display_id, name: { en: s.name, ja: s.name }, displayed_name: s.name, status_id: s.id, sort_id: i + 1, x: 0, y: 0 }));
+  return ds.statuses.map((s, i) => ({
+    display_id: s.display_id,
+    name: { en: s.name, ja: s.name },
+    displayed_name: s.name,
+    status_id: s.id,
+    sort_id: i + 1,
+    x: 0,
+    y: 0,
+  }));
 }
 
 /** GetDatastoreFields, keyed by field id; `title` and `status` are listed as pseudo-fields. */
 export function fieldList(ds: Datastore) {
-  const entry = (f: { id: string; display_id: string; name: string }, dataType: string, i: number, extra: Record<string, unknown> = {}) => ({
+  const entry = (
+    f: { id: string; display_id: string; name: string },
+    dataType: string,
+    i: number,
+    extra: Record<string, unknown> = {},
+  ) => ({
     field_id: f.id,
     name: f.name,
     display_id: f.display_id,
@@ -224,7 +300,12 @@ export function fieldList(ds: Datastore) {
     }),
   };
   ds.fields.forEach((f, i) => {
-    fields[f.id] = entry(f, DATA_TYPES[f.type], i + 2, f.options ? { options: f.options.map((o, j) => ({ o_id: o, value: o, display_id: o, sort_id: j + 1 })) } : {});
+    fields[f.id] = entry(
+      f,
+      DATA_TYPES[f.type],
+      i + 2,
+      f.options ? { options: f.options.map((o, j) => ({ o_id: o, value: o, display_id: o, sort_id: j + 1 })) } : {},
+    );
   });
   return { fields };
 }

@@ -21,9 +21,15 @@ export const HexConditions = conditionsSchema({
   rpf_id: Type.Optional(Type.String({ maxLength: 64 })),
 });
 
-export const Changes = Type.Array(Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }), value: Type.Unknown() }, { additionalProperties: false }), {
-  maxItems: 500,
-});
+export const Changes = Type.Array(
+  Type.Object(
+    { id: Type.String({ minLength: 1, maxLength: 64 }), value: Type.Unknown() },
+    { additionalProperties: false },
+  ),
+  {
+    maxItems: 500,
+  },
+);
 const AnyObject = Type.Record(Type.String(), Type.Unknown());
 const AccessKeyUpdates = Type.Object(
   {
@@ -43,7 +49,9 @@ export const BulkActionBody = Type.Object(
     use_or_condition: Type.Optional(Type.Boolean()),
     item: Type.Optional(FieldValues),
     changes: Type.Optional(Changes),
-    item_revisions: Type.Optional(Type.Record(Type.String({ minLength: 1, maxLength: 64 }), RevNo, { maxProperties: 1000 })),
+    item_revisions: Type.Optional(
+      Type.Record(Type.String({ minLength: 1, maxLength: 64 }), RevNo, { maxProperties: 1000 }),
+    ),
     comment: Type.Optional(Comment),
     max_items: Type.Optional(Type.Integer({ minimum: 10, maximum: MAX_ITEMS_LIMIT, multipleOf: 10 })),
     use_display_id: Type.Optional(Type.Boolean()),
@@ -69,7 +77,13 @@ export const BulkActionResponse = Type.Object({
 });
 
 export const SortFields = Type.Array(
-  Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }), order: Type.Optional(Type.Union([Type.Literal('asc'), Type.Literal('desc')])) }, { additionalProperties: false }),
+  Type.Object(
+    {
+      id: Type.String({ minLength: 1, maxLength: 64 }),
+      order: Type.Optional(Type.Union([Type.Literal('asc'), Type.Literal('desc')])),
+    },
+    { additionalProperties: false },
+  ),
   { maxItems: 10 },
 );
 
@@ -78,7 +92,9 @@ export const SearchBody = Type.Object(
     conditions: Type.Optional(HexConditions),
     use_or_condition: Type.Optional(Type.Boolean()),
     page: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000 })),
-    per_page: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_PER_PAGE, description: `0 or omitted: up to ${MAX_PER_PAGE} items.` })),
+    per_page: Type.Optional(
+      Type.Integer({ minimum: 0, maximum: MAX_PER_PAGE, description: `0 or omitted: up to ${MAX_PER_PAGE} items.` }),
+    ),
     sort_field_id: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
     sort_order: Type.Optional(Type.Union([Type.Literal('asc'), Type.Literal('desc')])),
     sort_fields: Type.Optional(SortFields),
@@ -120,12 +136,21 @@ const WriteOptions = {
 };
 
 export const CreateItemBody = Type.Object(
-  { action_id: Type.Optional(Type.String({ maxLength: 64 })), return_display_id: Type.Optional(Type.Boolean()), ...WriteOptions },
+  {
+    action_id: Type.Optional(Type.String({ maxLength: 64 })),
+    return_display_id: Type.Optional(Type.Boolean()),
+    ...WriteOptions,
+  },
   { additionalProperties: false },
 );
 
 export const ExecuteActionBody = Type.Object(
-  { comment: Type.Optional(Comment), rev_no: Type.Optional(RevNo), is_force_update: Type.Optional(Type.Boolean()), ...WriteOptions },
+  {
+    comment: Type.Optional(Comment),
+    rev_no: Type.Optional(RevNo),
+    is_force_update: Type.Optional(Type.Boolean()),
+    ...WriteOptions,
+  },
   { additionalProperties: false },
 );
 
@@ -153,4 +178,7 @@ export const HistoriesQuery = Type.Object(
   { additionalProperties: false },
 );
 
-export const CommentBody = Type.Object({ comment: Type.String({ minLength: 1, maxLength: 4000 }) }, { additionalProperties: false });
+export const CommentBody = Type.Object(
+  { comment: Type.String({ minLength: 1, maxLength: 4000 }) },
+  { additionalProperties: false },
+);

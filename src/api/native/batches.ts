@@ -12,7 +12,18 @@ import { type AppError, fail, isAppError } from '../../errors.ts';
 import { accessOf, tokenOf } from '../auth-hook.ts';
 import { DEFAULT_STREAM_SETTINGS, StreamCounter } from './event-streams.ts';
 import { iso, isoOrNull } from '../present.ts';
-import { Comment, Conditions, DateTimeInput, FieldValues, Id, Key, NullableTime, Time, WsParams, responses } from '../schemas.ts';
+import {
+  Comment,
+  Conditions,
+  DateTimeInput,
+  FieldValues,
+  Id,
+  Key,
+  NullableTime,
+  Time,
+  WsParams,
+  responses,
+} from '../schemas.ts';
 import { actorOf, type App, type RouteDeps } from './types.ts';
 
 const MAX_TARGET_IDS = 100_000;
@@ -26,13 +37,22 @@ const Revisions = Type.Optional(
   }),
 );
 const TargetSchema = Type.Union([
-  Type.Object({ ids: Type.Array(Id, { minItems: 0, maxItems: MAX_TARGET_IDS }), revisions: Revisions }, { additionalProperties: false }),
+  Type.Object(
+    { ids: Type.Array(Id, { minItems: 0, maxItems: MAX_TARGET_IDS }), revisions: Revisions },
+    { additionalProperties: false },
+  ),
   Type.Object(
     {
       datastore: Key,
       conditions: Type.Optional(Conditions),
       use_or_condition: Type.Optional(Type.Boolean()),
-      limit: Type.Optional(Type.Integer({ minimum: 0, maximum: 10_000_000, description: 'At most this many matching items, in id order.' })),
+      limit: Type.Optional(
+        Type.Integer({
+          minimum: 0,
+          maximum: 10_000_000,
+          description: 'At most this many matching items, in id order.',
+        }),
+      ),
       revisions: Revisions,
     },
     { additionalProperties: false },
@@ -41,7 +61,9 @@ const TargetSchema = Type.Union([
 
 const ModelOperationSchema = Type.Object(
   {
-    operation_type: Type.String({ description: 'ER_REVERSE_DB or TRANSFORM_LOGIC_MODEL, as DataArts operation-results reports it.' }),
+    operation_type: Type.String({
+      description: 'ER_REVERSE_DB or TRANSFORM_LOGIC_MODEL, as DataArts operation-results reports it.',
+    }),
     model_id: Type.String({ description: 'The physical model written to.' }),
     logic_model_id: Type.Union([Type.String(), Type.Null()]),
     connection_id: Type.Union([Type.String(), Type.Null()]),
@@ -69,10 +91,16 @@ export const BatchSchema = Type.Object({
   eta_seconds: Type.Union([Type.Number(), Type.Null()]),
   items_per_second: Type.Union([Type.Number(), Type.Null()]),
   dry_run: Type.Boolean(),
-  notify: Type.Boolean({ description: 'False: the tickets this batch opens and decides send no webhook events; batch events still go.' }),
+  notify: Type.Boolean({
+    description: 'False: the tickets this batch opens and decides send no webhook events; batch events still go.',
+  }),
   max_rate: Type.Union([Type.Number(), Type.Null()]),
-  priority: Type.Integer({ description: `The batch's weight in the fair share of workers, ${PRIORITY.min}–${PRIORITY.max}.` }),
-  reverts_batch_id: Type.Union([Id, Type.Null()], { description: 'A revert batch: the batch whose changes it undoes.' }),
+  priority: Type.Integer({
+    description: `The batch's weight in the fair share of workers, ${PRIORITY.min}–${PRIORITY.max}.`,
+  }),
+  reverts_batch_id: Type.Union([Id, Type.Null()], {
+    description: 'A revert batch: the batch whose changes it undoes.',
+  }),
   start_at: NullableTime,
   action: Type.Union([Type.String(), Type.Null()]),
   fields: Type.Union([FieldValues, Type.Null()]),
@@ -90,7 +118,8 @@ export const BatchSchema = Type.Object({
   finished_at: NullableTime,
   updated_at: Time,
   items_purged_at: Type.Union([Time, Type.Null()], {
-    description: 'When retention (BATCHGATE_RETENTION_DAYS) purged the per-item outcomes; the counters remain, and the items list answers 410 ITEMS_PURGED.',
+    description:
+      'When retention (BATCHGATE_RETENTION_DAYS) purged the per-item outcomes; the counters remain, and the items list answers 410 ITEMS_PURGED.',
   }),
 });
 
@@ -156,13 +185,19 @@ export function presentBatch(b: Batch, now = Date.now()) {
 
 /** Controls are for the submitter and workspace admins; a submitter since demoted to viewer no longer controls. */
 function requireController(access: Access, batch: Batch): void {
-  if (!roleAllows(access.role, 'write') || (access.role !== 'admin' && batch.submitted_by !== access.principal.userId)) {
+  if (
+    !roleAllows(access.role, 'write') ||
+    (access.role !== 'admin' && batch.submitted_by !== access.principal.userId)
+  ) {
     fail('FORBIDDEN', 'Only the submitter or a workspace admin may control this batch.');
   }
 }
 
 /** The batch of the path, for a caller who may control it (see requireController). */
-async function controlledBatch(ctx: RouteDeps['ctx'], req: FastifyRequest & { params: { ws: string; id: string } }): Promise<{ access: Access; batch: Batch }> {
+async function controlledBatch(
+  ctx: RouteDeps['ctx'],
+  req: FastifyRequest & { params: { ws: string; id: string } },
+): Promise<{ access: Access; batch: Batch }> {
   const access = await accessOf(ctx, req, req.params.ws);
   const batch = await getBatch(ctx, access.workspaceId, req.params.id);
   requireController(access, batch);
@@ -207,7 +242,10 @@ export function batchRoutes(app: App, { ctx, engine, statusCacheMs, streams: str
             start_at: Type.Optional(DateTimeInput),
             max_rate: Type.Optional(Type.Number(MAX_RATE_RANGE)),
             notify: Type.Optional(
-              Type.Boolean({ description: 'Default true. False: no ticket.assigned / ticket.decided webhook events for this batch\'s tickets (batch events still go).' }),
+              Type.Boolean({
+                description:
+                  "Default true. False: no ticket.assigned / ticket.decided webhook events for this batch's tickets (batch events still go).",
+              }),
             ),
             priority: Type.Optional(Priority),
           },
@@ -266,7 +304,8 @@ export function batchRoutes(app: App, { ctx, engine, statusCacheMs, streams: str
     {
       schema: {
         tags: ['batches'],
-        summary: 'A batch with its counts, progress and ETA (up to BATCHGATE_STATUS_CACHE_MS old when another process changed it)',
+        summary:
+          'A batch with its counts, progress and ETA (up to BATCHGATE_STATUS_CACHE_MS old when another process changed it)',
         params: BatchParams,
         response: responses({ 200: BatchSchema }),
       },
@@ -277,7 +316,9 @@ export function batchRoutes(app: App, { ctx, engine, statusCacheMs, streams: str
         then(
           statusCache.body(access.workspaceId, req.params.id, async () => {
             const batch = await findBatch(ctx, req.params.id);
-            return batch ? { workspaceId: batch.workspace_id, body: reply.serializeInput(presentBatch(batch), '200') as string } : undefined;
+            return batch
+              ? { workspaceId: batch.workspace_id, body: reply.serializeInput(presentBatch(batch), '200') as string }
+              : undefined;
           }),
           (body) => {
             if (!body) fail('BATCH_NOT_FOUND');
@@ -292,7 +333,8 @@ export function batchRoutes(app: App, { ctx, engine, statusCacheMs, streams: str
     {
       schema: {
         tags: ['batches'],
-        summary: 'Per-target outcomes, filtered by state, paged by cursor (410 ITEMS_PURGED once retention purged them)',
+        summary:
+          'Per-target outcomes, filtered by state, paged by cursor (410 ITEMS_PURGED once retention purged them)',
         params: BatchParams,
         querystring: Type.Object({
           state: Type.Optional(Type.Union(['pending', 'succeeded', 'failed', 'skipped'].map((s) => Type.Literal(s)))),
@@ -312,7 +354,12 @@ export function batchRoutes(app: App, { ctx, engine, statusCacheMs, streams: str
                 attempts: Type.Integer(),
                 updated_at: NullableTime,
                 previous_errors: Type.Array(
-                  Type.Object({ attempt: Type.Integer(), error_code: Type.Union([Type.String(), Type.Null()]), error_message: Type.Union([Type.String(), Type.Null()]), finished_at: NullableTime }),
+                  Type.Object({
+                    attempt: Type.Integer(),
+                    error_code: Type.Union([Type.String(), Type.Null()]),
+                    error_message: Type.Union([Type.String(), Type.Null()]),
+                    finished_at: NullableTime,
+                  }),
                 ),
               }),
             ),
@@ -326,7 +373,10 @@ export function batchRoutes(app: App, { ctx, engine, statusCacheMs, streams: str
       const access = await accessOf(ctx, req, req.params.ws);
       const batch = await getBatch(ctx, access.workspaceId, req.params.id);
       if (batch.items_purged_at !== null) {
-        fail('ITEMS_PURGED', `This batch's per-item outcomes were purged on ${iso(batch.items_purged_at)} (retention); its counters remain on the batch.`);
+        fail(
+          'ITEMS_PURGED',
+          `This batch's per-item outcomes were purged on ${iso(batch.items_purged_at)} (retention); its counters remain on the batch.`,
+        );
       }
       const page = await listBatchItems(ctx, batch, {
         ...(req.query.state ? { state: req.query.state } : {}),
@@ -376,7 +426,10 @@ export function batchRoutes(app: App, { ctx, engine, statusCacheMs, streams: str
         tags: ['batches'],
         summary: 'Change max_rate (items/s) while running; null removes the limit',
         params: BatchParams,
-        body: Type.Object({ max_rate: Type.Union([Type.Number(MAX_RATE_RANGE), Type.Null()]) }, { additionalProperties: false }),
+        body: Type.Object(
+          { max_rate: Type.Union([Type.Number(MAX_RATE_RANGE), Type.Null()]) },
+          { additionalProperties: false },
+        ),
         response: responses({ 200: BatchSchema }),
       },
     },
@@ -408,12 +461,15 @@ export function batchRoutes(app: App, { ctx, engine, statusCacheMs, streams: str
     {
       schema: {
         tags: ['batches'],
-        summary: 'Undo what a finished or cancelled batch changed, as a new batch; items changed since fail with REVERT_CONFLICT',
+        summary:
+          'Undo what a finished or cancelled batch changed, as a new batch; items changed since fail with REVERT_CONFLICT',
         params: BatchParams,
         body: Type.Optional(
           Type.Object(
             {
-              dry_run: Type.Optional(Type.Boolean({ description: 'Report what would be reverted and what conflicts; change nothing.' })),
+              dry_run: Type.Optional(
+                Type.Boolean({ description: 'Report what would be reverted and what conflicts; change nothing.' }),
+              ),
               comment: Type.Optional(Comment),
               priority: Type.Optional(Priority),
             },
@@ -453,7 +509,13 @@ export function batchRoutes(app: App, { ctx, engine, statusCacheMs, streams: str
       reply.hijack();
       const res = reply.raw;
       // Hijacked: headers set through `reply` are not sent, so the request id is named here.
-      res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'close', 'x-accel-buffering': 'no', 'x-request-id': req.id });
+      res.writeHead(200, {
+        'content-type': 'text/event-stream',
+        'cache-control': 'no-cache',
+        connection: 'close',
+        'x-accel-buffering': 'no',
+        'x-request-id': req.id,
+      });
       let closed = false;
       req.raw.on('close', () => {
         closed = true;
@@ -481,14 +543,18 @@ export function batchRoutes(app: App, { ctx, engine, statusCacheMs, streams: str
             checkedAt = sentAt;
             const lost = await accessLost(token, req.params.ws);
             if (lost) {
-              res.write(`event: error\ndata: ${JSON.stringify({ error: { code: lost.code, message: lost.message } })}\n\n`);
+              res.write(
+                `event: error\ndata: ${JSON.stringify({ error: { code: lost.code, message: lost.message } })}\n\n`,
+              );
               break;
             }
           }
           if (!res.writableNeedDrain) {
             // Each event carries the whole state, so one not written is not lost: the next one supersedes it.
             stalledSince = null;
-            res.write(`id: ${n}\nevent: ${terminal ? 'end' : 'progress'}\ndata: ${JSON.stringify(presentBatch(batch))}\n\n`);
+            res.write(
+              `id: ${n}\nevent: ${terminal ? 'end' : 'progress'}\ndata: ${JSON.stringify(presentBatch(batch))}\n\n`,
+            );
             if (terminal) break;
           } else if (stalledSince === null) {
             stalledSince = sentAt;

@@ -1,5 +1,12 @@
 import { Type } from 'typebox';
-import { createConnection, deleteConnection, getConnection, listConnectionTables, listConnections, type Connection } from '../../core/connections/connections.ts';
+import {
+  createConnection,
+  deleteConnection,
+  getConnection,
+  listConnectionTables,
+  listConnections,
+  type Connection,
+} from '../../core/connections/connections.ts';
 import { accessOf } from '../auth-hook.ts';
 import { iso } from '../present.ts';
 import { Id, Key, Name, Time, WsParams, responses } from '../schemas.ts';
@@ -12,8 +19,13 @@ const ConnectionSchema = Type.Object({
   workspace_id: Id,
   name: Type.String(),
   dialect: Type.Union([Type.Literal('sqlite'), Type.Literal('postgres')]),
-  url: Type.String({ description: 'The effective target: postgres://user:****@host:port/database?sslmode=… (the password only as ****), or sqlite: and the file with its symlinks resolved. The URL itself is never returned.' }),
-  schema: Type.Union([Type.String(), Type.Null()], { description: 'The PostgreSQL schema read (default public); null for SQLite.' }),
+  url: Type.String({
+    description:
+      'The effective target: postgres://user:****@host:port/database?sslmode=… (the password only as ****), or sqlite: and the file with its symlinks resolved. The URL itself is never returned.',
+  }),
+  schema: Type.Union([Type.String(), Type.Null()], {
+    description: 'The PostgreSQL schema read (default public); null for SQLite.',
+  }),
   created_by: Id,
   created_at: Time,
 });
@@ -28,13 +40,25 @@ export function connectionRoutes(app: App, { ctx }: RouteDeps): void {
     {
       schema: {
         tags,
-        summary: 'Register a source database (workspace admin): checked by connecting, stored encrypted (needs BATCHGATE_SECRET_KEY)',
+        summary:
+          'Register a source database (workspace admin): checked by connecting, stored encrypted (needs BATCHGATE_SECRET_KEY)',
         params: WsParams,
         body: Type.Object(
           {
             name: Name,
-            url: Type.String({ minLength: 1, maxLength: 2000, description: 'postgres://user:password@host:port/database (sslmode the only query parameter), or an SQLite file path (sqlite: prefix optional). Only what BATCHGATE_CONNECTION_SOURCES lists.' }),
-            schema: Type.Optional(Type.String({ minLength: 1, maxLength: 63, description: 'PostgreSQL: the schema to read (default public).' })),
+            url: Type.String({
+              minLength: 1,
+              maxLength: 2000,
+              description:
+                'postgres://user:password@host:port/database (sslmode the only query parameter), or an SQLite file path (sqlite: prefix optional). Only what BATCHGATE_CONNECTION_SOURCES lists.',
+            }),
+            schema: Type.Optional(
+              Type.String({
+                minLength: 1,
+                maxLength: 63,
+                description: 'PostgreSQL: the schema to read (default public).',
+              }),
+            ),
           },
           { additionalProperties: false },
         ),
@@ -49,7 +73,14 @@ export function connectionRoutes(app: App, { ctx }: RouteDeps): void {
 
   app.get(
     '/workspaces/:ws/connections',
-    { schema: { tags, summary: 'Data connections (workspace admin)', params: WsParams, response: responses({ 200: Type.Object({ connections: Type.Array(ConnectionSchema) }) }) } },
+    {
+      schema: {
+        tags,
+        summary: 'Data connections (workspace admin)',
+        params: WsParams,
+        response: responses({ 200: Type.Object({ connections: Type.Array(ConnectionSchema) }) }),
+      },
+    },
     async (req) => {
       const access = await accessOf(ctx, req, req.params.ws);
       return { connections: (await listConnections(ctx, access)).map(present) };
@@ -58,13 +89,27 @@ export function connectionRoutes(app: App, { ctx }: RouteDeps): void {
 
   app.get(
     '/workspaces/:ws/connections/:id',
-    { schema: { tags, summary: 'A data connection (workspace admin)', params: ConnParams, response: responses({ 200: ConnectionSchema }) } },
+    {
+      schema: {
+        tags,
+        summary: 'A data connection (workspace admin)',
+        params: ConnParams,
+        response: responses({ 200: ConnectionSchema }),
+      },
+    },
     async (req) => present(await getConnection(ctx, await accessOf(ctx, req, req.params.ws), req.params.id)),
   );
 
   app.delete(
     '/workspaces/:ws/connections/:id',
-    { schema: { tags, summary: 'Delete a data connection (workspace admin)', params: ConnParams, response: responses({ 204: Type.Null() }) } },
+    {
+      schema: {
+        tags,
+        summary: 'Delete a data connection (workspace admin)',
+        params: ConnParams,
+        response: responses({ 204: Type.Null() }),
+      },
+    },
     async (req, reply) => {
       await deleteConnection(ctx, await accessOf(ctx, req, req.params.ws), req.params.id);
       return reply.status(204).send();
@@ -81,6 +126,8 @@ export function connectionRoutes(app: App, { ctx }: RouteDeps): void {
         response: responses({ 200: Type.Object({ tables: Type.Array(Type.String()) }) }),
       },
     },
-    async (req) => ({ tables: await listConnectionTables(ctx, await accessOf(ctx, req, req.params.ws), req.params.id) }),
+    async (req) => ({
+      tables: await listConnectionTables(ctx, await accessOf(ctx, req, req.params.ws), req.params.id),
+    }),
   );
 }

@@ -28,7 +28,14 @@ export function datastoreRoutes(app: App, { ctx }: RouteDeps): void {
 
   app.get(
     '/workspaces/:ws/datastores',
-    { schema: { tags: ['datastores'], summary: 'Datastores of the workspace', params: WsParams, response: responses({ 200: Type.Object({ datastores: Type.Array(DatastoreSchema) }) }) } },
+    {
+      schema: {
+        tags: ['datastores'],
+        summary: 'Datastores of the workspace',
+        params: WsParams,
+        response: responses({ 200: Type.Object({ datastores: Type.Array(DatastoreSchema) }) }),
+      },
+    },
     async (req) => {
       const access = await accessOf(ctx, req, req.params.ws);
       return { datastores: (await listDatastores(ctx, access)).map(presentDatastore) };
@@ -37,7 +44,14 @@ export function datastoreRoutes(app: App, { ctx }: RouteDeps): void {
 
   app.get(
     '/workspaces/:ws/datastores/:ds',
-    { schema: { tags: ['datastores'], summary: 'A datastore by id or display_id', params: DsParams, response: responses({ 200: DatastoreSchema }) } },
+    {
+      schema: {
+        tags: ['datastores'],
+        summary: 'A datastore by id or display_id',
+        params: DsParams,
+        response: responses({ 200: DatastoreSchema }),
+      },
+    },
     async (req) => {
       const access = await accessOf(ctx, req, req.params.ws);
       return presentDatastore(await getDatastore(ctx, access.workspaceId, req.params.ds));

@@ -33,7 +33,11 @@ export class StreamCounter {
 
   acquire(token: string): () => void {
     const n = this.#open.get(token) ?? 0;
-    if (n >= this.max) throw new AppError('TOO_MANY_STREAMS', `This token has ${n} event streams open, the most allowed (BATCHGATE_SSE_MAX_PER_TOKEN); close one first.`);
+    if (n >= this.max)
+      throw new AppError(
+        'TOO_MANY_STREAMS',
+        `This token has ${n} event streams open, the most allowed (BATCHGATE_SSE_MAX_PER_TOKEN); close one first.`,
+      );
     this.#open.set(token, n + 1);
     let released = false;
     return () => {

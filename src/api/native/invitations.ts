@@ -1,5 +1,14 @@
 import { Type } from 'typebox';
-import { acceptInvitation, createInvitation, declineInvitation, listInvitations, receivedInvitations, revokeInvitation, type Invitation, type ReceivedInvitation } from '../../core/invitations.ts';
+import {
+  acceptInvitation,
+  createInvitation,
+  declineInvitation,
+  listInvitations,
+  receivedInvitations,
+  revokeInvitation,
+  type Invitation,
+  type ReceivedInvitation,
+} from '../../core/invitations.ts';
 import { accessOf, principalOf } from '../auth-hook.ts';
 import { Id, Key, RoleSchema, Time, WsParams, responses } from '../schemas.ts';
 import type { App, RouteDeps } from './types.ts';
@@ -10,12 +19,18 @@ const InvitationSchema = Type.Object(
   {
     id: Id,
     workspace_id: Id,
-    user_id: Type.Union([Id, Type.Null()], { description: 'The user id invited, as given (an id that names nobody reads the same).' }),
+    user_id: Type.Union([Id, Type.Null()], {
+      description: 'The user id invited, as given (an id that names nobody reads the same).',
+    }),
     email: Type.Union([Type.String(), Type.Null()], { description: 'The address invited, as given (lower-cased).' }),
     role: RoleSchema,
-    state: Type.Union(['pending', 'accepted', 'revoked', 'expired'].map((s) => Type.Literal(s)), {
-      description: 'A declined invitation reads `pending` until it expires: the inviter learns nothing about the invitee before they accept.',
-    }),
+    state: Type.Union(
+      ['pending', 'accepted', 'revoked', 'expired'].map((s) => Type.Literal(s)),
+      {
+        description:
+          'A declined invitation reads `pending` until it expires: the inviter learns nothing about the invitee before they accept.',
+      },
+    ),
     invited_by: Id,
     created_at: Time,
     expires_at: Time,
@@ -49,10 +64,15 @@ export function invitationRoutes(app: App, { ctx }: RouteDeps): void {
     {
       schema: {
         tags: ['workspaces'],
-        summary: 'Invite a user by id or email (workspace admin); they become a member when they accept. Reveals nothing about them.',
+        summary:
+          'Invite a user by id or email (workspace admin); they become a member when they accept. Reveals nothing about them.',
         params: WsParams,
         body: Type.Object(
-          { user_id: Type.Optional(Id), email: Type.Optional(Type.String({ format: 'email', maxLength: 320 })), role: RoleSchema },
+          {
+            user_id: Type.Optional(Id),
+            email: Type.Optional(Type.String({ format: 'email', maxLength: 320 })),
+            role: RoleSchema,
+          },
           { additionalProperties: false },
         ),
         response: responses({ 201: InvitationSchema }),
@@ -74,7 +94,11 @@ export function invitationRoutes(app: App, { ctx }: RouteDeps): void {
         response: responses({ 200: Type.Object({ invitations: Type.Array(InvitationSchema) }) }),
       },
     },
-    async (req) => ({ invitations: (await listInvitations(ctx, await accessOf(ctx, req, req.params.ws, 'manage'))).map(presentInvitation) }),
+    async (req) => ({
+      invitations: (await listInvitations(ctx, await accessOf(ctx, req, req.params.ws, 'manage'))).map(
+        presentInvitation,
+      ),
+    }),
   );
 
   app.delete(
@@ -102,7 +126,9 @@ export function invitationRoutes(app: App, { ctx }: RouteDeps): void {
         response: responses({ 200: Type.Object({ invitations: Type.Array(ReceivedSchema) }) }),
       },
     },
-    async (req) => ({ invitations: (await receivedInvitations(ctx, await principalOf(ctx, req))).map(presentReceived) }),
+    async (req) => ({
+      invitations: (await receivedInvitations(ctx, await principalOf(ctx, req))).map(presentReceived),
+    }),
   );
 
   app.post(

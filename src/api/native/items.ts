@@ -35,7 +35,10 @@ export function itemRoutes(app: App, { ctx }: RouteDeps): void {
         params: DsParams,
         body: Type.Union([
           ItemInput,
-          Type.Object({ items: Type.Array(ItemInput, { minItems: 1, maxItems: MAX_IMPORT }) }, { additionalProperties: false }),
+          Type.Object(
+            { items: Type.Array(ItemInput, { minItems: 1, maxItems: MAX_IMPORT }) },
+            { additionalProperties: false },
+          ),
         ]),
         response: responses({ 201: Type.Union([ItemSchema, Type.Object({ ids: Type.Array(Id) })]) }),
       },
@@ -92,7 +95,11 @@ export function itemRoutes(app: App, { ctx }: RouteDeps): void {
         response: responses({
           200: Type.Intersect([
             ItemSchema,
-            Type.Object({ history: Type.Array(HistorySchema), draft: Type.Union([DraftSchema, Type.Null()]), versions: Type.Array(VersionSchema) }),
+            Type.Object({
+              history: Type.Array(HistorySchema),
+              draft: Type.Union([DraftSchema, Type.Null()]),
+              versions: Type.Array(VersionSchema),
+            }),
           ]),
         }),
       },
@@ -132,7 +139,8 @@ export function itemRoutes(app: App, { ctx }: RouteDeps): void {
     {
       schema: {
         tags: ['items'],
-        summary: 'Set field values (optionally checked against rev_no); an item in a released status keeps them as its draft and is returned unchanged, with `draft`',
+        summary:
+          'Set field values (optionally checked against rev_no); an item in a released status keeps them as its draft and is returned unchanged, with `draft`',
         params: ItemParams,
         body: Type.Object(
           { fields: FieldValues, rev_no: Type.Optional(Type.Integer({ minimum: 0 })), comment: Type.Optional(Comment) },
@@ -143,7 +151,11 @@ export function itemRoutes(app: App, { ctx }: RouteDeps): void {
     },
     async (req) => {
       const access = await accessOf(ctx, req, req.params.ws, 'write');
-      const o = single(await updateItems(ctx, actorOf(access), [{ id: req.params.id, rev_no: req.body.rev_no }], req.body.fields, { comment: req.body.comment ?? null }));
+      const o = single(
+        await updateItems(ctx, actorOf(access), [{ id: req.params.id, rev_no: req.body.rev_no }], req.body.fields, {
+          comment: req.body.comment ?? null,
+        }),
+      );
       const ds = (await getDatastoresById(ctx, [o.item!.datastore_id])).get(o.item!.datastore_id);
       return { ...presentItem(o.item!, ds), ...(o.draft ? { draft: presentDraft(o.draft) } : {}) };
     },
@@ -158,7 +170,11 @@ export function itemRoutes(app: App, { ctx }: RouteDeps): void {
         params: Type.Object({ ws: Key, id: Id, action: Key }),
         body: Type.Optional(
           Type.Object(
-            { comment: Type.Optional(Comment), fields: Type.Optional(FieldValues), rev_no: Type.Optional(Type.Integer({ minimum: 0 })) },
+            {
+              comment: Type.Optional(Comment),
+              fields: Type.Optional(FieldValues),
+              rev_no: Type.Optional(Type.Integer({ minimum: 0 })),
+            },
             { additionalProperties: false },
           ),
         ),
@@ -169,7 +185,13 @@ export function itemRoutes(app: App, { ctx }: RouteDeps): void {
       const access = await accessOf(ctx, req, req.params.ws, 'write');
       const body = req.body ?? {};
       const o = single(
-        await runAction(ctx, actorOf(access), [{ id: req.params.id, rev_no: body.rev_no }], { action: req.params.action, fields: body.fields ?? null }, { comment: body.comment ?? null }),
+        await runAction(
+          ctx,
+          actorOf(access),
+          [{ id: req.params.id, rev_no: body.rev_no }],
+          { action: req.params.action, fields: body.fields ?? null },
+          { comment: body.comment ?? null },
+        ),
       );
       const ds = (await getDatastoresById(ctx, [o.item!.datastore_id])).get(o.item!.datastore_id);
       return { item: presentItem(o.item!, ds), ...(o.ticket ? { ticket: presentTicket(o.ticket, ds) } : {}) };

@@ -26,7 +26,13 @@ const ModelSchema = Type.Object({
   updated_at: Time,
 });
 const presentModel = (m: ModelEntity) => ({
-  id: m.id, name: m.name, is_physical: m.is_physical, dw_type: m.dw_type_raw, description: m.description, created_at: iso(m.created_at), updated_at: iso(m.updated_at),
+  id: m.id,
+  name: m.name,
+  is_physical: m.is_physical,
+  dw_type: m.dw_type_raw,
+  description: m.description,
+  created_at: iso(m.created_at),
+  updated_at: iso(m.updated_at),
 });
 const Headers = Type.Object({ 'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 200 })) });
 const MaxRate = Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1_000_000 }));
@@ -48,8 +54,19 @@ export function modelRoutes(app: App, { ctx, engine }: RouteDeps): void {
         body: Type.Object(
           {
             connection_id: Id,
-            tables: Type.Optional(Type.Array(TableName, { minItems: 1, maxItems: MAX_TABLES, description: 'Only these tables; the others are skipped by the user.' })),
-            exclude_tables: Type.Optional(Type.Array(TableName, { maxItems: MAX_TABLES, description: 'Tables to leave out (skipped by the user).' })),
+            tables: Type.Optional(
+              Type.Array(TableName, {
+                minItems: 1,
+                maxItems: MAX_TABLES,
+                description: 'Only these tables; the others are skipped by the user.',
+              }),
+            ),
+            exclude_tables: Type.Optional(
+              Type.Array(TableName, {
+                maxItems: MAX_TABLES,
+                description: 'Tables to leave out (skipped by the user).',
+              }),
+            ),
             max_rate: MaxRate,
           },
           { additionalProperties: false },
@@ -61,7 +78,10 @@ export function modelRoutes(app: App, { ctx, engine }: RouteDeps): void {
       const access = await accessOf(ctx, req, req.params.ws);
       const { max_rate, ...input } = req.body;
       const batch = await submitReverse(engine, access, req.params.model_id, input, {
-        source: 'native', projectId: access.projectId, idempotencyKey: req.headers['idempotency-key'], maxRate: max_rate,
+        source: 'native',
+        projectId: access.projectId,
+        idempotencyKey: req.headers['idempotency-key'],
+        maxRate: max_rate,
       });
       return reply.status(202).send(presentBatch(batch));
     },
@@ -72,7 +92,8 @@ export function modelRoutes(app: App, { ctx, engine }: RouteDeps): void {
     {
       schema: {
         tags,
-        summary: 'TRANSFORM_LOGIC_MODEL: each logical entity of this model becomes a TABLE_MODEL of a physical model (a batch)',
+        summary:
+          'TRANSFORM_LOGIC_MODEL: each logical entity of this model becomes a TABLE_MODEL of a physical model (a batch)',
         params: ModelParams,
         headers: Headers,
         body: Type.Object(
@@ -81,8 +102,18 @@ export function modelRoutes(app: App, { ctx, engine }: RouteDeps): void {
             target_model_name: Type.Optional(Name),
             description: Type.Optional(Type.String({ maxLength: 4000 })),
             dw_type: DwTypeSchema,
-            ids: Type.Optional(Type.Array(Id, { minItems: 1, maxItems: MAX_TABLES, description: 'Only these logical entities; the others are skipped by the user.' })),
-            update_exist_tables: Type.Optional(Type.Boolean({ description: 'Update a physical table that exists and differs (default false: skip it).' })),
+            ids: Type.Optional(
+              Type.Array(Id, {
+                minItems: 1,
+                maxItems: MAX_TABLES,
+                description: 'Only these logical entities; the others are skipped by the user.',
+              }),
+            ),
+            update_exist_tables: Type.Optional(
+              Type.Boolean({
+                description: 'Update a physical table that exists and differs (default false: skip it).',
+              }),
+            ),
             max_rate: MaxRate,
           },
           { additionalProperties: false },
@@ -94,7 +125,10 @@ export function modelRoutes(app: App, { ctx, engine }: RouteDeps): void {
       const access = await accessOf(ctx, req, req.params.ws);
       const { max_rate, ...input } = req.body;
       const { batch, target } = await submitTransform(engine, access, req.params.model_id, input, {
-        source: 'native', projectId: access.projectId, idempotencyKey: req.headers['idempotency-key'], maxRate: max_rate,
+        source: 'native',
+        projectId: access.projectId,
+        idempotencyKey: req.headers['idempotency-key'],
+        maxRate: max_rate,
       });
       return reply.status(202).send({ batch: presentBatch(batch), target_model: presentModel(target) });
     },
@@ -109,7 +143,13 @@ export function modelRoutes(app: App, { ctx, engine }: RouteDeps): void {
         params: ModelParams,
         querystring: Type.Object({ dw_type: Type.Optional(DwTypeSchema) }),
         response: responses({
-          200: Type.Object({ model_id: Id, dw_type: DwTypeSchema, tables: Type.Integer(), statements: Type.Array(Type.String()), sql: Type.String() }),
+          200: Type.Object({
+            model_id: Id,
+            dw_type: DwTypeSchema,
+            tables: Type.Integer(),
+            statements: Type.Array(Type.String()),
+            sql: Type.String(),
+          }),
         }),
       },
     },

@@ -39,7 +39,14 @@ export function ticketRoutes(app: App, { ctx }: RouteDeps): void {
 
   app.get(
     '/workspaces/:ws/tickets/:id',
-    { schema: { tags: ['tickets'], summary: 'A ticket', params: Type.Object({ ws: Key, id: Id }), response: responses({ 200: TicketSchema }) } },
+    {
+      schema: {
+        tags: ['tickets'],
+        summary: 'A ticket',
+        params: Type.Object({ ws: Key, id: Id }),
+        response: responses({ 200: TicketSchema }),
+      },
+    },
     async (req) => {
       const access = await accessOf(ctx, req, req.params.ws);
       const t = await getTicket(ctx, access.workspaceId, req.params.id);
@@ -53,14 +60,22 @@ export function ticketRoutes(app: App, { ctx }: RouteDeps): void {
       schema: {
         tags: ['tickets'],
         summary: 'Approve or reject (the assignee or an admin), or withdraw (the submitter or an admin)',
-        params: Type.Object({ ws: Key, id: Id, decision: Type.Union([Type.Literal('approve'), Type.Literal('reject'), Type.Literal('withdraw')]) }),
+        params: Type.Object({
+          ws: Key,
+          id: Id,
+          decision: Type.Union([Type.Literal('approve'), Type.Literal('reject'), Type.Literal('withdraw')]),
+        }),
         body: Type.Optional(Type.Object({ comment: Type.Optional(Comment) }, { additionalProperties: false })),
         response: responses({ 200: Type.Object({ ticket: TicketSchema, item: ItemSchema }) }),
       },
     },
     async (req) => {
       const access = await accessOf(ctx, req, req.params.ws, 'read');
-      const o = single(await decideTickets(ctx, actorOf(access), [req.params.id], req.params.decision, { comment: req.body?.comment ?? null }));
+      const o = single(
+        await decideTickets(ctx, actorOf(access), [req.params.id], req.params.decision, {
+          comment: req.body?.comment ?? null,
+        }),
+      );
       const ds = (await getDatastoresById(ctx, [o.item!.datastore_id])).get(o.item!.datastore_id);
       return { ticket: presentTicket(o.ticket!, ds), item: presentItem(o.item!, ds) };
     },

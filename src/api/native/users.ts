@@ -18,7 +18,13 @@ const Token = Type.Object({
 const TokenParams = Type.Object({ user_id: Id });
 
 function presentToken(t: TokenInfo) {
-  return { id: t.id, user_id: t.user_id, label: t.label, created_at: iso(t.created_at), expires_at: isoOrNull(t.expires_at) };
+  return {
+    id: t.id,
+    user_id: t.user_id,
+    label: t.label,
+    created_at: iso(t.created_at),
+    expires_at: isoOrNull(t.expires_at),
+  };
 }
 
 export function userRoutes(app: App, { ctx }: RouteDeps): void {
@@ -28,7 +34,10 @@ export function userRoutes(app: App, { ctx }: RouteDeps): void {
       schema: {
         tags: ['users'],
         summary: 'Create a user (system admin)',
-        body: Type.Object({ name: Name, email: Type.Optional(Type.String({ format: 'email', maxLength: 320 })) }, { additionalProperties: false }),
+        body: Type.Object(
+          { name: Name, email: Type.Optional(Type.String({ format: 'email', maxLength: 320 })) },
+          { additionalProperties: false },
+        ),
         response: responses({ 201: User }),
       },
     },
@@ -41,7 +50,13 @@ export function userRoutes(app: App, { ctx }: RouteDeps): void {
 
   app.get(
     '/users',
-    { schema: { tags: ['users'], summary: 'List users (system admin)', response: responses({ 200: Type.Object({ users: Type.Array(User) }) }) } },
+    {
+      schema: {
+        tags: ['users'],
+        summary: 'List users (system admin)',
+        response: responses({ 200: Type.Object({ users: Type.Array(User) }) }),
+      },
+    },
     async (req) => {
       requireSystemAdmin(await principalOf(ctx, req));
       return { users: (await listUsers(ctx)).map(presentUser) };
@@ -65,7 +80,11 @@ export function userRoutes(app: App, { ctx }: RouteDeps): void {
           Type.Object(
             {
               label: Type.Optional(Type.String({ maxLength: 200 })),
-              expires_at: Type.Optional(Type.Union([DateTimeInput, Type.Null()], { description: 'When the token stops working (in the future); absent or null: never.' })),
+              expires_at: Type.Optional(
+                Type.Union([DateTimeInput, Type.Null()], {
+                  description: 'When the token stops working (in the future); absent or null: never.',
+                }),
+              ),
             },
             { additionalProperties: false },
           ),
@@ -82,7 +101,10 @@ export function userRoutes(app: App, { ctx }: RouteDeps): void {
       }
       const user = await getUser(ctx, req.params.user_id);
       const expires = req.body?.expires_at;
-      const created = await createToken(ctx, user.id, { label: req.body?.label ?? null, expiresAt: expires ? Date.parse(expires) : null });
+      const created = await createToken(ctx, user.id, {
+        label: req.body?.label ?? null,
+        expiresAt: expires ? Date.parse(expires) : null,
+      });
       return reply.status(201).send({ token: created.token, ...presentToken(created) });
     },
   );
@@ -92,7 +114,8 @@ export function userRoutes(app: App, { ctx }: RouteDeps): void {
     {
       schema: {
         tags: ['users'],
-        summary: "A user's API tokens, never their secrets (the user; a system admin; an admin of a workspace the user belongs to)",
+        summary:
+          "A user's API tokens, never their secrets (the user; a system admin; an admin of a workspace the user belongs to)",
         params: TokenParams,
         response: responses({ 200: Type.Object({ tokens: Type.Array(Token) }) }),
       },
@@ -108,7 +131,8 @@ export function userRoutes(app: App, { ctx }: RouteDeps): void {
     {
       schema: {
         tags: ['users'],
-        summary: "Revoke one of a user's API tokens (the user; a system admin; an admin of a workspace the user belongs to)",
+        summary:
+          "Revoke one of a user's API tokens (the user; a system admin; an admin of a workspace the user belongs to)",
         params: Type.Object({ user_id: Id, token_id: Id }),
         response: responses({ 204: Type.Null() }),
       },

@@ -2,7 +2,14 @@ import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { getDelivery, listDeliveries, redeliver, type Delivery } from '../../core/webhooks/deliveries.ts';
 import { WEBHOOK_EVENT_TYPES } from '../../core/webhooks/event-types.ts';
-import { createWebhook, deleteWebhook, getWebhook, listWebhooks, updateWebhook, type Webhook } from '../../core/webhooks/webhooks.ts';
+import {
+  createWebhook,
+  deleteWebhook,
+  getWebhook,
+  listWebhooks,
+  updateWebhook,
+  type Webhook,
+} from '../../core/webhooks/webhooks.ts';
 import { accessOf } from '../auth-hook.ts';
 import { iso, isoOrNull } from '../present.ts';
 import { Id, Key, NullableTime, Time, WsParams, responses } from '../schemas.ts';
@@ -11,11 +18,25 @@ import type { App, RouteDeps } from './types.ts';
 const EventType = Type.Union(WEBHOOK_EVENT_TYPES.map((t) => Type.Literal(t)));
 const DeliveryState = Type.Union(['pending', 'sending', 'succeeded', 'dead'].map((s) => Type.Literal(s)));
 
-const Url = Type.String({ minLength: 1, maxLength: 2000, description: 'An http(s) URL of an allowed, public host (README: Webhooks, where deliveries go).' });
-const Events = Type.Array(EventType, { minItems: 1, maxItems: WEBHOOK_EVENT_TYPES.length, uniqueItems: true, description: 'Subscribed event types; all when omitted.' });
+const Url = Type.String({
+  minLength: 1,
+  maxLength: 2000,
+  description: 'An http(s) URL of an allowed, public host (README: Webhooks, where deliveries go).',
+});
+const Events = Type.Array(EventType, {
+  minItems: 1,
+  maxItems: WEBHOOK_EVENT_TYPES.length,
+  uniqueItems: true,
+  description: 'Subscribed event types; all when omitted.',
+});
 const Description = Type.Union([Type.String({ maxLength: 500 }), Type.Null()]);
 // 16 characters at least: a shorter shared secret is guessable offline from one signed body.
-const Secret = Type.String({ minLength: 16, maxLength: 200, pattern: '^[\\x21-\\x7e]+$', description: 'The signing secret (printable ASCII); generated when omitted.' });
+const Secret = Type.String({
+  minLength: 16,
+  maxLength: 200,
+  pattern: '^[\\x21-\\x7e]+$',
+  description: 'The signing secret (printable ASCII); generated when omitted.',
+});
 
 const WebhookSchema = Type.Object({
   id: Id,
@@ -85,10 +106,21 @@ export function webhookRoutes(app: App, { ctx, engine }: RouteDeps): void {
         summary: 'Create a webhook; the answer carries its signing secret, shown this once',
         params: WsParams,
         body: Type.Object(
-          { url: Url, events: Type.Optional(Events), description: Type.Optional(Description), active: Type.Optional(Type.Boolean()), secret: Type.Optional(Secret) },
+          {
+            url: Url,
+            events: Type.Optional(Events),
+            description: Type.Optional(Description),
+            active: Type.Optional(Type.Boolean()),
+            secret: Type.Optional(Secret),
+          },
           { additionalProperties: false },
         ),
-        response: responses({ 201: Type.Intersect([WebhookSchema, Type.Object({ secret: Type.String({ description: 'Shown once: keep it to verify signatures.' }) })]) }),
+        response: responses({
+          201: Type.Intersect([
+            WebhookSchema,
+            Type.Object({ secret: Type.String({ description: 'Shown once: keep it to verify signatures.' }) }),
+          ]),
+        }),
       },
     },
     async (req, reply) => {
@@ -99,13 +131,27 @@ export function webhookRoutes(app: App, { ctx, engine }: RouteDeps): void {
 
   app.get(
     '/workspaces/:ws/webhooks',
-    { schema: { tags: ['webhooks'], summary: 'Webhooks of the workspace', params: WsParams, response: responses({ 200: Type.Object({ webhooks: Type.Array(WebhookSchema) }) }) } },
+    {
+      schema: {
+        tags: ['webhooks'],
+        summary: 'Webhooks of the workspace',
+        params: WsParams,
+        response: responses({ 200: Type.Object({ webhooks: Type.Array(WebhookSchema) }) }),
+      },
+    },
     async (req) => ({ webhooks: (await listWebhooks(ctx, await admin(req, req.params.ws))).map(presentWebhook) }),
   );
 
   app.get(
     '/workspaces/:ws/webhooks/:id',
-    { schema: { tags: ['webhooks'], summary: 'A webhook (never its secret)', params: HookParams, response: responses({ 200: WebhookSchema }) } },
+    {
+      schema: {
+        tags: ['webhooks'],
+        summary: 'A webhook (never its secret)',
+        params: HookParams,
+        response: responses({ 200: WebhookSchema }),
+      },
+    },
     async (req) => presentWebhook(await getWebhook(ctx, await admin(req, req.params.ws), req.params.id)),
   );
 
@@ -117,7 +163,13 @@ export function webhookRoutes(app: App, { ctx, engine }: RouteDeps): void {
         summary: 'Change a webhook: URL, events, description, active, or a new secret (not echoed)',
         params: HookParams,
         body: Type.Object(
-          { url: Type.Optional(Url), events: Type.Optional(Events), description: Type.Optional(Description), active: Type.Optional(Type.Boolean()), secret: Type.Optional(Secret) },
+          {
+            url: Type.Optional(Url),
+            events: Type.Optional(Events),
+            description: Type.Optional(Description),
+            active: Type.Optional(Type.Boolean()),
+            secret: Type.Optional(Secret),
+          },
           { additionalProperties: false },
         ),
         response: responses({ 200: WebhookSchema }),
@@ -128,7 +180,14 @@ export function webhookRoutes(app: App, { ctx, engine }: RouteDeps): void {
 
   app.delete(
     '/workspaces/:ws/webhooks/:id',
-    { schema: { tags: ['webhooks'], summary: 'Delete a webhook with its deliveries', params: HookParams, response: responses({ 204: Type.Null() }) } },
+    {
+      schema: {
+        tags: ['webhooks'],
+        summary: 'Delete a webhook with its deliveries',
+        params: HookParams,
+        response: responses({ 204: Type.Null() }),
+      },
+    },
     async (req, reply) => {
       await deleteWebhook(ctx, await admin(req, req.params.ws), req.params.id);
       return reply.status(204).send();
@@ -140,7 +199,8 @@ export function webhookRoutes(app: App, { ctx, engine }: RouteDeps): void {
     {
       schema: {
         tags: ['webhooks'],
-        summary: 'The delivery log: deliveries newest first, each with its attempts (status, duration, error, response)',
+        summary:
+          'The delivery log: deliveries newest first, each with its attempts (status, duration, error, response)',
         params: HookParams,
         querystring: Type.Object({
           state: Type.Optional(DeliveryState),
@@ -149,12 +209,17 @@ export function webhookRoutes(app: App, { ctx, engine }: RouteDeps): void {
           cursor: Type.Optional(Id),
           limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
         }),
-        response: responses({ 200: Type.Object({ deliveries: Type.Array(DeliverySchema), next_cursor: Type.Union([Id, Type.Null()]) }) }),
+        response: responses({
+          200: Type.Object({ deliveries: Type.Array(DeliverySchema), next_cursor: Type.Union([Id, Type.Null()]) }),
+        }),
       },
     },
     async (req) => {
       const { cursor, ...q } = req.query;
-      const page = await listDeliveries(ctx, await admin(req, req.params.ws), req.params.id, { ...q, ...(cursor ? { before: cursor } : {}) });
+      const page = await listDeliveries(ctx, await admin(req, req.params.ws), req.params.id, {
+        ...q,
+        ...(cursor ? { before: cursor } : {}),
+      });
       return { deliveries: page.deliveries.map(presentDelivery), next_cursor: page.next_cursor };
     },
   );
@@ -166,7 +231,12 @@ export function webhookRoutes(app: App, { ctx, engine }: RouteDeps): void {
         tags: ['webhooks'],
         summary: 'A delivery with its attempts and the body it sends',
         params: DeliveryParams,
-        response: responses({ 200: Type.Intersect([DeliverySchema, Type.Object({ payload: Type.Unknown({ description: 'The event body, as sent.' }) })]) }),
+        response: responses({
+          200: Type.Intersect([
+            DeliverySchema,
+            Type.Object({ payload: Type.Unknown({ description: 'The event body, as sent.' }) }),
+          ]),
+        }),
       },
     },
     async (req) => {

@@ -1,5 +1,12 @@
 import { Type } from 'typebox';
-import { createWorkspace, getWorkspace, listMembers, listWorkspaces, removeMember, setMember } from '../../core/workspaces.ts';
+import {
+  createWorkspace,
+  getWorkspace,
+  listMembers,
+  listWorkspaces,
+  removeMember,
+  setMember,
+} from '../../core/workspaces.ts';
 import { accessOf, principalOf } from '../auth-hook.ts';
 import { presentWorkspace } from '../present.ts';
 import { Id, Key, Member, Name, RoleSchema, Workspace, WsParams, responses } from '../schemas.ts';
@@ -28,19 +35,39 @@ export function workspaceRoutes(app: App, { ctx }: RouteDeps): void {
 
   app.get(
     '/workspaces',
-    { schema: { tags: ['workspaces'], summary: 'Workspaces the caller belongs to', response: responses({ 200: Type.Object({ workspaces: Type.Array(Workspace) }) }) } },
+    {
+      schema: {
+        tags: ['workspaces'],
+        summary: 'Workspaces the caller belongs to',
+        response: responses({ 200: Type.Object({ workspaces: Type.Array(Workspace) }) }),
+      },
+    },
     async (req) => ({ workspaces: (await listWorkspaces(ctx, await principalOf(ctx, req))).map(presentWorkspace) }),
   );
 
   app.get(
     '/workspaces/:ws',
-    { schema: { tags: ['workspaces'], summary: 'A workspace', params: WsParams, response: responses({ 200: Workspace }) } },
+    {
+      schema: {
+        tags: ['workspaces'],
+        summary: 'A workspace',
+        params: WsParams,
+        response: responses({ 200: Workspace }),
+      },
+    },
     async (req) => presentWorkspace(await getWorkspace(ctx, await accessOf(ctx, req, req.params.ws))),
   );
 
   app.get(
     '/workspaces/:ws/members',
-    { schema: { tags: ['workspaces'], summary: 'Members and their roles', params: WsParams, response: responses({ 200: Type.Object({ members: Type.Array(Member) }) }) } },
+    {
+      schema: {
+        tags: ['workspaces'],
+        summary: 'Members and their roles',
+        params: WsParams,
+        response: responses({ 200: Type.Object({ members: Type.Array(Member) }) }),
+      },
+    },
     async (req) => ({ members: await listMembers(ctx, await accessOf(ctx, req, req.params.ws)) }),
   );
 

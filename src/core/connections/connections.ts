@@ -60,13 +60,20 @@ export async function throughSource<T>(fn: () => Promise<T>): Promise<T> {
 export async function createConnection(ctx: Ctx, access: Access, input: ConnectionInput): Promise<Connection> {
   requireCapability(access, 'manage');
   requireSourcesListed(ctx);
-  if (!ctx.settings.secretKey) fail('SECRET_KEY_UNAVAILABLE', 'BATCHGATE_SECRET_KEY is not set: a data connection cannot be stored without it.');
+  if (!ctx.settings.secretKey)
+    fail('SECRET_KEY_UNAVAILABLE', 'BATCHGATE_SECRET_KEY is not set: a data connection cannot be stored without it.');
   const url = input.url.trim();
   const { source, target } = parseSourceUrl(url);
-  if (source.defaultSchema === null && input.schema !== undefined) fail('VALIDATION_FAILED', `A ${source.dialect} connection has no schema to choose.`);
+  if (source.defaultSchema === null && input.schema !== undefined)
+    fail('VALIDATION_FAILED', `A ${source.dialect} connection has no schema to choose.`);
   const schema = source.defaultSchema === null ? null : (input.schema ?? source.defaultSchema);
   requireSourceAllowed(ctx.settings.connectionSources, ctx.ownDatabase, target.place, schema);
-  const taken = await ctx.db.selectFrom('data_connection').select('id').where('workspace_id', '=', access.workspaceId).where('name', '=', input.name).executeTakeFirst();
+  const taken = await ctx.db
+    .selectFrom('data_connection')
+    .select('id')
+    .where('workspace_id', '=', access.workspaceId)
+    .where('name', '=', input.name)
+    .executeTakeFirst();
   if (taken) fail('DUPLICATE', `A data connection named "${input.name}" already exists in this workspace.`);
   await throughSource(async () => {
     const db = await target.open(schema);
@@ -92,7 +99,12 @@ export async function createConnection(ctx: Ctx, access: Access, input: Connecti
     await ctx.db.insertInto('data_connection').values(row).execute();
   } catch (e) {
     // Two registrations of one name raced past the check: the unique index decided.
-    const again = await ctx.db.selectFrom('data_connection').select('id').where('workspace_id', '=', access.workspaceId).where('name', '=', input.name).executeTakeFirst();
+    const again = await ctx.db
+      .selectFrom('data_connection')
+      .select('id')
+      .where('workspace_id', '=', access.workspaceId)
+      .where('name', '=', input.name)
+      .executeTakeFirst();
     if (again) fail('DUPLICATE', `A data connection named "${input.name}" already exists in this workspace.`);
     throw e;
   }
@@ -100,14 +112,24 @@ export async function createConnection(ctx: Ctx, access: Access, input: Connecti
 }
 
 async function connectionRow(ctx: Ctx, workspaceId: string, id: string): Promise<DataConnectionRow> {
-  const row = await ctx.db.selectFrom('data_connection').selectAll().where('id', '=', id).where('workspace_id', '=', workspaceId).executeTakeFirst();
+  const row = await ctx.db
+    .selectFrom('data_connection')
+    .selectAll()
+    .where('id', '=', id)
+    .where('workspace_id', '=', workspaceId)
+    .executeTakeFirst();
   if (!row) fail('CONNECTION_NOT_FOUND', `No data connection ${id} in this workspace.`);
   return row;
 }
 
 export async function listConnections(ctx: Ctx, access: Access): Promise<Connection[]> {
   requireCapability(access, 'manage');
-  const rows = await ctx.db.selectFrom('data_connection').selectAll().where('workspace_id', '=', access.workspaceId).orderBy('id').execute();
+  const rows = await ctx.db
+    .selectFrom('data_connection')
+    .selectAll()
+    .where('workspace_id', '=', access.workspaceId)
+    .orderBy('id')
+    .execute();
   return rows.map(toConnection);
 }
 
@@ -118,7 +140,11 @@ export async function getConnection(ctx: Ctx, access: Access, id: string): Promi
 
 export async function deleteConnection(ctx: Ctx, access: Access, id: string): Promise<void> {
   requireCapability(access, 'manage');
-  const res = await ctx.db.deleteFrom('data_connection').where('id', '=', id).where('workspace_id', '=', access.workspaceId).executeTakeFirst();
+  const res = await ctx.db
+    .deleteFrom('data_connection')
+    .where('id', '=', id)
+    .where('workspace_id', '=', access.workspaceId)
+    .executeTakeFirst();
   if (Number(res.numDeletedRows) !== 1) fail('CONNECTION_NOT_FOUND', `No data connection ${id} in this workspace.`);
 }
 
@@ -126,13 +152,19 @@ export async function deleteConnection(ctx: Ctx, access: Access, id: string): Pr
  * Opens a workspace's connection for reading: decrypts its URL (SECRET_KEY_UNAVAILABLE without the key it was
  * stored under) and connects (a SourceError when the database cannot be reached). The caller closes it.
  */
-export async function openConnection(ctx: Ctx, workspaceId: string, id: string): Promise<{ connection: Connection; db: SourceDb }> {
+export async function openConnection(
+  ctx: Ctx,
+  workspaceId: string,
+  id: string,
+): Promise<{ connection: Connection; db: SourceDb }> {
   const row = await connectionRow(ctx, workspaceId, id);
   // Closed by default: with no list, nothing is decrypted, parsed or opened.
   requireSourcesListed(ctx);
   const url = openSecret(ctx.settings.secretKey, row.secret, aadOf(row));
   // Parsed again as at registration: a URL stored before a parameter was refused is refused now.
-  const target = sourceDialect(row.dialect).parse(url) ?? fail('INTERNAL', `The stored URL of connection ${row.id} is not a ${row.dialect} URL.`);
+  const target =
+    sourceDialect(row.dialect).parse(url) ??
+    fail('INTERNAL', `The stored URL of connection ${row.id} is not a ${row.dialect} URL.`);
   requireSourceAllowed(ctx.settings.connectionSources, ctx.ownDatabase, target.place, row.schema_name);
   const db = await target.open(row.schema_name);
   return { connection: toConnection(row), db };

@@ -34,7 +34,11 @@ function fingerprint(key: Buffer): string {
 }
 
 function requireKey(key: Buffer | null): Buffer {
-  if (!key) fail('SECRET_KEY_UNAVAILABLE', 'BATCHGATE_SECRET_KEY is not set: it is needed to decrypt and encrypt stored secrets.');
+  if (!key)
+    fail(
+      'SECRET_KEY_UNAVAILABLE',
+      'BATCHGATE_SECRET_KEY is not set: it is needed to decrypt and encrypt stored secrets.',
+    );
   return key;
 }
 
@@ -44,7 +48,13 @@ export function seal(key: Buffer | null, plaintext: string, aad: string): string
   const cipher = createCipheriv('aes-256-gcm', k, iv);
   cipher.setAAD(Buffer.from(aad, 'utf8'));
   const ct = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
-  return [VERSION, fingerprint(k), iv.toString('base64url'), cipher.getAuthTag().toString('base64url'), ct.toString('base64url')].join('.');
+  return [
+    VERSION,
+    fingerprint(k),
+    iv.toString('base64url'),
+    cipher.getAuthTag().toString('base64url'),
+    ct.toString('base64url'),
+  ].join('.');
 }
 
 export function open(key: Buffer | null, sealed: string, aad: string): string {
@@ -52,7 +62,10 @@ export function open(key: Buffer | null, sealed: string, aad: string): string {
   const [version, fp, iv, tag, ct] = sealed.split('.');
   if (version !== VERSION || !fp || !iv || !tag || ct === undefined) fail('INTERNAL', 'A stored secret is malformed.');
   if (fp !== fingerprint(k)) {
-    fail('SECRET_KEY_UNAVAILABLE', 'This secret was stored under another BATCHGATE_SECRET_KEY; set that key, or store it again (register the connection, or give the webhook a new secret).');
+    fail(
+      'SECRET_KEY_UNAVAILABLE',
+      'This secret was stored under another BATCHGATE_SECRET_KEY; set that key, or store it again (register the connection, or give the webhook a new secret).',
+    );
   }
   try {
     const decipher = createDecipheriv('aes-256-gcm', k, Buffer.from(iv, 'base64url'));

@@ -48,7 +48,9 @@ export function sourceAllowed(allowed: readonly string[] | null, place: SourcePl
     }
     if (place.kind !== 'host') return false;
     // [v6]:port, a bare IPv6 address, or host[:port].
-    const m = /^\[([^\]]+)\](?::(\d+))?$/.exec(entry) ?? (entry.split(':').length > 2 ? [entry, entry, undefined] : /^(.*?)(?::(\d+))?$/.exec(entry))!;
+    const m =
+      /^\[([^\]]+)\](?::(\d+))?$/.exec(entry) ??
+      (entry.split(':').length > 2 ? [entry, entry, undefined] : /^(.*?)(?::(\d+))?$/.exec(entry))!;
     const [pattern, port] = [m[1]!.toLowerCase(), m[2]];
     if (port !== undefined && Number(port) !== place.port) return false;
     const host = canonicalHost(place.host);
@@ -84,9 +86,17 @@ export function isOwnDatabase(own: DbLocation, place: SourcePlace, schema: strin
   if (own.kind === 'sqlite') {
     if (own.path === null || place.kind !== 'file') return false;
     const mine = realPath(own.path);
-    return ['', '-wal', '-shm', '-journal'].some((suffix) => place.path === mine + suffix) || sameFile(place.path, mine);
+    return (
+      ['', '-wal', '-shm', '-journal'].some((suffix) => place.path === mine + suffix) || sameFile(place.path, mine)
+    );
   }
-  if (place.kind === 'file' || place.port !== own.port || place.database !== own.database || (schema ?? 'public') !== own.schema) return false;
+  if (
+    place.kind === 'file' ||
+    place.port !== own.port ||
+    place.database !== own.database ||
+    (schema ?? 'public') !== own.schema
+  )
+    return false;
   const ownIsSocket = own.host.startsWith('/');
   if (place.kind === 'socket') return ownIsSocket && realPath(own.host) === place.dir;
   return !ownIsSocket && sameHost(place.host, own.host);
@@ -95,15 +105,30 @@ export function isOwnDatabase(own: DbLocation, place: SourcePlace, schema: strin
 /** CONNECTION_NOT_ALLOWED when BATCHGATE_CONNECTION_SOURCES is unset: data connections are closed by default. */
 export function requireSourcesListed(ctx: { settings: { connectionSources: readonly string[] | null } }): void {
   if (ctx.settings.connectionSources === null) {
-    fail('CONNECTION_NOT_ALLOWED', 'Data connections are off: BATCHGATE_CONNECTION_SOURCES is not set. The operator lists there the directories and PostgreSQL hosts connections may name.');
+    fail(
+      'CONNECTION_NOT_ALLOWED',
+      'Data connections are off: BATCHGATE_CONNECTION_SOURCES is not set. The operator lists there the directories and PostgreSQL hosts connections may name.',
+    );
   }
 }
 
 /** CONNECTION_NOT_ALLOWED unless the list names `place` and it is not the service's own database. */
-export function requireSourceAllowed(allowed: readonly string[] | null, own: DbLocation, place: SourcePlace, schema: string | null): void {
+export function requireSourceAllowed(
+  allowed: readonly string[] | null,
+  own: DbLocation,
+  place: SourcePlace,
+  schema: string | null,
+): void {
   requireSourcesListed({ settings: { connectionSources: allowed } });
   // The place, never the URL: it may carry a password.
-  const where = place.kind === 'file' ? `the file ${place.path}` : place.kind === 'socket' ? `the socket directory ${place.dir}` : `the server ${place.host}:${place.port}`;
-  if (!sourceAllowed(allowed, place)) fail('CONNECTION_NOT_ALLOWED', `BATCHGATE_CONNECTION_SOURCES does not list ${where}.`);
-  if (isOwnDatabase(own, place, schema)) fail('CONNECTION_NOT_ALLOWED', `A data connection may not name this service's own database (${where}).`);
+  const where =
+    place.kind === 'file'
+      ? `the file ${place.path}`
+      : place.kind === 'socket'
+        ? `the socket directory ${place.dir}`
+        : `the server ${place.host}:${place.port}`;
+  if (!sourceAllowed(allowed, place))
+    fail('CONNECTION_NOT_ALLOWED', `BATCHGATE_CONNECTION_SOURCES does not list ${where}.`);
+  if (isOwnDatabase(own, place, schema))
+    fail('CONNECTION_NOT_ALLOWED', `A data connection may not name this service's own database (${where}).`);
 }

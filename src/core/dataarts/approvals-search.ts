@@ -58,7 +58,11 @@ const rfc3339 = (ms: number) => new Date(ms).toISOString();
  * Tickets on the workspace's DataArts entities (items of the biz_type datastores), newest first. The filters
  * are SQL on both databases; `create_by` and `approver` match a user's name or id.
  */
-export async function searchApprovals(ctx: Ctx, scope: DataartsScope, q: ApprovalQuery): Promise<{ total: number; records: ApprovalView[] }> {
+export async function searchApprovals(
+  ctx: Ctx,
+  scope: DataartsScope,
+  q: ApprovalQuery,
+): Promise<{ total: number; records: ApprovalView[] }> {
   let base = ctx.db
     .selectFrom('ticket as t')
     .innerJoin('item as i', 'i.id', 't.item_id')
@@ -75,8 +79,10 @@ export async function searchApprovals(ctx: Ctx, scope: DataartsScope, q: Approva
     if (alive) base = base.where(alive);
     base = base.where(ctx.caps.ilike(sql`i.title`, `%${escapeLike(q.name)}%`));
   }
-  if (q.create_by) base = base.where((eb) => eb.or([eb('sub.name', '=', q.create_by!), eb('t.submitter_id', '=', q.create_by!)]));
-  if (q.approver) base = base.where((eb) => eb.or([eb('asg.name', '=', q.approver!), eb('t.assignee_id', '=', q.approver!)]));
+  if (q.create_by)
+    base = base.where((eb) => eb.or([eb('sub.name', '=', q.create_by!), eb('t.submitter_id', '=', q.create_by!)]));
+  if (q.approver)
+    base = base.where((eb) => eb.or([eb('asg.name', '=', q.approver!), eb('t.assignee_id', '=', q.approver!)]));
   if (q.approval_status === 'DEVELOPING') base = base.where('t.state', '=', 'pending');
   if (q.approval_status === 'FINISHED') base = base.where('t.state', '<>', 'pending');
   if (q.approval_status_detail) base = base.where('t.state', '=', TICKET_STATE_OF_DETAIL[q.approval_status_detail]);
@@ -86,13 +92,23 @@ export async function searchApprovals(ctx: Ctx, scope: DataartsScope, q: Approva
     base = base.where('t.created_at', '>=', q.begin_time).where('t.created_at', '<=', q.end_time);
   }
   // Through ctx.reader: the name pattern is the caller's (src/db/query-limits.ts).
-  const [counted] = await ctx.reader.read(ctx.db, base.select((eb) => eb.fn.countAll<number>().as('n')).compile(), scope.access.workspaceId);
+  const [counted] = await ctx.reader.read(
+    ctx.db,
+    base.select((eb) => eb.fn.countAll<number>().as('n')).compile(),
+    scope.access.workspaceId,
+  );
   const n = counted!.n;
   const page = base
     .selectAll('t')
     .select([
-      'i.title', 'i.fields', 'i.rev_no', 'd.display_id as biz_type', 'a.display_id as action', 's.display_id as biz_status',
-      'sub.name as submitter_name', 'asg.name as assignee_name',
+      'i.title',
+      'i.fields',
+      'i.rev_no',
+      'd.display_id as biz_type',
+      'a.display_id as action',
+      's.display_id as biz_status',
+      'sub.name as submitter_name',
+      'asg.name as assignee_name',
     ])
     .orderBy('t.id', 'desc')
     .limit(q.limit)

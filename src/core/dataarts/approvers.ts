@@ -88,7 +88,10 @@ export async function createApprover(ctx: Ctx, scope: DataartsScope, input: Appr
   // A user of another tenant is not found, exactly like one that does not exist.
   if (!member) fail('USER_NOT_FOUND', `User ${input.user_id} is not a member of this workspace.`);
   if (!isRole(member.role) || !roleAllows(member.role, 'decide')) {
-    fail('VALIDATION_FAILED', `User ${input.user_id} is a ${member.role} of this workspace; an approver needs the approver or admin role.`);
+    fail(
+      'VALIDATION_FAILED',
+      `User ${input.user_id} is a ${member.role} of this workspace; an approver needs the approver or admin role.`,
+    );
   }
   const taken = await ctx.db
     .selectFrom('dataarts_approver')
@@ -122,7 +125,10 @@ export async function listApprovers(
 ): Promise<{ total: number; records: ApproverView[] }> {
   let base = joined(ctx, scope.access.workspaceId);
   if (q.approver_name) base = base.where(ctx.caps.ilike(sql`a.approver_name`, `%${escapeLike(q.approver_name)}%`));
-  const { n } = await base.clearSelect().select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+  const { n } = await base
+    .clearSelect()
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirstOrThrow();
   const rows = await base.orderBy('a.id').limit(q.limit).offset(q.offset).execute();
   return { total: Number(n), records: rows.map((r) => view(scope, r)) };
 }

@@ -14,7 +14,11 @@ export interface BizInfo {
  * The datastore id of each biz_type in the workspace. A workspace created with a project_id has all 40; one
  * that lacks a biz_type's datastore (created before it existed, or removed) gets it here, when first needed.
  */
-export async function bizDatastoreIds(ctx: Ctx, workspaceId: string, bizTypes: readonly BizType[]): Promise<Map<BizType, string>> {
+export async function bizDatastoreIds(
+  ctx: Ctx,
+  workspaceId: string,
+  bizTypes: readonly BizType[],
+): Promise<Map<BizType, string>> {
   const wanted = [...new Set(bizTypes)];
   const find = async () => {
     const rows = await ctx.db
@@ -47,7 +51,8 @@ export function assertDistinctBizIds(infos: readonly BizInfo[]): void {
   const seen = new Map<string, number>();
   infos.forEach((info, i) => {
     const first = seen.get(info.biz_id);
-    if (first !== undefined) fail('VALIDATION_FAILED', `biz_infos[${i}]: biz_id ${info.biz_id} repeats biz_infos[${first}].`);
+    if (first !== undefined)
+      fail('VALIDATION_FAILED', `biz_infos[${i}]: biz_id ${info.biz_id} repeats biz_infos[${first}].`);
     seen.set(info.biz_id, i);
   });
 }
@@ -56,7 +61,10 @@ export function assertDistinctBizIds(infos: readonly BizInfo[]): void {
  * The engine target of a batch publish/offline: the item ids in input order and, per id, the biz_type's
  * datastore it must be in, so a biz_id sent with another biz_type fails as not found.
  */
-export function bizTarget(infos: readonly BizInfo[], datastoreIds: ReadonlyMap<BizType, string>): { ids: string[]; datastores: Record<string, string> } {
+export function bizTarget(
+  infos: readonly BizInfo[],
+  datastoreIds: ReadonlyMap<BizType, string>,
+): { ids: string[]; datastores: Record<string, string> } {
   assertDistinctBizIds(infos);
   return {
     ids: infos.map((i) => i.biz_id),

@@ -47,11 +47,15 @@ export interface ChangedProp {
   after: unknown;
 }
 
-
 const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 /** The biz_type's datastore in the workspace, without provisioning it: an entity of a missing one does not exist. */
-async function entityScope(ctx: Ctx, scope: DataartsScope, bizType: BizType, bizId: string): Promise<{ datastoreId: string }> {
+async function entityScope(
+  ctx: Ctx,
+  scope: DataartsScope,
+  bizType: BizType,
+  bizId: string,
+): Promise<{ datastoreId: string }> {
   const ds = await ctx.db
     .selectFrom('datastore')
     .select('id')
@@ -67,7 +71,12 @@ async function entityScope(ctx: Ctx, scope: DataartsScope, bizType: BizType, biz
  * second delete answers 0). An entity of another biz_type, or of no such id, is not found; a pending edit under
  * review (its re-publish awaits a decision) is refused.
  */
-export async function deletePendingEdit(ctx: Ctx, scope: DataartsScope, bizType: BizType, bizId: string): Promise<number> {
+export async function deletePendingEdit(
+  ctx: Ctx,
+  scope: DataartsScope,
+  bizType: BizType,
+  bizId: string,
+): Promise<number> {
   const s = await entityScope(ctx, scope, bizType, bizId);
   return (await deleteDraft(ctx, scope.access, bizId, s).catch(notFoundAs(bizType, bizId))) ? 1 : 0;
 }
@@ -82,7 +91,12 @@ export async function deletePendingEdit(ctx: Ctx, scope: DataartsScope, bizType:
  *   (it is not a version yet); `create_time` / `create_by`: when and by whom the edit was started.
  * - Not found (404) when the entity has no pending edit.
  */
-export async function pendingEditDiff(ctx: Ctx, scope: DataartsScope, bizType: BizType, bizId: string): Promise<PublishVersionVO> {
+export async function pendingEditDiff(
+  ctx: Ctx,
+  scope: DataartsScope,
+  bizType: BizType,
+  bizId: string,
+): Promise<PublishVersionVO> {
   const s = await entityScope(ctx, scope, bizType, bizId);
   const d = await draftDiff(ctx, scope.access, bizId, s).catch(notFoundAs(bizType, bizId));
   const pending = withDraft(d.item, d.draft);
@@ -99,7 +113,8 @@ export async function pendingEditDiff(ctx: Ctx, scope: DataartsScope, bizType: B
     const after = pending.fields[key];
     if (key === 'biz_info' && isObject(before) && isObject(after)) {
       for (const k of new Set([...Object.keys(before), ...Object.keys(after)])) {
-        if (!sameValue(before[k], after[k])) props.push({ prop: k, before: before[k] ?? null, after: after[k] ?? null });
+        if (!sameValue(before[k], after[k]))
+          props.push({ prop: k, before: before[k] ?? null, after: after[k] ?? null });
       }
     } else {
       props.push({ prop: key, before: before ?? null, after: after ?? null });
@@ -141,7 +156,8 @@ export async function pendingEditDiff(ctx: Ctx, scope: DataartsScope, bizType: B
 /** Not-found errors name the entity the DataArts way. */
 function notFoundAs(bizType: BizType, bizId: string) {
   return (e: unknown): never => {
-    if (isAppError(e) && e.code === 'ITEM_NOT_FOUND') fail('ITEM_NOT_FOUND', `${bizType} ${bizId} does not exist in this workspace.`);
+    if (isAppError(e) && e.code === 'ITEM_NOT_FOUND')
+      fail('ITEM_NOT_FOUND', `${bizType} ${bizId} does not exist in this workspace.`);
     if (isAppError(e) && e.code === 'NOT_FOUND') fail('NOT_FOUND', `${bizType} ${bizId} has no pending edit.`);
     throw e;
   };

@@ -10,10 +10,12 @@ const DAY_MS = 86_400_000;
  */
 export function nextScheduleTime(spec: string, now: number, utcOffsetMinutes = 0): number {
   const m = SCHEDULE_TIME.exec(spec);
-  if (!m) fail('VALIDATION_FAILED', 'schedule_time must be "MM_HH" (minute 00-59, hour 00-23), e.g. "30_18" for 18:30.');
+  if (!m)
+    fail('VALIDATION_FAILED', 'schedule_time must be "MM_HH" (minute 00-59, hour 00-23), e.g. "30_18" for 18:30.');
   const offset = utcOffsetMinutes * 60_000;
   const local = new Date(now + offset);
-  const at = Date.UTC(local.getUTCFullYear(), local.getUTCMonth(), local.getUTCDate(), Number(m[2]), Number(m[1])) - offset;
+  const at =
+    Date.UTC(local.getUTCFullYear(), local.getUTCMonth(), local.getUTCDate(), Number(m[2]), Number(m[1])) - offset;
   return at > now ? at : at + DAY_MS;
 }
 
@@ -21,6 +23,7 @@ export function nextScheduleTime(spec: string, now: number, utcOffsetMinutes = 0
 export function parseUtcOffset(text: string): number {
   if (text === '' || text.toUpperCase() === 'Z') return 0;
   const m = /^([+-])(\d{2}):?(\d{2})$/.exec(text);
-  if (!m || Number(m[2]) > 14 || Number(m[3]) > 59) throw new Error(`BATCHGATE_SCHEDULE_UTC_OFFSET must look like +08:00, got ${JSON.stringify(text)}`);
+  if (!m || Number(m[2]) > 14 || Number(m[3]) > 59)
+    throw new Error(`BATCHGATE_SCHEDULE_UTC_OFFSET must look like +08:00, got ${JSON.stringify(text)}`);
   return (m[1] === '-' ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3]));
 }

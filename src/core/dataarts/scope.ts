@@ -25,7 +25,8 @@ export async function dataartsScope(
 ): Promise<DataartsScope> {
   const ws = headers.workspace?.trim();
   if (!ws) fail('VALIDATION_FAILED', 'The `workspace` header (the workspace id) is required.');
-  if (ws.length > MAX_HEADER_ID) fail('VALIDATION_FAILED', `The \`workspace\` header must be at most ${MAX_HEADER_ID} characters.`);
+  if (ws.length > MAX_HEADER_ID)
+    fail('VALIDATION_FAILED', `The \`workspace\` header must be at most ${MAX_HEADER_ID} characters.`);
   if (headers.xProjectId !== undefined && headers.xProjectId !== projectId) {
     fail('VALIDATION_FAILED', 'The X-Project-Id header must be the project_id of the path.');
   }

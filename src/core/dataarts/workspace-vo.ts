@@ -23,9 +23,15 @@ export interface WorkspaceVO {
 }
 
 /** The model as WorkspaceVO; `create_by`/`update_by` are user names. Layers, catalogs and prefixes are not kept. */
-export async function workspaceVO(ctx: Ctx, model: ModelEntity, databases: string[] | null = null): Promise<WorkspaceVO> {
+export async function workspaceVO(
+  ctx: Ctx,
+  model: ModelEntity,
+  databases: string[] | null = null,
+): Promise<WorkspaceVO> {
   const ids = [model.created_by, model.updated_by].filter((x): x is string => x !== null);
-  const users = ids.length ? await ctx.db.selectFrom('app_user').select(['id', 'name']).where('id', 'in', ids).execute() : [];
+  const users = ids.length
+    ? await ctx.db.selectFrom('app_user').select(['id', 'name']).where('id', 'in', ids).execute()
+    : [];
   const name = (id: string | null) => (id === null ? null : (users.find((u) => u.id === id)?.name ?? id));
   return {
     id: model.id,

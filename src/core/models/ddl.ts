@@ -2,7 +2,15 @@ import type { Access } from '../auth.ts';
 import type { Ctx } from '../context.ts';
 import { toItem } from '../items.ts';
 import { fail } from '../../errors.ts';
-import { entityIdsOfModel, getModel, modelDatastores, tableDef, tableModelInfo, type TableAttribute, type TableModelInfo } from './entities.ts';
+import {
+  entityIdsOfModel,
+  getModel,
+  modelDatastores,
+  tableDef,
+  tableModelInfo,
+  type TableAttribute,
+  type TableModelInfo,
+} from './entities.ts';
 import { parseLogicalType } from './logical-types.ts';
 import { PHYSICAL_DIALECTS } from './physical/index.ts';
 import type { DwType, PhysicalDialect, PhysicalTableDef } from './physical/types.ts';
@@ -36,15 +44,25 @@ function inDialect(info: TableModelInfo, target: PhysicalDialect): PhysicalTable
 export async function modelDdl(ctx: Ctx, access: Access, modelId: string, dwType?: DwType): Promise<ModelDdl> {
   const model = await getModel(ctx, access.workspaceId, modelId);
   const target = dwType ?? model.dw_type;
-  if (!target) fail('VALIDATION_FAILED', `Model "${model.name}" names no supported dw_type; choose the database with dw_type.`);
+  if (!target)
+    fail('VALIDATION_FAILED', `Model "${model.name}" names no supported dw_type; choose the database with dw_type.`);
   const physical = PHYSICAL_DIALECTS[target];
   const ds = await modelDatastores(ctx, access.workspaceId);
   const ids = await entityIdsOfModel(ctx, ds.table, model.id);
   const infos: TableModelInfo[] = [];
   for (let i = 0; i < ids.length; i += 500) {
-    const rows = await ctx.db.selectFrom('item').selectAll().where('id', 'in', ids.slice(i, i + 500)).execute();
+    const rows = await ctx.db
+      .selectFrom('item')
+      .selectAll()
+      .where('id', 'in', ids.slice(i, i + 500))
+      .execute();
     infos.push(...rows.map((r) => tableModelInfo(toItem(ctx, r))));
   }
   infos.sort((a, b) => (a.tb_name < b.tb_name ? -1 : a.tb_name > b.tb_name ? 1 : 0));
-  return { model_id: model.id, dw_type: target, tables: infos.length, statements: infos.flatMap((info) => physical.createTable(inDialect(info, physical))) };
+  return {
+    model_id: model.id,
+    dw_type: target,
+    tables: infos.length,
+    statements: infos.flatMap((info) => physical.createTable(inDialect(info, physical))),
+  };
 }

@@ -19,7 +19,11 @@ import { parseLogicalType, type LogicalType } from './logical-types.ts';
 import { isDwType } from './physical/index.ts';
 import type { DwType, PhysicalColumn, PhysicalTableDef } from './physical/types.ts';
 
-export const MODEL_BIZ_TYPES = Object.freeze({ model: 'MODEL', table: 'TABLE_MODEL', logic: 'TABLE_MODEL_LOGIC' } as const);
+export const MODEL_BIZ_TYPES = Object.freeze({
+  model: 'MODEL',
+  table: 'TABLE_MODEL',
+  logic: 'TABLE_MODEL_LOGIC',
+} as const);
 
 export interface ModelEntity {
   id: string;
@@ -63,7 +67,13 @@ export interface LogicEntity {
   title: string;
   tb_name: string;
   description: string | null;
-  attributes: { name_en: string; data_type: LogicalType; not_null: boolean; is_primary_key: boolean; description: string | null }[];
+  attributes: {
+    name_en: string;
+    data_type: LogicalType;
+    not_null: boolean;
+    is_primary_key: boolean;
+    description: string | null;
+  }[];
 }
 
 const bizInfo = (item: Item): Record<string, unknown> => {
@@ -90,7 +100,10 @@ export function toModelEntity(item: Item): ModelEntity {
 }
 
 /** The datastore ids of the three model biz_types, provisioned when a workspace lacks them. */
-export async function modelDatastores(ctx: Ctx, workspaceId: string): Promise<{ model: string; table: string; logic: string }> {
+export async function modelDatastores(
+  ctx: Ctx,
+  workspaceId: string,
+): Promise<{ model: string; table: string; logic: string }> {
   const ids = await bizDatastoreIds(ctx, workspaceId, Object.values(MODEL_BIZ_TYPES));
   return { model: ids.get('MODEL')!, table: ids.get('TABLE_MODEL')!, logic: ids.get('TABLE_MODEL_LOGIC')! };
 }
@@ -109,21 +122,39 @@ export async function findModel(ctx: Ctx, workspaceId: string, modelId: string):
 }
 
 export async function getModel(ctx: Ctx, workspaceId: string, modelId: string): Promise<ModelEntity> {
-  return (await findModel(ctx, workspaceId, modelId)) ?? fail('ITEM_NOT_FOUND', `No MODEL entity ${modelId} in this workspace.`);
+  return (
+    (await findModel(ctx, workspaceId, modelId)) ??
+    fail('ITEM_NOT_FOUND', `No MODEL entity ${modelId} in this workspace.`)
+  );
 }
 
 export async function findModelByName(ctx: Ctx, workspaceId: string, name: string): Promise<ModelEntity | null> {
   const ds = await modelDatastores(ctx, workspaceId);
-  const row = await ctx.db.selectFrom('item').select('id').where('datastore_id', '=', ds.model).where('title', '=', name).orderBy('id').executeTakeFirst();
+  const row = await ctx.db
+    .selectFrom('item')
+    .select('id')
+    .where('datastore_id', '=', ds.model)
+    .where('title', '=', name)
+    .orderBy('id')
+    .executeTakeFirst();
   return row ? findModel(ctx, workspaceId, row.id) : null;
 }
 
 /** Creates a physical model (DataArts creates the target of a transform by name when it does not exist). */
-export async function createPhysicalModel(ctx: Ctx, access: Access, input: { name: string; dw_type: DwType; description: string | null }): Promise<ModelEntity> {
+export async function createPhysicalModel(
+  ctx: Ctx,
+  access: Access,
+  input: { name: string; dw_type: DwType; description: string | null },
+): Promise<ModelEntity> {
   const ds = await modelDatastores(ctx, access.workspaceId);
   const [datastore] = (await getDatastoresById(ctx, [ds.model])).values();
   const [id] = await createItems(ctx, access, datastore!, [
-    { title: input.name, fields: { biz_info: { is_physical: true, dw_type: input.dw_type, type: 'THIRD_NF', description: input.description } } },
+    {
+      title: input.name,
+      fields: {
+        biz_info: { is_physical: true, dw_type: input.dw_type, type: 'THIRD_NF', description: input.description },
+      },
+    },
   ]);
   return getModel(ctx, access.workspaceId, id!);
 }
@@ -143,7 +174,12 @@ export async function entityIdsOfModel(ctx: Ctx, datastoreId: string, modelId: s
 }
 
 /** The model's table models among `names`: name → item id (the oldest, should a name repeat). */
-export async function tableModelIds(ctx: Ctx, tableDatastoreId: string, modelId: string, names: readonly string[]): Promise<Map<string, string>> {
+export async function tableModelIds(
+  ctx: Ctx,
+  tableDatastoreId: string,
+  modelId: string,
+  names: readonly string[],
+): Promise<Map<string, string>> {
   const out = new Map<string, string>();
   for (let i = 0; i < names.length; i += 500) {
     const rows = await ctx.db
@@ -162,7 +198,11 @@ export async function tableModelIds(ctx: Ctx, tableDatastoreId: string, modelId:
 /** A table model's definition; one written by hand without tb_name or attributes gets its title and none. */
 export function tableModelInfo(item: Item): TableModelInfo {
   const b = bizInfo(item);
-  return { ...b, tb_name: text(b.tb_name) ?? item.title, attributes: Array.isArray(b.attributes) ? b.attributes : [] } as unknown as TableModelInfo;
+  return {
+    ...b,
+    tb_name: text(b.tb_name) ?? item.title,
+    attributes: Array.isArray(b.attributes) ? b.attributes : [],
+  } as unknown as TableModelInfo;
 }
 
 export function tableDef(info: TableModelInfo): PhysicalTableDef {
@@ -175,29 +215,47 @@ type Invalid = { error: ErrorCode; message: string };
 /** A logical entity's definition, or why it cannot be transformed (its batch item fails with that). */
 export function parseLogicEntity(item: Item): LogicEntity | Invalid {
   const b = bizInfo(item);
-  const bad = (message: string): Invalid => ({ error: 'VALIDATION_FAILED', message: `Logical entity "${item.title}": ${message}` });
+  const bad = (message: string): Invalid => ({
+    error: 'VALIDATION_FAILED',
+    message: `Logical entity "${item.title}": ${message}`,
+  });
   const tbName = b.tb_name === undefined || b.tb_name === null ? item.title : b.tb_name;
-  if (typeof tbName !== 'string' || tbName.trim() === '') return bad('tb_name (or the title) must be a non-empty string.');
-  if (!Array.isArray(b.attributes) || b.attributes.length === 0) return bad('biz_info.attributes must list at least one attribute.');
+  if (typeof tbName !== 'string' || tbName.trim() === '')
+    return bad('tb_name (or the title) must be a non-empty string.');
+  if (!Array.isArray(b.attributes) || b.attributes.length === 0)
+    return bad('biz_info.attributes must list at least one attribute.');
   const seen = new Set<string>();
   const attributes: LogicEntity['attributes'] = [];
   for (const [i, raw] of (b.attributes as unknown[]).entries()) {
-    if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return bad(`attributes[${i}] must be an object.`);
+    if (raw === null || typeof raw !== 'object' || Array.isArray(raw))
+      return bad(`attributes[${i}] must be an object.`);
     const a = raw as Record<string, unknown>;
     const name = a.name_en ?? a.name;
-    if (typeof name !== 'string' || name.trim() === '') return bad(`attributes[${i}].name_en must be a non-empty string.`);
+    if (typeof name !== 'string' || name.trim() === '')
+      return bad(`attributes[${i}].name_en must be a non-empty string.`);
     if (seen.has(name)) return bad(`attribute "${name}" is defined twice.`);
     seen.add(name);
     if (typeof a.data_type !== 'string') return bad(`attributes[${i}] (${name}).data_type must be a string.`);
     const type = parseLogicalType(a.data_type);
     if (!type) {
-      return { error: 'UNSUPPORTED_TYPE', message: `Logical entity "${item.title}", attribute "${name}": ${JSON.stringify(a.data_type)} is not a logical data type (see README, Type mapping).` };
+      return {
+        error: 'UNSUPPORTED_TYPE',
+        message: `Logical entity "${item.title}", attribute "${name}": ${JSON.stringify(a.data_type)} is not a logical data type (see README, Type mapping).`,
+      };
     }
     for (const flag of ['not_null', 'is_primary_key'] as const) {
-      if (a[flag] !== undefined && a[flag] !== null && typeof a[flag] !== 'boolean') return bad(`attributes[${i}] (${name}).${flag} must be a boolean.`);
+      if (a[flag] !== undefined && a[flag] !== null && typeof a[flag] !== 'boolean')
+        return bad(`attributes[${i}] (${name}).${flag} must be a boolean.`);
     }
-    if (a.description !== undefined && a.description !== null && typeof a.description !== 'string') return bad(`attributes[${i}] (${name}).description must be a string.`);
-    attributes.push({ name_en: name, data_type: type, not_null: a.not_null === true, is_primary_key: a.is_primary_key === true, description: text(a.description) });
+    if (a.description !== undefined && a.description !== null && typeof a.description !== 'string')
+      return bad(`attributes[${i}] (${name}).description must be a string.`);
+    attributes.push({
+      name_en: name,
+      data_type: type,
+      not_null: a.not_null === true,
+      is_primary_key: a.is_primary_key === true,
+      description: text(a.description),
+    });
   }
   return { id: item.id, title: item.title, tb_name: tbName, description: text(b.description), attributes };
 }

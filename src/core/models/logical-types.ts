@@ -3,8 +3,22 @@
  * dialect maps to and from (README "Type mapping"). Written `NAME`, `NAME(length)` or `NAME(precision,scale)`.
  */
 export const LOGICAL_TYPES = Object.freeze([
-  'STRING', 'TEXT', 'INT', 'BIGINT', 'SMALLINT', 'DECIMAL', 'FLOAT', 'DOUBLE', 'BOOLEAN',
-  'DATE', 'TIME', 'TIMESTAMP', 'TIMESTAMPTZ', 'BINARY', 'JSON', 'UUID',
+  'STRING',
+  'TEXT',
+  'INT',
+  'BIGINT',
+  'SMALLINT',
+  'DECIMAL',
+  'FLOAT',
+  'DOUBLE',
+  'BOOLEAN',
+  'DATE',
+  'TIME',
+  'TIMESTAMP',
+  'TIMESTAMPTZ',
+  'BINARY',
+  'JSON',
+  'UUID',
 ] as const);
 export type LogicalName = (typeof LOGICAL_TYPES)[number];
 
@@ -19,8 +33,18 @@ export interface LogicalType {
 
 /** Other spellings users write for the same logical type. */
 const ALIASES: Readonly<Record<string, LogicalName>> = Object.freeze({
-  VARCHAR: 'STRING', CHAR: 'STRING', INTEGER: 'INT', LONG: 'BIGINT', TINYINT: 'SMALLINT', NUMERIC: 'DECIMAL',
-  REAL: 'FLOAT', BOOL: 'BOOLEAN', DATETIME: 'TIMESTAMP', BLOB: 'BINARY', BYTES: 'BINARY', JSONB: 'JSON',
+  VARCHAR: 'STRING',
+  CHAR: 'STRING',
+  INTEGER: 'INT',
+  LONG: 'BIGINT',
+  TINYINT: 'SMALLINT',
+  NUMERIC: 'DECIMAL',
+  REAL: 'FLOAT',
+  BOOL: 'BOOLEAN',
+  DATETIME: 'TIMESTAMP',
+  BLOB: 'BINARY',
+  BYTES: 'BINARY',
+  JSONB: 'JSON',
 });
 
 const SHAPE = /^\s*([A-Za-z]+)\s*(?:\(\s*(\d{1,5})\s*(?:,\s*(\d{1,5})\s*)?\))?\s*$/;

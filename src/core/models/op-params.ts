@@ -5,7 +5,10 @@ import type { DwType } from './physical/types.ts';
  * The batch operations on models (the engine's `reverse_db` and `transform_model`) and the DataArts
  * operation_type each is reported as by operation-results.
  */
-export const MODEL_OPERATION_TYPES = Object.freeze({ reverse_db: 'ER_REVERSE_DB', transform_model: 'TRANSFORM_LOGIC_MODEL' } as const);
+export const MODEL_OPERATION_TYPES = Object.freeze({
+  reverse_db: 'ER_REVERSE_DB',
+  transform_model: 'TRANSFORM_LOGIC_MODEL',
+} as const);
 export type ModelOperation = keyof typeof MODEL_OPERATION_TYPES;
 
 /** ER_REVERSE_DB: one batch item per source table (target_id = the table name), into the physical model `model_id`. */
@@ -39,8 +42,14 @@ export function operationSubject(p: ModelOpParams): string {
 }
 
 /** Records the targets the user left out as skipped (SKIPPED_BY_USER) in `out`, and returns the others. */
-export function skipExcluded(targets: readonly string[], excluded: readonly string[], out: Map<string, Outcome>): string[] {
+export function skipExcluded(
+  targets: readonly string[],
+  excluded: readonly string[],
+  out: Map<string, Outcome>,
+): string[] {
   const skip = new Set(excluded);
-  for (const t of targets) if (skip.has(t)) out.set(t, { target_id: t, state: 'skipped', error_code: 'SKIPPED_BY_USER', error_message: 'Skipped by users' });
+  for (const t of targets)
+    if (skip.has(t))
+      out.set(t, { target_id: t, state: 'skipped', error_code: 'SKIPPED_BY_USER', error_message: 'Skipped by users' });
   return targets.filter((t) => !skip.has(t));
 }

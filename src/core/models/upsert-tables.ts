@@ -34,17 +34,30 @@ export interface UpsertOptions {
  * The model's row is locked first (PostgreSQL; SQLite has one writer), so two batches writing one model are
  * serialised and the second sees the tables the first created: a name is never created twice.
  */
-export async function upsertTableModels(tx: Ctx, actor: Actor, model: ModelEntity, tableDatastoreId: string, desired: readonly DesiredTable[], opts: UpsertOptions): Promise<Map<string, Outcome>> {
+export async function upsertTableModels(
+  tx: Ctx,
+  actor: Actor,
+  model: ModelEntity,
+  tableDatastoreId: string,
+  desired: readonly DesiredTable[],
+  opts: UpsertOptions,
+): Promise<Map<string, Outcome>> {
   const out = new Map<string, Outcome>();
   if (desired.length === 0) return out;
   const lock = tx.caps.rowLocks ? sql` for update` : sql``;
   const still = await sql`select id from item where id = ${model.id}${lock}`.execute(tx.db);
   if (still.rows.length === 0) {
-    for (const d of desired) out.set(d.target_id, failed(d.target_id, 'ITEM_NOT_FOUND', `The model ${model.id} no longer exists.`));
+    for (const d of desired)
+      out.set(d.target_id, failed(d.target_id, 'ITEM_NOT_FOUND', `The model ${model.id} no longer exists.`));
     return out;
   }
 
-  const existingIds = await tableModelIds(tx, tableDatastoreId, model.id, desired.map((d) => d.info.tb_name));
+  const existingIds = await tableModelIds(
+    tx,
+    tableDatastoreId,
+    model.id,
+    desired.map((d) => d.info.tb_name),
+  );
   const { items, datastores, pending, drafts } = await loadItems(tx, actor.workspaceId, [...existingIds.values()]);
   const seen = new Set<string>();
   const creates: DesiredTable[] = [];
@@ -52,7 +65,14 @@ export async function upsertTableModels(tx: Ctx, actor: Actor, model: ModelEntit
   for (const d of desired) {
     const name = d.info.tb_name;
     if (seen.has(name)) {
-      out.set(d.target_id, failed(d.target_id, 'DUPLICATE', `Table "${name}" is produced twice by this operation; only the first is kept.`));
+      out.set(
+        d.target_id,
+        failed(
+          d.target_id,
+          'DUPLICATE',
+          `Table "${name}" is produced twice by this operation; only the first is kept.`,
+        ),
+      );
       continue;
     }
     seen.add(name);
@@ -66,11 +86,23 @@ export async function upsertTableModels(tx: Ctx, actor: Actor, model: ModelEntit
     const current = tableModelInfo(draft ? { ...item, fields: withDraft(item, draft).fields } : item);
     const from = current.source?.operation === 'TRANSFORM_LOGIC_MODEL' ? current.source.logic_entity_id : null;
     if (d.owner !== null && from !== null && from !== d.owner) {
-      out.set(d.target_id, failed(d.target_id, 'DUPLICATE', `Table "${name}" of model ${model.id} (TABLE_MODEL ${item.id}) comes from logical entity ${from}.`));
+      out.set(
+        d.target_id,
+        failed(
+          d.target_id,
+          'DUPLICATE',
+          `Table "${name}" of model ${model.id} (TABLE_MODEL ${item.id}) comes from logical entity ${from}.`,
+        ),
+      );
       continue;
     }
     if (sameValue(current, d.info)) {
-      out.set(d.target_id, { target_id: d.target_id, state: 'skipped', error_code: 'UNCHANGED', error_message: `Table "${name}" is unchanged (TABLE_MODEL ${item.id}).` });
+      out.set(d.target_id, {
+        target_id: d.target_id,
+        state: 'skipped',
+        error_code: 'UNCHANGED',
+        error_message: `Table "${name}" is unchanged (TABLE_MODEL ${item.id}).`,
+      });
       continue;
     }
     if (!opts.updateExisting) {
@@ -82,7 +114,16 @@ export async function upsertTableModels(tx: Ctx, actor: Actor, model: ModelEntit
       });
       continue;
     }
-    const planned = planUpdate(d.target_id, item, datastores.get(item.datastore_id), pending.get(item.id), { biz_info: d.info }, undefined, d.comment, draft);
+    const planned = planUpdate(
+      d.target_id,
+      item,
+      datastores.get(item.datastore_id),
+      pending.get(item.id),
+      { biz_info: d.info },
+      undefined,
+      d.comment,
+      draft,
+    );
     if ('before' in planned) changes.push(planned);
     else out.set(d.target_id, planned);
   }
@@ -93,8 +134,15 @@ export async function upsertTableModels(tx: Ctx, actor: Actor, model: ModelEntit
     const byComment = new Map<string, DesiredTable[]>();
     for (const d of creates) byComment.set(d.comment, [...(byComment.get(d.comment) ?? []), d]);
     for (const [comment, group] of byComment) {
-      await createItems(tx, access, ds!, group.map((d) => ({ title: d.info.tb_name, fields: { biz_info: d.info } })), { batchId: opts.batchId, comment });
-      for (const d of group) out.set(d.target_id, { target_id: d.target_id, state: 'succeeded', error_code: null, error_message: null });
+      await createItems(
+        tx,
+        access,
+        ds!,
+        group.map((d) => ({ title: d.info.tb_name, fields: { biz_info: d.info } })),
+        { batchId: opts.batchId, comment },
+      );
+      for (const d of group)
+        out.set(d.target_id, { target_id: d.target_id, state: 'succeeded', error_code: null, error_message: null });
     }
   }
   for (const o of await commitChanges(tx, authorOf(actor), changes, opts.batchId)) out.set(o.target_id, o);

@@ -16,7 +16,13 @@ import { failed, type Author, type Change, type Outcome } from './types.ts';
  * run inside the transaction that planned the changes. `author` is who really made the changes, and in whose name
  * (seed 002's user_id): decisions and history entries record both.
  */
-export async function commitChanges(ctx: Ctx, author: Author, changes: Change[], batchId: string | null, notify = true): Promise<Outcome[]> {
+export async function commitChanges(
+  ctx: Ctx,
+  author: Author,
+  changes: Change[],
+  batchId: string | null,
+  notify = true,
+): Promise<Outcome[]> {
   if (changes.length === 0) return [];
   const { userId, onBehalfOf } = author;
   const now = ctx.now();
@@ -24,22 +30,37 @@ export async function commitChanges(ctx: Ctx, author: Author, changes: Change[],
   // a revert that only puts a draft back.
   const keepsItem = (c: Change) => c.draft !== undefined || c.keeps_item === true;
   const writes = changes.filter((c) => !keepsItem(c));
-  const datastores = await getDatastoresById(ctx, [...new Set(writes.filter((c) => c.fields !== c.before.fields).map((c) => c.before.datastore_id))]);
+  const datastores = await getDatastoresById(ctx, [
+    ...new Set(writes.filter((c) => c.fields !== c.before.fields).map((c) => c.before.datastore_id)),
+  ]);
   const updated = await ctx.bulk.updateItems(
     ctx.db,
     writes.map((c) => {
       // Unchanged fields are not rewritten, and then neither are their typed index rows (src/db/item-index.ts).
-      if (c.fields === c.before.fields) return { id: c.before.id, rev: c.before.rev_no, status_id: c.status_id, fields: null };
+      if (c.fields === c.before.fields)
+        return { id: c.before.id, rev: c.before.rev_no, status_id: c.status_id, fields: null };
       const index = indexDelta(datastores.get(c.before.datastore_id)!, c.before.id, c.before.fields, c.fields);
-      return { id: c.before.id, rev: c.before.rev_no, status_id: c.status_id, fields: ctx.caps.writeJson(c.fields), index };
+      return {
+        id: c.before.id,
+        rev: c.before.rev_no,
+        status_id: c.status_id,
+        fields: ctx.caps.writeJson(c.fields),
+        index,
+      };
     }),
     now,
     userId,
   );
 
   const done = changes.filter((c) => keepsItem(c) || updated.has(c.before.id));
-  const opened = done.flatMap((c) => (c.open_ticket ? [ticketRow(ctx, { ...c.open_ticket, created_at: now, updated_at: now })] : []));
-  for (let i = 0; i < opened.length; i += 500) await ctx.db.insertInto('ticket').values(opened.slice(i, i + 500)).execute();
+  const opened = done.flatMap((c) =>
+    c.open_ticket ? [ticketRow(ctx, { ...c.open_ticket, created_at: now, updated_at: now })] : [],
+  );
+  for (let i = 0; i < opened.length; i += 500)
+    await ctx.db
+      .insertInto('ticket')
+      .values(opened.slice(i, i + 500))
+      .execute();
 
   // Decisions of one call share state and comment; group anyway so a mixed call stays correct.
   const decisions = new Map<string, string[]>();
@@ -54,12 +75,20 @@ export async function commitChanges(ctx: Ctx, author: Author, changes: Change[],
       const part = ids.slice(i, i + 1000);
       const res = await ctx.db
         .updateTable('ticket')
-        .set({ state, decision_comment: comment, decided_by: userId, on_behalf_of: onBehalfOf, decided_at: now, updated_at: now })
+        .set({
+          state,
+          decision_comment: comment,
+          decided_by: userId,
+          on_behalf_of: onBehalfOf,
+          decided_at: now,
+          updated_at: now,
+        })
         .where('id', 'in', part)
         .where('state', '=', 'pending')
         .executeTakeFirst();
       // The item's rev guard already serialised us against any other decision of these tickets.
-      if (Number(res.numUpdatedRows) !== part.length) throw new Error('ticket decision lost its pending state under a rev_no guard');
+      if (Number(res.numUpdatedRows) !== part.length)
+        throw new Error('ticket decision lost its pending state under a rev_no guard');
     }
   }
 
@@ -68,49 +97,91 @@ export async function commitChanges(ctx: Ctx, author: Author, changes: Change[],
 
   await ctx.bulk.insertHistory(
     ctx.db,
-    historyRows(ctx, done.map((c) => ({
-      workspace_id: c.before.workspace_id,
-      item_id: c.before.id,
-      kind: c.history.kind,
-      user_id: userId,
-      action_id: c.history.action_id ?? null,
-      from_status_id: c.before.status_id,
-      to_status_id: c.status_id,
-      comment: c.history.comment ?? null,
-      batch_id: batchId,
-      ticket_id: c.open_ticket?.id ?? c.decide_ticket?.ticket.id ?? c.restore_ticket?.ticket.id ?? null,
-      changes: c.history.changes ?? null,
-      created_at: now,
-      rev_no: keepsItem(c) ? c.before.rev_no : c.before.rev_no + 1,
-      undo: undoOf(c, author, now),
-      reverts_batch_id: c.history.reverts_batch_id ?? null,
-      on_behalf_of: onBehalfOf,
-    }))),
+    historyRows(
+      ctx,
+      done.map((c) => ({
+        workspace_id: c.before.workspace_id,
+        item_id: c.before.id,
+        kind: c.history.kind,
+        user_id: userId,
+        action_id: c.history.action_id ?? null,
+        from_status_id: c.before.status_id,
+        to_status_id: c.status_id,
+        comment: c.history.comment ?? null,
+        batch_id: batchId,
+        ticket_id: c.open_ticket?.id ?? c.decide_ticket?.ticket.id ?? c.restore_ticket?.ticket.id ?? null,
+        changes: c.history.changes ?? null,
+        created_at: now,
+        rev_no: keepsItem(c) ? c.before.rev_no : c.before.rev_no + 1,
+        undo: undoOf(c, author, now),
+        reverts_batch_id: c.history.reverts_batch_id ?? null,
+        on_behalf_of: onBehalfOf,
+      })),
+    ),
   );
 
   const outcomes = changes.map((c): Outcome => {
     if (c.draft) {
-      const draft = { item_id: c.before.id, title: c.draft.title, fields: c.draft.fields, created_by: c.draft.created_by ?? userId, created_at: c.draft.created_at ?? now, updated_by: userId, updated_at: now };
-      return { target_id: c.target_id, state: 'succeeded', error_code: null, error_message: null, item: c.before, draft };
+      const draft = {
+        item_id: c.before.id,
+        title: c.draft.title,
+        fields: c.draft.fields,
+        created_by: c.draft.created_by ?? userId,
+        created_at: c.draft.created_at ?? now,
+        updated_by: userId,
+        updated_at: now,
+      };
+      return {
+        target_id: c.target_id,
+        state: 'succeeded',
+        error_code: null,
+        error_message: null,
+        item: c.before,
+        draft,
+      };
     }
-    if (c.keeps_item) return { target_id: c.target_id, state: 'succeeded', error_code: null, error_message: null, item: c.before };
+    if (c.keeps_item)
+      return { target_id: c.target_id, state: 'succeeded', error_code: null, error_message: null, item: c.before };
     if (!updated.has(c.before.id)) {
       return failed(c.target_id, 'REVISION_CONFLICT', 'The item was changed by someone else while this ran.');
     }
     const item: Item = {
-      ...c.before, title: c.title ?? c.before.title, status_id: c.status_id, fields: c.fields, rev_no: c.before.rev_no + 1, updated_at: now, updated_by: userId,
+      ...c.before,
+      title: c.title ?? c.before.title,
+      status_id: c.status_id,
+      fields: c.fields,
+      rev_no: c.before.rev_no + 1,
+      updated_at: now,
+      updated_by: userId,
     };
     const ticket = c.open_ticket
       ? { ...c.open_ticket, created_at: now, updated_at: now }
       : c.decide_ticket
-        ? { ...c.decide_ticket.ticket, state: c.decide_ticket.state, decision_comment: c.decide_ticket.comment, decided_by: userId, on_behalf_of: onBehalfOf, decided_at: now, updated_at: now }
+        ? {
+            ...c.decide_ticket.ticket,
+            state: c.decide_ticket.state,
+            decision_comment: c.decide_ticket.comment,
+            decided_by: userId,
+            on_behalf_of: onBehalfOf,
+            decided_at: now,
+            updated_at: now,
+          }
         : undefined;
-    return { target_id: c.target_id, state: 'succeeded', error_code: null, error_message: null, item, ...(ticket ? { ticket } : {}) };
+    return {
+      target_id: c.target_id,
+      state: 'succeeded',
+      error_code: null,
+      error_message: null,
+      item,
+      ...(ticket ? { ticket } : {}),
+    };
   });
 
   if (notify) {
     const events = outcomes.flatMap((o, i): TicketEvent[] =>
-      o.ticket && o.item ? [{ type: changes[i]!.open_ticket ? 'ticket.assigned' : 'ticket.decided', ticket: o.ticket, item: o.item }] : [],
+      o.ticket && o.item
+        ? [{ type: changes[i]!.open_ticket ? 'ticket.assigned' : 'ticket.decided', ticket: o.ticket, item: o.item }]
+        : [],
     );
     if (events.length) await emitTicketEvents(ctx, batchId, events);
   }
@@ -140,11 +211,19 @@ async function restoreTickets(ctx: Ctx, userId: string, done: Change[], now: num
       const part = ids.slice(i, i + 1000);
       const res = await ctx.db
         .updateTable('ticket')
-        .set({ state: to.state, decision_comment: to.decision_comment, decided_by: to.decided_by, on_behalf_of: to.on_behalf_of ?? null, decided_at: to.decided_at, updated_at: now })
+        .set({
+          state: to.state,
+          decision_comment: to.decision_comment,
+          decided_by: to.decided_by,
+          on_behalf_of: to.on_behalf_of ?? null,
+          decided_at: to.decided_at,
+          updated_at: now,
+        })
         .where('id', 'in', part)
         .where('state', '=', expect)
         .executeTakeFirst();
-      if (Number(res.numUpdatedRows) !== part.length) throw new Error('a reverted ticket left the state its revert was planned from');
+      if (Number(res.numUpdatedRows) !== part.length)
+        throw new Error('a reverted ticket left the state its revert was planned from');
     }
   }
 }
@@ -154,10 +233,20 @@ async function restoreTickets(ctx: Ctx, userId: string, done: Change[], now: num
  * planned under the item's lock), applied drafts are deleted (with the title they set), and every change entering
  * a released status records a version snapshot. Nothing at all for datastores without released statuses.
  */
-async function commitDrafts(ctx: Ctx, userId: string, done: Change[], now: number, batchId: string | null): Promise<void> {
+async function commitDrafts(
+  ctx: Ctx,
+  userId: string,
+  done: Change[],
+  now: number,
+  batchId: string | null,
+): Promise<void> {
   const kept = done.filter((c) => c.draft);
   for (let i = 0; i < kept.length; i += 500) {
-    const rows = kept.slice(i, i + 500).map((c) => draftRow(ctx, c.before.id, c.draft!, c.draft!.created_by ?? userId, c.draft!.created_at ?? now, userId, now));
+    const rows = kept
+      .slice(i, i + 500)
+      .map((c) =>
+        draftRow(ctx, c.before.id, c.draft!, c.draft!.created_by ?? userId, c.draft!.created_at ?? now, userId, now),
+      );
     await ctx.db
       .insertInto('item_draft')
       .values(rows)
@@ -182,23 +271,31 @@ async function commitDrafts(ctx: Ctx, userId: string, done: Change[], now: numbe
     await ctx.db
       .insertInto('item_draft')
       .values(rows)
-      .onConflict((oc) => oc.column('item_id').doUpdateSet((eb) => ({
-        title: eb.ref('excluded.title'),
-        fields: eb.ref('excluded.fields'),
-        created_by: eb.ref('excluded.created_by'),
-        created_at: eb.ref('excluded.created_at'),
-        updated_by: eb.ref('excluded.updated_by'),
-        updated_at: eb.ref('excluded.updated_at'),
-      })))
+      .onConflict((oc) =>
+        oc.column('item_id').doUpdateSet((eb) => ({
+          title: eb.ref('excluded.title'),
+          fields: eb.ref('excluded.fields'),
+          created_by: eb.ref('excluded.created_by'),
+          created_at: eb.ref('excluded.created_at'),
+          updated_by: eb.ref('excluded.updated_by'),
+          updated_at: eb.ref('excluded.updated_at'),
+        })),
+      )
       .execute();
   }
-  const applied = done.filter((c) => c.applies_draft || (c.restore_draft && !c.restore_draft.to)).map((c) => c.before.id);
+  const applied = done
+    .filter((c) => c.applies_draft || (c.restore_draft && !c.restore_draft.to))
+    .map((c) => c.before.id);
   for (let i = 0; i < applied.length; i += 1000) {
-    await ctx.db.deleteFrom('item_draft').where('item_id', 'in', applied.slice(i, i + 1000)).execute();
+    await ctx.db
+      .deleteFrom('item_draft')
+      .where('item_id', 'in', applied.slice(i, i + 1000))
+      .execute();
   }
   // Only a draft sets a title, and drafts get titles from no door yet: row by row is fine.
   for (const c of done) {
-    if (c.title !== undefined && c.title !== c.before.title) await ctx.db.updateTable('item').set({ title: c.title }).where('id', '=', c.before.id).execute();
+    if (c.title !== undefined && c.title !== c.before.title)
+      await ctx.db.updateTable('item').set({ title: c.title }).where('id', '=', c.before.id).execute();
   }
 
   const released = done.filter((c) => c.release);

@@ -15,7 +15,12 @@ export async function loadItems(
   ctx: Ctx,
   workspaceId: string,
   ids: readonly string[],
-): Promise<{ items: Map<string, Item>; datastores: Map<string, Datastore>; pending: Map<string, Ticket>; drafts: Map<string, Draft> }> {
+): Promise<{
+  items: Map<string, Item>;
+  datastores: Map<string, Datastore>;
+  pending: Map<string, Ticket>;
+  drafts: Map<string, Draft>;
+}> {
   const rows = await ctx.bulk.selectItems(ctx.db, workspaceId, ids);
   const items = new Map(rows.map((r) => [r.id, toItem(ctx, r)]));
   const datastores = await getDatastoresById(ctx, [...new Set(rows.map((r) => r.datastore_id))]);
@@ -34,7 +39,12 @@ export async function loadTickets(
   ctx: Ctx,
   workspaceId: string,
   ids: readonly string[],
-): Promise<{ tickets: Map<string, Ticket>; items: Map<string, Item>; datastores: Map<string, Datastore>; drafts: Map<string, Draft> }> {
+): Promise<{
+  tickets: Map<string, Ticket>;
+  items: Map<string, Item>;
+  datastores: Map<string, Datastore>;
+  drafts: Map<string, Draft>;
+}> {
   const rows = await ctx.bulk.selectTickets(ctx.db, workspaceId, ids);
   const tickets = new Map(rows.map((r) => [r.id, toTicket(ctx, r)]));
   const itemRows = await ctx.bulk.selectItems(ctx.db, workspaceId, [...new Set(rows.map((r) => r.item_id))]);
@@ -45,7 +55,12 @@ export async function loadTickets(
 }
 
 /** The history entries batch `batchId` wrote for these items, by item id, oldest first. */
-export async function loadBatchChanges(ctx: Ctx, workspaceId: string, batchId: string, itemIds: readonly string[]): Promise<Map<string, RevertSource[]>> {
+export async function loadBatchChanges(
+  ctx: Ctx,
+  workspaceId: string,
+  batchId: string,
+  itemIds: readonly string[],
+): Promise<Map<string, RevertSource[]>> {
   const out = new Map<string, RevertSource[]>();
   for (let i = 0; i < itemIds.length; i += 1000) {
     const rows = await ctx.db

@@ -34,7 +34,11 @@ export function planAction(
   const action = ds.actionByKey.get(p.action);
   if (!action) return failed(targetId, 'ACTION_NOT_FOUND', `Datastore "${ds.display_id}" has no action "${p.action}".`);
   if (!roleMayRun(action, actor.role)) {
-    return failed(targetId, 'ACTION_NOT_PERMITTED', `Action "${action.display_id}" is limited to ${action.roles!.join(', ')}.`);
+    return failed(
+      targetId,
+      'ACTION_NOT_PERMITTED',
+      `Action "${action.display_id}" is limited to ${action.roles!.join(', ')}.`,
+    );
   }
   if (expectRev !== undefined && expectRev !== item.rev_no) {
     return failed(targetId, 'REVISION_CONFLICT', `The item is at rev_no ${item.rev_no}, not ${expectRev}.`);
@@ -64,7 +68,11 @@ export function planAction(
   }
   // Skipping the approval is approving one's own change: four-eyes applies as to a ticket.
   if (approval && p.skipApproval && !allowsSelfApproval(action)) {
-    return failed(targetId, 'SELF_APPROVAL_FORBIDDEN', 'The action does not allow self-approval, so its approval step cannot be skipped.');
+    return failed(
+      targetId,
+      'SELF_APPROVAL_FORBIDDEN',
+      'The action does not allow self-approval, so its approval step cannot be skipped.',
+    );
   }
   if (approval && !p.skipApproval) {
     const assigneeId = p.approverUserId ?? approval.approver_user_id;
@@ -117,7 +125,9 @@ export function planAction(
     status_id: action.to_status_id ?? item.status_id,
     fields,
     history: { kind: 'action', action_id: action.id, comment, changes: setsFields || applied ? changes : null },
-    ...(applied ? { applies_draft: true, draft_before: applied, ...(applied.title !== null ? { title: applied.title } : {}) } : {}),
+    ...(applied
+      ? { applies_draft: true, draft_before: applied, ...(applied.title !== null ? { title: applied.title } : {}) }
+      : {}),
     ...(releases ? { release: true } : {}),
   };
 }

@@ -26,10 +26,14 @@ export function mayDecide(actor: Actor, ticket: Ticket): boolean {
  * (an admin acting in an approver's name must not approve what the admin submitted).
  */
 export function isSelfDecision(actor: Actor, ticket: Ticket): boolean {
-  return ticket.submitter_id === actor.principal.userId || (actor.by !== undefined && ticket.submitter_id === actor.by.userId);
+  return (
+    ticket.submitter_id === actor.principal.userId ||
+    (actor.by !== undefined && ticket.submitter_id === actor.by.userId)
+  );
 }
 
-export const SELF_APPROVAL_MESSAGE = 'You submitted this ticket: someone else must decide it (its action does not allow self-approval).';
+export const SELF_APPROVAL_MESSAGE =
+  'You submitted this ticket: someone else must decide it (its action does not allow self-approval).';
 
 /** Plans one ticket decision, or says why it fails. Pure: every input is already loaded. */
 export function planDecision(
@@ -44,20 +48,27 @@ export function planDecision(
   draft?: Draft,
 ): Change | Outcome {
   if (!ticket) return failed(targetId, 'TICKET_NOT_FOUND', 'The ticket does not exist in this workspace.');
-  if (ticket.state !== 'pending') return failed(targetId, 'TICKET_ALREADY_DECIDED', `The ticket is already ${ticket.state}.`);
+  if (ticket.state !== 'pending')
+    return failed(targetId, 'TICKET_ALREADY_DECIDED', `The ticket is already ${ticket.state}.`);
   if (decision === 'withdraw') {
     // A submitter since demoted to viewer may no longer change the item back.
-    if (!roleAllows(actor.role, 'write') || (actor.role !== 'admin' && ticket.submitter_id !== actor.principal.userId)) {
+    if (
+      !roleAllows(actor.role, 'write') ||
+      (actor.role !== 'admin' && ticket.submitter_id !== actor.principal.userId)
+    ) {
       return failed(targetId, 'FORBIDDEN', 'Only the submitter or a workspace admin may withdraw a ticket.');
     }
   } else {
-    if (!mayDecide(actor, ticket)) return failed(targetId, 'NOT_ASSIGNEE', 'Only the assignee or a workspace admin may decide this ticket.');
+    if (!mayDecide(actor, ticket))
+      return failed(targetId, 'NOT_ASSIGNEE', 'Only the assignee or a workspace admin may decide this ticket.');
     // The action as it is now decides: a datastore whose action was changed to allow it lets its pending tickets go.
     if (isSelfDecision(actor, ticket) && !allowsSelfApproval(ds?.actionByKey.get(ticket.action_id))) {
       return failed(targetId, 'SELF_APPROVAL_FORBIDDEN', SELF_APPROVAL_MESSAGE);
     }
-    if (inBatch && !ticket.batch_approvable) return failed(targetId, 'NOT_BATCH_APPROVABLE', ticket.reason ?? 'This ticket may not be decided in a batch.');
-    if (ticket.requires_comment && !comment?.trim()) return failed(targetId, 'COMMENT_REQUIRED', 'This decision requires a comment.');
+    if (inBatch && !ticket.batch_approvable)
+      return failed(targetId, 'NOT_BATCH_APPROVABLE', ticket.reason ?? 'This ticket may not be decided in a batch.');
+    if (ticket.requires_comment && !comment?.trim())
+      return failed(targetId, 'COMMENT_REQUIRED', 'This decision requires a comment.');
   }
   if (!item || !ds) return failed(targetId, 'ITEM_NOT_FOUND', 'The ticket item no longer exists.');
   const action = ds.actionByKey.get(ticket.action_id);
@@ -85,7 +96,9 @@ export function planDecision(
     fields,
     history: { kind: decision, action_id: action.id, comment },
     decide_ticket: { ticket, state: RESULT[decision], comment },
-    ...(applied ? { applies_draft: true, draft_before: applied, ...(applied.title !== null ? { title: applied.title } : {}) } : {}),
+    ...(applied
+      ? { applies_draft: true, draft_before: applied, ...(applied.title !== null ? { title: applied.title } : {}) }
+      : {}),
     ...(decision === 'approve' && releases ? { release: true } : {}),
   };
 }

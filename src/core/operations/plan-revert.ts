@@ -38,17 +38,28 @@ export function planRevert(
   comment: string | null,
 ): Change | Outcome {
   if (!item || !ds) return failed(targetId, 'ITEM_NOT_FOUND', 'The item does not exist in this workspace.');
-  if (!sources?.length) return failed(targetId, 'NOT_REVERTIBLE', `Batch ${revertsBatchId} recorded no change of this item.`);
-  if (sources.length > 1) return failed(targetId, 'NOT_REVERTIBLE', `Batch ${revertsBatchId} changed this item ${sources.length} times; only single changes are reverted.`);
+  if (!sources?.length)
+    return failed(targetId, 'NOT_REVERTIBLE', `Batch ${revertsBatchId} recorded no change of this item.`);
+  if (sources.length > 1)
+    return failed(
+      targetId,
+      'NOT_REVERTIBLE',
+      `Batch ${revertsBatchId} changed this item ${sources.length} times; only single changes are reverted.`,
+    );
   const h = sources[0]!;
   if (h.rev_no === null || h.from_status_id === null) {
     return failed(targetId, 'NOT_REVERTIBLE', 'The change was recorded before batchgate kept what a revert needs.');
   }
   if (item.rev_no !== h.rev_no) {
-    return failed(targetId, 'REVERT_CONFLICT', `The item is at rev_no ${item.rev_no}, batch ${revertsBatchId} left it at ${h.rev_no}: it changed since, so it is left as it is.`);
+    return failed(
+      targetId,
+      'REVERT_CONFLICT',
+      `The item is at rev_no ${item.rev_no}, batch ${revertsBatchId} left it at ${h.rev_no}: it changed since, so it is left as it is.`,
+    );
   }
   const undo = h.undo ?? {};
-  if (pending && pending.id !== h.ticket_id) return failed(targetId, 'ITEM_PENDING_APPROVAL', `The item has pending ticket ${pending.id}.`);
+  if (pending && pending.id !== h.ticket_id)
+    return failed(targetId, 'ITEM_PENDING_APPROVAL', `The item has pending ticket ${pending.id}.`);
   if (undo.draft && !sameDraft(draftStateOf(draft), undo.draft.after)) {
     return failed(targetId, 'REVERT_CONFLICT', 'The item’s draft changed since the batch, so it is left as it is.');
   }
@@ -57,22 +68,39 @@ export function planRevert(
     ticket = h.ticket_id ? tickets.get(h.ticket_id) : undefined;
     if (!ticket) return failed(targetId, 'TICKET_NOT_FOUND', 'The ticket the batch decided no longer exists.');
     if (ticket.state !== undo.ticket.after.state) {
-      return failed(targetId, 'REVERT_CONFLICT', `The ticket is ${ticket.state} now, not ${undo.ticket.after.state} as the batch left it.`);
+      return failed(
+        targetId,
+        'REVERT_CONFLICT',
+        `The ticket is ${ticket.state} now, not ${undo.ticket.after.state} as the batch left it.`,
+      );
     }
     if (undo.ticket.before?.state === 'pending' && ticket.pending_status_id !== h.from_status_id) {
-      return failed(targetId, 'NOT_REVERTIBLE', 'The ticket cannot be reopened: the item would not return to its pending status.');
+      return failed(
+        targetId,
+        'NOT_REVERTIBLE',
+        'The ticket cannot be reopened: the item would not return to its pending status.',
+      );
     }
     // Putting a decision back (reverting the revert that reopened it) is deciding: it needs who may decide now,
     // as withdrawing needs the submitter. Reopening, or withdrawing what the batch opened, needs no more than write.
     const to = undo.ticket.before?.state;
     if ((to === 'approved' || to === 'rejected') && !mayDecide(actor, ticket)) {
-      return failed(targetId, 'NOT_ASSIGNEE', `Putting back the ${to} decision needs the assignee or a workspace admin.`);
+      return failed(
+        targetId,
+        'NOT_ASSIGNEE',
+        `Putting back the ${to} decision needs the assignee or a workspace admin.`,
+      );
     }
     if (to === 'withdrawn' && actor.role !== 'admin' && ticket.submitter_id !== actor.principal.userId) {
-      return failed(targetId, 'FORBIDDEN', 'Putting back the withdrawal needs the ticket\'s submitter or a workspace admin.');
+      return failed(
+        targetId,
+        'FORBIDDEN',
+        "Putting back the withdrawal needs the ticket's submitter or a workspace admin.",
+      );
     }
   }
-  if (!ds.statusByKey.has(h.from_status_id)) return failed(targetId, 'NOT_REVERTIBLE', 'The earlier status no longer exists.');
+  if (!ds.statusByKey.has(h.from_status_id))
+    return failed(targetId, 'NOT_REVERTIBLE', 'The earlier status no longer exists.');
 
   let fields = item.fields;
   // Keyed by field display_ids: null-prototype, so Object.assign below only ever sets keys.
@@ -98,6 +126,8 @@ export function planRevert(
     ...(title !== undefined ? { title } : {}),
     ...(keepsItem ? { keeps_item: true } : {}),
     ...(undo.draft ? { restore_draft: { to: undo.draft.before }, draft_before: draft ?? null } : {}),
-    ...(undo.ticket && ticket ? { restore_ticket: { ticket, expect: undo.ticket.after.state, to: undo.ticket.before ?? 'withdraw' } } : {}),
+    ...(undo.ticket && ticket
+      ? { restore_ticket: { ticket, expect: undo.ticket.after.state, to: undo.ticket.before ?? 'withdraw' } }
+      : {}),
   };
 }

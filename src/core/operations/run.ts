@@ -41,7 +41,13 @@ async function execute(
 ): Promise<Outcome[]> {
   const seen = new Set<string>();
   const planned = targetIds.map((id, i): Change | Outcome => {
-    if (seen.has(id)) return { target_id: id, state: 'skipped', error_code: 'DUPLICATE', error_message: 'The target appears earlier in the same request.' };
+    if (seen.has(id))
+      return {
+        target_id: id,
+        state: 'skipped',
+        error_code: 'DUPLICATE',
+        error_message: 'The target appears earlier in the same request.',
+      };
     seen.add(id);
     return plan(id, i);
   });
@@ -51,8 +57,20 @@ async function execute(
     committed = new Map(
       changes.map((c) => {
         // An edit kept as a draft leaves the item as it is.
-        const item: Item = c.draft || c.keeps_item ? c.before : { ...c.before, title: c.title ?? c.before.title, status_id: c.status_id, fields: c.fields, rev_no: c.before.rev_no + 1 };
-        return [c.target_id, { target_id: c.target_id, state: 'succeeded', error_code: null, error_message: null, item }];
+        const item: Item =
+          c.draft || c.keeps_item
+            ? c.before
+            : {
+                ...c.before,
+                title: c.title ?? c.before.title,
+                status_id: c.status_id,
+                fields: c.fields,
+                rev_no: c.before.rev_no + 1,
+              };
+        return [
+          c.target_id,
+          { target_id: c.target_id, state: 'succeeded', error_code: null, error_message: null, item },
+        ];
       }),
     );
   } else {
@@ -72,7 +90,13 @@ function readOnly(actor: Actor, targets: readonly ItemTarget[]): Outcome[] | nul
 }
 
 /** Runs an action on items: status moves, field sets, or tickets opened for actions that need approval. */
-export async function runAction(ctx: Ctx, actor: Actor, targets: readonly ItemTarget[], params: ActionParams, opts: OperationOptions = {}): Promise<Outcome[]> {
+export async function runAction(
+  ctx: Ctx,
+  actor: Actor,
+  targets: readonly ItemTarget[],
+  params: ActionParams,
+  opts: OperationOptions = {},
+): Promise<Outcome[]> {
   const refused = readOnly(actor, targets);
   if (refused) return refused;
   return withTx(ctx, async (tx) => {
@@ -81,7 +105,15 @@ export async function runAction(ctx: Ctx, actor: Actor, targets: readonly ItemTa
     return execute(tx, actor, ids, opts, (id, i) => {
       const item = itemFor(items, targets[i]!);
       return planAction(
-        actor, params, id, item, item && datastores.get(item.datastore_id), pending.get(id), targets[i]!.rev_no, opts.comment ?? null, () => tx.ids.next(),
+        actor,
+        params,
+        id,
+        item,
+        item && datastores.get(item.datastore_id),
+        pending.get(id),
+        targets[i]!.rev_no,
+        opts.comment ?? null,
+        () => tx.ids.next(),
         item && drafts.get(item.id),
       );
     });
@@ -89,19 +121,41 @@ export async function runAction(ctx: Ctx, actor: Actor, targets: readonly ItemTa
 }
 
 /** Approves, rejects or withdraws tickets, moving their items as the workflow says. */
-export function decideTickets(ctx: Ctx, actor: Actor, ticketIds: readonly string[], decision: Decision, opts: OperationOptions = {}): Promise<Outcome[]> {
+export function decideTickets(
+  ctx: Ctx,
+  actor: Actor,
+  ticketIds: readonly string[],
+  decision: Decision,
+  opts: OperationOptions = {},
+): Promise<Outcome[]> {
   return withTx(ctx, async (tx) => {
     const { tickets, items, datastores, drafts } = await loadTickets(tx, actor.workspaceId, ticketIds);
     return execute(tx, actor, ticketIds, opts, (id) => {
       const ticket = tickets.get(id);
       const item = ticket && items.get(ticket.item_id);
-      return planDecision(actor, decision, id, ticket, item, item && datastores.get(item.datastore_id), opts.comment ?? null, opts.inBatch === true, item && drafts.get(item.id));
+      return planDecision(
+        actor,
+        decision,
+        id,
+        ticket,
+        item,
+        item && datastores.get(item.datastore_id),
+        opts.comment ?? null,
+        opts.inBatch === true,
+        item && drafts.get(item.id),
+      );
     });
   });
 }
 
 /** Sets field values on items. */
-export async function updateItems(ctx: Ctx, actor: Actor, targets: readonly ItemTarget[], fields: Record<string, unknown>, opts: OperationOptions = {}): Promise<Outcome[]> {
+export async function updateItems(
+  ctx: Ctx,
+  actor: Actor,
+  targets: readonly ItemTarget[],
+  fields: Record<string, unknown>,
+  opts: OperationOptions = {},
+): Promise<Outcome[]> {
   const refused = readOnly(actor, targets);
   if (refused) return refused;
   return withTx(ctx, async (tx) => {
@@ -109,7 +163,16 @@ export async function updateItems(ctx: Ctx, actor: Actor, targets: readonly Item
     const { items, datastores, pending, drafts } = await loadItems(tx, actor.workspaceId, ids);
     return execute(tx, actor, ids, opts, (id, i) => {
       const item = itemFor(items, targets[i]!);
-      return planUpdate(id, item, item && datastores.get(item.datastore_id), pending.get(id), fields, targets[i]!.rev_no, opts.comment ?? null, item && drafts.get(item.id));
+      return planUpdate(
+        id,
+        item,
+        item && datastores.get(item.datastore_id),
+        pending.get(id),
+        fields,
+        targets[i]!.rev_no,
+        opts.comment ?? null,
+        item && drafts.get(item.id),
+      );
     });
   });
 }
@@ -119,7 +182,11 @@ export async function updateItems(ctx: Ctx, actor: Actor, targets: readonly Item
  * of the items in one query (index item_history (batch_id, item_id)) and the tickets they name in another.
  */
 export async function revertItems(
-  ctx: Ctx, actor: Actor, targets: readonly ItemTarget[], revertsBatchId: string, opts: OperationOptions = {},
+  ctx: Ctx,
+  actor: Actor,
+  targets: readonly ItemTarget[],
+  revertsBatchId: string,
+  opts: OperationOptions = {},
 ): Promise<Outcome[]> {
   const refused = readOnly(actor, targets);
   if (refused) return refused;
@@ -128,10 +195,23 @@ export async function revertItems(
     const { items, datastores, pending, drafts } = await loadItems(tx, actor.workspaceId, ids);
     const sources = await loadBatchChanges(tx, actor.workspaceId, revertsBatchId, ids);
     const ticketIds = [...new Set([...sources.values()].flat().flatMap((h) => (h.ticket_id ? [h.ticket_id] : [])))];
-    const tickets = new Map((await tx.bulk.selectTickets(tx.db, actor.workspaceId, ticketIds)).map((r) => [r.id, toTicket(tx, r)]));
+    const tickets = new Map(
+      (await tx.bulk.selectTickets(tx.db, actor.workspaceId, ticketIds)).map((r) => [r.id, toTicket(tx, r)]),
+    );
     return execute(tx, actor, ids, opts, (id) => {
       const item = items.get(id);
-      return planRevert(actor, id, item, item && datastores.get(item.datastore_id), sources.get(id), pending.get(id), item && drafts.get(item.id), tickets, revertsBatchId, opts.comment ?? null);
+      return planRevert(
+        actor,
+        id,
+        item,
+        item && datastores.get(item.datastore_id),
+        sources.get(id),
+        pending.get(id),
+        item && drafts.get(item.id),
+        tickets,
+        revertsBatchId,
+        opts.comment ?? null,
+      );
     });
   });
 }

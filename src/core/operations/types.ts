@@ -72,7 +72,12 @@ export interface Change {
    * The edit of an item in a released status, kept as its draft (merged with the one it had) instead of changing
    * the item: nothing else of the change is written but the history entry (src/core/drafts.ts).
    */
-  draft?: { title: string | null; fields: Record<string, unknown>; created_by: string | null; created_at: number | null };
+  draft?: {
+    title: string | null;
+    fields: Record<string, unknown>;
+    created_by: string | null;
+    created_at: number | null;
+  };
   /** The item's draft is applied by this change: `fields` (and `title`) include it, and it is deleted. */
   applies_draft?: boolean;
   /** The new title, when the change sets one (an applied draft's). */

@@ -40,7 +40,17 @@ function base(ctx: Ctx, webhookId: string) {
 
 async function withAttempts(ctx: Ctx, rows: Row[]): Promise<Delivery[]> {
   const attempts = rows.length
-    ? await ctx.db.selectFrom('webhook_attempt').selectAll().where('delivery_id', 'in', rows.map((r) => r.id)).orderBy('delivery_id').orderBy('attempt').execute()
+    ? await ctx.db
+        .selectFrom('webhook_attempt')
+        .selectAll()
+        .where(
+          'delivery_id',
+          'in',
+          rows.map((r) => r.id),
+        )
+        .orderBy('delivery_id')
+        .orderBy('attempt')
+        .execute()
     : [];
   return rows.map((r) => ({
     id: r.id,
@@ -74,13 +84,21 @@ export async function listDeliveries(
   if (q.event_id) query = query.where('d.event_id', '=', q.event_id);
   if (q.before) query = query.where('d.id', '<', q.before);
   const limit = q.limit ?? 50;
-  const rows = await query.orderBy('d.id', 'desc').limit(limit + 1).execute();
+  const rows = await query
+    .orderBy('d.id', 'desc')
+    .limit(limit + 1)
+    .execute();
   const page = rows.slice(0, limit);
   return { deliveries: await withAttempts(ctx, page), next_cursor: rows.length > limit ? page.at(-1)!.id : null };
 }
 
 /** A delivery of the webhook with its attempts and the event body it sends. */
-export async function getDelivery(ctx: Ctx, access: Access, webhookId: string, deliveryId: string): Promise<Delivery & { payload: unknown }> {
+export async function getDelivery(
+  ctx: Ctx,
+  access: Access,
+  webhookId: string,
+  deliveryId: string,
+): Promise<Delivery & { payload: unknown }> {
   const hook = await requireWebhook(ctx, access, webhookId);
   const row = await base(ctx, hook.id).select('e.body').where('d.id', '=', deliveryId).executeTakeFirst();
   if (!row) fail('DELIVERY_NOT_FOUND');

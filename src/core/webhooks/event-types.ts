@@ -35,5 +35,10 @@ export function isWebhookEventType(value: string): value is WebhookEventType {
  *   sending ──lease expired (the sender died)──► claimed again as if pending
  *   any ──redeliver──► a new pending delivery of the same event (redelivery_of = the old one)
  */
-export const DELIVERY_STATES = Object.freeze({ pending: 'pending', sending: 'sending', succeeded: 'succeeded', dead: 'dead' } as const);
+export const DELIVERY_STATES = Object.freeze({
+  pending: 'pending',
+  sending: 'sending',
+  succeeded: 'succeeded',
+  dead: 'dead',
+} as const);
 export type DeliveryState = (typeof DELIVERY_STATES)[keyof typeof DELIVERY_STATES];

@@ -45,17 +45,42 @@ export async function writeOutbox(
 }
 
 /** A delivery due now, not yet attempted. */
-export function pendingDelivery(id: string, webhookId: string, eventId: string, now: number, redeliveryOf: string | null): WebhookDeliveryRow {
+export function pendingDelivery(
+  id: string,
+  webhookId: string,
+  eventId: string,
+  now: number,
+  redeliveryOf: string | null,
+): WebhookDeliveryRow {
   return {
-    id, webhook_id: webhookId, event_id: eventId, state: 'pending', attempts: 0, next_attempt_at: now, lease_owner: null, lease_until: null,
-    redelivery_of: redeliveryOf, last_status: null, last_error: null, created_at: now, updated_at: now, delivered_at: null,
+    id,
+    webhook_id: webhookId,
+    event_id: eventId,
+    state: 'pending',
+    attempts: 0,
+    next_attempt_at: now,
+    lease_owner: null,
+    lease_until: null,
+    redelivery_of: redeliveryOf,
+    last_status: null,
+    last_error: null,
+    created_at: now,
+    updated_at: now,
+    delivered_at: null,
   };
 }
 
-async function insertRows(ctx: Ctx, table: 'webhook_event' | 'webhook_delivery', rows: WebhookEventRow[] | WebhookDeliveryRow[]): Promise<void> {
+async function insertRows(
+  ctx: Ctx,
+  table: 'webhook_event' | 'webhook_delivery',
+  rows: WebhookEventRow[] | WebhookDeliveryRow[],
+): Promise<void> {
   if (rows.length === 0) return;
   const perStatement = Math.floor(ctx.caps.maxParams / Object.keys(rows[0]!).length);
   for (let i = 0; i < rows.length; i += perStatement) {
-    await ctx.db.insertInto(table).values(rows.slice(i, i + perStatement) as never).execute();
+    await ctx.db
+      .insertInto(table)
+      .values(rows.slice(i, i + perStatement) as never)
+      .execute();
   }
 }

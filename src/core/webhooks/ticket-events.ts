@@ -20,9 +20,14 @@ const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOStrin
  * when it is approved, rejected or withdrawn. The object is the ticket as the native API shows it, with its
  * item's title and status and the batch (if any) that opened or decided it.
  */
-export async function emitTicketEvents(ctx: Ctx, batchId: string | null, events: readonly TicketEvent[]): Promise<void> {
+export async function emitTicketEvents(
+  ctx: Ctx,
+  batchId: string | null,
+  events: readonly TicketEvent[],
+): Promise<void> {
   const byWorkspace = new Map<string, TicketEvent[]>();
-  for (const e of events) byWorkspace.set(e.ticket.workspace_id, [...(byWorkspace.get(e.ticket.workspace_id) ?? []), e]);
+  for (const e of events)
+    byWorkspace.set(e.ticket.workspace_id, [...(byWorkspace.get(e.ticket.workspace_id) ?? []), e]);
   for (const [workspaceId, list] of byWorkspace) {
     await writeOutbox(ctx, workspaceId, [...new Set(list.map((e) => e.type))], async () => {
       const datastores = await getDatastoresById(ctx, [...new Set(list.map((e) => e.item.datastore_id))]);

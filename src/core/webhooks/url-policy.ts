@@ -43,7 +43,10 @@ export function isNonPublicAddress(address: string): boolean {
 
 /** The URL's host name as compared: lower case, without IPv6 brackets or a trailing dot. */
 function hostOf(url: URL): string {
-  return url.hostname.replace(/^\[(.*)\]$/, '$1').replace(/\.$/, '').toLowerCase();
+  return url.hostname
+    .replace(/^\[(.*)\]$/, '$1')
+    .replace(/\.$/, '')
+    .toLowerCase();
 }
 
 function hostAllowed(allowed: readonly string[], host: string): boolean {
@@ -59,9 +62,11 @@ export function addressRefusal(settings: WebhookSettings, address: string): stri
 /** Why the service would not POST to `url`, or null; the same check at save and before each POST. */
 export function urlRefusal(settings: WebhookSettings, url: URL): string | null {
   if (url.protocol !== 'http:' && url.protocol !== 'https:') return 'Only http and https URLs are delivered to.';
-  if (url.username || url.password) return 'A webhook URL may not carry credentials; receivers authenticate deliveries by their signature.';
+  if (url.username || url.password)
+    return 'A webhook URL may not carry credentials; receivers authenticate deliveries by their signature.';
   const host = hostOf(url);
-  if (settings.allowedHosts && !hostAllowed(settings.allowedHosts, host)) return `The host ${host} is not in BATCHGATE_WEBHOOK_ALLOWED_HOSTS.`;
+  if (settings.allowedHosts && !hostAllowed(settings.allowedHosts, host))
+    return `The host ${host} is not in BATCHGATE_WEBHOOK_ALLOWED_HOSTS.`;
   if (!settings.allowPrivate && (host === 'localhost' || host.endsWith('.localhost'))) {
     return `${host} is not a public host (set BATCHGATE_WEBHOOK_ALLOW_PRIVATE=1 to allow it).`;
   }

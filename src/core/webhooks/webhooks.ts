@@ -51,13 +51,22 @@ function eventList(events: readonly WebhookEventType[] | undefined): string {
 /** The webhook row of the caller's workspace (WEBHOOK_NOT_FOUND otherwise); for workspace admins only. */
 export async function requireWebhook(ctx: Ctx, access: Access, id: string): Promise<WebhookRow> {
   requireCapability(access, 'manage');
-  const row = await ctx.db.selectFrom('webhook').selectAll().where('id', '=', id).where('workspace_id', '=', access.workspaceId).executeTakeFirst();
+  const row = await ctx.db
+    .selectFrom('webhook')
+    .selectAll()
+    .where('id', '=', id)
+    .where('workspace_id', '=', access.workspaceId)
+    .executeTakeFirst();
   if (!row) fail('WEBHOOK_NOT_FOUND');
   return row;
 }
 
 /** Creates a webhook; the answer is the only place its secret is ever shown. */
-export async function createWebhook(ctx: Ctx, access: Access, input: WebhookInput): Promise<{ webhook: Webhook; secret: string }> {
+export async function createWebhook(
+  ctx: Ctx,
+  access: Access,
+  input: WebhookInput,
+): Promise<{ webhook: Webhook; secret: string }> {
   requireCapability(access, 'manage');
   const url = checkWebhookUrl(ctx.settings.webhooks, input.url);
   const { n } = await ctx.db
@@ -65,7 +74,8 @@ export async function createWebhook(ctx: Ctx, access: Access, input: WebhookInpu
     .select((eb) => eb.fn.countAll<number>().as('n'))
     .where('workspace_id', '=', access.workspaceId)
     .executeTakeFirstOrThrow();
-  if (Number(n) >= MAX_WEBHOOKS_PER_WORKSPACE) fail('CONFLICT', `A workspace has at most ${MAX_WEBHOOKS_PER_WORKSPACE} webhooks.`);
+  if (Number(n) >= MAX_WEBHOOKS_PER_WORKSPACE)
+    fail('CONFLICT', `A workspace has at most ${MAX_WEBHOOKS_PER_WORKSPACE} webhooks.`);
   const now = ctx.now();
   const id = ctx.ids.next();
   const secret = input.secret ?? generateSecret();
@@ -87,7 +97,12 @@ export async function createWebhook(ctx: Ctx, access: Access, input: WebhookInpu
 
 export async function listWebhooks(ctx: Ctx, access: Access): Promise<Webhook[]> {
   requireCapability(access, 'manage');
-  const rows = await ctx.db.selectFrom('webhook').selectAll().where('workspace_id', '=', access.workspaceId).orderBy('id').execute();
+  const rows = await ctx.db
+    .selectFrom('webhook')
+    .selectAll()
+    .where('workspace_id', '=', access.workspaceId)
+    .orderBy('id')
+    .execute();
   return rows.map(toWebhook);
 }
 
@@ -116,6 +131,11 @@ export async function deleteWebhook(ctx: Ctx, access: Access, id: string): Promi
 
 /** The workspace's active webhooks and what each takes: who an event goes to. */
 export async function subscribers(ctx: Ctx, workspaceId: string): Promise<{ id: string; events: Set<string> }[]> {
-  const rows = await ctx.db.selectFrom('webhook').select(['id', 'events']).where('workspace_id', '=', workspaceId).where('active', '=', 1).execute();
+  const rows = await ctx.db
+    .selectFrom('webhook')
+    .select(['id', 'events'])
+    .where('workspace_id', '=', workspaceId)
+    .where('active', '=', 1)
+    .execute();
   return rows.map((r) => ({ id: r.id, events: new Set(JSON.parse(r.events) as string[]) }));
 }

@@ -12,7 +12,11 @@ export function engine(caps: Capabilities): Migration {
         .addColumn('workspace_id', 'text', (c) => c.notNull())
         .addColumn('operation', 'text', (c) => c.notNull())
         .addColumn('state', 'text', (c) =>
-          c.notNull().check(sql`state in ('queued','scheduled','running','paused','succeeded','completed_with_errors','failed','cancelled')`),
+          c
+            .notNull()
+            .check(
+              sql`state in ('queued','scheduled','running','paused','succeeded','completed_with_errors','failed','cancelled')`,
+            ),
         )
         .addColumn('params', json, (c) => c.notNull())
         .addColumn('submitted_by', 'text', (c) => c.notNull())
@@ -35,7 +39,12 @@ export function engine(caps: Capabilities): Migration {
         .addColumn('updated_at', 'bigint', (c) => c.notNull())
         .execute();
       await db.schema.createIndex('batch_ws').on('batch').columns(['workspace_id', 'id']).execute();
-      await db.schema.createIndex('batch_idem').on('batch').columns(['workspace_id', 'idempotency_key']).unique().execute();
+      await db.schema
+        .createIndex('batch_idem')
+        .on('batch')
+        .columns(['workspace_id', 'idempotency_key'])
+        .unique()
+        .execute();
 
       await db.schema
         .createTable('batch_item')
@@ -73,7 +82,11 @@ export function engine(caps: Capabilities): Migration {
         .addColumn('lease_until', 'bigint')
         .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
         .execute();
-      await db.schema.createIndex('work_chunk_claim').on('work_chunk').columns(['state', 'batch_id', 'seq_from']).execute();
+      await db.schema
+        .createIndex('work_chunk_claim')
+        .on('work_chunk')
+        .columns(['state', 'batch_id', 'seq_from'])
+        .execute();
       await db.schema.createIndex('work_chunk_batch').on('work_chunk').columns(['batch_id', 'seq_from']).execute();
       await db.schema.createIndex('item_history_batch').on('item_history').columns(['batch_id']).execute();
     },

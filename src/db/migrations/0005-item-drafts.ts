@@ -49,7 +49,9 @@ export function itemDrafts(caps: Capabilities): Migration {
         join ds_action a on a.datastore_id = d.id and a.display_id = 'publish'
         where d.display_id in (${sql.join(DATAARTS_BIZ_TYPES.map((t) => sql.lit(t)))})`.execute(db);
       for (const r of rows) {
-        await sql`update datastore set drafts = ${caps.writeJson({ status_ids: [r.status_id] })} where id = ${r.id}`.execute(db);
+        await sql`update datastore set drafts = ${caps.writeJson({ status_ids: [r.status_id] })} where id = ${r.id}`.execute(
+          db,
+        );
       }
     },
   };
@@ -57,12 +59,44 @@ export function itemDrafts(caps: Capabilities): Migration {
 
 /** BizTypeEnum as of this migration (a migration never changes, so it keeps its own copy). */
 const DATAARTS_BIZ_TYPES = [
-  'AGGREGATION_LOGIC_TABLE', 'ATOMIC_INDEX', 'ATOMIC_METRIC', 'BIZ_CATALOG', 'BIZ_METRIC', 'CODE_TABLE',
-  'COMMON_CONDITION', 'COMPOSITE_METRIC', 'COMPOUND_METRIC', 'CONDITION_GROUP', 'DEGENERATE_DIMENSION',
-  'DERIVATIVE_INDEX', 'DERIVED_METRIC', 'DIMENSION', 'DIMENSION_ATTRIBUTE', 'DIMENSION_HIERARCHIES',
-  'DIMENSION_LOGIC_TABLE', 'DIMENSION_TABLE_ATTRIBUTE', 'DIRECTORY', 'FACT_ATTRIBUTE', 'FACT_DIMENSION',
-  'FACT_LOGIC_TABLE', 'FACT_MEASURE', 'FUNCTION', 'INFO_ARCH', 'MODEL', 'QUALITY_RULE', 'SECRECY_LEVEL',
-  'STANDARD_ELEMENT', 'STANDARD_ELEMENT_TEMPLATE', 'SUBJECT', 'SUMMARY_DIMENSION_ATTRIBUTE', 'SUMMARY_INDEX',
-  'SUMMARY_TIME', 'TABLE_MODEL', 'TABLE_MODEL_ATTRIBUTE', 'TABLE_MODEL_LOGIC', 'TABLE_TYPE', 'TAG',
+  'AGGREGATION_LOGIC_TABLE',
+  'ATOMIC_INDEX',
+  'ATOMIC_METRIC',
+  'BIZ_CATALOG',
+  'BIZ_METRIC',
+  'CODE_TABLE',
+  'COMMON_CONDITION',
+  'COMPOSITE_METRIC',
+  'COMPOUND_METRIC',
+  'CONDITION_GROUP',
+  'DEGENERATE_DIMENSION',
+  'DERIVATIVE_INDEX',
+  'DERIVED_METRIC',
+  'DIMENSION',
+  'DIMENSION_ATTRIBUTE',
+  'DIMENSION_HIERARCHIES',
+  'DIMENSION_LOGIC_TABLE',
+  'DIMENSION_TABLE_ATTRIBUTE',
+  'DIRECTORY',
+  'FACT_ATTRIBUTE',
+  'FACT_DIMENSION',
+  'FACT_LOGIC_TABLE',
+  'FACT_MEASURE',
+  'FUNCTION',
+  'INFO_ARCH',
+  'MODEL',
+  'QUALITY_RULE',
+  'SECRECY_LEVEL',
+  'STANDARD_ELEMENT',
+  'STANDARD_ELEMENT_TEMPLATE',
+  'SUBJECT',
+  'SUMMARY_DIMENSION_ATTRIBUTE',
+  'SUMMARY_INDEX',
+  'SUMMARY_TIME',
+  'TABLE_MODEL',
+  'TABLE_MODEL_ATTRIBUTE',
+  'TABLE_MODEL_LOGIC',
+  'TABLE_TYPE',
+  'TAG',
   'TIME_CONDITION',
 ];

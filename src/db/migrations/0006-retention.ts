@@ -12,9 +12,22 @@ export function retention(): Migration {
   return {
     async up(db: Kysely<unknown>) {
       await db.schema.alterTable('batch').addColumn('items_purged_at', 'bigint').execute();
-      await db.schema.alterTable('batch').addColumn('items_purge_pending', 'integer', (c) => c.notNull().defaultTo(0)).execute();
-      await db.schema.createIndex('batch_retention').on('batch').column('finished_at').where(sql<boolean>`items_purged_at is null`).execute();
-      await db.schema.createIndex('batch_purge_pending').on('batch').column('id').where(sql<boolean>`items_purge_pending = 1`).execute();
+      await db.schema
+        .alterTable('batch')
+        .addColumn('items_purge_pending', 'integer', (c) => c.notNull().defaultTo(0))
+        .execute();
+      await db.schema
+        .createIndex('batch_retention')
+        .on('batch')
+        .column('finished_at')
+        .where(sql<boolean>`items_purged_at is null`)
+        .execute();
+      await db.schema
+        .createIndex('batch_purge_pending')
+        .on('batch')
+        .column('id')
+        .where(sql<boolean>`items_purge_pending = 1`)
+        .execute();
     },
   };
 }

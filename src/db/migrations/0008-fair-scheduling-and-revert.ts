@@ -19,14 +19,25 @@ export function fairSchedulingAndRevert(caps: Capabilities): Migration {
   const json = caps.jsonType;
   return {
     async up(db: Kysely<unknown>) {
-      await db.schema.alterTable('batch').addColumn('priority', 'integer', (c) => c.notNull().defaultTo(10)).execute();
-      await db.schema.alterTable('batch').addColumn('pass', 'bigint', (c) => c.notNull().defaultTo(0)).execute();
-      await db.schema.alterTable('batch').addColumn('base_pass', 'bigint', (c) => c.notNull().defaultTo(0)).execute();
+      await db.schema
+        .alterTable('batch')
+        .addColumn('priority', 'integer', (c) => c.notNull().defaultTo(10))
+        .execute();
+      await db.schema
+        .alterTable('batch')
+        .addColumn('pass', 'bigint', (c) => c.notNull().defaultTo(0))
+        .execute();
+      await db.schema
+        .alterTable('batch')
+        .addColumn('base_pass', 'bigint', (c) => c.notNull().defaultTo(0))
+        .execute();
       await db.schema.createIndex('batch_state_pass').on('batch').columns(['state', 'pass']).execute();
 
       await db.schema.alterTable('work_chunk').addColumn('workspace_id', 'text').execute();
       await db.schema.alterTable('work_chunk').addColumn('slot', 'integer').execute();
-      await sql`update work_chunk set workspace_id = (select b.workspace_id from batch b where b.id = work_chunk.batch_id)`.execute(db);
+      await sql`update work_chunk set workspace_id = (select b.workspace_id from batch b where b.id = work_chunk.batch_id)`.execute(
+        db,
+      );
       await db.schema
         .createIndex('work_chunk_ws_slot')
         .on('work_chunk')
@@ -39,7 +50,11 @@ export function fairSchedulingAndRevert(caps: Capabilities): Migration {
       await db.schema.alterTable('item_history').addColumn('undo', json).execute();
       await db.schema.alterTable('item_history').addColumn('reverts_batch_id', 'text').execute();
       await db.schema.dropIndex('item_history_batch').execute();
-      await db.schema.createIndex('item_history_batch_item').on('item_history').columns(['batch_id', 'item_id']).execute();
+      await db.schema
+        .createIndex('item_history_batch_item')
+        .on('item_history')
+        .columns(['batch_id', 'item_id'])
+        .execute();
     },
   };
 }

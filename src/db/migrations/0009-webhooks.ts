@@ -57,8 +57,16 @@ export function webhooks(): Migration {
         .addColumn('delivered_at', 'bigint')
         .execute();
       // The claim reads by state and due time; the log by webhook, newest first.
-      await db.schema.createIndex('webhook_delivery_due').on('webhook_delivery').columns(['state', 'next_attempt_at']).execute();
-      await db.schema.createIndex('webhook_delivery_log').on('webhook_delivery').columns(['webhook_id', 'id']).execute();
+      await db.schema
+        .createIndex('webhook_delivery_due')
+        .on('webhook_delivery')
+        .columns(['state', 'next_attempt_at'])
+        .execute();
+      await db.schema
+        .createIndex('webhook_delivery_log')
+        .on('webhook_delivery')
+        .columns(['webhook_id', 'id'])
+        .execute();
       await db.schema.createIndex('webhook_delivery_event').on('webhook_delivery').columns(['event_id']).execute();
 
       await db.schema

@@ -29,8 +29,16 @@ export function itemIndex(caps: Capabilities): Migration {
 
       const old =
         caps.dialect === 'sqlite'
-          ? await sql<{ name: string }>`select name from sqlite_master where type = 'index' and tbl_name = 'item' and substr(name, 1, 7) = 'item_f_'`.execute(db)
-          : await sql<{ name: string }>`select indexname as name from pg_indexes where schemaname = current_schema() and tablename = 'item' and substr(indexname, 1, 7) = 'item_f_'`.execute(db);
+          ? await sql<{
+              name: string;
+            }>`select name from sqlite_master where type = 'index' and tbl_name = 'item' and substr(name, 1, 7) = 'item_f_'`.execute(
+              db,
+            )
+          : await sql<{
+              name: string;
+            }>`select indexname as name from pg_indexes where schemaname = current_schema() and tablename = 'item' and substr(indexname, 1, 7) = 'item_f_'`.execute(
+              db,
+            );
       for (const { name } of old.rows) await db.schema.dropIndex(name).execute();
 
       for (const statement of backfillSql(caps.dialect)) await sql.raw(statement).execute(db);

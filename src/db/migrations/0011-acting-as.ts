@@ -51,10 +51,14 @@ export async function allowSelfApprovalOnDataarts(db: Kysely<unknown>, caps: Cap
     select a.id, a.approval from ds_action a
     join datastore d on d.id = a.datastore_id
     join workspace w on w.id = d.workspace_id
-    where w.project_id is not null and d.display_id = d.name and a.display_id in (${sql.join(DATAARTS_ACTIONS)}) and a.name in (${sql.join(DATAARTS_ACTION_NAMES)})`.execute(db);
+    where w.project_id is not null and d.display_id = d.name and a.display_id in (${sql.join(DATAARTS_ACTIONS)}) and a.name in (${sql.join(DATAARTS_ACTION_NAMES)})`.execute(
+    db,
+  );
   for (const r of rows.rows) {
     const approval = caps.readJson<Record<string, unknown> | null>(r.approval);
     if (!approval) continue;
-    await sql`update ds_action set approval = ${caps.writeJson({ ...approval, allow_self_approval: true })} where id = ${r.id}`.execute(db);
+    await sql`update ds_action set approval = ${caps.writeJson({ ...approval, allow_self_approval: true })} where id = ${r.id}`.execute(
+      db,
+    );
   }
 }

@@ -46,7 +46,8 @@ export function rateOf(done: number, total: number): string {
 function failureRemark(operationType: string, o: ItemOutcome, bizName: string | null, bizType: string | null): string {
   if (o.error_code === 'WRONG_STATUS' && operationType === 'PUBLISH') return REMARK.alreadyPublished;
   if (o.error_code === 'WRONG_STATUS' && operationType === 'OFFLINE') return REMARK.notOnline(bizName ?? o.target_id);
-  if (o.error_code === 'ITEM_NOT_FOUND' && bizType) return `${bizType} ${o.target_id} does not exist in this workspace.`;
+  if (o.error_code === 'ITEM_NOT_FOUND' && bizType)
+    return `${bizType} ${o.target_id} does not exist in this workspace.`;
   return o.error_message ?? o.error_code ?? 'FAILED';
 }
 
@@ -55,7 +56,8 @@ function failureRemark(operationType: string, o: ItemOutcome, bizName: string | 
  * not updated) says why, in the same form.
  */
 function skipRemark(o: ItemOutcome): string {
-  if (o.error_code === null || o.error_code === 'SKIPPED_BY_USER' || o.error_code === 'BATCH_CANCELLED') return REMARK.skipped;
+  if (o.error_code === null || o.error_code === 'SKIPPED_BY_USER' || o.error_code === 'BATCH_CANCELLED')
+    return REMARK.skipped;
   return `SKIP | ${o.error_message ?? o.error_code}`;
 }
 
@@ -65,7 +67,12 @@ function skipRemark(o: ItemOutcome): string {
  * RUNNING while any is pending. Children follow the batch items in input order; a child's id is the group id
  * plus its position, consecutive like DataArts' and stable across reads. `page` cuts the children only.
  */
-export async function batchOperationVO(ctx: Ctx, scope: DataartsScope, batch: Batch, page?: { limit: number; offset: number }): Promise<BatchOperationVO> {
+export async function batchOperationVO(
+  ctx: Ctx,
+  scope: DataartsScope,
+  batch: Batch,
+  page?: { limit: number; offset: number },
+): Promise<BatchOperationVO> {
   const operationType = String(batch.params.meta?.operation_type ?? batch.operation).toUpperCase();
   let q = ctx.db
     .selectFrom('batch_item')
@@ -75,18 +82,38 @@ export async function batchOperationVO(ctx: Ctx, scope: DataartsScope, batch: Ba
   if (page) q = q.limit(page.limit).offset(page.offset);
   const outcomes: ItemOutcome[] = (await q.execute()).map((o) => outcomeOf(batch, o));
 
-  const names = await childNames(ctx, batch, outcomes.map((o) => o.target_id));
-  const datastores = await getDatastoresById(ctx, [...new Set(outcomes.flatMap((o) => (o.expected_datastore_id ? [o.expected_datastore_id] : [])))]);
-  const creator = await ctx.db.selectFrom('app_user').select('name').where('id', '=', batch.submitted_by).executeTakeFirst();
+  const names = await childNames(
+    ctx,
+    batch,
+    outcomes.map((o) => o.target_id),
+  );
+  const datastores = await getDatastoresById(ctx, [
+    ...new Set(outcomes.flatMap((o) => (o.expected_datastore_id ? [o.expected_datastore_id] : []))),
+  ]);
+  const creator = await ctx.db
+    .selectFrom('app_user')
+    .select('name')
+    .where('id', '=', batch.submitted_by)
+    .executeTakeFirst();
   const createBy = creator?.name ?? batch.submitted_by;
 
   const groups = outcomes.map((o): BatchOperationVO => {
     const { biz_id: bizId, biz_name: bizName } = names.get(o.target_id) ?? { biz_id: null, biz_name: null };
     const bizType = o.expected_datastore_id ? (datastores.get(o.expected_datastore_id)?.display_id ?? null) : null;
     const status =
-      o.state === 'pending' ? OPERATION_STATUS.RUNNING : o.state === 'failed' ? OPERATION_STATUS.FAILED : OPERATION_STATUS.SUCCESS;
+      o.state === 'pending'
+        ? OPERATION_STATUS.RUNNING
+        : o.state === 'failed'
+          ? OPERATION_STATUS.FAILED
+          : OPERATION_STATUS.SUCCESS;
     const remark =
-      o.state === 'succeeded' ? REMARK.passed : o.state === 'skipped' ? skipRemark(o) : o.state === 'failed' ? failureRemark(operationType, o, bizName, bizType) : null;
+      o.state === 'succeeded'
+        ? REMARK.passed
+        : o.state === 'skipped'
+          ? skipRemark(o)
+          : o.state === 'failed'
+            ? failureRemark(operationType, o, bizName, bizType)
+            : null;
     return {
       id: (BigInt(batch.id) + BigInt(o.seq)).toString(),
       tenant_id: scope.tenantId,
@@ -115,7 +142,11 @@ export async function batchOperationVO(ctx: Ctx, scope: DataartsScope, batch: Ba
     group_id: batch.id,
     biz_name: null,
     biz_id: null,
-    operation_status: running ? OPERATION_STATUS.RUNNING : batch.failed > 0 || batch.state === 'failed' ? OPERATION_STATUS.FAILED : OPERATION_STATUS.SUCCESS,
+    operation_status: running
+      ? OPERATION_STATUS.RUNNING
+      : batch.failed > 0 || batch.state === 'failed'
+        ? OPERATION_STATUS.FAILED
+        : OPERATION_STATUS.SUCCESS,
     operation_type: operationType,
     biz_info: null,
     create_by: createBy,

@@ -11,7 +11,12 @@ export interface ChildName {
 
 async function titles(ctx: Ctx, workspaceId: string, ids: readonly string[]): Promise<Map<string, string>> {
   if (ids.length === 0) return new Map();
-  const rows = await ctx.db.selectFrom('item').select(['id', 'title']).where('workspace_id', '=', workspaceId).where('id', 'in', [...new Set(ids)]).execute();
+  const rows = await ctx.db
+    .selectFrom('item')
+    .select(['id', 'title'])
+    .where('workspace_id', '=', workspaceId)
+    .where('id', 'in', [...new Set(ids)])
+    .execute();
   return new Map(rows.map((r) => [r.id, r.title]));
 }
 
@@ -31,11 +36,25 @@ export async function childNames(ctx: Ctx, batch: Batch, targets: readonly strin
     const ids = await tableModelIds(ctx, ds.table, p.model_id, targets);
     for (const t of targets) out.set(t, { biz_id: ids.get(t) ?? null, biz_name: t });
   } else if (p?.kind === 'transform_model') {
-    const rows = targets.length ? await ctx.db.selectFrom('item').selectAll().where('workspace_id', '=', ws).where('id', 'in', [...targets]).execute() : [];
+    const rows = targets.length
+      ? await ctx.db
+          .selectFrom('item')
+          .selectAll()
+          .where('workspace_id', '=', ws)
+          .where('id', 'in', [...targets])
+          .execute()
+      : [];
     const entities = rows.map((r) => parseLogicEntity(toItem(ctx, r)));
-    const named = new Map(rows.map((r, i) => [r.id, { title: r.title, tb_name: 'error' in entities[i]! ? null : entities[i]!.tb_name }]));
+    const named = new Map(
+      rows.map((r, i) => [r.id, { title: r.title, tb_name: 'error' in entities[i]! ? null : entities[i]!.tb_name }]),
+    );
     const ds = await modelDatastores(ctx, ws);
-    const ids = await tableModelIds(ctx, ds.table, p.target_model_id, [...named.values()].flatMap((n) => (n.tb_name === null ? [] : [n.tb_name])));
+    const ids = await tableModelIds(
+      ctx,
+      ds.table,
+      p.target_model_id,
+      [...named.values()].flatMap((n) => (n.tb_name === null ? [] : [n.tb_name])),
+    );
     for (const t of targets) {
       const n = named.get(t);
       out.set(t, { biz_id: n?.tb_name ? (ids.get(n.tb_name) ?? null) : null, biz_name: n?.title ?? null });
@@ -45,7 +64,12 @@ export async function childNames(ctx: Ctx, batch: Batch, targets: readonly strin
     for (const t of targets) out.set(t, { biz_id: t, biz_name: names.get(t) ?? null });
   } else {
     const tickets = targets.length
-      ? await ctx.db.selectFrom('ticket').select(['id', 'item_id']).where('workspace_id', '=', ws).where('id', 'in', [...targets]).execute()
+      ? await ctx.db
+          .selectFrom('ticket')
+          .select(['id', 'item_id'])
+          .where('workspace_id', '=', ws)
+          .where('id', 'in', [...targets])
+          .execute()
       : [];
     const itemOf = new Map(tickets.map((t) => [t.id, t.item_id]));
     const names = await titles(ctx, ws, [...itemOf.values()]);

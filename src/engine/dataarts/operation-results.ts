@@ -17,7 +17,8 @@ function typeOf(b: Batch): string {
 }
 
 /** DataArts batches: those its routes submitted, and every model operation (native routes submit them too). */
-const reported = (eb: ExpressionBuilder<Schema, 'batch'>) => eb.or([eb('batch.source', '=', DATAARTS_SOURCE), eb('batch.operation', 'in', [...MODEL_OPERATIONS])]);
+const reported = (eb: ExpressionBuilder<Schema, 'batch'>) =>
+  eb.or([eb('batch.source', '=', DATAARTS_SOURCE), eb('batch.operation', 'in', [...MODEL_OPERATIONS])]);
 
 /**
  * ShowDesignOperationResult. `operation_id` is the group id a batch call answered (the batch id), or the id of
@@ -32,7 +33,11 @@ export async function findOperationResult(
   q: { operation_type: string; operation_id?: string | undefined; limit: number; offset: number },
 ): Promise<BatchOperationVO> {
   const ws = scope.access.workspaceId;
-  const inWorkspace = ctx.db.selectFrom('batch').selectAll('batch').where('batch.workspace_id', '=', ws).where(reported);
+  const inWorkspace = ctx.db
+    .selectFrom('batch')
+    .selectAll('batch')
+    .where('batch.workspace_id', '=', ws)
+    .where(reported);
   const opId = q.operation_id;
   let found: Batch | undefined;
   const byId = opId === undefined ? undefined : await inWorkspace.where('batch.id', '=', opId).executeTakeFirst();
@@ -47,16 +52,25 @@ export async function findOperationResult(
             .selectFrom('batch_item')
             .select('batch_id')
             .distinct()
-            .where('batch_id', 'in', candidates.map((b) => b.id))
+            .where(
+              'batch_id',
+              'in',
+              candidates.map((b) => b.id),
+            )
             .where('target_id', '=', opId)
             .execute()
         : [];
       const acted = new Set(targeted.map((r) => r.batch_id));
-      found = candidates.find((b) => acted.has(b.id) || (b.params.model_op ? operationSubject(b.params.model_op) === opId : false));
+      found = candidates.find(
+        (b) => acted.has(b.id) || (b.params.model_op ? operationSubject(b.params.model_op) === opId : false),
+      );
     }
   }
   if (!found || typeOf(found) !== q.operation_type) {
-    fail('BATCH_NOT_FOUND', `No ${q.operation_type} operation${opId !== undefined ? ` ${opId}` : ''} in this workspace.`);
+    fail(
+      'BATCH_NOT_FOUND',
+      `No ${q.operation_type} operation${opId !== undefined ? ` ${opId}` : ''} in this workspace.`,
+    );
   }
   return batchOperationVO(ctx, scope, found, { limit: q.limit, offset: q.offset });
 }

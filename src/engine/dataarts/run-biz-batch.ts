@@ -1,7 +1,13 @@
 import { requireCapability } from '../../core/auth.ts';
 import { isApprover } from '../../core/dataarts/approvers.ts';
 import { assertDistinctBizIds, bizDatastoreIds, bizTarget, type BizInfo } from '../../core/dataarts/biz-targets.ts';
-import { APPROVAL_ACTIONS, BIZ_OPERATIONS, DATAARTS_SOURCE, type ApprovalAction, type BizOperation } from '../../core/dataarts/enums.ts';
+import {
+  APPROVAL_ACTIONS,
+  BIZ_OPERATIONS,
+  DATAARTS_SOURCE,
+  type ApprovalAction,
+  type BizOperation,
+} from '../../core/dataarts/enums.ts';
 import { nextScheduleTime } from '../../core/dataarts/schedule-time.ts';
 import type { DataartsScope } from '../../core/dataarts/scope.ts';
 import type { Actor } from '../../core/operations/types.ts';
@@ -34,7 +40,12 @@ function actorOf(scope: DataartsScope): Actor {
  * - schedule_time: the batch is scheduled for the next such time and the answer is RUNNING with rate "0.00";
  *   operation-results reads the outcome later. Otherwise the batch runs inline and the answer is final.
  */
-export async function runBizBatch(engine: Engine, scope: DataartsScope, operation: BizOperation, input: BizBatchInput): Promise<BatchOperationVO> {
+export async function runBizBatch(
+  engine: Engine,
+  scope: DataartsScope,
+  operation: BizOperation,
+  input: BizBatchInput,
+): Promise<BatchOperationVO> {
   const { ctx } = engine;
   requireCapability(scope.access, 'write');
   if (input.biz_infos.length === 0) fail('VALIDATION_FAILED', 'biz_infos must list at least one entity.');
@@ -42,12 +53,24 @@ export async function runBizBatch(engine: Engine, scope: DataartsScope, operatio
   assertDistinctBizIds(input.biz_infos);
   const fast = input.fast_approval === true;
   if (!fast && !(await isApprover(ctx, scope.access.workspaceId, input.approver_user_id))) {
-    fail('VALIDATION_FAILED', `approver_user_id ${input.approver_user_id} is not a configured approver of this workspace (see /design/approvals/users).`);
+    fail(
+      'VALIDATION_FAILED',
+      `approver_user_id ${input.approver_user_id} is not a configured approver of this workspace (see /design/approvals/users).`,
+    );
   }
-  const startAt = input.schedule_time !== undefined ? nextScheduleTime(input.schedule_time, ctx.now(), ctx.settings.scheduleUtcOffsetMinutes) : null;
-  const datastoreIds = await bizDatastoreIds(ctx, scope.access.workspaceId, input.biz_infos.map((b) => b.biz_type));
+  const startAt =
+    input.schedule_time !== undefined
+      ? nextScheduleTime(input.schedule_time, ctx.now(), ctx.settings.scheduleUtcOffsetMinutes)
+      : null;
+  const datastoreIds = await bizDatastoreIds(
+    ctx,
+    scope.access.workspaceId,
+    input.biz_infos.map((b) => b.biz_type),
+  );
   const target = bizTarget(input.biz_infos, datastoreIds);
-  const envTypes = Object.fromEntries(input.biz_infos.filter((b) => b.env_type !== undefined).map((b) => [b.biz_id, b.env_type]));
+  const envTypes = Object.fromEntries(
+    input.biz_infos.filter((b) => b.env_type !== undefined).map((b) => [b.biz_id, b.env_type]),
+  );
   const batch = await engine.runInline(actorOf(scope), {
     operation: 'action',
     action: BIZ_OPERATIONS[operation],
@@ -72,7 +95,13 @@ export async function runBizBatch(engine: Engine, scope: DataartsScope, operatio
 }
 
 /** ConfirmApprovals: resolve (approve) or reject tickets in one inline batch; `msg` is the decision comment. */
-export async function runApprovalAction(engine: Engine, scope: DataartsScope, action: ApprovalAction, ticketIds: string[], msg: string | undefined): Promise<BatchOperationVO> {
+export async function runApprovalAction(
+  engine: Engine,
+  scope: DataartsScope,
+  action: ApprovalAction,
+  ticketIds: string[],
+  msg: string | undefined,
+): Promise<BatchOperationVO> {
   // A viewer records no batch: its every decision would fail, and the role is read-only (403 DS.6030).
   requireCapability(scope.access, 'write');
   const batch = await engine.runInline(actorOf(scope), {

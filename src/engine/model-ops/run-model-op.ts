@@ -35,7 +35,11 @@ export function readsBeforeSlices(operation: string): boolean {
  * Runs before the slice's transaction, so a source database that takes seconds to answer holds no lock (on
  * SQLite, the one writer every API request waits for). Only a reverse reads outside batchgate.
  */
-export async function prepareModelSlice(ctx: Ctx, batch: Batch, targets: readonly string[]): Promise<ModelSlicePrep | undefined> {
+export async function prepareModelSlice(
+  ctx: Ctx,
+  batch: Batch,
+  targets: readonly string[],
+): Promise<ModelSlicePrep | undefined> {
   const p = batch.params.model_op;
   if (p?.kind !== 'reverse_db' || batch.error?.startsWith(SOURCE_FAILED)) return undefined;
   const names = skipExcluded(targets, p.excluded, new Map());
@@ -43,7 +47,13 @@ export async function prepareModelSlice(ctx: Ctx, batch: Batch, targets: readonl
 }
 
 /** One slice of a model operation, inside its transaction; outcomes in `targets` order. */
-export async function applyModelOp(tx: Ctx, batch: Batch, actor: Actor, targets: readonly string[], prep: ModelSlicePrep | undefined): Promise<Outcome[]> {
+export async function applyModelOp(
+  tx: Ctx,
+  batch: Batch,
+  actor: Actor,
+  targets: readonly string[],
+  prep: ModelSlicePrep | undefined,
+): Promise<Outcome[]> {
   const p = batch.params.model_op;
   if (!p) return targets.map((t) => failed(t, 'INTERNAL', 'The batch has no model operation parameters.'));
   if (p.kind === 'transform_model') return transformEntities(tx, actor, p, targets, batch.id);
@@ -63,10 +73,15 @@ export async function applyModelOp(tx: Ctx, batch: Batch, actor: Actor, targets:
     }
     if (read.error) {
       // Ours and free of the URL and password (readSourceTables), so it can be logged.
-      tx.log.warn({ batch: batch.id, code: read.error.code, message: read.error.message }, 'reverse: the source database failed');
+      tx.log.warn(
+        { batch: batch.id, code: read.error.code, message: read.error.message },
+        'reverse: the source database failed',
+      );
       await tx.db
         .updateTable('batch')
-        .set((eb) => ({ error: eb.fn.coalesce('error', eb.val(`${SOURCE_FAILED}${read.error!.message}`.slice(0, 1000))) }))
+        .set((eb) => ({
+          error: eb.fn.coalesce('error', eb.val(`${SOURCE_FAILED}${read.error!.message}`.slice(0, 1000))),
+        }))
         .where('id', '=', batch.id)
         .execute();
     }

@@ -2,7 +2,14 @@ import { requireCapability, type Access } from '../../core/auth.ts';
 import { forRequest } from '../../log.ts';
 import { withTx, type Ctx } from '../../core/context.ts';
 import { openConnection, throughSource } from '../../core/connections/connections.ts';
-import { createPhysicalModel, entityIdsOfModel, findModelByName, getModel, modelDatastores, type ModelEntity } from '../../core/models/entities.ts';
+import {
+  createPhysicalModel,
+  entityIdsOfModel,
+  findModelByName,
+  getModel,
+  modelDatastores,
+  type ModelEntity,
+} from '../../core/models/entities.ts';
 import { MODEL_OPERATION_TYPES, type TransformParams } from '../../core/models/op-params.ts';
 import { physicalDialect, physicalDialectOf } from '../../core/models/physical/index.ts';
 import type { DwType } from '../../core/models/physical/types.ts';
@@ -27,7 +34,11 @@ export interface ReverseInput {
   exclude_tables?: string[] | undefined;
 }
 
-const actorOf = (access: Access) => ({ principal: access.principal, workspaceId: access.workspaceId, role: access.role });
+const actorOf = (access: Access) => ({
+  principal: access.principal,
+  workspaceId: access.workspaceId,
+  role: access.role,
+});
 
 function distinct(list: readonly string[], what: string): string[] {
   const seen = new Set<string>();
@@ -39,7 +50,11 @@ function distinct(list: readonly string[], what: string): string[] {
 }
 
 function physicalModel(model: ModelEntity, role: string): void {
-  if (!model.is_physical) fail('VALIDATION_FAILED', `Model "${model.name}" is a logical model (is_physical false); ${role} must be a physical model.`);
+  if (!model.is_physical)
+    fail(
+      'VALIDATION_FAILED',
+      `Model "${model.name}" is a logical model (is_physical false); ${role} must be a physical model.`,
+    );
 }
 
 /**
@@ -48,7 +63,13 @@ function physicalModel(model: ModelEntity, role: string): void {
  * outside `tables`, or in `exclude_tables`, are items too, skipped by the user; a named table the database does
  * not have fails as its own item. Workers read each slice's tables and write the TABLE_MODEL entities.
  */
-export async function submitReverse(engine: Engine, access: Access, modelId: string, input: ReverseInput, door: Door): Promise<Batch> {
+export async function submitReverse(
+  engine: Engine,
+  access: Access,
+  modelId: string,
+  input: ReverseInput,
+  door: Door,
+): Promise<Batch> {
   const { ctx } = engine;
   requireCapability(access, 'write');
   const model = await getModel(ctx, access.workspaceId, modelId);
@@ -67,11 +88,15 @@ export async function submitReverse(engine: Engine, access: Access, modelId: str
     }
   });
   if (model.dw_type_raw !== null && model.dw_type_raw !== dwType) {
-    fail('VALIDATION_FAILED', `Model "${model.name}" is for ${model.dw_type_raw}; the connection's database is ${dwType}.`);
+    fail(
+      'VALIDATION_FAILED',
+      `Model "${model.name}" is for ${model.dw_type_raw}; the connection's database is ${dwType}.`,
+    );
   }
   const present = new Set(all);
   const unknown = left.filter((t) => !present.has(t));
-  if (unknown.length) fail('VALIDATION_FAILED', `exclude_tables names tables the source database does not have: ${unknown.join(', ')}.`);
+  if (unknown.length)
+    fail('VALIDATION_FAILED', `exclude_tables names tables the source database does not have: ${unknown.join(', ')}.`);
   const picked = chosen && new Set(chosen);
   const targets = [...all, ...(chosen ?? []).filter((t) => !present.has(t))];
   const excluded = [...(picked ? all.filter((t) => !picked.has(t)) : []), ...left];
@@ -103,17 +128,34 @@ export interface TransformInput {
   schema?: string | null | undefined;
 }
 
-async function targetModel(ctx: Ctx, access: Access, logicModelId: string, input: TransformInput, dwType: DwType): Promise<ModelEntity> {
+async function targetModel(
+  ctx: Ctx,
+  access: Access,
+  logicModelId: string,
+  input: TransformInput,
+  dwType: DwType,
+): Promise<ModelEntity> {
   const byId = input.target_model_id ? await getModel(ctx, access.workspaceId, input.target_model_id) : null;
-  const target = byId ?? (input.target_model_name ? await findModelByName(ctx, access.workspaceId, input.target_model_name) : null);
+  const target =
+    byId ?? (input.target_model_name ? await findModelByName(ctx, access.workspaceId, input.target_model_name) : null);
   if (!target) {
-    if (!input.target_model_name) fail('VALIDATION_FAILED', 'Name the target physical model: target_model_id, or target_model_name (created when it does not exist).');
-    return createPhysicalModel(ctx, access, { name: input.target_model_name, dw_type: dwType, description: input.description ?? null });
+    if (!input.target_model_name)
+      fail(
+        'VALIDATION_FAILED',
+        'Name the target physical model: target_model_id, or target_model_name (created when it does not exist).',
+      );
+    return createPhysicalModel(ctx, access, {
+      name: input.target_model_name,
+      dw_type: dwType,
+      description: input.description ?? null,
+    });
   }
-  if (target.id === logicModelId) fail('VALIDATION_FAILED', 'The target model must be another model than the logical one.');
+  if (target.id === logicModelId)
+    fail('VALIDATION_FAILED', 'The target model must be another model than the logical one.');
   physicalModel(target, 'the target of a transform');
   // DataArts answers "model does not exist" when the target is for another database (WorkspaceTransformVO notes).
-  if (target.dw_type_raw !== null && target.dw_type_raw !== dwType) fail('ITEM_NOT_FOUND', `Model "${target.name}" is for ${target.dw_type_raw}, not ${dwType}.`);
+  if (target.dw_type_raw !== null && target.dw_type_raw !== dwType)
+    fail('ITEM_NOT_FOUND', `Model "${target.name}" is for ${target.dw_type_raw}, not ${dwType}.`);
   return target;
 }
 
@@ -126,12 +168,26 @@ async function targetModel(ctx: Ctx, access: Access, logicModelId: string, input
  * batch when it submits (it committed meanwhile), or fails on the batch's unique key: either way its transaction
  * rolls back with its model, and it answers the winner's batch and model.
  */
-export async function submitTransform(engine: Engine, access: Access, logicModelId: string, input: TransformInput, door: Door): Promise<{ batch: Batch; target: ModelEntity }> {
+export async function submitTransform(
+  engine: Engine,
+  access: Access,
+  logicModelId: string,
+  input: TransformInput,
+  door: Door,
+): Promise<{ batch: Batch; target: ModelEntity }> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await transformOnce(engine, access, logicModelId, input, door);
     } catch (e) {
-      if (e instanceof LostRace) return { batch: e.batch, target: await getModel(engine.ctx, access.workspaceId, (e.batch.params.model_op as TransformParams).target_model_id) };
+      if (e instanceof LostRace)
+        return {
+          batch: e.batch,
+          target: await getModel(
+            engine.ctx,
+            access.workspaceId,
+            (e.batch.params.model_op as TransformParams).target_model_id,
+          ),
+        };
       // The unique key failed this transaction (PostgreSQL): asked again, the winner's batch is there to find.
       if (attempt > 1 || !door.idempotencyKey || isAppError(e)) throw e;
     }
@@ -145,7 +201,13 @@ class LostRace extends Error {
   }
 }
 
-async function transformOnce(engine: Engine, access: Access, logicModelId: string, input: TransformInput, door: Door): Promise<{ batch: Batch; target: ModelEntity }> {
+async function transformOnce(
+  engine: Engine,
+  access: Access,
+  logicModelId: string,
+  input: TransformInput,
+  door: Door,
+): Promise<{ batch: Batch; target: ModelEntity }> {
   const ctx = forRequest(engine.ctx, access.principal.requestId);
   requireCapability(access, 'write');
   const physical = physicalDialect(input.dw_type);
@@ -153,7 +215,12 @@ async function transformOnce(engine: Engine, access: Access, logicModelId: strin
   const chosen = input.ids ? distinct(input.ids, 'ids') : null;
   const request = { logic_model_id: logic.id, ...input, max_rate: door.maxRate ?? null };
   const out = await withTx(ctx, async (tx) => {
-    const replayed = await findReplay(tx, access.workspaceId, { operation: 'transform_model', target: { ids: [] }, request, idempotency_key: door.idempotencyKey ?? null });
+    const replayed = await findReplay(tx, access.workspaceId, {
+      operation: 'transform_model',
+      target: { ids: [] },
+      request,
+      idempotency_key: door.idempotencyKey ?? null,
+    });
     // Before the target is found or created: a key reused with another request (409) must leave no model behind.
     if (replayed) throw new LostRace(replayed);
     const target = await targetModel(tx, access, logic.id, input, physical.dwType);

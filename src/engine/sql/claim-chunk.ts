@@ -58,7 +58,12 @@ export interface ClaimOptions {
  * 2–3% of the 65 ms (SQLite) or 230 ms (PostgreSQL) a 1000-item chunk runs. The two now share one transaction
  * (a lost connection between them left the chunk leased to nobody running it), which adds BEGIN and COMMIT.
  */
-export async function claimChunk(ctx: Ctx, owner: string, leaseMs: number, opts: ClaimOptions = {}): Promise<WorkChunkRow | null> {
+export async function claimChunk(
+  ctx: Ctx,
+  owner: string,
+  leaseMs: number,
+  opts: ClaimOptions = {},
+): Promise<WorkChunkRow | null> {
   for (let attempt = 1; ; attempt++) {
     try {
       // One transaction: a connection lost between the lease and the charge must not leave a chunk leased to a
@@ -125,7 +130,9 @@ async function leaseOne(ctx: Ctx, owner: string, leaseMs: number, opts: ClaimOpt
  */
 async function charge(tx: Ctx, chunk: WorkChunkRow, priority: number, maxRate: number | null): Promise<void> {
   const now = tx.now();
-  const cost = Math.ceil((sliceSize(maxRate, chunk.seq_to - chunk.seq_from + 1) * PASS_PER_ITEM) / Math.max(1, priority));
+  const cost = Math.ceil(
+    (sliceSize(maxRate, chunk.seq_to - chunk.seq_from + 1) * PASS_PER_ITEM) / Math.max(1, priority),
+  );
   const floor = sql`coalesce((select max(o.base_pass) from batch o where o.state in (${sql.join(RUNNABLE.map((s) => sql.lit(s)))}) and o.id <> ${chunk.batch_id}), 0)`;
   const from = tx.caps.greatest(sql.ref('pass'), floor);
   await tx.db

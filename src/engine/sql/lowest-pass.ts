@@ -9,7 +9,9 @@ import { RUNNABLE } from '../batch-states.ts';
  */
 export function lowestPassSql(exceptId?: string): RawBuilder<number | null> {
   const except = exceptId ? sql`and o.id <> ${exceptId}` : sql``;
-  return sql<number | null>`(select min(o.pass) from batch o where o.state in (${sql.join(RUNNABLE.map((s) => sql.lit(s)))}) ${except})`;
+  return sql<
+    number | null
+  >`(select min(o.pass) from batch o where o.state in (${sql.join(RUNNABLE.map((s) => sql.lit(s)))}) ${except})`;
 }
 
 export async function lowestPass(ctx: Ctx): Promise<number> {

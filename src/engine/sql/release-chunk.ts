@@ -8,7 +8,12 @@ import type { Ctx } from '../../core/context.ts';
 export async function releaseChunk(ctx: Ctx, chunkId: string, owner: string, countAttempt: boolean): Promise<boolean> {
   const res = await ctx.db
     .updateTable('work_chunk')
-    .set({ state: 'ready', lease_owner: null, lease_until: null, ...(countAttempt ? {} : { attempts: sql`attempts - 1` }) })
+    .set({
+      state: 'ready',
+      lease_owner: null,
+      lease_until: null,
+      ...(countAttempt ? {} : { attempts: sql`attempts - 1` }),
+    })
     .where('id', '=', chunkId)
     .where('lease_owner', '=', owner)
     .where('state', '=', 'running')

@@ -20,7 +20,11 @@ export async function retireCancelledChunks(ctx: Ctx, batches = 10): Promise<num
   const res = await ctx.db
     .updateTable('work_chunk')
     .set({ state: 'done', lease_owner: null, lease_until: null })
-    .where('batch_id', 'in', ended.map((e) => e.batch_id))
+    .where(
+      'batch_id',
+      'in',
+      ended.map((e) => e.batch_id),
+    )
     .where('state', '=', 'ready')
     .executeTakeFirst();
   return Number(res.numUpdatedRows);

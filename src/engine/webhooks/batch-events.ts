@@ -35,7 +35,9 @@ function batchObject(b: Batch) {
  * whatever the batch's `notify` says: that switch only silences the per-item ticket events.
  */
 export async function emitBatchEvent(ctx: Ctx, type: BatchEventType, batch: Batch): Promise<void> {
-  await writeOutbox(ctx, batch.workspace_id, [type], () => [{ type, batchId: batch.id, data: { batch: batchObject(batch) } }]);
+  await writeOutbox(ctx, batch.workspace_id, [type], () => [
+    { type, batchId: batch.id, data: { batch: batchObject(batch) } },
+  ]);
 }
 
 /** The event of a batch that reached a terminal state: `batch.failed` for `failed`, else `batch.finished`. */

@@ -85,7 +85,11 @@ export function startDeliverer(ctx: Ctx, notifier: Notifier, options: DelivererO
       .innerJoin('webhook_event as e', 'e.id', 'd.event_id')
       .innerJoin('webhook as w', 'w.id', 'd.webhook_id')
       .select(['d.id', 'e.id as event_id', 'e.type as event_type', 'e.body', 'w.url', 'w.secret', 'w.id as webhook_id'])
-      .where('d.id', 'in', rows.map((r) => r.id))
+      .where(
+        'd.id',
+        'in',
+        rows.map((r) => r.id),
+      )
       .execute();
     return new Map(found.map(({ id, ...t }) => [id, t]));
   }
@@ -99,18 +103,32 @@ export function startDeliverer(ctx: Ctx, notifier: Notifier, options: DelivererO
         'batchgate-event-id': t.event_id,
         'batchgate-event-type': t.event_type,
         'batchgate-delivery-id': d.id,
-        'batchgate-signature': signatureHeader(openSecret(ctx.settings.secretKey, t.webhook_id, t.secret), t.body, Math.floor(startedAt / 1000)),
+        'batchgate-signature': signatureHeader(
+          openSecret(ctx.settings.secretKey, t.webhook_id, t.secret),
+          t.body,
+          Math.floor(startedAt / 1000),
+        ),
       };
       r = await postWebhook(t.url, t.body, headers, { timeoutMs: o.timeoutMs, settings: ctx.settings.webhooks });
     } catch (e) {
       // Something stored that this code cannot use (a secret in an unknown format): a failed attempt like any
       // other, so the delivery still ends dead instead of being leased again forever.
-      r = { status: null, error: `internal: ${coerceError(e).message}`, snippet: null, durationMs: ctx.now() - startedAt };
+      r = {
+        status: null,
+        error: `internal: ${coerceError(e).message}`,
+        snippet: null,
+        durationMs: ctx.now() - startedAt,
+      };
     }
     const retryAt = ctx.now() + retryDelay(d.attempts, o.backoffBaseMs, o.backoffMaxMs);
     const settled = await settleDelivery(ctx, d, owner, { startedAt, ...r }, o.maxAttempts, retryAt);
-    if (!settled) ctx.log.warn({ delivery: d.id }, 'webhook delivery lease lapsed during its POST; another sender has it');
-    else if (r.status === null || r.status >= 300) ctx.log.info({ delivery: d.id, webhook: t.webhook_id, status: r.status, error: r.error, attempt: d.attempts }, 'webhook delivery failed');
+    if (!settled)
+      ctx.log.warn({ delivery: d.id }, 'webhook delivery lease lapsed during its POST; another sender has it');
+    else if (r.status === null || r.status >= 300)
+      ctx.log.info(
+        { delivery: d.id, webhook: t.webhook_id, status: r.status, error: r.error, attempt: d.attempts },
+        'webhook delivery failed',
+      );
   }
 
   function launch(d: WebhookDeliveryRow, t: Target | undefined): void {

@@ -22,12 +22,22 @@ const SNIPPET_BYTES = 1024;
  * address the policy accepts, whatever the name resolved to when the webhook was saved (DNS rebinding).
  */
 function guardedLookup(settings: WebhookSettings): LookupFunction {
-  return ((hostname: string, options: { all?: boolean }, callback: (err: Error | null, address: string | LookupAddress[], family?: number) => void) => {
+  return ((
+    hostname: string,
+    options: { all?: boolean },
+    callback: (err: Error | null, address: string | LookupAddress[], family?: number) => void,
+  ) => {
     dnsLookup(hostname, { ...options, all: true }, (err, addresses) => {
       if (err) return callback(err, '', 0);
       const allowed = addresses.filter((a) => addressRefusal(settings, a.address) === null);
       if (allowed.length === 0) {
-        return callback(new Error(`refused: ${hostname} resolves to ${addresses.map((a) => a.address).join(', ')}, not a public address`), '', 0);
+        return callback(
+          new Error(
+            `refused: ${hostname} resolves to ${addresses.map((a) => a.address).join(', ')}, not a public address`,
+          ),
+          '',
+          0,
+        );
       }
       if (options.all) return callback(null, allowed);
       return callback(null, allowed[0]!.address, allowed[0]!.family);
@@ -44,12 +54,18 @@ function describe(e: Error & { code?: string }): string {
  * not followed (a 3xx is a failure), no connection is pooled, and `timeoutMs` bounds everything from the DNS
  * lookup to the last byte read.
  */
-export function postWebhook(rawUrl: string, body: string, headers: Record<string, string>, opts: { timeoutMs: number; settings: WebhookSettings }): Promise<SendResult> {
+export function postWebhook(
+  rawUrl: string,
+  body: string,
+  headers: Record<string, string>,
+  opts: { timeoutMs: number; settings: WebhookSettings },
+): Promise<SendResult> {
   const started = performance.now();
   const elapsed = () => Math.round(performance.now() - started);
   const url = new URL(rawUrl);
   const refusal = urlRefusal(opts.settings, url);
-  if (refusal) return Promise.resolve({ status: null, error: `refused: ${refusal}`, snippet: null, durationMs: elapsed() });
+  if (refusal)
+    return Promise.resolve({ status: null, error: `refused: ${refusal}`, snippet: null, durationMs: elapsed() });
 
   return new Promise((resolve) => {
     let settled = false;
@@ -62,7 +78,9 @@ export function postWebhook(rawUrl: string, body: string, headers: Record<string
       clearTimeout(timer);
       req.destroy();
       // NUL cannot be stored in PostgreSQL text.
-      const snippet = size ? Buffer.concat(chunks).subarray(0, SNIPPET_BYTES).toString('utf8').replace(/\0/g, '\uFFFD') : null;
+      const snippet = size
+        ? Buffer.concat(chunks).subarray(0, SNIPPET_BYTES).toString('utf8').replace(/\0/g, '\uFFFD')
+        : null;
       resolve({ status, error, snippet, durationMs: elapsed() });
     };
     const mod = url.protocol === 'https:' ? https : http;

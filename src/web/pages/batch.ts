@@ -27,7 +27,17 @@ export function batchPage(main: HTMLElement, [id]: string[]): Cleanup {
     const dd = h('dd', { class: 'num' }, '—');
     return { dt: h('dt', null, label), dd };
   };
-  const stats = { total: stat('Total'), succeeded: stat('Succeeded'), failed: stat('Failed'), skipped: stat('Skipped'), pending: stat('Pending'), rate: stat('Rate'), eta: stat('ETA'), maxRate: stat('Max rate'), priority: stat('Priority') };
+  const stats = {
+    total: stat('Total'),
+    succeeded: stat('Succeeded'),
+    failed: stat('Failed'),
+    skipped: stat('Skipped'),
+    pending: stat('Pending'),
+    rate: stat('Rate'),
+    eta: stat('ETA'),
+    maxRate: stat('Max rate'),
+    priority: stat('Priority'),
+  };
   const times = h('p', { class: 'hint times' });
   const live = h('span', { class: 'live hint' });
   const chart = throughputChart();
@@ -46,7 +56,14 @@ export function batchPage(main: HTMLElement, [id]: string[]): Cleanup {
     h('button', { type: 'button', onclick: () => void revert(label, dryRun) }, label);
   const revertDryBtn = revertBtn('Preview revert', true);
   const revertRunBtn = revertBtn('Revert batch', false);
-  const priorityInput = h('input', { id: 'priority', type: 'number', min: '1', max: '100', step: '1', inputMode: 'numeric' });
+  const priorityInput = h('input', {
+    id: 'priority',
+    type: 'number',
+    min: '1',
+    max: '100',
+    step: '1',
+    inputMode: 'numeric',
+  });
   const priorityBtn = h('button', { type: 'submit' }, 'Set priority');
   const priorityForm = h(
     'form',
@@ -55,7 +72,8 @@ export function batchPage(main: HTMLElement, [id]: string[]): Cleanup {
       onsubmit: (e: Event) => {
         e.preventDefault();
         const p = Number(priorityInput.value);
-        if (!Number.isInteger(p) || p < 1 || p > 100) return replace(controlStatus, notice('error', 'The priority is a whole number from 1 to 100.'));
+        if (!Number.isInteger(p) || p < 1 || p > 100)
+          return replace(controlStatus, notice('error', 'The priority is a whole number from 1 to 100.'));
         void control('Set priority', () => api<Batch>('POST', `${base}/reprioritize`, { priority: p }));
       },
     },
@@ -63,7 +81,14 @@ export function batchPage(main: HTMLElement, [id]: string[]): Cleanup {
     priorityInput,
     priorityBtn,
   );
-  const rateInput = h('input', { id: 'max-rate', type: 'number', min: '0', step: 'any', inputMode: 'decimal', placeholder: 'no limit' });
+  const rateInput = h('input', {
+    id: 'max-rate',
+    type: 'number',
+    min: '0',
+    step: 'any',
+    inputMode: 'decimal',
+    placeholder: 'no limit',
+  });
   const rethrottleBtn = h('button', { type: 'submit' }, 'Set rate');
   const rethrottleForm = h(
     'form',
@@ -73,7 +98,11 @@ export function batchPage(main: HTMLElement, [id]: string[]): Cleanup {
         e.preventDefault();
         const v = rateInput.value.trim();
         const maxRate = v === '' || Number(v) === 0 ? null : Number(v);
-        if (maxRate !== null && !(maxRate > 0)) return replace(controlStatus, notice('error', 'The rate is a positive number of items per second, or empty for no limit.'));
+        if (maxRate !== null && !(maxRate > 0))
+          return replace(
+            controlStatus,
+            notice('error', 'The rate is a positive number of items per second, or empty for no limit.'),
+          );
         void control('Set rate', () => api<Batch>('POST', `${base}/rethrottle`, { max_rate: maxRate }));
       },
     },
@@ -99,7 +128,18 @@ export function batchPage(main: HTMLElement, [id]: string[]): Cleanup {
     h('div', { class: 'titlebar' }, title, badge),
     subtitle,
     note ? notice('info', note) : null,
-    h('section', { class: 'card', 'aria-label': 'Progress' }, bar.el, h('dl', { class: 'stats' }, Object.values(stats).map((s) => h('div', null, s.dt, s.dd))), times, live),
+    h(
+      'section',
+      { class: 'card', 'aria-label': 'Progress' },
+      bar.el,
+      h(
+        'dl',
+        { class: 'stats' },
+        Object.values(stats).map((s) => h('div', null, s.dt, s.dd)),
+      ),
+      times,
+      live,
+    ),
     h('section', { class: 'card', 'aria-label': 'Throughput' }, h('h2', null, 'Throughput'), chart.el),
     h(
       'section',
@@ -114,7 +154,12 @@ export function batchPage(main: HTMLElement, [id]: string[]): Cleanup {
       'section',
       { class: 'card', 'aria-label': 'Outcomes' },
       h('h2', null, 'Outcomes'),
-      h('div', { class: 'filters' }, h('div', { class: 'field' }, h('label', { for: 'i-state' }, 'Outcome'), itemState), h('div', { class: 'field end' }, csvBtn)),
+      h(
+        'div',
+        { class: 'filters' },
+        h('div', { class: 'field' }, h('label', { for: 'i-state' }, 'Outcome'), itemState),
+        h('div', { class: 'field end' }, csvBtn),
+      ),
       itemsSlot,
       itemsPager,
     ),
@@ -127,7 +172,16 @@ export function batchPage(main: HTMLElement, [id]: string[]): Cleanup {
     try {
       show(await api<Batch>('GET', base));
     } catch (err) {
-      replace(main, h('h1', null, `Batch ${id}`), notice('error', err instanceof ApiError && err.status === 404 ? 'There is no such batch in this workspace.' : (err as Error).message));
+      replace(
+        main,
+        h('h1', null, `Batch ${id}`),
+        notice(
+          'error',
+          err instanceof ApiError && err.status === 404
+            ? 'There is no such batch in this workspace.'
+            : (err as Error).message,
+        ),
+      );
       return;
     }
     if (batch!.failed > 0 && TERMINAL.includes(batch!.state)) itemState.value = 'failed';
@@ -179,7 +233,9 @@ export function batchPage(main: HTMLElement, [id]: string[]): Cleanup {
     stats.priority.dd.textContent = String(b.priority);
     if (document.activeElement !== priorityInput) priorityInput.value = String(b.priority);
     times.textContent = `Created ${when(b.created_at)} · started ${when(b.started_at)} · finished ${when(b.finished_at)}${
-      b.started_at && b.finished_at ? ` · took ${duration((Date.parse(b.finished_at) - Date.parse(b.started_at)) / 1000)}` : ''
+      b.started_at && b.finished_at
+        ? ` · took ${duration((Date.parse(b.finished_at) - Date.parse(b.started_at)) / 1000)}`
+        : ''
     }`;
     chart.add(b);
     const terminal = TERMINAL.includes(b.state);
@@ -214,11 +270,18 @@ export function batchPage(main: HTMLElement, [id]: string[]): Cleanup {
   }
 
   async function revert(label: string, dryRun: boolean): Promise<void> {
-    if (!dryRun && !confirm('Revert this batch? Items changed since it ran are reported as conflicts, not overwritten.')) return;
+    if (
+      !dryRun &&
+      !confirm('Revert this batch? Items changed since it ran are reported as conflicts, not overwritten.')
+    )
+      return;
     replace(controlStatus, notice('info', `${label}…`));
     try {
       const r = await api<Batch>('POST', `${base}/revert`, { dry_run: dryRun });
-      sessionStorage.setItem('batchgate.note', `${dryRun ? 'A dry run of reverting' : 'Reverting'} batch ${id}: items changed since then fail with REVERT_CONFLICT.`);
+      sessionStorage.setItem(
+        'batchgate.note',
+        `${dryRun ? 'A dry run of reverting' : 'Reverting'} batch ${id}: items changed since then fail with REVERT_CONFLICT.`,
+      );
       location.hash = `#/batches/${r.id}`;
     } catch (err) {
       replace(controlStatus, notice('error', `${label} failed: ${(err as Error).message}`));
@@ -241,7 +304,10 @@ export function batchPage(main: HTMLElement, [id]: string[]): Cleanup {
     }
     if (ctrl.signal.aborted) return;
     if (res.items.length === 0) {
-      replace(itemsSlot, notice('empty', itemState.value ? `No ${itemState.value} items.` : 'This batch has no items.'));
+      replace(
+        itemsSlot,
+        notice('empty', itemState.value ? `No ${itemState.value} items.` : 'This batch has no items.'),
+      );
     } else {
       replace(
         itemsSlot,
@@ -252,7 +318,17 @@ export function batchPage(main: HTMLElement, [id]: string[]): Cleanup {
             'table',
             { class: 'outcomes' },
             h('caption', { class: 'sr-only' }, 'Per-item outcomes'),
-            h('thead', null, h('tr', null, ['#', 'Target', 'Outcome', 'Error code', 'Message', 'Attempts'].map((c) => h('th', { scope: 'col' }, c)))),
+            h(
+              'thead',
+              null,
+              h(
+                'tr',
+                null,
+                ['#', 'Target', 'Outcome', 'Error code', 'Message', 'Attempts'].map((c) =>
+                  h('th', { scope: 'col' }, c),
+                ),
+              ),
+            ),
             h(
               'tbody',
               null,
@@ -276,7 +352,16 @@ export function batchPage(main: HTMLElement, [id]: string[]): Cleanup {
     const at = cursors.indexOf(cursor);
     replace(
       itemsPager,
-      h('button', { type: 'button', disabled: at <= 0, onclick: () => void loadItems(cursors[at - 1] ?? null, false), 'aria-label': 'Previous outcomes page' }, '‹ Previous'),
+      h(
+        'button',
+        {
+          type: 'button',
+          disabled: at <= 0,
+          onclick: () => void loadItems(cursors[at - 1] ?? null, false),
+          'aria-label': 'Previous outcomes page',
+        },
+        '‹ Previous',
+      ),
       h('span', null, `Page ${at + 1}`),
       h(
         'button',
@@ -304,7 +389,10 @@ export function batchPage(main: HTMLElement, [id]: string[]): Cleanup {
       do {
         const q = new URLSearchParams({ state: 'failed', limit: '1000', ...(cursor ? { cursor } : {}) });
         const res: { items: BatchItem[]; next_cursor: string | null } = await api('GET', `${base}/items?${q}`);
-        for (const i of res.items) lines.push([i.seq, i.target_id, i.error_code ?? '', i.error_message ?? '', i.attempts].map(csvCell).join(','));
+        for (const i of res.items)
+          lines.push(
+            [i.seq, i.target_id, i.error_code ?? '', i.error_message ?? '', i.attempts].map(csvCell).join(','),
+          );
         cursor = res.next_cursor;
       } while (cursor !== null);
       const url = URL.createObjectURL(new Blob([lines.join('\r\n') + '\r\n'], { type: 'text/csv;charset=utf-8' }));
@@ -354,7 +442,12 @@ function throughputChart(): { el: HTMLElement; add(b: Batch): void } {
       if (rates.length > CHART_POINTS) rates.splice(0, rates.length - CHART_POINTS);
       if (rates.length < 2) return;
       const max = Math.max(...rates, 1);
-      line.setAttribute('points', rates.map((r, i) => `${((i / (rates.length - 1)) * W).toFixed(1)},${(H - (r / max) * (H - 4) - 2).toFixed(1)}`).join(' '));
+      line.setAttribute(
+        'points',
+        rates
+          .map((r, i) => `${((i / (rates.length - 1)) * W).toFixed(1)},${(H - (r / max) * (H - 4) - 2).toFixed(1)}`)
+          .join(' '),
+      );
       const peak = rate(max);
       svg.setAttribute('aria-label', `Throughput over the last ${rates.length} updates, peak ${peak}`);
       caption.textContent = `Items per second over the last ${rates.length} updates · peak ${peak} · now ${rate(rates.at(-1) ?? 0)}`;

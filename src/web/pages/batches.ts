@@ -23,13 +23,24 @@ export function batchesPage(main: HTMLElement): Cleanup {
     'select',
     { id: 'b-state', onchange: () => void load(true) },
     h('option', { value: '' }, 'All states'),
-    ['queued', 'scheduled', 'running', 'paused', 'succeeded', 'completed_with_errors', 'failed', 'cancelled'].map((s) => h('option', { value: s }, stateLabel(s))),
+    ['queued', 'scheduled', 'running', 'paused', 'succeeded', 'completed_with_errors', 'failed', 'cancelled'].map((s) =>
+      h('option', { value: s }, stateLabel(s)),
+    ),
   );
   const slot = h('div', { class: 'table-slot' }, notice('info', 'Loading batches…'));
   const rows = new Map<string, { tr: HTMLTableRowElement; update(b: Batch): void }>();
   let tbody: HTMLTableSectionElement | null = null;
 
-  replace(main, h('h1', null, 'Batches'), h('section', { class: 'filters', 'aria-label': 'Filters' }, h('div', { class: 'field' }, h('label', { for: 'b-state' }, 'State'), filter)), slot);
+  replace(
+    main,
+    h('h1', null, 'Batches'),
+    h(
+      'section',
+      { class: 'filters', 'aria-label': 'Filters' },
+      h('div', { class: 'field' }, h('label', { for: 'b-state' }, 'State'), filter),
+    ),
+    slot,
+  );
   void load(true);
   return () => {
     stopped = true;
@@ -42,7 +53,11 @@ export function batchesPage(main: HTMLElement): Cleanup {
     if (stopped || streams.has(b.id) || streams.size >= MAX_STREAMS || TERMINAL.includes(b.state)) return;
     const ctrl = new AbortController();
     streams.set(b.id, ctrl);
-    readEvents(wsPath(`/batches/${b.id}/events`), (e) => rows.get(b.id)?.update(JSON.parse(e.data) as Batch), ctrl.signal)
+    readEvents(
+      wsPath(`/batches/${b.id}/events`),
+      (e) => rows.get(b.id)?.update(JSON.parse(e.data) as Batch),
+      ctrl.signal,
+    )
       .catch(() => {})
       .finally(() => streams.get(b.id) === ctrl && streams.delete(b.id));
   }
@@ -51,7 +66,12 @@ export function batchesPage(main: HTMLElement): Cleanup {
     clearTimeout(timer);
     let batches: Batch[];
     try {
-      batches = (await api<{ batches: Batch[] }>('GET', wsPath(`/batches?limit=100${filter.value ? `&state=${filter.value}` : ''}`))).batches;
+      batches = (
+        await api<{ batches: Batch[] }>(
+          'GET',
+          wsPath(`/batches?limit=100${filter.value ? `&state=${filter.value}` : ''}`),
+        )
+      ).batches;
     } catch (err) {
       if (!stopped) replace(slot, notice('error', `Could not load batches: ${(err as Error).message}`));
       return;
@@ -69,7 +89,13 @@ export function batchesPage(main: HTMLElement): Cleanup {
     streams.clear();
     if (batches.length === 0) {
       tbody = null;
-      replace(slot, notice('empty', filter.value ? 'No batch in this state.' : 'No batches yet. Approve tickets from the Inbox to start one.'));
+      replace(
+        slot,
+        notice(
+          'empty',
+          filter.value ? 'No batch in this state.' : 'No batches yet. Approve tickets from the Inbox to start one.',
+        ),
+      );
       return;
     }
     tbody = h(
@@ -115,7 +141,17 @@ export function batchesPage(main: HTMLElement): Cleanup {
           'table',
           { class: 'batches' },
           h('caption', { class: 'sr-only' }, 'Batches'),
-          h('thead', null, h('tr', null, ['Batch', 'Operation', 'State', 'Progress', 'Done', 'Rate', 'ETA', 'Created'].map((c) => h('th', { scope: 'col' }, c)))),
+          h(
+            'thead',
+            null,
+            h(
+              'tr',
+              null,
+              ['Batch', 'Operation', 'State', 'Progress', 'Done', 'Rate', 'ETA', 'Created'].map((c) =>
+                h('th', { scope: 'col' }, c),
+              ),
+            ),
+          ),
           tbody,
         ),
       ),

@@ -32,21 +32,39 @@ export function inboxPage(main: HTMLElement): Cleanup {
   const selected = new Set<string>();
   let page = 0;
 
-  const dsFilter = h('select', { id: 'f-datastore', onchange: () => refilter() }, h('option', { value: '' }, 'All datastores'));
-  const actionFilter = h('select', { id: 'f-action', onchange: () => refilter() }, h('option', { value: '' }, 'All actions'));
+  const dsFilter = h(
+    'select',
+    { id: 'f-datastore', onchange: () => refilter() },
+    h('option', { value: '' }, 'All datastores'),
+  );
+  const actionFilter = h(
+    'select',
+    { id: 'f-action', onchange: () => refilter() },
+    h('option', { value: '' }, 'All actions'),
+  );
   const ageFilter = h(
     'select',
     { id: 'f-age', onchange: () => refilter() },
     h('option', { value: '' }, 'Any'),
     Object.entries(AGES).map(([value, { label }]) => h('option', { value }, label)),
   );
-  const textFilter = h('input', { id: 'f-text', type: 'search', placeholder: 'Ticket, item, action or comment', oninput: () => refilter() });
+  const textFilter = h('input', {
+    id: 'f-text',
+    type: 'search',
+    placeholder: 'Ticket, item, action or comment',
+    oninput: () => refilter(),
+  });
   const summary = h('p', { class: 'summary', role: 'status', 'aria-live': 'polite' });
   const tableSlot = h('div', { class: 'table-slot' });
   const pager = h('div', { class: 'pager' });
   const checkSlot = h('div', { class: 'status-slot' });
   const submitStatus = h('div', { class: 'status-slot' });
-  const comment = h('textarea', { id: 'decision-comment', rows: 2, maxLength: 2000, placeholder: 'Shown in each item’s history' });
+  const comment = h('textarea', {
+    id: 'decision-comment',
+    rows: 2,
+    maxLength: 2000,
+    placeholder: 'Shown in each item’s history',
+  });
   const checkBtn = h('button', { type: 'button', onclick: () => showCheck() }, 'Check');
   const approveBtn = h('button', { type: 'button', class: 'primary', onclick: () => decide('approve') }, 'Approve');
   const rejectBtn = h('button', { type: 'button', class: 'danger', onclick: () => decide('reject') }, 'Reject');
@@ -84,25 +102,31 @@ export function inboxPage(main: HTMLElement): Cleanup {
       const ds = await api<{ datastores: Datastore[] }>('GET', wsPath('/datastores'));
       datastores = new Map(ds.datastores.map((d) => [d.id, d]));
       for (;;) {
-        const res = await api<{ tickets: Ticket[]; total: number }>('GET', wsPath(`/tickets?assignee=me&state=pending&limit=${FETCH_PAGE}&offset=${tickets.length}`));
+        const res = await api<{ tickets: Ticket[]; total: number }>(
+          'GET',
+          wsPath(`/tickets?assignee=me&state=pending&limit=${FETCH_PAGE}&offset=${tickets.length}`),
+        );
         if (ctrl.signal.aborted) return;
         total = res.total;
         tickets.push(...res.tickets);
         if (res.tickets.length < FETCH_PAGE || tickets.length >= Math.min(total, MAX_LOADED)) break;
       }
     } catch (err) {
-      if (!ctrl.signal.aborted) replace(tableSlot, notice('error', `Could not load the inbox: ${(err as Error).message}`));
+      if (!ctrl.signal.aborted)
+        replace(tableSlot, notice('error', `Could not load the inbox: ${(err as Error).message}`));
       return;
     }
     const usedDs = [...new Set(tickets.map((t) => t.datastore_id))];
     for (const id of usedDs) dsFilter.append(h('option', { value: id }, datastores.get(id)?.name ?? id));
-    for (const a of [...new Set(tickets.map((t) => t.action))].sort()) actionFilter.append(h('option', { value: a }, actionName(a)));
+    for (const a of [...new Set(tickets.map((t) => t.action))].sort())
+      actionFilter.append(h('option', { value: a }, actionName(a)));
     refilter();
   }
 
   /** Why the ticket cannot be decided in a batch by me, or null: four-eyes first, then the action's own rule. */
   function whyNot(t: Ticket): string | null {
-    if (t.submitter_id === meId && !t.allow_self_approval) return 'You submitted it: someone else must decide it (four-eyes).';
+    if (t.submitter_id === meId && !t.allow_self_approval)
+      return 'You submitted it: someone else must decide it (four-eyes).';
     return t.batch_approvable ? null : (t.reason ?? 'Not batch-approvable.');
   }
 
@@ -125,7 +149,15 @@ export function inboxPage(main: HTMLElement): Cleanup {
         (!ds || t.datastore_id === ds) &&
         (!action || t.action === action) &&
         (!age || age.test(now - Date.parse(t.created_at))) &&
-        (!q || [t.id, t.item_id, t.action, actionName(t.action), t.comment ?? '', datastores.get(t.datastore_id)?.name ?? ''].some((s) => s.toLowerCase().includes(q))),
+        (!q ||
+          [
+            t.id,
+            t.item_id,
+            t.action,
+            actionName(t.action),
+            t.comment ?? '',
+            datastores.get(t.datastore_id)?.name ?? '',
+          ].some((s) => s.toLowerCase().includes(q))),
     );
   }
 
@@ -139,7 +171,10 @@ export function inboxPage(main: HTMLElement): Cleanup {
     const pages = Math.max(1, Math.ceil(rows.length / PAGE_SIZE));
     page = Math.min(page, pages - 1);
     const shown = rows.slice(page * PAGE_SIZE, (page + 1) * PAGE_SIZE);
-    const cut = total > tickets.length ? ` Showing the first ${tickets.length.toLocaleString()} of ${total.toLocaleString()}.` : '';
+    const cut =
+      total > tickets.length
+        ? ` Showing the first ${tickets.length.toLocaleString()} of ${total.toLocaleString()}.`
+        : '';
     summary.textContent = `${plural(rows.length, 'pending ticket')} matching · ${selected.size.toLocaleString()} selected.${cut}`;
     const buttonsOff = selected.size === 0;
     checkBtn.disabled = approveBtn.disabled = rejectBtn.disabled = buttonsOff;
@@ -150,14 +185,18 @@ export function inboxPage(main: HTMLElement): Cleanup {
       return;
     }
     if (rows.length === 0) {
-      const clear = h('button', {
-        type: 'button',
-        class: 'link',
-        onclick: () => {
-          dsFilter.value = actionFilter.value = ageFilter.value = textFilter.value = '';
-          refilter();
+      const clear = h(
+        'button',
+        {
+          type: 'button',
+          class: 'link',
+          onclick: () => {
+            dsFilter.value = actionFilter.value = ageFilter.value = textFilter.value = '';
+            refilter();
+          },
         },
-      }, 'Clear filters');
+        'Clear filters',
+      );
       replace(tableSlot, notice('empty', 'No pending ticket matches these filters.'), clear);
       replace(pager);
       return;
@@ -183,8 +222,18 @@ export function inboxPage(main: HTMLElement): Cleanup {
         { class: 'bulkbar' },
         allMatching && rows.length > shown.length
           ? h('span', null, `All ${rows.length.toLocaleString()} matching tickets are selected.`)
-          : h('button', { type: 'button', class: 'link', onclick: () => (rows.forEach((t) => selected.add(t.id)), render()) }, `Select all ${rows.length.toLocaleString()} matching`),
-        selected.size ? h('button', { type: 'button', class: 'link', onclick: () => (selected.clear(), replace(checkSlot), render()) }, 'Clear selection') : null,
+          : h(
+              'button',
+              { type: 'button', class: 'link', onclick: () => (rows.forEach((t) => selected.add(t.id)), render()) },
+              `Select all ${rows.length.toLocaleString()} matching`,
+            ),
+        selected.size
+          ? h(
+              'button',
+              { type: 'button', class: 'link', onclick: () => (selected.clear(), replace(checkSlot), render()) },
+              'Clear selection',
+            )
+          : null,
       ),
       h(
         'div',
@@ -196,7 +245,14 @@ export function inboxPage(main: HTMLElement): Cleanup {
           h(
             'thead',
             null,
-            h('tr', null, h('th', { scope: 'col', class: 'sel' }, pageBox), ['Ticket', 'Item', 'Datastore', 'Action', 'Batch', 'Submitted', 'Comment'].map((c) => h('th', { scope: 'col' }, c))),
+            h(
+              'tr',
+              null,
+              h('th', { scope: 'col', class: 'sel' }, pageBox),
+              ['Ticket', 'Item', 'Datastore', 'Action', 'Batch', 'Submitted', 'Comment'].map((c) =>
+                h('th', { scope: 'col' }, c),
+              ),
+            ),
           ),
           h(
             'tbody',
@@ -210,7 +266,9 @@ export function inboxPage(main: HTMLElement): Cleanup {
                   if (box.checked) selected.add(t.id);
                   else selected.delete(t.id);
                   render();
-                  (tableSlot.querySelector(`input[aria-label="Select ticket ${t.id}"]`) as HTMLInputElement | null)?.focus();
+                  (
+                    tableSlot.querySelector(`input[aria-label="Select ticket ${t.id}"]`) as HTMLInputElement | null
+                  )?.focus();
                 },
               });
               return h(
@@ -232,9 +290,17 @@ export function inboxPage(main: HTMLElement): Cleanup {
     );
     replace(
       pager,
-      h('button', { type: 'button', disabled: page === 0, onclick: () => (page--, render()), 'aria-label': 'Previous page' }, '‹ Previous'),
+      h(
+        'button',
+        { type: 'button', disabled: page === 0, onclick: () => (page--, render()), 'aria-label': 'Previous page' },
+        '‹ Previous',
+      ),
       h('span', { 'aria-live': 'polite' }, `Page ${page + 1} of ${pages}`),
-      h('button', { type: 'button', disabled: page >= pages - 1, onclick: () => (page++, render()), 'aria-label': 'Next page' }, 'Next ›'),
+      h(
+        'button',
+        { type: 'button', disabled: page >= pages - 1, onclick: () => (page++, render()), 'aria-label': 'Next page' },
+        'Next ›',
+      ),
     );
   }
 
@@ -252,23 +318,53 @@ export function inboxPage(main: HTMLElement): Cleanup {
       h(
         'div',
         { class: 'check', role: 'status' },
-        h('p', null, `${plural(ok.length, 'ticket')} can be decided in a batch; ${plural(blocked.length, 'ticket')} cannot.`),
+        h(
+          'p',
+          null,
+          `${plural(ok.length, 'ticket')} can be decided in a batch; ${plural(blocked.length, 'ticket')} cannot.`,
+        ),
         needComment ? h('p', null, `${plural(needComment, 'ticket')} require a comment.`) : null,
         blocked.length
           ? h(
               'table',
               { class: 'blocked' },
               h('caption', null, 'Cannot be decided in a batch'),
-              h('thead', null, h('tr', null, h('th', { scope: 'col' }, 'Ticket'), h('th', { scope: 'col' }, 'Action'), h('th', { scope: 'col' }, 'Why not'))),
+              h(
+                'thead',
+                null,
+                h(
+                  'tr',
+                  null,
+                  h('th', { scope: 'col' }, 'Ticket'),
+                  h('th', { scope: 'col' }, 'Action'),
+                  h('th', { scope: 'col' }, 'Why not'),
+                ),
+              ),
               h(
                 'tbody',
                 null,
-                blocked.slice(0, 100).map((t) => h('tr', null, h('td', { class: 'mono' }, t.id), h('td', null, actionName(t.action)), h('td', null, whyNot(t)))),
+                blocked
+                  .slice(0, 100)
+                  .map((t) =>
+                    h(
+                      'tr',
+                      null,
+                      h('td', { class: 'mono' }, t.id),
+                      h('td', null, actionName(t.action)),
+                      h('td', null, whyNot(t)),
+                    ),
+                  ),
               ),
             )
           : null,
         blocked.length > 100 ? h('p', null, `…and ${blocked.length - 100} more.`) : null,
-        blocked.length ? h('p', { class: 'hint' }, 'Approve and Reject submit only the tickets that can be decided in a batch; decide the others one by one.') : null,
+        blocked.length
+          ? h(
+              'p',
+              { class: 'hint' },
+              'Approve and Reject submit only the tickets that can be decided in a batch; decide the others one by one.',
+            )
+          : null,
       ),
     );
   }
@@ -276,13 +372,23 @@ export function inboxPage(main: HTMLElement): Cleanup {
   async function decide(operation: 'approve' | 'reject'): Promise<void> {
     const { ok, blocked } = selection();
     const text = comment.value.trim();
-    if (ok.length === 0) return replace(submitStatus, notice('error', 'None of the selected tickets can be decided in a batch: press Check to see why.'));
+    if (ok.length === 0)
+      return replace(
+        submitStatus,
+        notice('error', 'None of the selected tickets can be decided in a batch: press Check to see why.'),
+      );
     if (!text && ok.some((t) => t.requires_comment)) {
       comment.focus();
       return replace(submitStatus, notice('error', 'Some selected tickets require a comment.'));
     }
     approveBtn.disabled = rejectBtn.disabled = true;
-    replace(submitStatus, notice('info', `Submitting ${operation === 'approve' ? 'approval' : 'rejection'} of ${plural(ok.length, 'ticket')}…`));
+    replace(
+      submitStatus,
+      notice(
+        'info',
+        `Submitting ${operation === 'approve' ? 'approval' : 'rejection'} of ${plural(ok.length, 'ticket')}…`,
+      ),
+    );
     try {
       const batch = await api<Batch>(
         'POST',
@@ -290,11 +396,21 @@ export function inboxPage(main: HTMLElement): Cleanup {
         { operation, target: { ids: ok.map((t) => t.id) }, ...(text ? { comment: text } : {}) },
         { 'idempotency-key': crypto.randomUUID() },
       );
-      if (blocked.length) sessionStorage.setItem('batchgate.note', `${plural(blocked.length, 'ticket')} left out: they cannot be decided in a batch.`);
+      if (blocked.length)
+        sessionStorage.setItem(
+          'batchgate.note',
+          `${plural(blocked.length, 'ticket')} left out: they cannot be decided in a batch.`,
+        );
       go(`/batches/${batch.id}`);
     } catch (err) {
       approveBtn.disabled = rejectBtn.disabled = false;
-      replace(submitStatus, notice('error', `The batch was not submitted: ${err instanceof ApiError ? `${err.message} (${err.code})` : (err as Error).message}`));
+      replace(
+        submitStatus,
+        notice(
+          'error',
+          `The batch was not submitted: ${err instanceof ApiError ? `${err.message} (${err.code})` : (err as Error).message}`,
+        ),
+      );
     }
   }
 }

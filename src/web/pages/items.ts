@@ -3,7 +3,15 @@ import { buildCondition, operators, subjects, takesRange, type Op, type Subject 
 import { h, notice, replace } from '../dom.ts';
 import { plural } from '../format.ts';
 import { go, type Cleanup } from '../router.ts';
-import { TERMINAL, type Batch, type BatchItem, type Condition, type Datastore, type Field, type Item } from '../types.ts';
+import {
+  TERMINAL,
+  type Batch,
+  type BatchItem,
+  type Condition,
+  type Datastore,
+  type Field,
+  type Item,
+} from '../types.ts';
 
 const PER_PAGE = 50;
 const DS_KEY = 'batchgate.itemsDatastore';
@@ -57,7 +65,11 @@ export function itemsPage(main: HTMLElement): Cleanup {
   const rowsSlot = h('ol', { class: 'cond-rows' });
   const addBtn = h('button', { type: 'button', onclick: () => addRow() }, 'Add condition');
   const applyBtn = h('button', { type: 'button', class: 'primary', onclick: () => apply() }, 'Apply');
-  const clearBtn = h('button', { type: 'button', onclick: () => ((rows = []), renderRows(), apply()) }, 'Clear conditions');
+  const clearBtn = h(
+    'button',
+    { type: 'button', onclick: () => ((rows = []), renderRows(), apply()) },
+    'Clear conditions',
+  );
   const condStatus = h('div', { class: 'status-slot' });
   const summary = h('p', { class: 'summary', role: 'status', 'aria-live': 'polite' });
   const tableSlot = h('div', { class: 'table-slot' });
@@ -72,7 +84,13 @@ export function itemsPage(main: HTMLElement): Cleanup {
     h('div', { class: 'field' }, h('label', { for: 'i-update-field' }, 'Field to set'), updField),
     updValueSlot,
   );
-  const comment = h('textarea', { id: 'i-comment', rows: 2, maxLength: 2000, placeholder: 'Shown in each item’s history', oninput: () => updateButtons() });
+  const comment = h('textarea', {
+    id: 'i-comment',
+    rows: 2,
+    maxLength: 2000,
+    placeholder: 'Shown in each item’s history',
+    oninput: () => updateButtons(),
+  });
   const dryBtn = h('button', { type: 'button', onclick: () => dryRun() }, 'Dry run');
   const runBtn = h('button', { type: 'button', class: 'primary', onclick: () => run() }, 'Run');
   const opStatus = h('div', { class: 'status-slot', 'aria-live': 'polite' });
@@ -126,7 +144,8 @@ export function itemsPage(main: HTMLElement): Cleanup {
     try {
       datastores = (await api<{ datastores: Datastore[] }>('GET', wsPath('/datastores'))).datastores;
     } catch (err) {
-      if (!ctrl.signal.aborted) replace(tableSlot, notice('error', `Could not load the datastores: ${(err as Error).message}`));
+      if (!ctrl.signal.aborted)
+        replace(tableSlot, notice('error', `Could not load the datastores: ${(err as Error).message}`));
       return;
     }
     if (ctrl.signal.aborted) return;
@@ -166,7 +185,10 @@ export function itemsPage(main: HTMLElement): Cleanup {
       ds.actions.map((a) => h('option', { value: `action:${a.display_id}` }, `Action: ${a.name}`)),
       ds.fields.some((f) => f.type !== 'json') ? h('option', { value: 'update' }, 'Update a field') : null,
     );
-    replace(updField, ds.fields.filter((f) => f.type !== 'json').map((f) => h('option', { value: f.display_id }, f.name)));
+    replace(
+      updField,
+      ds.fields.filter((f) => f.type !== 'json').map((f) => h('option', { value: f.display_id }, f.name)),
+    );
     renderUpdateForm();
     renderRows();
     replace(condStatus);
@@ -186,7 +208,10 @@ export function itemsPage(main: HTMLElement): Cleanup {
 
   function renderRows(): void {
     if (rows.length === 0) {
-      replace(rowsSlot, h('li', { class: 'hint' }, 'No conditions: every item of the datastore is shown. Add one to narrow the list.'));
+      replace(
+        rowsSlot,
+        h('li', { class: 'hint' }, 'No conditions: every item of the datastore is shown. Add one to narrow the list.'),
+      );
       return;
     }
     replace(
@@ -237,7 +262,14 @@ export function itemsPage(main: HTMLElement): Cleanup {
           },
           'Remove',
         );
-        return h('li', { class: 'cond-row' }, field, op, h('span', { class: 'cond-values' }, valueInputs(row, n)), remove);
+        return h(
+          'li',
+          { class: 'cond-row' },
+          field,
+          op,
+          h('span', { class: 'cond-values' }, valueInputs(row, n)),
+          remove,
+        );
       }),
     );
   }
@@ -301,7 +333,11 @@ export function itemsPage(main: HTMLElement): Cleanup {
       ...(sortSelect.value ? { sort_field_id: sortSelect.value, sort_order: orderSelect.value } : {}),
     };
     try {
-      const res = await api<{ items: Item[]; total: number }>('POST', wsPath(`/datastores/${encodeURIComponent(ds.id)}/items/search`), body);
+      const res = await api<{ items: Item[]; total: number }>(
+        'POST',
+        wsPath(`/datastores/${encodeURIComponent(ds.id)}/items/search`),
+        body,
+      );
       if (ctrl.signal.aborted || seq !== searchSeq) return;
       items = res.items;
       total = res.total;
@@ -330,7 +366,13 @@ export function itemsPage(main: HTMLElement): Cleanup {
     summary.textContent = `${plural(total, 'item')} matching · ${selectedCount().toLocaleString()} selected.`;
     updateButtons();
     if (total === 0) {
-      replace(tableSlot, notice('empty', applied.conditions.length ? 'No item matches these conditions.' : 'This datastore has no items yet.'));
+      replace(
+        tableSlot,
+        notice(
+          'empty',
+          applied.conditions.length ? 'No item matches these conditions.' : 'This datastore has no items yet.',
+        ),
+      );
       replace(pager);
       return;
     }
@@ -355,8 +397,22 @@ export function itemsPage(main: HTMLElement): Cleanup {
         { class: 'bulkbar' },
         allMatching
           ? h('span', null, `All ${total.toLocaleString()} matching items are selected.`)
-          : h('button', { type: 'button', class: 'link', onclick: () => ((allMatching = true), selected.clear(), selectionChanged()) }, `Select all ${total.toLocaleString()} matching`),
-        selectedCount() ? h('button', { type: 'button', class: 'link', onclick: () => (clearSelection(), selectionChanged()) }, 'Clear selection') : null,
+          : h(
+              'button',
+              {
+                type: 'button',
+                class: 'link',
+                onclick: () => ((allMatching = true), selected.clear(), selectionChanged()),
+              },
+              `Select all ${total.toLocaleString()} matching`,
+            ),
+        selectedCount()
+          ? h(
+              'button',
+              { type: 'button', class: 'link', onclick: () => (clearSelection(), selectionChanged()) },
+              'Clear selection',
+            )
+          : null,
       ),
       h(
         'div',
@@ -417,9 +473,17 @@ export function itemsPage(main: HTMLElement): Cleanup {
     const pages = Math.max(1, Math.ceil(total / PER_PAGE));
     replace(
       pager,
-      h('button', { type: 'button', disabled: page <= 1, onclick: () => search(page - 1), 'aria-label': 'Previous page' }, '‹ Previous'),
+      h(
+        'button',
+        { type: 'button', disabled: page <= 1, onclick: () => search(page - 1), 'aria-label': 'Previous page' },
+        '‹ Previous',
+      ),
       h('span', { 'aria-live': 'polite' }, `Page ${page} of ${pages}`),
-      h('button', { type: 'button', disabled: page >= pages, onclick: () => search(page + 1), 'aria-label': 'Next page' }, 'Next ›'),
+      h(
+        'button',
+        { type: 'button', disabled: page >= pages, onclick: () => search(page + 1), 'aria-label': 'Next page' },
+        'Next ›',
+      ),
     );
   }
 
@@ -455,19 +519,37 @@ export function itemsPage(main: HTMLElement): Cleanup {
     if (!f) return replace(updValueSlot);
     const common = { id: 'i-update-value', oninput: () => updateButtons(), onchange: () => updateButtons() };
     let control: HTMLElement;
-    if (f.type === 'select') control = h('select', common, h('option', { value: '' }, '(blank)'), (f.options ?? []).map((o) => h('option', { value: o }, o)));
+    if (f.type === 'select')
+      control = h(
+        'select',
+        common,
+        h('option', { value: '' }, '(blank)'),
+        (f.options ?? []).map((o) => h('option', { value: o }, o)),
+      );
     else if (f.type === 'number') control = h('input', { ...common, type: 'number', step: 'any' });
     else if (f.type === 'date') control = h('input', { ...common, type: 'date' });
     else if (f.type === 'datetime') control = h('input', { ...common, type: 'datetime-local' });
-    else control = h('input', { ...common, type: 'text', ...(f.type === 'users' ? { placeholder: 'User ids, comma-separated' } : {}) });
-    replace(updValueSlot, h('label', { for: 'i-update-value' }, 'New value'), control, h('span', { class: 'hint' }, 'Empty clears the field.'));
+    else
+      control = h('input', {
+        ...common,
+        type: 'text',
+        ...(f.type === 'users' ? { placeholder: 'User ids, comma-separated' } : {}),
+      });
+    replace(
+      updValueSlot,
+      h('label', { for: 'i-update-value' }, 'New value'),
+      control,
+      h('span', { class: 'hint' }, 'Empty clears the field.'),
+    );
   }
 
   /** The `fields` of an update batch, or a message when the value does not fit the field. */
   function updateFields(): Record<string, unknown> | string {
     const f = updateFieldDef();
     if (!f) return 'Choose a field.';
-    const raw = ((updValueSlot.querySelector('#i-update-value') as HTMLInputElement | HTMLSelectElement | null)?.value ?? '').trim();
+    const raw = (
+      (updValueSlot.querySelector('#i-update-value') as HTMLInputElement | HTMLSelectElement | null)?.value ?? ''
+    ).trim();
     if (raw === '') return { [f.display_id]: null };
     switch (f.type) {
       case 'number': {
@@ -479,7 +561,12 @@ export function itemsPage(main: HTMLElement): Cleanup {
         return Number.isNaN(d.getTime()) ? `“${raw}” is not a date and time.` : { [f.display_id]: d.toISOString() };
       }
       case 'users':
-        return { [f.display_id]: raw.split(',').map((s) => s.trim()).filter(Boolean) };
+        return {
+          [f.display_id]: raw
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean),
+        };
       default:
         return { [f.display_id]: raw };
     }
@@ -490,11 +577,16 @@ export function itemsPage(main: HTMLElement): Cleanup {
     if (!ds) return 'Choose a datastore.';
     if (selectedCount() === 0) return 'Select items first.';
     const target = allMatching
-      ? { datastore: ds.id, ...(applied.conditions.length ? { conditions: applied.conditions } : {}), ...(applied.useOr ? { use_or_condition: true } : {}) }
+      ? {
+          datastore: ds.id,
+          ...(applied.conditions.length ? { conditions: applied.conditions } : {}),
+          ...(applied.useOr ? { use_or_condition: true } : {}),
+        }
       : { ids: [...selected] };
     const text = comment.value.trim();
     const extra = text ? { comment: text } : {};
-    if (opSelect.value.startsWith('action:')) return { operation: 'action', action: opSelect.value.slice(7), target, ...extra };
+    if (opSelect.value.startsWith('action:'))
+      return { operation: 'action', action: opSelect.value.slice(7), target, ...extra };
     if (opSelect.value === 'update') {
       const fields = updateFields();
       if (typeof fields === 'string') return fields;
@@ -521,14 +613,24 @@ export function itemsPage(main: HTMLElement): Cleanup {
     dryBtn.disabled = runBtn.disabled = true;
     replace(opStatus, notice('info', `Dry run of ${opName(body)} on ${plural(selectedCount(), 'item')}…`));
     try {
-      let batch = await api<Batch>('POST', wsPath('/batches'), { ...body, dry_run: true }, { 'idempotency-key': crypto.randomUUID() });
+      let batch = await api<Batch>(
+        'POST',
+        wsPath('/batches'),
+        { ...body, dry_run: true },
+        { 'idempotency-key': crypto.randomUUID() },
+      );
       while (!TERMINAL.includes(batch.state)) {
         await new Promise((r) => setTimeout(r, 300));
         if (ctrl.signal.aborted) return;
         batch = await api<Batch>('GET', wsPath(`/batches/${batch.id}`));
       }
       const failed = batch.failed
-        ? (await api<{ items: BatchItem[] }>('GET', wsPath(`/batches/${batch.id}/items?state=failed&limit=${FAILED_SHOWN}`))).items
+        ? (
+            await api<{ items: BatchItem[] }>(
+              'GET',
+              wsPath(`/batches/${batch.id}/items?state=failed&limit=${FAILED_SHOWN}`),
+            )
+          ).items
         : [];
       if (ctrl.signal.aborted) return;
       dryKey = JSON.stringify(body);
@@ -564,7 +666,17 @@ export function itemsPage(main: HTMLElement): Cleanup {
                 'table',
                 { class: 'dry-failures' },
                 h('caption', null, 'Would fail'),
-                h('thead', null, h('tr', null, h('th', { scope: 'col' }, 'Item'), h('th', { scope: 'col' }, 'Error code'), h('th', { scope: 'col' }, 'Message'))),
+                h(
+                  'thead',
+                  null,
+                  h(
+                    'tr',
+                    null,
+                    h('th', { scope: 'col' }, 'Item'),
+                    h('th', { scope: 'col' }, 'Error code'),
+                    h('th', { scope: 'col' }, 'Message'),
+                  ),
+                ),
                 h(
                   'tbody',
                   null,
@@ -581,8 +693,22 @@ export function itemsPage(main: HTMLElement): Cleanup {
               ),
             )
           : null,
-        batch.failed > failed.length ? h('p', null, `…and ${(batch.failed - failed.length).toLocaleString()} more, on `, h('a', { href: `#/batches/${batch.id}` }, `dry-run batch ${batch.id}`), '.') : null,
-        h('p', { class: 'hint' }, batch.failed ? 'Run submits the same batch for real: the items that would fail will fail with these errors.' : 'Run submits the same batch for real.'),
+        batch.failed > failed.length
+          ? h(
+              'p',
+              null,
+              `…and ${(batch.failed - failed.length).toLocaleString()} more, on `,
+              h('a', { href: `#/batches/${batch.id}` }, `dry-run batch ${batch.id}`),
+              '.',
+            )
+          : null,
+        h(
+          'p',
+          { class: 'hint' },
+          batch.failed
+            ? 'Run submits the same batch for real: the items that would fail will fail with these errors.'
+            : 'Run submits the same batch for real.',
+        ),
       ),
     );
   }

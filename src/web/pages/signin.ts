@@ -6,7 +6,14 @@ import type { Me, Workspace } from '../types.ts';
 /** Paste a token → `GET /me` → choose a workspace from `GET /workspaces`. The token stays in sessionStorage. */
 export function signInPage(main: HTMLElement): Cleanup | void {
   const status = h('div', { class: 'status-slot' });
-  const tokenInput = h('input', { id: 'token', type: 'password', autocomplete: 'off', spellcheck: false, required: true, value: session.token ?? '' });
+  const tokenInput = h('input', {
+    id: 'token',
+    type: 'password',
+    autocomplete: 'off',
+    spellcheck: false,
+    required: true,
+    value: session.token ?? '',
+  });
   const submit = h('button', { type: 'submit' }, 'Sign in');
   const picker = h('div');
 
@@ -29,14 +36,24 @@ export function signInPage(main: HTMLElement): Cleanup | void {
           replace(status, notice('info', `Signed in as ${me.name}.`));
           showPicker(me, workspaces);
         } catch (err) {
-          replace(status, notice('error', err instanceof ApiError && err.status === 401 ? 'This token is not valid.' : (err as Error).message));
+          replace(
+            status,
+            notice(
+              'error',
+              err instanceof ApiError && err.status === 401 ? 'This token is not valid.' : (err as Error).message,
+            ),
+          );
         } finally {
           submit.disabled = false;
         }
       },
     },
     h('h1', { id: 'signin-title' }, 'Sign in'),
-    h('p', { class: 'hint' }, 'Paste an API token. It is kept in this browser tab only and cleared when the tab closes.'),
+    h(
+      'p',
+      { class: 'hint' },
+      'Paste an API token. It is kept in this browser tab only and cleared when the tab closes.',
+    ),
     h('label', { for: 'token' }, 'API token'),
     tokenInput,
     h('div', { class: 'actions' }, submit),
@@ -45,13 +62,22 @@ export function signInPage(main: HTMLElement): Cleanup | void {
 
   function showPicker(me: Me, workspaces: Workspace[]): void {
     if (workspaces.length === 0) {
-      replace(picker, notice('empty', `${me.name} is not a member of any workspace yet. Ask a workspace admin to add you.`));
+      replace(
+        picker,
+        notice('empty', `${me.name} is not a member of any workspace yet. Ask a workspace admin to add you.`),
+      );
       return;
     }
     const select = h(
       'select',
       { id: 'workspace' },
-      workspaces.map((w) => h('option', { value: w.id, selected: w.id === session.workspace }, w.project_id ? `${w.name} (${w.project_id})` : w.name)),
+      workspaces.map((w) =>
+        h(
+          'option',
+          { value: w.id, selected: w.id === session.workspace },
+          w.project_id ? `${w.name} (${w.project_id})` : w.name,
+        ),
+      ),
     );
     replace(
       picker,

@@ -17,9 +17,19 @@ export function webhooksPage(main: HTMLElement): Cleanup {
   let stopped = false;
   const slot = h('div', { class: 'table-slot' }, notice('info', 'Loading webhooks…'));
   const created = h('div', { 'aria-live': 'polite' });
-  const url = h('input', { id: 'wh-url', type: 'url', required: true, maxLength: 2000, placeholder: 'https://hooks.example.com/batchgate', size: 48 });
+  const url = h('input', {
+    id: 'wh-url',
+    type: 'url',
+    required: true,
+    maxLength: 2000,
+    placeholder: 'https://hooks.example.com/batchgate',
+    size: 48,
+  });
   const description = h('input', { id: 'wh-description', type: 'text', maxLength: 500, size: 32 });
-  const events = WEBHOOK_EVENT_TYPES.map((t) => ({ type: t, box: h('input', { type: 'checkbox', checked: true, value: t, id: `wh-ev-${t}` }) }));
+  const events = WEBHOOK_EVENT_TYPES.map((t) => ({
+    type: t,
+    box: h('input', { type: 'checkbox', checked: true, value: t, id: `wh-ev-${t}` }),
+  }));
   const formError = h('div');
   const form = h(
     'form',
@@ -46,7 +56,11 @@ export function webhooksPage(main: HTMLElement): Cleanup {
     const chosen = events.filter((e) => e.box.checked).map((e) => e.type);
     if (chosen.length === 0) return replace(formError, notice('error', 'Choose at least one event.'));
     try {
-      const hook = await api<CreatedWebhook>('POST', wsPath('/webhooks'), { url: url.value.trim(), events: chosen, ...(description.value.trim() ? { description: description.value.trim() } : {}) });
+      const hook = await api<CreatedWebhook>('POST', wsPath('/webhooks'), {
+        url: url.value.trim(),
+        events: chosen,
+        ...(description.value.trim() ? { description: description.value.trim() } : {}),
+      });
       url.value = '';
       description.value = '';
       replace(
@@ -54,7 +68,11 @@ export function webhooksPage(main: HTMLElement): Cleanup {
         h(
           'div',
           { class: 'notice notice-info', role: 'status' },
-          h('p', null, `Webhook added for ${hook.url}. Its signing secret is shown this once: keep it where the receiver can read it.`),
+          h(
+            'p',
+            null,
+            `Webhook added for ${hook.url}. Its signing secret is shown this once: keep it where the receiver can read it.`,
+          ),
           h('code', { class: 'secret', 'aria-label': 'Signing secret' }, hook.secret),
         ),
       );
@@ -78,13 +96,25 @@ export function webhooksPage(main: HTMLElement): Cleanup {
       return replace(slot, notice('error', `Could not load webhooks: ${(err as Error).message}`));
     }
     if (stopped) return;
-    if (hooks.length === 0) return replace(slot, notice('empty', 'No webhooks yet. Add one above to have batch and ticket events POSTed to a URL.'));
+    if (hooks.length === 0)
+      return replace(
+        slot,
+        notice('empty', 'No webhooks yet. Add one above to have batch and ticket events POSTed to a URL.'),
+      );
     replace(
       slot,
       h(
         'table',
         null,
-        h('thead', null, h('tr', null, ['URL', 'Events', 'State', 'Added', ''].map((t) => h('th', { scope: 'col' }, t)))),
+        h(
+          'thead',
+          null,
+          h(
+            'tr',
+            null,
+            ['URL', 'Events', 'State', 'Added', ''].map((t) => h('th', { scope: 'col' }, t)),
+          ),
+        ),
         // A tbody per webhook: its row and, below it, its delivery log.
         hooks.map(row),
       ),
@@ -112,9 +142,22 @@ export function webhooksPage(main: HTMLElement): Cleanup {
       h(
         'tr',
         null,
-        h('td', null, h('span', { class: 'url' }, hook.url), hook.description ? h('div', { class: 'muted' }, hook.description) : null),
+        h(
+          'td',
+          null,
+          h('span', { class: 'url' }, hook.url),
+          hook.description ? h('div', { class: 'muted' }, hook.description) : null,
+        ),
         h('td', null, all ? 'all events' : hook.events.join(', ')),
-        h('td', null, h('span', { class: 'badge', 'data-state': hook.active ? 'succeeded' : 'cancelled' }, hook.active ? 'active' : 'off')),
+        h(
+          'td',
+          null,
+          h(
+            'span',
+            { class: 'badge', 'data-state': hook.active ? 'succeeded' : 'cancelled' },
+            hook.active ? 'active' : 'off',
+          ),
+        ),
         h('td', null, when(hook.created_at)),
         h(
           'td',
@@ -145,7 +188,9 @@ export function webhooksPage(main: HTMLElement): Cleanup {
     replace(into, notice('info', 'Loading deliveries…'));
     let list: Delivery[];
     try {
-      list = (await api<{ deliveries: Delivery[] }>('GET', wsPath(`/webhooks/${hook.id}/deliveries?limit=${DELIVERIES}`))).deliveries;
+      list = (
+        await api<{ deliveries: Delivery[] }>('GET', wsPath(`/webhooks/${hook.id}/deliveries?limit=${DELIVERIES}`))
+      ).deliveries;
     } catch (err) {
       return replace(into, notice('error', `Could not load deliveries: ${(err as Error).message}`));
     }
@@ -163,7 +208,15 @@ export function webhooksPage(main: HTMLElement): Cleanup {
       h(
         'table',
         { class: 'deliveries', 'aria-label': `Deliveries of ${hook.url}` },
-        h('thead', null, h('tr', null, ['Event', 'State', 'Attempts', 'Last answer', 'Created', ''].map((t) => h('th', { scope: 'col' }, t)))),
+        h(
+          'thead',
+          null,
+          h(
+            'tr',
+            null,
+            ['Event', 'State', 'Attempts', 'Last answer', 'Created', ''].map((t) => h('th', { scope: 'col' }, t)),
+          ),
+        ),
         h(
           'tbody',
           null,
@@ -175,11 +228,25 @@ export function webhooksPage(main: HTMLElement): Cleanup {
               h(
                 'td',
                 null,
-                h('span', { class: 'badge', 'data-state': d.state === 'dead' ? 'failed' : d.state === 'succeeded' ? 'succeeded' : 'queued' }, stateLabel(d.state)),
-                d.state === 'pending' && d.next_attempt_at ? h('div', { class: 'muted' }, `next try ${when(d.next_attempt_at)}`) : null,
+                h(
+                  'span',
+                  {
+                    class: 'badge',
+                    'data-state': d.state === 'dead' ? 'failed' : d.state === 'succeeded' ? 'succeeded' : 'queued',
+                  },
+                  stateLabel(d.state),
+                ),
+                d.state === 'pending' && d.next_attempt_at
+                  ? h('div', { class: 'muted' }, `next try ${when(d.next_attempt_at)}`)
+                  : null,
               ),
               h('td', null, plural(d.attempt_count, 'attempt')),
-              h('td', null, d.last_status !== null ? `HTTP ${d.last_status}` : '—', d.last_error ? h('div', { class: 'muted' }, d.last_error) : null),
+              h(
+                'td',
+                null,
+                d.last_status !== null ? `HTTP ${d.last_status}` : '—',
+                d.last_error ? h('div', { class: 'muted' }, d.last_error) : null,
+              ),
               h('td', null, when(d.created_at)),
               h('td', null, h('button', { type: 'button', onclick: () => void redeliver(d) }, 'Redeliver')),
             ),

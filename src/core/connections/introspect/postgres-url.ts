@@ -24,7 +24,11 @@ export interface PostgresTarget {
 }
 
 const SHAPE = 'postgres://user:password@host:port/database?sslmode=require';
-const bad = (why: string): never => fail('VALIDATION_FAILED', `The PostgreSQL URL ${why} (expected ${SHAPE}; the only query parameter accepted is sslmode: ${SSL_MODES.join(', ')}).`);
+const bad = (why: string): never =>
+  fail(
+    'VALIDATION_FAILED',
+    `The PostgreSQL URL ${why} (expected ${SHAPE}; the only query parameter accepted is sslmode: ${SSL_MODES.join(', ')}).`,
+  );
 
 function decoded(part: string, what: string): string {
   try {
@@ -48,14 +52,17 @@ function hostOf(hostname: string): string {
   const host = decoded(hostname, 'host');
   if (host.startsWith('/')) {
     // A unix socket directory: `%2Fvar%2Frun%2Fpostgresql`. Only a plain absolute path, checked like any place.
-    if (host.includes('\0') || posix.normalize(host) !== host || (host.length > 1 && host.endsWith('/'))) bad('has a socket directory that is not a plain absolute path');
+    if (host.includes('\0') || posix.normalize(host) !== host || (host.length > 1 && host.endsWith('/')))
+      bad('has a socket directory that is not a plain absolute path');
     return host;
   }
   const name = host.toLowerCase().replace(/\.$/, '');
   const labels = name.split('.');
-  if (name.length === 0 || name.length > 253 || !labels.every((l) => LABEL.test(l))) bad('has a host that is not one server name or address');
+  if (name.length === 0 || name.length > 253 || !labels.every((l) => LABEL.test(l)))
+    bad('has a host that is not one server name or address');
   // 127.1, 0x7f.0.0.1 and 2130706433 all reach 127.0.0.1 through the resolver: only the dotted-quad form is taken.
-  if (NUMERIC_LABEL.test(labels[labels.length - 1]!) && !isIPv4(name)) bad('has a numeric host that is not a dotted-quad IPv4 address');
+  if (NUMERIC_LABEL.test(labels[labels.length - 1]!) && !isIPv4(name))
+    bad('has a numeric host that is not a dotted-quad IPv4 address');
   return isIPv4(name) ? ipaddr.parse(name).toString() : name;
 }
 
@@ -74,7 +81,8 @@ export function parsePostgresUrl(raw: string): PostgresTarget | null {
   const modes = u.searchParams.getAll('sslmode');
   if (modes.length > 1) bad('has sslmode more than once');
   const sslmode = modes.length ? modes[0]! : null;
-  if (sslmode !== null && !(SSL_MODES as readonly string[]).includes(sslmode)) bad(`has an sslmode that is not accepted`);
+  if (sslmode !== null && !(SSL_MODES as readonly string[]).includes(sslmode))
+    bad(`has an sslmode that is not accepted`);
   if (u.hash) bad('has a #fragment');
   if (!u.hostname) bad('has no host');
   const host = hostOf(u.hostname);

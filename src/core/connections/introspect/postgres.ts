@@ -1,7 +1,14 @@
 import pg from 'pg';
 import { realPath, type SourcePlace } from '../source-policy.ts';
 import { displayPostgresTarget, parsePostgresUrl, type PostgresTarget, type SslMode } from './postgres-url.ts';
-import { asSourceError, SourceError, type SourceDb, type SourceDialect, type SourceTable, type SourceTarget } from './types.ts';
+import {
+  asSourceError,
+  SourceError,
+  type SourceDb,
+  type SourceDialect,
+  type SourceTable,
+  type SourceTarget,
+} from './types.ts';
 
 /**
  * Timeouts of a source connection: reading a catalog takes milliseconds, so a source that has not answered in
@@ -91,8 +98,13 @@ async function openPostgres(target: PostgresTarget, schema: string | null): Prom
       const still = await query('select 1 from pg_namespace where nspname = $1', [nsp]);
       if (still.rowCount === 0) throw new SourceError(`schema "${nsp}" no longer exists in the PostgreSQL database`);
       const r = await query<{
-        table_name: string; table_comment: string | null; name: string | null; data_type: string | null; not_null: boolean | null;
-        description: string | null; is_pk: boolean | null;
+        table_name: string;
+        table_comment: string | null;
+        name: string | null;
+        data_type: string | null;
+        not_null: boolean | null;
+        description: string | null;
+        is_pk: boolean | null;
       }>(
         `select c.relname as table_name, obj_description(c.oid, 'pg_class') as table_comment,
                 a.attname as name, format_type(a.atttypid, a.atttypmod) as data_type, a.attnotnull as not_null,

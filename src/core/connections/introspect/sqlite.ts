@@ -17,7 +17,10 @@ export const sqliteSource: SourceDialect = Object.freeze({
     if (!/^sqlite:/i.test(raw) && /^[A-Za-z][A-Za-z0-9+.-]+:/.test(raw)) return null;
     const path = raw.replace(/^sqlite:(\/\/)?/i, '');
     if (path === '' || path === ':memory:' || path.startsWith('file:')) {
-      fail('VALIDATION_FAILED', '`url` must name an SQLite database file (an in-memory database has no tables to read).');
+      fail(
+        'VALIDATION_FAILED',
+        '`url` must name an SQLite database file (an in-memory database has no tables to read).',
+      );
     }
     // The effective target is the file itself: symlinks resolved, so the directory check sees where it really is.
     const file = realPath(path);
@@ -26,17 +29,29 @@ export const sqliteSource: SourceDialect = Object.freeze({
 });
 
 async function openSqlite(path: string): Promise<SourceDb> {
-  const db = await asSourceError('cannot open the SQLite database', [], () => new SqliteDatabase(path, { readonly: true, fileMustExist: true }));
+  const db = await asSourceError(
+    'cannot open the SQLite database',
+    [],
+    () => new SqliteDatabase(path, { readonly: true, fileMustExist: true }),
+  );
   const read = <T>(what: string, fn: () => T) => asSourceError(what, [], fn);
   // Reading the catalog once now reports a file that is not a database here, not in the first table read.
-  await read('cannot read the SQLite database', () => db.prepare('select count(*) from sqlite_schema').get()).catch((e: unknown) => {
-    db.close();
-    throw e;
-  });
+  await read('cannot read the SQLite database', () => db.prepare('select count(*) from sqlite_schema').get()).catch(
+    (e: unknown) => {
+      db.close();
+      throw e;
+    },
+  );
   return {
     listTables: () =>
       read('cannot read the SQLite catalog', () =>
-        (db.prepare(`select name from sqlite_schema where type = 'table' and name not like 'sqlite\\_%' escape '\\' and sql not like 'CREATE VIRTUAL%' order by name`).all() as { name: string }[]).map((r) => r.name),
+        (
+          db
+            .prepare(
+              `select name from sqlite_schema where type = 'table' and name not like 'sqlite\\_%' escape '\\' and sql not like 'CREATE VIRTUAL%' order by name`,
+            )
+            .all() as { name: string }[]
+        ).map((r) => r.name),
       ),
     readTables: (names) =>
       read('cannot read the SQLite catalog', () => {
@@ -49,7 +64,14 @@ async function openSqlite(path: string): Promise<SourceDb> {
           out.set(name, {
             name,
             description: null,
-            columns: cols.map((c, i) => ({ name: c.name, data_type: c.type, not_null: c.nn === 1 || c.pk > 0, is_primary_key: c.pk > 0, ordinal: i + 1, description: null })),
+            columns: cols.map((c, i) => ({
+              name: c.name,
+              data_type: c.type,
+              not_null: c.nn === 1 || c.pk > 0,
+              is_primary_key: c.pk > 0,
+              ordinal: i + 1,
+              description: null,
+            })),
           });
         }
         return out;

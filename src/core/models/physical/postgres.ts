@@ -8,34 +8,56 @@ const literal = (text: string) => `'${text.replaceAll("'", "''")}'`;
 /** Logical → PostgreSQL, spelled as format_type() prints it so that reversing the created table gives it back. */
 function typeOf(t: LogicalType): string {
   switch (t.name) {
-    case 'STRING': return t.length === undefined ? 'character varying' : `character varying(${t.length})`;
-    case 'TEXT': return 'text';
-    case 'INT': return 'integer';
-    case 'BIGINT': return 'bigint';
-    case 'SMALLINT': return 'smallint';
-    case 'DECIMAL': return t.precision === undefined ? 'numeric' : `numeric(${t.precision},${t.scale ?? 0})`;
-    case 'FLOAT': return 'real';
-    case 'DOUBLE': return 'double precision';
-    case 'BOOLEAN': return 'boolean';
-    case 'DATE': return 'date';
-    case 'TIME': return 'time without time zone';
-    case 'TIMESTAMP': return 'timestamp without time zone';
-    case 'TIMESTAMPTZ': return 'timestamp with time zone';
-    case 'BINARY': return 'bytea';
-    case 'JSON': return 'jsonb';
-    case 'UUID': return 'uuid';
+    case 'STRING':
+      return t.length === undefined ? 'character varying' : `character varying(${t.length})`;
+    case 'TEXT':
+      return 'text';
+    case 'INT':
+      return 'integer';
+    case 'BIGINT':
+      return 'bigint';
+    case 'SMALLINT':
+      return 'smallint';
+    case 'DECIMAL':
+      return t.precision === undefined ? 'numeric' : `numeric(${t.precision},${t.scale ?? 0})`;
+    case 'FLOAT':
+      return 'real';
+    case 'DOUBLE':
+      return 'double precision';
+    case 'BOOLEAN':
+      return 'boolean';
+    case 'DATE':
+      return 'date';
+    case 'TIME':
+      return 'time without time zone';
+    case 'TIMESTAMP':
+      return 'timestamp without time zone';
+    case 'TIMESTAMPTZ':
+      return 'timestamp with time zone';
+    case 'BINARY':
+      return 'bytea';
+    case 'JSON':
+      return 'jsonb';
+    case 'UUID':
+      return 'uuid';
   }
 }
 
 /** format_type() spellings and their common short forms; anything else (arrays, enums, ranges…) has no logical type. */
 const REVERSE: readonly [RegExp, (m: RegExpExecArray) => LogicalType][] = [
-  [/^(?:character varying|varchar)(?:\((\d+)\))?$/, (m) => (m[1] ? { name: 'STRING', length: Number(m[1]) } : { name: 'STRING' })],
+  [
+    /^(?:character varying|varchar)(?:\((\d+)\))?$/,
+    (m) => (m[1] ? { name: 'STRING', length: Number(m[1]) } : { name: 'STRING' }),
+  ],
   [/^(?:character|char|bpchar)(?:\((\d+)\))?$/, (m) => ({ name: 'STRING', length: Number(m[1] ?? 1) })],
   [/^text$/, () => ({ name: 'TEXT' })],
   [/^(?:integer|int|int4)$/, () => ({ name: 'INT' })],
   [/^(?:bigint|int8)$/, () => ({ name: 'BIGINT' })],
   [/^(?:smallint|int2)$/, () => ({ name: 'SMALLINT' })],
-  [/^(?:numeric|decimal)(?:\((\d+)(?:,\s*(\d+))?\))?$/, (m) => (m[1] ? { name: 'DECIMAL', precision: Number(m[1]), scale: Number(m[2] ?? 0) } : { name: 'DECIMAL' })],
+  [
+    /^(?:numeric|decimal)(?:\((\d+)(?:,\s*(\d+))?\))?$/,
+    (m) => (m[1] ? { name: 'DECIMAL', precision: Number(m[1]), scale: Number(m[2] ?? 0) } : { name: 'DECIMAL' }),
+  ],
   [/^(?:real|float4)$/, () => ({ name: 'FLOAT' })],
   [/^(?:double precision|float8)$/, () => ({ name: 'DOUBLE' })],
   [/^(?:boolean|bool)$/, () => ({ name: 'BOOLEAN' })],
@@ -69,7 +91,8 @@ export const postgresPhysical: PhysicalDialect = Object.freeze({
     const out = [`CREATE TABLE ${quote(t.tb_name)} (\n${cols.join(',\n')}\n)`];
     if (t.description) out.push(`COMMENT ON TABLE ${quote(t.tb_name)} IS ${literal(t.description)}`);
     for (const c of t.columns) {
-      if (c.description) out.push(`COMMENT ON COLUMN ${quote(t.tb_name)}.${quote(c.name_en)} IS ${literal(c.description)}`);
+      if (c.description)
+        out.push(`COMMENT ON COLUMN ${quote(t.tb_name)}.${quote(c.name_en)} IS ${literal(c.description)}`);
     }
     return out;
   },

@@ -8,7 +8,12 @@ import type { WebhookDeliveryRow } from '../../../db/schema.ts';
  * attempt. PostgreSQL takes the rows FOR UPDATE SKIP LOCKED, so delivery loops in several processes never wait on
  * or take the same delivery; SQLite has one writer, so the sub-select is already exclusive.
  */
-export async function claimDeliveries(ctx: Ctx, owner: string, leaseMs: number, limit: number): Promise<WebhookDeliveryRow[]> {
+export async function claimDeliveries(
+  ctx: Ctx,
+  owner: string,
+  leaseMs: number,
+  limit: number,
+): Promise<WebhookDeliveryRow[]> {
   const now = ctx.now();
   const lock = ctx.caps.skipLocked ? sql`for update of d skip locked` : sql``;
   const res = await sql<WebhookDeliveryRow>`

@@ -5,11 +5,21 @@ import type { Ctx } from '../../../core/context.ts';
  * events no delivery refers to any more. Pending ones are kept whatever their age: they still have to go.
  */
 export async function pruneDeliveries(ctx: Ctx, before: number): Promise<number> {
-  const res = await ctx.db.deleteFrom('webhook_delivery').where('state', 'in', ['succeeded', 'dead']).where('updated_at', '<', before).executeTakeFirst();
+  const res = await ctx.db
+    .deleteFrom('webhook_delivery')
+    .where('state', 'in', ['succeeded', 'dead'])
+    .where('updated_at', '<', before)
+    .executeTakeFirst();
   await ctx.db
     .deleteFrom('webhook_event')
     .where('occurred_at', '<', before)
-    .where((eb) => eb.not(eb.exists(eb.selectFrom('webhook_delivery').select('id').whereRef('webhook_delivery.event_id', '=', 'webhook_event.id'))))
+    .where((eb) =>
+      eb.not(
+        eb.exists(
+          eb.selectFrom('webhook_delivery').select('id').whereRef('webhook_delivery.event_id', '=', 'webhook_event.id'),
+        ),
+      ),
+    )
     .execute();
   return Number(res.numDeletedRows);
 }

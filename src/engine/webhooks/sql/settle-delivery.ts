@@ -15,7 +15,14 @@ export interface AttemptResult {
  * means the lease lapsed and another sender took the delivery over, so this attempt is not recorded (the
  * receiver may see the event twice, which its event-id dedupe absorbs).
  */
-export async function settleDelivery(ctx: Ctx, d: WebhookDeliveryRow, owner: string, r: AttemptResult, maxAttempts: number, retryAt: number): Promise<boolean> {
+export async function settleDelivery(
+  ctx: Ctx,
+  d: WebhookDeliveryRow,
+  owner: string,
+  r: AttemptResult,
+  maxAttempts: number,
+  retryAt: number,
+): Promise<boolean> {
   return withTx(ctx, async (tx) => {
     const now = tx.now();
     const ok = r.status !== null && r.status >= 200 && r.status < 300;
