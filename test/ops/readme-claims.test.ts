@@ -239,7 +239,7 @@ describeEachDialect('README claims', (dialect) => {
 
   it(
     'batchgate worker refuses SQLite; a backup migrated by a newer batchgate is refused at restore',
-    { skip: dialect === 'postgres' ? 'both are about SQLite files' : false, timeout: 60_000 },
+    { skip: dialect === 'postgres' ? 'both are about SQLite files' : false, timeout: 180_000 },
     async () => {
       const dir = tempDir('bg-claims-');
       const live = join(dir, 'live.db');

@@ -646,7 +646,8 @@ describeEachDialect('webhooks', (dialect) => {
       assert.equal(again.status, 202);
       const both = await settled(w, hookId, 2);
       const redelivered = both.find((d) => d.id === again.body.id);
-      assert.deepEqual([redelivered.state, redelivered.attempts[0].status_code], ['succeeded', 204]);
+      // Its last attempt is the 204 (an earlier one may meet the 300 ms limit on a loaded machine, and is retried).
+      assert.deepEqual([redelivered.state, redelivered.attempts.at(-1).status_code], ['succeeded', 204]);
       assert.deepEqual([...slow.eventIds()], [dead.event_id]);
     } finally {
       await short.close();
