@@ -94,7 +94,7 @@ function presentDelivery(d: Delivery) {
 const HookParams = Type.Object({ ws: Key, id: Id });
 const DeliveryParams = Type.Object({ ws: Key, id: Id, delivery_id: Id });
 
-/** Workspace webhooks (README: Webhooks): workspace admins only, since a URL may embed a receiver's credentials. */
+/** Workspace webhooks (docs/api.md: Webhooks): workspace admins only, since a URL may embed a receiver's credentials. */
 export function webhookRoutes(app: App, { ctx, engine }: RouteDeps): void {
   const admin = async (req: FastifyRequest, ws: string) => accessOf(ctx, req, ws, 'manage');
 
