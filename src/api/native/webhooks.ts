@@ -21,7 +21,7 @@ const DeliveryState = Type.Union(['pending', 'sending', 'succeeded', 'dead'].map
 const Url = Type.String({
   minLength: 1,
   maxLength: 2000,
-  description: 'An http(s) URL of an allowed, public host (README: Webhooks, where deliveries go).',
+  description: 'An http(s) URL of an allowed, public host (docs/api.md: Webhooks, where deliveries go).',
 });
 const Events = Type.Array(EventType, {
   minItems: 1,
