@@ -1,5 +1,5 @@
 /**
- * Fair scheduling (issue 11), one dialect per process: `node --import tsx bench/fairness.ts '{"dialect":"sqlite"}'`
+ * Fair scheduling, one dialect per process: `node --import tsx bench/fairness.ts '{"dialect":"sqlite"}'`
  * (npm run bench runs it unless --no-fairness). Prints a human summary on stderr, then one JSON line.
  *
  * 1. Latency of a 100-item batch (submit → finished) on an idle engine, then submitted while a 1,000,000-item

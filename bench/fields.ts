@@ -1,5 +1,5 @@
 /**
- * Field writes and field searches (issue 17), one dialect per process:
+ * Field writes and field searches, one dialect per process:
  *   node --import tsx bench/fields.ts '{"dialect":"sqlite","items":20000}'   (add "pgUrl" for postgres)
  * `npm run bench` runs it unless --no-fields. Prints a human summary on stderr, then one JSON line.
  *

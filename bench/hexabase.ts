@@ -1,5 +1,5 @@
 /**
- * Hexabase ExecuteBulkAction on 300 items through real HTTP on SQLite (issue 6), against a raw floor for the
+ * Hexabase ExecuteBulkAction on 300 items through real HTTP on SQLite, against a raw floor for the
  * same 300 writes. The service runs as `npm start` does (API + embedded worker) and listens on a port; a
  * client loop sends the bulk action with `fetch`, alternating close (open → done) and reopen (done → open) on
  * the same 300 items, so every call changes all 300. The floor is hand-written better-sqlite3 statements in

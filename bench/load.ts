@@ -1,5 +1,5 @@
 /**
- * `npm run bench:load` (issue 9, Load): the service as deployed (`batchgate serve`, API + embedded worker) under a
+ * `npm run bench:load`: the service as deployed (`batchgate serve`, API + embedded worker) under a
  * mixed workload over loopback, on SQLite and on PostgreSQL, and `GET batch status` against a bare Fastify route
  * measured in the same run.
  *

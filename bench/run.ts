@@ -13,7 +13,7 @@
  *
  * Each case runs in its own process (bench/case.ts) so its peak RSS is its own. The engine runs one chunk loop,
  * like the floor's one connection, so the ratio compares like with like; `procs` runs 1 and then 2 worker
- * processes of one loop each (`--concurrency N` for more loops per process). Targets (issue 3): engine ≥ 0.7
+ * processes of one loop each (`--concurrency N` for more loops per process). Targets: engine ≥ 0.7
  * × floor on SQLite, ≥ 0.6 × on PostgreSQL; at 1M, peak RSS ≤ 300 MB and per-item cost within 1.3 × of 10k.
  */
 import { execFileSync } from 'node:child_process';
@@ -93,7 +93,7 @@ if (!flag('--no-million')) {
   summary.push(`sqlite 1M: peak RSS ${big.maxRssMb} MB (target ≤ 300) ${big.maxRssMb <= 300 ? 'OK' : 'ABOVE TARGET'}`);
 }
 if (!flag('--no-hexabase')) {
-  // Issue 6: ExecuteBulkAction on 300 items over HTTP vs a raw floor of the same writes (bench/hexabase.ts).
+  // ExecuteBulkAction on 300 items over HTTP vs a raw floor of the same writes (bench/hexabase.ts).
   const out = execFileSync(process.execPath, ['--import', 'tsx', new URL('./hexabase.ts', import.meta.url).pathname], {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -106,7 +106,7 @@ if (!flag('--no-hexabase')) {
   );
 }
 if (!flag('--no-fairness')) {
-  // Issue 11: the latency of a 100-item batch submitted while a 1M-item batch runs, next to an idle engine's.
+  // The latency of a 100-item batch submitted while a 1M-item batch runs, next to an idle engine's.
   for (const d of dialects) {
     const out = execFileSync(
       process.execPath,
@@ -132,7 +132,7 @@ if (!flag('--no-fairness')) {
   }
 }
 if (!flag('--no-fields')) {
-  // Issue 17: typed index rows cost the writes; field searches and datastore creation are what they buy.
+  // Typed index rows cost the writes; field searches and datastore creation are what they buy.
   for (const d of dialects) {
     const out = execFileSync(
       process.execPath,
@@ -165,7 +165,7 @@ if (!flag('--no-fields')) {
   }
 }
 if (!flag('--no-stall')) {
-  // Issue 17: another tenant's GET item p99 beside 10 worst-case searches, against the same route alone.
+  // Another tenant's GET item p99 beside 10 worst-case searches, against the same route alone.
   for (const d of dialects) {
     const out = execFileSync(
       process.execPath,

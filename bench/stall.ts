@@ -1,5 +1,5 @@
 /**
- * No request stalls the service (issue 17), one dialect per process:
+ * No request stalls the service, one dialect per process:
  * `node --import tsx bench/stall.ts '{"dialect":"sqlite"}'` (npm run bench runs it unless --no-stall).
  * Prints a human summary on stderr, then one JSON line.
  *

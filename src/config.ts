@@ -8,7 +8,7 @@ import { MIN_TOKEN_LENGTH } from './core/token-secret.ts';
 import { DEFAULT_SQLITE_PATH } from './db/open-db.ts';
 import { DEFAULT_QUERY_TIMEOUT_MS } from './db/query-limits.ts';
 
-/** Everything the service reads from the environment, read once at start (README: Configuration). */
+/** Everything the service reads from the environment, read once at start (docs/operations.md: Configuration). */
 export interface Config {
   port: number;
   host: string;

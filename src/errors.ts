@@ -3,7 +3,7 @@
  * default message; the compatibility dialects map these codes to their own (DataArts DS.60xx, Hexabase
  * error_code), never invent their own business errors. Per-item batch outcomes use the same codes.
  *
- * The catalog is frozen and test/errors.test.ts checks that README.md lists every code and no stale one.
+ * The catalog is frozen and test/api/contract.test.ts checks that docs/api.md lists every code and no stale one.
  */
 export interface ErrorDef {
   readonly code: string;

@@ -5,7 +5,7 @@ import type { Db } from './db/open-db.ts';
 import { BATCH_STATES } from './engine/batch-states.ts';
 
 /**
- * The service's Prometheus metrics (README: Operations). One Registry per service, handed to the engine and the
+ * The service's Prometheus metrics (docs/operations.md: Metrics). One Registry per service, handed to the engine and the
  * app through Ctx, never prom-client's global one: two services in one process (the tests) each count their own.
  */
 export interface Metrics {
@@ -20,7 +20,7 @@ export interface Metrics {
   readonly httpSeconds: CellHistogram<'method' | 'route' | 'status_code'>;
 }
 
-/** Slices take ~15 ms unthrottled (README: Durability); the buckets resolve that and still show a stalled 10 s one. */
+/** Slices take ~15 ms unthrottled (docs/api.md: Batch lifecycle); the buckets resolve that and still show a stalled 10 s one. */
 const SLICE_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 /** Reads answer in about a millisecond; a batch submit of 100,000 ids or an inline Hexabase run takes seconds. */
 const HTTP_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];

@@ -8,7 +8,7 @@ import { ok } from '../../src/cli/request.ts';
 import { TERMINAL } from '../../src/engine/batch-states.ts';
 
 export const DATASTORE = 'load';
-/** The seed's `_check` limit (README: Batch approval open API). */
+/** The seed's `_check` limit (docs/batch-approvals.md). */
 export const CHECK_IDS = 200;
 const FINISHED_BATCHES = 20;
 const IMPORT_CHUNK = 5000;

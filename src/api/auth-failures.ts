@@ -50,7 +50,7 @@ export function clientKey(ip: string): string {
     .join(':')}::/64`;
 }
 
-/** The settings as buildApp and the worker's metrics app take them (README: Configuration). */
+/** The settings as buildApp and the worker's metrics app take them (docs/operations.md: Configuration). */
 export interface AuthFailureSettings {
   authFailureLimit?: number;
   authFailureWindowSeconds?: number;

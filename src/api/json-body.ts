@@ -12,7 +12,7 @@ const UNSTORABLE = /[\0\p{Cs}]/u;
  * Parses a JSON request body with the guards JSON.parse lacks:
  * - bytes that are not UTF-8 are refused (INVALID_JSON) instead of decoding to U+FFFD, which would store
  *   something other than what was sent;
- * - integer literals outside the safe range become strings, so 19-digit ids sent as numbers (seed 000's Long)
+ * - integer literals outside the safe range become strings, so 19-digit ids sent as numbers (DataArts' Long ids)
  *   keep every digit; a schema then accepts them where it accepts id strings and refuses them elsewhere.
  *   Fractions and exponents are left alone, whatever their length;
  * - nesting deeper than MAX_JSON_DEPTH is refused, so validators that recurse never meet a hostile depth;

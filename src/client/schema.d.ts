@@ -7735,7 +7735,7 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
-                        /** @description An http(s) URL of an allowed, public host (README: Webhooks, where deliveries go). */
+                        /** @description An http(s) URL of an allowed, public host (docs/api.md: Webhooks, where deliveries go). */
                         url: string;
                         /** @description Subscribed event types; all when omitted. */
                         events?: ("batch.created" | "batch.started" | "batch.paused" | "batch.finished" | "batch.failed" | "ticket.assigned" | "ticket.decided")[];
@@ -8090,7 +8090,7 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
-                        /** @description An http(s) URL of an allowed, public host (README: Webhooks, where deliveries go). */
+                        /** @description An http(s) URL of an allowed, public host (docs/api.md: Webhooks, where deliveries go). */
                         url?: string;
                         /** @description Subscribed event types; all when omitted. */
                         events?: ("batch.created" | "batch.started" | "batch.paused" | "batch.finished" | "batch.failed" | "ticket.assigned" | "ticket.decided")[];

@@ -23,10 +23,9 @@ export interface Access {
 }
 
 /**
- * Every request authenticates and most then resolve a workspace: two queries before any work. Under
- * `npm run bench:load` they were two thirds of GET batch status on SQLite (server CPU per request: 54 µs without
- * them, 137 µs with the token lookup, 197 µs with both, before getBatch) and two of its three round trips on
- * PostgreSQL. So both answers are kept for a moment, per database:
+ * Every request authenticates and most then resolve a workspace: two queries before any work, which were two
+ * thirds of GET batch status on SQLite and two of its three round trips on PostgreSQL (docs/performance.md). So
+ * both answers are kept for a moment, per database:
  * - a token's principal, by the token, with the token's expiry: a revocation clears this in its own process, so it
  *   takes effect there at once, and other API processes refuse the token once their entry ends (AUTH_CACHE_MS);
  *   the expiry is compared with the clock on every request, cached or not, so a token is never taken past it;

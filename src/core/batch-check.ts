@@ -7,7 +7,7 @@ import type { Actor, OperationOptions } from './operations/types.ts';
 import { isRole, type Role } from './roles.ts';
 
 /**
- * The batch approval open API (seed 002): which of a user's tasks (tickets) may be approved in a batch, and on
+ * The batch approval open API (docs/batch-approvals.md): which of a user's tasks (tickets) may be approved in a batch, and on
  * whose authority. No workspace is named: a call covers the tickets of every workspace in the user's scope.
  *
  * Scope: `user_id` is the caller, or a user the caller may act for. A caller acts for another user only where the

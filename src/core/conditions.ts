@@ -1,5 +1,5 @@
 /**
- * The Hexabase search-condition language (reference/hexabase.md A1) compiled to one SQL predicate on the item
+ * The Hexabase search-condition language (the Hexabase API documentation (apidoc.hexabase.com)) compiled to one SQL predicate on the item
  * table, for both dialects. Nothing is filtered in memory: search, bulk targets and counts all run this SQL.
  * Exact text and select values, number ranges and lists, and date ranges are looked up in the typed index tables
  * (src/db/item-index.ts); substrings, users and blanks read the item's own JSON within the datastore.

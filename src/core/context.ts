@@ -17,7 +17,7 @@ export interface Ctx {
   readonly ids: IdGenerator;
   readonly log: Logger;
   now(): number;
-  /** Service settings from the environment that change behaviour (README: Configuration). */
+  /** Service settings from the environment that change behaviour (docs/operations.md: Configuration). */
   readonly settings: Settings;
   /** Datastore definitions are immutable once created, so they are cached per process. */
   readonly cache: Map<string, unknown>;

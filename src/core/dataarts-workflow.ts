@@ -1,6 +1,6 @@
 import type { DatastoreInput } from './datastores.ts';
 
-/** DataArts Architecture BizTypeEnum: all 40 values (reference/dataarts.md §5.1). */
+/** DataArts Architecture BizTypeEnum: all 40 values (the DataArts Studio API reference). */
 export const BIZ_TYPES = Object.freeze([
   'AGGREGATION_LOGIC_TABLE',
   'ATOMIC_INDEX',
@@ -55,7 +55,7 @@ export const DATAARTS_STATUSES = Object.freeze([
 ] as const);
 
 /**
- * The DataArts lifecycle as an ordinary workflow (reference/dataarts.md §6):
+ * The DataArts lifecycle as an ordinary workflow (the DataArts Studio API reference):
  *
  *   DRAFT | REJECT | OFFLINE --publish--> PUBLISH_DEVELOPING --resolve--> PUBLISHED
  *                                         PUBLISH_DEVELOPING --reject---> REJECT
@@ -63,7 +63,7 @@ export const DATAARTS_STATUSES = Object.freeze([
  *                          OFFLINE_DEVELOPING --reject---> PUBLISHED (back where it was)
  *   withdraw restores the status the item had before the submit; fast_approval skips the pending step.
  *   Both actions allow self-approval: fast_approval is the submitter approving their own change, and the document's
- *   clients resolve the tickets they submitted with their own credentials (reference/dataarts.md §6).
+ *   clients resolve the tickets they submitted with their own credentials (the DataArts Studio API reference).
  *   PUBLISHED is released: an edit there is a pending draft (下展), and `publish` from PUBLISHED applies it
  *   (a draft makes its released status a valid `from`); rejecting that re-publish leaves the entity PUBLISHED.
  *

@@ -1,5 +1,5 @@
 /**
- * What the Hexabase v0 items API (reference/hexabase.md Part A, seed 004) needs beyond the shared core: its
+ * What the Hexabase v0 items API (the Hexabase API documentation (apidoc.hexabase.com)) needs beyond the shared core: its
  * field-value and condition dialect, ExecuteBulkAction's max_items / continue_proc rules on top of an inline
  * batch, the datastore API group's id-only addressing, and item histories. Rendering is src/api/hexabase.
  */

@@ -38,7 +38,7 @@ export interface HistoryEntry {
   rev_no: number | null;
   /** On a revert's entries: the batch whose change was undone. */
   reverts_batch_id: string | null;
-  /** When `user_id` acted in another user's name (seed 002's user_id): that user. */
+  /** When `user_id` acted in another user's name (the batch approval open API's user_id): that user. */
   on_behalf_of: string | null;
 }
 

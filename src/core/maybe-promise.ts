@@ -2,7 +2,7 @@
  * A value now, or a promise of it when it has to be read. The lookups every request makes (the token's principal,
  * the caller's standing in a workspace, a cached batch status) answer a value on a cache hit, so a hit costs no
  * promise and no microtask. Under `npm run bench:load`, the async functions a hit went through were 12% of GET
- * batch status's CPU (README "Performance"). Callers that do not care simply `await` either.
+ * batch status's CPU (docs/performance.md). Callers that do not care simply `await` either.
  */
 export type MaybePromise<T> = T | Promise<T>;
 

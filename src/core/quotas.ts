@@ -1,5 +1,5 @@
 /**
- * Quotas on what one tenant may create (ctx.settings.quotas, README: Configuration): every datastore costs the
+ * Quotas on what one tenant may create (ctx.settings.quotas, docs/operations.md: Configuration): every datastore costs the
  * service definitions to cache and rows to index, every workspace is a new tenant of one account. Each check runs
  * in the transaction that creates the object, after locking the row it counts under (PostgreSQL; SQLite has one
  * writer), so concurrent creations cannot both take the last place.

@@ -43,7 +43,7 @@ export interface Ticket {
   decision_comment: string | null;
   /** Who decided (approved, rejected, withdrew): the user who really did it. */
   decided_by: string | null;
-  /** When `decided_by` decided in another user's name (seed 002's user_id): that user. */
+  /** When `decided_by` decided in another user's name (the batch approval open API's user_id): that user. */
   on_behalf_of: string | null;
   decided_at: number | null;
   created_at: number;

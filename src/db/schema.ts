@@ -1,6 +1,6 @@
 /**
  * Row types: the database shape, kept apart from domain objects (src/core) and API schemas (src/api).
- * Portable column choices (reference/stack.md §2.8): ids are 19-digit text, times are epoch-ms bigints,
+ * Portable column choices: ids are 19-digit text, times are epoch-ms bigints,
  * booleans are 0/1 integers, JSON is text on SQLite and jsonb on PostgreSQL (parsed at the repository edge).
  */
 import type { Generated } from 'kysely';
@@ -115,7 +115,7 @@ export interface HistoryRow {
   undo: unknown;
   /** On a revert's rows: the batch whose change this undid (0008). */
   reverts_batch_id: string | null;
-  /** When `user_id` acted in another user's name (seed 002's user_id): that user (0011). */
+  /** When `user_id` acted in another user's name (the batch approval open API's user_id): that user (0011). */
   on_behalf_of: string | null;
 }
 
@@ -141,7 +141,7 @@ export interface TicketRow {
   decided_at: number | null;
   created_at: number;
   updated_at: number;
-  /** When `decided_by` decided in another user's name (seed 002's user_id): that user (0011). */
+  /** When `decided_by` decided in another user's name (the batch approval open API's user_id): that user (0011). */
   on_behalf_of: string | null;
 }
 

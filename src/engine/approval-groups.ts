@@ -9,7 +9,7 @@ import type { Notifier } from './notifier.ts';
 import { submitBatch } from './submit.ts';
 
 /**
- * Batch approvals (seed 002's `_submit` and its progress) as engine batch groups. One `_submit` is one group,
+ * Batch approvals (the open API's `_submit` and its progress, docs/batch-approvals.md) as engine batch groups. One `_submit` is one group,
  * its id the `batch_number`: an `approve` batch per workspace the visible tasks belong to, each run by the
  * workers as the user (so the engine's per-item checks are the very ones `_check` ran). Task ids the user cannot
  * see (missing, or in a workspace outside the scope) are targets of the group's first batch, whose workspace has

@@ -26,7 +26,7 @@ export interface BatchParams {
   notify?: boolean;
   /** A `revert` batch: the batch whose changes it undoes. */
   reverts_batch_id?: string | null;
-  /** An admin who submitted the batch in `submitted_by`'s name (seed 002's user_id): recorded as the real author. */
+  /** An admin who submitted the batch in `submitted_by`'s name (the batch approval open API's user_id): recorded as the real author. */
   acting_by?: string | null;
 }
 

@@ -33,7 +33,7 @@ export type Target =
       revisions?: Record<string, number>;
     }
   | {
-      /** A `revert` batch's targets: every item this batch of the workspace changed (src/engine/revert.ts). */
+      /** A `revert` batch's targets: every item this batch of the workspace changed (freezeRevertTargets below). */
       revert_of: string;
     };
 

@@ -1,6 +1,6 @@
 /**
  * The condition builder's model: what can be searched in a datastore, the operators that fit each kind of value,
- * and the one search-language condition (README: Concepts → Conditions) a row of the builder stands for.
+ * and the one search-language condition (docs/api.md: Concepts → Conditions) a row of the builder stands for.
  * No DOM here, so the mapping is easy to read against the API.
  */
 import type { Condition, Datastore } from './types.ts';

@@ -1,6 +1,6 @@
 import type { paths } from '../client/schema.d.ts';
 
-/** The native API's shapes, as far as the UI reads them (README: API). */
+/** The native API's shapes, as far as the UI reads them (docs/api.md). */
 export interface Me {
   id: string;
   name: string;
@@ -37,7 +37,7 @@ export interface Item {
   created_at: string;
   updated_at: string;
 }
-/** One leaf of the search language (README: Concepts → Conditions), as the API takes it. */
+/** One leaf of the search language (docs/api.md: Concepts → Conditions), as the API takes it. */
 export interface Condition {
   id: string;
   search_value: (string | number | null)[];

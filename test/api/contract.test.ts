@@ -5,15 +5,15 @@ import { Errors } from '../../src/errors.ts';
 import { describeEachDialect } from '../helpers/db.ts';
 import { startTestService, type TestService } from '../helpers/service.ts';
 
-const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+const readme = readFileSync(new URL('../../docs/api.md', import.meta.url), 'utf8');
 
-it('the error catalog is consistent and README lists every code with its status, and no stale one', () => {
+it('the error catalog is consistent and docs/api.md lists every code with its status, and no stale one', () => {
   for (const [key, def] of Object.entries(Errors)) {
     assert.equal(def.code, key);
     assert.ok(def.status >= 400 && def.status < 600, key);
     assert.ok(Object.isFrozen(def), key);
     const row = new RegExp(`^\\| \`${key}\` \\| ${def.status} \\|`, 'm');
-    assert.match(readme, row, `README lists ${key} with status ${def.status}`);
+    assert.match(readme, row, `docs/api.md lists ${key} with status ${def.status}`);
   }
   const start = readme.indexOf('### Errors');
   const section = readme.slice(start, readme.indexOf('\n### ', start + 1));
@@ -21,7 +21,7 @@ it('the error catalog is consistent and README lists every code with its status,
   assert.deepEqual(
     listed.filter((c) => !(c! in Errors)),
     [],
-    'README lists no code the catalog lacks',
+    'docs/api.md lists no code the catalog lacks',
   );
 });
 

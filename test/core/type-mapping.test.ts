@@ -5,9 +5,9 @@ import { formatLogicalType, LOGICAL_TYPES, parseLogicalType } from '../../src/co
 import { PHYSICAL_DIALECTS } from '../../src/core/models/physical/index.ts';
 
 const { POSTGRESQL: pgType, SQLITE: liteType } = PHYSICAL_DIALECTS;
-const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+const readme = readFileSync(new URL('../../docs/dataarts.md', import.meta.url), 'utf8');
 
-/** The README "Type mapping" table as [logical, postgres, sqlite] rows, with n, p and s made concrete. */
+/** The "Type mapping" table of docs/dataarts.md as [logical, postgres, sqlite] rows, with n, p and s made concrete. */
 function readmeRows(): [string, string, string][] {
   const from = readme.indexOf('| logical | PostgreSQL | SQLite |');
   const table = readme.slice(from, readme.indexOf('\n\n', from));
@@ -22,7 +22,7 @@ function readmeRows(): [string, string, string][] {
   );
 }
 
-it('README documents the mapping the code applies, for every logical type', () => {
+it('docs/dataarts.md documents the mapping the code applies, for every logical type', () => {
   const rows = readmeRows();
   assert.deepEqual(
     [...new Set(rows.map(([l]) => parseLogicalType(l)!.name))].sort(),
@@ -34,7 +34,7 @@ it('README documents the mapping the code applies, for every logical type', () =
     assert.equal(formatLogicalType(t), logical);
     assert.equal(pgType.typeOf(t), postgres, logical);
     assert.equal(liteType.typeOf(t), sqlite, logical);
-    // PostgreSQL's spelling reverses to the same logical type; SQLite's to what README's next paragraph says.
+    // PostgreSQL's spelling reverses to the same logical type; SQLite's to what the table's next paragraph says.
     assert.equal(formatLogicalType(pgType.logicalOf(postgres)!), logical, postgres);
   }
 });

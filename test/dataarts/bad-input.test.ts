@@ -17,11 +17,11 @@ it('every catalog code has one DS.60xx code (or the API gateway throttling code)
     assert.ok([400, 401, 403, 404, 429, 500, 503].includes(dsErrorOf(code).status), code);
   for (const ds of Object.keys(DS_ERRORS)) assert.match(ds, /^(DS\.60\d\d|APIG\.0308)$/);
   assert.deepEqual(dsErrorOf('TOO_MANY_AUTH_FAILURES'), { code: 'APIG.0308', status: 429 });
-  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+  const readme = readFileSync(new URL('../../docs/dataarts.md', import.meta.url), 'utf8');
   for (const [ds, d] of Object.entries(DS_ERRORS)) {
     const row = readme.split('\n').find((l) => l.startsWith(`| \`${ds}\` | ${d.status} |`));
-    assert.ok(row, `README lists ${ds} with status ${d.status}`);
-    for (const c of d.codes) assert.ok(row.includes(`\`${c}\``), `README lists ${c} under ${ds}`);
+    assert.ok(row, `docs/dataarts.md lists ${ds} with status ${d.status}`);
+    for (const c of d.codes) assert.ok(row.includes(`\`${c}\``), `docs/dataarts.md lists ${c} under ${ds}`);
   }
 });
 

@@ -6,7 +6,7 @@ import { dataartsClient, dataartsWorld, insertEntities, snapshot, statusesOf, ty
 
 const PID = 'p-drafts';
 
-/** PublishVersionVO keys (reference/dataarts.md §3.10, the SDK's attribute order). */
+/** PublishVersionVO keys (the DataArts Studio API reference, in the SDK's attribute order). */
 const VERSION_VO_KEYS = [
   'id',
   'version_name',

@@ -4,10 +4,10 @@ import { describeEachDialect } from '../helpers/db.ts';
 import { startTestService, type TestService } from '../helpers/service.ts';
 import { assertSameShape, dataartsClient, insertEntities, statusesOf, type DataartsClient } from './helpers.ts';
 
-/** The seeds' and the reference's example requests, replayed as the bytes documented. */
+/** The DataArts API reference's example requests, replayed as the bytes documented. */
 const PID = '0833a5737480d53b2f25c010dc1a7b88';
 
-// seeds/001: batch offline of two TABLE_MODELs (its example response, verbatim).
+// The DataArts API reference's example 001: batch offline of two TABLE_MODELs (its example response, verbatim).
 const SEED_001_REQUEST = `{
 "biz_infos" : [ {
 "biz_id" : "1229920251379118081",
@@ -81,7 +81,7 @@ const SEED_001_RESPONSE = {
   },
 };
 
-// seeds/000: batch offline of two CODE_TABLEs, ids as strings.
+// The DataArts API reference's example 000: batch offline of two CODE_TABLEs, ids as strings.
 const SEED_000_REQUEST = `{
   "approver_user_id" : "7b71e498e75d44048c9a22dd3c54f978",
   "approver_user_name" : "ei_dlg",
@@ -183,7 +183,7 @@ describeEachDialect('DataArts: seed and reference examples', (dialect) => {
     }
   }
 
-  it('seed 001: batch offline of published TABLE_MODELs answers the documented BatchOperationVO', async () => {
+  it('example 001: batch offline of published TABLE_MODELs answers the documented BatchOperationVO', async () => {
     const ids = ['1229920251379118081', '1222853173564289024'];
     await insertEntities(
       s,
@@ -211,7 +211,7 @@ describeEachDialect('DataArts: seed and reference examples', (dialect) => {
     assert.equal(batch.state, 'succeeded');
   });
 
-  it('seed 000: batch offline with ids as strings, and again with the older Long form (numbers above 2^53)', async () => {
+  it('example 000: batch offline with ids as strings, and again with the older Long form (numbers above 2^53)', async () => {
     const ids = ['885123875376193536', '885123958788317184'];
     await insertEntities(
       s,
@@ -251,7 +251,7 @@ describeEachDialect('DataArts: seed and reference examples', (dialect) => {
 
   it('reference §3.1: batch publish of DRAFT entities (children in input order)', async () => {
     const ids = ['1222853173564289024', '1229920251379118081'];
-    // These are the TABLE_MODELs seed 001 took offline: OFFLINE may be published again.
+    // These are the TABLE_MODELs example 001 took offline: OFFLINE may be published again.
     const r = await da.post(`/v2/${PID}/design/approvals/batch-publish`, {
       biz_infos: ids.map((biz_id) => ({ biz_id, biz_type: 'TABLE_MODEL' })),
       approver_user_id: approverId,
@@ -273,7 +273,7 @@ describeEachDialect('DataArts: seed and reference examples', (dialect) => {
     assert.equal(meta.operation_type, 'PUBLISH');
   });
 
-  it('seed 003: operation-results reads a batch back by its group id; an unknown model operation is 404', async () => {
+  it('example 003: operation-results reads a batch back by its group id; an unknown model operation is 404', async () => {
     const ids = ['1222853173564289024'];
     const off = await da.post(`/v2/${PID}/design/approvals/batch-offline`, {
       biz_infos: ids.map((biz_id) => ({ biz_id, biz_type: 'TABLE_MODEL' })),

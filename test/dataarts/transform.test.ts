@@ -15,7 +15,7 @@ const PID = 'p-transform';
 const N = 50;
 const pad = (i: number) => String(i).padStart(3, '0');
 
-/** Every logical type once, with the physical type each database gets (README "Type mapping"). */
+/** Every logical type once, with the physical type each database gets (docs/dataarts.md, Type mapping). */
 const TYPES: [logical: string, postgres: string, sqlite: string][] = [
   ['STRING(40)', 'character varying(40)', 'VARCHAR(40)'],
   ['STRING', 'character varying', 'VARCHAR'],

@@ -1,6 +1,6 @@
 /**
  * Which dialect answers a URL, and whether an error body is in that dialect's envelope with a catalog code whose
- * status is the one answered (README: Errors, and each dialect's mapping table).
+ * status is the one answered (docs/api.md: Errors, and each dialect's mapping table).
  */
 import { DS_ERRORS } from '../../src/api/dataarts/ds-errors.ts';
 import { Errors } from '../../src/errors.ts';

@@ -1,6 +1,6 @@
 /**
  * A real HTTP webhook receiver on 127.0.0.1 (node:http) for the webhook tests: records every request and answers
- * as the test says (a status, a body, a delay). verifySignature is the check README tells receivers to make.
+ * as the test says (a status, a body, a delay). verifySignature is the check docs/api.md tells receivers to make.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import http, { type IncomingHttpHeaders } from 'node:http';
@@ -92,7 +92,7 @@ export async function startReceiver(
 }
 
 /**
- * README's receiver check: `t=<unix s>,v1=<hex>`; v1 must be HMAC-SHA256(secret, `${t}.${raw body}`), compared in
+ * The receiver check of docs/api.md (Webhooks): `t=<unix s>,v1=<hex>`; v1 must be HMAC-SHA256(secret, `${t}.${raw body}`), compared in
  * constant time, and t within `toleranceS` of now (replays of an old delivery are refused).
  */
 export function verifySignature(

@@ -1,5 +1,5 @@
 /**
- * ExecuteBulkAction (seed 004) through /api/v0: the seed's payload, each documented response, revision
+ * ExecuteBulkAction through /api/v0: the documented payload, each documented response, revision
  * conflicts, the continue_proc loop, and refused input that changes nothing. Every test on both databases.
  */
 import assert from 'node:assert/strict';

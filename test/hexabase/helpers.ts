@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import type { Client, TestService } from '../helpers/service.ts';
 
-/** A datastore shaped like seed 004's sample: text, select, users and file fields, a New → Approved workflow. */
+/** A datastore shaped like the Hexabase documentation's sample: text, select, users and file fields, a New → Approved workflow. */
 export const SAMPLE_DS = {
   name: 'Sample DB',
   display_id: 'SampleDB',

@@ -1,5 +1,5 @@
 /**
- * Settings the README documents, set as an operator sets them: in the environment of the real `batchgate serve`,
+ * Settings docs/operations.md documents, set as an operator sets them: in the environment of the real `batchgate serve`,
  * with the behaviour observed from outside. A variable read but not passed on to the worker or the core fails
  * here, where a test that hands the option to an internal function cannot notice.
  */

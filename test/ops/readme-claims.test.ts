@@ -1,5 +1,6 @@
 /**
- * Promises the README makes that had no test: each is checked here from outside, on both databases where it
+ * Promises the documentation (README.md, docs/) makes that had no test: each is checked here from outside, on both
+ * databases where it
  * applies. A disabled webhook's deliveries wait for it; finished deliveries are pruned after 30 days; a worker
  * finishes its webhook POSTs in flight on SIGTERM; a role change shows on another API process within its cache
  * lifetime; a database or a backup migrated by a newer batchgate is refused; `batchgate worker` refuses SQLite.

@@ -1,8 +1,8 @@
 /**
- * Nobody acts as someone they are not (issue 17, deliverable 4), on both databases over the HTTP API:
+ * Nobody acts as someone they are not, on both databases over the HTTP API:
  * - a workspace admin adds a user only by an invitation the user accepts; until then nothing about the user is
  *   revealed, and an unknown user id answers exactly like an existing one the admin cannot see;
- * - the batch approval open API (seed 002) names another user only where the caller administers every workspace
+ * - the batch approval open API (docs/batch-approvals.md) names another user only where the caller administers every workspace
  *   involved and the user belongs to each, never a system admin; the ticket, the item history and the webhook
  *   event record who really decided and on whose behalf;
  * - four-eyes: nobody decides a ticket they submitted, unless the action sets approval.allow_self_approval.
@@ -271,7 +271,7 @@ function forbidden(r: { status: number; body: any }, what: string): void {
 }
 
 describeEachDialect(
-  'security: seed 002 user_id names another user only within the caller’s administration',
+  'security: the batch approval open API’s user_id names another user only within the caller’s administration',
   (dialect) => {
     let s: TestService;
     let owner1: Person;
@@ -449,7 +449,7 @@ describeEachDialect('security: four-eyes by default', (dialect) => {
     );
   });
 
-  it('seed 002 reports the submitter’s own tickets as not batch-approvable, with the reason', async () => {
+  it('the batch approval open API reports the submitter’s own tickets as not batch-approvable, with the reason', async () => {
     const mine = await ticket(approver.api, ws);
     const theirs = await ticket(approver2.api, ws);
     const c = await check(approver.api, approver.id, [mine.id, theirs.id]);

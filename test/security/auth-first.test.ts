@@ -1,5 +1,5 @@
 /**
- * Who asks comes before what is asked (issue 17, deliverable 6): on every route of every door, an anonymous
+ * Who asks comes before what is asked: on every route of every door, an anonymous
  * request answers 401 in the door's envelope before its body is read or validated, so it learns nothing of the
  * schema, an oversized body costs no parsing, and each such request counts toward the auth-failure limit.
  */

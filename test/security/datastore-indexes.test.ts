@@ -1,5 +1,5 @@
 /**
- * Issue 17, part 3: creating a datastore cannot stall or slow other tenants.
+ * Creating a datastore cannot stall or slow other tenants.
  *
  * - Creating a datastore creates no index: the catalog (sqlite_master / pg_indexes) is the same before and after.
  *   Field searches use the typed index tables instead (src/db/item-index.ts).

@@ -1,5 +1,5 @@
 /**
- * Four-eyes and DataArts (issue 17, deliverable 4): fast_approval and a reviewer resolving the tickets they
+ * Four-eyes and DataArts: fast_approval and a reviewer resolving the tickets they
  * submitted stay as the DataArts document describes, because the DataArts workflow's actions allow self-approval;
  * DataArts datastores provisioned before that flag existed get it from migration 0011; and skipping the approval
  * step of an action that does not allow it is refused like any self-approval.

@@ -1,5 +1,5 @@
 /**
- * No request stalls the service (issue 17, part 2). One search of long substring patterns against large text
+ * No request stalls the service (docs/api.md: Hostile input). One search of long substring patterns against large text
  * fields held SQLite's event loop for seconds, and on PostgreSQL such searches filled the pool with no
  * statement timeout. Now every query a request runs is bounded by BATCHGATE_QUERY_TIMEOUT_MS (503
  * QUERY_TIMEOUT past it, nothing changed), SQLite's searches run on reader threads so other tenants are

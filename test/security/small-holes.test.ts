@@ -1,5 +1,5 @@
 /**
- * Smaller holes of issue 17: display_ids that name JavaScript's prototype machinery, the listening address, and
+ * Smaller holes: display_ids that name JavaScript's prototype machinery, the listening address, and
  * SQLite's own `file:` URI form in DATABASE_URL.
  */
 import assert from 'node:assert/strict';

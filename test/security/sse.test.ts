@@ -1,5 +1,5 @@
 /**
- * Server-sent event streams (issue 17, deliverable 7): a stream re-checks its caller's access (a removed member's
+ * Server-sent event streams: a stream re-checks its caller's access (a removed member's
  * or a revoked token's stream ends), a token may hold only so many streams at once, and a client that does not
  * read is dropped instead of having the server buffer for it without bound. The service listens on a real port
  * here: backpressure exists only on a real socket.

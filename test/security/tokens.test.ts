@@ -1,5 +1,5 @@
 /**
- * Tokens can be managed (issue 17, deliverable 5): listed without their secret, labelled, expired and revoked;
+ * Tokens can be managed: listed without their secret, labelled, expired and revoked;
  * a workspace admin revokes its members' tokens; a new BATCHGATE_ADMIN_TOKEN retires the previous one; a short
  * one is refused at start. A revoked or expired token is refused on every API process within the principal
  * cache's lifetime: here a second app with its own caches and its own database connection stands for another

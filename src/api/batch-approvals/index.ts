@@ -12,7 +12,7 @@ import { logServerError, toHttpError } from '../errors-http.ts';
 import type { App, RouteDeps } from '../native/types.ts';
 
 /**
- * The batch approval open API (seed 002_145b7b2df50d4104.txt): `_check`, `_submit` and its progress, at the root
+ * The batch approval open API (docs/batch-approvals.md): `_check`, `_submit` and its progress, at the root
  * (no workspace in the path). Translation only: src/core/batch-check.ts decides scope and verdicts,
  * src/engine/approval-groups.ts submits and reports. Errors answer `{code, message, details?}` (flat, no `error`
  * wrapper) with the catalog's code and status.

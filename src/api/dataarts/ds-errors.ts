@@ -7,7 +7,7 @@ import { logServerError, toHttpError } from '../errors-http.ts';
  * own bugs), so conflicts (409) and the body-size and media-type errors (413, 414, 415) are 400s here and a
  * wrong method is a 404. Throttling is not DataArts' own: Huawei Cloud's API gateway in front of it answers 429
  * `APIG.0308` ("The throttling threshold has been reached"), which DataArts clients already handle, so the
- * authentication-failure limit answers that. Listed in README.md, "DataArts Architecture approvals".
+ * authentication-failure limit answers that. Listed in docs/dataarts.md.
  */
 export const DS_ERRORS = Object.freeze({
   'DS.6000': {

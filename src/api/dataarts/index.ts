@@ -7,7 +7,7 @@ import { pendingEditRoutes } from './pending-edits.ts';
 import { transformRoutes } from './transform.ts';
 
 /**
- * DataArts Architecture approvals under /v1|/v2/{project_id}/design (issue 4). Every route is served under both
+ * DataArts Architecture approvals under /v1|/v2/{project_id}/design (docs/dataarts.md). Every route is served under both
  * versions: DataArts fixes the version per endpoint, and a client that picks the other one is still understood.
  * Errors, including unknown routes under /v1 and /v2, answer in the DataArts envelope with DS.60xx codes.
  */

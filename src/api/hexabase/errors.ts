@@ -1,5 +1,5 @@
 /**
- * Catalog errors in Hexabase's envelope (reference/hexabase.md A4). Hexabase's own bodies are not uniform; this
+ * Catalog errors in Hexabase's envelope (the Hexabase API documentation (apidoc.hexabase.com)). Hexabase's own bodies are not uniform; this
  * one is the union of the documented ones, so a client reading any of them finds its keys:
  *
  *   {"error": <message, or "NOT_FOUND" for 404 as GetItemDetails answers>, "error_code": <Hexabase code>,

@@ -5,7 +5,7 @@ import { sendHexabaseError } from './errors.ts';
 import { itemRoutes } from './items.ts';
 
 /**
- * Hexabase v0 items API under /api/v0 (issue 6; reference/hexabase.md Part A, seed 004): ExecuteBulkAction and
+ * Hexabase v0 items API under /api/v0 (the Hexabase API documentation (apidoc.hexabase.com); docs/hexabase.md): ExecuteBulkAction and
  * the item, action, status and field calls around it. `:app_id` is a workspace id or project_id; datastores and
  * actions are named by id or display_id. Errors answer in Hexabase's envelope (./errors.ts).
  */

@@ -1,5 +1,5 @@
 /**
- * Domain objects in Hexabase's wire shapes (reference/hexabase.md A2–A3, seed 004). Presentation only: every
+ * Domain objects in Hexabase's wire shapes (the Hexabase API documentation (apidoc.hexabase.com)). Presentation only: every
  * decision was made in src/core; this file picks keys and formats values.
  *
  * Ids: `i_id` item, `d_id` datastore, `p_id` application (= the workspace). The status is a pseudo-field with

@@ -104,7 +104,7 @@ export const SearchBody = Type.Object(
     omit_fields_data: Type.Optional(Type.Boolean()),
     omit_total_items: Type.Optional(Type.Boolean()),
     select_fields: Type.Optional(Type.Array(Type.String({ maxLength: 64 }), { maxItems: 500 })),
-    // Accepted for compatibility; no effect here (see README).
+    // Accepted for compatibility; no effect here (see docs/hexabase.md).
     unread_only: Type.Optional(Type.Boolean()),
     use_default_search: Type.Optional(Type.Boolean()),
     include_links: Type.Optional(Type.Boolean()),

@@ -9,7 +9,7 @@ import type { Notifier } from '../../engine/notifier.ts';
  *
  * Why a cache at all: a running batch is polled by many clients at once (the web UI, `batchgate batch watch`,
  * scripts), and the read, its conversion and serialising 32 fields were most of that route's cost. Measured with
- * `npm run bench:load` (README "Performance"). 100 ms is below any poller's interval worth having, and with 16–64
+ * `npm run bench:load` (docs/performance.md). 100 ms is below any poller's interval worth having, and with 16–64
  * pollers of one batch it still answers almost all of them from memory.
  */
 export const DEFAULT_STATUS_CACHE_MS = 100;

@@ -1,6 +1,6 @@
 import { AppError } from '../../errors.ts';
 
-/** How event streams guard the service (README: Configuration; test/security/sse.test.ts). */
+/** How event streams guard the service (docs/operations.md: Configuration; test/security/sse.test.ts). */
 export interface StreamSettings {
   /** BATCHGATE_SSE_MAX_PER_TOKEN: streams one token may hold open in this process; past it, 429 TOO_MANY_STREAMS. */
   maxPerToken: number;

@@ -21,7 +21,7 @@ const DeliveryState = Type.Union(['pending', 'sending', 'succeeded', 'dead'].map
 const Url = Type.String({
   minLength: 1,
   maxLength: 2000,
-  description: 'An http(s) URL of an allowed, public host (README: Webhooks, where deliveries go).',
+  description: 'An http(s) URL of an allowed, public host (docs/api.md: Webhooks, where deliveries go).',
 });
 const Events = Type.Array(EventType, {
   minItems: 1,
@@ -94,7 +94,7 @@ function presentDelivery(d: Delivery) {
 const HookParams = Type.Object({ ws: Key, id: Id });
 const DeliveryParams = Type.Object({ ws: Key, id: Id, delivery_id: Id });
 
-/** Workspace webhooks (README: Webhooks): workspace admins only, since a URL may embed a receiver's credentials. */
+/** Workspace webhooks (docs/api.md: Webhooks): workspace admins only, since a URL may embed a receiver's credentials. */
 export function webhookRoutes(app: App, { ctx, engine }: RouteDeps): void {
   const admin = async (req: FastifyRequest, ws: string) => accessOf(ctx, req, ws, 'manage');
 

@@ -5,7 +5,7 @@ import { APPROVAL_STATUS_OF_TICKET, BIZ_OPERATIONS, TICKET_STATE_OF_DETAIL } fro
 import { escapeLike } from './like.ts';
 import type { DataartsScope } from './scope.ts';
 
-/** SearchApprovals filters (reference/dataarts.md §3.4); all optional. */
+/** SearchApprovals filters (the DataArts Studio API reference: SearchApprovals); all optional. */
 export interface ApprovalQuery {
   biz_id?: string | undefined;
   name?: string | undefined;

@@ -1,5 +1,5 @@
 /**
- * DataArts Architecture enumerations (reference/dataarts.md §5), frozen. The lifecycle statuses and biz types
+ * DataArts Architecture enumerations (the DataArts Studio API reference), frozen. The lifecycle statuses and biz types
  * themselves are in ../dataarts-workflow.ts, next to the workflow they define.
  */
 
@@ -65,7 +65,7 @@ export const TICKET_STATE_OF_DETAIL = Object.freeze({
 export const OPERATION_STATUS = Object.freeze({ RUNNING: 'RUNNING', SUCCESS: 'SUCCESS', FAILED: 'FAILED' } as const);
 export type OperationStatus = (typeof OPERATION_STATUS)[keyof typeof OPERATION_STATUS];
 
-/** BatchOperationVO child remarks seen on the real service (reference/dataarts.md §5.4). */
+/** BatchOperationVO child remarks seen on the real service. */
 export const REMARK = Object.freeze({
   passed: 'PASSED',
   skipped: 'SKIP | Skipped by users',

@@ -1,5 +1,5 @@
 /**
- * DataArts paging (reference/dataarts.md §1): `limit` 1–100, default 50; `offset` a skip count that must be a
+ * DataArts paging (the DataArts Studio API reference): `limit` 1–100, default 50; `offset` a skip count that must be a
  * multiple of `limit` and is otherwise rounded down to one, default 0.
  */
 export const DEFAULT_LIMIT = 50;

@@ -7,11 +7,11 @@ import type { DataartsScope } from './scope.ts';
 import { rfc3339Seconds } from './rfc3339.ts';
 
 /**
- * The "下展" of a PUBLISHED entity (reference/dataarts.md §3.9/3.10) is its pending draft (src/core/drafts.ts):
+ * The "下展" of a PUBLISHED entity (the DataArts Studio API reference) is its pending draft (src/core/drafts.ts):
  * DeleteDesignLatestApproval deletes it, SearchDesignLatestApprovalDiff renders it as a PublishVersionVO.
  */
 
-/** PublishVersionVO (reference/dataarts.md §3.10); what batchgate does not have (sync, DDL, impact) is null. */
+/** PublishVersionVO (the DataArts Studio API reference); what batchgate does not have (sync, DDL, impact) is null. */
 export interface PublishVersionVO {
   id: string | null;
   version_name: string;

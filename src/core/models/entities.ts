@@ -240,7 +240,7 @@ export function parseLogicEntity(item: Item): LogicEntity | Invalid {
     if (!type) {
       return {
         error: 'UNSUPPORTED_TYPE',
-        message: `Logical entity "${item.title}", attribute "${name}": ${JSON.stringify(a.data_type)} is not a logical data type (see README, Type mapping).`,
+        message: `Logical entity "${item.title}", attribute "${name}": ${JSON.stringify(a.data_type)} is not a logical data type (see docs/dataarts.md, Type mapping).`,
       };
     }
     for (const flag of ['not_null', 'is_primary_key'] as const) {

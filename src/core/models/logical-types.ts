@@ -1,6 +1,6 @@
 /**
  * Logical data types: what a logical entity's attributes are written in, and the common ground every physical
- * dialect maps to and from (README "Type mapping"). Written `NAME`, `NAME(length)` or `NAME(precision,scale)`.
+ * dialect maps to and from (docs/dataarts.md, Type mapping). Written `NAME`, `NAME(length)` or `NAME(precision,scale)`.
  */
 export const LOGICAL_TYPES = Object.freeze([
   'STRING',

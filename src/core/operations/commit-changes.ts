@@ -14,7 +14,7 @@ import { failed, type Author, type Change, type Outcome } from './types.ts';
  * (the guard is the rev_no read at plan time, so a change that raced us is reported, not overwritten), then the
  * tickets, then every history entry, then the ticket events for webhooks (unless the batch's `notify` is off). Must
  * run inside the transaction that planned the changes. `author` is who really made the changes, and in whose name
- * (seed 002's user_id): decisions and history entries record both.
+ * (the batch approval open API's user_id): decisions and history entries record both.
  */
 export async function commitChanges(
   ctx: Ctx,

@@ -18,7 +18,7 @@ export interface Actor {
   workspaceId: string;
   role: Role;
   /**
-   * Who really acts, when it is not `principal`: an admin acting in `principal`'s name (seed 002's user_id). What
+   * Who really acts, when it is not `principal`: an admin acting in `principal`'s name (the batch approval open API's user_id). What
    * is written records this user as its author and `principal` as `on_behalf_of`.
    */
   by?: Principal;

@@ -6,7 +6,7 @@ import { open, seal, SEALED_VERSION } from '../connections/secret-box.ts';
  *
  * The delivery loop needs the secret itself to compute each HMAC, so it cannot be a one-way hash like API tokens.
  * With BATCHGATE_SECRET_KEY set it is sealed by the data connections' box (AES-256-GCM, `v1.…`, bound to the
- * webhook's id). Without a key webhooks still work, stored as `plain:<secret>` (README "Configuration" says so),
+ * webhook's id). Without a key webhooks still work, stored as `plain:<secret>` (docs/operations.md, Configuration, says so),
  * and both forms are read, so rows written before a key was set keep delivering. A row sealed under a key that
  * is no longer set fails its deliveries with SECRET_KEY_UNAVAILABLE in the delivery log. The secret is never
  * returned by the API after creation and never logged.

@@ -2,7 +2,7 @@ import { sql, type Kysely, type Migration } from 'kysely';
 import type { Capabilities } from '../capabilities.ts';
 
 /**
- * Fair scheduling and revert (issue 11).
+ * Fair scheduling and revert (docs/api.md).
  *
  * - `batch.priority` (1–100, default 10), `batch.pass`, the stride-scheduling clock the claim orders by, and
  *   `base_pass`, the pass its latest claim started from (src/engine/sql/claim-chunk.ts). Existing batches start

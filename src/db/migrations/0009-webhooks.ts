@@ -1,7 +1,7 @@
 import { sql, type Kysely, type Migration } from 'kysely';
 
 /**
- * Workspace webhooks and their transactional outbox (issue 11):
+ * Workspace webhooks and their transactional outbox:
  *
  * - `webhook`: a workspace's endpoint, the event types it takes, and its signing secret (src/core/webhooks/
  *   secret-store.ts is the only code that reads or writes that column).

@@ -3,7 +3,7 @@ import type { Capabilities } from '../capabilities.ts';
 import { backfillSql, INDEX_TABLES } from '../item-index.ts';
 
 /**
- * Typed index tables instead of per-field indexes on `item` (issue 17; src/db/item-index.ts says why and how).
+ * Typed index tables instead of per-field indexes on `item` (src/db/item-index.ts says why and how).
  *
  * - `item_index_text` and `item_index_num`: (datastore_id, field_id, value, item_id), the primary key being the
  *   search index and the only one (writers find a row by its values). SQLite keeps them WITHOUT ROWID: the table

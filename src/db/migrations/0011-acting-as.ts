@@ -2,12 +2,12 @@ import { sql, type Kysely, type Migration } from 'kysely';
 import type { Capabilities } from '../capabilities.ts';
 
 /**
- * Nobody acts as someone they are not (issue 17):
+ * Nobody acts as someone they are not:
  *
  * - `invitation`: a workspace admin invites a user (by id or by email); the user becomes a member only by accepting
  *   it. No foreign key on `user_id`: an invitation to an id that names nobody is stored like any other, so the
  *   inviter cannot tell the two apart.
- * - `ticket.on_behalf_of` and `item_history.on_behalf_of`: when an admin decides in another user's name (seed 002's
+ * - `ticket.on_behalf_of` and `item_history.on_behalf_of`: when an admin decides in another user's name (the batch approval open API's
  *   `user_id`), `decided_by` / `user_id` record the admin who really did it and this column the user named.
  * - Four-eyes is the default from now on (`approval.allow_self_approval`, absent = false). The DataArts datastores
  *   are provisioned with it on (their fast_approval and resolve are the submitter's own, as the DataArts document

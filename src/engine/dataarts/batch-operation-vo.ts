@@ -7,7 +7,7 @@ import type { Batch } from '../batches.ts';
 import { outcomeOf } from '../batch-items.ts';
 import { childNames } from './child-names.ts';
 
-/** BatchOperationVO (reference/dataarts.md §4.3): the parent of a group, or one of its children. */
+/** BatchOperationVO (the DataArts Studio API reference): the parent of a group, or one of its children. */
 export interface BatchOperationVO {
   id: string | null;
   tenant_id: string;

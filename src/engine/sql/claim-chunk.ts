@@ -48,15 +48,10 @@ export interface ClaimOptions {
  *
  * One statement picks and leases the chunk: on PostgreSQL with FOR UPDATE SKIP LOCKED, so concurrent workers never
  * wait on or take the same chunk; SQLite has one writer, so the plain sub-select is already exclusive (three
- * concurrent claims got three different rows on both, reference/stack.md §1.2). It orders the runnable batches
+ * concurrent claims got three different rows on both, when tried). It orders the runnable batches
  * (a few rows), not their chunks, then takes the first ready chunk of the best one by index, so its cost does not
- * grow with the work queued. Measured with 3000 ready chunks of three runnable batches and a paused one of 1000
- * (bench/fairness.ts shapes): ordering every ready chunk by its batch's pass took 2.9 ms per pick on SQLite and
- * 1.4 ms on PostgreSQL (hash join, top-N sort of 3000 rows); this shape takes 0.12 ms and 0.08 ms.
- * A whole claim (the lease and the charge: two statements, autocommitted) took 2.2 ms on SQLite and 4.3 ms on
- * PostgreSQL with those 4000 ready chunks, 1.2 and 2.3 ms with ten (bench/fairness.ts, a loaded 2-core machine):
- * 2–3% of the 65 ms (SQLite) or 230 ms (PostgreSQL) a 1000-item chunk runs. The two now share one transaction
- * (a lost connection between them left the chunk leased to nobody running it), which adds BEGIN and COMMIT.
+ * grow with the work queued (figures in docs/performance.md, Engine internals). The lease and the charge share
+ * one transaction (a lost connection between them left the chunk leased to nobody running it).
  */
 export async function claimChunk(
   ctx: Ctx,

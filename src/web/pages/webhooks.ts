@@ -9,7 +9,7 @@ import type { CreatedWebhook, Delivery, Webhook } from '../types.ts';
 const DELIVERIES = 20;
 
 /**
- * The workspace's webhooks (workspace admins; README: Webhooks): register a URL for some or all events and see its
+ * The workspace's webhooks (workspace admins; docs/api.md: Webhooks): register a URL for some or all events and see its
  * secret once, switch a webhook off and on, delete it, and read its delivery log (every attempt's status and
  * error) with a redeliver button per delivery.
  */
