@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { CellHistogram } from './cell-histogram.ts';
 import type { Db } from './db/open-db.ts';
-import { BATCH_STATES } from './engine/batch-states.ts';
+import { BATCH_STATES } from './core/states.ts';
 
 /**
  * The service's Prometheus metrics (docs/operations.md: Metrics). One Registry per service, handed to the engine and the

@@ -5,7 +5,7 @@
  */
 import { createClient, type BatchgateClient } from '../../src/client/index.ts';
 import { ok } from '../../src/cli/request.ts';
-import { TERMINAL } from '../../src/engine/batch-states.ts';
+import { TERMINAL } from '../../src/core/states.ts';
 
 export const DATASTORE = 'load';
 /** The seed's `_check` limit (docs/batch-approvals.md). */

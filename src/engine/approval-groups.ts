@@ -2,7 +2,7 @@ import { groupByWorkspace, locateTickets, scopeActor, scopeRole, type ApprovalSc
 import { forRequest } from '../log.ts';
 import { withTx, type Ctx } from '../core/context.ts';
 import { fail, type ErrorCode } from '../errors.ts';
-import { TERMINAL, type BatchState } from './batch-states.ts';
+import { TERMINAL, type BatchState } from '../core/states.ts';
 import { outcomeOf } from './batch-items.ts';
 import { groupBatches, type Batch } from './batches.ts';
 import type { Notifier } from './notifier.ts';

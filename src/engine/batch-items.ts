@@ -2,7 +2,7 @@ import type { ExpressionBuilder } from 'kysely';
 import type { Ctx } from '../core/context.ts';
 import type { Schema } from '../db/schema.ts';
 import { Errors } from '../errors.ts';
-import type { BatchState } from './batch-states.ts';
+import type { BatchState } from '../core/states.ts';
 import type { Batch } from './batches.ts';
 
 export interface BatchItemView {

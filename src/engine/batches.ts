@@ -4,7 +4,7 @@ import type { ModelOpParams } from '../core/models/op-params.ts';
 import { withTx, type Ctx } from '../core/context.ts';
 import type { BatchRow } from '../db/schema.ts';
 import { fail } from '../errors.ts';
-import type { BatchState, Operation } from './batch-states.ts';
+import type { BatchState, Operation } from '../core/states.ts';
 import { emitBatchEnd } from './webhooks/batch-events.ts';
 
 /** What a batch does, frozen at submit. Targets themselves are the batch_item rows. */

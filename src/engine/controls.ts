@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { withTx, type Ctx } from '../core/context.ts';
 import { fail } from '../errors.ts';
-import { CANCELLABLE, PAUSABLE, RETRYABLE, type BatchState } from './batch-states.ts';
+import { CANCELLABLE, PAUSABLE, RETRYABLE, type BatchState } from '../core/states.ts';
 import { finalizeIfDone, findBatch, toBatch, type Batch } from './batches.ts';
 import { emitBatchEnd, emitBatchEvent } from './webhooks/batch-events.ts';
 import { lowestPassSql } from './sql/lowest-pass.ts';

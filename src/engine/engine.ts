@@ -2,7 +2,7 @@ import type { Ctx } from '../core/context.ts';
 import { forRequest } from '../log.ts';
 import type { Actor } from '../core/operations/types.ts';
 import type { OpenDb } from '../db/open-db.ts';
-import { TERMINAL } from './batch-states.ts';
+import { TERMINAL } from '../core/states.ts';
 import { findBatch, type Batch } from './batches.ts';
 import { cancelBatch, pauseBatch, reprioritizeBatch, resumeBatch, retryBatch, rethrottleBatch } from './controls.ts';
 import { makeNotifier, type Notifier } from './notifier.ts';

@@ -1,5 +1,5 @@
 import type { Ctx } from '../core/context.ts';
-import { TERMINAL } from './batch-states.ts';
+import { TERMINAL } from '../core/states.ts';
 
 const DAY_MS = 86_400_000;
 

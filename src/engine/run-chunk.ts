@@ -5,7 +5,7 @@ import type { Actor, Outcome } from '../core/operations/types.ts';
 import { standingIn } from '../core/auth.ts';
 import type { WorkChunkRow } from '../db/schema.ts';
 import { coerceError } from '../errors.ts';
-import { isModelOperation, RUNNABLE } from './batch-states.ts';
+import { isModelOperation, RUNNABLE } from '../core/states.ts';
 import { finalizeIfDone, findBatch, sliceSize, type Batch } from './batches.ts';
 import {
   applyModelOp,

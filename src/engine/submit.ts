@@ -11,7 +11,7 @@ import type { ModelOpParams } from '../core/models/op-params.ts';
 import type { Actor } from '../core/operations/types.ts';
 import type { BatchRow } from '../db/schema.ts';
 import { AppError, fail } from '../errors.ts';
-import { isModelOperation, PRIORITY, REVERTIBLE, type BatchState, type Operation } from './batch-states.ts';
+import { isModelOperation, PRIORITY, REVERTIBLE, type BatchState, type Operation } from '../core/states.ts';
 import { findBatch, toBatch, type Batch, type BatchParams } from './batches.ts';
 import { emitBatchEnd, emitBatchEvent } from './webhooks/batch-events.ts';
 import { lowestPass } from './sql/lowest-pass.ts';

@@ -8,7 +8,7 @@ import pg from 'pg';
 import { sql } from 'kysely';
 import pino, { type Logger } from 'pino';
 import { findBatch, type Batch } from '../../src/engine/batches.ts';
-import { TERMINAL } from '../../src/engine/batch-states.ts';
+import { TERMINAL } from '../../src/core/states.ts';
 import { runChunk } from '../../src/engine/run-chunk.ts';
 import { claimChunk } from '../../src/engine/sql/claim-chunk.ts';
 import { PG_URL } from '../helpers/db.ts';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
-import { TERMINAL } from '../../src/engine/batch-states.ts';
+import { TERMINAL } from '../../src/core/states.ts';
 import { assertEachChangedOnce, seedApproved, waitForBatchRows } from '../helpers/batch-invariants.ts';
 import { describeEachDialect } from '../helpers/db.ts';
 import { restartablePort, stop } from '../helpers/processes.ts';

@@ -11,7 +11,7 @@ import { issueToken } from '../../src/core/tokens.ts';
 import { createUser } from '../../src/core/users.ts';
 import { createWorkspace } from '../../src/core/workspaces.ts';
 import { cancelledUnrun } from '../../src/engine/batch-items.ts';
-import { TERMINAL } from '../../src/engine/batch-states.ts';
+import { TERMINAL } from '../../src/core/states.ts';
 import { findBatch, type Batch } from '../../src/engine/batches.ts';
 import type { TestDb } from './db.ts';
 import { PURCHASE_DS } from './service.ts';

@@ -4,7 +4,7 @@ import { Type } from 'typebox';
 import { authenticate, workspaceAccess, type Access } from '../../core/auth.ts';
 import { roleAllows } from '../../core/roles.ts';
 import { MODEL_OPERATION_TYPES, type ModelOpParams } from '../../core/models/op-params.ts';
-import { MAX_RATE_RANGE, OPERATIONS, PRIORITY, TERMINAL } from '../../engine/batch-states.ts';
+import { MAX_RATE_RANGE, OPERATIONS, PRIORITY, TERMINAL } from '../../core/states.ts';
 import { findBatch, getBatch, listBatches, type Batch } from '../../engine/batches.ts';
 import { listBatchItems } from '../../engine/batch-items.ts';
 import { then } from '../../core/maybe-promise.ts';

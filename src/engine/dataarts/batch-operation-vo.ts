@@ -2,7 +2,7 @@ import type { Ctx } from '../../core/context.ts';
 import { getDatastoresById } from '../../core/datastores.ts';
 import { OPERATION_STATUS, REMARK, type OperationStatus } from '../../core/dataarts/enums.ts';
 import type { DataartsScope } from '../../core/dataarts/scope.ts';
-import { TERMINAL } from '../batch-states.ts';
+import { TERMINAL } from '../../core/states.ts';
 import type { Batch } from '../batches.ts';
 import { outcomeOf } from '../batch-items.ts';
 import { childNames } from './child-names.ts';

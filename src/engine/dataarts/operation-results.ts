@@ -5,7 +5,7 @@ import type { DataartsScope } from '../../core/dataarts/scope.ts';
 import { operationSubject } from '../../core/models/op-params.ts';
 import type { Schema } from '../../db/schema.ts';
 import { fail } from '../../errors.ts';
-import { MODEL_OPERATIONS } from '../batch-states.ts';
+import { MODEL_OPERATIONS } from '../../core/states.ts';
 import { toBatch, type Batch } from '../batches.ts';
 import { batchOperationVO, type BatchOperationVO } from './batch-operation-vo.ts';
 

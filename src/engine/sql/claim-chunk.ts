@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { withTx, type Ctx } from '../../core/context.ts';
 import type { WorkChunkRow } from '../../db/schema.ts';
-import { RUNNABLE } from '../batch-states.ts';
+import { RUNNABLE } from '../../core/states.ts';
 import { sliceSize, toBatch } from '../batches.ts';
 import { emitBatchEvent } from '../webhooks/batch-events.ts';
 

@@ -1,6 +1,6 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { Ctx } from '../../core/context.ts';
-import { RUNNABLE } from '../batch-states.ts';
+import { RUNNABLE } from '../../core/states.ts';
 
 /**
  * The lowest stride-scheduling pass among runnable batches (other than `exceptId`), or null when none runs: where

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { Ctx } from '../../core/context.ts';
-import { RUNNABLE } from '../batch-states.ts';
+import { RUNNABLE } from '../../core/states.ts';
 
 /**
  * When the next runnable batch with ready chunks becomes due (its schedule or its rate limit), or null when none
