@@ -1,6 +1,6 @@
 import type { HistoryRow } from '../db/schema.ts';
 import type { Ctx } from './context.ts';
-import type { Undo } from './undo.ts';
+import type { Undo } from './undo-record.ts';
 
 /**
  * History kinds: create, action (a status or update action ran), submit (an action needing approval opened a

@@ -4,7 +4,7 @@ import type { Datastore } from '../datastore-model.ts';
 import { loadDrafts, type Draft } from '../drafts.ts';
 import { toItem, type Item } from '../items.ts';
 import { toTicket, type Ticket } from '../tickets.ts';
-import type { Undo } from '../undo.ts';
+import type { Undo } from '../undo-record.ts';
 import type { RevertSource } from './plan-revert.ts';
 
 /**

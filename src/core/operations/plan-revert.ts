@@ -3,7 +3,8 @@ import type { Datastore } from '../datastore-model.ts';
 import type { Draft } from '../drafts.ts';
 import type { Item } from '../items.ts';
 import type { Ticket } from '../tickets.ts';
-import { draftStateOf, sameDraft, type Undo } from '../undo.ts';
+import { draftStateOf, sameDraft } from '../undo.ts';
+import type { Undo } from '../undo-record.ts';
 import { mayDecide } from './plan-decision.ts';
 import { failed, type Actor, type Change, type Outcome } from './types.ts';
 

@@ -5,7 +5,7 @@ import type { HistoryKind } from '../history.ts';
 import type { Item } from '../items.ts';
 import type { Role } from '../roles.ts';
 import type { Ticket } from '../tickets.ts';
-import type { DraftState, TicketDecision } from '../undo.ts';
+import type { DraftState, TicketDecision } from '../undo-record.ts';
 
 /**
  * Every operation on items (run an action, decide tickets, update fields) works on a set of targets in one
