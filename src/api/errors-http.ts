@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { isConnectionLoss } from '../db/capabilities.ts';
-import { isQueryTimeout } from '../db/query-limits.ts';
+import { isQueryTimeout } from '../db/query-timeout.ts';
 import { Errors, isAppError, type ErrorCode } from '../errors.ts';
 import { REQUEST_ID_HEADER } from './request-context.ts';
 

@@ -10,7 +10,7 @@
  */
 import { sql, type RawBuilder } from 'kysely';
 import type SqliteDatabase from 'better-sqlite3';
-import type { Db } from './open-db.ts';
+import type { Db } from './db.ts';
 import { INDEX_TABLES, sqliteRowSql, type IndexKind, type IndexRow } from './item-index.ts';
 import type { HistoryRow, ItemRow, ItemVersionRow, TicketRow } from './schema.ts';
 

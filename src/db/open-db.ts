@@ -18,7 +18,9 @@ import {
 import { sqliteReaders } from './sqlite-readers.ts';
 import type { Schema } from './schema.ts';
 
-export type Db = Kysely<Schema>;
+import type { Db } from './db.ts';
+
+export type { Db };
 
 export interface OpenDb {
   readonly db: Db;

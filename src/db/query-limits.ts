@@ -21,8 +21,8 @@
  */
 import type { CompiledQuery } from 'kysely';
 import { sql } from 'kysely';
-import { AppError } from '../errors.ts';
-import type { Db } from './open-db.ts';
+import type { Db } from './db.ts';
+import { queryTimeout } from './query-timeout.ts';
 import type { SqliteReaders } from './sqlite-readers.ts';
 
 export const DEFAULT_QUERY_TIMEOUT_MS = 5_000;
@@ -52,18 +52,6 @@ export const directReader: Reader = Object.freeze({
   read: async <R>(db: Db, query: CompiledQuery<R>) => (await db.executeQuery(query)).rows,
   offEventLoop: false,
 });
-
-export function queryTimeout(timeoutMs: number): AppError {
-  return new AppError(
-    'QUERY_TIMEOUT',
-    `A query of this request took longer than ${timeoutMs} ms (BATCHGATE_QUERY_TIMEOUT_MS); nothing was changed. Narrow the search.`,
-  );
-}
-
-/** PostgreSQL's query_canceled: statement_timeout struck (or an operator cancelled the statement). */
-export function isQueryTimeout(e: unknown): boolean {
-  return (e as { code?: unknown } | null)?.code === '57014';
-}
 
 /** node-postgres's error when no connection of the pool came free within connectionTimeoutMillis. */
 const POOL_WAIT_TIMEOUT = /^timeout exceeded when trying to connect/;

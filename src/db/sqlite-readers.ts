@@ -6,7 +6,7 @@
  * `graceMs` after its deadline (a statement without that check) is replaced.
  */
 import { Worker } from 'node:worker_threads';
-import { queryTimeout } from './query-limits.ts';
+import { queryTimeout } from './query-timeout.ts';
 
 interface Job {
   sql: string;
