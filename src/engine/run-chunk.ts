@@ -6,7 +6,8 @@ import { standingIn } from '../core/auth.ts';
 import type { WorkChunkRow } from '../db/schema.ts';
 import { coerceError } from '../errors.ts';
 import { isModelOperation, RUNNABLE } from '../core/states.ts';
-import { finalizeIfDone, findBatch, sliceSize, type Batch } from './batches.ts';
+import { findBatch, sliceSize, type Batch } from './batches.ts';
+import { finalizeIfDone } from './finalize-if-done.ts';
 import {
   applyModelOp,
   MODEL_SLICE_ITEMS,

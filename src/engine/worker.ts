@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { Ctx } from '../core/context.ts';
 import { coerceError } from '../errors.ts';
-import { finalizeIfDone } from './batches.ts';
+import { finalizeIfDone } from './finalize-if-done.ts';
 import { settleCancelled } from './controls.ts';
 import type { Notifier } from './notifier.ts';
 import { purgeFinishedItems } from './retention.ts';

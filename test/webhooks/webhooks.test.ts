@@ -11,7 +11,7 @@ import pino from 'pino';
 import type { DelivererOptions } from '../../src/engine/webhooks/deliverer.ts';
 import { makeEngine } from '../../src/engine/engine.ts';
 import { failChunk } from '../../src/engine/sql/fail-chunk.ts';
-import { finalizeIfDone } from '../../src/engine/batches.ts';
+import { finalizeIfDone } from '../../src/engine/finalize-if-done.ts';
 import { describeEachDialect, openTestDb } from '../helpers/db.ts';
 import { startReceiver, verifySignature, type Received, type Receiver } from '../helpers/receiver.ts';
 import { PURCHASE_DS, startTestService, type Client, type TestService } from '../helpers/service.ts';
