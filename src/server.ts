@@ -1,7 +1,7 @@
 import type { DestinationStream } from 'pino';
 import { buildApp } from './api/app.ts';
 import { ensureWebBuild } from './api/web-ui.ts';
-import type { App } from './api/native/types.ts';
+import type { App } from './api/types.ts';
 import { dbOptions, type Config } from './config.ts';
 import type { Ctx } from './core/context.ts';
 import { seedDemo, type DemoSeed } from './core/demo.ts';

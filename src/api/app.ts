@@ -22,7 +22,7 @@ import { DEFAULT_STREAM_SETTINGS, type StreamSettings } from './native/event-str
 import { nativeApi } from './native/index.ts';
 import { requestChildLogger, requestContext, requestIdOf, RequestLog } from './request-context.ts';
 import { webUi } from './web-ui.ts';
-import type { App } from './native/types.ts';
+import type { App } from './types.ts';
 import { ErrorResponse } from './schemas.ts';
 
 export interface RegisteredRoute {

@@ -8,7 +8,7 @@ import type { Ctx } from '../core/context.ts';
 import { AppError } from '../errors.ts';
 import { principalOf, tokenOf } from './auth-hook.ts';
 import { sendNativeError } from './errors-http.ts';
-import type { App } from './native/types.ts';
+import type { App } from './types.ts';
 import { ErrorResponse } from './schemas.ts';
 import { requestChildLogger, requestContext, requestIdOf, RequestLog } from './request-context.ts';
 

@@ -3,7 +3,7 @@ import type { IncomingMessage } from 'node:http';
 import { LogController, type FastifyBaseLogger, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { Metrics } from '../metrics.ts';
-import type { App } from './native/types.ts';
+import type { App } from './types.ts';
 
 export const REQUEST_ID_HEADER = 'x-request-id';
 

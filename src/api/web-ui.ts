@@ -2,7 +2,7 @@ import fastifyStatic from '@fastify/static';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { App } from './native/types.ts';
+import type { App } from './types.ts';
 
 /** The browser sources (src/web) and the git-ignored folder their bundle is built into. */
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
 import { AuthFailureLimiter, clientKey } from '../../src/api/auth-failures.ts';
 import { buildApp } from '../../src/api/app.ts';
-import type { App } from '../../src/api/native/types.ts';
+import type { App } from '../../src/api/types.ts';
 import { readConfig } from '../../src/config.ts';
 import { describeEachDialect } from '../helpers/db.ts';
 import { fingerprint } from '../helpers/fingerprint.ts';

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { buildApp } from '../../src/api/app.ts';
-import type { App } from '../../src/api/native/types.ts';
+import type { App } from '../../src/api/types.ts';
 import type { Dialect } from '../../src/db/capabilities.ts';
 import {
   PURCHASE_DS,

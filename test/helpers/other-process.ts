@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { buildApp } from '../../src/api/app.ts';
-import type { App } from '../../src/api/native/types.ts';
+import type { App } from '../../src/api/types.ts';
 import { makeCtx } from '../../src/core/make-ctx.ts';
 import { openDb } from '../../src/db/open-db.ts';
 import { makeEngine } from '../../src/engine/engine.ts';

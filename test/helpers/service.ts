@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import type { LightMyRequestResponse } from 'fastify';
 import type { Logger } from 'pino';
 import { buildApp } from '../../src/api/app.ts';
-import type { App } from '../../src/api/native/types.ts';
+import type { App } from '../../src/api/types.ts';
 import type { Settings } from '../../src/core/context.ts';
 import { issueToken } from '../../src/core/tokens.ts';
 import { makeEngine, type Engine } from '../../src/engine/engine.ts';

@@ -5,7 +5,7 @@ import { buildApp } from '../../src/api/app.ts';
 import { sendBatchApprovalError } from '../../src/api/batch-approvals/index.ts';
 import { sendDataartsError } from '../../src/api/dataarts/ds-errors.ts';
 import { sendHexabaseError } from '../../src/api/hexabase/errors.ts';
-import type { App } from '../../src/api/native/types.ts';
+import type { App } from '../../src/api/types.ts';
 import { makeCtx } from '../../src/core/make-ctx.ts';
 import { issueToken } from '../../src/core/tokens.ts';
 import { createUser } from '../../src/core/users.ts';

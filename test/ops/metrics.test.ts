@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
 import { buildApp } from '../../src/api/app.ts';
 import { buildMetricsApp } from '../../src/api/metrics-route.ts';
-import type { App } from '../../src/api/native/types.ts';
+import type { App } from '../../src/api/types.ts';
 import { makeCtx } from '../../src/core/make-ctx.ts';
 import { openDb, type OpenDb } from '../../src/db/open-db.ts';
 import { claimChunk } from '../../src/engine/sql/claim-chunk.ts';

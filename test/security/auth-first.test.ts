@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
 import { buildApp } from '../../src/api/app.ts';
-import type { App } from '../../src/api/native/types.ts';
+import type { App } from '../../src/api/types.ts';
 import { describeEachDialect } from '../helpers/db.ts';
 import { startTestService, type TestService } from '../helpers/service.ts';
 

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
 import { after, before, it } from 'node:test';
 import { buildApp } from '../../src/api/app.ts';
-import type { App } from '../../src/api/native/types.ts';
+import type { App } from '../../src/api/types.ts';
 import { describeEachDialect } from '../helpers/db.ts';
 import { PURCHASE_DS, startTestService, TEST_AUTH_FAILURE_LIMIT, type TestService } from '../helpers/service.ts';
 

@@ -9,7 +9,7 @@ import {
 import { batchApprovalProgress, submitBatchApproval } from '../../engine/approval-groups.ts';
 import { principalOf } from '../auth-hook.ts';
 import { logServerError, toHttpError } from '../errors-http.ts';
-import type { App, RouteDeps } from '../native/types.ts';
+import type { App, RouteDeps } from '../types.ts';
 
 /**
  * The batch approval open API (docs/batch-approvals.md): `_check`, `_submit` and its progress, at the root

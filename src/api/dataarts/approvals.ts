@@ -2,7 +2,7 @@ import { Type } from 'typebox';
 import { searchApprovals } from '../../core/dataarts/approvals-search.ts';
 import { dataartsPage } from '../../core/dataarts/paging.ts';
 import { runApprovalAction, runBizBatch, runWithdraw } from '../../engine/dataarts/run-biz-batch.ts';
-import type { App, RouteDeps } from '../native/types.ts';
+import type { App, RouteDeps } from '../types.ts';
 import {
   ApprovalBatchParam,
   ApprovalInfoParam,

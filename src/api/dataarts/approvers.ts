@@ -1,7 +1,7 @@
 import { Type } from 'typebox';
 import { createApprover, deleteApprovers, listApprovers } from '../../core/dataarts/approvers.ts';
 import { dataartsPage } from '../../core/dataarts/paging.ts';
-import type { App, RouteDeps } from '../native/types.ts';
+import type { App, RouteDeps } from '../types.ts';
 import { ApproverParam, IdList, Limit, Offset, ProjectParams, envelope, splitIds } from './schemas.ts';
 import { scopeOf } from './scope-of.ts';
 

@@ -1,4 +1,4 @@
-import type { App, RouteDeps } from '../native/types.ts';
+import type { App, RouteDeps } from '../types.ts';
 import { approvalRoutes } from './approvals.ts';
 import { approverRoutes } from './approvers.ts';
 import { routeNotFound, sendDataartsError } from './ds-errors.ts';

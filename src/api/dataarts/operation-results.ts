@@ -1,6 +1,6 @@
 import { dataartsPage } from '../../core/dataarts/paging.ts';
 import { findOperationResult } from '../../engine/dataarts/operation-results.ts';
-import type { App, RouteDeps } from '../native/types.ts';
+import type { App, RouteDeps } from '../types.ts';
 import { OperationResultQuery, ProjectParams, envelope } from './schemas.ts';
 import { scopeOf } from './scope-of.ts';
 

@@ -1,6 +1,6 @@
 import { Type } from 'typebox';
 import { deletePendingEdit, pendingEditDiff } from '../../core/dataarts/pending-edit.ts';
-import type { App, RouteDeps } from '../native/types.ts';
+import type { App, RouteDeps } from '../types.ts';
 import { BizTypeSchema, ProjectParams, envelope } from './schemas.ts';
 import { scopeOf } from './scope-of.ts';
 

@@ -2,7 +2,7 @@ import { Type } from 'typebox';
 import { workspaceVO } from '../../core/dataarts/workspace-vo.ts';
 import { submitTransform } from '../../engine/model-ops/submit-model-op.ts';
 import { DATAARTS_SOURCE } from '../../core/dataarts/enums.ts';
-import type { App, RouteDeps } from '../native/types.ts';
+import type { App, RouteDeps } from '../types.ts';
 import { LongId, Nullable, ProjectParams, envelope, idText } from './schemas.ts';
 import { scopeOf } from './scope-of.ts';
 

@@ -4,7 +4,7 @@ import { getDatastore } from '../../core/datastores.ts';
 import { actionAllowed, actionsFrom, datastoreById } from '../../core/hexabase.ts';
 import { fail } from '../../errors.ts';
 import { accessOf, principalOf } from '../auth-hook.ts';
-import type { App, RouteDeps } from '../native/types.ts';
+import type { App, RouteDeps } from '../types.ts';
 import { actionList, fieldList, statusList } from './present.ts';
 import { AppDsParams, DsGroupParams } from './schemas.ts';
 

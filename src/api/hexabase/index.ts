@@ -1,5 +1,5 @@
 import { AppError } from '../../errors.ts';
-import type { App, RouteDeps } from '../native/types.ts';
+import type { App, RouteDeps } from '../types.ts';
 import { datastoreRoutes } from './datastores.ts';
 import { sendHexabaseError } from './errors.ts';
 import { itemRoutes } from './items.ts';

@@ -26,7 +26,7 @@ import type { Capability } from '../../core/roles.ts';
 import { AppError, fail, isAppError } from '../../errors.ts';
 import { principalOf } from '../auth-hook.ts';
 import { Key } from '../schemas.ts';
-import { actorOf, type App, type RouteDeps } from '../native/types.ts';
+import { actorOf, type App, type RouteDeps } from '../types.ts';
 import { bulkActionResponse, bulkRefusedResponse, hexabaseItem, historyList, itemDetails } from './present.ts';
 import {
   AppDsItemParams,

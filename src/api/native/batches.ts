@@ -24,7 +24,7 @@ import {
   WsParams,
   responses,
 } from '../schemas.ts';
-import { actorOf, type App, type RouteDeps } from './types.ts';
+import { actorOf, type App, type RouteDeps } from '../types.ts';
 
 const MAX_TARGET_IDS = 100_000;
 

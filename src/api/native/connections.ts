@@ -10,7 +10,7 @@ import {
 import { accessOf } from '../auth-hook.ts';
 import { iso } from '../present.ts';
 import { Id, Key, Name, Time, WsParams, responses } from '../schemas.ts';
-import type { App, RouteDeps } from './types.ts';
+import type { App, RouteDeps } from '../types.ts';
 
 const tags = ['connections'];
 

@@ -3,7 +3,7 @@ import { createDatastore, getDatastore, listDatastores } from '../../core/datast
 import { accessOf } from '../auth-hook.ts';
 import { presentDatastore } from '../present.ts';
 import { DatastoreBody, DatastoreSchema, Key, WsParams, responses } from '../schemas.ts';
-import type { App, RouteDeps } from './types.ts';
+import type { App, RouteDeps } from '../types.ts';
 
 export const DsParams = Type.Object({ ws: Key, ds: Key });
 

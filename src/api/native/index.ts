@@ -6,7 +6,7 @@ import { invitationRoutes } from './invitations.ts';
 import { itemRoutes } from './items.ts';
 import { modelRoutes } from './models.ts';
 import { ticketRoutes } from './tickets.ts';
-import type { App, RouteDeps } from './types.ts';
+import type { App, RouteDeps } from '../types.ts';
 import { userRoutes } from './users.ts';
 import { webhookRoutes } from './webhooks.ts';
 import { workspaceRoutes } from './workspaces.ts';

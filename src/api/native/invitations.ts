@@ -11,7 +11,7 @@ import {
 } from '../../core/invitations.ts';
 import { accessOf, principalOf } from '../auth-hook.ts';
 import { Id, Key, RoleSchema, Time, WsParams, responses } from '../schemas.ts';
-import type { App, RouteDeps } from './types.ts';
+import type { App, RouteDeps } from '../types.ts';
 
 const iso = (ms: number) => new Date(ms).toISOString();
 

@@ -21,7 +21,7 @@ import {
   responses,
 } from '../schemas.ts';
 import { DsParams } from './datastores.ts';
-import { actorOf, single, type App, type RouteDeps } from './types.ts';
+import { actorOf, single, type App, type RouteDeps } from '../types.ts';
 
 const ItemParams = Type.Object({ ws: Key, id: Id });
 

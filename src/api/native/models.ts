@@ -7,7 +7,7 @@ import { accessOf } from '../auth-hook.ts';
 import { iso } from '../present.ts';
 import { Id, Key, Name, Time, responses } from '../schemas.ts';
 import { BatchSchema, presentBatch } from './batches.ts';
-import type { App, RouteDeps } from './types.ts';
+import type { App, RouteDeps } from '../types.ts';
 
 const tags = ['models'];
 const ModelParams = Type.Object({ ws: Key, model_id: Id });

@@ -5,7 +5,7 @@ import { getTicket, listTickets } from '../../core/tickets.ts';
 import { accessOf } from '../auth-hook.ts';
 import { presentItem, presentTicket } from '../present.ts';
 import { Comment, Id, ItemSchema, Key, Limit, Offset, TicketSchema, WsParams, responses } from '../schemas.ts';
-import { actorOf, single, type App, type RouteDeps } from './types.ts';
+import { actorOf, single, type App, type RouteDeps } from '../types.ts';
 
 const TicketState = Type.Union(['pending', 'approved', 'rejected', 'withdrawn', 'closed'].map((s) => Type.Literal(s)));
 

@@ -6,7 +6,7 @@ import { fail } from '../../errors.ts';
 import { principalOf } from '../auth-hook.ts';
 import { iso, isoOrNull, presentUser } from '../present.ts';
 import { DateTimeInput, Id, Name, Time, User, responses } from '../schemas.ts';
-import type { App, RouteDeps } from './types.ts';
+import type { App, RouteDeps } from '../types.ts';
 
 const Token = Type.Object({
   id: Id,

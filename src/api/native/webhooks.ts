@@ -13,7 +13,7 @@ import {
 import { accessOf } from '../auth-hook.ts';
 import { iso, isoOrNull } from '../present.ts';
 import { Id, Key, NullableTime, Time, WsParams, responses } from '../schemas.ts';
-import type { App, RouteDeps } from './types.ts';
+import type { App, RouteDeps } from '../types.ts';
 
 const EventType = Type.Union(WEBHOOK_EVENT_TYPES.map((t) => Type.Literal(t)));
 const DeliveryState = Type.Union(['pending', 'sending', 'succeeded', 'dead'].map((s) => Type.Literal(s)));

@@ -10,7 +10,7 @@ import {
 import { accessOf, principalOf } from '../auth-hook.ts';
 import { presentWorkspace } from '../present.ts';
 import { Id, Key, Member, Name, RoleSchema, Workspace, WsParams, responses } from '../schemas.ts';
-import type { App, RouteDeps } from './types.ts';
+import type { App, RouteDeps } from '../types.ts';
 
 export function workspaceRoutes(app: App, { ctx }: RouteDeps): void {
   app.post(

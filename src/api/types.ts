@@ -6,12 +6,12 @@ import type {
   RawRequestDefaultExpression,
   RawServerDefault,
 } from 'fastify';
-import type { Access } from '../../core/auth.ts';
-import type { Ctx } from '../../core/context.ts';
-import type { Engine } from '../../engine/engine.ts';
-import type { Actor, Outcome } from '../../core/operations/types.ts';
-import { AppError } from '../../errors.ts';
-import type { StreamSettings } from './event-streams.ts';
+import type { Access } from '../core/auth.ts';
+import type { Ctx } from '../core/context.ts';
+import type { Engine } from '../engine/engine.ts';
+import type { Actor, Outcome } from '../core/operations/types.ts';
+import { AppError } from '../errors.ts';
+import type { StreamSettings } from './native/event-streams.ts';
 
 export type App = FastifyInstance<
   RawServerDefault,
