@@ -115,3 +115,15 @@ export async function listHistory(ctx: Ctx, itemId: string, limit = 1000): Promi
     .execute();
   return rows.map((r) => toHistory(ctx, r));
 }
+
+/** The newest history entry of an item (what an action just wrote). */
+export async function latestHistoryId(ctx: Ctx, itemId: string): Promise<string | null> {
+  const row = await ctx.db
+    .selectFrom('item_history')
+    .select('id')
+    .where('item_id', '=', itemId)
+    .orderBy('id', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  return row?.id ?? null;
+}

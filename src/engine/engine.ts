@@ -12,6 +12,9 @@ import { releaseLeftovers } from './sql/release-leftovers.ts';
 import { DEFAULT_TUNING, submitBatch, type EngineTuning, type SubmitInput } from './submit.ts';
 import { startWorker, type Worker, type WorkerOptions } from './worker.ts';
 
+/** The engine's types a door names through the façade. */
+export type { Batch, SubmitInput };
+
 /** The engine as the API sees it: submit and control batches, run small ones inline, optionally a worker. */
 export interface Engine {
   readonly ctx: Ctx;

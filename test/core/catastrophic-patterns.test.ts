@@ -1,6 +1,6 @@
 /**
  * User patterns cannot stall the service. src/core/conditions.ts never executes a search value as a regular
- * expression ("A|B" is split into substrings, matched in SQL), and src/core/hexabase.ts only compiles Hexabase
+ * expression ("A|B" is split into substrings, matched in SQL), and src/api/hexabase/check-conditions.ts only compiles Hexabase
  * text values to refuse invalid ones, within a budget. So catastrophic-backtracking patterns (which a
  * backtracking engine would take longer than the age of the universe to run against these values) answer at
  * once, with the documented semantics, through every door that takes conditions.
@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
 import { MAX_CONDITION_PATTERNS, MAX_PATTERN_BYTES, MAX_TOTAL_PATTERN_BYTES } from '../../src/core/conditions.ts';
-import { MAX_PATTERN_CHARS } from '../../src/core/hexabase.ts';
+import { MAX_PATTERN_CHARS } from '../../src/api/hexabase/check-conditions.ts';
 import { describeEachDialect } from '../helpers/db.ts';
 import { PURCHASE_DS, startTestService, type Client, type Res, type TestService } from '../helpers/service.ts';
 

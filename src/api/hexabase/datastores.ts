@@ -1,7 +1,8 @@
 /** Hexabase v0 datastore routes: GetActions, GetStatuses, GetDatastoreFields. */
 import { Type } from 'typebox';
 import { getDatastore } from '../../core/datastores.ts';
-import { actionAllowed, actionsFrom, datastoreById } from '../../core/hexabase.ts';
+import { actionAllowed, actionsFrom } from '../../core/action-checks.ts';
+import { datastoreById } from './datastore-by-id.ts';
 import { fail } from '../../errors.ts';
 import { accessOf, principalOf } from '../auth-hook.ts';
 import type { App, RouteDeps } from '../types.ts';

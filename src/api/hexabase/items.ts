@@ -7,19 +7,14 @@ import { workspaceAccess, type Access } from '../../core/auth.ts';
 import type { Ctx } from '../../core/context.ts';
 import type { Datastore } from '../../core/datastore-model.ts';
 import { getDatastore } from '../../core/datastores.ts';
-import {
-  actionFor,
-  actionsFrom,
-  datastoreById,
-  deleteComment,
-  executeBulkAction,
-  hexabaseFieldValues,
-  hexabaseItemInput,
-  checkHexabaseConditions,
-  itemHistories,
-  latestHistoryId,
-  updateComment,
-} from '../../core/hexabase.ts';
+import { actionFor, actionsFrom } from '../../core/action-checks.ts';
+import { latestHistoryId } from '../../core/history.ts';
+import { executeBulkAction } from './bulk-action.ts';
+import { checkHexabaseConditions } from './check-conditions.ts';
+import { deleteComment, updateComment } from './comments.ts';
+import { datastoreById } from './datastore-by-id.ts';
+import { hexabaseFieldValues, hexabaseItemInput } from './field-values.ts';
+import { itemHistories } from './histories.ts';
 import { addComment, createItems, getItem, MAX_PER_PAGE, searchItems, type Item } from '../../core/items.ts';
 import { runAction } from '../../core/operations/run.ts';
 import type { Capability } from '../../core/roles.ts';
@@ -248,7 +243,7 @@ export function itemRoutes(app: App, { ctx, engine }: RouteDeps): void {
       const action = actionFor(ds, actor, req.params.action_id);
       const fields = hexabaseFieldValues(ds, b.item, b.changes);
       try {
-        const r = await executeBulkAction(ctx, (a, i) => engine.runInline(a, i), actor, ds, action, {
+        const r = await executeBulkAction(ctx, engine, actor, ds, action, {
           conditions: b.conditions,
           use_or_condition: b.use_or_condition,
           fields,

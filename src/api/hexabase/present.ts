@@ -7,7 +7,8 @@
  */
 import type { FieldDef } from '../../core/field-values.ts';
 import type { ActionDef, Datastore, StatusDef } from '../../core/datastore-model.ts';
-import type { BulkActionResult, BulkFailure, HistoryView } from '../../core/hexabase.ts';
+import type { BulkActionResult, BulkFailure } from './bulk-action.ts';
+import type { HistoryView } from './histories.ts';
 import type { Item } from '../../core/items.ts';
 import type { ErrorCode } from '../../errors.ts';
 import { iso } from '../present.ts';

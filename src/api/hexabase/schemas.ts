@@ -4,7 +4,7 @@
  * against Hexabase is not refused for a key batchgate merely ignores.
  */
 import { Type } from 'typebox';
-import { MAX_ITEMS_LIMIT } from '../../core/hexabase.ts';
+import { MAX_ITEMS_LIMIT } from './bulk-action.ts';
 import { MAX_PER_PAGE } from '../../core/items.ts';
 import { Comment, conditionsSchema, DateTimeInput, FieldValues, Key } from '../schemas.ts';
 
