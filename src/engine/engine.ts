@@ -12,8 +12,13 @@ import { releaseLeftovers } from './sql/release-leftovers.ts';
 import { DEFAULT_TUNING, submitBatch, type EngineTuning, type SubmitInput } from './submit.ts';
 import { startWorker, type Worker, type WorkerOptions } from './worker.ts';
 
-/** The engine's types a door names through the façade. */
+// The façade: a door (src/api/<door>/) imports the engine through this file only (.dependency-cruiser.cjs). Besides
+// the Engine below, it reads batches and their items and submits model operations through these.
 export type { Batch, SubmitInput };
+export { findBatch, getBatch, listBatches, toBatch } from './batches.ts';
+export { listBatchItems, outcomeOf } from './batch-items.ts';
+export type { Notifier } from './notifier.ts';
+export { submitReverse, submitTransform } from './model-ops/submit-model-op.ts';
 
 /** The engine as the API sees it: submit and control batches, run small ones inline, optionally a worker. */
 export interface Engine {

@@ -1,7 +1,7 @@
 import { Type } from 'typebox';
 import { searchApprovals } from '../../core/dataarts/approvals-search.ts';
 import { dataartsPage } from '../../core/dataarts/paging.ts';
-import { runApprovalAction, runBizBatch, runWithdraw } from '../../engine/dataarts/run-biz-batch.ts';
+import { runApprovalAction, runBizBatch, runWithdraw } from './run-biz-batch.ts';
 import type { App, RouteDeps } from '../types.ts';
 import {
   ApprovalBatchParam,

@@ -1,5 +1,5 @@
 import { dataartsPage } from '../../core/dataarts/paging.ts';
-import { findOperationResult } from '../../engine/dataarts/operation-results.ts';
+import { findOperationResult } from './find-operation-result.ts';
 import type { App, RouteDeps } from '../types.ts';
 import { OperationResultQuery, ProjectParams, envelope } from './schemas.ts';
 import { scopeOf } from './scope-of.ts';

@@ -1,6 +1,6 @@
 import { Type } from 'typebox';
 import { workspaceVO } from '../../core/dataarts/workspace-vo.ts';
-import { submitTransform } from '../../engine/model-ops/submit-model-op.ts';
+import { submitTransform } from '../../engine/engine.ts';
 import { DATAARTS_SOURCE } from '../../core/dataarts/enums.ts';
 import type { App, RouteDeps } from '../types.ts';
 import { LongId, Nullable, ProjectParams, envelope, idText } from './schemas.ts';

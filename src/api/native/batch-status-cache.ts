@@ -1,6 +1,6 @@
 import { then, type MaybePromise } from '../../core/maybe-promise.ts';
 import { ExpiringCache } from '../../core/expiring-cache.ts';
-import type { Notifier } from '../../engine/notifier.ts';
+import type { Notifier } from '../../engine/engine.ts';
 
 /**
  * How old an answer of GET batch status may be when its batch changed in another process

@@ -2,7 +2,7 @@ import { Type } from 'typebox';
 import { modelDdl } from '../../core/models/ddl.ts';
 import type { ModelEntity } from '../../core/models/entities.ts';
 import { DW_TYPES } from '../../core/models/physical/types.ts';
-import { submitReverse, submitTransform } from '../../engine/model-ops/submit-model-op.ts';
+import { submitReverse, submitTransform } from '../../engine/engine.ts';
 import { accessOf } from '../auth-hook.ts';
 import { iso } from '../present.ts';
 import { Id, Key, Name, Time, responses } from '../schemas.ts';

@@ -15,8 +15,16 @@ import { physicalDialect, physicalDialectOf } from '../../core/models/physical/i
 import type { DwType } from '../../core/models/physical/types.ts';
 import { fail, isAppError } from '../../errors.ts';
 import type { Batch } from '../batches.ts';
-import type { Engine } from '../engine.ts';
-import { findReplay, submitBatch } from '../submit.ts';
+import type { Actor } from '../../core/operations/types.ts';
+import type { Notifier } from '../notifier.ts';
+import { findReplay, submitBatch, type SubmitInput } from '../submit.ts';
+
+/** What a model operation uses of the engine: the Engine of engine.ts, named here so that engine.ts can export these. */
+export interface ModelOpEngine {
+  readonly ctx: Ctx;
+  readonly notifier: Notifier;
+  submit(actor: Actor, input: SubmitInput): Promise<{ batch: Batch; created: boolean }>;
+}
 
 /** Which door a model operation came through, for the batch's `source` and DataArts' tenant. */
 export interface Door {
@@ -64,7 +72,7 @@ function physicalModel(model: ModelEntity, role: string): void {
  * not have fails as its own item. Workers read each slice's tables and write the TABLE_MODEL entities.
  */
 export async function submitReverse(
-  engine: Engine,
+  engine: ModelOpEngine,
   access: Access,
   modelId: string,
   input: ReverseInput,
@@ -169,7 +177,7 @@ async function targetModel(
  * rolls back with its model, and it answers the winner's batch and model.
  */
 export async function submitTransform(
-  engine: Engine,
+  engine: ModelOpEngine,
   access: Access,
   logicModelId: string,
   input: TransformInput,
@@ -202,7 +210,7 @@ class LostRace extends Error {
 }
 
 async function transformOnce(
-  engine: Engine,
+  engine: ModelOpEngine,
   access: Access,
   logicModelId: string,
   input: TransformInput,

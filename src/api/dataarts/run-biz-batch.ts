@@ -12,7 +12,7 @@ import { nextScheduleTime } from '../../core/dataarts/schedule-time.ts';
 import type { DataartsScope } from '../../core/dataarts/scope.ts';
 import type { Actor } from '../../core/operations/types.ts';
 import { fail } from '../../errors.ts';
-import type { Engine } from '../engine.ts';
+import type { Engine } from '../../engine/engine.ts';
 import { batchOperationVO, type BatchOperationVO } from './batch-operation-vo.ts';
 
 /** ApprovalBatchParam: the body of batch-publish and batch-offline. */

@@ -6,7 +6,7 @@ import { operationSubject } from '../../core/models/op-params.ts';
 import type { Schema } from '../../db/schema.ts';
 import { fail } from '../../errors.ts';
 import { MODEL_OPERATIONS } from '../../core/states.ts';
-import { toBatch, type Batch } from '../batches.ts';
+import { toBatch, type Batch } from '../../engine/engine.ts';
 import { batchOperationVO, type BatchOperationVO } from './batch-operation-vo.ts';
 
 /** How far back a lookup by entity (model) id or by type alone looks: the workspace's latest DataArts batches. */

@@ -1,7 +1,7 @@
 import type { Ctx } from '../../core/context.ts';
 import { modelDatastores, parseLogicEntity, tableModelIds } from '../../core/models/entities.ts';
 import { toItem } from '../../core/items.ts';
-import type { Batch } from '../batches.ts';
+import type { Batch } from '../../engine/engine.ts';
 
 /** A BatchOperationVO child's entity: its id and name. */
 export interface ChildName {

@@ -3,8 +3,7 @@ import { getDatastoresById } from '../../core/datastores.ts';
 import { OPERATION_STATUS, REMARK, type OperationStatus } from '../../core/dataarts/enums.ts';
 import type { DataartsScope } from '../../core/dataarts/scope.ts';
 import { TERMINAL } from '../../core/states.ts';
-import type { Batch } from '../batches.ts';
-import { outcomeOf } from '../batch-items.ts';
+import { outcomeOf, type Batch } from '../../engine/engine.ts';
 import { childNames } from './child-names.ts';
 
 /** BatchOperationVO (the DataArts Studio API reference): the parent of a group, or one of its children. */
