@@ -1,4 +1,4 @@
-import type { Ctx } from '../core/context.ts';
+import { withTx, type Ctx } from '../core/context.ts';
 import { forRequest } from '../log.ts';
 import type { Actor } from '../core/operations/types.ts';
 import type { OpenDb } from '../db/open-db.ts';
@@ -15,7 +15,7 @@ import { startWorker, type Worker, type WorkerOptions } from './worker.ts';
 // The façade: a door (src/api/<door>/) imports the engine through this file only (.dependency-cruiser.cjs). Besides
 // the Engine below, it reads batches and their items and submits model operations through these.
 export type { Batch, SubmitInput };
-export { findBatch, getBatch, listBatches, toBatch } from './batches.ts';
+export { findBatch, getBatch, groupBatches, listBatches, toBatch } from './batches.ts';
 export { listBatchItems, outcomeOf } from './batch-items.ts';
 export type { Notifier } from './notifier.ts';
 export { submitReverse, submitTransform } from './model-ops/submit-model-op.ts';
@@ -27,6 +27,11 @@ export interface Engine {
   submit(actor: Actor, input: SubmitInput): Promise<{ batch: Batch; created: boolean }>;
   /** Submits and runs the batch to its end inside the caller's request, through the same chunk code. */
   runInline(actor: Actor, input: SubmitInput): Promise<Batch>;
+  /**
+   * Submits one batch per entry in one transaction (all or none), for workers to run; `requestId` tags the log
+   * lines. Batches submitted together name the same `group_id` in their inputs.
+   */
+  submitGroup(submits: readonly { actor: Actor; input: SubmitInput }[], requestId?: string): Promise<Batch[]>;
   /** Controls; `requestId` is the HTTP request asking, for the log line each writes. */
   cancel(batch: Batch, requestId?: string): Promise<Batch>;
   pause(batch: Batch, requestId?: string): Promise<Batch>;
@@ -82,6 +87,14 @@ export async function makeEngine(ctx: Ctx, opened: OpenDb, opts: EngineOptions =
     notifier,
     submit: (actor, input) => wake(submitBatch(tagged(actor.principal.requestId), actor, input, tuning)),
     runInline,
+    submitGroup: (submits, rid) =>
+      wake(
+        withTx(tagged(rid), async (tx) => {
+          const out: Batch[] = [];
+          for (const { actor, input } of submits) out.push((await submitBatch(tx, actor, input, tuning)).batch);
+          return out;
+        }),
+      ),
     cancel: (b, rid) => changed(wake(cancelBatch(tagged(rid), b))),
     pause: (b, rid) => changed(wake(pauseBatch(tagged(rid), b))),
     resume: (b, rid) => changed(wake(resumeBatch(tagged(rid), b))),

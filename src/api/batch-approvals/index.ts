@@ -1,20 +1,15 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import {
-  checkBatchApproval,
-  normalizeTaskIds,
-  resolveApprovalScope,
-  type ApprovalScope,
-} from '../../core/batch-check.ts';
-import { batchApprovalProgress, submitBatchApproval } from '../../engine/approval-groups.ts';
+import { checkBatchApproval, normalizeTaskIds, resolveApprovalScope, type ApprovalScope } from './batch-check.ts';
+import { batchApprovalProgress, submitBatchApproval } from './approval-groups.ts';
 import { principalOf } from '../auth-hook.ts';
 import { logServerError, toHttpError } from '../errors-http.ts';
 import type { App, RouteDeps } from '../types.ts';
 
 /**
  * The batch approval open API (docs/batch-approvals.md): `_check`, `_submit` and its progress, at the root
- * (no workspace in the path). Translation only: src/core/batch-check.ts decides scope and verdicts,
- * src/engine/approval-groups.ts submits and reports. Errors answer `{code, message, details?}` (flat, no `error`
+ * (no workspace in the path). Translation only: batch-check.ts decides scope and verdicts, approval-groups.ts
+ * submits (through the engine's façade) and reports. Errors answer `{code, message, details?}` (flat, no `error`
  * wrapper) with the catalog's code and status.
  */
 

@@ -1,12 +1,9 @@
-import { groupByWorkspace, locateTickets, scopeActor, scopeRole, type ApprovalScope } from '../core/batch-check.ts';
-import { forRequest } from '../log.ts';
-import { withTx, type Ctx } from '../core/context.ts';
-import { fail, type ErrorCode } from '../errors.ts';
-import { TERMINAL, type BatchState } from '../core/states.ts';
-import { outcomeOf } from './batch-items.ts';
-import { groupBatches, type Batch } from './batches.ts';
-import type { Notifier } from './notifier.ts';
-import { submitBatch } from './submit.ts';
+import type { Ctx } from '../../core/context.ts';
+import { TERMINAL, type BatchState } from '../../core/states.ts';
+import { groupBatches, outcomeOf, type Batch, type Engine } from '../../engine/engine.ts';
+import { fail, type ErrorCode } from '../../errors.ts';
+import { forRequest } from '../../log.ts';
+import { groupByWorkspace, locateTickets, scopeActor, scopeRole, type ApprovalScope } from './batch-check.ts';
 
 /**
  * Batch approvals (the open API's `_submit` and its progress, docs/batch-approvals.md) as engine batch groups. One `_submit` is one group,
@@ -49,7 +46,7 @@ async function firstWorkspace(ctx: Ctx, scope: ApprovalScope): Promise<string | 
  * A repeated id is one target (approved once). Tasks that stopped being approvable since `_check` simply fail.
  */
 export async function submitBatchApproval(
-  engine: { ctx: Ctx; notifier: Pick<Notifier, 'workAvailable'> },
+  engine: Pick<Engine, 'ctx' | 'submitGroup'>,
   scope: ApprovalScope,
   ids: readonly string[],
 ): Promise<{ batch_number: string; batches: Batch[] }> {
@@ -67,21 +64,19 @@ export async function submitBatchApproval(
     );
   }
   const batchNumber = ctx.ids.next();
-  const batches = await withTx(ctx, async (tx) => {
-    const out: Batch[] = [];
-    for (const [ws, targets] of byWorkspace) {
-      const { batch } = await submitBatch(tx, scopeActor(scope, ws), {
+  const batches = await engine.submitGroup(
+    [...byWorkspace].map(([ws, targets]) => ({
+      actor: scopeActor(scope, ws),
+      input: {
         operation: 'approve',
         target: { ids: targets },
         source: BATCH_APPROVAL_SOURCE,
         group_id: batchNumber,
         meta: { batch_number: batchNumber, user_id: scope.user.userId, requested_by: scope.requestedBy.userId },
-      });
-      out.push(batch);
-    }
-    return out;
-  });
-  engine.notifier.workAvailable();
+      },
+    })),
+    scope.requestedBy.requestId,
+  );
   return { batch_number: batchNumber, batches };
 }
 

@@ -1,10 +1,10 @@
-import type { ErrorCode } from '../errors.ts';
-import { fail } from '../errors.ts';
-import type { Principal } from './auth.ts';
-import type { Ctx } from './context.ts';
-import { decideTickets } from './operations/run.ts';
-import type { Actor, OperationOptions } from './operations/types.ts';
-import { isRole, type Role } from './roles.ts';
+import type { ErrorCode } from '../../errors.ts';
+import { fail } from '../../errors.ts';
+import type { Principal } from '../../core/auth.ts';
+import type { Ctx } from '../../core/context.ts';
+import { decideTickets } from '../../core/operations/run.ts';
+import type { Actor, OperationOptions } from '../../core/operations/types.ts';
+import { isRole, type Role } from '../../core/roles.ts';
 
 /**
  * The batch approval open API (docs/batch-approvals.md): which of a user's tasks (tickets) may be approved in a batch, and on
