@@ -29,6 +29,11 @@ export default tseslint.config(
     },
   },
   {
+    // CommonJS config files (dependency-cruiser reads .dependency-cruiser.cjs).
+    files: ['**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs', globals: { module: 'writable', require: 'readonly' } },
+  },
+  {
     // Tests read JSON response bodies loosely; the API schemas are checked by the routes themselves.
     files: ['test/**/*.ts', 'bench/**/*.ts'],
     rules: { '@typescript-eslint/no-explicit-any': 'off' },
