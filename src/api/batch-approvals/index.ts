@@ -21,7 +21,7 @@ const TaskIdString = Type.String({
   description: 'A task (ticket) id.',
 });
 const TaskId = Type.Union([TaskIdString, Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER })]);
-/** The seed's limit (200) is checked in the core (TOO_MANY_TARGETS); this bound only keeps validation cheap. */
+/** The seed's limit (200) is checked in batch-check.ts (TOO_MANY_TARGETS); this bound only keeps validation cheap. */
 const TaskIds = (minItems: number) => Type.Array(TaskId, { minItems, maxItems: 10_000 });
 const Body = (minItems: number) =>
   Type.Union([TaskIds(minItems), Type.Object({ task_ids: TaskIds(minItems) }, { additionalProperties: false })], {
