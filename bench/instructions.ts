@@ -1,7 +1,7 @@
 /**
  * `npm run bench:instructions`: CPU instructions per request of GET batch status and of the bare Fastify route,
  * counted by callgrind. Instructions repeat where seconds do not: on the shared 2-vCPU VM a route's CPU time moved
- * ±20% from one minute to the next, so a change of 2–3% shows here and nowhere else (docs/performance.md).
+ * ±20% from one minute to the next, so a change of 2–3% shows here and nowhere else (bench/README.md).
  *
  *   npm run bench:instructions                       3 runs of each, 20,000 requests after 30,000 of warmup
  *   npm run bench:instructions -- --runs 1 --only status --requests 5000
@@ -15,7 +15,7 @@
  * which a saturated server never does. A run takes 1–3 minutes.
  *
  * Expect two kinds of run for the service: V8 lands some processes in a state where header stores and inline
- * caches take its runtime's slow paths (docs/performance.md), and those cost ~50k instructions a request more.
+ * caches take its runtime's slow paths (bench/README.md), and those cost ~50k instructions a request more.
  * Each run is printed; compare the good state with the good state.
  */
 import { execFileSync, spawn } from 'node:child_process';

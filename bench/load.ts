@@ -28,7 +28,7 @@
  *      previous design, 60 s of status and then the fastest of three bare processes, gave 0.17–0.39 in one full
  *      run and 0.60 in a short one). Paired rounds see the same drift on both sides. A fresh bare process each
  *      round: one bare process cost 58k or 97k instructions a request under callgrind depending on how V8 went
- *      at its start (src/tick-shape.ts), so each round draws anew, as the service did once.
+ *      at its start, so each round draws anew, as the service did once.
  * Any non-2xx, timeout, socket error, failed or stalled SSE stream, or submitted batch that does not succeed is an
  * error: they are listed and the bench exits 1. Total time with the defaults: per dialect, a seed (~5 s) and per
  * level 3 × 60 s + 6 s of warmups + the drain of the submitted batches (seconds on SQLite; 100–160 s on PostgreSQL,

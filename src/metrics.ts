@@ -1,6 +1,5 @@
 import type { Logger } from 'pino';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { CellHistogram } from './cell-histogram.ts';
 import type { Db } from './db/open-db.ts';
 import { BATCH_STATES } from './core/states.ts';
 
@@ -16,8 +15,8 @@ export interface Metrics {
   readonly sliceSeconds: Histogram;
   /** Chunks whose lease ran out (their worker died or hung) and were handed back by this process's reaper. */
   readonly leaseReclaims: Counter;
-  /** By method, route pattern and status code: see CellHistogram for why not prom-client's Histogram. */
-  readonly httpSeconds: CellHistogram<'method' | 'route' | 'status_code'>;
+  /** By method, route pattern (never the raw URL) and status code. */
+  readonly httpSeconds: Histogram<'method' | 'route' | 'status_code'>;
 }
 
 /** Slices take ~15 ms unthrottled (docs/api.md: Batch lifecycle); the buckets resolve that and still show a stalled 10 s one. */
@@ -70,13 +69,13 @@ export function makeMetrics(db: Db, log: Logger): Metrics {
       help: 'Chunks whose lease expired and were handed back to the workers by this process.',
       registers: [registry],
     }),
-    httpSeconds: new CellHistogram(
-      'batchgate_http_request_duration_seconds',
-      'HTTP request duration by method, route pattern (never the raw URL) and status code.',
-      ['method', 'route', 'status_code'],
-      HTTP_BUCKETS,
-      registry,
-    ),
+    httpSeconds: new Histogram({
+      name: 'batchgate_http_request_duration_seconds',
+      help: 'HTTP request duration by method, route pattern (never the raw URL) and status code.',
+      labelNames: ['method', 'route', 'status_code'],
+      buckets: HTTP_BUCKETS,
+      registers: [registry],
+    }),
   };
 }
 

@@ -13,7 +13,6 @@ import type { WorkerOptions } from './engine/worker.ts';
 import { openDb, type OpenDb, type OpenDbOptions } from './db/open-db.ts';
 import { configSecrets, makeLogger, redactUrl } from './log.ts';
 import { enableProcessMetrics } from './metrics.ts';
-import { settleTickShape } from './tick-shape.ts';
 
 export interface Service {
   app: App;
@@ -37,7 +36,6 @@ export interface ServiceOptions {
 
 /** Opens and migrates the database, bootstraps the admin and demo data, and builds the HTTP app. */
 export async function createService(config: Config, opts: ServiceOptions = {}): Promise<Service> {
-  settleTickShape();
   const log = makeLogger({
     level: config.logLevel,
     secrets: configSecrets(config),

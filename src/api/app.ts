@@ -20,7 +20,7 @@ import { metricsRoute } from './metrics-route.ts';
 import { DEFAULT_STATUS_CACHE_MS } from './native/batch-status-cache.ts';
 import { DEFAULT_STREAM_SETTINGS, type StreamSettings } from './native/event-streams.ts';
 import { nativeApi } from './native/index.ts';
-import { requestChildLogger, requestContext, requestIdOf, RequestLog } from './request-context.ts';
+import { requestContext, requestIdOf, RequestLog } from './request-context.ts';
 import { webUi } from './web-ui.ts';
 import type { App } from './types.ts';
 import { ErrorResponse } from './schemas.ts';
@@ -100,7 +100,6 @@ export async function buildApp(opts: AppOptions): Promise<App> {
     genReqId: requestIdOf,
     requestIdHeader: false,
     logController: new RequestLog(),
-    childLoggerFactory: requestChildLogger,
     // A path that is not valid percent-encoded UTF-8, or a path segment longer than maxParamLength, is refused
     // by the router before any route runs: answer it in the path's dialect like every other error.
     frameworkErrors: (err, req, reply) => sendErrorByPath(err, req, reply),

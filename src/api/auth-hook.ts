@@ -1,7 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { authenticate, workspaceAccess, type Access, type Principal } from '../core/auth.ts';
 import type { Ctx } from '../core/context.ts';
-import { then, type MaybePromise } from '../core/maybe-promise.ts';
 import type { Capability } from '../core/roles.ts';
 import { AppError, isAppError } from '../errors.ts';
 import type { AuthFailureLimiter } from './auth-failures.ts';
@@ -57,36 +56,26 @@ function tooManyFailures(seconds: number): AppError {
 }
 
 /**
- * The caller, from the request's token, once per request: at once when the token's principal is cached (see
- * core/auth.ts), else a promise. A failed authentication counts against the client address; over the limit, a
- * request without a valid token answers 429 instead of 401 (a valid token always passes: see auth-failures.ts),
- * and one without any token is refused without a database lookup.
+ * The caller, from the request's token, once per request (the token's principal is cached: see core/auth.ts). A
+ * failed authentication counts against the client address; over the limit, a request without a valid token answers
+ * 429 instead of 401 (a valid token always passes: see auth-failures.ts), and one without any token is refused
+ * without a database lookup.
  */
-export function principalOf(ctx: Ctx, req: FastifyRequest): MaybePromise<Principal> {
+export async function principalOf(ctx: Ctx, req: FastifyRequest): Promise<Principal> {
   if (req.principal) return req.principal;
   const token = tokenOf(req);
   const wait = req.server.authFailures.retryAfter(req.ip);
   if (wait > 0 && !token) throw tooManyFailures(wait);
-  let found: MaybePromise<Principal>;
   try {
-    found = authenticate(ctx, token);
+    return settle(req, await authenticate(ctx, token));
   } catch (e) {
     throw authFailure(req, e, wait);
   }
-  if (found instanceof Promise) {
-    return found.then(
-      (p) => settle(req, p),
-      (e: unknown) => {
-        throw authFailure(req, e, wait);
-      },
-    );
-  }
-  return settle(req, found);
 }
 
 /** The caller's access to the workspace `key` names (id or project_id): see workspaceAccess. */
-export function accessOf(ctx: Ctx, req: FastifyRequest, key: string, capability?: Capability): MaybePromise<Access> {
-  return then(principalOf(ctx, req), (principal) => workspaceAccess(ctx, principal, key, capability));
+export async function accessOf(ctx: Ctx, req: FastifyRequest, key: string, capability?: Capability): Promise<Access> {
+  return workspaceAccess(ctx, await principalOf(ctx, req), key, capability);
 }
 
 /** A copy per request: the cached principal is shared, and this one carries the request id to engine log lines. */
@@ -107,18 +96,10 @@ function authFailure(req: FastifyRequest, e: unknown, wait: number): unknown {
 /**
  * The onRequest hook of every route that needs a token (app.ts attaches it to each non-public route): the caller
  * is known before the body is read, parsed or validated, so an anonymous client learns nothing of the schema, an
- * anonymous body is never parsed, and every such failure counts toward the auth-failure limit. When the token's
- * principal is cached this runs synchronously, as principalOf does: no promise on the hot path.
+ * anonymous body is never parsed, and every such failure counts toward the auth-failure limit.
  */
 export function authFirst(ctx: Ctx) {
   return function authFirst(req: FastifyRequest, _reply: FastifyReply, done: (err?: Error) => void): void {
-    let found: MaybePromise<Principal>;
-    try {
-      found = principalOf(ctx, req);
-    } catch (e) {
-      return done(e as Error);
-    }
-    if (found instanceof Promise) found.then(() => done(), done);
-    else done();
+    principalOf(ctx, req).then(() => done(), done);
   };
 }

@@ -10,7 +10,7 @@ import { principalOf, tokenOf } from './auth-hook.ts';
 import { sendNativeError } from './errors-http.ts';
 import type { App } from './types.ts';
 import { ErrorResponse } from './schemas.ts';
-import { requestChildLogger, requestContext, requestIdOf, RequestLog } from './request-context.ts';
+import { requestContext, requestIdOf, RequestLog } from './request-context.ts';
 
 export interface MetricsDeps {
   ctx: Ctx;
@@ -65,7 +65,6 @@ export async function buildMetricsApp(deps: MetricsDeps & AuthFailureSettings & 
     genReqId: requestIdOf,
     requestIdHeader: false,
     logController: new RequestLog(),
-    childLoggerFactory: requestChildLogger,
     frameworkErrors: (e, req, reply) => sendNativeError(e, req, reply),
   }) as unknown as App;
   app.decorateRequest('principal', null);

@@ -1,7 +1,6 @@
 import { fail } from '../errors.ts';
 import type { Ctx } from './context.ts';
 import { ExpiringCache } from './expiring-cache.ts';
-import { then, type MaybePromise } from './maybe-promise.ts';
 import { isRole, roleAllows, type Capability, type Role } from './roles.ts';
 import { hashToken } from './token-secret.ts';
 
@@ -32,9 +31,6 @@ export interface Access {
  * - a principal's standing in a workspace: every membership change clears it in its own process, so it takes
  *   effect there at once; other API processes on the same PostgreSQL database follow within AUTH_CACHE_MS.
  * Failures are not kept: a token or workspace that does not exist yet is looked up again.
- *
- * A cached answer comes back at once, not as a promise (maybe-promise.ts): `authenticate` and `workspaceAccess`
- * answer a value when they have one and a promise only when they must read.
  */
 const AUTH_CACHE_MS = 2000;
 const AUTH_CACHE_ENTRIES = 10_000;
@@ -57,17 +53,17 @@ interface AuthCaches {
 }
 
 /**
- * The cached value for `key`, at once; else the promise of `load`'s. Inside a transaction the answer is read,
- * not kept: the transaction may yet roll back what it read.
+ * The cached value for `key`, else `load`'s. Inside a transaction the answer is read, not kept: the transaction
+ * may yet roll back what it read.
  */
-function cached<V>(
+async function cached<V>(
   ctx: Ctx,
   cache: ExpiringCache<V>,
   key: string,
   load: () => Promise<V | undefined>,
-): MaybePromise<V | undefined> {
+): Promise<V | undefined> {
   if (ctx.db.isTransaction) return load();
-  return cache.peek(key) ?? cache.get(key, load);
+  return cache.get(key, load);
 }
 
 function authCaches(ctx: Ctx): AuthCaches {
@@ -106,9 +102,9 @@ function knownPrincipal(ctx: Ctx, holder: TokenHolder | undefined): Principal {
  * it is, until the first principal read after its entry expires (AUTH_CACHE_MS; expiring-cache.ts drops expired
  * keys on insert); it is never written anywhere.
  */
-export function authenticate(ctx: Ctx, token: string | undefined): MaybePromise<Principal> {
+export async function authenticate(ctx: Ctx, token: string | undefined): Promise<Principal> {
   if (!token) fail('UNAUTHENTICATED');
-  const principal = cached(ctx, authCaches(ctx).principals, token, async (): Promise<TokenHolder | undefined> => {
+  const holder = await cached(ctx, authCaches(ctx).principals, token, async (): Promise<TokenHolder | undefined> => {
     const hash = hashToken(token);
     const row = await ctx.db
       .selectFrom('api_token')
@@ -123,23 +119,20 @@ export function authenticate(ctx: Ctx, token: string | undefined): MaybePromise<
       }
     );
   });
-  // Not then(): a cached principal is answered without a closure or a promise.
-  return principal instanceof Promise
-    ? principal.then((holder) => knownPrincipal(ctx, holder))
-    : knownPrincipal(ctx, principal);
+  return knownPrincipal(ctx, holder);
 }
 
 /**
  * The caller's access to a workspace named by id or project_id. A workspace the caller does not belong to
  * answers 404 exactly like one that does not exist, so ids of other tenants reveal nothing.
  */
-export function workspaceAccess(
+export async function workspaceAccess(
   ctx: Ctx,
   principal: Principal,
   workspaceKey: string,
   capability: Capability = 'read',
-): MaybePromise<Access> {
-  const ws = cached(ctx, authCaches(ctx).standings, `${principal.userId} ${workspaceKey}`, () =>
+): Promise<Access> {
+  const ws = await cached(ctx, authCaches(ctx).standings, `${principal.userId} ${workspaceKey}`, () =>
     ctx.db
       .selectFrom('workspace')
       .leftJoin('membership', (j) =>
@@ -150,7 +143,7 @@ export function workspaceAccess(
       .orderBy('workspace.id')
       .executeTakeFirst(),
   );
-  return then(ws, (standing) => accessIn(principal, standing, capability));
+  return accessIn(principal, ws, capability);
 }
 
 function accessIn(principal: Principal, ws: Standing | undefined, capability: Capability): Access {

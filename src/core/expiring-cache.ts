@@ -24,7 +24,7 @@ export class ExpiringCache<V> {
     return this.#entries.size;
   }
 
-  /** The live value for `key`, without loading: the hot paths answer a hit with no promise (see core/auth.ts). */
+  /** The live value for `key`, without loading. */
   peek(key: string): V | undefined {
     const hit = this.#entries.get(key);
     return hit !== undefined && hit.expires > Date.now() ? hit.value : undefined;

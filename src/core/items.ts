@@ -161,26 +161,22 @@ function whereFor(ctx: Ctx, ds: Datastore, input: SearchInput) {
   return sql<boolean>`item.datastore_id = ${sql.lit(ds.id)} and ${pred}`;
 }
 
+/**
+ * One page of the items matching `input`, and how many match. The page is read first: when it comes back short,
+ * it holds the last matches, so the total is the offset plus its length and no count is run. Only a full page (or
+ * an empty one past the first) needs the count, a second pass over the matches; before, every search made it,
+ * and a search matching less than a page scanned the datastore twice (bench/search.ts measures both ways).
+ */
 export async function searchItems(
   ctx: Ctx,
   ds: Datastore,
   input: SearchInput,
 ): Promise<{ items: Item[]; total: number }> {
   const where = whereFor(ctx, ds, input);
-  // Through ctx.reader: the caller chooses these predicates' cost (src/db/query-limits.ts).
-  const [countRow] = await ctx.reader.read(
-    ctx.db,
-    ctx.db
-      .selectFrom('item')
-      .select((eb) => eb.fn.countAll<number>().as('n'))
-      .where(where)
-      .compile(),
-    ds.workspace_id,
-  );
-  const total = Number(countRow!.n);
-  if (input.return_count_only) return { items: [], total };
+  if (input.return_count_only) return { items: [], total: await countItems(ctx, ds, where) };
   const perPage = Math.min(input.per_page ?? 100, MAX_PER_PAGE);
   const page = input.page ?? 1;
+  const offset = (page - 1) * perPage;
   let q = ctx.db.selectFrom('item').selectAll().where(where);
   const sorts = input.sort_fields?.length
     ? input.sort_fields
@@ -191,16 +187,28 @@ export async function searchItems(
     const dir = s.order === 'desc' ? sql`desc` : sql`asc`;
     q = q.orderBy(sql`${sortExpression(ctx.caps, ds, s.id)} ${dir}`);
   }
+  // Through ctx.reader: the caller chooses these predicates' cost (src/db/query-limits.ts).
   const rows = await ctx.reader.read(
     ctx.db,
-    q
-      .orderBy('item.id')
-      .limit(perPage)
-      .offset((page - 1) * perPage)
+    q.orderBy('item.id').limit(perPage).offset(offset).compile(),
+    ds.workspace_id,
+  );
+  const short = rows.length < perPage && (rows.length > 0 || offset === 0);
+  const total = short ? offset + rows.length : await countItems(ctx, ds, where);
+  return { items: rows.map((r) => toItem(ctx, r)), total };
+}
+
+async function countItems(ctx: Ctx, ds: Datastore, where: ReturnType<typeof whereFor>): Promise<number> {
+  const [row] = await ctx.reader.read(
+    ctx.db,
+    ctx.db
+      .selectFrom('item')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where(where)
       .compile(),
     ds.workspace_id,
   );
-  return { items: rows.map((r) => toItem(ctx, r)), total };
+  return Number(row!.n);
 }
 
 /** Ids of every item matching the conditions, in id order: how a batch freezes its target set at submit. */

@@ -8,7 +8,7 @@ import { DIALECTS, PG_URL } from '../helpers/db.ts';
  * Keeps `npm run bench:load` from rotting: a 2 s pass at 16 connections, on each database of the run (PostgreSQL on
  * TEST_PG_URL, where the bench makes and drops a database of its own), must run every route with zero errors, keep
  * its SSE watchers fed and see every submitted batch succeed. No timing threshold: the figures belong to the bench
- * (docs/performance.md), not to a test on a shared machine.
+ * (bench/README.md), not to a test on a shared machine.
  */
 for (const dialect of DIALECTS)
   it(

@@ -1,4 +1,3 @@
-import { then, type MaybePromise } from '../../core/maybe-promise.ts';
 import { ExpiringCache } from '../../core/expiring-cache.ts';
 import type { Notifier } from '../../engine/engine.ts';
 
@@ -9,7 +8,7 @@ import type { Notifier } from '../../engine/engine.ts';
  *
  * Why a cache at all: a running batch is polled by many clients at once (the web UI, `batchgate batch watch`,
  * scripts), and the read, its conversion and serialising 32 fields were most of that route's cost. Measured with
- * `npm run bench:load` (docs/performance.md). 100 ms is below any poller's interval worth having, and with 16–64
+ * `npm run bench:load` (bench/README.md). 100 ms is below any poller's interval worth having, and with 16–64
  * pollers of one batch it still answers almost all of them from memory.
  */
 export const DEFAULT_STATUS_CACHE_MS = 100;
@@ -34,16 +33,15 @@ export class BatchStatusCache {
   }
 
   /**
-   * The serialised answer for a caller of `workspaceId`: at once when it is cached (a poller's usual case), else the
-   * promise of loading it; undefined when the batch does not exist or is another workspace's.
+   * The serialised answer for a caller of `workspaceId`, from memory when it is cached (a poller's usual case);
+   * undefined when the batch does not exist or is another workspace's.
    * A string, not a Buffer: Node writes a string body in one write with the head, a Buffer as a writev of both,
    * and the string cost 2,400 fewer instructions a request under callgrind (a bare Fastify route answering the
    * same 1 KB either way: 73.5k against 75.9k).
    */
-  body(workspaceId: string, batchId: string, load: StatusLoad): MaybePromise<string | undefined> {
-    const hit = this.#cache.ttlMs > 0 ? this.#cache.peek(batchId) : undefined;
-    const found = hit ?? (this.#cache.ttlMs > 0 ? this.#cache.get(batchId, load) : load());
-    return then(found, (h) => (h?.workspaceId === workspaceId ? h.body : undefined));
+  async body(workspaceId: string, batchId: string, load: StatusLoad): Promise<string | undefined> {
+    const found = await (this.#cache.ttlMs > 0 ? this.#cache.get(batchId, load) : load());
+    return found?.workspaceId === workspaceId ? found.body : undefined;
   }
 
   close(): void {

@@ -6,7 +6,6 @@ import { roleAllows } from '../../core/roles.ts';
 import { MODEL_OPERATION_TYPES, type ModelOpParams } from '../../core/models/op-params.ts';
 import { MAX_RATE_RANGE, OPERATIONS, PRIORITY, TERMINAL } from '../../core/states.ts';
 import { findBatch, getBatch, listBatchItems, listBatches, type Batch } from '../../engine/engine.ts';
-import { then } from '../../core/maybe-promise.ts';
 import { type AppError, fail, isAppError } from '../../errors.ts';
 import { accessOf, tokenOf } from '../auth-hook.ts';
 import { DEFAULT_STREAM_SETTINGS, StreamCounter } from './event-streams.ts';
@@ -309,22 +308,17 @@ export function batchRoutes(app: App, { ctx, engine, statusCacheMs, streams: str
         response: responses({ 200: BatchSchema }),
       },
     },
-    // Not async: with the caller and the answer cached (pollers of a running batch), it answers without a promise.
-    (req, reply) =>
-      then(accessOf(ctx, req, req.params.ws), (access) =>
-        then(
-          statusCache.body(access.workspaceId, req.params.id, async () => {
-            const batch = await findBatch(ctx, req.params.id);
-            return batch
-              ? { workspaceId: batch.workspace_id, body: reply.serializeInput(presentBatch(batch), '200') as string }
-              : undefined;
-          }),
-          (body) => {
-            if (!body) fail('BATCH_NOT_FOUND');
-            reply.header('content-type', JSON_UTF8).send(body);
-          },
-        ),
-      ),
+    async (req, reply) => {
+      const access = await accessOf(ctx, req, req.params.ws);
+      const body = await statusCache.body(access.workspaceId, req.params.id, async () => {
+        const batch = await findBatch(ctx, req.params.id);
+        return batch
+          ? { workspaceId: batch.workspace_id, body: reply.serializeInput(presentBatch(batch), '200') as string }
+          : undefined;
+      });
+      if (!body) fail('BATCH_NOT_FOUND');
+      return reply.header('content-type', JSON_UTF8).send(body);
+    },
   );
 
   app.get(
