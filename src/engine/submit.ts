@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { sql, type RawBuilder } from 'kysely';
 import type { Condition } from '../core/conditions.ts';
 import { compileConditions } from '../core/conditions.ts';
+import { canonical } from '../core/canonical.ts';
 import { withTx, type Ctx } from '../core/context.ts';
 import type { Datastore } from '../core/datastore-model.ts';
 import { getDatastore } from '../core/datastores.ts';
@@ -79,18 +80,6 @@ export interface EngineTuning {
 export const DEFAULT_TUNING: EngineTuning = Object.freeze({ chunkSize: 1000 });
 
 const ROWS_PER_INSERT = 1000;
-
-/** JSON with object keys sorted at every level, so equal requests hash equally whatever their key order. */
-function canonical(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
-  if (value && typeof value === 'object') {
-    const entries = Object.entries(value)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : 1));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value ?? null);
-}
 
 function requestHash(input: SubmitInput): string {
   const { idempotency_key: _k, source: _s, request, ...rest } = input;
