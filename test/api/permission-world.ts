@@ -50,7 +50,6 @@ export interface World {
 
 export const BIZ = 'MODEL';
 const FAR_FUTURE = '2999-01-01T00:00:00Z';
-export const TERMINAL = ['succeeded', 'completed_with_errors', 'failed', 'cancelled'];
 
 let seq = 0;
 /** A name no other request uses. */

@@ -58,29 +58,6 @@ export async function seedApproved(db: TestDb, n: number): Promise<Seeded> {
   };
 }
 
-/**
- * Polls the batch rows until `pred` holds (every `pollMs`), checking at every read that their counters add up;
- * fails with the last rows after `timeoutMs`.
- */
-export async function waitForBatchRows(
-  db: TestDb,
-  batchIds: string[],
-  pred: (bs: Batch[]) => boolean,
-  timeoutMs = 60_000,
-  pollMs = 5,
-): Promise<Batch[]> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const bs = await Promise.all(
-      batchIds.map(async (id) => (await findBatch(db.ctx, id)) ?? assert.fail(`batch ${id} not found`)),
-    );
-    for (const b of bs) assert.equal(b.total, b.succeeded + b.failed + b.skipped + b.pending, 'counters add up');
-    if (pred(bs)) return bs;
-    if (Date.now() > deadline) assert.fail(`timed out after ${timeoutMs} ms: ${JSON.stringify(bs)}`);
-    await new Promise((r) => setTimeout(r, pollMs));
-  }
-}
-
 /** Waits until no worker holds a chunk of the batch: after a pause or cancel, each has seen it and let go. */
 export async function waitForChunksReleased(db: TestDb, batchId: string): Promise<void> {
   while (
@@ -95,18 +72,6 @@ export async function waitForChunksReleased(db: TestDb, batchId: string): Promis
   ) {
     await new Promise((r) => setTimeout(r, 10));
   }
-}
-
-/** waitForBatchRows for one batch. */
-export async function waitForBatchRow(
-  db: TestDb,
-  batchId: string,
-  pred: (b: Batch) => boolean,
-  timeoutMs = 60_000,
-  pollMs = 5,
-): Promise<Batch> {
-  const [b] = await waitForBatchRows(db, [batchId], ([one]) => pred(one!), timeoutMs, pollMs);
-  return b!;
 }
 
 /** The batch's counters add up, and equal the counts of its batch_item rows by state. */

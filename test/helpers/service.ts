@@ -199,28 +199,6 @@ export async function workspaceWithRoles(s: TestService, name: string): Promise<
   return { ws, admin, approver: approver!, member: member!, viewer: viewer! };
 }
 
-/** Polls a batch through the API until it reaches one of `states` (terminal by default), checking its counters add up. */
-const TERMINAL_STATES = ['succeeded', 'completed_with_errors', 'failed', 'cancelled'];
-
-export async function waitForBatch(
-  api: Client,
-  ws: string,
-  id: string,
-  states = TERMINAL_STATES,
-  timeoutMs = 20_000,
-): Promise<any> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const r = await api.get(`/api/v1/workspaces/${ws}/batches/${id}`);
-    assert.equal(r.status, 200, JSON.stringify(r.body));
-    const b = r.body;
-    assert.equal(b.total, b.succeeded + b.failed + b.skipped + b.pending, 'counters add up');
-    if (states.includes(b.state)) return b;
-    if (Date.now() > deadline) throw new Error(`batch ${id} stuck in ${b.state}: ${JSON.stringify(b)}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
 /** The purchase-request workflow used across tests. */
 export const PURCHASE_DS = {
   name: 'Purchase requests',

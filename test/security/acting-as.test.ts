@@ -10,7 +10,9 @@
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
 import { describeEachDialect } from '../helpers/db.ts';
-import { startTestService, waitForBatch, type Client, type TestService } from '../helpers/service.ts';
+import { startTestService, type Client, type TestService } from '../helpers/service.ts';
+import { waitForBatch } from '../helpers/wait.ts';
+import { check, submit, waitForGroup } from '../batch-approvals/fixture.ts';
 
 const UNKNOWN_ID = '1111111111111111111';
 
@@ -249,22 +251,6 @@ describeEachDialect('security: invitations reveal nothing before acceptance', (d
   });
 });
 
-const check = (api: Client, userId: string, ids: string[]) =>
-  api.post(`/batch_approvals/_check?user_id=${userId}`, ids);
-const submit = (api: Client, userId: string, ids: string[]) =>
-  api.post(`/batch_approvals/_submit?user_id=${userId}`, ids);
-
-async function waitForGroup(api: Client, userId: string, n: string): Promise<any> {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const r = await api.get(`/batch_approvals/_submit?user_id=${userId}&batch_number=${n}`);
-    assert.equal(r.status, 200, JSON.stringify(r.body));
-    if (['succeeded', 'completed_with_errors', 'failed', 'cancelled'].includes(r.body.state)) return r.body;
-    if (Date.now() > deadline) throw new Error(`group stuck: ${JSON.stringify(r.body)}`);
-    await new Promise((res) => setTimeout(res, 20));
-  }
-}
-
 function forbidden(r: { status: number; body: any }, what: string): void {
   assert.equal(r.status, 403, `${what}: ${JSON.stringify(r.body)}`);
   assert.equal(r.body.code, 'FORBIDDEN', what);
@@ -359,7 +345,7 @@ describeEachDialect(
       assert.deepEqual((await check(owner1.api, approver.id, [t1.id])).body, [{ task_id: t1.id, supported: true }]);
       const sub = await submit(owner1.api, approver.id, [t1.id]);
       assert.equal(sub.status, 200, JSON.stringify(sub.body));
-      const p = await waitForGroup(owner1.api, approver.id, sub.body.batch_number);
+      const p = await waitForGroup(owner1.api, approver.id, sub.body.batch_number, 30_000);
       assert.deepEqual([p.total, p.failed_tasks], [1, []]);
 
       const t = (await owner1.api.get(`/api/v1/workspaces/${W1}/tickets/${t1.id}`)).body;
@@ -439,7 +425,7 @@ describeEachDialect('security: four-eyes by default', (dialect) => {
       target: { ids: [mine.id, theirs.id] },
     });
     assert.equal(r.status, 202, JSON.stringify(r.body));
-    const b = await waitForBatch(approver.api, ws, r.body.id);
+    const b = await waitForBatch({ api: approver.api, ws }, r.body.id);
     assert.deepEqual([b.succeeded, b.failed], [1, 1]);
     const failed = (await approver.api.get(`/api/v1/workspaces/${ws}/batches/${r.body.id}/items?state=failed`)).body
       .items;
@@ -463,7 +449,7 @@ describeEachDialect('security: four-eyes by default', (dialect) => {
     );
     assert.match(c.body[0].reason, /submitted/);
     const sub = await submit(approver.api, approver.id, [mine.id, theirs.id]);
-    const p = await waitForGroup(approver.api, approver.id, sub.body.batch_number);
+    const p = await waitForGroup(approver.api, approver.id, sub.body.batch_number, 30_000);
     assert.deepEqual(p.failed_tasks, [mine.id]);
     assert.equal(p.failed_reasons[0].code, 'SELF_APPROVAL_FORBIDDEN');
     // An admin acting for another approver cannot approve what the admin submitted.
@@ -508,7 +494,7 @@ describeEachDialect(
       assert.equal(sub.status, 200, JSON.stringify(sub.body));
       assert.equal((await s.root.put(`/api/v1/workspaces/${ws}/members/${owner.id}`, { role: 'member' })).status, 200);
       s.engine.startWorker({ idlePollMs: 50 });
-      const p = await waitForGroup(approver.api, approver.id, sub.body.batch_number);
+      const p = await waitForGroup(approver.api, approver.id, sub.body.batch_number, 30_000);
       assert.deepEqual(p.failed_tasks, [t.id]);
       assert.equal(p.failed_reasons[0].code, 'FORBIDDEN');
       assert.equal((await s.root.get(`/api/v1/workspaces/${ws}/tickets/${t.id}`)).body.state, 'pending');
