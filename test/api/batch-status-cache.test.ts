@@ -6,8 +6,9 @@
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
 import { describeEachDialect } from '../helpers/db.ts';
-import { startTestService, workspaceWithRoles, type RolesWorkspace, type TestService } from '../helpers/service.ts';
+import { startTestService, type TestService } from '../helpers/service.ts';
 import { waitForBatch } from '../helpers/wait.ts';
+import { workspaceWithRoles, type RolesWorkspace } from '../helpers/worlds.ts';
 
 describeEachDialect('batch status cache', (dialect) => {
   let s: TestService;

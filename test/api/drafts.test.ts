@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
 import { describeEachDialect } from '../helpers/db.ts';
-import { CATALOG_DS, startTestService, workspaceWithRoles, type Client, type TestService } from '../helpers/service.ts';
+import { CATALOG_DS, startTestService, type Client, type TestService } from '../helpers/service.ts';
 import { waitForBatch } from '../helpers/wait.ts';
+import { workspaceWithRoles } from '../helpers/worlds.ts';
 
 describeEachDialect('drafts and released versions over the native API', (dialect) => {
   let s: TestService;

@@ -7,10 +7,11 @@ import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
 import { sql } from 'kysely';
 import { MAX_CHUNK_ATTEMPTS } from '../../src/engine/run-chunk.ts';
-import { assertBatchSettled, assertEachChangedOnce, seedApproved, type Seeded } from '../helpers/batch-invariants.ts';
+import { assertBatchSettled, assertEachChangedOnce } from '../helpers/batch-invariants.ts';
 import { describeEachDialect } from '../helpers/db.ts';
-import { startTestService, type Client, type TestService } from '../helpers/service.ts';
+import { type Client, type TestService } from '../helpers/service.ts';
 import { waitForBatch } from '../helpers/wait.ts';
+import { seedApproved, seededService, type Seeded } from '../helpers/worlds.ts';
 
 describeEachDialect('chunks that keep failing, and rethrottling', (dialect) => {
   let s: TestService;
@@ -19,9 +20,7 @@ describeEachDialect('chunks that keep failing, and rethrottling', (dialect) => {
   const base = () => `/api/v1/workspaces/${seeded.workspaceId}`;
 
   before(async () => {
-    s = await startTestService(dialect);
-    seeded = await seedApproved(s.db, 30);
-    api = s.client(seeded.token);
+    ({ s, seeded, api } = await seededService(dialect, 30));
   });
   after(() => s.close());
 

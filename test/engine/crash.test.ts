@@ -2,10 +2,11 @@ import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
 import { findBatch } from '../../src/engine/batches.ts';
 import { submitBatch } from '../../src/engine/submit.ts';
-import { assertEachChangedOnce, seedApproved } from '../helpers/batch-invariants.ts';
+import { assertEachChangedOnce } from '../helpers/batch-invariants.ts';
 import { describeEachDialect, openTestDb, type TestDb } from '../helpers/db.ts';
 import { exited, spawnWorker } from '../helpers/worker-process.ts';
 import { waitForBatch } from '../helpers/wait.ts';
+import { seedApproved } from '../helpers/worlds.ts';
 
 describeEachDialect('crash safety', (dialect) => {
   let db: TestDb;

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
 import { describeEachDialect } from '../helpers/db.ts';
-import { startTestService, workspaceWithRoles, type Client, type TestService } from '../helpers/service.ts';
+import { startTestService, type Client, type TestService } from '../helpers/service.ts';
 import { waitForBatch } from '../helpers/wait.ts';
+import { workspaceWithRoles } from '../helpers/worlds.ts';
 
 describeEachDialect('revert', (dialect) => {
   let s: TestService;

@@ -6,10 +6,11 @@
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
 import pg from 'pg';
-import { assertBatchSettled, seedApproved, waitForChunksReleased, type Seeded } from '../helpers/batch-invariants.ts';
+import { assertBatchSettled, waitForChunksReleased } from '../helpers/batch-invariants.ts';
 import { describeEachDialect, type TestDb } from '../helpers/db.ts';
-import { httpClient, startTestService, type Client, type TestService } from '../helpers/service.ts';
+import { httpClient, type Client, type TestService } from '../helpers/service.ts';
 import { waitForBatch } from '../helpers/wait.ts';
+import { seededService, type Seeded } from '../helpers/worlds.ts';
 
 describeEachDialect('pause and cancel stop the batch', (dialect) => {
   let s: TestService;
@@ -18,10 +19,8 @@ describeEachDialect('pause and cancel stop the batch', (dialect) => {
   const base = () => `/api/v1/workspaces/${seeded.workspaceId}`;
 
   before(async () => {
-    s = await startTestService(dialect);
     // Enough items that the workers are mid-slice when the control arrives (slices are 1000 items).
-    seeded = await seedApproved(s.db, 12_000);
-    api = s.client(seeded.token);
+    ({ s, seeded, api } = await seededService(dialect, 12_000));
   });
   after(() => s.close());
 
@@ -153,8 +152,7 @@ describeEachDialect('concurrent submits with one Idempotency-Key', (dialect) => 
   let api: Client;
 
   before(async () => {
-    s = await startTestService(dialect);
-    seeded = await seedApproved(s.db, 50);
+    ({ s, seeded } = await seededService(dialect, 50));
     const address = await s.app.listen({ port: 0, host: '127.0.0.1' });
     api = httpClient(address, seeded.token);
   });

@@ -1,13 +1,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'kysely';
-import { assertCountersMatchOutcomes, assertEachChangedOnce, seedApproved } from '../helpers/batch-invariants.ts';
+import { assertCountersMatchOutcomes, assertEachChangedOnce } from '../helpers/batch-invariants.ts';
 import { DIALECTS, openTestDb, type TestDb } from '../helpers/db.ts';
 import { clusterUnavailable, startCluster, type Cluster } from '../helpers/pg-cluster.ts';
 import { cleanupProcesses, healthy, stop, tail, waitUntil, type Server } from '../helpers/processes.ts';
 import { httpClient } from '../helpers/service.ts';
 import { seededRandom, serve, SIZES, steadyRate, submitOrderAll, insideNextSlice } from './fixture.ts';
 import { waitForBatch } from '../helpers/wait.ts';
+import { seedApproved } from '../helpers/worlds.ts';
 
 /**
  * PostgreSQL itself goes away under a running batch: a fast restart (every session terminated with 57P01), then

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import { TERMINAL } from '../../src/engine/batch-states.ts';
-import { assertEachChangedOnce, seedApproved } from '../helpers/batch-invariants.ts';
+import { assertEachChangedOnce } from '../helpers/batch-invariants.ts';
 import { describeEachDialect } from '../helpers/db.ts';
 import { restartablePort, stop } from '../helpers/processes.ts';
 import { httpClient } from '../helpers/service.ts';
@@ -17,6 +17,7 @@ import {
   worker,
 } from './fixture.ts';
 import { waitForBatches } from '../helpers/wait.ts';
+import { seedApproved } from '../helpers/worlds.ts';
 
 /**
  * Two batches submitted at once run the same action (`order`: approved → ordered) over the same items, the

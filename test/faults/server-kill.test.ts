@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
-import { assertCountersMatchOutcomes, assertEachChangedOnce, seedApproved } from '../helpers/batch-invariants.ts';
+import { assertCountersMatchOutcomes, assertEachChangedOnce } from '../helpers/batch-invariants.ts';
 import { describeEachDialect } from '../helpers/db.ts';
 import { kill, stop } from '../helpers/processes.ts';
 import { httpClient } from '../helpers/service.ts';
@@ -15,6 +15,7 @@ import {
   insideNextSlice,
 } from './fixture.ts';
 import { waitForBatch } from '../helpers/wait.ts';
+import { seedApproved } from '../helpers/worlds.ts';
 
 /**
  * `batchgate serve` (API and embedded worker) SIGKILLed at random points of a large batch submitted over HTTP,

@@ -3,12 +3,13 @@ import { request } from 'node:http';
 import { connect } from 'node:net';
 import { it } from 'node:test';
 import { sseEvents } from '../../src/cli/sse.ts';
-import { assertCountersMatchOutcomes, assertEachChangedOnce, seedApproved } from '../helpers/batch-invariants.ts';
+import { assertCountersMatchOutcomes, assertEachChangedOnce } from '../helpers/batch-invariants.ts';
 import { describeEachDialect } from '../helpers/db.ts';
 import { stop, tail, terminate } from '../helpers/processes.ts';
 import { httpClient } from '../helpers/service.ts';
 import { serve, SIZES, steadyRate, submitOrderAll, suiteDb } from './fixture.ts';
 import { waitForBatch } from '../helpers/wait.ts';
+import { seedApproved } from '../helpers/worlds.ts';
 
 /**
  * SIGTERM to `batchgate serve` in the middle of everything: a batch running, an event stream open, a large

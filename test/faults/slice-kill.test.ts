@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import pg from 'pg';
-import { assertCountersMatchOutcomes, assertEachChangedOnce, seedApproved } from '../helpers/batch-invariants.ts';
+import { assertCountersMatchOutcomes, assertEachChangedOnce } from '../helpers/batch-invariants.ts';
 import { DIALECTS, type TestDb } from '../helpers/db.ts';
 import { kill, runBatchgate, stop, waitUntil, type Run } from '../helpers/processes.ts';
 import { httpClient } from '../helpers/service.ts';
 import { dbEnv, serve, submitOrderAll, suiteDb } from './fixture.ts';
 import { waitForBatch } from '../helpers/wait.ts';
+import { seedApproved } from '../helpers/worlds.ts';
 
 /**
  * A worker killed at a point chosen for sure, not by chance: in the middle of a slice, after it changed its items,

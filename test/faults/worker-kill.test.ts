@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { assertCountersMatchOutcomes, assertEachChangedOnce, seedApproved } from '../helpers/batch-invariants.ts';
+import { assertCountersMatchOutcomes, assertEachChangedOnce } from '../helpers/batch-invariants.ts';
 import { DIALECTS } from '../helpers/db.ts';
 import { stop } from '../helpers/processes.ts';
 import { httpClient, type Client } from '../helpers/service.ts';
@@ -17,6 +17,7 @@ import {
   worker,
 } from './fixture.ts';
 import { waitForBatch } from '../helpers/wait.ts';
+import { seedApproved } from '../helpers/worlds.ts';
 
 /**
  * The scale-out shape (PostgreSQL): an API node without a worker and two `batchgate worker` processes. One of

@@ -1,4 +1,3 @@
-import assert from 'node:assert/strict';
 import type { LightMyRequestResponse } from 'fastify';
 import type { Logger } from 'pino';
 import { buildApp } from '../../src/api/app.ts';
@@ -172,31 +171,6 @@ export async function startTestService(dialect: Dialect, opts: TestServiceOption
       if (!shared) await db.close();
     },
   };
-}
-
-export interface RolesWorkspace {
-  ws: string;
-  /** The workspace's creator (its admin). */
-  admin: Client;
-  approver: Client;
-  member: Client;
-  viewer: Client;
-}
-
-/** A new workspace with one user of each role and the purchase-request and catalog datastores. */
-export async function workspaceWithRoles(s: TestService, name: string): Promise<RolesWorkspace> {
-  const admin = (await s.user(`${name}-owner`)).api;
-  const created = await admin.post('/api/v1/workspaces', { name });
-  assert.equal(created.status, 201, JSON.stringify(created.body));
-  const ws: string = created.body.id;
-  const [approver, member, viewer] = await Promise.all(
-    (['approver', 'member', 'viewer'] as const).map(async (role) => (await s.user(`${name}-${role}`, ws, role)).api),
-  );
-  for (const ds of [PURCHASE_DS, CATALOG_DS]) {
-    const r = await admin.post(`/api/v1/workspaces/${ws}/datastores`, ds);
-    assert.equal(r.status, 201, JSON.stringify(r.body));
-  }
-  return { ws, admin, approver: approver!, member: member!, viewer: viewer! };
 }
 
 /** The purchase-request workflow used across tests. */

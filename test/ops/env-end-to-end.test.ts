@@ -7,12 +7,12 @@ import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
 import { sql } from 'kysely';
 import { dbEnv } from '../faults/fixture.ts';
-import { seedApproved } from '../helpers/batch-invariants.ts';
 import { describeEachDialect, openTestDb, type TestDb } from '../helpers/db.ts';
 import { cleanupProcesses, serveProcess, stop, waitUntil, type Server } from '../helpers/processes.ts';
 import { httpClient, startTestService } from '../helpers/service.ts';
 import { dataartsWorld, insertEntities } from '../dataarts/helpers.ts';
 import { waitForBatch } from '../helpers/wait.ts';
+import { seedApproved } from '../helpers/worlds.ts';
 
 describeEachDialect('settings from the environment reach the running service', (dialect) => {
   let db: TestDb;

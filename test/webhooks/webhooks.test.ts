@@ -14,37 +14,16 @@ import { failChunk } from '../../src/engine/sql/fail-chunk.ts';
 import { finalizeIfDone } from '../../src/engine/batches.ts';
 import { describeEachDialect, openTestDb } from '../helpers/db.ts';
 import { startReceiver, verifySignature, type Received, type Receiver } from '../helpers/receiver.ts';
-import { PURCHASE_DS, startTestService, type Client, type TestService } from '../helpers/service.ts';
+import { startTestService, type Client, type TestService } from '../helpers/service.ts';
 import { until, waitForBatch } from '../helpers/wait.ts';
+import { workspaceWithRoles, type RolesWorkspace } from '../helpers/worlds.ts';
 
 const LOOPBACK = { webhooks: { allowPrivate: true, allowedHosts: null } };
 /** Short backoff for tests; a generous timeout, since the machine is shared. */
 const FAST: DelivererOptions = { pollMs: 25, backoffBaseMs: 30, backoffMaxMs: 200, timeoutMs: 20_000, maxAttempts: 4 };
 
-interface World {
-  ws: string;
-  base: string;
-  admin: Client;
-  approver: Client;
-  approverId: string;
-  member: Client;
-}
-
-async function world(s: TestService, name: string): Promise<World> {
-  const { api: admin } = await s.user(`${name} admin`);
-  const ws = (await admin.post('/api/v1/workspaces', { name })).body.id as string;
-  assert.equal((await admin.post(`/api/v1/workspaces/${ws}/datastores`, PURCHASE_DS)).status, 201);
-  const approver = await s.user(`${name} approver`, ws, 'approver');
-  const member = await s.user(`${name} member`, ws, 'member');
-  return {
-    ws,
-    base: `/api/v1/workspaces/${ws}`,
-    admin,
-    approver: approver.api,
-    approverId: approver.user.id,
-    member: member.api,
-  };
-}
+type World = RolesWorkspace;
+const world = workspaceWithRoles;
 
 async function newItems(w: World, n: number): Promise<string[]> {
   const r = await w.admin.post(`${w.base}/datastores/pr/items`, {
