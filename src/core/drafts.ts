@@ -17,6 +17,7 @@
 import { fail } from '../errors.ts';
 import type { ItemDraftRow, ItemVersionRow } from '../db/schema.ts';
 import { requireCapability, type Access } from './auth.ts';
+import { canonical } from './canonical.ts';
 import { withTx, type Ctx } from './context.ts';
 import { getDatastoresById } from './datastores.ts';
 import type { Datastore } from './datastore-model.ts';
@@ -179,17 +180,7 @@ export interface DraftDiff {
   changed: string[];
 }
 
-/** JSON with object keys sorted, so two values that differ only in key order compare equal. */
-function canonical(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
-  if (v !== null && typeof v === 'object') {
-    return `{${Object.keys(v)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`)
-      .join(',')}}`;
-  }
-  return JSON.stringify(v ?? null);
-}
+/** Equal as stored JSON, whatever the key order. */
 export const sameValue = (a: unknown, b: unknown): boolean => canonical(a) === canonical(b);
 
 /** The item's pending draft against its released version. NOT_FOUND when the item has no draft. */

@@ -6,13 +6,9 @@
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
 import { describeEachDialect } from '../helpers/db.ts';
-import {
-  startTestService,
-  waitForBatch,
-  workspaceWithRoles,
-  type RolesWorkspace,
-  type TestService,
-} from '../helpers/service.ts';
+import { startTestService, type TestService } from '../helpers/service.ts';
+import { waitForBatch } from '../helpers/wait.ts';
+import { workspaceWithRoles, type RolesWorkspace } from '../helpers/worlds.ts';
 
 describeEachDialect('batch status cache', (dialect) => {
   let s: TestService;
@@ -93,7 +89,7 @@ describeEachDialect('batch status cache', (dialect) => {
       await new Promise((r) => setTimeout(r, 5));
     }
     assert.ok(seen.has('succeeded'), [...seen].join());
-    const done = await waitForBatch(w.member, w.ws, b.body.id);
+    const done = await waitForBatch({ api: w.member, ws: w.ws }, b.body.id);
     assert.equal(done.succeeded, 50);
   });
 

@@ -1,14 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
 import { describeEachDialect } from '../helpers/db.ts';
-import {
-  CATALOG_DS,
-  startTestService,
-  waitForBatch,
-  workspaceWithRoles,
-  type Client,
-  type TestService,
-} from '../helpers/service.ts';
+import { CATALOG_DS, startTestService, type Client, type TestService } from '../helpers/service.ts';
+import { waitForBatch } from '../helpers/wait.ts';
+import { workspaceWithRoles } from '../helpers/worlds.ts';
 
 describeEachDialect('drafts and released versions over the native API', (dialect) => {
   let s: TestService;
@@ -210,7 +205,7 @@ describeEachDialect('drafts and released versions over the native API', (dialect
       fields: { label: 'bulk' },
     });
     assert.equal(b.status, 202, JSON.stringify(b.body));
-    const done = await waitForBatch(member, ws, b.body.id);
+    const done = await waitForBatch({ api: member, ws }, b.body.id);
     assert.equal(done.state, 'succeeded');
     assert.equal(done.succeeded, 3);
     const got = await Promise.all([...live, plain].map(async (id) => (await member.get(item(id))).body));

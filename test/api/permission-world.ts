@@ -8,6 +8,7 @@ import type { Actor } from '../../src/core/operations/types.ts';
 import { sqliteSource } from '../dataarts/model-fixtures.ts';
 import { PURCHASE_DS, type Client, type Res, type TestService } from '../helpers/service.ts';
 import type { RoleName } from './permission-table.ts';
+import { workspace } from '../helpers/worlds.ts';
 
 export interface Person {
   id: string;
@@ -50,7 +51,6 @@ export interface World {
 
 export const BIZ = 'MODEL';
 const FAR_FUTURE = '2999-01-01T00:00:00Z';
-export const TERMINAL = ['succeeded', 'completed_with_errors', 'failed', 'cancelled'];
 
 let seq = 0;
 /** A name no other request uses. */
@@ -69,11 +69,10 @@ export async function makeWorld(s: TestService, key: 'A' | 'B'): Promise<World> 
   };
   const admin = await person('admin');
   const project = `perm_${key.toLowerCase()}`;
-  const ws = ok(
-    await admin.api.post('/api/v1/workspaces', { name: `${marker} workspace`, project_id: project }),
-    201,
-    'workspace',
-  ).id as string;
+  const {
+    ws,
+    datastores: [{ id: ds }],
+  } = await workspace(admin.api, { name: `${marker} workspace`, project_id: project }, [PURCHASE_DS]);
   const users = {
     admin,
     member: await person('member', ws, 'member'),
@@ -81,8 +80,6 @@ export async function makeWorld(s: TestService, key: 'A' | 'B'): Promise<World> 
     viewer: await person('viewer', ws, 'viewer'),
   };
   const subject = await person('subject', ws, 'approver');
-  const ds = ok(await admin.api.post(`/api/v1/workspaces/${ws}/datastores`, PURCHASE_DS), 201, 'datastore')
-    .id as string;
   const modelDs = ok(await admin.api.get(`/api/v1/workspaces/${ws}/datastores/${BIZ}`), 200, 'MODEL').id as string;
   const w = { key, marker, ws, project, users, subject, ds, modelDs } as World;
   const reg = await dataarts(s, w, admin, 'POST', 'approvals/users', {

@@ -11,7 +11,9 @@ import { readFileSync } from 'node:fs';
 import { after, before, it } from 'node:test';
 import { ensureWebBuild } from '../../src/api/web-ui.ts';
 import { newSecretKey, pgUrlWithPassword, tableModelsOf, TEST_CONNECTION_SOURCES } from '../dataarts/model-fixtures.ts';
+import { waitForGroup } from '../batch-approvals/fixture.ts';
 import { describeEachDialect, PG_URL } from '../helpers/db.ts';
+import { until } from '../helpers/wait.ts';
 import { PURCHASE_DS, startTestService, type Res, type TestService } from '../helpers/service.ts';
 import {
   COLUMNS,
@@ -25,7 +27,6 @@ import {
 } from './permission-table.ts';
 import {
   BIZ,
-  TERMINAL,
   closeWorld,
   makeWorld,
   newApproverReg,
@@ -189,40 +190,40 @@ describeEachDialect('permission matrix (docs/permissions.md)', (dialect) => {
 
   /** Each target's outcome in the newest batch of `ws` that has it, once no longer pending. */
   async function batchOutcomes(ws: string, targetIds: string[]): Promise<(string | null)[]> {
-    const deadline = Date.now() + 30_000;
-    for (;;) {
-      const rows = await db()
-        .selectFrom('batch_item')
-        .innerJoin('batch', 'batch.id', 'batch_item.batch_id')
-        .select(['batch_item.target_id', 'batch_item.state', 'batch_item.error_code', 'batch.id'])
-        .where('batch.workspace_id', '=', ws)
-        .where('batch_item.target_id', 'in', targetIds)
-        .orderBy('batch.id', 'desc')
-        .execute();
-      const latest = targetIds.map((t) => rows.find((r) => r.target_id === t));
-      if (latest.every((r) => r && r.state !== 'pending'))
-        return latest.map((r) => (r!.state === 'succeeded' ? null : r!.error_code));
-      if (Date.now() > deadline)
-        throw new Error(`targets ${targetIds.join(',')} of ${ws} never ran: ${JSON.stringify(latest)}`);
-      await new Promise((r) => setTimeout(r, 25));
-    }
+    const latest = await until(
+      `targets ${targetIds.join(',')} of ${ws} to run`,
+      async () => {
+        const rows = await db()
+          .selectFrom('batch_item')
+          .innerJoin('batch', 'batch.id', 'batch_item.batch_id')
+          .select(['batch_item.target_id', 'batch_item.state', 'batch_item.error_code', 'batch.id'])
+          .where('batch.workspace_id', '=', ws)
+          .where('batch_item.target_id', 'in', targetIds)
+          .orderBy('batch.id', 'desc')
+          .execute();
+        return targetIds.map((t) => rows.find((r) => r.target_id === t));
+      },
+      (latest) => latest.every((r) => r && r.state !== 'pending'),
+      { timeoutMs: 30_000 },
+    );
+    return latest.map((r) => (r!.state === 'succeeded' ? null : r!.error_code));
   }
 
   /** Each target's outcome in the batch `batchId`, in target order, once no longer pending. */
   async function outcomesOfBatch(batchId: string): Promise<(string | null)[]> {
-    const deadline = Date.now() + 30_000;
-    for (;;) {
-      const rows = await db()
-        .selectFrom('batch_item')
-        .select(['state', 'error_code'])
-        .where('batch_id', '=', batchId)
-        .orderBy('seq')
-        .execute();
-      if (rows.length && rows.every((r) => r.state !== 'pending'))
-        return rows.map((r) => (r.state === 'succeeded' ? null : r.error_code));
-      if (Date.now() > deadline) throw new Error(`batch ${batchId} never ran: ${JSON.stringify(rows)}`);
-      await new Promise((r) => setTimeout(r, 25));
-    }
+    const rows = await until(
+      `batch ${batchId} to run`,
+      () =>
+        db()
+          .selectFrom('batch_item')
+          .select(['state', 'error_code'])
+          .where('batch_id', '=', batchId)
+          .orderBy('seq')
+          .execute(),
+      (rows) => rows.length > 0 && rows.every((r) => r.state !== 'pending'),
+      { timeoutMs: 30_000 },
+    );
+    return rows.map((r) => (r.state === 'succeeded' ? null : r.error_code));
   }
   const tablesOfModel = async (w: World, model: string) => [...(await tableModelsOf(s, w.ws, model)).entries()];
   /** What a transform may create: its target model (by name) and the table of its logical entity. */
@@ -848,18 +849,8 @@ describeEachDialect('permission matrix (docs/permissions.md)', (dialect) => {
       body: [t],
       state: () => ticketsState([t]),
       targets: async (res) => {
-        const deadline = Date.now() + 30_000;
-        for (;;) {
-          const p = await s
-            .client(caller.token!)
-            .get(`/batch_approvals/_submit?user_id=${caller.id}&batch_number=${res.body.batch_number}`);
-          assert.equal(p.status, 200, JSON.stringify(p.body));
-          if (TERMINAL.includes(p.body.state))
-            return [p.body.failed_reasons.find((f: { task_id: string }) => f.task_id === t)?.code ?? null];
-          if (Date.now() > deadline)
-            throw new Error(`batch_number ${res.body.batch_number} stuck: ${JSON.stringify(p.body)}`);
-          await new Promise((r) => setTimeout(r, 25));
-        }
+        const p = await waitForGroup(s.client(caller.token!), caller.id, res.body.batch_number, 30_000);
+        return [p.failed_reasons.find((f: { task_id: string }) => f.task_id === t)?.code ?? null];
       },
     };
   });

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import type { Dialect } from '../../src/db/capabilities.ts';
 import { startTestService, type Client, type Res, type TestService } from '../helpers/service.ts';
+import { person as newPerson, requestsDatastore, workspace, type Person } from '../helpers/worlds.ts';
 
 /**
  * Two workspaces sharing an approver, and a third the approver is not in:
@@ -34,60 +35,23 @@ export interface Fixture {
   close(): Promise<void>;
 }
 
-export interface Person {
-  id: string;
-  api: Client;
-}
-
 const TERMINAL = ['succeeded', 'completed_with_errors', 'failed', 'cancelled'];
 
 function approvalDs(directTo: string) {
-  const approval = (extra: Record<string, unknown> = {}) => ({
-    pending_status: 'submitted',
-    reject_status: 'rejected',
-    ...extra,
-  });
-  return {
-    name: 'Requests',
-    display_id: 'req',
-    fields: [{ display_id: 'amount', name: 'Amount', type: 'number' }],
-    statuses: [
-      { display_id: 'draft', name: 'Draft' },
-      { display_id: 'submitted', name: 'Submitted' },
-      { display_id: 'approved', name: 'Approved' },
-      { display_id: 'rejected', name: 'Rejected' },
-    ],
-    actions: [
-      {
-        display_id: 'submit',
-        name: 'Submit',
-        from: ['draft'],
-        to: 'approved',
-        approval: approval({ approver_role: 'approver' }),
-      },
-      {
-        display_id: 'manual',
-        name: 'Submit (one by one)',
-        from: ['draft'],
-        to: 'approved',
-        approval: approval({ approver_role: 'approver', batch_approvable: false }),
-      },
-      {
-        display_id: 'explain',
-        name: 'Submit (comment)',
-        from: ['draft'],
-        to: 'approved',
-        approval: approval({ approver_role: 'approver', requires_comment: true }),
-      },
-      {
-        display_id: 'direct',
-        name: 'Submit (direct)',
-        from: ['draft'],
-        to: 'approved',
-        approval: approval({ approver_user_id: directTo }),
-      },
-    ],
-  };
+  return requestsDatastore([
+    { display_id: 'submit', name: 'Submit', approval: { approver_role: 'approver' } },
+    {
+      display_id: 'manual',
+      name: 'Submit (one by one)',
+      approval: { approver_role: 'approver', batch_approvable: false },
+    },
+    {
+      display_id: 'explain',
+      name: 'Submit (comment)',
+      approval: { approver_role: 'approver', requires_comment: true },
+    },
+    { display_id: 'direct', name: 'Submit (direct)', approval: { approver_user_id: directTo } },
+  ]);
 }
 
 export async function makeFixture(dialect: Dialect, opts: { worker?: boolean } = {}): Promise<Fixture> {
@@ -95,21 +59,13 @@ export async function makeFixture(dialect: Dialect, opts: { worker?: boolean } =
     worker: opts.worker !== false,
     workerOptions: { concurrency: 2, idlePollMs: 50 },
   });
-  const person = async (name: string, ws?: string, role?: string): Promise<Person> => {
-    const { user, api } = await s.user(name, ws, role);
-    return { id: user.id, api };
-  };
+  const person = (name: string, ws?: string, role?: string) => newPerson(s, name, ws, role);
   const owner1 = await person('owner1');
   const owner2 = await person('owner2');
   const owner3 = await person('owner3');
-  const mk = async (o: Person, name: string) => {
-    const r = await o.api.post('/api/v1/workspaces', { name });
-    assert.equal(r.status, 201, JSON.stringify(r.body));
-    return r.body.id as string;
-  };
-  const W1 = await mk(owner1, 'W1');
-  const W2 = await mk(owner2, 'W2');
-  const W3 = await mk(owner3, 'W3');
+  const W1 = (await workspace(owner1.api, { name: 'W1' })).ws;
+  const W2 = (await workspace(owner2.api, { name: 'W2' })).ws;
+  const W3 = (await workspace(owner3.api, { name: 'W3' })).ws;
   const member = await person('member', W1, 'member');
   const member2 = await person('member2', W2, 'member');
   const member3 = await person('member3', W3, 'member');

@@ -9,6 +9,26 @@ const T = { timeout: 180_000 };
 describeEachDialect('batchgate batch (client commands as processes)', (dialect) => {
   let h: Harness;
   before(async () => (h = await startHarness(dialect)));
+  /** Submits the `finish` action on every item of `ds`, to start in an hour; answers the batch. */
+  const finishInAnHour = async (ds: string, ...args: string[]) =>
+    json(
+      exits(
+        await h.cli([
+          'batch',
+          'submit',
+          'action',
+          '--action',
+          'finish',
+          '--datastore',
+          ds,
+          '--start-at',
+          '+1h',
+          ...args,
+          '--json',
+        ]),
+        0,
+      ),
+    );
   after(() => h?.close());
 
   it('submit --ids-file --watch runs the batch to completion and exits 0', T, async () => {
@@ -127,23 +147,7 @@ describeEachDialect('batchgate batch (client commands as processes)', (dialect) 
   it('controls: pause, resume, rethrottle, cancel; get and list; dry run and idempotency key', T, async () => {
     const ds = await h.datastore('controls');
     await seedItems(h, ds, 5);
-    const later = json(
-      exits(
-        await h.cli([
-          'batch',
-          'submit',
-          'action',
-          '--action',
-          'finish',
-          '--datastore',
-          ds,
-          '--start-at',
-          '+1h',
-          '--json',
-        ]),
-        0,
-      ),
-    );
+    const later = await finishInAnHour(ds);
     assert.equal(later.state, 'scheduled');
     assert.equal(json(exits(await h.cli(['batch', 'pause', later.id, '--json']), 0)).state, 'paused');
     assert.equal(json(exits(await h.cli(['batch', 'rethrottle', later.id, '7', '--json']), 0)).max_rate, 7);
@@ -187,41 +191,28 @@ describeEachDialect('batchgate batch (client commands as processes)', (dialect) 
     assert.match(exits(await h.cli(['batch', 'resume', slow.id, '--watch']), 0).stdout, /succeeded: 5 succeeded/);
     assert.deepEqual(await statusesOf(h, ds), { done: 5 });
 
-    const dry = json(
-      exits(
-        await h.cli([
-          'batch',
-          'submit',
-          'update',
-          '--datastore',
-          ds,
-          '--fields',
-          '{"vendor":"dry"}',
-          '--dry-run',
-          '--watch',
-          '--json',
-        ]),
-        0,
-      ),
-    );
+    /** A dry run of an update of every item of `ds`; answers the batch. */
+    const dryUpdate = async (...args: string[]) =>
+      json(
+        exits(
+          await h.cli([
+            'batch',
+            'submit',
+            'update',
+            '--datastore',
+            ds,
+            '--fields',
+            '{"vendor":"dry"}',
+            '--dry-run',
+            ...args,
+            '--json',
+          ]),
+          0,
+        ),
+      );
+    const dry = await dryUpdate('--watch');
     assert.deepEqual([dry.dry_run, dry.state, dry.succeeded, dry.notify], [true, 'succeeded', 5, true]);
-    const quiet = json(
-      exits(
-        await h.cli([
-          'batch',
-          'submit',
-          'update',
-          '--datastore',
-          ds,
-          '--fields',
-          '{"vendor":"dry"}',
-          '--dry-run',
-          '--no-notify',
-          '--json',
-        ]),
-        0,
-      ),
-    );
+    const quiet = await dryUpdate('--no-notify');
     assert.equal(quiet.notify, false, '--no-notify: no ticket webhook events for this batch');
     const vendors = await h.api('POST', `/api/v1/workspaces/${h.workspace}/datastores/${ds}/items/search`, {
       conditions: [{ id: 'vendor', search_value: ['dry'] }],
@@ -240,25 +231,7 @@ describeEachDialect('batchgate batch (client commands as processes)', (dialect) 
   it('priority, reprioritize and revert (dry run, then for real)', T, async () => {
     const ds = await h.datastore('revert');
     await seedItems(h, ds, 4);
-    const later = json(
-      exits(
-        await h.cli([
-          'batch',
-          'submit',
-          'action',
-          '--action',
-          'finish',
-          '--datastore',
-          ds,
-          '--start-at',
-          '+1h',
-          '--priority',
-          '30',
-          '--json',
-        ]),
-        0,
-      ),
-    );
+    const later = await finishInAnHour(ds, '--priority', '30');
     assert.equal(later.priority, 30);
     assert.equal(json(exits(await h.cli(['batch', 'reprioritize', later.id, '5', '--json']), 0)).priority, 5);
     exits(await h.cli(['batch', 'cancel', later.id]), 0);

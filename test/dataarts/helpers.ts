@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import type { Client, TestService } from '../helpers/service.ts';
+import { workspace } from '../helpers/worlds.ts';
 
 export interface DaRes {
   status: number;
@@ -57,7 +58,7 @@ export interface DataartsWorld {
 /** A DataArts project's workspace with a user of each role (one per service: the names are fixed), the approver registered as `appr`. */
 export async function dataartsWorld(s: TestService, name: string, projectId: string): Promise<DataartsWorld> {
   const owner = (await s.user('owner')).api;
-  const ws: string = (await owner.post('/api/v1/workspaces', { name, project_id: projectId })).body.id;
+  const { ws } = await workspace(owner, { name, project_id: projectId });
   const a = await s.user('appr', ws, 'approver');
   const m = await s.user('memb', ws, 'member');
   const v = await s.user('view', ws, 'viewer');

@@ -6,12 +6,13 @@ import { createItems } from '../../src/core/items.ts';
 import { getDatastore } from '../../src/core/datastores.ts';
 import { createUser } from '../../src/core/users.ts';
 import { createWorkspace } from '../../src/core/workspaces.ts';
-import { findBatch } from '../../src/engine/batches.ts';
+import { findBatch, type Batch } from '../../src/engine/batches.ts';
 import { makeEngine, type Engine } from '../../src/engine/engine.ts';
 import { submitReverse } from '../../src/engine/model-ops/submit-model-op.ts';
 import { describeEachDialect, openTestDb, type TestDb } from '../helpers/db.ts';
 import { exited, spawnWorker } from '../helpers/worker-process.ts';
 import { newSecretKey, sqliteSource, TEST_CONNECTION_SOURCES } from './model-fixtures.ts';
+import { waitForBatch } from '../helpers/wait.ts';
 
 const N = 1000;
 
@@ -58,15 +59,8 @@ describeEachDialect('model operations survive a killed worker', (dialect) => {
           BATCHGATE_SECRET_KEY: key.toString('hex'),
           BATCHGATE_CONNECTION_SOURCES: TEST_CONNECTION_SOURCES.join(','),
         };
-        const waitFor = async (pred: (b: NonNullable<Awaited<ReturnType<typeof findBatch>>>) => boolean) => {
-          const deadline = Date.now() + 120_000;
-          for (;;) {
-            const b = (await findBatch(ctx, batch.id))!;
-            if (pred(b)) return b;
-            if (Date.now() > deadline) throw new Error(`timed out: ${JSON.stringify(b)}`);
-            await new Promise((r) => setTimeout(r, 5));
-          }
-        };
+        const waitFor = (until: (b: Batch) => boolean) =>
+          waitForBatch({ ctx }, batch.id, { until, timeoutMs: 120_000 });
         for (const killAt of [200, 550]) {
           const w = await spawnWorker(db, env);
           await waitFor((b) => b.succeeded >= killAt);

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
 import { waitForChunksReleased } from '../helpers/batch-invariants.ts';
 import { describeEachDialect } from '../helpers/db.ts';
-import { PURCHASE_DS, startTestService, waitForBatch, type Client, type TestService } from '../helpers/service.ts';
+import { PURCHASE_DS, startTestService, type Client, type TestService } from '../helpers/service.ts';
+import { waitForBatch } from '../helpers/wait.ts';
 
 describeEachDialect('batches', (dialect) => {
   let s: TestService;
@@ -53,7 +54,7 @@ describeEachDialect('batches', (dialect) => {
     });
     assert.equal(r.status, 202, JSON.stringify(r.body));
     assert.equal(r.body.total, 7);
-    const b = await waitForBatch(member, ws, r.body.id);
+    const b = await waitForBatch({ api: member, ws }, r.body.id);
     assert.equal(b.state, 'completed_with_errors');
     assert.equal(b.succeeded, 5);
     assert.equal(b.failed, 2);
@@ -77,7 +78,7 @@ describeEachDialect('batches', (dialect) => {
     assert.equal(r.body.total, 30);
     // Items created after the submit are not swept in.
     await items(3, 'approved', { vendor: 'frozen' });
-    const b = await waitForBatch(member, ws, r.body.id);
+    const b = await waitForBatch({ api: member, ws }, r.body.id);
     assert.equal(b.state, 'succeeded');
     assert.equal(b.succeeded, 30);
   });
@@ -90,7 +91,7 @@ describeEachDialect('batches', (dialect) => {
       action: 'order',
       target: { ids, revisions: { [ids[0]!]: 1, [ids[1]!]: 1 } },
     });
-    const b = await waitForBatch(member, ws, r.body.id);
+    const b = await waitForBatch({ api: member, ws }, r.body.id);
     assert.equal(b.succeeded, 2, 'the item without a revision is not checked');
     const f = await member.get(`${base()}/batches/${b.id}/items?state=failed`);
     assert.deepEqual(
@@ -110,7 +111,7 @@ describeEachDialect('batches', (dialect) => {
     });
     assert.equal(l.body.total, 2);
     assert.equal(l.body.matched, 5);
-    const lb = await waitForBatch(member, ws, l.body.id);
+    const lb = await waitForBatch({ api: member, ws }, l.body.id);
     assert.equal(lb.succeeded, 2);
     const done = await member.get(`${base()}/batches/${lb.id}/items`);
     assert.deepEqual(
@@ -132,7 +133,7 @@ describeEachDialect('batches', (dialect) => {
     assert.equal(r.body.state, 'scheduled');
     assert.equal((await admin.delete(`${base()}/members/${leaver.user.id}`)).status, 204);
     await becomesDue(r.body.id);
-    const b = await waitForBatch(admin, ws, r.body.id);
+    const b = await waitForBatch({ api: admin, ws }, r.body.id);
     assert.equal(b.failed, 2);
     const f = await admin.get(`${base()}/batches/${b.id}/items?state=failed`);
     assert.ok(f.body.items.every((i: any) => i.error_code === 'FORBIDDEN'));
@@ -163,7 +164,7 @@ describeEachDialect('batches', (dialect) => {
       operation: 'approve',
       target: { ids: tickets.slice(0, 1) },
     });
-    const bm = await waitForBatch(member, ws, byMember.body.id);
+    const bm = await waitForBatch({ api: member, ws }, byMember.body.id);
     assert.equal(bm.failed, 1);
     const f = await member.get(`${base()}/batches/${bm.id}/items?state=failed`);
     assert.equal(f.body.items[0].error_code, 'NOT_ASSIGNEE');
@@ -173,11 +174,11 @@ describeEachDialect('batches', (dialect) => {
       comment: 'ok',
       target: { ids: tickets },
     });
-    const b = await waitForBatch(approver, ws, r.body.id);
+    const b = await waitForBatch({ api: approver, ws }, r.body.id);
     assert.equal(b.succeeded, 4, JSON.stringify(b));
     for (const id of ids) assert.equal((await member.get(`${base()}/items/${id}`)).body.status, 'approved');
     const again = await approver.post(`${base()}/batches`, { operation: 'reject', target: { ids: tickets } });
-    const b2 = await waitForBatch(approver, ws, again.body.id);
+    const b2 = await waitForBatch({ api: approver, ws }, again.body.id);
     assert.equal(b2.failed, 4);
     const f2 = await approver.get(`${base()}/batches/${b2.id}/items?state=failed&limit=2`);
     assert.equal(f2.body.items.length, 2);
@@ -196,7 +197,7 @@ describeEachDialect('batches', (dialect) => {
       dry_run: true,
       target: { ids: [...ok, ...wrong] },
     });
-    const b = await waitForBatch(member, ws, r.body.id);
+    const b = await waitForBatch({ api: member, ws }, r.body.id);
     assert.equal(b.dry_run, true);
     assert.equal(b.succeeded, 3);
     assert.equal(b.failed, 1);
@@ -222,7 +223,7 @@ describeEachDialect('batches', (dialect) => {
     const c = await member.post(`${base()}/batches`, { ...body, comment: 'different' }, { 'idempotency-key': 'k1' });
     assert.equal(c.status, 409);
     assert.equal(c.body.error.code, 'IDEMPOTENCY_KEY_REUSED');
-    const done = await waitForBatch(member, ws, a.body.id);
+    const done = await waitForBatch({ api: member, ws }, a.body.id);
     assert.equal(done.succeeded, 2);
   });
 
@@ -242,10 +243,10 @@ describeEachDialect('batches', (dialect) => {
       action: 'order',
       target: { ids: await items(1, 'approved') },
     });
-    assert.equal((await waitForBatch(member, ws, later.body.id)).state, 'succeeded');
+    assert.equal((await waitForBatch({ api: member, ws }, later.body.id)).state, 'succeeded');
     assert.equal((await member.get(`${base()}/batches/${r.body.id}`)).body.state, 'scheduled');
     const due = await becomesDue(r.body.id);
-    const b = await waitForBatch(member, ws, r.body.id);
+    const b = await waitForBatch({ api: member, ws }, r.body.id);
     assert.equal(b.state, 'succeeded');
     assert.ok(Date.parse(b.started_at) >= due);
   });
@@ -258,7 +259,7 @@ describeEachDialect('batches', (dialect) => {
       max_rate: 20,
       target: { ids },
     });
-    await waitForBatch(member, ws, r.body.id, ['running']);
+    await waitForBatch({ api: member, ws }, r.body.id, { states: ['running'] });
     const p = await member.post(`${base()}/batches/${r.body.id}/pause`, {});
     assert.equal(p.status, 200, JSON.stringify(p.body));
     assert.equal(p.body.state, 'paused');
@@ -271,7 +272,7 @@ describeEachDialect('batches', (dialect) => {
     const fast = await member.post(`${base()}/batches/${r.body.id}/rethrottle`, { max_rate: null });
     assert.equal(fast.status, 200);
     assert.equal(fast.body.max_rate, null);
-    const b = await waitForBatch(member, ws, r.body.id);
+    const b = await waitForBatch({ api: member, ws }, r.body.id);
     assert.equal(b.state, 'succeeded');
     assert.equal(b.succeeded, 40);
 
@@ -282,11 +283,11 @@ describeEachDialect('batches', (dialect) => {
       max_rate: 10,
       target: { ids: ids2 },
     });
-    await waitForBatch(member, ws, r2.body.id, ['running']);
+    await waitForBatch({ api: member, ws }, r2.body.id, { states: ['running'] });
     const c = await member.post(`${base()}/batches/${r2.body.id}/cancel`, {});
     assert.equal(c.status, 200);
     assert.equal(c.body.state, 'cancelled');
-    const cb = await waitForBatch(member, ws, r2.body.id);
+    const cb = await waitForBatch({ api: member, ws }, r2.body.id);
     assert.ok(cb.skipped > 0 && cb.pending === 0, JSON.stringify(cb));
     const skipped = await member.get(`${base()}/batches/${r2.body.id}/items?state=skipped&limit=1`);
     assert.equal(skipped.body.items[0].error_code, 'BATCH_CANCELLED');
@@ -303,7 +304,7 @@ describeEachDialect('batches', (dialect) => {
       action: 'order',
       target: { ids: [...ok, ...wrong] },
     });
-    const b = await waitForBatch(member, ws, r.body.id);
+    const b = await waitForBatch({ api: member, ws }, r.body.id);
     assert.equal(b.failed, 2);
     // Fix the cause, then retry.
     for (const id of wrong) await admin.patch(`${base()}/items/${id}`, { fields: {} });
@@ -312,7 +313,7 @@ describeEachDialect('batches', (dialect) => {
       action: 'reopen',
       target: { ids: wrong },
     });
-    await waitForBatch(admin, ws, fix.body.id);
+    await waitForBatch({ api: admin, ws }, fix.body.id);
     // reopen moved them draft -> ... no: reopen runs from rejected/approved/ordered, so use a status import instead.
     for (const id of wrong) {
       const t = await member.post(`${base()}/items/${id}/actions/submit`, {});
@@ -321,7 +322,7 @@ describeEachDialect('batches', (dialect) => {
     const rr = await member.post(`${base()}/batches/${r.body.id}/retry`, {});
     assert.equal(rr.status, 200, JSON.stringify(rr.body));
     assert.equal(rr.body.attempt, 2);
-    const b2 = await waitForBatch(member, ws, r.body.id);
+    const b2 = await waitForBatch({ api: member, ws }, r.body.id);
     assert.equal(b2.state, 'succeeded');
     assert.equal(b2.succeeded, 4);
     const all = await member.get(`${base()}/batches/${r.body.id}/items`);
@@ -349,7 +350,10 @@ describeEachDialect('batches', (dialect) => {
       member.post(`${base()}/batches`, { operation: 'action', action: 'order', target: { ids } }),
       admin.post(`${base()}/batches`, { operation: 'action', action: 'order', target: { ids: [...ids].reverse() } }),
     ]);
-    const [ba, bb] = await Promise.all([waitForBatch(member, ws, a.body.id), waitForBatch(admin, ws, b.body.id)]);
+    const [ba, bb] = await Promise.all([
+      waitForBatch({ api: member, ws }, a.body.id),
+      waitForBatch({ api: admin, ws }, b.body.id),
+    ]);
     assert.equal(ba.succeeded + bb.succeeded, 300);
     assert.equal(ba.failed + bb.failed, 300);
     for (const id of ids.slice(0, 20)) {
@@ -377,7 +381,7 @@ describeEachDialect('batches', (dialect) => {
         assert.equal(r.status, 202, JSON.stringify(r.body));
         slow.push(r.body.id);
       }
-      for (const id of slow) await waitForBatch(member, ws, id, ['running']);
+      for (const id of slow) await waitForBatch({ api: member, ws }, id, { states: ['running'] });
       const fast = await member.post(`${base()}/batches`, {
         operation: 'update',
         fields: { vendor: 'fast' },
@@ -386,7 +390,7 @@ describeEachDialect('batches', (dialect) => {
       assert.equal(fast.status, 202);
       // At 4 items/s the slow ones need 15 s: held loops would keep this one queued until they end, so it must end
       // while they still run (checked next).
-      assert.equal((await waitForBatch(member, ws, fast.body.id)).state, 'succeeded');
+      assert.equal((await waitForBatch({ api: member, ws }, fast.body.id)).state, 'succeeded');
       for (const id of slow) {
         const b = (await member.get(`${base()}/batches/${id}`)).body;
         assert.equal(b.state, 'running');
@@ -498,7 +502,7 @@ describeEachDialect('batches', (dialect) => {
       action: 'order',
       target: { ids },
     });
-    const xb = await waitForBatch(other.api, ows, x.body.id);
+    const xb = await waitForBatch({ api: other.api, ws: ows }, x.body.id);
     assert.equal(xb.failed, 1);
     const f = await other.api.get(`/api/v1/workspaces/${ows}/batches/${x.body.id}/items`);
     assert.equal(f.body.items[0].error_code, 'ITEM_NOT_FOUND');
@@ -508,7 +512,7 @@ describeEachDialect('batches', (dialect) => {
   it('pages to the end for a cursor past every item, on both databases', async () => {
     const ids = await items(2, 'approved');
     const r = await member.post(`${base()}/batches`, { operation: 'action', action: 'order', target: { ids } });
-    await waitForBatch(member, ws, r.body.id);
+    await waitForBatch({ api: member, ws }, r.body.id);
     for (const cursor of ['2147483647', '2147483648', '183912778356', '999999999999']) {
       const page = await member.get(`${base()}/batches/${r.body.id}/items?cursor=${cursor}`);
       assert.equal(page.status, 200, `${cursor}: ${JSON.stringify(page.body)}`);

@@ -7,15 +7,11 @@ import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
 import { sql } from 'kysely';
 import { MAX_CHUNK_ATTEMPTS } from '../../src/engine/run-chunk.ts';
-import {
-  assertBatchSettled,
-  assertEachChangedOnce,
-  seedApproved,
-  waitForBatchRow,
-  type Seeded,
-} from '../helpers/batch-invariants.ts';
+import { assertBatchSettled, assertEachChangedOnce } from '../helpers/batch-invariants.ts';
 import { describeEachDialect } from '../helpers/db.ts';
-import { startTestService, waitForBatch, type Client, type TestService } from '../helpers/service.ts';
+import { type Client, type TestService } from '../helpers/service.ts';
+import { waitForBatch } from '../helpers/wait.ts';
+import { seedApproved, seededService, type Seeded } from '../helpers/worlds.ts';
 
 describeEachDialect('chunks that keep failing, and rethrottling', (dialect) => {
   let s: TestService;
@@ -24,9 +20,7 @@ describeEachDialect('chunks that keep failing, and rethrottling', (dialect) => {
   const base = () => `/api/v1/workspaces/${seeded.workspaceId}`;
 
   before(async () => {
-    s = await startTestService(dialect);
-    seeded = await seedApproved(s.db, 30);
-    api = s.client(seeded.token);
+    ({ s, seeded, api } = await seededService(dialect, 30));
   });
   after(() => s.close());
 
@@ -68,7 +62,7 @@ describeEachDialect('chunks that keep failing, and rethrottling', (dialect) => {
           .select(['attempts', 'state'])
           .where('batch_id', '=', r.body.id)
           .execute();
-        const row = await waitForBatchRow(s.db, r.body.id, () => true);
+        const row = await waitForBatch(s.db, r.body.id, { until: () => true });
         if (row.state !== 'queued' && row.state !== 'running') break;
         assert.ok(
           chunks[0]!.attempts <= MAX_CHUNK_ATTEMPTS,
@@ -76,7 +70,7 @@ describeEachDialect('chunks that keep failing, and rethrottling', (dialect) => {
         );
         await new Promise((res) => setTimeout(res, 20));
       }
-      const b = await waitForBatchRow(s.db, r.body.id, () => true);
+      const b = await waitForBatch(s.db, r.body.id, { until: () => true });
       assert.equal(b.state, 'failed');
       assert.deepEqual(
         chunks,
@@ -127,13 +121,11 @@ describeEachDialect('chunks that keep failing, and rethrottling', (dialect) => {
         target: { ids: more.ids },
       });
       assert.equal(r.status, 202, JSON.stringify(r.body));
-      const b = await waitForBatchRow(
-        s.db,
-        r.body.id,
-        (row) => row.state !== 'queued' && row.state !== 'running',
-        110_000,
-        20,
-      );
+      const b = await waitForBatch(s.db, r.body.id, {
+        until: (row) => row.state !== 'queued' && row.state !== 'running',
+        timeoutMs: 110_000,
+        pollMs: 20,
+      });
       await sql.raw('drop trigger counters_fail' + (dialect === 'postgres' ? ' on batch' : '')).execute(s.db.ctx.db);
       assert.equal(b.state, 'succeeded', JSON.stringify(b));
       const chunks = await s.db.ctx.db
@@ -159,11 +151,14 @@ describeEachDialect('chunks that keep failing, and rethrottling', (dialect) => {
       target: { ids },
     });
     assert.equal(r.status, 202, JSON.stringify(r.body));
-    await waitForBatchRow(s.db, r.body.id, (b) => b.succeeded >= 1);
+    await waitForBatch(s.db, r.body.id, { until: (b) => b.succeeded >= 1 });
     const fast = await api.post(`${base()}/batches/${r.body.id}/rethrottle`, { max_rate: null });
     assert.equal(fast.status, 200, JSON.stringify(fast.body));
     s.engine.notifier.workAvailable();
-    const done = await waitForBatch(api, seeded.workspaceId, r.body.id, ['succeeded'], 100_000);
+    const done = await waitForBatch({ api, ws: seeded.workspaceId }, r.body.id, {
+      states: ['succeeded'],
+      timeoutMs: 100_000,
+    });
     assert.equal(done.succeeded, ids.length);
   });
 });

@@ -2,9 +2,11 @@ import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
 import { findBatch } from '../../src/engine/batches.ts';
 import { submitBatch } from '../../src/engine/submit.ts';
-import { assertEachChangedOnce, seedApproved, waitForBatchRow } from '../helpers/batch-invariants.ts';
+import { assertEachChangedOnce } from '../helpers/batch-invariants.ts';
 import { describeEachDialect, openTestDb, type TestDb } from '../helpers/db.ts';
 import { exited, spawnWorker } from '../helpers/worker-process.ts';
+import { waitForBatch } from '../helpers/wait.ts';
+import { seedApproved } from '../helpers/worlds.ts';
 
 describeEachDialect('crash safety', (dialect) => {
   let db: TestDb;
@@ -24,7 +26,7 @@ describeEachDialect('crash safety', (dialect) => {
     );
     for (const killAt of [2000, 9000]) {
       const w = await spawnWorker(db);
-      await waitForBatchRow(db, batch.id, (b) => b.succeeded >= killAt);
+      await waitForBatch(db, batch.id, { until: (b) => b.succeeded >= killAt });
       w.kill('SIGKILL');
       await exited(w);
       const mid = (await findBatch(db.ctx, batch.id))!;
@@ -32,7 +34,7 @@ describeEachDialect('crash safety', (dialect) => {
       assert.equal(mid.state, 'running');
     }
     const w = await spawnWorker(db);
-    const done = await waitForBatchRow(db, batch.id, (b) => b.state === 'succeeded');
+    const done = await waitForBatch(db, batch.id, { until: (b) => b.state === 'succeeded' });
     w.kill('SIGTERM');
     assert.equal(await exited(w), 0);
     assert.equal(done.succeeded, n);
@@ -48,7 +50,7 @@ describeEachDialect('crash safety', (dialect) => {
       { chunkSize: 1000 },
     );
     const w = await spawnWorker(db, { LEASE_MS: '60000' });
-    await waitForBatchRow(db, batch.id, (b) => b.succeeded >= 500);
+    await waitForBatch(db, batch.id, { until: (b) => b.succeeded >= 500 });
     w.kill('SIGTERM');
     assert.equal(await exited(w), 0);
     const running = await db.ctx.db
@@ -59,7 +61,7 @@ describeEachDialect('crash safety', (dialect) => {
       .execute();
     assert.equal(running.length, 0, 'no chunk left leased after a graceful stop');
     const w2 = await spawnWorker(db, { LEASE_MS: '60000' });
-    await waitForBatchRow(db, batch.id, (b) => b.state === 'succeeded');
+    await waitForBatch(db, batch.id, { until: (b) => b.state === 'succeeded' });
     w2.kill('SIGTERM');
     await exited(w2);
     await assertEachChangedOnce(db, ids, [batch.id]);
@@ -83,7 +85,7 @@ describeEachDialect('crash safety of a revert', (dialect) => {
       { chunkSize: 500 },
     );
     const w0 = await spawnWorker(db);
-    await waitForBatchRow(db, batch.id, (b) => b.state === 'succeeded');
+    await waitForBatch(db, batch.id, { until: (b) => b.state === 'succeeded' });
     const { batch: revert } = await submitBatch(
       db.ctx,
       actor,
@@ -91,12 +93,12 @@ describeEachDialect('crash safety of a revert', (dialect) => {
       { chunkSize: 500 },
     );
     assert.equal(revert.total, n);
-    await waitForBatchRow(db, revert.id, (b) => b.succeeded >= 1500);
+    await waitForBatch(db, revert.id, { until: (b) => b.succeeded >= 1500 });
     w0.kill('SIGKILL');
     await exited(w0);
     assert.ok((await findBatch(db.ctx, revert.id))!.pending > 0, 'killed before the end');
     const w = await spawnWorker(db);
-    const done = await waitForBatchRow(db, revert.id, (b) => b.state === 'succeeded');
+    const done = await waitForBatch(db, revert.id, { until: (b) => b.state === 'succeeded' });
     w.kill('SIGTERM');
     await exited(w);
     assert.equal(done.succeeded, n);
@@ -141,7 +143,7 @@ describeEachDialect('concurrent workers', (dialect) => {
         { chunkSize: 250 },
       );
       const ws = await Promise.all([spawnWorker(db, { CONCURRENCY: '2' }), spawnWorker(db, { CONCURRENCY: '2' })]);
-      await waitForBatchRow(db, batch.id, (b) => b.state === 'succeeded');
+      await waitForBatch(db, batch.id, { until: (b) => b.state === 'succeeded' });
       for (const w of ws) w.kill('SIGTERM');
       await Promise.all(ws.map(exited));
       await assertEachChangedOnce(db, ids, [batch.id]);
@@ -173,7 +175,7 @@ describeEachDialect('concurrent workers', (dialect) => {
         { chunkSize: 100 },
       );
       const ws = await Promise.all([spawnWorker(db, { CONCURRENCY: '2' }), spawnWorker(db, { CONCURRENCY: '2' })]);
-      const done = await waitForBatchRow(db, batch.id, (b) => b.state === 'succeeded');
+      const done = await waitForBatch(db, batch.id, { until: (b) => b.state === 'succeeded' });
       for (const w of ws) w.kill('SIGTERM');
       await Promise.all(ws.map(exited));
       const seconds = (done.finished_at! - done.started_at!) / 1000;

@@ -13,9 +13,9 @@ import { claimChunk } from '../../src/engine/sql/claim-chunk.ts';
 import { completeChunk } from '../../src/engine/sql/complete-chunk.ts';
 import { submitBatch, type SubmitInput } from '../../src/engine/submit.ts';
 import type { Dialect } from '../../src/db/capabilities.ts';
-import { waitForBatchRow } from '../helpers/batch-invariants.ts';
 import { describeEachDialect, openTestDb, type TestDb } from '../helpers/db.ts';
-import { PURCHASE_DS, startTestService, waitForBatch, type Client, type TestService } from '../helpers/service.ts';
+import { PURCHASE_DS, startTestService, type Client, type TestService } from '../helpers/service.ts';
+import { waitForBatch } from '../helpers/wait.ts';
 
 /** A user administering two workspaces, as core actors. */
 async function twoWorkspaces(ctx: Ctx): Promise<[Actor, Actor]> {
@@ -209,13 +209,13 @@ describeEachDialect('fair scheduling: a worker is never held by one batch', (dia
       max_rate: 2,
       target: { ids: await items(30) },
     });
-    await waitForBatch(admin, ws, slow.body.id, ['running']);
+    await waitForBatch({ api: admin, ws }, slow.body.id, { states: ['running'] });
     const quick = await admin.post(`${base()}/batches`, {
       operation: 'action',
       action: 'order',
       target: { ids: await items(5) },
     });
-    const done = await waitForBatch(admin, ws, quick.body.id, undefined, 10_000);
+    const done = await waitForBatch({ api: admin, ws }, quick.body.id, { timeoutMs: 10_000 });
     assert.equal(done.state, 'succeeded');
     const still = (await admin.get(`${base()}/batches/${slow.body.id}`)).body;
     assert.equal(still.state, 'running');
@@ -239,9 +239,9 @@ describeEachDialect('fair scheduling: a worker is never held by one batch', (dia
     const cut = await batchOf(s.db.ctx, actor, 700, later);
     await s.db.ctx.db.updateTable('work_chunk').set({ state: 'done' }).where('batch_id', '=', cut).execute();
     await s.db.ctx.db.updateTable('batch').set({ state: 'cancelled' }).where('id', '=', cut).execute();
-    const done = await waitForBatch(admin, ws, cut, ['cancelled'], 20_000);
+    const done = await waitForBatch({ api: admin, ws }, cut, { states: ['cancelled'], timeoutMs: 20_000 });
     assert.equal(done.pending + done.skipped, 7000);
-    await waitForBatchRow(s.db, cut, (b) => b.pending === 0);
+    await waitForBatch(s.db, cut, { until: (b) => b.pending === 0 });
     assert.equal((await findBatch(s.db.ctx, cut))!.skipped, 7000);
   });
 
@@ -326,7 +326,7 @@ describeEachDialect('fair scheduling: 100 items behind 1,000,000', (dialect) => 
     });
     assert.equal(big.status, 202, JSON.stringify(big.body));
     assert.equal(big.body.total, MILLION);
-    await waitForBatch(admin, ws, big.body.id, ['running'], 60_000);
+    await waitForBatch({ api: admin, ws }, big.body.id, { states: ['running'], timeoutMs: 60_000 });
 
     const ids = (
       await admin.post(`${base()}/datastores/pr/items`, {
@@ -335,7 +335,7 @@ describeEachDialect('fair scheduling: 100 items behind 1,000,000', (dialect) => 
     ).body.ids;
     const small = await admin.post(`${base()}/batches`, { operation: 'action', action: 'order', target: { ids } });
     assert.equal(small.status, 202);
-    const done = await waitForBatch(admin, ws, small.body.id, undefined, 30_000);
+    const done = await waitForBatch({ api: admin, ws }, small.body.id, { timeoutMs: 30_000 });
     const bigNow = (await admin.get(`${base()}/batches/${big.body.id}`)).body;
 
     assert.equal(done.state, 'succeeded');

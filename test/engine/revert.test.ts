@@ -1,13 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
 import { describeEachDialect } from '../helpers/db.ts';
-import {
-  startTestService,
-  waitForBatch,
-  workspaceWithRoles,
-  type Client,
-  type TestService,
-} from '../helpers/service.ts';
+import { startTestService, type Client, type TestService } from '../helpers/service.ts';
+import { waitForBatch } from '../helpers/wait.ts';
+import { workspaceWithRoles } from '../helpers/worlds.ts';
 
 describeEachDialect('revert', (dialect) => {
   let s: TestService;
@@ -34,14 +30,14 @@ describeEachDialect('revert', (dialect) => {
   async function run(api: Client, body: Record<string, unknown>) {
     const r = await api.post(`${base()}/batches`, body);
     assert.equal(r.status, 202, JSON.stringify(r.body));
-    return waitForBatch(api, ws, r.body.id);
+    return waitForBatch({ api, ws }, r.body.id);
   }
   async function revert(api: Client, id: string, body: Record<string, unknown> = {}) {
     const r = await api.post(`${base()}/batches/${id}/revert`, body);
     assert.equal(r.status, 202, JSON.stringify(r.body));
     assert.equal(r.body.operation, 'revert');
     assert.equal(r.body.reverts_batch_id, id);
-    return waitForBatch(api, ws, r.body.id);
+    return waitForBatch({ api, ws }, r.body.id);
   }
   const failures = async (api: Client, id: string) =>
     Object.fromEntries(

@@ -6,15 +6,11 @@
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
 import pg from 'pg';
-import {
-  assertBatchSettled,
-  seedApproved,
-  waitForBatchRow,
-  waitForChunksReleased,
-  type Seeded,
-} from '../helpers/batch-invariants.ts';
+import { assertBatchSettled, waitForChunksReleased } from '../helpers/batch-invariants.ts';
 import { describeEachDialect, type TestDb } from '../helpers/db.ts';
-import { httpClient, startTestService, waitForBatch, type Client, type TestService } from '../helpers/service.ts';
+import { httpClient, type Client, type TestService } from '../helpers/service.ts';
+import { waitForBatch } from '../helpers/wait.ts';
+import { seededService, type Seeded } from '../helpers/worlds.ts';
 
 describeEachDialect('pause and cancel stop the batch', (dialect) => {
   let s: TestService;
@@ -23,10 +19,8 @@ describeEachDialect('pause and cancel stop the batch', (dialect) => {
   const base = () => `/api/v1/workspaces/${seeded.workspaceId}`;
 
   before(async () => {
-    s = await startTestService(dialect);
     // Enough items that the workers are mid-slice when the control arrives (slices are 1000 items).
-    seeded = await seedApproved(s.db, 12_000);
-    api = s.client(seeded.token);
+    ({ s, seeded, api } = await seededService(dialect, 12_000));
   });
   after(() => s.close());
 
@@ -55,7 +49,7 @@ describeEachDialect('pause and cancel stop the batch', (dialect) => {
       assert.equal(r.status, 202, JSON.stringify(r.body));
       const id: string = r.body.id;
       if (!gate) {
-        await waitForBatchRow(s.db, id, (b) => b.succeeded > 0 && b.pending > 0);
+        await waitForBatch(s.db, id, { until: (b) => b.succeeded > 0 && b.pending > 0 });
         return { id, answer: await api.post(`${base()}/batches/${id}/${verb}`) };
       }
       const slice = await gate.blocked();
@@ -75,13 +69,13 @@ describeEachDialect('pause and cancel stop the batch', (dialect) => {
     assert.equal(p.body.state, 'paused');
     assert.ok(p.body.pending > 0, 'paused mid-run');
     await waitForChunksReleased(s.db, id);
-    const after = await waitForBatchRow(s.db, id, () => true);
+    const after = await waitForBatch(s.db, id, { until: () => true });
     assert.equal(after.state, 'paused');
     assert.equal(after.succeeded, p.body.succeeded, 'no slice committed after the pause answered');
     assert.equal(await changedItems(id), p.body.succeeded, 'no item changed after the pause answered');
 
     assert.equal((await api.post(`${base()}/batches/${id}/resume`)).status, 200);
-    const done = await waitForBatch(api, seeded.workspaceId, id, ['succeeded'], 120_000);
+    const done = await waitForBatch({ api, ws: seeded.workspaceId }, id, { states: ['succeeded'], timeoutMs: 120_000 });
     assert.equal(done.succeeded, seeded.ids.length);
     await assertBatchSettled(s.db, id);
   });
@@ -158,8 +152,7 @@ describeEachDialect('concurrent submits with one Idempotency-Key', (dialect) => 
   let api: Client;
 
   before(async () => {
-    s = await startTestService(dialect);
-    seeded = await seedApproved(s.db, 50);
+    ({ s, seeded } = await seededService(dialect, 50));
     const address = await s.app.listen({ port: 0, host: '127.0.0.1' });
     api = httpClient(address, seeded.token);
   });

@@ -1,17 +1,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'kysely';
-import {
-  assertCountersMatchOutcomes,
-  assertEachChangedOnce,
-  seedApproved,
-  waitForBatchRow,
-} from '../helpers/batch-invariants.ts';
+import { assertCountersMatchOutcomes, assertEachChangedOnce } from '../helpers/batch-invariants.ts';
 import { DIALECTS, openTestDb, type TestDb } from '../helpers/db.ts';
 import { clusterUnavailable, startCluster, type Cluster } from '../helpers/pg-cluster.ts';
 import { cleanupProcesses, healthy, stop, tail, waitUntil, type Server } from '../helpers/processes.ts';
 import { httpClient } from '../helpers/service.ts';
 import { seededRandom, serve, SIZES, steadyRate, submitOrderAll, insideNextSlice } from './fixture.ts';
+import { waitForBatch } from '../helpers/wait.ts';
+import { seedApproved } from '../helpers/worlds.ts';
 
 /**
  * PostgreSQL itself goes away under a running batch: a fast restart (every session terminated with 57P01), then
@@ -108,7 +105,7 @@ describe('postgres: faults: PostgreSQL restarted and crashed under a running bat
         ],
       ];
       for (const [fraction, what, fault] of faults) {
-        const before = await waitForBatchRow(db, batch.id, (b) => b.succeeded >= SIZES.items * fraction);
+        const before = await waitForBatch(db, batch.id, { until: (b) => b.succeeded >= SIZES.items * fraction });
         await insideNextSlice(db, batch.id, random);
         const at = Date.now();
         await fault();
@@ -119,18 +116,20 @@ describe('postgres: faults: PostgreSQL restarted and crashed under a running bat
         const mid = await assertCountersMatchOutcomes(db, batch.id);
         assert.equal(mid.state, 'running', `the batch goes on after ${what}: ${JSON.stringify(mid)}`);
         // Progress resumes: a worker loop that died on the connection error would leave the batch where it is.
-        await waitForBatchRow(db, batch.id, (b) => b.succeeded > mid.succeeded, RECONNECT_MS, 50);
+        await waitForBatch(db, batch.id, {
+          until: (b) => b.succeeded > mid.succeeded,
+          timeoutMs: RECONNECT_MS,
+          pollMs: 50,
+        });
         // And the service listens again: other processes' submits wake its worker, not only its next idle poll.
         await waitUntil(`LISTEN again after ${what}`, server, async () => (await listeners(db!)) === 1, RECONNECT_MS);
       }
 
-      const done = await waitForBatchRow(
-        db,
-        batch.id,
-        (b) => b.state !== 'running' && b.state !== 'queued',
-        120_000,
-        50,
-      ).catch(async (e) => {
+      const done = await waitForBatch(db, batch.id, {
+        until: (b) => b.state !== 'running' && b.state !== 'queued',
+        timeoutMs: 120_000,
+        pollMs: 50,
+      }).catch(async (e) => {
         const open = await db!.ctx.db
           .selectFrom('work_chunk')
           .selectAll()

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import { TERMINAL } from '../../src/core/states.ts';
-import { assertEachChangedOnce, seedApproved, waitForBatchRows } from '../helpers/batch-invariants.ts';
+import { assertEachChangedOnce } from '../helpers/batch-invariants.ts';
 import { describeEachDialect } from '../helpers/db.ts';
 import { restartablePort, stop } from '../helpers/processes.ts';
 import { httpClient } from '../helpers/service.ts';
@@ -16,6 +16,8 @@ import {
   insideNextSlice,
   worker,
 } from './fixture.ts';
+import { waitForBatches } from '../helpers/wait.ts';
+import { seedApproved } from '../helpers/worlds.ts';
 
 /**
  * Two batches submitted at once run the same action (`order`: approved → ordered) over the same items, the
@@ -57,12 +59,12 @@ describeEachDialect('faults: two batches racing on the same items under kills', 
       const ran = (bs: { succeeded: number; failed: number }[]) => bs.reduce((s, x) => s + x.succeeded + x.failed, 0);
 
       for (const at of killPoints(2 * n, KILLS, random)) {
-        const before = await waitForBatchRows(db, ids, (bs) => ran(bs) >= at);
+        const before = await waitForBatches(db, ids, (bs) => ran(bs) >= at);
         // Inside a slice of a batch still running (its slices and the other's interleave).
         const running = ids.filter((_, i) => !TERMINAL.includes(before[i]!.state));
         await insideNextSlice(db, running[Math.floor(random() * running.length)]!, random);
         const victim = await procs.killOne(random);
-        const mid = await waitForBatchRows(db, ids, () => true);
+        const mid = await waitForBatches(db, ids, () => true);
         assert.ok(
           mid.some((x) => !TERMINAL.includes(x.state)),
           `killed mid-race: ${JSON.stringify(mid.map((x) => x.state))}`,
@@ -70,7 +72,10 @@ describeEachDialect('faults: two batches racing on the same items under kills', 
         t.diagnostic(`killed pid ${victim.child.pid} with ${ran(mid)}/${2 * n} outcomes recorded`);
       }
 
-      const done = await waitForBatchRows(db, ids, (bs) => bs.every((x) => TERMINAL.includes(x.state)), 120_000, 50);
+      const done = await waitForBatches(db, ids, (bs) => bs.every((x) => TERMINAL.includes(x.state)), {
+        timeoutMs: 120_000,
+        pollMs: 50,
+      });
       t.diagnostic(`outcomes: ${done.map((x) => `${x.succeeded} succeeded, ${x.failed} failed`).join('; ')}`);
       // Each batch settled (counters, history per outcome) and every item changed once across the two.
       await assertEachChangedOnce(db, seeded.ids, ids);

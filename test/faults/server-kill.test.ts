@@ -1,11 +1,6 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
-import {
-  assertCountersMatchOutcomes,
-  assertEachChangedOnce,
-  seedApproved,
-  waitForBatchRow,
-} from '../helpers/batch-invariants.ts';
+import { assertCountersMatchOutcomes, assertEachChangedOnce } from '../helpers/batch-invariants.ts';
 import { describeEachDialect } from '../helpers/db.ts';
 import { kill, stop } from '../helpers/processes.ts';
 import { httpClient } from '../helpers/service.ts';
@@ -19,6 +14,8 @@ import {
   suiteDb,
   insideNextSlice,
 } from './fixture.ts';
+import { waitForBatch } from '../helpers/wait.ts';
+import { seedApproved } from '../helpers/worlds.ts';
 
 /**
  * `batchgate serve` (API and embedded worker) SIGKILLed at random points of a large batch submitted over HTTP,
@@ -43,7 +40,7 @@ describeEachDialect('faults: the server SIGKILLed again and again during a large
       assert.equal(batch.total, SIZES.items);
 
       for (const at of killPoints(SIZES.items, SIZES.kills, random)) {
-        await waitForBatchRow(db, batch.id, (b) => b.succeeded >= at);
+        await waitForBatch(db, batch.id, { until: (b) => b.succeeded >= at });
         await insideNextSlice(db, batch.id, random);
         await kill(server);
         const mid = await assertCountersMatchOutcomes(db, batch.id);
@@ -54,13 +51,11 @@ describeEachDialect('faults: the server SIGKILLed again and again during a large
         t.diagnostic(`killed at ${mid.succeeded}/${mid.total}; answering again after ${Date.now() - down} ms`);
       }
 
-      const done = await waitForBatchRow(
-        db,
-        batch.id,
-        (b) => b.state !== 'running' && b.state !== 'queued',
-        120_000,
-        50,
-      );
+      const done = await waitForBatch(db, batch.id, {
+        until: (b) => b.state !== 'running' && b.state !== 'queued',
+        timeoutMs: 120_000,
+        pollMs: 50,
+      });
       assert.equal(done.state, 'succeeded', JSON.stringify(done));
       // The restarted process answers with what the database holds.
       const seen = await httpClient(server.base, seeded.token).get(

@@ -3,16 +3,13 @@ import { request } from 'node:http';
 import { connect } from 'node:net';
 import { it } from 'node:test';
 import { sseEvents } from '../../src/cli/sse.ts';
-import {
-  assertCountersMatchOutcomes,
-  assertEachChangedOnce,
-  seedApproved,
-  waitForBatchRow,
-} from '../helpers/batch-invariants.ts';
+import { assertCountersMatchOutcomes, assertEachChangedOnce } from '../helpers/batch-invariants.ts';
 import { describeEachDialect } from '../helpers/db.ts';
 import { stop, tail, terminate } from '../helpers/processes.ts';
 import { httpClient } from '../helpers/service.ts';
 import { serve, SIZES, steadyRate, submitOrderAll, suiteDb } from './fixture.ts';
+import { waitForBatch } from '../helpers/wait.ts';
+import { seedApproved } from '../helpers/worlds.ts';
 
 /**
  * SIGTERM to `batchgate serve` in the middle of everything: a batch running, an event stream open, a large
@@ -104,7 +101,7 @@ describeEachDialect('faults: SIGTERM drains the server', (dialect) => {
       const api = httpClient(server.base, seeded.token);
       const ws = `/api/v1/workspaces/${seeded.workspaceId}`;
       const batch = await submitOrderAll(api, seeded.workspaceId, { max_rate: steadyRate(SIZES.items) });
-      await waitForBatchRow(db, batch.id, (b) => b.succeeded >= SIZES.items / 4);
+      await waitForBatch(db, batch.id, { until: (b) => b.succeeded >= SIZES.items / 4 });
 
       const stream = await openStream(`${server.base}${ws}/batches/${batch.id}/events`, seeded.token);
       const items = Array.from({ length: IMPORT_ITEMS }, (_, i) => ({
@@ -153,13 +150,11 @@ describeEachDialect('faults: SIGTERM drains the server', (dialect) => {
 
       const next = await serve(db, { port: server.port });
       // Given back, the chunk is claimable at once: the rest runs at the batch's rate, no lease to wait out.
-      const done = await waitForBatchRow(
-        db,
-        batch.id,
-        (b) => b.state !== 'running' && b.state !== 'queued',
-        120_000,
-        50,
-      );
+      const done = await waitForBatch(db, batch.id, {
+        until: (b) => b.state !== 'running' && b.state !== 'queued',
+        timeoutMs: 120_000,
+        pollMs: 50,
+      });
       assert.equal(done.state, 'succeeded', JSON.stringify(done));
       await assertEachChangedOnce(db, seeded.ids, [batch.id]);
       await stop(next, EXIT_WITHIN_MS);

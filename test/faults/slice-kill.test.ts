@@ -1,16 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import pg from 'pg';
-import {
-  assertCountersMatchOutcomes,
-  assertEachChangedOnce,
-  seedApproved,
-  waitForBatchRow,
-} from '../helpers/batch-invariants.ts';
+import { assertCountersMatchOutcomes, assertEachChangedOnce } from '../helpers/batch-invariants.ts';
 import { DIALECTS, type TestDb } from '../helpers/db.ts';
 import { kill, runBatchgate, stop, waitUntil, type Run } from '../helpers/processes.ts';
 import { httpClient } from '../helpers/service.ts';
 import { dbEnv, serve, submitOrderAll, suiteDb } from './fixture.ts';
+import { waitForBatch } from '../helpers/wait.ts';
+import { seedApproved } from '../helpers/worlds.ts';
 
 /**
  * A worker killed at a point chosen for sure, not by chance: in the middle of a slice, after it changed its items,
@@ -92,7 +89,7 @@ describe(
               }
             }
             t.diagnostic(`kill ${k + 1}: caught inside a slice after ${tries} holds`);
-            const before = await waitForBatchRow(db, batch.id, () => true);
+            const before = await waitForBatch(db, batch.id, { until: () => true });
             await kill(running);
             await holder.query('commit');
             const after = await assertCountersMatchOutcomes(db, batch.id);
@@ -100,13 +97,11 @@ describe(
             assert.equal(after.state, 'running', `killed mid-batch: ${JSON.stringify(after)}`);
             running = await oneLoopWorker(db);
           }
-          const done = await waitForBatchRow(
-            db,
-            batch.id,
-            (b) => b.state !== 'running' && b.state !== 'queued',
-            120_000,
-            50,
-          );
+          const done = await waitForBatch(db, batch.id, {
+            until: (b) => b.state !== 'running' && b.state !== 'queued',
+            timeoutMs: 120_000,
+            pollMs: 50,
+          });
           assert.equal(done.state, 'succeeded', JSON.stringify(done));
           await assertEachChangedOnce(db, seeded.ids, [batch.id]);
         } finally {

@@ -1,11 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import {
-  assertCountersMatchOutcomes,
-  assertEachChangedOnce,
-  seedApproved,
-  waitForBatchRow,
-} from '../helpers/batch-invariants.ts';
+import { assertCountersMatchOutcomes, assertEachChangedOnce } from '../helpers/batch-invariants.ts';
 import { DIALECTS } from '../helpers/db.ts';
 import { stop } from '../helpers/processes.ts';
 import { httpClient, type Client } from '../helpers/service.ts';
@@ -21,6 +16,8 @@ import {
   insideNextSlice,
   worker,
 } from './fixture.ts';
+import { waitForBatch } from '../helpers/wait.ts';
+import { seedApproved } from '../helpers/worlds.ts';
 
 /**
  * The scale-out shape (PostgreSQL): an API node without a worker and two `batchgate worker` processes. One of
@@ -78,7 +75,7 @@ describe(
         ]);
         try {
           for (const at of killPoints(SIZES.items, SIZES.kills, random)) {
-            await waitForBatchRow(db, batch.id, (b) => b.succeeded >= at);
+            await waitForBatch(db, batch.id, { until: (b) => b.succeeded >= at });
             await insideNextSlice(db, batch.id, random);
             // Progress was made, so a worker is up.
             const victim = await workers.killOne(random);
@@ -88,13 +85,11 @@ describe(
               `worker pid ${victim.child.pid} killed at ${mid.succeeded}/${mid.total}; ${workers.live().length} left running`,
             );
           }
-          const done = await waitForBatchRow(
-            db,
-            batch.id,
-            (b) => b.state !== 'running' && b.state !== 'queued',
-            120_000,
-            50,
-          );
+          const done = await waitForBatch(db, batch.id, {
+            until: (b) => b.state !== 'running' && b.state !== 'queued',
+            timeoutMs: 120_000,
+            pollMs: 50,
+          });
           assert.equal(done.state, 'succeeded', JSON.stringify(done));
         } finally {
           // Also on failure: its timers would keep the test process alive.

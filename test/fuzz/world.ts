@@ -19,6 +19,7 @@ import {
   type TestService,
 } from '../helpers/service.ts';
 import type { Hints } from './schema-arbitraries.ts';
+import { workspace } from '../helpers/worlds.ts';
 
 export const PROJECT = 'fz';
 export const OTHER_PROJECT = 'fz-other';
@@ -51,17 +52,20 @@ export async function buildWorld(dialect: Dialect): Promise<World> {
   // With a secret key the connection routes are fuzzed past their 503 SECRET_KEY_UNAVAILABLE door.
   const s = await startTestService(dialect, { worker: false, settings: { secretKey: randomBytes(32) } });
   const root = s.root;
-  const ws = (await ok(root.post('/api/v1/workspaces', { name: 'Fuzz', project_id: PROJECT }), 201)).id;
+  const {
+    ws,
+    datastores: [ds],
+  } = await workspace(root, { name: 'Fuzz', project_id: PROJECT }, [PURCHASE_DS]);
   const W = `/api/v1/workspaces/${ws}`;
   const people = {} as Record<'admin' | 'member' | 'approver' | 'viewer', { user: any; api: Client }>;
   for (const role of ['admin', 'member', 'approver', 'viewer'] as const) people[role] = await s.user(role, ws, role);
   const stranger = await s.user('stranger');
-  const otherWs = (await ok(stranger.api.post('/api/v1/workspaces', { name: 'Other', project_id: OTHER_PROJECT }), 201))
-    .id;
+  const {
+    ws: otherWs,
+    datastores: [otherDs],
+  } = await workspace(stranger.api, { name: 'Other', project_id: OTHER_PROJECT }, [PURCHASE_DS]);
   const O = `/api/v1/workspaces/${otherWs}`;
 
-  const ds = await ok(root.post(`${W}/datastores`, PURCHASE_DS), 201);
-  const otherDs = await ok(stranger.api.post(`${O}/datastores`, PURCHASE_DS), 201);
   const member = people.member.api;
   const items: string[] = (
     await ok(

@@ -1,85 +1,13 @@
 /**
  * What must hold after any fault, read straight from the database (the storage itself, not the API's view of
- * it): a workspace of items to run big batches on, and the checks that every item changed at most once per
+ * it): the checks that every item changed at most once per
  * batch and that a batch's counters add up and match its item outcomes.
  */
 import assert from 'node:assert/strict';
-import type { Datastore } from '../../src/core/datastore-model.ts';
-import { createDatastore } from '../../src/core/datastores.ts';
-import { createItems } from '../../src/core/items.ts';
-import { issueToken } from '../../src/core/tokens.ts';
-import { createUser } from '../../src/core/users.ts';
-import { createWorkspace } from '../../src/core/workspaces.ts';
 import { cancelledUnrun } from '../../src/engine/batch-items.ts';
 import { TERMINAL } from '../../src/core/states.ts';
 import { findBatch, type Batch } from '../../src/engine/batches.ts';
 import type { TestDb } from './db.ts';
-import { PURCHASE_DS } from './service.ts';
-
-export interface Seeded {
-  actor: { principal: { userId: string; name: string; isSystemAdmin: boolean }; workspaceId: string; role: 'admin' };
-  workspaceId: string;
-  /** A system admin's API token. */
-  token: string;
-  ids: string[];
-  /** The PURCHASE_DS datastore the items are in. */
-  ds: Datastore;
-}
-
-/**
- * A system admin, a workspace with the PURCHASE_DS datastore (display_id `pr`) and `n` items in `approved`, on
- * which the `order` action (approved → ordered) succeeds once and then fails with WRONG_STATUS.
- */
-export async function seedApproved(db: TestDb, n: number): Promise<Seeded> {
-  const ctx = db.ctx;
-  const user = await createUser(ctx, { name: 'u', isSystemAdmin: true });
-  const principal = { userId: user.id, name: user.name, isSystemAdmin: true };
-  const ws = await createWorkspace(ctx, principal, { name: 'w' });
-  const access = { principal, workspaceId: ws.id, projectId: null, role: 'admin' as const };
-  const ds = await createDatastore(ctx, ws.id, PURCHASE_DS as never);
-  const ids: string[] = [];
-  // 5000 rows per call stays under SQLite's 32766 bound parameters.
-  for (let i = 0; i < n; i += 5000) {
-    ids.push(
-      ...(await createItems(
-        ctx,
-        access,
-        ds,
-        Array.from({ length: Math.min(5000, n - i) }, (_, j) => ({ title: `i${i + j}`, status: 'approved' })),
-      )),
-    );
-  }
-  return {
-    actor: { principal, workspaceId: ws.id, role: 'admin' },
-    workspaceId: ws.id,
-    token: await issueToken(ctx, user.id),
-    ids,
-    ds,
-  };
-}
-
-/**
- * Polls the batch rows until `pred` holds (every `pollMs`), checking at every read that their counters add up;
- * fails with the last rows after `timeoutMs`.
- */
-export async function waitForBatchRows(
-  db: TestDb,
-  batchIds: string[],
-  pred: (bs: Batch[]) => boolean,
-  timeoutMs = 60_000,
-  pollMs = 5,
-): Promise<Batch[]> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const bs = await Promise.all(
-      batchIds.map(async (id) => (await findBatch(db.ctx, id)) ?? assert.fail(`batch ${id} not found`)),
-    );
-    for (const b of bs) assert.equal(b.total, b.succeeded + b.failed + b.skipped + b.pending, 'counters add up');
-    if (pred(bs)) return bs;
-    if (Date.now() > deadline) assert.fail(`timed out after ${timeoutMs} ms: ${JSON.stringify(bs)}`);
-    await new Promise((r) => setTimeout(r, pollMs));
-  }
-}
 
 /** Waits until no worker holds a chunk of the batch: after a pause or cancel, each has seen it and let go. */
 export async function waitForChunksReleased(db: TestDb, batchId: string): Promise<void> {
@@ -95,18 +23,6 @@ export async function waitForChunksReleased(db: TestDb, batchId: string): Promis
   ) {
     await new Promise((r) => setTimeout(r, 10));
   }
-}
-
-/** waitForBatchRows for one batch. */
-export async function waitForBatchRow(
-  db: TestDb,
-  batchId: string,
-  pred: (b: Batch) => boolean,
-  timeoutMs = 60_000,
-  pollMs = 5,
-): Promise<Batch> {
-  const [b] = await waitForBatchRows(db, [batchId], ([one]) => pred(one!), timeoutMs, pollMs);
-  return b!;
 }
 
 /** The batch's counters add up, and equal the counts of its batch_item rows by state. */

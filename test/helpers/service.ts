@@ -1,4 +1,3 @@
-import assert from 'node:assert/strict';
 import type { LightMyRequestResponse } from 'fastify';
 import type { Logger } from 'pino';
 import { buildApp } from '../../src/api/app.ts';
@@ -172,53 +171,6 @@ export async function startTestService(dialect: Dialect, opts: TestServiceOption
       if (!shared) await db.close();
     },
   };
-}
-
-export interface RolesWorkspace {
-  ws: string;
-  /** The workspace's creator (its admin). */
-  admin: Client;
-  approver: Client;
-  member: Client;
-  viewer: Client;
-}
-
-/** A new workspace with one user of each role and the purchase-request and catalog datastores. */
-export async function workspaceWithRoles(s: TestService, name: string): Promise<RolesWorkspace> {
-  const admin = (await s.user(`${name}-owner`)).api;
-  const created = await admin.post('/api/v1/workspaces', { name });
-  assert.equal(created.status, 201, JSON.stringify(created.body));
-  const ws: string = created.body.id;
-  const [approver, member, viewer] = await Promise.all(
-    (['approver', 'member', 'viewer'] as const).map(async (role) => (await s.user(`${name}-${role}`, ws, role)).api),
-  );
-  for (const ds of [PURCHASE_DS, CATALOG_DS]) {
-    const r = await admin.post(`/api/v1/workspaces/${ws}/datastores`, ds);
-    assert.equal(r.status, 201, JSON.stringify(r.body));
-  }
-  return { ws, admin, approver: approver!, member: member!, viewer: viewer! };
-}
-
-/** Polls a batch through the API until it reaches one of `states` (terminal by default), checking its counters add up. */
-const TERMINAL_STATES = ['succeeded', 'completed_with_errors', 'failed', 'cancelled'];
-
-export async function waitForBatch(
-  api: Client,
-  ws: string,
-  id: string,
-  states = TERMINAL_STATES,
-  timeoutMs = 20_000,
-): Promise<any> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const r = await api.get(`/api/v1/workspaces/${ws}/batches/${id}`);
-    assert.equal(r.status, 200, JSON.stringify(r.body));
-    const b = r.body;
-    assert.equal(b.total, b.succeeded + b.failed + b.skipped + b.pending, 'counters add up');
-    if (states.includes(b.state)) return b;
-    if (Date.now() > deadline) throw new Error(`batch ${id} stuck in ${b.state}: ${JSON.stringify(b)}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
 }
 
 /** The purchase-request workflow used across tests. */

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import type { Client, TestService } from '../helpers/service.ts';
+import { workspace } from '../helpers/worlds.ts';
 
 /** A datastore shaped like the Hexabase documentation's sample: text, select, users and file fields, a New → Approved workflow. */
 export const SAMPLE_DS = {
@@ -38,16 +39,12 @@ export interface HexWorld {
 
 export async function setupHexabase(s: TestService, projectId: string): Promise<HexWorld> {
   const owner = (await s.user('owner')).api;
-  const w = await owner.post('/api/v1/workspaces', { name: 'Hexa', project_id: projectId });
-  assert.equal(w.status, 201, JSON.stringify(w.body));
-  const ws = w.body.id;
+  const { ws, datastores } = await workspace(owner, { name: 'Hexa', project_id: projectId }, [SAMPLE_DS]);
   const m = await s.user('member', ws, 'member');
   const viewer = (await s.user('viewer', ws, 'viewer')).api;
-  const ds = await owner.post(`/api/v1/workspaces/${ws}/datastores`, SAMPLE_DS);
-  assert.equal(ds.status, 201, JSON.stringify(ds.body));
   return {
     ws,
-    dsId: ds.body.id,
+    dsId: datastores[0].id,
     owner,
     member: m.api,
     viewer,

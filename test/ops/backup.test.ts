@@ -18,7 +18,8 @@ import { submitBatch } from '../../src/engine/submit.ts';
 import { createService } from '../../src/server.ts';
 import { exits, runBatchgate } from '../cli/harness.ts';
 import { describeEachDialect, PG_URL } from '../helpers/db.ts';
-import { makeClient, PURCHASE_DS, waitForBatch } from '../helpers/service.ts';
+import { makeClient, PURCHASE_DS } from '../helpers/service.ts';
+import { waitForBatch } from '../helpers/wait.ts';
 
 const ADMIN = 'backup-test-admin-token-0123456789ab';
 
@@ -137,8 +138,7 @@ describeEachDialect('backup and restore', (dialect) => {
       engine = await makeEngine(ctx, opened);
       // A short lease: the copy holds a chunk leased to this worker, which the restored service must reclaim.
       engine.startWorker({ leaseMs: 1500, idlePollMs: 20 });
-      for (let b = await findBatch(ctx, batch.id); b!.succeeded < 200; b = await findBatch(ctx, batch.id))
-        await new Promise((r) => setTimeout(r, 20));
+      await waitForBatch({ ctx }, batch.id, { until: (b) => b.succeeded >= 200, pollMs: 20 });
 
       const copy = join(dir, 'copy.db');
       const before = (await findBatch(ctx, batch.id))!.succeeded;
@@ -156,7 +156,7 @@ describeEachDialect('backup and restore', (dialect) => {
       // Restoring over a database the service still has open is refused, and changes nothing.
       const refused = exits(await runBatchgate(['restore', copy], { env: { DATABASE_URL: live } }), 2);
       assert.match(refused.stderr, /in use by another process/);
-      await waitFor(async () => (await findBatch(ctx, batch.id))!.state === 'succeeded');
+      await waitForBatch({ ctx }, batch.id, { states: ['succeeded'], timeoutMs: 30_000, pollMs: 25 });
       assert.equal((await batchFacts(opened, batch.id)).moved, 4000, 'the live database went on');
       await engine.close();
       await opened.close();
@@ -193,7 +193,7 @@ describeEachDialect('backup and restore', (dialect) => {
           (await api.post(`/api/v1/workspaces/${ws.id}/batches/${batch.id}/rethrottle`, { max_rate: null })).status,
           200,
         );
-        const done = await waitForBatch(api, ws.id, batch.id, undefined, 60_000);
+        const done = await waitForBatch({ api, ws: ws.id }, batch.id, { timeoutMs: 60_000 });
         assert.equal(done.state, 'succeeded');
         const again = await batchFacts(service.opened, batch.id);
         assert.deepEqual(
@@ -207,7 +207,7 @@ describeEachDialect('backup and restore', (dialect) => {
           target: { ids: ids.slice(0, 100) },
         });
         assert.equal(next.status, 202);
-        assert.equal((await waitForBatch(api, ws.id, next.body.id)).succeeded, 100);
+        assert.equal((await waitForBatch({ api, ws: ws.id }, next.body.id)).succeeded, 100);
       } finally {
         await service.close();
       }
@@ -245,11 +245,3 @@ describeEachDialect('backup and restore', (dialect) => {
     assert.equal(integrity(target), 'ok');
   });
 });
-
-async function waitFor(pred: () => Promise<boolean>, ms = 30_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await pred())) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}

@@ -7,11 +7,12 @@ import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
 import { sql } from 'kysely';
 import { dbEnv } from '../faults/fixture.ts';
-import { seedApproved } from '../helpers/batch-invariants.ts';
 import { describeEachDialect, openTestDb, type TestDb } from '../helpers/db.ts';
 import { cleanupProcesses, serveProcess, stop, waitUntil, type Server } from '../helpers/processes.ts';
-import { httpClient, startTestService, waitForBatch } from '../helpers/service.ts';
+import { httpClient, startTestService } from '../helpers/service.ts';
 import { dataartsWorld, insertEntities } from '../dataarts/helpers.ts';
+import { waitForBatch } from '../helpers/wait.ts';
+import { seedApproved } from '../helpers/worlds.ts';
 
 describeEachDialect('settings from the environment reach the running service', (dialect) => {
   let db: TestDb;
@@ -41,13 +42,13 @@ describeEachDialect('settings from the environment reach the running service', (
         action: 'order',
         target: { ids: seeded.ids },
       });
-      await waitForBatch(api, seeded.workspaceId, r.body.id);
+      await waitForBatch({ api, ws: seeded.workspaceId }, r.body.id);
       const fresh = await api.post(`/api/v1/workspaces/${seeded.workspaceId}/batches`, {
         operation: 'action',
         action: 'reopen',
         target: { ids: seeded.ids },
       });
-      await waitForBatch(api, seeded.workspaceId, fresh.body.id);
+      await waitForBatch({ api, ws: seeded.workspaceId }, fresh.body.id);
       await setup.close();
       const day = 86_400_000;
       await db.ctx.db

@@ -10,7 +10,8 @@ import { createService } from '../../src/server.ts';
 import { createPgSchema, describeEachDialect, PG_URL } from '../helpers/db.ts';
 import { captureLogs } from '../helpers/logs.ts';
 import { metric, parseMetrics } from '../helpers/prometheus.ts';
-import { makeClient, PURCHASE_DS, waitForBatch } from '../helpers/service.ts';
+import { makeClient, PURCHASE_DS } from '../helpers/service.ts';
+import { waitForBatch } from '../helpers/wait.ts';
 
 const hex = (n: number) => randomBytes(n).toString('hex');
 
@@ -109,7 +110,7 @@ describeEachDialect('no token or secret in any log line', (dialect) => {
           action: 'order',
           target: { ids: items.body.ids },
         });
-        assert.equal((await waitForBatch(alice, ws.body.id, b.body.id)).state, 'completed_with_errors');
+        assert.equal((await waitForBatch({ api: alice, ws: ws.body.id }, b.body.id)).state, 'completed_with_errors');
         // Scraped with the metrics token; a real service exports the process metrics too.
         const scraped = await makeClient(app, secrets.metricsToken).get('/metrics');
         assert.equal(scraped.status, 200);

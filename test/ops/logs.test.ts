@@ -13,7 +13,8 @@ import { makeEngine, type Engine } from '../../src/engine/engine.ts';
 import { makeLogger } from '../../src/log.ts';
 import { describeEachDialect, openTestDb, type TestDb } from '../helpers/db.ts';
 import { captureLogs, type CapturedLogs } from '../helpers/logs.ts';
-import { makeClient, PURCHASE_DS, waitForBatch, type Client } from '../helpers/service.ts';
+import { makeClient, PURCHASE_DS, type Client } from '../helpers/service.ts';
+import { waitForBatch } from '../helpers/wait.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -151,7 +152,7 @@ describeEachDialect('request ids and engine lines in the logs', (dialect) => {
         { 'x-request-id': 'submit-req-1' },
       );
       assert.equal(r.status, 202);
-      const b = await waitForBatch(root, ws, r.body.id);
+      const b = await waitForBatch({ api: root, ws }, r.body.id);
       assert.equal(b.state, 'completed_with_errors');
       // The last line is written by the worker right after the commit that the poll saw.
       const deadline = Date.now() + 5000;

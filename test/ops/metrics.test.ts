@@ -9,14 +9,8 @@ import { claimChunk } from '../../src/engine/sql/claim-chunk.ts';
 import { exits, runBatchgate } from '../cli/harness.ts';
 import { describeEachDialect } from '../helpers/db.ts';
 import { metric, parseMetrics, type Sample } from '../helpers/prometheus.ts';
-import {
-  makeClient,
-  PURCHASE_DS,
-  startTestService,
-  waitForBatch,
-  type Client,
-  type TestService,
-} from '../helpers/service.ts';
+import { makeClient, PURCHASE_DS, startTestService, type Client, type TestService } from '../helpers/service.ts';
+import { waitForBatch } from '../helpers/wait.ts';
 
 const METRICS_TOKEN = 'metrics-scrape-token-for-tests';
 
@@ -129,7 +123,7 @@ describeEachDialect('metrics', (dialect) => {
       assert.ok(dead);
       await new Promise((r) => setTimeout(r, 10));
       s.engine.startWorker({ idlePollMs: 50, maintenanceMs: 50 });
-      const b = await waitForBatch(member, ws, sub.body.id);
+      const b = await waitForBatch({ api: member, ws }, sub.body.id);
       assert.equal(b.state, 'completed_with_errors');
 
       const now = await scrape(s.app, s.root.token);

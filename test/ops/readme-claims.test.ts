@@ -19,27 +19,12 @@ import { describeEachDialect, openTestDb } from '../helpers/db.ts';
 import { otherProcess, waitForStatus } from '../helpers/other-process.ts';
 import { cleanupProcesses, serveProcess, stop, tempDir, waitUntil } from '../helpers/processes.ts';
 import { startReceiver, type Receiver } from '../helpers/receiver.ts';
-import {
-  httpClient,
-  PURCHASE_DS,
-  startTestService,
-  waitForBatch,
-  type Client,
-  type TestService,
-} from '../helpers/service.ts';
+import { httpClient, PURCHASE_DS, startTestService, type Client, type TestService } from '../helpers/service.ts';
+import { until, waitForBatch } from '../helpers/wait.ts';
 
 const LOOPBACK = { webhooks: { allowPrivate: true, allowedHosts: null } };
 const FAST = { pollMs: 25, backoffBaseMs: 30, backoffMaxMs: 200, timeoutMs: 20_000, maxAttempts: 4 };
 const DAY = 86_400_000;
-
-/** Polls `pred` until it holds; a bound far above what it takes, so that a broken promise ends the test. */
-async function until(what: string, pred: () => Promise<boolean>, ms = 60_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await pred())) {
-    assert.ok(Date.now() < deadline, `still not: ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 describeEachDialect('README claims', (dialect) => {
   let s: TestService;
@@ -81,7 +66,7 @@ describeEachDialect('README claims', (dialect) => {
       .body.ids;
     const r = await admin.post(`${base()}/batches`, { operation: 'action', action: 'order', target: { ids } });
     assert.equal(r.status, 202, JSON.stringify(r.body));
-    await waitForBatch(admin, ws, r.body.id);
+    await waitForBatch({ api: admin, ws }, r.body.id);
     return r.body.id;
   }
 

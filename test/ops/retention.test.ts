@@ -5,7 +5,8 @@ import { makeEngine } from '../../src/engine/engine.ts';
 import { purgeFinishedItems } from '../../src/engine/retention.ts';
 import { exits, runBatchgate } from '../cli/harness.ts';
 import { describeEachDialect } from '../helpers/db.ts';
-import { PURCHASE_DS, startTestService, waitForBatch, type Client, type TestService } from '../helpers/service.ts';
+import { PURCHASE_DS, startTestService, type Client, type TestService } from '../helpers/service.ts';
+import { until, waitForBatch } from '../helpers/wait.ts';
 
 const DAY = 86_400_000;
 
@@ -45,7 +46,7 @@ describeEachDialect('retention', (dialect) => {
   async function finished(body: object): Promise<any> {
     const r = await member.post(`${base()}/batches`, body);
     assert.equal(r.status, 202, JSON.stringify(r.body));
-    return waitForBatch(member, ws, r.body.id);
+    return waitForBatch({ api: member, ws }, r.body.id);
   }
 
   before(async () => {
@@ -65,7 +66,7 @@ describeEachDialect('retention', (dialect) => {
       // Failed once and retried, so it has earlier attempts too.
       let withErrors = await finished({ operation: 'action', action: 'order', target: { ids: [...ok, ...draft] } });
       assert.equal((await member.post(`${base()}/batches/${withErrors.id}/retry`)).status, 200);
-      withErrors = await waitForBatch(member, ws, withErrors.id);
+      withErrors = await waitForBatch({ api: member, ws }, withErrors.id);
       assert.equal(withErrors.state, 'completed_with_errors');
       const clean = await finished({ operation: 'action', action: 'reopen', target: { ids: ok } });
       const paused = await member.post(`${base()}/batches`, {
@@ -149,11 +150,12 @@ describeEachDialect('retention', (dialect) => {
     const engine = await makeEngine(inDays(40), s.db.opened);
     try {
       engine.startWorker({ retentionDays: 30, retentionEveryMs: 50, idlePollMs: 50 });
-      const deadline = Date.now() + 20_000;
-      while ((await member.get(`${base()}/batches/${b.id}`)).body.items_purged_at === null) {
-        assert.ok(Date.now() < deadline, 'the worker purged the batch');
-        await new Promise((r) => setTimeout(r, 25));
-      }
+      await until(
+        'the worker to purge the batch',
+        async () => (await member.get(`${base()}/batches/${b.id}`)).body.items_purged_at !== null,
+        Boolean,
+        { timeoutMs: 20_000 },
+      );
       assert.equal((await rowsOf(b.id)).items, 0);
     } finally {
       await engine.close();

@@ -10,61 +10,25 @@
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
 import { describeEachDialect } from '../helpers/db.ts';
-import { startTestService, waitForBatch, type Client, type TestService } from '../helpers/service.ts';
+import { startTestService, type Client, type TestService } from '../helpers/service.ts';
+import { waitForBatch } from '../helpers/wait.ts';
+import { person, requestsDatastore, workspace, type Person } from '../helpers/worlds.ts';
+import { check, submit, waitForGroup } from '../batch-approvals/fixture.ts';
 
 const UNKNOWN_ID = '1111111111111111111';
 
 /** A datastore with one approval action under four-eyes and one that allows its submitter to decide. */
-const FOUR_EYES_DS = {
-  name: 'Requests',
-  display_id: 'req',
-  fields: [{ display_id: 'amount', name: 'Amount', type: 'number' }],
-  statuses: [
-    { display_id: 'draft', name: 'Draft' },
-    { display_id: 'submitted', name: 'Submitted' },
-    { display_id: 'approved', name: 'Approved' },
-    { display_id: 'rejected', name: 'Rejected' },
-  ],
-  actions: [
-    {
-      display_id: 'submit',
-      name: 'Submit',
-      from: ['draft'],
-      to: 'approved',
-      approval: { pending_status: 'submitted', reject_status: 'rejected', approver_role: 'approver' },
-    },
-    {
-      display_id: 'self',
-      name: 'Submit (self-approvable)',
-      from: ['draft'],
-      to: 'approved',
-      approval: {
-        pending_status: 'submitted',
-        reject_status: 'rejected',
-        approver_role: 'approver',
-        allow_self_approval: true,
-      },
-    },
-  ],
-};
+const FOUR_EYES_DS = requestsDatastore([
+  { display_id: 'submit', name: 'Submit', approval: { approver_role: 'approver' } },
+  {
+    display_id: 'self',
+    name: 'Submit (self-approvable)',
+    approval: { approver_role: 'approver', allow_self_approval: true },
+  },
+]);
 
-interface Person {
-  id: string;
-  api: Client;
-}
-
-async function person(s: TestService, name: string, ws?: string, role?: string): Promise<Person> {
-  const { user, api } = await s.user(name, ws, role);
-  return { id: user.id, api };
-}
-
-async function workspace(owner: Person, name: string): Promise<string> {
-  const r = await owner.api.post('/api/v1/workspaces', { name });
-  assert.equal(r.status, 201, JSON.stringify(r.body));
-  const ds = await owner.api.post(`/api/v1/workspaces/${r.body.id}/datastores`, FOUR_EYES_DS);
-  assert.equal(ds.status, 201, JSON.stringify(ds.body));
-  return r.body.id;
-}
+const requestsWorkspace = async (owner: Person, name: string): Promise<string> =>
+  (await workspace(owner.api, { name }, [FOUR_EYES_DS])).ws;
 
 /** Opens a ticket in `ws` by `who` with `action`; the ticket id and its item id. */
 async function ticket(who: Client, ws: string, action = 'submit'): Promise<{ id: string; item: string }> {
@@ -90,11 +54,11 @@ describeEachDialect('security: invitations reveal nothing before acceptance', (d
   before(async () => {
     s = await startTestService(dialect, { worker: false });
     owner = await person(s, 'owner');
-    ws = await workspace(owner, 'Home');
+    ws = await requestsWorkspace(owner, 'Home');
     // A user of another tenant, with an email the owner may guess.
     const u = await s.root.post('/api/v1/users', { name: 'Stranger Name', email: 'stranger@example.com' });
     const t = await s.root.post(`/api/v1/users/${u.body.id}/tokens`, {});
-    stranger = { id: u.body.id, api: s.client(t.body.token) };
+    stranger = { id: u.body.id, name: u.body.name, api: s.client(t.body.token) };
     const theirs = await stranger.api.post('/api/v1/workspaces', { name: 'Elsewhere' });
     assert.equal(theirs.status, 201);
   });
@@ -249,22 +213,6 @@ describeEachDialect('security: invitations reveal nothing before acceptance', (d
   });
 });
 
-const check = (api: Client, userId: string, ids: string[]) =>
-  api.post(`/batch_approvals/_check?user_id=${userId}`, ids);
-const submit = (api: Client, userId: string, ids: string[]) =>
-  api.post(`/batch_approvals/_submit?user_id=${userId}`, ids);
-
-async function waitForGroup(api: Client, userId: string, n: string): Promise<any> {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const r = await api.get(`/batch_approvals/_submit?user_id=${userId}&batch_number=${n}`);
-    assert.equal(r.status, 200, JSON.stringify(r.body));
-    if (['succeeded', 'completed_with_errors', 'failed', 'cancelled'].includes(r.body.state)) return r.body;
-    if (Date.now() > deadline) throw new Error(`group stuck: ${JSON.stringify(r.body)}`);
-    await new Promise((res) => setTimeout(res, 20));
-  }
-}
-
 function forbidden(r: { status: number; body: any }, what: string): void {
   assert.equal(r.status, 403, `${what}: ${JSON.stringify(r.body)}`);
   assert.equal(r.body.code, 'FORBIDDEN', what);
@@ -291,9 +239,9 @@ describeEachDialect(
       owner1 = await person(s, 'owner1');
       owner2 = await person(s, 'owner2');
       owner3 = await person(s, 'owner3');
-      W1 = await workspace(owner1, 'W1');
-      W2 = await workspace(owner2, 'W2');
-      W3 = await workspace(owner3, 'W3');
+      W1 = await requestsWorkspace(owner1, 'W1');
+      W2 = await requestsWorkspace(owner2, 'W2');
+      W3 = await requestsWorkspace(owner3, 'W3');
       approver = await person(s, 'approver', W1, 'approver');
       member = await person(s, 'member', W1, 'member');
       // The approver and member belong to W2 too, where owner1 is only a member.
@@ -326,7 +274,7 @@ describeEachDialect(
     });
 
     it('refuses a named user who does not belong to every workspace of the tasks', async () => {
-      const W4 = await workspace(owner1, 'W4');
+      const W4 = await requestsWorkspace(owner1, 'W4');
       const t1 = await ticket(member.api, W1);
       const t4 = await ticket(owner1.api, W4);
       forbidden(await check(owner1.api, member.id, [t1.id, t4.id]), 'member is not in W4');
@@ -359,7 +307,7 @@ describeEachDialect(
       assert.deepEqual((await check(owner1.api, approver.id, [t1.id])).body, [{ task_id: t1.id, supported: true }]);
       const sub = await submit(owner1.api, approver.id, [t1.id]);
       assert.equal(sub.status, 200, JSON.stringify(sub.body));
-      const p = await waitForGroup(owner1.api, approver.id, sub.body.batch_number);
+      const p = await waitForGroup(owner1.api, approver.id, sub.body.batch_number, 30_000);
       assert.deepEqual([p.total, p.failed_tasks], [1, []]);
 
       const t = (await owner1.api.get(`/api/v1/workspaces/${W1}/tickets/${t1.id}`)).body;
@@ -399,7 +347,7 @@ describeEachDialect('security: four-eyes by default', (dialect) => {
   before(async () => {
     s = await startTestService(dialect, { workerOptions: { idlePollMs: 50 } });
     owner = await person(s, 'owner');
-    ws = await workspace(owner, 'Four eyes');
+    ws = await requestsWorkspace(owner, 'Four eyes');
     approver = await person(s, 'approver', ws, 'approver');
     approver2 = await person(s, 'approver2', ws, 'approver');
   });
@@ -439,7 +387,7 @@ describeEachDialect('security: four-eyes by default', (dialect) => {
       target: { ids: [mine.id, theirs.id] },
     });
     assert.equal(r.status, 202, JSON.stringify(r.body));
-    const b = await waitForBatch(approver.api, ws, r.body.id);
+    const b = await waitForBatch({ api: approver.api, ws }, r.body.id);
     assert.deepEqual([b.succeeded, b.failed], [1, 1]);
     const failed = (await approver.api.get(`/api/v1/workspaces/${ws}/batches/${r.body.id}/items?state=failed`)).body
       .items;
@@ -463,7 +411,7 @@ describeEachDialect('security: four-eyes by default', (dialect) => {
     );
     assert.match(c.body[0].reason, /submitted/);
     const sub = await submit(approver.api, approver.id, [mine.id, theirs.id]);
-    const p = await waitForGroup(approver.api, approver.id, sub.body.batch_number);
+    const p = await waitForGroup(approver.api, approver.id, sub.body.batch_number, 30_000);
     assert.deepEqual(p.failed_tasks, [mine.id]);
     assert.equal(p.failed_reasons[0].code, 'SELF_APPROVAL_FORBIDDEN');
     // An admin acting for another approver cannot approve what the admin submitted.
@@ -500,7 +448,7 @@ describeEachDialect(
 
     it('fails its items with FORBIDDEN when the admin was demoted before the worker ran it', async () => {
       const owner = await person(s, 'owner');
-      const ws = await workspace(owner, 'Demoted');
+      const ws = await requestsWorkspace(owner, 'Demoted');
       const approver = await person(s, 'approver', ws, 'approver');
       const member = await person(s, 'member', ws, 'member');
       const t = await ticket(member.api, ws);
@@ -508,7 +456,7 @@ describeEachDialect(
       assert.equal(sub.status, 200, JSON.stringify(sub.body));
       assert.equal((await s.root.put(`/api/v1/workspaces/${ws}/members/${owner.id}`, { role: 'member' })).status, 200);
       s.engine.startWorker({ idlePollMs: 50 });
-      const p = await waitForGroup(approver.api, approver.id, sub.body.batch_number);
+      const p = await waitForGroup(approver.api, approver.id, sub.body.batch_number, 30_000);
       assert.deepEqual(p.failed_tasks, [t.id]);
       assert.equal(p.failed_reasons[0].code, 'FORBIDDEN');
       assert.equal((await s.root.get(`/api/v1/workspaces/${ws}/tickets/${t.id}`)).body.state, 'pending');

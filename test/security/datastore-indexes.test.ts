@@ -21,7 +21,8 @@ import { readConfig } from '../../src/config.ts';
 import { migrate } from '../../src/db/migrate.ts';
 import { openDb } from '../../src/db/open-db.ts';
 import { createPgSchema, describeEachDialect, PG_URL } from '../helpers/db.ts';
-import { CATALOG_DS, startTestService, waitForBatch, type Client, type TestService } from '../helpers/service.ts';
+import { CATALOG_DS, startTestService, type Client, type TestService } from '../helpers/service.ts';
+import { waitForBatch } from '../helpers/wait.ts';
 
 const DS = {
   name: 'Indexed',
@@ -176,7 +177,7 @@ describeEachDialect('datastore indexes', (dialect) => {
       fields: { kind: 'b', amount: 42, code: 'bulk' },
     });
     assert.equal(batch.status, 202, JSON.stringify(batch.body));
-    assert.equal((await waitForBatch(owner, ws, batch.body.id)).state, 'succeeded');
+    assert.equal((await waitForBatch({ api: owner, ws }, batch.body.id)).state, 'succeeded');
     await assertConsistent('batch update');
     assert.deepEqual(await titles([{ id: 'amount', search_value: [42], exact_match: true }]), [
       'empty',
@@ -189,7 +190,7 @@ describeEachDialect('datastore indexes', (dialect) => {
 
     const revert = await owner.post(`${base()}/batches/${batch.body.id}/revert`, {});
     assert.equal(revert.status, 202, JSON.stringify(revert.body));
-    assert.equal((await waitForBatch(owner, ws, revert.body.id)).state, 'succeeded');
+    assert.equal((await waitForBatch({ api: owner, ws }, revert.body.id)).state, 'succeeded');
     await assertConsistent('revert');
     assert.deepEqual(await titles([{ id: 'amount', search_value: [42], exact_match: true }]), []);
 
@@ -199,7 +200,7 @@ describeEachDialect('datastore indexes', (dialect) => {
       target: { datastore: 'idx', conditions: [{ id: 'status', search_value: ['open'] }] },
     });
     assert.equal(actions.status, 202, JSON.stringify(actions.body));
-    assert.equal((await waitForBatch(owner, ws, actions.body.id)).state, 'succeeded');
+    assert.equal((await waitForBatch({ api: owner, ws }, actions.body.id)).state, 'succeeded');
     await assertConsistent('batch action with set_fields');
   });
 

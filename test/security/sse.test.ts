@@ -11,6 +11,7 @@ import { buildApp } from '../../src/api/app.ts';
 import type { App } from '../../src/api/types.ts';
 import { describeEachDialect } from '../helpers/db.ts';
 import { PURCHASE_DS, startTestService, TEST_AUTH_FAILURE_LIMIT, type TestService } from '../helpers/service.ts';
+import { until } from '../helpers/wait.ts';
 
 /** A batch scheduled an hour ahead: its stream would stay open for that hour. */
 async function scheduledBatch(
@@ -78,14 +79,6 @@ async function within<T>(p: Promise<T>, what: string): Promise<T> {
     return await Promise.race([p, bound]);
   } finally {
     clearTimeout(timer);
-  }
-}
-
-async function waitFor(what: string, check: () => boolean): Promise<void> {
-  // A bound so a failure ends the test, not a threshold the test relies on.
-  for (const deadline = Date.now() + 30_000; !check();) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
   }
 }
 
@@ -160,13 +153,17 @@ describeEachDialect('event streams', (dialect) => {
     open[0]!.socket.destroy();
     await within(open[0]!.ended, 'the closed stream');
     // The server notices the close on its next write; then a new stream is taken.
-    let status = 0;
-    for (const deadline = Date.now() + 30_000; status !== 200 && Date.now() < deadline;) {
-      const next = openStream(base, path, api.token);
-      status = await within(next.status, 'an answer');
-      if (status !== 200) await new Promise((r) => setTimeout(r, 20));
-      else next.socket.destroy();
-    }
+    const status = await until(
+      'a new stream taken',
+      async () => {
+        const next = openStream(base, path, api.token);
+        const answer = await within(next.status, 'an answer');
+        if (answer === 200) next.socket.destroy();
+        return answer;
+      },
+      (answer) => answer === 200,
+      { timeoutMs: 30_000, pollMs: 20 },
+    );
     assert.equal(status, 200);
     for (const o of open) o.socket.destroy();
   });
@@ -184,10 +181,15 @@ describeEachDialect('event streams', (dialect) => {
     let closed = false;
     mine.on('close', () => (closed = true));
     // Either the server drops the stream, or its buffer for this client grows past 1 MB: the old behaviour.
-    await waitFor('the stream dropped or its buffer past 1 MB', () => {
-      most = Math.max(most, mine.writableLength);
-      return closed || most > 1024 * 1024;
-    });
+    await until(
+      'the stream dropped or its buffer past 1 MB',
+      () => {
+        most = Math.max(most, mine.writableLength);
+        return closed || most > 1024 * 1024;
+      },
+      Boolean,
+      { timeoutMs: 30_000, pollMs: 10 },
+    );
     assert.ok(closed, `the server kept buffering for a client that does not read (${most} bytes)`);
     assert.ok(most < 64 * 1024, `buffered at most ${most} bytes`);
     slow.socket.destroy();

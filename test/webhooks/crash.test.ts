@@ -14,6 +14,7 @@ import { describeEachDialect, openTestDb } from '../helpers/db.ts';
 import { startReceiver } from '../helpers/receiver.ts';
 import { PURCHASE_DS } from '../helpers/service.ts';
 import { exited, spawnWorker } from '../helpers/worker-process.ts';
+import { until } from '../helpers/wait.ts';
 
 describeEachDialect('webhook delivery across a killed worker', (dialect) => {
   it(
@@ -73,14 +74,12 @@ describeEachDialect('webhook delivery across a killed worker', (dialect) => {
         );
 
         const second = await spawnWorker(db, env);
-        const deadline = Date.now() + 60_000;
-        let after = await states();
-        while (after.length < 201 || after.some((d) => d.state !== 'succeeded')) {
-          if (Date.now() > deadline)
-            throw new Error(`not delivered: ${JSON.stringify(after.filter((d) => d.state !== 'succeeded'))}`);
-          await new Promise((r) => setTimeout(r, 25));
-          after = await states();
-        }
+        await until(
+          'every delivery through',
+          states,
+          (ds) => ds.length >= 201 && ds.every((d) => d.state === 'succeeded'),
+          { show: (ds) => JSON.stringify(ds.filter((d) => d.state !== 'succeeded')) },
+        );
         second.kill('SIGTERM');
         assert.equal(await exited(second), 0);
 

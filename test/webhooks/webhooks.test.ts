@@ -14,37 +14,16 @@ import { failChunk } from '../../src/engine/sql/fail-chunk.ts';
 import { finalizeIfDone } from '../../src/engine/finalize-if-done.ts';
 import { describeEachDialect, openTestDb } from '../helpers/db.ts';
 import { startReceiver, verifySignature, type Received, type Receiver } from '../helpers/receiver.ts';
-import { PURCHASE_DS, startTestService, type Client, type TestService } from '../helpers/service.ts';
+import { startTestService, type Client, type TestService } from '../helpers/service.ts';
+import { until, waitForBatch } from '../helpers/wait.ts';
+import { workspaceWithRoles, type RolesWorkspace } from '../helpers/worlds.ts';
 
 const LOOPBACK = { webhooks: { allowPrivate: true, allowedHosts: null } };
 /** Short backoff for tests; a generous timeout, since the machine is shared. */
 const FAST: DelivererOptions = { pollMs: 25, backoffBaseMs: 30, backoffMaxMs: 200, timeoutMs: 20_000, maxAttempts: 4 };
-const TERMINAL = ['succeeded', 'completed_with_errors', 'failed', 'cancelled'];
 
-interface World {
-  ws: string;
-  base: string;
-  admin: Client;
-  approver: Client;
-  approverId: string;
-  member: Client;
-}
-
-async function world(s: TestService, name: string): Promise<World> {
-  const { api: admin } = await s.user(`${name} admin`);
-  const ws = (await admin.post('/api/v1/workspaces', { name })).body.id as string;
-  assert.equal((await admin.post(`/api/v1/workspaces/${ws}/datastores`, PURCHASE_DS)).status, 201);
-  const approver = await s.user(`${name} approver`, ws, 'approver');
-  const member = await s.user(`${name} member`, ws, 'member');
-  return {
-    ws,
-    base: `/api/v1/workspaces/${ws}`,
-    admin,
-    approver: approver.api,
-    approverId: approver.user.id,
-    member: member.api,
-  };
-}
+type World = RolesWorkspace;
+const world = workspaceWithRoles;
 
 async function newItems(w: World, n: number): Promise<string[]> {
   const r = await w.admin.post(`${w.base}/datastores/pr/items`, {
@@ -64,21 +43,11 @@ async function addHook(
   return { id: r.body.id, secret: r.body.secret };
 }
 
-async function waitBatch(w: World, id: string): Promise<any> {
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const b = (await w.admin.get(`${w.base}/batches/${id}`)).body;
-    if (TERMINAL.includes(b.state)) return b;
-    if (Date.now() > deadline) throw new Error(`batch stuck: ${JSON.stringify(b)}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 /** Submits a batch as `who` and waits for its end. */
 async function run(w: World, who: Client, body: Record<string, unknown>): Promise<any> {
   const r = await who.post(`${w.base}/batches`, body);
   assert.equal(r.status, 202, JSON.stringify(r.body));
-  return waitBatch(w, r.body.id);
+  return waitForBatch({ api: w.admin, ws: w.ws }, r.body.id, { timeoutMs: 60_000 });
 }
 
 async function deliveries(w: World, hookId: string, query = ''): Promise<any[]> {
@@ -97,16 +66,12 @@ async function deliveries(w: World, hookId: string, query = ''): Promise<any[]> 
 
 /** Waits until the webhook has `n` deliveries and every one is finished (succeeded or dead). */
 async function settled(w: World, hookId: string, n: number): Promise<any[]> {
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const all = await deliveries(w, hookId);
-    if (all.length >= n && all.every((d) => d.state === 'succeeded' || d.state === 'dead')) return all;
-    if (Date.now() > deadline)
-      throw new Error(
-        `deliveries not settled: ${JSON.stringify(all.map((d) => [d.event_type, d.state, d.attempt_count]))}`,
-      );
-    await new Promise((r) => setTimeout(r, 25));
-  }
+  return until(
+    `${n} settled deliveries of webhook ${hookId}`,
+    () => deliveries(w, hookId),
+    (all) => all.length >= n && all.every((d) => d.state === 'succeeded' || d.state === 'dead'),
+    { show: (all) => JSON.stringify(all.map((d) => [d.event_type, d.state, d.attempt_count])) },
+  );
 }
 
 const ofBatch = (rs: Received[], batchId: string) =>
@@ -286,7 +251,7 @@ describeEachDialect('webhooks', (dialect) => {
     });
     assert.equal(submitted.status, 202);
     assert.equal(submitted.body.notify, false);
-    const b1 = await waitBatch(w, submitted.body.id);
+    const b1 = await waitForBatch({ api: w.admin, ws: w.ws }, submitted.body.id, { timeoutMs: 60_000 });
     assert.equal(b1.notify, false);
     const b2 = await run(w, w.approver, { operation: 'reject', target: { ids: [] }, notify: false });
     const tickets = (await w.admin.get(`${w.base}/tickets?state=pending`)).body.tickets.map((t: any) => t.id);
@@ -705,18 +670,18 @@ describeEachDialect('webhooks', (dialect) => {
             .where('workspace_id', '=', w.ws)
             .execute();
           assert.equal(events.length, 46);
-          const deadline = Date.now() + 60_000;
-          for (;;) {
-            const left = await db.ctx.db
-              .selectFrom('webhook_delivery')
-              .select('id')
-              .where('webhook_id', '=', hookId)
-              .where('state', '<>', 'succeeded')
-              .execute();
-            if (left.length === 0) break;
-            if (Date.now() > deadline) throw new Error(`${left.length} deliveries never went through`);
-            await new Promise((res) => setTimeout(res, 25));
-          }
+          await until(
+            'every delivery through',
+            () =>
+              db.ctx.db
+                .selectFrom('webhook_delivery')
+                .select('id')
+                .where('webhook_id', '=', hookId)
+                .where('state', '<>', 'succeeded')
+                .execute(),
+            (left) => left.length === 0,
+            { show: (left) => `${left.length} deliveries left` },
+          );
           assert.deepEqual([...oks.keys()].sort(), events.map((e) => e.id).sort(), 'every event delivered');
           assert.ok(
             [...oks.values()].every((n) => n === 1),

@@ -1,20 +1,9 @@
 import { createHash } from 'node:crypto';
+import { canonical } from '../../core/canonical.ts';
 import type { Ctx } from '../../core/context.ts';
 import { fail } from '../../errors.ts';
 import { findBatch, type Batch } from '../batches.ts';
 import type { SubmitInput } from './input.ts';
-
-/** JSON with object keys sorted at every level, so equal requests hash equally whatever their key order. */
-function canonical(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
-  if (value && typeof value === 'object') {
-    const entries = Object.entries(value)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : 1));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value ?? null);
-}
 
 /** What an Idempotency-Key is bound to: the input (or the request it came from), without the key and the door. */
 export function requestHash(input: SubmitInput): string {
