@@ -4,7 +4,8 @@ import { h, notice, replace } from '../dom.ts';
 import { duration, rate, stateLabel, when } from '../format.ts';
 import { etaText, progressBar, rateText } from '../progress.ts';
 import type { Cleanup } from '../router.ts';
-import { TERMINAL, type Batch, type BatchItem } from '../types.ts';
+import { TERMINAL } from '../../core/states.ts';
+import type { Batch, BatchItem } from '../types.ts';
 
 const ITEM_PAGE = 50;
 const CHART_POINTS = 120;
