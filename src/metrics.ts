@@ -41,7 +41,7 @@ export function makeMetrics(db: Db, log: Logger): Metrics {
           .select((eb) => ['state', eb.fn.countAll<number>().as('n')])
           .groupBy('state')
           .execute();
-        for (const s of Object.values(BATCH_STATES)) this.set({ state: s }, 0);
+        for (const s of BATCH_STATES) this.set({ state: s }, 0);
         for (const r of rows) this.set({ state: r.state }, Number(r.n));
       } catch (e) {
         log.warn({ err: e }, 'metrics: could not count batches');

@@ -3,7 +3,8 @@
  * @fastify/swagger turns them into /openapi.json. They describe the wire shape only; src/api/present.ts converts
  * domain objects into it.
  */
-import { Type, type TSchema } from 'typebox';
+import { Type, type TLiteral, type TSchema, type TSchemaOptions } from 'typebox';
+import { TICKET_STATES } from '../core/states.ts';
 import { ID_PATTERN } from '../ids.ts';
 import { Errors } from '../errors.ts';
 import { FIELD_TYPES } from '../core/field-values.ts';
@@ -26,6 +27,18 @@ export const DateTimeInput = Type.String({ format: 'date-time', maxLength: 64 })
 /** Paging in query strings: bounded, so a huge or exponent-form number is a 400 and never reaches SQL. */
 export const Limit = Type.Integer({ minimum: 1, maximum: 1000 });
 export const Offset = Type.Integer({ minimum: 0, maximum: 1_000_000_000 });
+/**
+ * A closed set of strings in an answer (a state, say), as `{type: 'string', enum: [...]}`: the generated client
+ * reads it as the union of the values, and the serializer writes it as a plain string (an `anyOf` would be
+ * checked branch by branch).
+ */
+export function StringEnum<const V extends readonly string[]>(values: V, options: TSchemaOptions = {}) {
+  return Type.Enum([...values], { type: 'string', ...options });
+}
+/** A closed set of strings in a query (a state filter, say): a union of literals, as the other filters are. */
+export function LiteralUnion<const V extends readonly string[]>(values: V) {
+  return Type.Union(values.map((v) => Type.Literal(v)) as { -readonly [K in keyof V]: TLiteral<V[K]> });
+}
 export const RoleSchema = Type.Union(ROLES.map((r) => Type.Literal(r)));
 export const FieldValues = Type.Record(Type.String({ maxLength: 64 }), Type.Unknown(), {
   description: 'Field values keyed by field display_id.',
@@ -74,7 +87,7 @@ export const FieldSchema = Type.Object({
   id: Id,
   display_id: Type.String(),
   name: Type.String(),
-  type: Type.String(),
+  type: StringEnum(FIELD_TYPES),
   options: Type.Union([Type.Array(Type.String()), Type.Null()]),
 });
 export const StatusSchema = Type.Object({ id: Id, display_id: Type.String(), name: Type.String() });
@@ -265,7 +278,7 @@ export const TicketSchema = Type.Object({
   datastore_id: Id,
   action: Type.String({ description: 'The action display_id.' }),
   action_id: Id,
-  state: Type.String(),
+  state: StringEnum(TICKET_STATES),
   assignee_id: Type.Union([Id, Type.Null()]),
   assignee_role: Type.Union([Type.String(), Type.Null()]),
   submitter_id: Id,

@@ -87,7 +87,7 @@ export function registerBatchCommands(program: Command): void {
     async (
       id: string,
       o: ClientOpts & {
-        state?: 'pending' | 'succeeded' | 'failed' | 'skipped';
+        state?: NonNullable<BatchItemsQuery>['state'];
         errorCode?: string;
         limit: string;
         cursor?: string;

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { Conditions } from './api-types.ts';
+import type { Conditions, Ticket } from './api-types.ts';
 import { finishBatch, watchOptions } from './batch-submit.ts';
 import { clientCommand, connect, type ClientOpts } from './connection.ts';
 import { EXIT } from './exit.ts';
@@ -7,8 +7,6 @@ import { printJson, printLine, printTable } from './output.ts';
 import { parseJsonArray, parsePositive } from './parse-args.ts';
 import { ok } from './request.ts';
 import { datastoreId, selectTickets } from './ticket-selection.ts';
-
-type State = 'pending' | 'approved' | 'rejected' | 'withdrawn' | 'closed';
 
 interface ListOpts extends ClientOpts {
   state: string;
@@ -52,7 +50,7 @@ export function registerTicketCommands(program: Command): void {
     const query = {
       limit: Math.min(1000, Math.floor(parsePositive('--limit', o.limit))),
       offset: Math.max(0, Math.floor(Number(o.offset) || 0)),
-      ...(o.state !== 'any' ? { state: o.state as State } : {}),
+      ...(o.state !== 'any' ? { state: o.state as Ticket['state'] } : {}),
       ...(o.assignee !== 'any' ? { assignee: o.assignee } : {}),
       ...(o.submitter ? { submitter: o.submitter } : {}),
       ...(o.item ? { item_id: o.item } : {}),

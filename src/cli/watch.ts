@@ -1,3 +1,4 @@
+import { TERMINAL } from '../core/states.ts';
 import type { Batch } from './api-types.ts';
 import type { Connection } from './connection.ts';
 import { printLine } from './output.ts';
@@ -5,10 +6,8 @@ import { startProgress, type Progress } from './progress.ts';
 import { ok } from './request.ts';
 import { sseEvents } from './sse.ts';
 
-const TERMINAL = new Set(['succeeded', 'completed_with_errors', 'failed', 'cancelled']);
-
 export function isTerminal(b: Pick<Batch, 'state'>): boolean {
-  return TERMINAL.has(b.state);
+  return TERMINAL.includes(b.state);
 }
 
 function payload(b: Batch): Record<string, unknown> {

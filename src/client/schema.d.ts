@@ -1460,7 +1460,10 @@ export interface paths {
                                 /** @description The address invited, as given (lower-cased). */
                                 email: string | null;
                                 role: "admin" | "member" | "approver" | "viewer";
-                                /** @description A declined invitation reads `pending` until it expires: the inviter learns nothing about the invitee before they accept. */
+                                /**
+                                 * @description A declined invitation reads `pending` until it expires: the inviter learns nothing about the invitee before they accept.
+                                 * @enum {string}
+                                 */
                                 state: "pending" | "accepted" | "revoked" | "expired";
                                 /** @description 19-digit decimal id (64-bit snowflake). */
                                 invited_by: string;
@@ -1586,7 +1589,10 @@ export interface paths {
                             /** @description The address invited, as given (lower-cased). */
                             email: string | null;
                             role: "admin" | "member" | "approver" | "viewer";
-                            /** @description A declined invitation reads `pending` until it expires: the inviter learns nothing about the invitee before they accept. */
+                            /**
+                             * @description A declined invitation reads `pending` until it expires: the inviter learns nothing about the invitee before they accept.
+                             * @enum {string}
+                             */
                             state: "pending" | "accepted" | "revoked" | "expired";
                             /** @description 19-digit decimal id (64-bit snowflake). */
                             invited_by: string;
@@ -2189,7 +2195,8 @@ export interface paths {
                                     id: string;
                                     display_id: string;
                                     name: string;
-                                    type: string;
+                                    /** @enum {string} */
+                                    type: "text" | "number" | "date" | "datetime" | "select" | "users" | "json";
                                     options: string[] | null;
                                 }[];
                                 statuses: {
@@ -2382,7 +2389,8 @@ export interface paths {
                                 id: string;
                                 display_id: string;
                                 name: string;
-                                type: string;
+                                /** @enum {string} */
+                                type: "text" | "number" | "date" | "datetime" | "select" | "users" | "json";
                                 options: string[] | null;
                             }[];
                             statuses: {
@@ -2545,7 +2553,8 @@ export interface paths {
                                 id: string;
                                 display_id: string;
                                 name: string;
-                                type: string;
+                                /** @enum {string} */
+                                type: "text" | "number" | "date" | "datetime" | "select" | "users" | "json";
                                 options: string[] | null;
                             }[];
                             statuses: {
@@ -3567,7 +3576,8 @@ export interface paths {
                                 action: string;
                                 /** @description 19-digit decimal id (64-bit snowflake). */
                                 action_id: string;
-                                state: string;
+                                /** @enum {string} */
+                                state: "pending" | "approved" | "rejected" | "withdrawn" | "closed";
                                 /** @description 19-digit decimal id (64-bit snowflake). */
                                 assignee_id: string | null;
                                 assignee_role: string | null;
@@ -3864,7 +3874,8 @@ export interface paths {
                                 action: string;
                                 /** @description 19-digit decimal id (64-bit snowflake). */
                                 action_id: string;
-                                state: string;
+                                /** @enum {string} */
+                                state: "pending" | "approved" | "rejected" | "withdrawn" | "closed";
                                 /** @description 19-digit decimal id (64-bit snowflake). */
                                 assignee_id: string | null;
                                 assignee_role: string | null;
@@ -4013,7 +4024,8 @@ export interface paths {
                             action: string;
                             /** @description 19-digit decimal id (64-bit snowflake). */
                             action_id: string;
-                            state: string;
+                            /** @enum {string} */
+                            state: "pending" | "approved" | "rejected" | "withdrawn" | "closed";
                             /** @description 19-digit decimal id (64-bit snowflake). */
                             assignee_id: string | null;
                             assignee_role: string | null;
@@ -4170,7 +4182,8 @@ export interface paths {
                                 action: string;
                                 /** @description 19-digit decimal id (64-bit snowflake). */
                                 action_id: string;
-                                state: string;
+                                /** @enum {string} */
+                                state: "pending" | "approved" | "rejected" | "withdrawn" | "closed";
                                 /** @description 19-digit decimal id (64-bit snowflake). */
                                 assignee_id: string | null;
                                 assignee_role: string | null;
@@ -4338,7 +4351,8 @@ export interface paths {
                                 /** @description 19-digit decimal id (64-bit snowflake). */
                                 workspace_id: string;
                                 operation: string;
-                                state: string;
+                                /** @enum {string} */
+                                state: "queued" | "scheduled" | "running" | "paused" | "succeeded" | "completed_with_errors" | "failed" | "cancelled";
                                 total: number;
                                 /** @description With a target limit: how many items matched. */
                                 matched: number | null;
@@ -4613,7 +4627,8 @@ export interface paths {
                             /** @description 19-digit decimal id (64-bit snowflake). */
                             workspace_id: string;
                             operation: string;
-                            state: string;
+                            /** @enum {string} */
+                            state: "queued" | "scheduled" | "running" | "paused" | "succeeded" | "completed_with_errors" | "failed" | "cancelled";
                             total: number;
                             /** @description With a target limit: how many items matched. */
                             matched: number | null;
@@ -4797,7 +4812,8 @@ export interface paths {
                             /** @description 19-digit decimal id (64-bit snowflake). */
                             workspace_id: string;
                             operation: string;
-                            state: string;
+                            /** @enum {string} */
+                            state: "queued" | "scheduled" | "running" | "paused" | "succeeded" | "completed_with_errors" | "failed" | "cancelled";
                             total: number;
                             /** @description With a target limit: how many items matched. */
                             matched: number | null;
@@ -4986,7 +5002,8 @@ export interface paths {
                             items: {
                                 seq: number;
                                 target_id: string;
-                                state: string;
+                                /** @enum {string} */
+                                state: "pending" | "succeeded" | "failed" | "skipped";
                                 error_code: string | null;
                                 error_message: string | null;
                                 attempts: number;
@@ -5135,7 +5152,8 @@ export interface paths {
                             /** @description 19-digit decimal id (64-bit snowflake). */
                             workspace_id: string;
                             operation: string;
-                            state: string;
+                            /** @enum {string} */
+                            state: "queued" | "scheduled" | "running" | "paused" | "succeeded" | "completed_with_errors" | "failed" | "cancelled";
                             total: number;
                             /** @description With a target limit: how many items matched. */
                             matched: number | null;
@@ -5325,7 +5343,8 @@ export interface paths {
                             /** @description 19-digit decimal id (64-bit snowflake). */
                             workspace_id: string;
                             operation: string;
-                            state: string;
+                            /** @enum {string} */
+                            state: "queued" | "scheduled" | "running" | "paused" | "succeeded" | "completed_with_errors" | "failed" | "cancelled";
                             total: number;
                             /** @description With a target limit: how many items matched. */
                             matched: number | null;
@@ -5515,7 +5534,8 @@ export interface paths {
                             /** @description 19-digit decimal id (64-bit snowflake). */
                             workspace_id: string;
                             operation: string;
-                            state: string;
+                            /** @enum {string} */
+                            state: "queued" | "scheduled" | "running" | "paused" | "succeeded" | "completed_with_errors" | "failed" | "cancelled";
                             total: number;
                             /** @description With a target limit: how many items matched. */
                             matched: number | null;
@@ -5705,7 +5725,8 @@ export interface paths {
                             /** @description 19-digit decimal id (64-bit snowflake). */
                             workspace_id: string;
                             operation: string;
-                            state: string;
+                            /** @enum {string} */
+                            state: "queued" | "scheduled" | "running" | "paused" | "succeeded" | "completed_with_errors" | "failed" | "cancelled";
                             total: number;
                             /** @description With a target limit: how many items matched. */
                             matched: number | null;
@@ -5897,7 +5918,8 @@ export interface paths {
                             /** @description 19-digit decimal id (64-bit snowflake). */
                             workspace_id: string;
                             operation: string;
-                            state: string;
+                            /** @enum {string} */
+                            state: "queued" | "scheduled" | "running" | "paused" | "succeeded" | "completed_with_errors" | "failed" | "cancelled";
                             total: number;
                             /** @description With a target limit: how many items matched. */
                             matched: number | null;
@@ -6090,7 +6112,8 @@ export interface paths {
                             /** @description 19-digit decimal id (64-bit snowflake). */
                             workspace_id: string;
                             operation: string;
-                            state: string;
+                            /** @enum {string} */
+                            state: "queued" | "scheduled" | "running" | "paused" | "succeeded" | "completed_with_errors" | "failed" | "cancelled";
                             total: number;
                             /** @description With a target limit: how many items matched. */
                             matched: number | null;
@@ -6286,7 +6309,8 @@ export interface paths {
                             /** @description 19-digit decimal id (64-bit snowflake). */
                             workspace_id: string;
                             operation: string;
-                            state: string;
+                            /** @enum {string} */
+                            state: "queued" | "scheduled" | "running" | "paused" | "succeeded" | "completed_with_errors" | "failed" | "cancelled";
                             total: number;
                             /** @description With a target limit: how many items matched. */
                             matched: number | null;
@@ -7111,7 +7135,8 @@ export interface paths {
                             /** @description 19-digit decimal id (64-bit snowflake). */
                             workspace_id: string;
                             operation: string;
-                            state: string;
+                            /** @enum {string} */
+                            state: "queued" | "scheduled" | "running" | "paused" | "succeeded" | "completed_with_errors" | "failed" | "cancelled";
                             total: number;
                             /** @description With a target limit: how many items matched. */
                             matched: number | null;
@@ -7315,7 +7340,8 @@ export interface paths {
                                 /** @description 19-digit decimal id (64-bit snowflake). */
                                 workspace_id: string;
                                 operation: string;
-                                state: string;
+                                /** @enum {string} */
+                                state: "queued" | "scheduled" | "running" | "paused" | "succeeded" | "completed_with_errors" | "failed" | "cancelled";
                                 total: number;
                                 /** @description With a target limit: how many items matched. */
                                 matched: number | null;
@@ -8247,6 +8273,7 @@ export interface paths {
                                 /** @description 19-digit decimal id (64-bit snowflake). */
                                 event_id: string;
                                 event_type: string;
+                                /** @enum {string} */
                                 state: "pending" | "sending" | "succeeded" | "dead";
                                 attempt_count: number;
                                 /** Format: date-time */
@@ -8396,6 +8423,7 @@ export interface paths {
                             /** @description 19-digit decimal id (64-bit snowflake). */
                             event_id: string;
                             event_type: string;
+                            /** @enum {string} */
                             state: "pending" | "sending" | "succeeded" | "dead";
                             attempt_count: number;
                             /** Format: date-time */
@@ -8551,6 +8579,7 @@ export interface paths {
                             /** @description 19-digit decimal id (64-bit snowflake). */
                             event_id: string;
                             event_type: string;
+                            /** @enum {string} */
                             state: "pending" | "sending" | "succeeded" | "dead";
                             attempt_count: number;
                             /** Format: date-time */

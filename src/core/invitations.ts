@@ -18,8 +18,9 @@ import type { Role } from './roles.ts';
  */
 export const INVITATION_TTL_MS = 14 * 24 * 3_600_000;
 
-/** States as the inviting workspace sees them. */
-export type InvitationState = 'pending' | 'accepted' | 'revoked' | 'expired';
+/** States as the inviting workspace sees them: `declined` reads `pending`, and `expired` is computed. */
+export const INVITATION_VIEW_STATES = Object.freeze(['pending', 'accepted', 'revoked', 'expired'] as const);
+export type InvitationState = (typeof INVITATION_VIEW_STATES)[number];
 
 /** An invitation as the workspace's admins see it: what they gave (an id or an address), nothing more. */
 export interface Invitation {
@@ -47,8 +48,9 @@ export interface ReceivedInvitation {
 const NOT_FOUND = 'No such invitation for you.';
 
 function adminView(row: InvitationRow, now: number): Invitation {
-  const open = row.state === 'pending' || row.state === 'declined';
-  const state: InvitationState = open ? (now > row.expires_at ? 'expired' : 'pending') : (row.state as InvitationState);
+  const s = row.state;
+  const state: InvitationState =
+    s === 'pending' || s === 'declined' ? (now > row.expires_at ? 'expired' : 'pending') : s;
   // A declined invitation keeps the id or address the admin gave: the invitee's identity is not filled in.
   return {
     id: row.id,

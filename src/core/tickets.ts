@@ -1,25 +1,8 @@
 import type { TicketRow } from '../db/schema.ts';
+import type { TicketState } from './states.ts';
 import { fail } from '../errors.ts';
 import type { Access } from './auth.ts';
 import type { Ctx } from './context.ts';
-
-/**
- * Ticket states. A ticket opens `pending` when an action that needs approval runs; deciding it is a
- * conditional update `where state = 'pending'` whose row count is checked.
- *
- *   pending --approve--> approved    item moves to the action's `to`, set_fields applied
- *   pending --reject---> rejected    item moves to the reject status, or back where it was
- *   pending --withdraw-> withdrawn   item moves back where it was (the submitter or an admin)
- *   pending --close----> closed      the item was deleted
- */
-export const TICKET_STATES = Object.freeze({
-  pending: 'pending',
-  approved: 'approved',
-  rejected: 'rejected',
-  withdrawn: 'withdrawn',
-  closed: 'closed',
-} as const);
-export type TicketState = (typeof TICKET_STATES)[keyof typeof TICKET_STATES];
 
 export interface Ticket {
   id: string;
@@ -53,7 +36,7 @@ export interface Ticket {
 export function toTicket(ctx: Ctx, row: TicketRow): Ticket {
   return {
     ...row,
-    state: row.state as TicketState,
+    state: row.state,
     payload: ctx.caps.readJson(row.payload),
     batch_approvable: row.batch_approvable === 1,
     requires_comment: row.requires_comment === 1,

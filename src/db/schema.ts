@@ -4,6 +4,14 @@
  * booleans are 0/1 integers, JSON is text on SQLite and jsonb on PostgreSQL (parsed at the repository edge).
  */
 import type { Generated } from 'kysely';
+import type {
+  BatchState,
+  ChunkState,
+  DeliveryState,
+  InvitationRowState,
+  ItemState,
+  TicketState,
+} from '../core/states.ts';
 
 export interface WorkspaceRow {
   id: string;
@@ -125,7 +133,7 @@ export interface TicketRow {
   datastore_id: string;
   item_id: string;
   action_id: string;
-  state: string;
+  state: TicketState;
   assignee_id: string | null;
   assignee_role: string | null;
   submitter_id: string;
@@ -152,7 +160,7 @@ export interface InvitationRow {
   user_id: string | null;
   email: string | null;
   role: string;
-  state: string;
+  state: InvitationRowState;
   invited_by: string;
   created_at: number;
   expires_at: number;
@@ -168,7 +176,7 @@ export interface BatchRow {
   id: string;
   workspace_id: string;
   operation: string;
-  state: string;
+  state: BatchState;
   params: unknown;
   submitted_by: string;
   total: number;
@@ -184,13 +192,15 @@ export interface BatchRow {
   attempt: number;
   source: string | null;
   error: string | null;
+  /** Batches submitted together (one call over several workspaces) share a group id. */
   group_id: string | null;
+  /** For a condition target with a limit: how many items matched before the limit cut them. */
   matched: number | null;
   created_at: number;
   started_at: number | null;
   finished_at: number | null;
   updated_at: number;
-  /** When retention purged (or began purging) the batch's per-item rows; null while they are kept. */
+  /** When retention purged (or began purging) the batch's per-item rows (the counters stay); null while they are kept. */
   items_purged_at: number | null;
   /** 1 while a purge of its rows is under way (set with items_purged_at, cleared after the last slice). */
   items_purge_pending: number;
@@ -206,7 +216,7 @@ export interface BatchItemRow {
   batch_id: string;
   seq: number;
   target_id: string;
-  state: string;
+  state: ItemState;
   error_code: string | null;
   error_message: string | null;
   attempts: number;
@@ -230,7 +240,7 @@ export interface WorkChunkRow {
   batch_id: string;
   seq_from: number;
   seq_to: number;
-  state: string;
+  state: ChunkState;
   lease_owner: string | null;
   lease_until: number | null;
   attempts: number;
@@ -320,7 +330,7 @@ export interface WebhookDeliveryRow {
   id: string;
   webhook_id: string;
   event_id: string;
-  state: string;
+  state: DeliveryState;
   attempts: number;
   next_attempt_at: number;
   lease_owner: string | null;

@@ -2,7 +2,7 @@ import type { ExpressionBuilder } from 'kysely';
 import type { Ctx } from '../core/context.ts';
 import type { Schema } from '../db/schema.ts';
 import { Errors } from '../errors.ts';
-import type { BatchState } from '../core/states.ts';
+import type { BatchState, ItemState } from '../core/states.ts';
 import type { Batch } from './batches.ts';
 
 export interface BatchItemView {
@@ -50,7 +50,7 @@ export function outcomeOf<T extends { state: string; error_code: string | null; 
 }
 
 /** A filter on batch_item rows for the items whose outcome is `state` (and `errorCode`), cancelled ones included. */
-export function outcomeIs(batch: Pick<Batch, 'state'>, state: string | undefined, errorCode: string | undefined) {
+export function outcomeIs(batch: Pick<Batch, 'state'>, state: ItemState | undefined, errorCode: string | undefined) {
   return (eb: ExpressionBuilder<Schema, 'batch_item'>) => {
     const stored = [];
     if (state !== undefined || errorCode !== undefined) {
@@ -76,7 +76,7 @@ export function outcomeIs(batch: Pick<Batch, 'state'>, state: string | undefined
 export async function listBatchItems(
   ctx: Ctx,
   batch: Pick<Batch, 'id' | 'state' | 'finished_at'>,
-  q: { state?: string; errorCode?: string; after: number; limit: number },
+  q: { state?: ItemState; errorCode?: string; after: number; limit: number },
 ): Promise<{ items: BatchItemView[]; next_cursor: number | null }> {
   const batchId = batch.id;
   let query = ctx.db

@@ -3,7 +3,7 @@ import type { ModelOpParams } from '../core/models/op-params.ts';
 import type { Ctx } from '../core/context.ts';
 import type { BatchRow } from '../db/schema.ts';
 import { fail } from '../errors.ts';
-import type { BatchState, Operation } from '../core/states.ts';
+import { BATCH_STATES, isState, type Operation } from '../core/states.ts';
 
 /** What a batch does, frozen at submit. Targets themselves are the batch_item rows. */
 export interface BatchParams {
@@ -28,43 +28,14 @@ export interface BatchParams {
   acting_by?: string | null;
 }
 
-export interface Batch {
-  id: string;
-  workspace_id: string;
+/** A batch as the engine hands it around: its row, with JSON and 0/1 columns read and `pending` counted. */
+export type Batch = Omit<BatchRow, 'operation' | 'params' | 'dry_run'> & {
   operation: Operation;
-  state: BatchState;
   params: BatchParams;
-  submitted_by: string;
-  total: number;
-  succeeded: number;
-  failed: number;
-  skipped: number;
-  pending: number;
   dry_run: boolean;
-  max_rate: number | null;
-  start_at: number | null;
-  not_before: number;
-  idempotency_key: string | null;
-  request_hash: string | null;
-  attempt: number;
-  source: string | null;
-  error: string | null;
-  /** Batches submitted together (one call over several workspaces) share a group id. */
-  group_id: string | null;
-  /** For a condition target with a limit: how many items matched before the limit cut them. */
-  matched: number | null;
-  /** PRIORITY.min–max: the batch's weight in the fair share of workers. */
-  priority: number;
-  /** Stride-scheduling clock and where its latest claim started (src/engine/sql/claim-chunk.ts). */
-  pass: number;
-  base_pass: number;
-  created_at: number;
-  started_at: number | null;
-  finished_at: number | null;
-  updated_at: number;
-  /** When retention purged the per-item outcomes (the counters stay); null while they are kept. */
-  items_purged_at: number | null;
-}
+  /** Items not yet run: total less the three outcome counters. */
+  pending: number;
+};
 
 /** How many items one slice takes: the whole chunk, or about a quarter second's worth under a rate limit. */
 export function sliceSize(maxRate: number | null, chunkSize: number): number {
@@ -76,7 +47,6 @@ export function toBatch(ctx: Ctx, row: BatchRow): Batch {
   return {
     ...row,
     operation: row.operation as Operation,
-    state: row.state as BatchState,
     params: ctx.caps.readJson<BatchParams>(row.params) ?? {},
     dry_run: row.dry_run === 1,
     // The counters are bumped in the same transaction as the outcomes, so pending is exact, never negative.
@@ -113,7 +83,11 @@ export async function listBatches(
   q: { state?: string; limit?: number; before?: string },
 ): Promise<Batch[]> {
   let query = ctx.db.selectFrom('batch').selectAll().where('workspace_id', '=', workspaceId);
-  if (q.state) query = query.where('state', '=', q.state);
+  if (q.state) {
+    // The filter takes any text: one that names no state matches no batch.
+    if (!isState(BATCH_STATES, q.state)) return [];
+    query = query.where('state', '=', q.state);
+  }
   if (q.before) query = query.where('id', '<', q.before);
   const rows = await query
     .orderBy('id', 'desc')

@@ -166,7 +166,7 @@ export async function retryBatch(ctx: Ctx, batch: Batch): Promise<Batch> {
         base_pass: sql<number>`coalesce(${lowestPassSql(batch.id)}, pass)`,
       }))
       .where('id', '=', batch.id)
-      .where('state', 'in', [...RETRYABLE])
+      .where('state', 'in', RETRYABLE)
       .where('items_purged_at', 'is', null)
       .executeTakeFirst();
     if (Number(requeued.numUpdatedRows) !== 1)
@@ -182,7 +182,7 @@ export async function reprioritizeBatch(ctx: Ctx, batch: Batch, priority: number
     .updateTable('batch')
     .set({ priority, updated_at: ctx.now() })
     .where('id', '=', batch.id)
-    .where('state', 'in', [...CANCELLABLE])
+    .where('state', 'in', CANCELLABLE)
     .executeTakeFirst();
   if (Number(res.numUpdatedRows) !== 1) fail('BATCH_STATE', 'Only a batch that has not finished can be reprioritized.');
   return (await findBatch(ctx, batch.id))!;
@@ -200,7 +200,7 @@ export async function rethrottleBatch(ctx: Ctx, batch: Batch, maxRate: number | 
       updated_at: now,
     })
     .where('id', '=', batch.id)
-    .where('state', 'in', ['queued', 'scheduled', 'running', 'paused'])
+    .where('state', 'in', CANCELLABLE)
     .executeTakeFirst();
   if (Number(res.numUpdatedRows) !== 1) fail('BATCH_STATE', 'Only a batch that has not finished can be rethrottled.');
   return logged(ctx, batch.id, 'batch rethrottled');

@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import { withTx, type Ctx } from '../core/context.ts';
+import { RUNNABLE } from '../core/states.ts';
 import { toBatch } from './batches.ts';
 import { emitBatchEnd } from './webhooks/batch-events.ts';
 
@@ -24,7 +25,7 @@ export async function finalizeIfDone(ctx: Ctx, batchId: string): Promise<boolean
         updated_at: now,
       })
       .where('id', '=', batchId)
-      .where('state', 'in', ['queued', 'scheduled', 'running'])
+      .where('state', 'in', RUNNABLE)
       .where((eb) =>
         eb.not(
           eb.exists(

@@ -63,7 +63,7 @@ export async function purgeFinishedItems(ctx: Ctx, days: number, opts: PurgeOpti
       .select('id')
       .where('items_purged_at', 'is', null)
       .where('finished_at', '<', cutoff)
-      .where('state', 'in', [...TERMINAL])
+      .where('state', 'in', TERMINAL)
       .orderBy('finished_at')
       .limit(MARK_PAGE)
       .execute();
@@ -76,7 +76,7 @@ export async function purgeFinishedItems(ctx: Ctx, days: number, opts: PurgeOpti
         .where('id', '=', b.id)
         .where('items_purged_at', 'is', null)
         .where('finished_at', '<', cutoff)
-        .where('state', 'in', [...TERMINAL])
+        .where('state', 'in', TERMINAL)
         .executeTakeFirst();
       if (Number(res.numUpdatedRows) !== 1) continue; // another process marked it, or a retry took it back
       marked++;

@@ -99,7 +99,7 @@ export async function runChunk(r: ChunkRunner, chunk: WorkChunkRow): Promise<Chu
         if (!(await heartbeat(tx, chunk.id, r.owner, r.leaseMs))) return { kind: 'lost' } as const;
         await holdBatch(tx, chunk.batch_id);
         const batch = await findBatch(tx, chunk.batch_id);
-        if (!batch || !['queued', 'scheduled', 'running'].includes(batch.state)) {
+        if (!batch || !RUNNABLE.includes(batch.state)) {
           if (batch?.state === 'paused') return { kind: 'paused' } as const;
           // Cancelled under us: the cancel left the chunks to us (controls.ts cancelBatch).
           await completeChunk(tx, chunk.id, r.owner);

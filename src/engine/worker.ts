@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { Ctx } from '../core/context.ts';
 import { coerceError } from '../errors.ts';
+import { RUNNABLE } from '../core/states.ts';
 import { finalizeIfDone } from './finalize-if-done.ts';
 import { settleCancelled } from './controls.ts';
 import type { Notifier } from './notifier.ts';
@@ -70,7 +71,7 @@ export function startWorker(ctx: Ctx, notifier: Notifier, opts: WorkerOptions = 
     const stragglers = await ctx.db
       .selectFrom('batch')
       .select('id')
-      .where('state', 'in', ['queued', 'running'])
+      .where('state', 'in', RUNNABLE)
       .where((eb) =>
         eb.not(
           eb.exists(

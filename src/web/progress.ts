@@ -1,5 +1,6 @@
 import { h } from './dom.ts';
 import { duration, rate } from './format.ts';
+import { TERMINAL } from '../core/states.ts';
 import type { Batch } from './types.ts';
 
 /**
@@ -41,7 +42,7 @@ export function rateText(b: Batch): string {
 }
 
 export function etaText(b: Batch): string {
-  if (['succeeded', 'completed_with_errors', 'failed', 'cancelled'].includes(b.state)) return 'done';
+  if (TERMINAL.includes(b.state)) return 'done';
   if (b.state === 'paused') return 'paused';
   return duration(b.eta_seconds);
 }

@@ -1,105 +1,28 @@
+/** The native API's shapes the UI reads, taken from the generated client types (type-only: nothing is bundled). */
 import type { paths } from '../client/schema.d.ts';
 
-/** The native API's shapes, as far as the UI reads them (docs/api.md). */
-export interface Me {
-  id: string;
-  name: string;
-  email: string | null;
-  is_system_admin: boolean;
-}
-export interface Workspace {
-  id: string;
-  name: string;
-  project_id: string | null;
-}
-export interface Named {
-  id: string;
-  display_id: string;
-  name: string;
-}
-export interface Field extends Named {
-  type: 'text' | 'number' | 'date' | 'datetime' | 'select' | 'users' | 'json';
-  options: string[] | null;
-}
-export interface Datastore extends Named {
-  statuses: Named[];
-  actions: Named[];
-  fields: Field[];
-}
-export interface Item {
-  id: string;
-  datastore_id: string;
-  title: string | null;
-  status: string;
-  status_name: string;
-  fields: Record<string, unknown>;
-  rev_no: number;
-  created_at: string;
-  updated_at: string;
-}
-/** One leaf of the search language (docs/api.md: Concepts → Conditions), as the API takes it. */
-export interface Condition {
-  id: string;
-  search_value: (string | number | null)[];
-  exact_match?: boolean;
-  not_match?: boolean;
-  include_null?: boolean;
-}
-export interface Ticket {
-  id: string;
-  item_id: string;
-  datastore_id: string;
-  action: string;
-  state: string;
-  batch_approvable: boolean;
-  requires_comment: boolean;
-  reason: string | null;
-  comment: string | null;
-  submitter_id: string;
-  allow_self_approval: boolean;
-  created_at: string;
-}
-export interface Batch {
-  id: string;
-  operation: string;
-  state: string;
-  total: number;
-  succeeded: number;
-  failed: number;
-  skipped: number;
-  pending: number;
-  progress: number;
-  percent: number;
-  eta_seconds: number | null;
-  items_per_second: number | null;
-  dry_run: boolean;
-  max_rate: number | null;
-  priority: number;
-  reverts_batch_id: string | null;
-  action: string | null;
-  comment: string | null;
-  submitted_by: string;
-  attempt: number;
-  created_at: string;
-  started_at: string | null;
-  finished_at: string | null;
-}
-export interface BatchItem {
-  seq: number;
-  target_id: string;
-  state: string;
-  error_code: string | null;
-  error_message: string | null;
-  attempts: number;
-  updated_at: string | null;
-}
-
-export const TERMINAL = ['succeeded', 'completed_with_errors', 'failed', 'cancelled'];
-
-// Webhooks, read off the generated client's types (type-only: nothing of it is bundled).
 type Json<R> = R extends { content: { 'application/json': infer B } } ? B : never;
-export type Webhook = Json<paths['/api/v1/workspaces/{ws}/webhooks/{id}']['get']['responses'][200]>;
+type Get<P extends keyof paths> = paths[P] extends { get: { responses: { 200: infer R } } } ? Json<R> : never;
+type Body<P extends keyof paths> = paths[P] extends {
+  post: { requestBody?: { content: { 'application/json': infer B } } };
+}
+  ? B
+  : never;
+
+export type Me = Get<'/api/v1/me'>;
+export type Workspace = Get<'/api/v1/workspaces'>['workspaces'][number];
+export type Datastore = Get<'/api/v1/workspaces/{ws}/datastores'>['datastores'][number];
+export type Field = Datastore['fields'][number];
+type Search = '/api/v1/workspaces/{ws}/datastores/{ds}/items/search';
+export type Item = Json<paths[Search]['post']['responses'][200]>['items'][number];
+type SearchCondition = NonNullable<Body<Search>['conditions']>[number];
+/** One leaf of the search language (docs/api.md: Concepts → Conditions), as the UI builds it: a field and its values. */
+export type Condition = Required<Pick<SearchCondition, 'id' | 'search_value'>> &
+  Pick<SearchCondition, 'exact_match' | 'not_match' | 'include_null'>;
+export type Ticket = Get<'/api/v1/workspaces/{ws}/tickets'>['tickets'][number];
+export type Batch = Get<'/api/v1/workspaces/{ws}/batches/{id}'>;
+export type BatchItem = Get<'/api/v1/workspaces/{ws}/batches/{id}/items'>['items'][number];
+
+export type Webhook = Get<'/api/v1/workspaces/{ws}/webhooks/{id}'>;
 export type CreatedWebhook = Json<paths['/api/v1/workspaces/{ws}/webhooks']['post']['responses'][201]>;
-export type Delivery = Json<
-  paths['/api/v1/workspaces/{ws}/webhooks/{id}/deliveries']['get']['responses'][200]
->['deliveries'][number];
+export type Delivery = Get<'/api/v1/workspaces/{ws}/webhooks/{id}/deliveries'>['deliveries'][number];

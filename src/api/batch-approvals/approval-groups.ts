@@ -129,7 +129,7 @@ export async function batchApprovalProgress(
         : done;
     })
     .execute()
-    .then((found) => found.map((r) => outcomeOf(byId.get(r.batch_id)!, { ...r, state: r.state as string })));
+    .then((found) => found.map((r) => outcomeOf(byId.get(r.batch_id)!, r)));
   const order = new Map(batches.map((b, i) => [b.id, i]));
   rows.sort((a, b) => order.get(a.batch_id)! - order.get(b.batch_id)! || a.seq - b.seq);
   const total = batches.reduce((n, b) => n + b.total, 0);

@@ -4,7 +4,7 @@ import { Type } from 'typebox';
 import { authenticate, workspaceAccess, type Access } from '../../core/auth.ts';
 import { roleAllows } from '../../core/roles.ts';
 import { MODEL_OPERATION_TYPES, type ModelOpParams } from '../../core/models/op-params.ts';
-import { MAX_RATE_RANGE, OPERATIONS, PRIORITY, TERMINAL } from '../../core/states.ts';
+import { BATCH_STATES, ITEM_STATES, MAX_RATE_RANGE, OPERATIONS, PRIORITY, TERMINAL } from '../../core/states.ts';
 import { findBatch, getBatch, listBatchItems, listBatches, type Batch } from '../../engine/engine.ts';
 import { type AppError, fail, isAppError } from '../../errors.ts';
 import { accessOf, tokenOf } from '../auth-hook.ts';
@@ -18,6 +18,8 @@ import {
   Id,
   Key,
   NullableTime,
+  LiteralUnion,
+  StringEnum,
   Time,
   WsParams,
   responses,
@@ -76,7 +78,7 @@ export const BatchSchema = Type.Object({
   id: Id,
   workspace_id: Id,
   operation: Type.String(),
-  state: Type.String(),
+  state: StringEnum(BATCH_STATES),
   total: Type.Integer(),
   matched: Type.Union([Type.Integer(), Type.Null()], { description: 'With a target limit: how many items matched.' }),
   group_id: Type.Union([Id, Type.Null()]),
@@ -330,7 +332,7 @@ export function batchRoutes(app: App, { ctx, engine, statusCacheMs, streams: str
           'Per-target outcomes, filtered by state, paged by cursor (410 ITEMS_PURGED once retention purged them)',
         params: BatchParams,
         querystring: Type.Object({
-          state: Type.Optional(Type.Union(['pending', 'succeeded', 'failed', 'skipped'].map((s) => Type.Literal(s)))),
+          state: Type.Optional(LiteralUnion(ITEM_STATES)),
           error_code: Type.Optional(Type.String({ maxLength: 64 })),
           cursor: Type.Optional(Type.String({ pattern: '^[0-9]{1,12}$', maxLength: 12 })),
           limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
@@ -341,7 +343,7 @@ export function batchRoutes(app: App, { ctx, engine, statusCacheMs, streams: str
               Type.Object({
                 seq: Type.Integer(),
                 target_id: Type.String(),
-                state: Type.String(),
+                state: StringEnum(ITEM_STATES),
                 error_code: Type.Union([Type.String(), Type.Null()]),
                 error_message: Type.Union([Type.String(), Type.Null()]),
                 attempts: Type.Integer(),

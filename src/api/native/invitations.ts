@@ -6,11 +6,12 @@ import {
   listInvitations,
   receivedInvitations,
   revokeInvitation,
+  INVITATION_VIEW_STATES,
   type Invitation,
   type ReceivedInvitation,
 } from '../../core/invitations.ts';
 import { accessOf, principalOf } from '../auth-hook.ts';
-import { Id, Key, RoleSchema, Time, WsParams, responses } from '../schemas.ts';
+import { Id, Key, RoleSchema, StringEnum, Time, WsParams, responses } from '../schemas.ts';
 import type { App, RouteDeps } from '../types.ts';
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -24,13 +25,10 @@ const InvitationSchema = Type.Object(
     }),
     email: Type.Union([Type.String(), Type.Null()], { description: 'The address invited, as given (lower-cased).' }),
     role: RoleSchema,
-    state: Type.Union(
-      ['pending', 'accepted', 'revoked', 'expired'].map((s) => Type.Literal(s)),
-      {
-        description:
-          'A declined invitation reads `pending` until it expires: the inviter learns nothing about the invitee before they accept.',
-      },
-    ),
+    state: StringEnum(INVITATION_VIEW_STATES, {
+      description:
+        'A declined invitation reads `pending` until it expires: the inviter learns nothing about the invitee before they accept.',
+    }),
     invited_by: Id,
     created_at: Time,
     expires_at: Time,

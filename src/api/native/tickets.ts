@@ -4,10 +4,20 @@ import { decideTickets } from '../../core/operations/run.ts';
 import { getTicket, listTickets } from '../../core/tickets.ts';
 import { accessOf } from '../auth-hook.ts';
 import { presentItem, presentTicket } from '../present.ts';
-import { Comment, Id, ItemSchema, Key, Limit, Offset, TicketSchema, WsParams, responses } from '../schemas.ts';
+import { TICKET_STATES } from '../../core/states.ts';
+import {
+  Comment,
+  Id,
+  ItemSchema,
+  Key,
+  Limit,
+  Offset,
+  LiteralUnion,
+  TicketSchema,
+  WsParams,
+  responses,
+} from '../schemas.ts';
 import { actorOf, single, type App, type RouteDeps } from '../types.ts';
-
-const TicketState = Type.Union(['pending', 'approved', 'rejected', 'withdrawn', 'closed'].map((s) => Type.Literal(s)));
 
 export function ticketRoutes(app: App, { ctx }: RouteDeps): void {
   app.get(
@@ -20,7 +30,7 @@ export function ticketRoutes(app: App, { ctx }: RouteDeps): void {
         querystring: Type.Object({
           assignee: Type.Optional(Type.String({ pattern: '^(me|[0-9]{1,20})$', maxLength: 20 })),
           submitter: Type.Optional(Type.String({ pattern: '^(me|[0-9]{1,20})$', maxLength: 20 })),
-          state: Type.Optional(TicketState),
+          state: Type.Optional(LiteralUnion(TICKET_STATES)),
           item_id: Type.Optional(Id),
           datastore_id: Type.Optional(Id),
           limit: Type.Optional(Limit),

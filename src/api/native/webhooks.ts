@@ -1,5 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
+import { DELIVERY_STATES } from '../../core/states.ts';
 import { getDelivery, listDeliveries, redeliver, type Delivery } from '../../core/webhooks/deliveries.ts';
 import { WEBHOOK_EVENT_TYPES } from '../../core/webhooks/event-types.ts';
 import {
@@ -12,11 +13,10 @@ import {
 } from '../../core/webhooks/webhooks.ts';
 import { accessOf } from '../auth-hook.ts';
 import { iso, isoOrNull } from '../present.ts';
-import { Id, Key, NullableTime, Time, WsParams, responses } from '../schemas.ts';
+import { Id, Key, NullableTime, LiteralUnion, StringEnum, Time, WsParams, responses } from '../schemas.ts';
 import type { App, RouteDeps } from '../types.ts';
 
 const EventType = Type.Union(WEBHOOK_EVENT_TYPES.map((t) => Type.Literal(t)));
-const DeliveryState = Type.Union(['pending', 'sending', 'succeeded', 'dead'].map((s) => Type.Literal(s)));
 
 const Url = Type.String({
   minLength: 1,
@@ -64,7 +64,7 @@ const DeliverySchema = Type.Object({
   webhook_id: Id,
   event_id: Id,
   event_type: Type.String(),
-  state: DeliveryState,
+  state: StringEnum(DELIVERY_STATES),
   attempt_count: Type.Integer(),
   next_attempt_at: NullableTime,
   last_status: Type.Union([Type.Integer(), Type.Null()]),
@@ -203,7 +203,7 @@ export function webhookRoutes(app: App, { ctx, engine }: RouteDeps): void {
           'The delivery log: deliveries newest first, each with its attempts (status, duration, error, response)',
         params: HookParams,
         querystring: Type.Object({
-          state: Type.Optional(DeliveryState),
+          state: Type.Optional(LiteralUnion(DELIVERY_STATES)),
           event_type: Type.Optional(EventType),
           event_id: Type.Optional(Id),
           cursor: Type.Optional(Id),

@@ -1,3 +1,4 @@
+import type { TicketState } from '../states.ts';
 import type { Ctx } from '../context.ts';
 import { getDatastoresById } from '../datastores.ts';
 import { indexDelta } from '../index-rows.ts';
@@ -71,7 +72,7 @@ export async function commitChanges(
     decisions.set(key, [...(decisions.get(key) ?? []), c.decide_ticket.ticket.id]);
   }
   for (const [key, ids] of decisions) {
-    const [state, comment] = JSON.parse(key) as [string, string | null];
+    const [state, comment] = JSON.parse(key) as [TicketState, string | null];
     for (let i = 0; i < ids.length; i += 1000) {
       const part = ids.slice(i, i + 1000);
       const res = await ctx.db
@@ -207,7 +208,7 @@ async function restoreTickets(ctx: Ctx, userId: string, done: Change[], now: num
     groups.set(key, g);
   }
   for (const [key, { to, ids }] of groups) {
-    const expect = (JSON.parse(key) as [string])[0];
+    const expect = (JSON.parse(key) as [TicketState])[0];
     for (let i = 0; i < ids.length; i += 1000) {
       const part = ids.slice(i, i + 1000);
       const res = await ctx.db

@@ -1,3 +1,4 @@
+import type { ItemState } from '../states.ts';
 import type { ErrorCode } from '../../errors.ts';
 import type { Principal } from '../auth.ts';
 import type { Draft } from '../drafts.ts';
@@ -36,7 +37,8 @@ export function authorOf(actor: Actor): Author {
     : { userId: actor.principal.userId, onBehalfOf: null };
 }
 
-export type OutcomeState = 'succeeded' | 'failed' | 'skipped';
+/** What running a target ends in: every item state but `pending`. */
+export type OutcomeState = Exclude<ItemState, 'pending'>;
 
 export interface Outcome {
   /** The item id, or the ticket id for decisions. */

@@ -2,7 +2,7 @@ import type { WebhookAttemptRow, WebhookDeliveryRow } from '../../db/schema.ts';
 import { fail } from '../../errors.ts';
 import type { Access } from '../auth.ts';
 import type { Ctx } from '../context.ts';
-import type { DeliveryState } from './event-types.ts';
+import type { DeliveryState } from '../states.ts';
 import { pendingDelivery } from './outbox.ts';
 import { requireWebhook } from './webhooks.ts';
 
@@ -57,7 +57,7 @@ async function withAttempts(ctx: Ctx, rows: Row[]): Promise<Delivery[]> {
     webhook_id: r.webhook_id,
     event_id: r.event_id,
     event_type: r.event_type,
-    state: r.state as DeliveryState,
+    state: r.state,
     attempt_count: r.attempts,
     next_attempt_at: r.state === 'pending' ? r.next_attempt_at : null,
     last_status: r.last_status,

@@ -25,20 +25,3 @@ export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
 export function isWebhookEventType(value: string): value is WebhookEventType {
   return (WEBHOOK_EVENT_TYPES as readonly string[]).includes(value);
 }
-
-/**
- * Delivery states. Every change is a conditional update fenced by state (and by lease owner while sending).
- *
- *   pending ──claim──► sending ──2xx──► succeeded
- *   sending ──failed, attempts < max──► pending (next_attempt_at = now + backoff with jitter)
- *   sending ──failed, attempts = max──► dead
- *   sending ──lease expired (the sender died)──► claimed again as if pending
- *   any ──redeliver──► a new pending delivery of the same event (redelivery_of = the old one)
- */
-export const DELIVERY_STATES = Object.freeze({
-  pending: 'pending',
-  sending: 'sending',
-  succeeded: 'succeeded',
-  dead: 'dead',
-} as const);
-export type DeliveryState = (typeof DELIVERY_STATES)[keyof typeof DELIVERY_STATES];

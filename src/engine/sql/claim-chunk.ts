@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { withTx, type Ctx } from '../../core/context.ts';
 import type { WorkChunkRow } from '../../db/schema.ts';
-import { RUNNABLE } from '../../core/states.ts';
+import { RUNNABLE, STARTABLE } from '../../core/states.ts';
 import { sliceSize, toBatch } from '../batches.ts';
 import { emitBatchEvent } from '../webhooks/batch-events.ts';
 
@@ -139,7 +139,7 @@ async function charge(tx: Ctx, chunk: WorkChunkRow, priority: number, maxRate: n
     .updateTable('batch')
     .set({ state: 'running', started_at: sql`coalesce(started_at, ${now})`, updated_at: now })
     .where('id', '=', chunk.batch_id)
-    .where('state', 'in', ['queued', 'scheduled'])
+    .where('state', 'in', STARTABLE)
     .returningAll()
     .executeTakeFirst();
   if (!started) return;

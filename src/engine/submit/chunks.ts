@@ -19,7 +19,7 @@ export async function insertChunks(
       workspace_id: workspaceId,
       seq_from: from,
       seq_to: Math.min(total, from + chunkSize - 1),
-      state: 'ready',
+      state: 'ready' as const,
       lease_owner: null,
       lease_until: null,
       attempts: 0,

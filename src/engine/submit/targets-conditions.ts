@@ -98,7 +98,7 @@ export async function freezeConditions(
     for (let i = 0; i < resolved.length; i += ROWS_PER_INSERT) {
       const part = resolved
         .slice(i, i + ROWS_PER_INSERT)
-        .map((t, j) => ({ batch_id: batchId, seq: i + j + 1, target_id: t, state: 'pending', attempts: 0 }));
+        .map((t, j) => ({ batch_id: batchId, seq: i + j + 1, target_id: t, state: 'pending' as const, attempts: 0 }));
       await tx.db.insertInto('batch_item').values(part).execute();
     }
     total = resolved.length;

@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import type { Ctx } from '../../core/context.ts';
 import { fail } from '../../errors.ts';
-import { REVERTIBLE, type BatchState } from '../../core/states.ts';
+import { REVERTIBLE } from '../../core/states.ts';
 import type { FrozenTargets, RevertTarget } from './input.ts';
 
 /**
@@ -22,7 +22,7 @@ export async function freezeRevert(
     .where('workspace_id', '=', workspaceId)
     .executeTakeFirst();
   if (!reverted) fail('BATCH_NOT_FOUND');
-  if (!REVERTIBLE.includes(reverted.state as BatchState)) {
+  if (!REVERTIBLE.includes(reverted.state)) {
     fail('BATCH_STATE', `The batch is ${reverted.state}; only a ${REVERTIBLE.join(', ')} batch can be reverted.`);
   }
   if (reverted.dry_run) fail('NOT_REVERTIBLE', 'The batch was a dry run: it changed nothing to revert.');

@@ -4,7 +4,8 @@ import { h, notice, replace } from '../dom.ts';
 import { duration, rate, stateLabel, when } from '../format.ts';
 import { etaText, progressBar, rateText } from '../progress.ts';
 import type { Cleanup } from '../router.ts';
-import { TERMINAL, type Batch, type BatchItem } from '../types.ts';
+import { RETRYABLE, TERMINAL } from '../../core/states.ts';
+import type { Batch, BatchItem } from '../types.ts';
 
 const ITEM_PAGE = 50;
 const CHART_POINTS = 120;
@@ -242,7 +243,7 @@ export function batchPage(main: HTMLElement, [id]: string[]): Cleanup {
     pauseBtn.disabled = !['queued', 'scheduled', 'running'].includes(b.state);
     resumeBtn.disabled = b.state !== 'paused';
     cancelBtn.disabled = terminal;
-    retryBtn.disabled = !(['completed_with_errors', 'failed'].includes(b.state) && b.failed > 0);
+    retryBtn.disabled = !(RETRYABLE.includes(b.state) && b.failed > 0);
     rethrottleBtn.disabled = terminal;
     rateInput.disabled = terminal;
     priorityBtn.disabled = terminal;

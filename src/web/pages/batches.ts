@@ -3,7 +3,8 @@ import { h, notice, replace } from '../dom.ts';
 import { stateLabel, when } from '../format.ts';
 import { etaText, progressBar, rateText } from '../progress.ts';
 import type { Cleanup } from '../router.ts';
-import { TERMINAL, type Batch } from '../types.ts';
+import { BATCH_STATES, TERMINAL } from '../../core/states.ts';
+import type { Batch } from '../types.ts';
 
 /** The list itself is re-read this often while anything runs, to pick up new batches and those not streamed. */
 const POLL_MS = 5000;
@@ -23,9 +24,7 @@ export function batchesPage(main: HTMLElement): Cleanup {
     'select',
     { id: 'b-state', onchange: () => void load(true) },
     h('option', { value: '' }, 'All states'),
-    ['queued', 'scheduled', 'running', 'paused', 'succeeded', 'completed_with_errors', 'failed', 'cancelled'].map((s) =>
-      h('option', { value: s }, stateLabel(s)),
-    ),
+    BATCH_STATES.map((s) => h('option', { value: s }, stateLabel(s))),
   );
   const slot = h('div', { class: 'table-slot' }, notice('info', 'Loading batches…'));
   const rows = new Map<string, { tr: HTMLTableRowElement; update(b: Batch): void }>();

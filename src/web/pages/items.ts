@@ -3,15 +3,8 @@ import { buildCondition, operators, subjects, takesRange, type Op, type Subject 
 import { h, notice, replace } from '../dom.ts';
 import { plural } from '../format.ts';
 import { go, type Cleanup } from '../router.ts';
-import {
-  TERMINAL,
-  type Batch,
-  type BatchItem,
-  type Condition,
-  type Datastore,
-  type Field,
-  type Item,
-} from '../types.ts';
+import { TERMINAL } from '../../core/states.ts';
+import type { Batch, BatchItem, Condition, Datastore, Field, Item } from '../types.ts';
 
 const PER_PAGE = 50;
 const DS_KEY = 'batchgate.itemsDatastore';
