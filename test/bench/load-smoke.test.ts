@@ -21,7 +21,8 @@ for (const dialect of DIALECTS)
         'tsx',
         script,
         '--duration',
-        '2',
+        // Long enough for a search (over a second at p50 on a loaded 2-core machine) to complete on each client.
+        '6',
         '--warmup',
         '0',
         '--conns',
