@@ -9,8 +9,6 @@ export interface Principal {
   readonly userId: string;
   readonly name: string;
   readonly isSystemAdmin: boolean;
-  /** The HTTP request it acts in: engine lines logged for it carry this `request_id`. */
-  readonly requestId?: string;
 }
 
 /** A principal's standing in one workspace. */

@@ -12,6 +12,7 @@ import { nextScheduleTime } from '../../core/dataarts/schedule-time.ts';
 import type { DataartsScope } from '../../core/dataarts/scope.ts';
 import type { Actor } from '../../core/operations/types.ts';
 import { fail } from '../../errors.ts';
+import type { RequestContext } from '../../log.ts';
 import type { Engine } from '../../engine/engine.ts';
 import { batchOperationVO, type BatchOperationVO } from './batch-operation-vo.ts';
 
@@ -42,6 +43,7 @@ function actorOf(scope: DataartsScope): Actor {
  */
 export async function runBizBatch(
   engine: Engine,
+  request: RequestContext,
   scope: DataartsScope,
   operation: BizOperation,
   input: BizBatchInput,
@@ -71,7 +73,7 @@ export async function runBizBatch(
   const envTypes = Object.fromEntries(
     input.biz_infos.filter((b) => b.env_type !== undefined).map((b) => [b.biz_id, b.env_type]),
   );
-  const batch = await engine.runInline(actorOf(scope), {
+  const batch = await engine.runInline(request, actorOf(scope), {
     operation: 'action',
     action: BIZ_OPERATIONS[operation],
     target,
@@ -97,6 +99,7 @@ export async function runBizBatch(
 /** ConfirmApprovals: resolve (approve) or reject tickets in one inline batch; `msg` is the decision comment. */
 export async function runApprovalAction(
   engine: Engine,
+  request: RequestContext,
   scope: DataartsScope,
   action: ApprovalAction,
   ticketIds: string[],
@@ -104,7 +107,7 @@ export async function runApprovalAction(
 ): Promise<BatchOperationVO> {
   // A viewer records no batch: its every decision would fail, and the role is read-only (403 DS.6030).
   requireCapability(scope.access, 'write');
-  const batch = await engine.runInline(actorOf(scope), {
+  const batch = await engine.runInline(request, actorOf(scope), {
     operation: APPROVAL_ACTIONS[action],
     target: { ids: ticketIds },
     ...(msg !== undefined ? { comment: msg } : {}),
@@ -115,9 +118,14 @@ export async function runApprovalAction(
 }
 
 /** RollbackApproval: withdraws tickets (their submitter or an admin); answers how many were withdrawn. */
-export async function runWithdraw(engine: Engine, scope: DataartsScope, ticketIds: string[]): Promise<number> {
+export async function runWithdraw(
+  engine: Engine,
+  request: RequestContext,
+  scope: DataartsScope,
+  ticketIds: string[],
+): Promise<number> {
   requireCapability(scope.access, 'write');
-  const batch = await engine.runInline(actorOf(scope), {
+  const batch = await engine.runInline(request, actorOf(scope), {
     operation: 'withdraw',
     target: { ids: ticketIds },
     source: DATAARTS_SOURCE,

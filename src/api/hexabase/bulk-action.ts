@@ -9,6 +9,7 @@ import type { Condition } from '../../core/conditions.ts';
 import type { Actor } from '../../core/operations/types.ts';
 import type { Batch, Engine } from '../../engine/engine.ts';
 import { AppError, fail, type ErrorCode } from '../../errors.ts';
+import type { RequestContext } from '../../log.ts';
 import { checkHexabaseConditions } from './check-conditions.ts';
 
 export const DEFAULT_MAX_ITEMS = 100;
@@ -56,6 +57,7 @@ export interface BulkActionResult {
 export async function executeBulkAction(
   ctx: Ctx,
   engine: Pick<Engine, 'runInline'>,
+  request: RequestContext,
   actor: Actor,
   ds: Datastore,
   action: ActionDef,
@@ -84,7 +86,7 @@ export async function executeBulkAction(
       );
     }
   }
-  const batch = await engine.runInline(actor, {
+  const batch = await engine.runInline(request, actor, {
     operation: 'action',
     action: action.id,
     fields: input.fields,

@@ -21,6 +21,7 @@ import type { Capability } from '../../core/roles.ts';
 import { AppError, fail, isAppError } from '../../errors.ts';
 import { principalOf } from '../auth-hook.ts';
 import { Key } from '../schemas.ts';
+import { requestOf } from '../request-context.ts';
 import { actorOf, type App, type RouteDeps } from '../types.ts';
 import { bulkActionResponse, bulkRefusedResponse, hexabaseItem, historyList, itemDetails } from './present.ts';
 import {
@@ -243,7 +244,7 @@ export function itemRoutes(app: App, { ctx, engine }: RouteDeps): void {
       const action = actionFor(ds, actor, req.params.action_id);
       const fields = hexabaseFieldValues(ds, b.item, b.changes);
       try {
-        const r = await executeBulkAction(ctx, engine, actor, ds, action, {
+        const r = await executeBulkAction(ctx, engine, requestOf(req), actor, ds, action, {
           conditions: b.conditions,
           use_or_condition: b.use_or_condition,
           fields,
