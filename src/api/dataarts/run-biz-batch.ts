@@ -10,7 +10,6 @@ import {
 } from '../../core/dataarts/enums.ts';
 import { nextScheduleTime } from '../../core/dataarts/schedule-time.ts';
 import type { DataartsScope } from '../../core/dataarts/scope.ts';
-import type { Actor } from '../../core/operations/types.ts';
 import { fail } from '../../errors.ts';
 import type { RequestContext } from '../../log.ts';
 import type { Engine } from '../../engine/engine.ts';
@@ -25,10 +24,6 @@ export interface BizBatchInput {
   fast_approval?: boolean | undefined;
   schedule_time?: string | undefined;
   env_type?: string | undefined;
-}
-
-function actorOf(scope: DataartsScope): Actor {
-  return { principal: scope.access.principal, workspaceId: scope.access.workspaceId, role: scope.access.role };
 }
 
 /**
@@ -73,7 +68,7 @@ export async function runBizBatch(
   const envTypes = Object.fromEntries(
     input.biz_infos.filter((b) => b.env_type !== undefined).map((b) => [b.biz_id, b.env_type]),
   );
-  const batch = await engine.runInline(request, actorOf(scope), {
+  const batch = await engine.runInline(request, scope.access, {
     operation: 'action',
     action: BIZ_OPERATIONS[operation],
     target,
@@ -107,7 +102,7 @@ export async function runApprovalAction(
 ): Promise<BatchOperationVO> {
   // A viewer records no batch: its every decision would fail, and the role is read-only (403 DS.6030).
   requireCapability(scope.access, 'write');
-  const batch = await engine.runInline(request, actorOf(scope), {
+  const batch = await engine.runInline(request, scope.access, {
     operation: APPROVAL_ACTIONS[action],
     target: { ids: ticketIds },
     ...(msg !== undefined ? { comment: msg } : {}),
@@ -125,7 +120,7 @@ export async function runWithdraw(
   ticketIds: string[],
 ): Promise<number> {
   requireCapability(scope.access, 'write');
-  const batch = await engine.runInline(request, actorOf(scope), {
+  const batch = await engine.runInline(request, scope.access, {
     operation: 'withdraw',
     target: { ids: ticketIds },
     source: DATAARTS_SOURCE,

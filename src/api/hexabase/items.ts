@@ -22,7 +22,7 @@ import { AppError, fail, isAppError } from '../../errors.ts';
 import { principalOf } from '../auth-hook.ts';
 import { Key } from '../schemas.ts';
 import { requestOf } from '../request-context.ts';
-import { actorOf, type App, type RouteDeps } from '../types.ts';
+import { type App, type RouteDeps } from '../types.ts';
 import { bulkActionResponse, bulkRefusedResponse, hexabaseItem, historyList, itemDetails } from './present.ts';
 import {
   AppDsItemParams,
@@ -182,14 +182,13 @@ export function itemRoutes(app: App, { ctx, engine }: RouteDeps): void {
     async (req, reply) => {
       const { access, ds } = await appDatastore(ctx, req, 'write', await principalOf(ctx, req));
       const b = req.body ?? {};
-      const actor = actorOf(access);
-      const action = actionFor(ds, actor, req.params.action_id);
+      const action = actionFor(ds, access, req.params.action_id);
       const item = await itemIn(ctx, access, ds, req.params.item_id);
       const fields = hexabaseFieldValues(ds, b.item, b.changes);
       const rev = b.is_force_update ? undefined : b.rev_no;
       const [o] = await runAction(
         ctx,
-        actor,
+        access,
         [{ id: item.id, rev_no: rev }],
         { action: action.id, fields },
         { comment: b.comment || null },
@@ -240,11 +239,10 @@ export function itemRoutes(app: App, { ctx, engine }: RouteDeps): void {
     async (req, reply) => {
       const { access, ds } = await appDatastore(ctx, req, 'write', await principalOf(ctx, req));
       const b = req.body ?? {};
-      const actor = actorOf(access);
-      const action = actionFor(ds, actor, req.params.action_id);
+      const action = actionFor(ds, access, req.params.action_id);
       const fields = hexabaseFieldValues(ds, b.item, b.changes);
       try {
-        const r = await executeBulkAction(ctx, engine, requestOf(req), actor, ds, action, {
+        const r = await executeBulkAction(ctx, engine, requestOf(req), access, ds, action, {
           conditions: b.conditions,
           use_or_condition: b.use_or_condition,
           fields,

@@ -25,7 +25,7 @@ import {
   WsParams,
   responses,
 } from '../schemas.ts';
-import { actorOf, type App, type RouteDeps } from '../types.ts';
+import { type App, type RouteDeps } from '../types.ts';
 
 const MAX_TARGET_IDS = 100_000;
 
@@ -259,7 +259,7 @@ export function batchRoutes(app: App, { ctx, engine, statusCacheMs, streams: str
       // Every operation needs `write`: a viewer may not record batches, not even ones whose every item would fail.
       const access = await accessOf(ctx, req, req.params.ws, 'write');
       const b = req.body;
-      const { batch, created } = await engine.submit(requestOf(req), actorOf(access), {
+      const { batch, created } = await engine.submit(requestOf(req), access, {
         operation: b.operation,
         target: b.target,
         ...(b.action !== undefined ? { action: b.action } : {}),
@@ -478,7 +478,7 @@ export function batchRoutes(app: App, { ctx, engine, statusCacheMs, streams: str
     async (req, reply) => {
       const { access, batch } = await controlledBatch(ctx, req);
       const b = req.body ?? {};
-      const revert = await engine.revert(requestOf(req), actorOf(access), batch, {
+      const revert = await engine.revert(requestOf(req), access, batch, {
         dry_run: b.dry_run === true,
         ...(b.comment !== undefined ? { comment: b.comment } : {}),
         ...(b.priority !== undefined ? { priority: b.priority } : {}),

@@ -44,12 +44,6 @@ export interface ReverseInput {
   exclude_tables?: string[] | undefined;
 }
 
-const actorOf = (access: Access) => ({
-  principal: access.principal,
-  workspaceId: access.workspaceId,
-  role: access.role,
-});
-
 function distinct(list: readonly string[], what: string): string[] {
   const seen = new Set<string>();
   for (const x of list) {
@@ -111,7 +105,7 @@ export async function submitReverse(
   const targets = [...all, ...(chosen ?? []).filter((t) => !present.has(t))];
   const excluded = [...(picked ? all.filter((t) => !picked.has(t)) : []), ...left];
 
-  const { batch } = await engine.submit(door.request, actorOf(access), {
+  const { batch } = await engine.submit(door.request, access, {
     operation: 'reverse_db',
     target: { ids: targets },
     model_op: { kind: 'reverse_db', model_id: model.id, connection_id: input.connection_id, excluded },
@@ -238,7 +232,7 @@ async function transformOnce(
     const all = await entityIdsOfModel(tx, ds.logic, logic.id);
     const present = new Set(all);
     const picked = chosen && new Set(chosen);
-    const { batch, created } = await submitBatch(tx, actorOf(access), {
+    const { batch, created } = await submitBatch(tx, access, {
       operation: 'transform_model',
       target: { ids: [...all, ...(chosen ?? []).filter((id) => !present.has(id))] },
       model_op: {
