@@ -15,6 +15,7 @@ import { startWorker, type Worker, type WorkerOptions } from './worker.ts';
 // The façade: a door (src/api/<door>/) imports the engine through this file only (.dependency-cruiser.cjs). Besides
 // the Engine below, it reads batches and their items and submits model operations through these.
 export type { Batch, SubmitInput };
+export { TooManyTargets } from './submit.ts';
 export { findBatch, getBatch, groupBatches, listBatches, toBatch } from './batches.ts';
 export { listBatchItems, outcomeOf } from './batch-items.ts';
 export type { Notifier } from './notifier.ts';
