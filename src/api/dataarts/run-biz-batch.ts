@@ -44,12 +44,12 @@ export async function runBizBatch(
   input: BizBatchInput,
 ): Promise<BatchOperationVO> {
   const { ctx } = engine;
-  requireCapability(scope.access, 'write');
+  requireCapability(scope, 'write');
   if (input.biz_infos.length === 0) fail('VALIDATION_FAILED', 'biz_infos must list at least one entity.');
   // Every check that can refuse the call runs before anything is written (the datastores provisioned below).
   assertDistinctBizIds(input.biz_infos);
   const fast = input.fast_approval === true;
-  if (!fast && !(await isApprover(ctx, scope.access.workspaceId, input.approver_user_id))) {
+  if (!fast && !(await isApprover(ctx, scope.workspaceId, input.approver_user_id))) {
     fail(
       'VALIDATION_FAILED',
       `approver_user_id ${input.approver_user_id} is not a configured approver of this workspace (see /design/approvals/users).`,
@@ -61,14 +61,14 @@ export async function runBizBatch(
       : null;
   const datastoreIds = await bizDatastoreIds(
     ctx,
-    scope.access.workspaceId,
+    scope.workspaceId,
     input.biz_infos.map((b) => b.biz_type),
   );
   const target = bizTarget(input.biz_infos, datastoreIds);
   const envTypes = Object.fromEntries(
     input.biz_infos.filter((b) => b.env_type !== undefined).map((b) => [b.biz_id, b.env_type]),
   );
-  const batch = await engine.runInline(request, scope.access, {
+  const batch = await engine.runInline(request, scope, {
     operation: 'action',
     action: BIZ_OPERATIONS[operation],
     target,
@@ -101,8 +101,8 @@ export async function runApprovalAction(
   msg: string | undefined,
 ): Promise<BatchOperationVO> {
   // A viewer records no batch: its every decision would fail, and the role is read-only (403 DS.6030).
-  requireCapability(scope.access, 'write');
-  const batch = await engine.runInline(request, scope.access, {
+  requireCapability(scope, 'write');
+  const batch = await engine.runInline(request, scope, {
     operation: APPROVAL_ACTIONS[action],
     target: { ids: ticketIds },
     ...(msg !== undefined ? { comment: msg } : {}),
@@ -119,8 +119,8 @@ export async function runWithdraw(
   scope: DataartsScope,
   ticketIds: string[],
 ): Promise<number> {
-  requireCapability(scope.access, 'write');
-  const batch = await engine.runInline(request, scope.access, {
+  requireCapability(scope, 'write');
+  const batch = await engine.runInline(request, scope, {
     operation: 'withdraw',
     target: { ids: ticketIds },
     source: DATAARTS_SOURCE,

@@ -47,7 +47,7 @@ export function transformRoutes(app: App, { ctx, engine }: RouteDeps): void {
       const b = req.body;
       const { target } = await submitTransform(
         engine,
-        scope.access,
+        scope,
         req.params.model_id,
         {
           target_model_id: b.target_model_id == null ? null : idText(b.target_model_id),
