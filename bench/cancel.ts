@@ -13,6 +13,7 @@ import { migrate } from '../src/db/migrate.ts';
 import { findBatch } from '../src/engine/batches.ts';
 import { cancelBatch, pauseBatch } from '../src/engine/controls.ts';
 import { makeEngine } from '../src/engine/engine.ts';
+import { NO_REQUEST } from '../src/log.ts';
 import { openBenchDb, seedItems } from './bench-db.ts';
 
 const argv = process.argv.slice(2);
@@ -39,7 +40,7 @@ async function cancelMs(dialect: 'sqlite' | 'postgres', items: number): Promise<
     try {
       const timed = async (half: number, pauseFirst: boolean): Promise<number> => {
         const range = [half * items + 1, (half + 1) * items];
-        const { batch } = await engine.submit(actor, {
+        const { batch } = await engine.submit(NO_REQUEST, actor, {
           operation: 'action',
           action: 'close',
           target: { datastore: ds.id, conditions: [{ id: 'n', search_value: range }] },

@@ -17,6 +17,7 @@ import { migrate } from '../src/db/migrate.ts';
 import { findBatch } from '../src/engine/batches.ts';
 import { cancelBatch, pauseBatch } from '../src/engine/controls.ts';
 import { makeEngine, type Engine } from '../src/engine/engine.ts';
+import { NO_REQUEST } from '../src/log.ts';
 import { claimChunk } from '../src/engine/sql/claim-chunk.ts';
 import { releaseChunk } from '../src/engine/sql/release-chunk.ts';
 import { submitBatch } from '../src/engine/submit.ts';
@@ -48,7 +49,7 @@ async function smallBatch(
 ): Promise<{ startMs: number; endMs: number }> {
   const ids = Array.from({ length: SMALL }, (_, i) => itemIdOf(from + i));
   const t0 = Date.now();
-  const { batch } = await engine.submit(actor, { operation: 'action', action: 'close', target: { ids } });
+  const { batch } = await engine.submit(NO_REQUEST, actor, { operation: 'action', action: 'close', target: { ids } });
   await waitUntil(ctx, batch.id, (b) => b.state === 'succeeded');
   const b = (await findBatch(ctx, batch.id))!;
   if (b.succeeded !== SMALL) throw new Error(`small batch: ${JSON.stringify(b)}`);
@@ -82,7 +83,7 @@ async function main() {
     log(`idle engine: ${SMALL} items started ${idle.startMs} ms, finished ${idle.endMs} ms after submit`);
 
     const t1 = Date.now();
-    const { batch: big } = await engine.submit(actor, {
+    const { batch: big } = await engine.submit(NO_REQUEST, actor, {
       operation: 'action',
       action: 'close',
       target: { datastore: ds.id, conditions: [], limit: BIG },

@@ -17,6 +17,7 @@ import { createWorkspace } from '../src/core/workspaces.ts';
 import { migrate } from '../src/db/migrate.ts';
 import { findBatch } from '../src/engine/batches.ts';
 import { makeEngine } from '../src/engine/engine.ts';
+import { NO_REQUEST } from '../src/log.ts';
 import type { Condition } from '../src/core/conditions.ts';
 import type { Ctx } from '../src/core/context.ts';
 import { openBenchDb } from './bench-db.ts';
@@ -90,7 +91,7 @@ async function main() {
     const engine = await makeEngine(ctx, db.opened);
     const actor = { principal: me.principal, workspaceId: me.ws.id, role: 'admin' as const };
     const t1 = performance.now();
-    const { batch } = await engine.submit(actor, {
+    const { batch } = await engine.submit(NO_REQUEST, actor, {
       operation: 'update',
       fields: { amount: 1, kind: 'b' },
       target: { datastore: me.ds.id, conditions: [] },

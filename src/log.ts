@@ -98,10 +98,23 @@ export function makeLogger(opts: LoggerOptions): Logger {
 }
 
 /**
- * `ctx` with its log lines tagged by the HTTP request they run for (the principal's `requestId`), or `ctx` itself
- * outside a request. The one way engine lines get a request id: where a request's work starts (a submit, a
- * control, an inline run), not in each line.
+ * The HTTP request a piece of work runs for, handed to the engine explicitly (not on the caller's identity, not in
+ * an AsyncLocalStorage, which turns on promise hooks for every promise in the process): its id tags the lines
+ * logged for it.
  */
-export function forRequest<C extends { log: Logger }>(ctx: C, requestId: string | undefined): C {
+export interface RequestContext {
+  readonly requestId?: string;
+}
+
+/** Work no HTTP request asked for (a script, a test). */
+export const NO_REQUEST: RequestContext = Object.freeze({});
+
+/**
+ * `ctx` with its log lines tagged by the HTTP request they run for, or `ctx` itself outside a request. The one way
+ * engine lines get a request id: where a request's work starts (a submit, a control, an inline run), not in each
+ * line.
+ */
+export function forRequest<C extends { log: Logger }>(ctx: C, request: RequestContext): C {
+  const { requestId } = request;
   return requestId === undefined ? ctx : { ...ctx, log: ctx.log.child({ request_id: requestId }) };
 }

@@ -78,9 +78,9 @@ export async function accessOf(ctx: Ctx, req: FastifyRequest, key: string, capab
   return workspaceAccess(ctx, await principalOf(ctx, req), key, capability);
 }
 
-/** A copy per request: the cached principal is shared, and this one carries the request id to engine log lines. */
+/** The principal, kept on the request for the rest of it (shared with the cache: it is read-only). */
 function settle(req: FastifyRequest, p: Principal): Principal {
-  return (req.principal = { userId: p.userId, name: p.name, isSystemAdmin: p.isSystemAdmin, requestId: req.id });
+  return (req.principal = p);
 }
 
 /** What a failed authentication answers, counted against the address when the token was missing or invalid. */

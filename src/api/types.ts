@@ -6,10 +6,9 @@ import type {
   RawRequestDefaultExpression,
   RawServerDefault,
 } from 'fastify';
-import type { Access } from '../core/auth.ts';
 import type { Ctx } from '../core/context.ts';
 import type { Engine } from '../engine/engine.ts';
-import type { Actor, Outcome } from '../core/operations/types.ts';
+import type { Outcome } from '../core/operations/types.ts';
 import { AppError } from '../errors.ts';
 import type { StreamSettings } from './native/event-streams.ts';
 
@@ -28,10 +27,6 @@ export interface RouteDeps {
   statusCacheMs?: number;
   /** Event streams' cap, access re-check and backpressure (event-streams.ts); the defaults when absent. */
   streams?: StreamSettings;
-}
-
-export function actorOf(access: Access): Actor {
-  return { principal: access.principal, workspaceId: access.workspaceId, role: access.role };
 }
 
 /** A single-item route is a chunk of one: its one outcome either succeeded or is the error to answer. */

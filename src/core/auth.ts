@@ -9,16 +9,26 @@ export interface Principal {
   readonly userId: string;
   readonly name: string;
   readonly isSystemAdmin: boolean;
-  /** The HTTP request it acts in: engine lines logged for it carry this `request_id`. */
-  readonly requestId?: string;
 }
 
-/** A principal's standing in one workspace. */
-export interface Access {
+/**
+ * Who an operation on items acts as, in one workspace: whose authority it runs with (their role, their
+ * assignments), and who really acts when that is someone else.
+ */
+export interface Actor {
   readonly principal: Principal;
   readonly workspaceId: string;
-  readonly projectId: string | null;
   readonly role: Role;
+  /**
+   * Who really acts, when it is not `principal`: an admin acting in `principal`'s name (the batch approval API's
+   * user_id). What is written records this user as its author and `principal` as `on_behalf_of`.
+   */
+  readonly by?: Principal;
+}
+
+/** A principal's standing in one workspace, as a request resolved it: the Actor it acts as, and the project. */
+export interface Access extends Actor {
+  readonly projectId: string | null;
 }
 
 /**

@@ -1,5 +1,5 @@
 import { withTx, type Ctx } from '../core/context.ts';
-import { forRequest } from '../log.ts';
+import { forRequest, type RequestContext } from '../log.ts';
 import type { Actor } from '../core/operations/types.ts';
 import type { OpenDb } from '../db/open-db.ts';
 import { TERMINAL } from '../core/states.ts';
@@ -15,32 +15,36 @@ import { startWorker, type Worker, type WorkerOptions } from './worker.ts';
 // The façade: a door (src/api/<door>/) imports the engine through this file only (.dependency-cruiser.cjs). Besides
 // the Engine below, it reads batches and their items and submits model operations through these.
 export type { Batch, SubmitInput };
+export { TooManyTargets } from './submit.ts';
 export { findBatch, getBatch, groupBatches, listBatches, toBatch } from './batches.ts';
 export { listBatchItems, outcomeOf } from './batch-items.ts';
 export type { Notifier } from './notifier.ts';
 export { submitReverse, submitTransform } from './model-ops/submit-model-op.ts';
 
-/** The engine as the API sees it: submit and control batches, run small ones inline, optionally a worker. */
+/**
+ * The engine as the API sees it: submit and control batches, run small ones inline, optionally a worker. Each
+ * call names the HTTP request it serves (`request`, NO_REQUEST outside one), for the log lines it writes.
+ */
 export interface Engine {
   readonly ctx: Ctx;
   readonly notifier: Notifier;
-  submit(actor: Actor, input: SubmitInput): Promise<{ batch: Batch; created: boolean }>;
+  submit(request: RequestContext, actor: Actor, input: SubmitInput): Promise<{ batch: Batch; created: boolean }>;
   /** Submits and runs the batch to its end inside the caller's request, through the same chunk code. */
-  runInline(actor: Actor, input: SubmitInput): Promise<Batch>;
+  runInline(request: RequestContext, actor: Actor, input: SubmitInput): Promise<Batch>;
   /**
-   * Submits one batch per entry in one transaction (all or none), for workers to run; `requestId` tags the log
-   * lines. Batches submitted together name the same `group_id` in their inputs.
+   * Submits one batch per entry in one transaction (all or none), for workers to run. Batches submitted together
+   * name the same `group_id` in their inputs.
    */
-  submitGroup(submits: readonly { actor: Actor; input: SubmitInput }[], requestId?: string): Promise<Batch[]>;
-  /** Controls; `requestId` is the HTTP request asking, for the log line each writes. */
-  cancel(batch: Batch, requestId?: string): Promise<Batch>;
-  pause(batch: Batch, requestId?: string): Promise<Batch>;
-  resume(batch: Batch, requestId?: string): Promise<Batch>;
-  retry(batch: Batch, requestId?: string): Promise<Batch>;
-  rethrottle(batch: Batch, maxRate: number | null, requestId?: string): Promise<Batch>;
-  reprioritize(batch: Batch, priority: number, requestId?: string): Promise<Batch>;
+  submitGroup(request: RequestContext, submits: readonly { actor: Actor; input: SubmitInput }[]): Promise<Batch[]>;
+  cancel(request: RequestContext, batch: Batch): Promise<Batch>;
+  pause(request: RequestContext, batch: Batch): Promise<Batch>;
+  resume(request: RequestContext, batch: Batch): Promise<Batch>;
+  retry(request: RequestContext, batch: Batch): Promise<Batch>;
+  rethrottle(request: RequestContext, batch: Batch, maxRate: number | null): Promise<Batch>;
+  reprioritize(request: RequestContext, batch: Batch, priority: number): Promise<Batch>;
   /** A new `revert` batch undoing what `batch` (finished or cancelled) changed, run by workers like any other. */
   revert(
+    request: RequestContext,
     actor: Actor,
     batch: Batch,
     opts: { dry_run?: boolean; comment?: string; priority?: number; source?: string },
@@ -62,10 +66,10 @@ export async function makeEngine(ctx: Ctx, opened: OpenDb, opts: EngineOptions =
   const wake = <T>(p: Promise<T>): Promise<T> => p.then((v) => (notifier.workAvailable(), v));
   /** A control changed the batch: its readers here (SSE streams, the status cache) look again at once. */
   const changed = (p: Promise<Batch>): Promise<Batch> => p.then((b) => (notifier.progress(b.id), b));
-  const tagged = (requestId: string | undefined): Ctx => forRequest(ctx, requestId);
+  const tagged = (request: RequestContext): Ctx => forRequest(ctx, request);
 
-  async function runInline(actor: Actor, input: SubmitInput): Promise<Batch> {
-    const ctx = tagged(actor.principal.requestId);
+  async function runInline(request: RequestContext, actor: Actor, input: SubmitInput): Promise<Batch> {
+    const ctx = tagged(request);
     const { batch } = await submitBatch(ctx, actor, input, tuning);
     const owner = `inline:${batch.id}`;
     const leaseMs = opts.inlineLeaseMs ?? 30_000;
@@ -85,23 +89,23 @@ export async function makeEngine(ctx: Ctx, opened: OpenDb, opts: EngineOptions =
   return {
     ctx,
     notifier,
-    submit: (actor, input) => wake(submitBatch(tagged(actor.principal.requestId), actor, input, tuning)),
+    submit: (rq, actor, input) => wake(submitBatch(tagged(rq), actor, input, tuning)),
     runInline,
-    submitGroup: (submits, rid) =>
+    submitGroup: (rq, submits) =>
       wake(
-        withTx(tagged(rid), async (tx) => {
+        withTx(tagged(rq), async (tx) => {
           const out: Batch[] = [];
           for (const { actor, input } of submits) out.push((await submitBatch(tx, actor, input, tuning)).batch);
           return out;
         }),
       ),
-    cancel: (b, rid) => changed(wake(cancelBatch(tagged(rid), b))),
-    pause: (b, rid) => changed(wake(pauseBatch(tagged(rid), b))),
-    resume: (b, rid) => changed(wake(resumeBatch(tagged(rid), b))),
-    retry: (b, rid) => changed(wake(retryBatch(tagged(rid), b))),
-    rethrottle: (b, rate, rid) => changed(wake(rethrottleBatch(tagged(rid), b, rate))),
-    reprioritize: (b, priority, rid) => changed(reprioritizeBatch(tagged(rid), b, priority)),
-    revert: async (actor, b, o) => {
+    cancel: (rq, b) => changed(wake(cancelBatch(tagged(rq), b))),
+    pause: (rq, b) => changed(wake(pauseBatch(tagged(rq), b))),
+    resume: (rq, b) => changed(wake(resumeBatch(tagged(rq), b))),
+    retry: (rq, b) => changed(wake(retryBatch(tagged(rq), b))),
+    rethrottle: (rq, b, rate) => changed(wake(rethrottleBatch(tagged(rq), b, rate))),
+    reprioritize: (rq, b, priority) => changed(reprioritizeBatch(tagged(rq), b, priority)),
+    revert: async (rq, actor, b, o) => {
       const input: SubmitInput = {
         operation: 'revert',
         target: { revert_of: b.id },
@@ -110,7 +114,7 @@ export async function makeEngine(ctx: Ctx, opened: OpenDb, opts: EngineOptions =
       };
       if (o.comment !== undefined) input.comment = o.comment;
       if (o.priority !== undefined) input.priority = o.priority;
-      return (await wake(submitBatch(tagged(actor.principal.requestId), actor, input, tuning))).batch;
+      return (await wake(submitBatch(tagged(rq), actor, input, tuning))).batch;
     },
     startWorker(wopts) {
       const w = startWorker(ctx, notifier, wopts);

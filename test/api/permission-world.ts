@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import type { Actor } from '../../src/core/operations/types.ts';
+import { NO_REQUEST } from '../../src/log.ts';
 import { sqliteSource } from '../dataarts/model-fixtures.ts';
 import { PURCHASE_DS, type Client, type Res, type TestService } from '../helpers/service.ts';
 import type { RoleName } from './permission-table.ts';
@@ -326,7 +327,7 @@ function member(w: World): Actor {
 
 /** Runs a batch as the member to its end, through the engine. */
 export function runInline(s: TestService, w: World, input: Record<string, unknown>) {
-  return s.engine.runInline(member(w), { source: 'native', ...input } as never);
+  return s.engine.runInline(NO_REQUEST, member(w), { source: 'native', ...input } as never);
 }
 
 /** Batches submitted by the member, in the state the control needs. */

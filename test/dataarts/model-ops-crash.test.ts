@@ -9,6 +9,7 @@ import { createWorkspace } from '../../src/core/workspaces.ts';
 import { findBatch, type Batch } from '../../src/engine/batches.ts';
 import { makeEngine, type Engine } from '../../src/engine/engine.ts';
 import { submitReverse } from '../../src/engine/model-ops/submit-model-op.ts';
+import { NO_REQUEST } from '../../src/log.ts';
 import { describeEachDialect, openTestDb, type TestDb } from '../helpers/db.ts';
 import { exited, spawnWorker } from '../helpers/worker-process.ts';
 import { newSecretKey, sqliteSource, TEST_CONNECTION_SOURCES } from './model-fixtures.ts';
@@ -52,7 +53,7 @@ describeEachDialect('model operations survive a killed worker', (dialect) => {
           access,
           model!,
           { connection_id: conn.id },
-          { source: 'native', projectId: 'p-crash' },
+          { request: NO_REQUEST, source: 'native', projectId: 'p-crash' },
         );
 
         const env = {

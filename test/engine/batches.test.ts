@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
+import { NO_REQUEST } from '../../src/log.ts';
 import { waitForChunksReleased } from '../helpers/batch-invariants.ts';
 import { describeEachDialect } from '../helpers/db.ts';
 import { PURCHASE_DS, startTestService, type Client, type TestService } from '../helpers/service.ts';
@@ -451,6 +452,7 @@ describeEachDialect('batches', (dialect) => {
     const wrong = await items(1, 'draft');
     const { principal } = { principal: { userId: s.admin.id, name: s.admin.name, isSystemAdmin: true } };
     const batch = await s.engine.runInline(
+      NO_REQUEST,
       { principal, workspaceId: ws, role: 'admin' },
       { operation: 'action', action: 'order', target: { ids: [...ok, ...wrong] }, source: 'test' },
     );

@@ -2,7 +2,7 @@ import type { Ctx } from '../../core/context.ts';
 import { TERMINAL, type BatchState } from '../../core/states.ts';
 import { groupBatches, outcomeOf, type Batch, type Engine } from '../../engine/engine.ts';
 import { fail, type ErrorCode } from '../../errors.ts';
-import { forRequest } from '../../log.ts';
+import { forRequest, type RequestContext } from '../../log.ts';
 import { groupByWorkspace, locateTickets, scopeActor, scopeRole, type ApprovalScope } from './batch-check.ts';
 
 /**
@@ -47,10 +47,11 @@ async function firstWorkspace(ctx: Ctx, scope: ApprovalScope): Promise<string | 
  */
 export async function submitBatchApproval(
   engine: Pick<Engine, 'ctx' | 'submitGroup'>,
+  request: RequestContext,
   scope: ApprovalScope,
   ids: readonly string[],
 ): Promise<{ batch_number: string; batches: Batch[] }> {
-  const ctx = forRequest(engine.ctx, scope.requestedBy.requestId);
+  const ctx = forRequest(engine.ctx, request);
   if (ids.length === 0) fail('VALIDATION_FAILED', 'Name at least one task id.');
   const located = await locateTickets(ctx, scope, ids);
   const { byWorkspace, invisible } = groupByWorkspace(ids, located);
@@ -65,6 +66,7 @@ export async function submitBatchApproval(
   }
   const batchNumber = ctx.ids.next();
   const batches = await engine.submitGroup(
+    request,
     [...byWorkspace].map(([ws, targets]) => ({
       actor: scopeActor(scope, ws),
       input: {
@@ -75,7 +77,6 @@ export async function submitBatchApproval(
         meta: { batch_number: batchNumber, user_id: scope.user.userId, requested_by: scope.requestedBy.userId },
       },
     })),
-    scope.requestedBy.requestId,
   );
   return { batch_number: batchNumber, batches };
 }

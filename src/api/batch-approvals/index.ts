@@ -4,6 +4,7 @@ import { checkBatchApproval, normalizeTaskIds, resolveApprovalScope, type Approv
 import { batchApprovalProgress, submitBatchApproval } from './approval-groups.ts';
 import { principalOf } from '../auth-hook.ts';
 import { logServerError, toHttpError } from '../errors-http.ts';
+import { requestOf } from '../request-context.ts';
 import type { App, RouteDeps } from '../types.ts';
 
 /**
@@ -109,7 +110,7 @@ export function batchApprovalsApi({ ctx, engine }: RouteDeps) {
       },
       async (req) => {
         const scope = await scopeOf(req, req.query.user_id);
-        const { batch_number } = await submitBatchApproval(engine, scope, idsOf(req.body));
+        const { batch_number } = await submitBatchApproval(engine, requestOf(req), scope, idsOf(req.body));
         return { batch_number };
       },
     );

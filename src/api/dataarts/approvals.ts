@@ -14,6 +14,7 @@ import {
   splitIds,
 } from './schemas.ts';
 import { scopeOf } from './scope-of.ts';
+import { requestOf } from '../request-context.ts';
 
 const tags = ['dataarts'];
 
@@ -36,7 +37,7 @@ export function approvalRoutes(app: App, { ctx, engine }: RouteDeps): void {
       async (req) => {
         const scope = await scopeOf(ctx, req);
         const b = req.body;
-        const vo = await runBizBatch(engine, scope, operation, {
+        const vo = await runBizBatch(engine, requestOf(req), scope, operation, {
           biz_infos: b.biz_infos.map((i) => ({
             biz_id: idText(i.biz_id),
             biz_type: i.biz_type,
@@ -68,7 +69,9 @@ export function approvalRoutes(app: App, { ctx, engine }: RouteDeps): void {
     async (req) => {
       const scope = await scopeOf(ctx, req);
       const ids = req.body.ids.map(idText);
-      return envelope(await runApprovalAction(engine, scope, req.query['action-id'], ids, req.body.msg ?? undefined));
+      return envelope(
+        await runApprovalAction(engine, requestOf(req), scope, req.query['action-id'], ids, req.body.msg ?? undefined),
+      );
     },
   );
 
@@ -109,7 +112,7 @@ export function approvalRoutes(app: App, { ctx, engine }: RouteDeps): void {
     },
     async (req) => {
       const scope = await scopeOf(ctx, req);
-      return envelope(await runWithdraw(engine, scope, splitIds(req.query.ids)));
+      return envelope(await runWithdraw(engine, requestOf(req), scope, splitIds(req.query.ids)));
     },
   );
 }

@@ -32,7 +32,7 @@ export async function findOperationResult(
   scope: DataartsScope,
   q: { operation_type: string; operation_id?: string | undefined; limit: number; offset: number },
 ): Promise<BatchOperationVO> {
-  const ws = scope.access.workspaceId;
+  const ws = scope.workspaceId;
   const inWorkspace = ctx.db
     .selectFrom('batch')
     .selectAll('batch')

@@ -10,8 +10,8 @@ import {
 } from '../../core/dataarts/enums.ts';
 import { nextScheduleTime } from '../../core/dataarts/schedule-time.ts';
 import type { DataartsScope } from '../../core/dataarts/scope.ts';
-import type { Actor } from '../../core/operations/types.ts';
 import { fail } from '../../errors.ts';
+import type { RequestContext } from '../../log.ts';
 import type { Engine } from '../../engine/engine.ts';
 import { batchOperationVO, type BatchOperationVO } from './batch-operation-vo.ts';
 
@@ -26,10 +26,6 @@ export interface BizBatchInput {
   env_type?: string | undefined;
 }
 
-function actorOf(scope: DataartsScope): Actor {
-  return { principal: scope.access.principal, workspaceId: scope.access.workspaceId, role: scope.access.role };
-}
-
 /**
  * Batch publish / batch offline: one engine batch running the biz_type workflow's `publish` or `offline` action on
  * every entity, recorded with source `dataarts`.
@@ -42,17 +38,18 @@ function actorOf(scope: DataartsScope): Actor {
  */
 export async function runBizBatch(
   engine: Engine,
+  request: RequestContext,
   scope: DataartsScope,
   operation: BizOperation,
   input: BizBatchInput,
 ): Promise<BatchOperationVO> {
   const { ctx } = engine;
-  requireCapability(scope.access, 'write');
+  requireCapability(scope, 'write');
   if (input.biz_infos.length === 0) fail('VALIDATION_FAILED', 'biz_infos must list at least one entity.');
   // Every check that can refuse the call runs before anything is written (the datastores provisioned below).
   assertDistinctBizIds(input.biz_infos);
   const fast = input.fast_approval === true;
-  if (!fast && !(await isApprover(ctx, scope.access.workspaceId, input.approver_user_id))) {
+  if (!fast && !(await isApprover(ctx, scope.workspaceId, input.approver_user_id))) {
     fail(
       'VALIDATION_FAILED',
       `approver_user_id ${input.approver_user_id} is not a configured approver of this workspace (see /design/approvals/users).`,
@@ -64,14 +61,14 @@ export async function runBizBatch(
       : null;
   const datastoreIds = await bizDatastoreIds(
     ctx,
-    scope.access.workspaceId,
+    scope.workspaceId,
     input.biz_infos.map((b) => b.biz_type),
   );
   const target = bizTarget(input.biz_infos, datastoreIds);
   const envTypes = Object.fromEntries(
     input.biz_infos.filter((b) => b.env_type !== undefined).map((b) => [b.biz_id, b.env_type]),
   );
-  const batch = await engine.runInline(actorOf(scope), {
+  const batch = await engine.runInline(request, scope, {
     operation: 'action',
     action: BIZ_OPERATIONS[operation],
     target,
@@ -97,14 +94,15 @@ export async function runBizBatch(
 /** ConfirmApprovals: resolve (approve) or reject tickets in one inline batch; `msg` is the decision comment. */
 export async function runApprovalAction(
   engine: Engine,
+  request: RequestContext,
   scope: DataartsScope,
   action: ApprovalAction,
   ticketIds: string[],
   msg: string | undefined,
 ): Promise<BatchOperationVO> {
   // A viewer records no batch: its every decision would fail, and the role is read-only (403 DS.6030).
-  requireCapability(scope.access, 'write');
-  const batch = await engine.runInline(actorOf(scope), {
+  requireCapability(scope, 'write');
+  const batch = await engine.runInline(request, scope, {
     operation: APPROVAL_ACTIONS[action],
     target: { ids: ticketIds },
     ...(msg !== undefined ? { comment: msg } : {}),
@@ -115,9 +113,14 @@ export async function runApprovalAction(
 }
 
 /** RollbackApproval: withdraws tickets (their submitter or an admin); answers how many were withdrawn. */
-export async function runWithdraw(engine: Engine, scope: DataartsScope, ticketIds: string[]): Promise<number> {
-  requireCapability(scope.access, 'write');
-  const batch = await engine.runInline(actorOf(scope), {
+export async function runWithdraw(
+  engine: Engine,
+  request: RequestContext,
+  scope: DataartsScope,
+  ticketIds: string[],
+): Promise<number> {
+  requireCapability(scope, 'write');
+  const batch = await engine.runInline(request, scope, {
     operation: 'withdraw',
     target: { ids: ticketIds },
     source: DATAARTS_SOURCE,

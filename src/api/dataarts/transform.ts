@@ -5,6 +5,7 @@ import { DATAARTS_SOURCE } from '../../core/dataarts/enums.ts';
 import type { App, RouteDeps } from '../types.ts';
 import { LongId, Nullable, ProjectParams, envelope, idText } from './schemas.ts';
 import { scopeOf } from './scope-of.ts';
+import { requestOf } from '../request-context.ts';
 
 /** WorkspaceTransformVO (BatchCreateDesignTableModelsFromLogic); target_model_name and dw_type are required. */
 const WorkspaceTransformVO = Type.Object({
@@ -46,7 +47,7 @@ export function transformRoutes(app: App, { ctx, engine }: RouteDeps): void {
       const b = req.body;
       const { target } = await submitTransform(
         engine,
-        scope.access,
+        scope,
         req.params.model_id,
         {
           target_model_id: b.target_model_id == null ? null : idText(b.target_model_id),
@@ -59,7 +60,7 @@ export function transformRoutes(app: App, { ctx, engine }: RouteDeps): void {
           database: b.database ?? null,
           schema: b.schema ?? null,
         },
-        { source: DATAARTS_SOURCE, projectId: scope.projectId },
+        { request: requestOf(req), source: DATAARTS_SOURCE, projectId: scope.projectId },
       );
       return envelope(await workspaceVO(ctx, target, b.database ? [b.database] : null));
     },

@@ -4,11 +4,11 @@
  */
 import type { Ctx } from '../../core/context.ts';
 import type { ActionDef, Datastore } from '../../core/datastore-model.ts';
-import { searchItems } from '../../core/items.ts';
 import type { Condition } from '../../core/conditions.ts';
 import type { Actor } from '../../core/operations/types.ts';
-import type { Batch, Engine } from '../../engine/engine.ts';
-import { AppError, fail, type ErrorCode } from '../../errors.ts';
+import { TooManyTargets, type Batch, type Engine } from '../../engine/engine.ts';
+import { fail, type ErrorCode } from '../../errors.ts';
+import type { RequestContext } from '../../log.ts';
 import { checkHexabaseConditions } from './check-conditions.ts';
 
 export const DEFAULT_MAX_ITEMS = 100;
@@ -36,7 +36,16 @@ export interface BulkFailure {
   expected_rev: number | null;
 }
 
+/** continue_proc false and more matches than max_items: nothing ran. */
+export interface BulkActionRefused {
+  refused: true;
+  matched: number;
+  max_items: number;
+  message: string;
+}
+
 export interface BulkActionResult {
+  refused?: false;
   batch: Batch | null;
   matched: number;
   processed: number;
@@ -48,19 +57,20 @@ export interface BulkActionResult {
 
 /**
  * ExecuteBulkAction: the action on every item matching the conditions, as one batch run inline through the
- * engine (source `hexabase`), at most `max_items` of them. More matches than that: refused with
- * TOO_MANY_TARGETS and nothing run, unless `continue_proc`, which runs the first max_items in id order. Items
- * already changed by an earlier call no longer match a status condition, so repeating the call until
- * matched == processed covers every item once.
+ * engine (source `hexabase`), at most `max_items` of them. More matches than that: refused and nothing run
+ * (the target's `refuse` policy: the engine counts once, before recording anything), unless `continue_proc`,
+ * which runs the first max_items in id order (`cap`). Items already changed by an earlier call no longer match
+ * a status condition, so repeating the call until matched == processed covers every item once.
  */
 export async function executeBulkAction(
   ctx: Ctx,
   engine: Pick<Engine, 'runInline'>,
+  request: RequestContext,
   actor: Actor,
   ds: Datastore,
   action: ActionDef,
   input: BulkActionInput,
-): Promise<BulkActionResult> {
+): Promise<BulkActionResult | BulkActionRefused> {
   const maxItems = input.max_items ?? DEFAULT_MAX_ITEMS;
   if (!Number.isInteger(maxItems) || maxItems < 10 || maxItems > MAX_ITEMS_LIMIT || maxItems % 10 !== 0) {
     fail('VALIDATION_FAILED', `max_items must be 10..${MAX_ITEMS_LIMIT} in steps of 10.`);
@@ -71,28 +81,27 @@ export async function executeBulkAction(
     conditions: input.conditions ?? [],
     use_or_condition: input.use_or_condition === true,
   };
-  if (!input.continue_proc) {
-    const { total: n } = await searchItems(ctx, ds, { ...target, return_count_only: true });
-    if (n > maxItems) {
-      throw new AppError(
-        'TOO_MANY_TARGETS',
-        `${n} items match, more than max_items ${maxItems}; nothing was processed (continue_proc: true processes the first ${maxItems}).`,
-        {
-          matched: n,
-          max_items: maxItems,
-        },
-      );
-    }
+  let batch: Batch;
+  try {
+    batch = await engine.runInline(request, actor, {
+      operation: 'action',
+      action: action.id,
+      fields: input.fields,
+      ...(input.comment !== undefined ? { comment: input.comment } : {}),
+      target: {
+        ...target,
+        limit: maxItems,
+        over_limit: input.continue_proc ? 'cap' : 'refuse',
+        ...(input.item_revisions ? { revisions: input.item_revisions } : {}),
+      },
+      source: 'hexabase',
+      meta: { max_items: maxItems, continue_proc: input.continue_proc === true, ...(input.meta ?? {}) },
+    });
+  } catch (e) {
+    if (!(e instanceof TooManyTargets)) throw e;
+    const message = `${e.matched} items match, more than max_items ${maxItems}; nothing was processed (continue_proc: true processes the first ${maxItems}).`;
+    return { refused: true, matched: e.matched, max_items: maxItems, message };
   }
-  const batch = await engine.runInline(actor, {
-    operation: 'action',
-    action: action.id,
-    fields: input.fields,
-    ...(input.comment !== undefined ? { comment: input.comment } : {}),
-    target: { ...target, limit: maxItems, ...(input.item_revisions ? { revisions: input.item_revisions } : {}) },
-    source: 'hexabase',
-    meta: { max_items: maxItems, continue_proc: input.continue_proc === true, ...(input.meta ?? {}) },
-  });
   const matched = batch.matched ?? batch.total;
   const failures = batch.failed > 0 ? await bulkFailures(ctx, batch, input.item_revisions) : [];
   return { batch, matched, processed: batch.succeeded, max_items: maxItems, capped: matched > batch.total, failures };

@@ -18,10 +18,11 @@ import { itemHistories } from './histories.ts';
 import { addComment, createItems, getItem, MAX_PER_PAGE, searchItems, type Item } from '../../core/items.ts';
 import { runAction } from '../../core/operations/run.ts';
 import type { Capability } from '../../core/roles.ts';
-import { AppError, fail, isAppError } from '../../errors.ts';
+import { AppError, fail } from '../../errors.ts';
 import { principalOf } from '../auth-hook.ts';
 import { Key } from '../schemas.ts';
-import { actorOf, type App, type RouteDeps } from '../types.ts';
+import { requestOf } from '../request-context.ts';
+import { type App, type RouteDeps } from '../types.ts';
 import { bulkActionResponse, bulkRefusedResponse, hexabaseItem, historyList, itemDetails } from './present.ts';
 import {
   AppDsItemParams,
@@ -181,14 +182,13 @@ export function itemRoutes(app: App, { ctx, engine }: RouteDeps): void {
     async (req, reply) => {
       const { access, ds } = await appDatastore(ctx, req, 'write', await principalOf(ctx, req));
       const b = req.body ?? {};
-      const actor = actorOf(access);
-      const action = actionFor(ds, actor, req.params.action_id);
+      const action = actionFor(ds, access, req.params.action_id);
       const item = await itemIn(ctx, access, ds, req.params.item_id);
       const fields = hexabaseFieldValues(ds, b.item, b.changes);
       const rev = b.is_force_update ? undefined : b.rev_no;
       const [o] = await runAction(
         ctx,
-        actor,
+        access,
         [{ id: item.id, rev_no: rev }],
         { action: action.id, fields },
         { comment: b.comment || null },
@@ -239,33 +239,25 @@ export function itemRoutes(app: App, { ctx, engine }: RouteDeps): void {
     async (req, reply) => {
       const { access, ds } = await appDatastore(ctx, req, 'write', await principalOf(ctx, req));
       const b = req.body ?? {};
-      const actor = actorOf(access);
-      const action = actionFor(ds, actor, req.params.action_id);
+      const action = actionFor(ds, access, req.params.action_id);
       const fields = hexabaseFieldValues(ds, b.item, b.changes);
-      try {
-        const r = await executeBulkAction(ctx, engine, actor, ds, action, {
-          conditions: b.conditions,
-          use_or_condition: b.use_or_condition,
-          fields,
-          item_revisions: b.item_revisions,
-          comment: b.comment,
-          max_items: b.max_items,
-          continue_proc: b.continue_proc,
-          meta: {
-            ...(b.as_params !== undefined ? { as_params: b.as_params } : {}),
-            ...(b.realtime_auto_link !== undefined ? { realtime_auto_link: b.realtime_auto_link } : {}),
-            ...(b.access_key_updates !== undefined ? { access_key_updates: b.access_key_updates } : {}),
-            ...(b.use_display_id !== undefined ? { use_display_id: b.use_display_id } : {}),
-          },
-        });
-        return bulkActionResponse(r, ds, action);
-      } catch (e) {
-        if (isAppError(e) && e.code === 'TOO_MANY_TARGETS') {
-          const d = e.details as { matched: number; max_items: number };
-          return reply.status(400).send(bulkRefusedResponse(d.matched, d.max_items, e.message));
-        }
-        throw e;
-      }
+      const r = await executeBulkAction(ctx, engine, requestOf(req), access, ds, action, {
+        conditions: b.conditions,
+        use_or_condition: b.use_or_condition,
+        fields,
+        item_revisions: b.item_revisions,
+        comment: b.comment,
+        max_items: b.max_items,
+        continue_proc: b.continue_proc,
+        meta: {
+          ...(b.as_params !== undefined ? { as_params: b.as_params } : {}),
+          ...(b.realtime_auto_link !== undefined ? { realtime_auto_link: b.realtime_auto_link } : {}),
+          ...(b.access_key_updates !== undefined ? { access_key_updates: b.access_key_updates } : {}),
+          ...(b.use_display_id !== undefined ? { use_display_id: b.use_display_id } : {}),
+        },
+      });
+      if (r.refused) return reply.status(400).send(bulkRefusedResponse(r.matched, r.max_items, r.message));
+      return bulkActionResponse(r, ds, action);
     },
   );
 

@@ -10,6 +10,7 @@ import { type AppError, fail, isAppError } from '../../errors.ts';
 import { accessOf, tokenOf } from '../auth-hook.ts';
 import { DEFAULT_STREAM_SETTINGS, StreamCounter } from './event-streams.ts';
 import { iso, isoOrNull } from '../present.ts';
+import { requestOf } from '../request-context.ts';
 import {
   Comment,
   Conditions,
@@ -24,7 +25,7 @@ import {
   WsParams,
   responses,
 } from '../schemas.ts';
-import { actorOf, type App, type RouteDeps } from '../types.ts';
+import { type App, type RouteDeps } from '../types.ts';
 
 const MAX_TARGET_IDS = 100_000;
 
@@ -258,7 +259,7 @@ export function batchRoutes(app: App, { ctx, engine, statusCacheMs, streams: str
       // Every operation needs `write`: a viewer may not record batches, not even ones whose every item would fail.
       const access = await accessOf(ctx, req, req.params.ws, 'write');
       const b = req.body;
-      const { batch, created } = await engine.submit(actorOf(access), {
+      const { batch, created } = await engine.submit(requestOf(req), access, {
         operation: b.operation,
         target: b.target,
         ...(b.action !== undefined ? { action: b.action } : {}),
@@ -408,8 +409,8 @@ export function batchRoutes(app: App, { ctx, engine, statusCacheMs, streams: str
         },
       },
       async (req) => {
-        const { access, batch } = await controlledBatch(ctx, req);
-        return presentBatch(await engine[control](batch, access.principal.requestId));
+        const { batch } = await controlledBatch(ctx, req);
+        return presentBatch(await engine[control](requestOf(req), batch));
       },
     );
   }
@@ -429,8 +430,8 @@ export function batchRoutes(app: App, { ctx, engine, statusCacheMs, streams: str
       },
     },
     async (req) => {
-      const { access, batch } = await controlledBatch(ctx, req);
-      return presentBatch(await engine.rethrottle(batch, req.body.max_rate, access.principal.requestId));
+      const { batch } = await controlledBatch(ctx, req);
+      return presentBatch(await engine.rethrottle(requestOf(req), batch, req.body.max_rate));
     },
   );
 
@@ -446,8 +447,8 @@ export function batchRoutes(app: App, { ctx, engine, statusCacheMs, streams: str
       },
     },
     async (req) => {
-      const { access, batch } = await controlledBatch(ctx, req);
-      return presentBatch(await engine.reprioritize(batch, req.body.priority, access.principal.requestId));
+      const { batch } = await controlledBatch(ctx, req);
+      return presentBatch(await engine.reprioritize(requestOf(req), batch, req.body.priority));
     },
   );
 
@@ -477,7 +478,7 @@ export function batchRoutes(app: App, { ctx, engine, statusCacheMs, streams: str
     async (req, reply) => {
       const { access, batch } = await controlledBatch(ctx, req);
       const b = req.body ?? {};
-      const revert = await engine.revert(actorOf(access), batch, {
+      const revert = await engine.revert(requestOf(req), access, batch, {
         dry_run: b.dry_run === true,
         ...(b.comment !== undefined ? { comment: b.comment } : {}),
         ...(b.priority !== undefined ? { priority: b.priority } : {}),

@@ -21,7 +21,7 @@ import {
   responses,
 } from '../schemas.ts';
 import { DsParams } from './datastores.ts';
-import { actorOf, single, type App, type RouteDeps } from '../types.ts';
+import { single, type App, type RouteDeps } from '../types.ts';
 
 const ItemParams = Type.Object({ ws: Key, id: Id });
 
@@ -152,7 +152,7 @@ export function itemRoutes(app: App, { ctx }: RouteDeps): void {
     async (req) => {
       const access = await accessOf(ctx, req, req.params.ws, 'write');
       const o = single(
-        await updateItems(ctx, actorOf(access), [{ id: req.params.id, rev_no: req.body.rev_no }], req.body.fields, {
+        await updateItems(ctx, access, [{ id: req.params.id, rev_no: req.body.rev_no }], req.body.fields, {
           comment: req.body.comment ?? null,
         }),
       );
@@ -187,7 +187,7 @@ export function itemRoutes(app: App, { ctx }: RouteDeps): void {
       const o = single(
         await runAction(
           ctx,
-          actorOf(access),
+          access,
           [{ id: req.params.id, rev_no: body.rev_no }],
           { action: req.params.action, fields: body.fields ?? null },
           { comment: body.comment ?? null },

@@ -5,6 +5,7 @@ import { DW_TYPES } from '../../core/models/physical/types.ts';
 import { submitReverse, submitTransform } from '../../engine/engine.ts';
 import { accessOf } from '../auth-hook.ts';
 import { iso } from '../present.ts';
+import { requestOf } from '../request-context.ts';
 import { Id, Key, Name, Time, responses } from '../schemas.ts';
 import { BatchSchema, presentBatch } from './batches.ts';
 import type { App, RouteDeps } from '../types.ts';
@@ -78,6 +79,7 @@ export function modelRoutes(app: App, { ctx, engine }: RouteDeps): void {
       const access = await accessOf(ctx, req, req.params.ws);
       const { max_rate, ...input } = req.body;
       const batch = await submitReverse(engine, access, req.params.model_id, input, {
+        request: requestOf(req),
         source: 'native',
         projectId: access.projectId,
         idempotencyKey: req.headers['idempotency-key'],
@@ -125,6 +127,7 @@ export function modelRoutes(app: App, { ctx, engine }: RouteDeps): void {
       const access = await accessOf(ctx, req, req.params.ws);
       const { max_rate, ...input } = req.body;
       const { batch, target } = await submitTransform(engine, access, req.params.model_id, input, {
+        request: requestOf(req),
         source: 'native',
         projectId: access.projectId,
         idempotencyKey: req.headers['idempotency-key'],

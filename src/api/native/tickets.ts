@@ -17,7 +17,7 @@ import {
   WsParams,
   responses,
 } from '../schemas.ts';
-import { actorOf, single, type App, type RouteDeps } from '../types.ts';
+import { single, type App, type RouteDeps } from '../types.ts';
 
 export function ticketRoutes(app: App, { ctx }: RouteDeps): void {
   app.get(
@@ -82,7 +82,7 @@ export function ticketRoutes(app: App, { ctx }: RouteDeps): void {
     async (req) => {
       const access = await accessOf(ctx, req, req.params.ws, 'read');
       const o = single(
-        await decideTickets(ctx, actorOf(access), [req.params.id], req.params.decision, {
+        await decideTickets(ctx, access, [req.params.id], req.params.decision, {
           comment: req.body?.comment ?? null,
         }),
       );

@@ -71,7 +71,7 @@ export async function searchApprovals(
     .leftJoin('ds_status as s', 's.id', 'i.status_id')
     .leftJoin('app_user as sub', 'sub.id', 't.submitter_id')
     .leftJoin('app_user as asg', 'asg.id', 't.assignee_id')
-    .where('t.workspace_id', '=', scope.access.workspaceId)
+    .where('t.workspace_id', '=', scope.workspaceId)
     .where('d.display_id', 'in', [...BIZ_TYPES]);
   if (q.biz_id !== undefined) base = base.where('t.item_id', '=', q.biz_id);
   if (q.name) {
@@ -108,7 +108,7 @@ export async function searchApprovals(
     .offset(q.offset);
   // Through ctx.reader: the name pattern is the caller's (src/db/query-limits.ts). The page first: a short page
   // holds the last matches, so its length gives the total without a count (as searchItems in core/items.ts).
-  const rows = await ctx.reader.read(ctx.db, page.compile(), scope.access.workspaceId);
+  const rows = await ctx.reader.read(ctx.db, page.compile(), scope.workspaceId);
   const short = rows.length < q.limit && (rows.length > 0 || q.offset === 0);
   const n = short
     ? q.offset + rows.length
@@ -116,7 +116,7 @@ export async function searchApprovals(
         await ctx.reader.read(
           ctx.db,
           base.select((eb) => eb.fn.countAll<number>().as('n')).compile(),
-          scope.access.workspaceId,
+          scope.workspaceId,
         )
       )[0]!.n;
   return {

@@ -77,7 +77,7 @@ function joined(ctx: Ctx, workspaceId: string) {
 
 /** Registers a member who may decide as an approver (workspace admins only). */
 export async function createApprover(ctx: Ctx, scope: DataartsScope, input: ApproverInput): Promise<ApproverView> {
-  const { access } = scope;
+  const access = scope;
   requireCapability(access, 'manage');
   const member = await ctx.db
     .selectFrom('membership')
@@ -123,7 +123,7 @@ export async function listApprovers(
   scope: DataartsScope,
   q: { approver_name?: string | undefined; limit: number; offset: number },
 ): Promise<{ total: number; records: ApproverView[] }> {
-  let base = joined(ctx, scope.access.workspaceId);
+  let base = joined(ctx, scope.workspaceId);
   if (q.approver_name) base = base.where(ctx.caps.ilike(sql`a.approver_name`, `%${escapeLike(q.approver_name)}%`));
   const { n } = await base
     .clearSelect()
@@ -135,10 +135,10 @@ export async function listApprovers(
 
 /** Removes approvers by id; returns how many were removed. Another workspace's ids are not touched. */
 export async function deleteApprovers(ctx: Ctx, scope: DataartsScope, ids: readonly string[]): Promise<number> {
-  requireCapability(scope.access, 'manage');
+  requireCapability(scope, 'manage');
   const res = await ctx.db
     .deleteFrom('dataarts_approver')
-    .where('workspace_id', '=', scope.access.workspaceId)
+    .where('workspace_id', '=', scope.workspaceId)
     .where('id', 'in', [...ids])
     .executeTakeFirst();
   return Number(res.numDeletedRows);

@@ -59,7 +59,7 @@ async function entityScope(
   const ds = await ctx.db
     .selectFrom('datastore')
     .select('id')
-    .where('workspace_id', '=', scope.access.workspaceId)
+    .where('workspace_id', '=', scope.workspaceId)
     .where('display_id', '=', bizType)
     .executeTakeFirst();
   if (!ds) fail('ITEM_NOT_FOUND', `${bizType} ${bizId} does not exist in this workspace.`);
@@ -78,7 +78,7 @@ export async function deletePendingEdit(
   bizId: string,
 ): Promise<number> {
   const s = await entityScope(ctx, scope, bizType, bizId);
-  return (await deleteDraft(ctx, scope.access, bizId, s).catch(notFoundAs(bizType, bizId))) ? 1 : 0;
+  return (await deleteDraft(ctx, scope, bizId, s).catch(notFoundAs(bizType, bizId))) ? 1 : 0;
 }
 
 /**
@@ -98,7 +98,7 @@ export async function pendingEditDiff(
   bizId: string,
 ): Promise<PublishVersionVO> {
   const s = await entityScope(ctx, scope, bizType, bizId);
-  const d = await draftDiff(ctx, scope.access, bizId, s).catch(notFoundAs(bizType, bizId));
+  const d = await draftDiff(ctx, scope, bizId, s).catch(notFoundAs(bizType, bizId));
   const pending = withDraft(d.item, d.draft);
   const status = statusDisplayId(d.datastore, d.item.status_id);
   const info = isObject(pending.fields.biz_info) ? pending.fields.biz_info : {};

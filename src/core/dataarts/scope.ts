@@ -2,9 +2,8 @@ import { fail } from '../../errors.ts';
 import { workspaceAccess, type Access, type Principal } from '../auth.ts';
 import type { Ctx } from '../context.ts';
 
-/** A DataArts call's standing: the workspace (from the `workspace` header) and the project of the path. */
-export interface DataartsScope {
-  readonly access: Access;
+/** A DataArts call's standing: the caller's Access to the workspace of the `workspace` header, in the project of the path. */
+export interface DataartsScope extends Access {
   readonly projectId: string;
   /** `{project_id}-workspace-{workspace}`: BatchOperationVO.tenant_id and ApproverVO.project_id. */
   readonly tenantId: string;
@@ -34,5 +33,5 @@ export async function dataartsScope(
   if (access.projectId === null || access.projectId !== projectId) {
     fail('WORKSPACE_NOT_FOUND', `Workspace ${ws} is not in project ${projectId}.`);
   }
-  return { access, projectId, tenantId: `${projectId}-workspace-${access.workspaceId}` };
+  return { ...access, projectId, tenantId: `${projectId}-workspace-${access.workspaceId}` };
 }

@@ -1,29 +1,19 @@
 import type { ItemState } from '../states.ts';
 import type { ErrorCode } from '../../errors.ts';
-import type { Principal } from '../auth.ts';
+import type { Actor } from '../auth.ts';
 import type { Draft } from '../drafts.ts';
 import type { HistoryKind } from '../history.ts';
 import type { Item } from '../items.ts';
-import type { Role } from '../roles.ts';
 import type { Ticket } from '../tickets.ts';
 import type { DraftState, TicketDecision } from '../undo-record.ts';
 
 /**
  * Every operation on items (run an action, decide tickets, update fields) works on a set of targets in one
  * transaction: load them in one query, plan each in memory, commit the planned changes set-based. A single-item
- * route and a batch chunk go through the same functions; a route is a chunk of one.
+ * route and a batch chunk go through the same functions; a route is a chunk of one. It acts as an Actor (an API
+ * request's Access is one).
  */
-export interface Actor {
-  /** Whose authority the operation runs with: their role, their assignments. */
-  principal: Principal;
-  workspaceId: string;
-  role: Role;
-  /**
-   * Who really acts, when it is not `principal`: an admin acting in `principal`'s name (the batch approval open API's user_id). What
-   * is written records this user as its author and `principal` as `on_behalf_of`.
-   */
-  by?: Principal;
-}
+export type { Actor };
 
 /** Who a change is recorded as made by, and in whose name when that is someone else. */
 export interface Author {

@@ -1,5 +1,5 @@
 import { requireCapability, type Access } from '../../core/auth.ts';
-import { forRequest } from '../../log.ts';
+import { forRequest, type RequestContext } from '../../log.ts';
 import { withTx, type Ctx } from '../../core/context.ts';
 import { openConnection, throughSource } from '../../core/connections/connections.ts';
 import {
@@ -23,11 +23,13 @@ import { findReplay, submitBatch, type SubmitInput } from '../submit.ts';
 export interface ModelOpEngine {
   readonly ctx: Ctx;
   readonly notifier: Notifier;
-  submit(actor: Actor, input: SubmitInput): Promise<{ batch: Batch; created: boolean }>;
+  submit(request: RequestContext, actor: Actor, input: SubmitInput): Promise<{ batch: Batch; created: boolean }>;
 }
 
 /** Which door a model operation came through, for the batch's `source` and DataArts' tenant. */
 export interface Door {
+  /** The HTTP request asking, for the log lines of the work. */
+  request: RequestContext;
   source: string;
   projectId: string | null;
   idempotencyKey?: string | null | undefined;
@@ -41,12 +43,6 @@ export interface ReverseInput {
   /** Tables to leave out (skipped by the user). */
   exclude_tables?: string[] | undefined;
 }
-
-const actorOf = (access: Access) => ({
-  principal: access.principal,
-  workspaceId: access.workspaceId,
-  role: access.role,
-});
 
 function distinct(list: readonly string[], what: string): string[] {
   const seen = new Set<string>();
@@ -109,7 +105,7 @@ export async function submitReverse(
   const targets = [...all, ...(chosen ?? []).filter((t) => !present.has(t))];
   const excluded = [...(picked ? all.filter((t) => !picked.has(t)) : []), ...left];
 
-  const { batch } = await engine.submit(actorOf(access), {
+  const { batch } = await engine.submit(door.request, access, {
     operation: 'reverse_db',
     target: { ids: targets },
     model_op: { kind: 'reverse_db', model_id: model.id, connection_id: input.connection_id, excluded },
@@ -216,7 +212,7 @@ async function transformOnce(
   input: TransformInput,
   door: Door,
 ): Promise<{ batch: Batch; target: ModelEntity }> {
-  const ctx = forRequest(engine.ctx, access.principal.requestId);
+  const ctx = forRequest(engine.ctx, door.request);
   requireCapability(access, 'write');
   const physical = physicalDialect(input.dw_type);
   const logic = await getModel(ctx, access.workspaceId, logicModelId);
@@ -236,7 +232,7 @@ async function transformOnce(
     const all = await entityIdsOfModel(tx, ds.logic, logic.id);
     const present = new Set(all);
     const picked = chosen && new Set(chosen);
-    const { batch, created } = await submitBatch(tx, actorOf(access), {
+    const { batch, created } = await submitBatch(tx, access, {
       operation: 'transform_model',
       target: { ids: [...all, ...(chosen ?? []).filter((id) => !present.has(id))] },
       model_op: {
