@@ -27,14 +27,23 @@ export async function waitForChunksReleased(db: TestDb, batchId: string): Promis
 
 /** The batch's counters add up, and equal the counts of its batch_item rows by state. */
 export async function assertCountersMatchOutcomes(db: TestDb, batchId: string): Promise<Batch> {
-  const b = (await findBatch(db.ctx, batchId)) ?? assert.fail(`batch ${batchId} not found`);
+  // One snapshot for both reads: a worker may still be running the batch, and on PostgreSQL each statement of a
+  // read-committed transaction sees its own moment (a slice committed between the two reads looked like a
+  // mismatch). SQLite's transaction reads one snapshot from its first read on.
+  const tx = db.ctx.db.transaction();
+  const { b, rows } = await (db.ctx.caps.dialect === 'postgres' ? tx.setIsolationLevel('repeatable read') : tx).execute(
+    async (trx) => {
+      const b = (await findBatch({ ...db.ctx, db: trx }, batchId)) ?? assert.fail(`batch ${batchId} not found`);
+      const rows = await trx
+        .selectFrom('batch_item')
+        .select(['state', (eb) => eb.fn.countAll<number>().as('n')])
+        .where('batch_id', '=', batchId)
+        .groupBy('state')
+        .execute();
+      return { b, rows };
+    },
+  );
   assert.equal(b.total, b.succeeded + b.failed + b.skipped + b.pending, `counters add up: ${JSON.stringify(b)}`);
-  const rows = await db.ctx.db
-    .selectFrom('batch_item')
-    .select(['state', (eb) => eb.fn.countAll<number>().as('n')])
-    .where('batch_id', '=', batchId)
-    .groupBy('state')
-    .execute();
   // A cancelled batch's items that never ran keep their pending rows and count as skipped (engine/batch-items.ts).
   const byState: Record<string, number> = {};
   for (const r of rows) {
