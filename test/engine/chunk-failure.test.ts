@@ -72,6 +72,12 @@ describeEachDialect('chunks that keep failing, and rethrottling', (dialect) => {
       }
       const b = await waitForBatch(s.db, r.body.id, { until: () => true });
       assert.equal(b.state, 'failed');
+      // Read again now that the batch has ended: the loop's last read came before the give-up committed.
+      chunks = await s.db.ctx.db
+        .selectFrom('work_chunk')
+        .select(['attempts', 'state'])
+        .where('batch_id', '=', r.body.id)
+        .execute();
       assert.deepEqual(
         chunks,
         [{ attempts: MAX_CHUNK_ATTEMPTS, state: 'done' }],
