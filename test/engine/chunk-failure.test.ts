@@ -46,6 +46,10 @@ describeEachDialect('chunks that keep failing, and rethrottling', (dialect) => {
     }
   }
 
+  /** The batch's chunks, with how often each was claimed and where it stands. */
+  const chunksOf = (batchId: string) =>
+    s.db.ctx.db.selectFrom('work_chunk').select(['attempts', 'state']).where('batch_id', '=', batchId).execute();
+
   it(
     `fails a batch whose chunk fails ${MAX_CHUNK_ATTEMPTS} times, through the real worker`,
     { timeout: 120_000 },
@@ -57,11 +61,7 @@ describeEachDialect('chunks that keep failing, and rethrottling', (dialect) => {
       // Every claim counts an attempt: a claim past the limit with the batch still running means the limit does not hold.
       let chunks;
       for (;;) {
-        chunks = await s.db.ctx.db
-          .selectFrom('work_chunk')
-          .select(['attempts', 'state'])
-          .where('batch_id', '=', r.body.id)
-          .execute();
+        chunks = await chunksOf(r.body.id);
         const row = await waitForBatch(s.db, r.body.id, { until: () => true });
         if (row.state !== 'queued' && row.state !== 'running') break;
         assert.ok(
@@ -73,11 +73,7 @@ describeEachDialect('chunks that keep failing, and rethrottling', (dialect) => {
       const b = await waitForBatch(s.db, r.body.id, { until: () => true });
       assert.equal(b.state, 'failed');
       // Read again now that the batch has ended: the loop's last read came before the give-up committed.
-      chunks = await s.db.ctx.db
-        .selectFrom('work_chunk')
-        .select(['attempts', 'state'])
-        .where('batch_id', '=', r.body.id)
-        .execute();
+      chunks = await chunksOf(r.body.id);
       assert.deepEqual(
         chunks,
         [{ attempts: MAX_CHUNK_ATTEMPTS, state: 'done' }],
@@ -134,11 +130,7 @@ describeEachDialect('chunks that keep failing, and rethrottling', (dialect) => {
       });
       await sql.raw('drop trigger counters_fail' + (dialect === 'postgres' ? ' on batch' : '')).execute(s.db.ctx.db);
       assert.equal(b.state, 'succeeded', JSON.stringify(b));
-      const chunks = await s.db.ctx.db
-        .selectFrom('work_chunk')
-        .select('attempts')
-        .where('batch_id', '=', r.body.id)
-        .execute();
+      const chunks = await chunksOf(r.body.id);
       assert.ok(
         chunks.some((c) => c.attempts === 2),
         'a slice failed and its chunk ran again',
